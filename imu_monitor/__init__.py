@@ -1,0 +1,3 @@
+"""imu-monitor: an open lumbar stability monitor."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""Monitor events: what sinks (dashboard, sound, wearable alert, recorder, console) consume.
+
+Every event has ``t_s`` (session time of the sample that caused it) and ``to_dict()`` with a
+``type`` key, which is how events are written to recordings and printed as JSON lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+DIRECTIONS = ("flexion", "extension")
+PHASES = ("rest", "concentric", "hold", "eccentric")
+
+
+@dataclass
+class Event:
+    type: ClassVar[str] = "event"
+    t_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["type"] = self.type
+        return d
+
+
+@dataclass
+class AlarmStarted(Event):
+    """The lumbar angle stayed beyond a limit for the dwell time."""
+
+    type: ClassVar[str] = "alarm_started"
+    direction: str  # "flexion" | "extension"
+    angle_deg: float  # lumbar angle when the alarm fired
+    limit_deg: float  # the limit crossed (signed: extension limits are negative)
+    phase: str  # rep phase when it fired (PHASES)
+    rep: int | None  # index of the rep in progress, or None between reps
+    t_crossed_s: float = 0.0  # when the angle first went beyond the limit
+
+
+@dataclass
+class AlarmEnded(Event):
+    type: ClassVar[str] = "alarm_ended"
+    direction: str
+    peak_deg: float  # the most extreme angle during the alarm (signed)
+    duration_s: float
+    rep: int | None
+
+
+@dataclass
+class RepStarted(Event):
+    type: ClassVar[str] = "rep_started"
+    index: int
+
+
+@dataclass
+class RepEnded(Event):
+    """A finished rep with its tempo and lumbar excursion."""
+
+    type: ClassVar[str] = "rep_ended"
+    index: int
+    t_start_s: float
+    t_top_s: float
+    t_hold_end_s: float
+    concentric_s: float
+    hold_s: float
+    eccentric_s: float
+    peak_flexion_deg: float  # max lumbar angle during the rep (>= 0 side)
+    peak_extension_deg: float  # magnitude of the most negative lumbar angle (>= 0)
+    alarmed: bool
+    too_fast: bool
+    judged: str = "continuous"  # "continuous" or "lockout" (one-sensor hip thrust)
+
+    @property
+    def t_end_s(self) -> float:
+        return self.t_s
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["t_end_s"] = self.t_s
+        d["duration_s"] = self.t_s - self.t_start_s
+        return d
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    c.type: c for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded)
+}
+
+
+def event_from_dict(d: dict[str, Any]) -> Event:
+    """Rebuild an event from ``to_dict`` output (extra keys are ignored)."""
+    cls = EVENT_TYPES[d["type"]]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})

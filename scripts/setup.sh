@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up imu-monitor in ./.venv on a fresh machine: the system libraries Qt needs (on Debian/Ubuntu,
+# when run as root or with sudo), then the package. `--test` adds the test tools.
+# Used by both quick-start commands in README.md and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+
+# Qt (PySide6 wheels) needs these at run time; QtMultimedia needs libpulse0 for sound on Linux.
+debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 libpulse0)
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for p in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+    if [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; then
+      echo "setup: installing system libraries for Qt: ${missing[*]}" >&2
+      $sudo apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "setup: missing system libraries (install them to use the dashboard): ${missing[*]}" >&2
+    fi
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "setup: ready in $(pwd)/.venv" >&2
