@@ -1,0 +1,99 @@
+"""Orientation: vqf behind the quality stage; streaming == batch; start-up; gaps; offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imu_monitor.model import ImuMonitorError, SensorSeries
+from imu_monitor.orientation import OrientationStream, estimate_orientation, estimate_rate_hz
+
+RATE = 100.0
+
+
+def _pitch_motion(duration_s: float = 20.0, seed: int = 0, start_deg: float = 90.0):
+    """A sensor pitching about its y axis (sinusoid + noise); returns series and true pitch."""
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * RATE)
+    t = np.arange(n) / RATE
+    pitch = np.radians(start_deg + 25.0 * np.sin(2 * np.pi * 0.25 * t) ** 2)
+    rot = Rotation.from_euler("y", pitch[:, None])  # sensor-to-world
+    gyr = np.zeros((n, 3))
+    gyr[:, 1] = np.gradient(pitch, t)
+    acc = rot.inv().apply([0.0, 0.0, 9.81])
+    acc += rng.normal(0, 0.03, acc.shape)
+    gyr += rng.normal(0, 0.002, gyr.shape)
+    return SensorSeries(t, acc, gyr, np.arange(n, dtype=np.int64)), np.degrees(pitch)
+
+
+def _pitch_of(quat_ws: np.ndarray) -> np.ndarray:
+    up = Rotation.from_quat(quat_ws[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
+    return np.degrees(np.arctan2(-up[:, 0], up[:, 2]))
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_pitch_tracks_truth_from_the_first_second(offline):
+    s, truth = _pitch_motion()
+    out = estimate_orientation(s, RATE, offline=offline)
+    assert out.quat_ws.shape == (len(s), 4)
+    err = _pitch_of(out.quat_ws) - truth
+    assert np.abs(err[: int(RATE)]).max() < 1.0  # right within a second of the start
+    assert np.sqrt(np.mean(err**2)) < 0.5
+
+
+def test_stream_in_random_chunks_equals_batch():
+    s, _ = _pitch_motion(30.0, seed=4)
+    s.acc_m_s2[[50, 51, 900]] = np.nan  # dropped samples and a bridged gap inside chunks
+    keep = np.r_[0:1500, 1530 : len(s)]  # and a long gap
+    s = SensorSeries(s.t_s[keep], s.acc_m_s2[keep], s.gyr_rad_s[keep], s.seq[keep])
+    batch = estimate_orientation(s, RATE)
+    rng = np.random.default_rng(7)
+    stream = OrientationStream(RATE)
+    parts, idx = [], []
+    i = 0
+    while i < len(s):
+        j = min(len(s), i + int(rng.integers(0, 40)))
+        out = stream.update(s.chunk("sacrum", i, j))
+        parts.append(out.quat_ws)
+        idx.append(out.index + i)
+        i = j
+    np.testing.assert_allclose(np.concatenate(parts), batch.quat_ws, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(np.concatenate(idx), batch.index)
+    assert stream.counts.to_dict() == batch.counts.to_dict()
+    assert batch.counts.nan_samples == 3 and batch.counts.gaps == 3
+
+
+def test_bad_samples_never_reach_the_filter():
+    s, truth = _pitch_motion(10.0, seed=2)
+    s.acc_m_s2[100:105] = np.nan
+    s.gyr_rad_s[300] = np.inf
+    out = estimate_orientation(s, RATE)
+    assert np.isfinite(out.quat_ws).all()
+    assert len(out) == len(s) - 6
+    err = _pitch_of(out.quat_ws) - truth[out.index]
+    assert np.abs(err).max() < 1.0
+
+
+def test_inclination_is_taken_afresh_after_a_long_gap():
+    """The sensor turns by 60 deg while the link is down: right again soon after the gap."""
+    n = int(10 * RATE)
+    t = np.arange(n) / RATE
+    pitch = np.where(t < 5.0, 0.0, np.radians(60.0))
+    acc = Rotation.from_euler("y", pitch[:, None]).inv().apply([0.0, 0.0, 9.81])
+    gyr = np.zeros((n, 3))
+    keep = (t < 4.0) | (t >= 6.0)
+    s = SensorSeries(t[keep], acc[keep], gyr[keep])
+    out = estimate_orientation(s, RATE)
+    after = out.t_s >= 6.0
+    err = _pitch_of(out.quat_ws[after]) - 60.0
+    assert np.abs(err).max() < 0.5
+    assert out.counts.gaps == 1 and out.gaps[0].bridged is False
+
+
+def test_rate_helpers_and_errors():
+    assert estimate_rate_hz(np.arange(100) / 208.0) == pytest.approx(208.0)
+    with pytest.raises(ImuMonitorError):
+        estimate_rate_hz(np.zeros(3))
+    with pytest.raises(ImuMonitorError, match="sample rate"):
+        OrientationStream(0.0)
