@@ -1,0 +1,522 @@
+"""Decode wearable notifications into ``SampleChunk``s, as a firmware profile describes them.
+
+One ``Decoder`` per connected sensor. ``feed()`` takes one notification; ``feed_many()`` takes a
+run of notifications and decodes every run of equally long packets of one kind with a single
+``np.frombuffer`` over a structured dtype (no per-sample Python). Bad bytes never raise: they are
+counted by reason in ``Decoder.stats.malformed`` and skipped.
+
+Time base (``SampleChunk.t_s``, seconds on the session clock), by the profile's
+``timing.source``:
+
+- ``timestamp``: the device timestamp, unwrapped; the first sample sits at 0 (or, when the
+  decoder is given ``t0_s``, at the first packet's receive time minus ``t0_s``); samples inside
+  one packet are spaced by the nominal rate.
+- ``counter``: unwrapped sample counter / nominal rate, anchored the same way.
+- ``receive_nominal`` (no counter, no timestamp: Thingy:52, WitMotion, MetaMotion): the first
+  packet anchors a grid of nominal-rate sample times (its last sample at its receive time); later
+  packets continue the grid. When receive time runs more than ``timing.reanchor_samples`` samples
+  ahead of the grid (packets lost, or the device clock faster than nominal) the grid jumps forward
+  by whole samples (counted in ``stats.reanchors``, the jump in ``stats.lost_samples_estimated``);
+  when the grid runs ahead of receive time it is pulled back by at most a quarter sample per
+  packet, so times stay monotonic. Limitation: BLE delivery jitter (one or more connection
+  intervals) cannot be told from loss, so sample times are only good to a few samples, and a lost
+  packet shorter than the re-anchor threshold shifts the following samples late.
+- ``receive``: each packet's last sample at its receive time (Arduino Science Journal, which sends
+  whenever its loop runs rather than at a fixed rate).
+
+Acc and gyro sent in separate notifications are paired by time (within
+``timing.pair_tolerance_s``); halves without a partner are dropped and counted as orphans.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .model import SampleChunk
+from .packet_layout import PacketLayout, encode, polar_delta_decode
+from .profiles import HeaderField, Profile, normalize_uuid
+
+__all__ = ["DecodeStats", "Decoder", "encode"]
+
+log = logging.getLogger(__name__)
+
+_EMPTY3 = np.zeros((0, 3))
+
+
+@dataclass
+class DecodeStats:
+    """Counters of one decoder. ``malformed``: skipped packets by reason. ``lost_samples``: from
+    the firmware counter (or timestamp gaps when there is no counter).
+    ``lost_samples_estimated``: receive-time re-anchor jumps (no counter, no timestamp)."""
+
+    packets: int = 0
+    samples: int = 0
+    malformed: dict[str, int] = field(default_factory=dict)
+    lost_samples: int = 0
+    lost_samples_estimated: int = 0
+    orphan_acc: int = 0
+    orphan_gyr: int = 0
+    reanchors: int = 0
+    resyncs: int = 0
+
+    def bad(self, reason: str, n: int = 1) -> None:
+        self.malformed[reason] = self.malformed.get(reason, 0) + n
+
+    @property
+    def malformed_total(self) -> int:
+        return sum(self.malformed.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "packets": self.packets,
+            "samples": self.samples,
+            "malformed": dict(self.malformed),
+            "malformed_total": self.malformed_total,
+            "lost_samples": self.lost_samples,
+            "lost_samples_estimated": self.lost_samples_estimated,
+            "orphan_acc": self.orphan_acc,
+            "orphan_gyr": self.orphan_gyr,
+            "reanchors": self.reanchors,
+            "resyncs": self.resyncs,
+        }
+
+
+# ------------------------------------------------------------------------------ decoder
+
+
+class _Track:
+    """Continuity of one integer header field (counter or timestamp) of one packet kind.
+
+    Accepts a packet when its step from the previous one is plausible: at least ``lo`` ticks
+    (counters: exactly the previous packet's samples or more; timestamps: forward) and at most
+    the expected step plus ``max_gap_s``. Smaller steps are duplicates / out of order and are
+    dropped; larger ones are dropped as implausible unless two packets in a row agree on the new
+    position (a real long gap): then the track follows them.
+    """
+
+    def __init__(self, hf: HeaderField, ticks_per_sample: float, counter: bool, max_gap: float):
+        self.hf = hf
+        self.wrap = hf.wrap if hf.wrap <= 2**32 else None
+        self.tps = ticks_per_sample
+        self.counter = counter
+        self.per_packet = counter and hf.per == "packet"
+        self.max_gap = max_gap if self.wrap is None else min(max_gap, self.wrap // 2 - 1)
+        self.last: int | None = None  # unwrapped value of the previous accepted packet
+        self.last_n = 0
+        self.cand: int | None = None  # raw value of a recent implausible jump
+        self.cand_votes = 0
+
+    def _expect(self, n_prev: np.ndarray | int) -> np.ndarray | float:
+        return 1 if self.per_packet else np.asarray(n_prev) * self.tps
+
+    def _lo(self, e):
+        return e if self.counter else 1
+
+    def _step(self, a: np.ndarray | int, b: np.ndarray | int):
+        d = np.asarray(b, dtype=np.int64) - np.asarray(a, dtype=np.int64)
+        if self.wrap is not None:
+            d = np.mod(d, self.wrap)
+            d = np.where(d >= self.wrap // 2, d - self.wrap, d)
+        return d
+
+    def _lost(self, d, e) -> np.ndarray:
+        if self.counter:
+            return (np.asarray(d) - e) * (1 if not self.per_packet else 1)
+        extra = np.asarray(d) / self.tps - np.asarray(e) / self.tps
+        return np.where(extra > 0.75, np.rint(extra), 0)
+
+    def update(self, raw: np.ndarray, n: int, stats: DecodeStats) -> tuple[np.ndarray, np.ndarray]:
+        """Raw field values (P,) of packets with ``n`` samples -> (unwrapped (P,), keep (P,))."""
+        raw = raw.astype(np.int64)
+        p = len(raw)
+        keep = np.ones(p, dtype=bool)
+        u = np.zeros(p, dtype=np.int64)
+        start = 0
+        if self.last is None:
+            self.last, self.last_n = int(raw[0]), n
+            self._last_raw = int(raw[0])
+            u[0] = raw[0]
+            start = 1
+            if p == 1:
+                return u, keep
+        r = raw[start:]
+        d = self._step(np.concatenate(([self._last_raw], r[:-1])), r)
+        e = self._expect(np.concatenate(([self.last_n], np.full(len(r) - 1, n))))
+        ok = (d >= self._lo(e)) & (d <= e + self.max_gap)
+        if ok.all():
+            lost = self._lost(d, e)
+            stats.lost_samples += int(lost.sum()) * (n if self.per_packet else 1)
+            u[start:] = self.last + np.cumsum(d)
+            self.last, self.last_n, self._last_raw = int(u[-1]), n, int(raw[-1])
+            self.cand = None
+            return u, keep
+        for i in range(start, p):  # rare: something odd in this run, go packet by packet
+            x = int(raw[i])
+            di = int(self._step(self._last_raw, x))
+            ei = self._expect(self.last_n)
+            if self._lo(ei) <= di <= ei + self.max_gap:
+                lost = int(self._lost(di, ei))
+                stats.lost_samples += lost * (n if self.per_packet else 1)
+            elif di < self._lo(ei):
+                keep[i] = False
+                stats.bad("out_of_order")
+                continue
+            else:
+                dc = None if self.cand is None else int(self._step(self.cand, x))
+                ec = self._expect(n)
+                if dc is not None and self._lo(ec) <= dc <= ec + self.max_gap:
+                    self.cand_votes += 1
+                else:
+                    self.cand_votes = 1
+                self.cand = x
+                if self.cand_votes < 2:
+                    keep[i] = False
+                    stats.bad("implausible_jump")
+                    continue
+                stats.resyncs += 1
+            self.last += di
+            self.last_n, self._last_raw = n, x
+            self.cand, self.cand_votes = None, 0
+            u[i] = self.last
+        return u, keep
+
+
+@dataclass
+class _KindState:
+    """Per packet kind: counter/timestamp tracks, grid index, last time handed out."""
+
+    counter: _Track | None = None
+    ts: _Track | None = None
+    grid_k: int = 0
+    last_t: float = -np.inf
+
+
+MAX_GAP_S = 5.0
+"""A counter/timestamp jump longer than this needs a second packet to confirm it."""
+
+
+class Decoder:
+    """Turns the notifications of one sensor into ``SampleChunk``s (see module docstring).
+
+    ``t0_s``: the receive-clock time (the clock of ``t_received_s``) that is session time 0;
+    None puts the first decoded sample at 0.
+    """
+
+    def __init__(self, profile: Profile, sensor: str, t0_s: float | None = None) -> None:
+        self.profile = profile
+        self.sensor = sensor
+        self.t0_s = t0_s
+        self.stats = DecodeStats()
+        self.rate_hz = float(profile.rate_hz)
+        self._layouts = [PacketLayout(p, i) for i, p in enumerate(profile.packets)]
+        self._by_char: dict[str, list[PacketLayout]] = {}
+        for lay in self._layouts:
+            self._by_char.setdefault(lay.spec.char_uuid, []).append(lay)
+        self._tol = profile.pair_tolerance_s
+        self._max_pending = max(64, int(2.0 * self.rate_hz))
+        self._last_emit_t = -np.inf
+        self.resync()
+
+    def resync(self) -> None:
+        """Forget counters and time anchors (call after a reconnect: the firmware may restart
+        its counter or clock). The next packet anchors again at its receive time, placed after
+        the last sample already handed out. Stats are kept."""
+        self._kinds: list[_KindState] = []
+        for lay in self._layouts:
+            st = _KindState()
+            s = lay.spec
+            if s.counter is not None:
+                st.counter = _Track(s.counter, 1.0, True, MAX_GAP_S * self.rate_hz)
+            if s.timestamp is not None:
+                tps = 1.0 / (self.rate_hz * s.timestamp.units_s)
+                st.ts = _Track(s.timestamp, tps, False, MAX_GAP_S / s.timestamp.units_s)
+            self._kinds.append(st)
+        self._offset: float | None = None
+        self._grid0: float | None = None
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"acc": [], "gyr": []}
+        self._resynced = self._last_emit_t > -np.inf
+
+    # -------------------------------------------------------------- public feeding
+
+    def feed(self, char_uuid: str, data: bytes, t_received_s: float) -> SampleChunk | None:
+        """Decode one notification received at ``t_received_s`` (s, receive clock). Returns the
+        complete 6-axis samples it yields, or None. Never raises on bad bytes."""
+        return self.feed_many(char_uuid, (data,), (t_received_s,))
+
+    def feed_many(
+        self, char_uuid: str, payloads: Sequence[bytes], t_received_s: Sequence[float]
+    ) -> SampleChunk | None:
+        """Decode notifications of one characteristic in arrival order; runs of equally long
+        packets of one kind decode with one ``np.frombuffer``. ``t_received_s``: (P,) s."""
+        lays = self._by_char.get(char_uuid)
+        if lays is None:
+            lays = self._by_char.get(normalize_uuid(char_uuid))
+        npk = len(payloads)
+        self.stats.packets += npk
+        if lays is None:
+            self.stats.bad("unknown_char", npk)
+            return None
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        run_lay: PacketLayout | None = None
+        run_n = 0
+        run: list[int] = []
+        for i, data in enumerate(payloads):
+            lay, n = self._classify(lays, data)
+            if lay is None:
+                continue
+            if lay is not run_lay or n != run_n or n < 0:
+                if run:
+                    self._decode_run(run_lay, run_n, payloads, t_received_s, run, out)
+                run_lay, run_n, run = lay, n, []
+            run.append(i)
+        if run:
+            self._decode_run(run_lay, run_n, payloads, t_received_s, run, out)
+        out = [o for o in out if len(o[0])]
+        if not out:
+            return None
+        if len(out) == 1:
+            t, acc, gyr, seq = out[0]
+        else:
+            t = np.concatenate([o[0] for o in out])
+            acc = np.concatenate([o[1] for o in out])
+            gyr = np.concatenate([o[2] for o in out])
+            seqs = [o[3] for o in out]
+            seq = None if any(s is None for s in seqs) else np.concatenate(seqs)
+        self.stats.samples += len(t)
+        self._last_emit_t = float(t[-1])
+        return SampleChunk(self.sensor, t, acc, gyr, seq, float(t_received_s[-1]))
+
+    # -------------------------------------------------------------- classification
+
+    def _classify(self, lays: list[PacketLayout], data: bytes) -> tuple[PacketLayout | None, int]:
+        """The packet kind of ``data`` and its sample count (-1: compressed); else count why."""
+        reason = "no_match"
+        for lay in lays:
+            if len(data) < lay.match_end:
+                reason = "short"
+                continue
+            if any(data[o : o + len(h)] != h for o, h in lay.match):
+                reason = "no_match" if reason != "short" else reason
+                continue
+            if lay.spec.compression is not None:
+                return lay, -1
+            n = lay.n_samples(len(data))
+            if n is None:
+                reason = "short" if len(data) < lay.spec.min_length else "length"
+                continue
+            return lay, n
+        self.stats.bad(reason)
+        return None, 0
+
+    # -------------------------------------------------------------- decoding a run
+
+    def _decode_run(self, lay, n, payloads, t_recv, idx, out) -> None:
+        if n < 0:  # compressed (Polar delta frame): one packet
+            self._decode_delta(lay, payloads[idx[0]], t_recv[idx[0]], out)
+            return
+        buf = payloads[idx[0]] if len(idx) == 1 else b"".join(payloads[i] for i in idx)
+        arr = np.frombuffer(buf, dtype=lay.dtype(n))
+        p = len(arr)
+        tr = np.fromiter((t_recv[i] for i in idx), dtype=np.float64, count=p)
+        keep = None
+        if lay.spec.count is not None:
+            ok = arr["_count"].astype(np.int64) == n
+            if not ok.all():
+                self.stats.bad("count_mismatch", int((~ok).sum()))
+                keep = ok
+        raws = {name: lay.raw_field(arr, name) for name in lay.streams}
+        if lay.is_float:
+            fin = np.ones(p, dtype=bool)
+            for raw in raws.values():
+                fin &= np.isfinite(raw).reshape(p, -1).all(axis=1)
+            if not fin.all():
+                bad = ~fin if keep is None else keep & ~fin
+                self.stats.bad("non_finite", int(bad.sum()))
+                keep = fin if keep is None else keep & fin
+        if keep is not None:
+            if not keep.any():
+                return
+            arr, tr = arr[keep], tr[keep]
+            raws = {k: v[keep] for k, v in raws.items()}
+        si = {k: lay.to_si(v, k) for k, v in raws.items()}
+        counter = arr["_counter"] if lay.spec.counter is not None else None
+        ts = arr["_ts"] if lay.spec.timestamp is not None else None
+        self._emit(lay, n, si, counter, ts, tr, out)
+
+    def _decode_delta(self, lay, data: bytes, t_recv: float, out) -> None:
+        spec = lay.spec
+        ref_bytes = np.dtype(spec.fields[0].dtype).itemsize
+        raw = polar_delta_decode(data[spec.data_offset :], 3, ref_bytes)
+        if raw is None or len(raw) > spec.max_samples:
+            self.stats.bad("bad_delta_frame")
+            return
+        hf = spec.timestamp
+        ts = None
+        if hf is not None:
+            ts = np.frombuffer(data, dtype=hf.dtype, count=1, offset=hf.offset)
+        counter = None
+        if spec.counter is not None:
+            counter = np.frombuffer(
+                data, dtype=spec.counter.dtype, count=1, offset=spec.counter.offset
+            )
+        si = {lay.stream: lay.to_si(raw, lay.stream)}
+        self._emit(lay, len(raw), si, counter, ts, np.array([float(t_recv)]), out)
+
+    def _emit(self, lay, n, si, counter, ts, tr, out) -> None:
+        """Give ``P`` decoded packets of ``n`` samples each their times and hand them on."""
+        st = self._kinds[lay.index]
+        keep = None
+        seq = seq_first = tsu = None
+        if counter is not None:
+            seq_first, keep = st.counter.update(counter, n, self.stats)
+            if lay.spec.counter.per == "packet":
+                seq_first = seq_first * n
+        if ts is not None:
+            tsu, keep_ts = st.ts.update(ts, n, self.stats)
+            keep = keep_ts if keep is None else keep & keep_ts
+        if keep is not None and not keep.all():
+            if not keep.any():
+                return
+            sel = np.repeat(keep, n)
+            si = {k: v[sel] for k, v in si.items()}
+            tr = tr[keep]
+            seq_first = None if seq_first is None else seq_first[keep]
+            tsu = None if tsu is None else tsu[keep]
+        if seq_first is not None:
+            seq = (seq_first[:, None] + np.arange(n)).reshape(-1)
+        rate = self.rate_hz
+        src = self.profile.time_source
+        if src in ("timestamp", "counter"):
+            if src == "timestamp":
+                hf = lay.spec.timestamp
+                dev = tsu.astype(np.float64) * hf.units_s
+                if hf.sample == "last":
+                    dev = dev - (n - 1) / rate
+            else:
+                dev = seq_first.astype(np.float64) / rate
+            off = self._device_offset(float(dev[0]), float(tr[0]), n)
+            t = (dev - off)[:, None] + np.arange(n) / rate
+        elif src == "receive":
+            t = self._session(tr, n)[:, None] - np.arange(n - 1, -1, -1) / rate
+        else:
+            t = self._grid_times(st, n, self._session(tr, n))
+        t = t.reshape(-1)
+        # never hand out a time at or before one already handed out for this kind
+        if t[0] <= st.last_t:
+            spacing = 0.25 / rate
+            steps = np.arange(len(t)) * spacing
+            t = np.maximum.accumulate(np.maximum(t, st.last_t + spacing) - steps) + steps
+        st.last_t = float(t[-1])
+        if lay.stream is None:
+            out.append((t, si["acc"], si["gyr"], seq))
+        else:
+            self._pair(lay.stream, t, si[lay.stream], out)
+
+    # -------------------------------------------------------------- time bases
+
+    def _first_anchor(self, t_recv: float, n: int) -> float:
+        """Session time of the first sample of the first packet after (re)anchoring."""
+        if self._resynced:
+            return self._last_emit_t + 1.0 / self.rate_hz
+        if self.t0_s is None:
+            return 0.0
+        return t_recv - self.t0_s - (n - 1) / self.rate_hz
+
+    def _device_offset(self, dev_first: float, t_recv: float, n: int) -> float:
+        """Device seconds minus session seconds (set by the first packet)."""
+        if self._offset is None:
+            self._offset = dev_first - self._first_anchor(t_recv, n)
+        return self._offset
+
+    def _session(self, tr: np.ndarray, n: int) -> np.ndarray:
+        """Receive times (P,) -> session seconds (last sample of each packet)."""
+        if self._offset is None:
+            first = self._first_anchor(float(tr[0]), n) + (n - 1) / self.rate_hz
+            self._offset = float(tr[0]) - first
+        return tr - self._offset
+
+    def _grid_times(self, st: _KindState, n: int, tr: np.ndarray) -> np.ndarray:
+        """receive_nominal: (P, n) sample times on the shared nominal-rate grid."""
+        period = 1.0 / self.rate_hz
+        p = len(tr)
+        if self._grid0 is None:
+            self._grid0 = float(tr[0]) - (st.grid_k + n - 1) * period
+        ks = st.grid_k + np.arange(p) * n
+        thresh = self.profile.reanchor_samples * period
+        t_first = np.empty(p)
+        start = 0
+        while start < p:
+            lag = tr[start:] - (self._grid0 + (ks[start:] + n - 1) * period)
+            bad = np.flatnonzero((lag > thresh) | (lag < -0.5 * period))
+            stop = p if len(bad) == 0 else start + int(bad[0])
+            t_first[start:stop] = self._grid0 + ks[start:stop] * period
+            if stop == p:
+                break
+            lag_j = float(lag[bad[0]])
+            if lag_j > thresh:  # lost packets or a fast device clock: jump forward
+                jump = int(round(lag_j * self.rate_hz))
+                ks[stop:] += jump
+                self.stats.reanchors += 1
+                self.stats.lost_samples_estimated += jump
+            else:  # the grid runs ahead of receive time: pull it back a little
+                self._grid0 -= min(-lag_j, 0.25 * period)
+            t_first[stop] = self._grid0 + ks[stop] * period
+            start = stop + 1
+        st.grid_k = int(ks[-1] + n)
+        return t_first[:, None] + np.arange(n) * period
+
+    # -------------------------------------------------------------- pairing halves
+
+    def _pair(self, name: str, t: np.ndarray, vals: np.ndarray, out: list) -> None:
+        """Queue one half (acc or gyr) and emit the 6-axis samples that now have partners."""
+        self._pending[name].append((t, vals))
+        ta, va = _cat(self._pending["acc"])
+        tg, vg = _cat(self._pending["gyr"])
+        tol = self._tol
+        old_a = ta <= self._last_emit_t
+        old_g = tg <= self._last_emit_t
+        matched_a = np.zeros(len(ta), dtype=bool)
+        matched_g = np.zeros(len(tg), dtype=bool)
+        ia = ig = np.zeros(0, dtype=np.int64)
+        if len(ta) and len(tg):
+            j = np.searchsorted(tg, ta - tol, side="left")
+            jc = np.minimum(j, len(tg) - 1)
+            ok = (j < len(tg)) & (np.abs(tg[jc] - ta) <= tol) & ~old_a & ~old_g[jc]
+            ia, ig = np.flatnonzero(ok), jc[ok]
+            if len(ig) > 1:
+                first = np.concatenate(([True], ig[1:] != ig[:-1]))
+                ia, ig = ia[first], ig[first]
+            matched_a[ia] = True
+            matched_g[ig] = True
+        last_pair = ta[ia[-1]] if len(ia) else -np.inf
+        horizon_a = (tg[-1] - tol) if len(tg) else -np.inf
+        horizon_g = (ta[-1] - tol) if len(ta) else -np.inf
+        orphan_a = ~matched_a & (old_a | (ta < horizon_a) | (ta < last_pair))
+        orphan_g = ~matched_g & (old_g | (tg < horizon_g) | (tg < last_pair))
+        for orphan, matched in ((orphan_a, matched_a), (orphan_g, matched_g)):
+            keep = ~matched & ~orphan
+            extra = int(keep.sum()) - self._max_pending
+            if extra > 0:  # the other stream stalls: drop the oldest
+                orphan[np.flatnonzero(keep)[:extra]] = True
+        self.stats.orphan_acc += int(orphan_a.sum())
+        self.stats.orphan_gyr += int(orphan_g.sum())
+        keep_a = ~matched_a & ~orphan_a
+        keep_g = ~matched_g & ~orphan_g
+        self._pending["acc"] = [(ta[keep_a], va[keep_a])] if keep_a.any() else []
+        self._pending["gyr"] = [(tg[keep_g], vg[keep_g])] if keep_g.any() else []
+        if len(ia):
+            out.append((ta[ia], va[ia], vg[ig], None))
+            self._last_emit_t = float(ta[ia[-1]])
+
+
+def _cat(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.zeros(0), _EMPTY3
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
