@@ -51,12 +51,12 @@ log = logging.getLogger(__name__)
 
 MIN_STILL_S = 2.0
 """Shortest still capture accepted (s)."""
-MAX_GYRO_DEV_DEG_S = 10.0
+MAX_GYRO_DEV_DEG_S = 6.0
 """Largest angular-rate deviation from its mean allowed while holding still (deg/s); the mean
 itself is not judged, so a constant gyro bias is tolerated."""
-MAX_ACC_DEV_M_S2 = 0.6
+MAX_ACC_DEV_M_S2 = 0.5
 """Largest deviation of the 0.1 s-smoothed acceleration from its mean while holding still
-(m/s^2); ~0.6 m/s^2 is a 3.5 deg tilt change, or a slow drift the gyro test cannot see."""
+(m/s^2); 0.5 m/s^2 is a 2.9 deg tilt change, or a slow drift the gyro test cannot see."""
 MIN_POSTURE_CHANGE_DEG = 20.0
 """Two postures whose up directions differ less than this cannot fix the rotation about up."""
 

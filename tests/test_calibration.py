@@ -1,0 +1,225 @@
+"""Calibration: stillness check, refusal, alignment (two postures / functional axis), recordings,
+the store. Synthetic sensors: exact kinematics + noise, random strap-on rotations of 25 deg."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imu_monitor.angles import compute_angles
+from imu_monitor.calibration import (
+    Calibration,
+    CalibrationRefused,
+    CalibrationStore,
+    calibrate,
+    calibrate_recording,
+    check_still,
+)
+from imu_monitor.exercises import get_exercise
+from imu_monitor.model import ImuMonitorError, Marker, Recording, SensorInfo, SensorSeries
+from imu_monitor.orientation import estimate_orientation
+
+RATE = 100.0
+
+
+def _mount(rng: np.random.Generator, deg: float = 25.0) -> Rotation:
+    axis = rng.normal(size=3)
+    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.radians(deg))
+
+
+def _sensor(seg: Rotation, mount: Rotation, rng: np.random.Generator, bias=(0.0, 0.0, 0.0)):
+    """acc/gyr (n, 3) of a sensor mounted with ``mount`` (segment <- sensor) on ``seg``."""
+    ws = seg * mount
+    acc = ws.inv().apply([0.0, 0.0, 9.81]) + rng.normal(0, 0.03, (len(ws), 3))
+    gyr = np.vstack(((ws[:-1].inv() * ws[1:]).as_rotvec() * RATE, np.zeros((1, 3))))
+    return acc, gyr + rng.normal(0, 0.003, gyr.shape) + np.asarray(bias)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _session(exercise: str, seed: int, *, with_thigh: bool = False, faults: bool = True):
+    """Standing 0-3 s, transition 3-5 s, calibration posture 5-8 s, reps of 4 s from 8 s.
+
+    Sacrum: rolls about its long axis 8 deg each rep (weight shift); in the second half of the
+    reps it also pitches (lumbar fault, known truth). Hip thrust: the trunk rotates 45 deg.
+    Returns (Recording, t, true sacrum pitch on t (deg), true mounting per placement).
+    """
+    rng = np.random.default_rng(seed)
+    ex = get_exercise(exercise)
+    t = np.arange(int(40 * RATE)) / RATE
+    to_posture = _smooth((t - 3.0) / 2.0)
+    ph = np.clip(t - 8.0, 0.0, None)
+    rep = np.where(t > 8.0, np.sin(np.pi * ph / 4.0) ** 2, 0.0)
+    fault = np.where(t > 24.0, 6.0 * rep, 0.0) if faults else np.zeros_like(t)
+    heading = 40.0 + 5.0 * np.sin(t / 7.0)
+    sac_pitch = ex.start_pitch_deg * to_posture - fault  # lumbar flexion = -delta pitch(sacrum)
+    sac_roll = 0.0 * t
+    if exercise == "back-kick":
+        sac_roll = 8.0 * rep
+    else:
+        sac_pitch = sac_pitch + 45.0 * rep
+    seg = {
+        "sacrum": Rotation.from_euler(
+            "ZXY", np.column_stack((heading, -sac_roll, sac_pitch)), degrees=True
+        )
+    }
+    if with_thigh:
+        th_pitch = ex.thigh_start_pitch_deg * to_posture + 60.0 * rep
+        seg["thigh"] = Rotation.from_euler(
+            "ZXY", np.column_stack((heading, 0 * t, th_pitch)), degrees=True
+        )
+    mounts = {p: _mount(rng) for p in seg}
+    series = {}
+    for p, r in seg.items():
+        acc, gyr = _sensor(r, mounts[p], rng, bias=rng.normal(0, 0.01, 3))
+        series[p] = SensorSeries(t, acc, gyr, np.arange(len(t), dtype=np.int64))
+    rec = Recording(
+        meta={"exercise": exercise, "user": "ann"},
+        sensors={p: SensorInfo(p, rate_hz=RATE) for p in seg},
+        series=series,
+        markers=[
+            Marker(0.2, "calibration_standing", 2.8),
+            Marker(5.2, "calibration_start", 7.8),
+        ],
+    )
+    return rec, t, sac_pitch, mounts
+
+
+def _window(s: SensorSeries, t0: float, t1: float) -> SensorSeries:
+    m = (s.t_s >= t0) & (s.t_s <= t1)
+    return SensorSeries(s.t_s[m], s.acc_m_s2[m], s.gyr_rad_s[m])
+
+
+def _angle_between(q_wxyz, rot: Rotation) -> float:
+    est = Rotation.from_quat(np.asarray(q_wxyz)[[1, 2, 3, 0]])
+    return float(np.degrees((est * rot.inv()).magnitude()))
+
+
+def _pitch_rmse(rec: Recording, t: np.ndarray, true_pitch: np.ndarray, cal: Calibration) -> float:
+    """RMS error (deg) of the sacrum pitch during the reps (the synthetic standing pitch is 0)."""
+    ex = get_exercise(rec.exercise)
+    quats = {p: estimate_orientation(s, RATE).quat_ws for p, s in rec.series.items()}
+    a = compute_angles(t, quats, cal, ex)
+    sel = t > 8.0
+    return float(np.sqrt(np.mean((a.pitch_deg["sacrum"][sel] - true_pitch[sel]) ** 2)))
+
+
+def test_check_still_accepts_stillness_with_gyro_bias_and_rejects_motion():
+    rec, *_ = _session("back-kick", 0)
+    s = rec.series["sacrum"]
+    still = check_still(_window(s, 5.2, 7.8))
+    assert still.ok and still.reason == "" and still.duration_s == pytest.approx(2.6)
+    short = check_still(_window(s, 5.2, 6.0))
+    assert not short.ok and "need 2.0 s" in short.reason
+    moving = check_still(_window(s, 3.0, 5.5))
+    assert not moving.ok and "deg/s" in moving.reason and "m/s^2" in moving.reason
+    # a slow drift (3 deg/s for 3 s, under the gyro limit) is caught by the acc test
+    t = np.arange(300) / RATE
+    seg = Rotation.from_euler("y", 3.0 * t[:, None], degrees=True)
+    acc, gyr = _sensor(seg, Rotation.identity(), np.random.default_rng(1))
+    drift = check_still(SensorSeries(t, acc, gyr))
+    assert not drift.ok and "m/s^2" in drift.reason and "deg/s" not in drift.reason
+
+
+def test_moving_during_capture_is_refused_with_sensor_and_advice():
+    rec, *_ = _session("back-kick", 1, with_thigh=True)
+    ex = get_exercise("back-kick")
+    start = {p: _window(s, 5.2, 7.8) for p, s in rec.series.items()}
+    start["thigh"] = _window(rec.series["thigh"], 8.5, 11.0)  # the leg is kicking
+    with pytest.raises(CalibrationRefused, match=r"'thigh' moved.*Hold still \(on hands and knees"):
+        calibrate(ex, start)
+
+
+@pytest.mark.parametrize("exercise", ["back-kick", "hip-thrust"])
+@pytest.mark.parametrize("seed", [2, 3])
+def test_two_posture_alignment_recovers_mounting(exercise, seed):
+    rec, t, truth, mounts = _session(exercise, seed)
+    cal = calibrate_recording(rec)
+    sc = cal.sensors["sacrum"]
+    assert sc.method == "gravity-two-postures" and cal.method == "gravity-two-postures"
+    assert _angle_between(sc.q_segment_sensor, mounts["sacrum"]) < 1.0
+    assert sc.neutral_pitch_deg == pytest.approx(get_exercise(exercise).start_pitch_deg, abs=1.0)
+    assert abs(sc.neutral_roll_deg) < 1.0
+    assert any("markers" in n for n in cal.notes)
+    assert cal.user == "ann"
+    # the 8 deg pelvic roll of good back kicks does not leak into flexion; faults are measured
+    assert _pitch_rmse(rec, t, truth, cal) < 0.5
+
+
+def test_without_standing_the_roll_would_leak_but_the_functional_axis_stops_it():
+    rec, t, truth, mounts = _session("back-kick", 4, faults=False)
+    ex = get_exercise("back-kick")
+    s = rec.series["sacrum"]
+    start = {"sacrum": _window(s, 5.2, 7.8)}
+    only_gravity = calibrate(ex, start)
+    assert only_gravity.method == "gravity-start-only"
+    assert any("Calibrate with the standing step" in n for n in only_gravity.notes)
+    functional = calibrate(ex, start, motion={"sacrum": _window(s, 8.0, 40.0)})
+    assert functional.sensors["sacrum"].method.startswith("functional-axis")
+    leak = _pitch_rmse(rec, t, truth, only_gravity)
+    fixed = _pitch_rmse(rec, t, truth, functional)
+    assert fixed < 0.5 and leak > 2 * fixed
+
+
+def test_thigh_in_back_kick_uses_functional_axis_with_exercise_sign():
+    rec, t, sac_pitch, mounts = _session("back-kick", 5, with_thigh=True)
+    cal = calibrate_recording(rec)
+    th = cal.sensors["thigh"]
+    assert th.method == "functional-axis"
+    assert cal.sensors["sacrum"].method == "gravity-two-postures"
+    assert cal.method.startswith("mixed")
+    assert _angle_between(th.q_segment_sensor, mounts["thigh"]) < 3.0
+    quats = {p: estimate_orientation(s, RATE).quat_ws for p, s in rec.series.items()}
+    a = compute_angles(t, quats, cal, get_exercise("back-kick"))
+    rep = np.where(t > 8.0, np.sin(np.pi * np.clip(t - 8.0, 0, None) / 4.0) ** 2, 0.0)
+    sel = t > 8.0
+    # kick = hip extension: movement (hip extension) follows the 60 deg thigh excursion, less
+    # the sacrum's own pitch change (the lumbar fault)
+    expected = 60.0 * rep - (sac_pitch - 90.0)
+    assert np.sqrt(np.mean((a.movement_deg[sel] - expected[sel]) ** 2)) < 1.0
+
+
+def test_recording_without_markers_calibrates_from_still_periods():
+    rec, t, truth, mounts = _session("hip-thrust", 6)
+    rec.markers = []
+    cal = calibrate_recording(rec)
+    assert any("no calibration markers" in n for n in cal.notes)
+    assert any("standing posture taken from" in n for n in cal.notes)
+    assert cal.sensors["sacrum"].method == "gravity-two-postures"
+    assert _pitch_rmse(rec, t, truth, cal) < 0.5
+
+
+def test_recording_that_never_holds_still_is_refused():
+    rec, *_ = _session("back-kick", 7)
+    rec.markers = []
+    for s in rec.series.values():
+        keep = s.t_s > 8.0
+        s.t_s, s.acc_m_s2, s.gyr_rad_s = s.t_s[keep], s.acc_m_s2[keep], s.gyr_rad_s[keep]
+        s.seq = None
+    with pytest.raises(CalibrationRefused, match="no still period"):
+        calibrate_recording(rec)
+
+
+def test_store_roundtrip_per_user_and_exercise(tmp_path):
+    rec, *_ = _session("back-kick", 8)
+    cal = calibrate_recording(rec)
+    store = CalibrationStore(tmp_path)
+    assert store.load("ann", "back-kick") is None
+    path = store.save(cal)
+    assert path.parent.parent == tmp_path and path.exists()
+    back = store.load("ann", "back-kick")
+    assert back is not None and back.to_dict() == cal.to_dict()
+    assert store.load("bob", "back-kick") is None and store.load("ann", "hip-thrust") is None
+    assert json.loads(path.read_text())["sensors"]["sacrum"]["method"] == "gravity-two-postures"
+    path.write_text("{not json")
+    with pytest.raises(ImuMonitorError, match="calibrate again"):
+        store.load("ann", "back-kick")
+    path.write_text(json.dumps({"exercise": "back-kick"}))
+    with pytest.raises(ImuMonitorError, match=str(path.name)):
+        store.load("ann", "back-kick")
