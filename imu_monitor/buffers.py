@@ -53,6 +53,11 @@ class RingBuffer:
             self._head = (self._head + n) % self.capacity
             self._count = min(self.capacity, self._count + n)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._head = 0
+            self._count = 0
+
     def _ordered(self) -> np.ndarray:
         if self._count < self.capacity:
             return self._data[:, : self._count].copy()

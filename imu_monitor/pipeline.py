@@ -160,6 +160,18 @@ class Pipeline:
             self._publish(events)
             return events
 
+    def reset(self) -> None:
+        """Forget the stream's state (filters, sensor join, monitor, traces), keep the
+        calibration and the events so far: for a replay that jumps (seek, loop)."""
+        with self._lock:
+            self.finish()
+            self._orientation = {
+                p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
+            }
+            self._joiner = SensorJoiner(self.placements, master=MASTER)
+            self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+            self.buffer.clear()
+
     def mark_gap(self, gap: Gap) -> None:
         with self._lock:
             self.gaps.append(gap)

@@ -54,16 +54,16 @@ class ReplayThreadSource:
     def start(
         self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
     ) -> None:
+        self.replay.on_gap = on_gap
+        self.replay.on_jump = lambda pos: on_status("jump", {"position_s": pos})
+
         def run() -> None:
             on_status("replaying", {"duration_s": self.replay.duration_s})
             try:
-                for item in self.replay.chunks():
+                for chunk in self.replay.chunks():
                     if self._stop.is_set():
                         break
-                    if isinstance(item, Gap):
-                        on_gap(item)
-                    else:
-                        on_chunk(item)
+                    on_chunk(chunk)
             finally:
                 self.finished.set()
                 on_status("finished", {})
@@ -73,9 +73,9 @@ class ReplayThreadSource:
 
     def stop(self) -> None:
         self._stop.set()
-        stop = getattr(self.replay, "stop", None)
-        if stop is not None:
-            stop()
+        self.replay.loop = False
+        if self.replay.paused:
+            self.replay.resume()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -111,6 +111,8 @@ class Session:
                 log.exception("wearable alert failed")
 
     def _status(self, state: str, info: dict[str, Any]) -> None:
+        if state == "jump":  # a replay was seeked or looped: times jump
+            self.pipeline.reset()
         self.status[info.get("sensor", "")] = (state, info)
         if self._on_status is not None:
             self._on_status(state, info)
