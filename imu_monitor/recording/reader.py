@@ -241,8 +241,10 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
                 if n == 0:
                     continue
                 if skip_at and last_epoch.get(sensor, epoch) != epoch:
+                    # Damage was skipped since this sensor's last block: a hole in time?
                     t_first = float(np.frombuffer(buf, "<f8", 1, tp)[0])
-                    gaps.append(Gap(sensor, last_t[sensor], t_first, "file_damaged"))
+                    if t_first - last_t[sensor] > 1.5 / sensors[sensor].rate_hz:
+                        gaps.append(Gap(sensor, last_t[sensor], t_first, "file_damaged"))
                 blocks[sensor].append((tp, n, cols))
                 if skip_at:
                     last_t[sensor] = float(np.frombuffer(buf, "<f8", 1, tp + 8 * cols * (n - 1))[0])
