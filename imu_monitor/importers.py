@@ -254,7 +254,8 @@ def _check_increasing(
     path: Path, t: np.ndarray, lines: np.ndarray, column: str, skip_bad_rows: bool
 ) -> tuple[np.ndarray, Counter, list[str]]:
     """Mask of rows whose time increases over every earlier kept row (NaN times are bad)."""
-    prev_max = np.concatenate([[-np.inf], np.fmax.accumulate(t)[:-1]]) if len(t) else t
+    known = np.where(np.isnan(t), -np.inf, t)
+    prev_max = np.concatenate([[-np.inf], np.maximum.accumulate(known)[:-1]]) if len(t) else t
     ok = t > prev_max
     skipped: Counter = Counter()
     first: list[str] = []
@@ -307,7 +308,7 @@ def _recording(
         offset = min(starts)
         for s in series.values():
             s.t_s = s.t_s - offset
-    info["time_offset_s"] = offset
+    info["time_offset_s"] = info.get("time_offset_s", 0.0) + offset
     meta: dict[str, Any] = {
         "source": f"import:{fmt}",
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -491,7 +492,12 @@ def import_csv(
     if t_col is not None:
         t_unit, how = _unit_for(table, [t_col], time_unit, TIME_UNITS, "s", "time")
         units_info["time"] = [t_unit, how]
-        t_all = parsed.values["t"] * TIME_UNITS[t_unit]
+        raw = parsed.values["t"]
+        first = raw[np.isfinite(raw)][:1]
+        raw_offset = 0.0
+        if len(first) and abs(first[0] * TIME_UNITS[t_unit]) > REBASE_TIME_S:
+            raw_offset = float(first[0])  # subtract in the file's unit: no precision lost
+        t_all = (raw - raw_offset) * TIME_UNITS[t_unit]
     else:
         t_all = np.arange(len(parsed.lines)) / float(rate_hz)
         units_info["time"] = ["row number / rate", "option"]
@@ -524,6 +530,7 @@ def import_csv(
         rates[p] = float(rate_hz) if rate_hz else _estimate_rate(s.t_s)
     info = {
         "rows": len(table.rows),
+        "time_offset_s": raw_offset * TIME_UNITS[t_unit] if t_col is not None else 0.0,
         "units": units_info,
         "columns": {k: c.name for k, c in columns.items()},
         **_merge_skips((parsed.skipped, parsed.first_skipped), (t_skips, t_first)),
@@ -533,7 +540,8 @@ def import_csv(
 
 def _warn_implausible_acc(path: Path, acc: np.ndarray, unit: str) -> None:
     """Log a hint when the median |acc| is far from 1 g in the assumed unit."""
-    norm = float(np.median(np.linalg.norm(acc, axis=1)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = float(np.median(np.linalg.norm(acc, axis=1)))
     if not 0.3 * GRAVITY_M_S2 < norm < 3.0 * GRAVITY_M_S2:
         log.warning(
             "%s: the median acceleration magnitude is %.3g m/s^2 with the accelerometer unit "
