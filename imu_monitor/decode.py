@@ -63,6 +63,7 @@ class DecodeStats:
     orphan_gyr: int = 0
     reanchors: int = 0
     resyncs: int = 0
+    ignored: int = 0
 
     def bad(self, reason: str, n: int = 1) -> None:
         self.malformed[reason] = self.malformed.get(reason, 0) + n
@@ -83,6 +84,7 @@ class DecodeStats:
             "orphan_gyr": self.orphan_gyr,
             "reanchors": self.reanchors,
             "resyncs": self.resyncs,
+            "ignored": self.ignored,
         }
 
 
@@ -111,65 +113,57 @@ class _Track:
         self.cand: int | None = None  # raw value of a recent implausible jump
         self.cand_votes = 0
 
-    def _expect(self, n_prev: np.ndarray | int) -> np.ndarray | float:
-        return 1 if self.per_packet else np.asarray(n_prev) * self.tps
-
-    def _lo(self, e):
-        return e if self.counter else 1
-
-    def _step(self, a: np.ndarray | int, b: np.ndarray | int):
-        d = np.asarray(b, dtype=np.int64) - np.asarray(a, dtype=np.int64)
+    def _step1(self, a: int, b: int) -> int:
+        """Signed step from raw value ``a`` to raw value ``b`` (modulo the wrap)."""
+        d = b - a
         if self.wrap is not None:
-            d = np.mod(d, self.wrap)
-            d = np.where(d >= self.wrap // 2, d - self.wrap, d)
+            d %= self.wrap
+            if d >= self.wrap // 2:
+                d -= self.wrap
         return d
 
-    def _lost(self, d, e) -> np.ndarray:
+    def _expect1(self, n_prev: int) -> float:
+        return 1 if self.per_packet else n_prev * self.tps
+
+    def _ok(self, d: int, e: float) -> int:
+        """1: plausible step, 0: backwards / duplicate, 2: implausibly far ahead."""
+        if d < (e if self.counter else 1):
+            return 0
+        return 1 if d <= e + self.max_gap else 2
+
+    def _lost1(self, d: int, e: float, n: int) -> int:
         if self.counter:
-            return (np.asarray(d) - e) * (1 if not self.per_packet else 1)
-        extra = np.asarray(d) / self.tps - np.asarray(e) / self.tps
-        return np.where(extra > 0.75, np.rint(extra), 0)
+            return int(d - e) * (n if self.per_packet else 1)
+        extra = (d - e) / self.tps
+        return int(round(extra)) if extra > 0.75 else 0
 
     def update(self, raw: np.ndarray, n: int, stats: DecodeStats) -> tuple[np.ndarray, np.ndarray]:
         """Raw field values (P,) of packets with ``n`` samples -> (unwrapped (P,), keep (P,))."""
-        raw = raw.astype(np.int64)
         p = len(raw)
+        if p > 8 and self.last is not None:
+            res = self._update_vec(raw.astype(np.int64), n, stats)
+            if res is not None:
+                return res
         keep = np.ones(p, dtype=bool)
         u = np.zeros(p, dtype=np.int64)
-        start = 0
-        if self.last is None:
-            self.last, self.last_n = int(raw[0]), n
-            self._last_raw = int(raw[0])
-            u[0] = raw[0]
-            start = 1
-            if p == 1:
-                return u, keep
-        r = raw[start:]
-        d = self._step(np.concatenate(([self._last_raw], r[:-1])), r)
-        e = self._expect(np.concatenate(([self.last_n], np.full(len(r) - 1, n))))
-        ok = (d >= self._lo(e)) & (d <= e + self.max_gap)
-        if ok.all():
-            lost = self._lost(d, e)
-            stats.lost_samples += int(lost.sum()) * (n if self.per_packet else 1)
-            u[start:] = self.last + np.cumsum(d)
-            self.last, self.last_n, self._last_raw = int(u[-1]), n, int(raw[-1])
-            self.cand = None
-            return u, keep
-        for i in range(start, p):  # rare: something odd in this run, go packet by packet
-            x = int(raw[i])
-            di = int(self._step(self._last_raw, x))
-            ei = self._expect(self.last_n)
-            if self._lo(ei) <= di <= ei + self.max_gap:
-                lost = int(self._lost(di, ei))
-                stats.lost_samples += lost * (n if self.per_packet else 1)
-            elif di < self._lo(ei):
+        for i, x in enumerate(raw.tolist()):
+            if self.last is None:
+                self.last, self.last_n, self._last_raw = x, n, x
+                u[i] = x
+                continue
+            di = self._step1(self._last_raw, x)
+            ei = self._expect1(self.last_n)
+            ok = self._ok(di, ei)
+            if ok == 1:
+                stats.lost_samples += self._lost1(di, ei, n)
+            elif ok == 0:
                 keep[i] = False
                 stats.bad("out_of_order")
                 continue
             else:
-                dc = None if self.cand is None else int(self._step(self.cand, x))
-                ec = self._expect(n)
-                if dc is not None and self._lo(ec) <= dc <= ec + self.max_gap:
+                # a big jump: follow it only if the next packet confirms it
+                dc = None if self.cand is None else self._step1(self.cand, x)
+                if dc is not None and self._ok(dc, self._expect1(n)) == 1:
                     self.cand_votes += 1
                 else:
                     self.cand_votes = 1
@@ -184,6 +178,28 @@ class _Track:
             self.cand, self.cand_votes = None, 0
             u[i] = self.last
         return u, keep
+
+    def _update_vec(self, raw: np.ndarray, n: int, stats: DecodeStats):
+        """Vectorised ``update`` for long runs where every step is plausible; else None."""
+        prev = np.concatenate(([self._last_raw], raw[:-1]))
+        d = raw - prev
+        if self.wrap is not None:
+            d = np.mod(d, self.wrap)
+            d = np.where(d >= self.wrap // 2, d - self.wrap, d)
+        e = np.full(len(raw), self._expect1(n), dtype=np.float64)
+        e[0] = self._expect1(self.last_n)
+        lo = e if self.counter else 1
+        if not ((d >= lo) & (d <= e + self.max_gap)).all():
+            return None
+        if self.counter:
+            stats.lost_samples += int((d - e).sum()) * (n if self.per_packet else 1)
+        else:
+            extra = (d - e) / self.tps
+            stats.lost_samples += int(np.rint(extra[extra > 0.75]).sum())
+        u = self.last + np.cumsum(d)
+        self.last, self.last_n, self._last_raw = int(u[-1]), n, int(raw[-1])
+        self.cand, self.cand_votes = None, 0
+        return u, np.ones(len(raw), dtype=bool)
 
 
 @dataclass
@@ -217,6 +233,9 @@ class Decoder:
         self._by_char: dict[str, list[PacketLayout]] = {}
         for lay in self._layouts:
             self._by_char.setdefault(lay.spec.char_uuid, []).append(lay)
+        self._ignore: dict[str, list] = {}
+        for ig in profile.ignore:
+            self._ignore.setdefault(ig.char_uuid, []).append(ig)
         self._tol = profile.pair_tolerance_s
         self._max_pending = max(64, int(2.0 * self.rate_hz))
         self._last_emit_t = -np.inf
@@ -310,6 +329,10 @@ class Decoder:
                 reason = "short" if len(data) < lay.spec.min_length else "length"
                 continue
             return lay, n
+        for ig in self._ignore.get(lays[0].spec.char_uuid, ()):
+            if all(data[o : o + len(h)] == h for o, h in ig.match):
+                self.stats.ignored += 1
+                return None, 0
         self.stats.bad(reason)
         return None, 0
 
@@ -446,8 +469,24 @@ class Decoder:
         p = len(tr)
         if self._grid0 is None:
             self._grid0 = float(tr[0]) - (st.grid_k + n - 1) * period
-        ks = st.grid_k + np.arange(p) * n
         thresh = self.profile.reanchor_samples * period
+        if p <= 8:  # the usual live case: scalar arithmetic is cheaper than numpy here
+            firsts = []
+            k = st.grid_k
+            for tr_i in tr.tolist():
+                lag = tr_i - (self._grid0 + (k + n - 1) * period)
+                if lag > thresh:  # lost packets or a fast device clock: jump forward
+                    jump = int(round(lag * self.rate_hz))
+                    k += jump
+                    self.stats.reanchors += 1
+                    self.stats.lost_samples_estimated += jump
+                elif lag < -0.5 * period:  # grid ahead of receive time: pull it back a little
+                    self._grid0 -= min(-lag, 0.25 * period)
+                firsts.append(self._grid0 + k * period)
+                k += n
+            st.grid_k = k
+            return np.asarray(firsts)[:, None] + np.arange(n) * period
+        ks = st.grid_k + np.arange(p) * n
         t_first = np.empty(p)
         start = 0
         while start < p:

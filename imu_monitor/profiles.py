@@ -158,6 +158,15 @@ class PacketSpec:
 
 
 @dataclass(frozen=True)
+class IgnoreSpec:
+    """Notifications on ``char_uuid`` starting with these ``match`` bytes are expected non-data
+    (command replies) and are counted as ignored, not malformed."""
+
+    char_uuid: str
+    match: tuple[tuple[int, bytes], ...]
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated firmware profile (see module docstring). UUIDs are lower-case 128-bit strings.
 
@@ -181,6 +190,7 @@ class Profile:
     alerts: dict[str, tuple[Write, ...]]
     battery_uuid: str | None
     packets: tuple[PacketSpec, ...] = ()
+    ignore: tuple[IgnoreSpec, ...] = ()
     time_source: str = "receive_nominal"
     pair_tolerance_s: float = 0.0
     """Acc and gyro halves sent separately pair when their times differ by at most this."""
@@ -336,6 +346,20 @@ def _header_field(ctx: _Ctx, t: dict, where: str, kind: str, bo: str) -> HeaderF
     return HeaderField(offset, dt, wrap)
 
 
+def _match_list(ctx: _Ctx, t: dict, where: str) -> tuple[tuple[int, bytes], ...]:
+    out = []
+    for i, m in enumerate(ctx.array(t, "match", where, [])):
+        mw = f"{where}match[{i}]."
+        if not isinstance(m, dict):
+            raise ctx.fail(mw[:-1], "a table {offset, hex}", m)
+        off = ctx.integer(m, "offset", mw, 0, 512, _REQUIRED)
+        hx = ctx.hexbytes(m, "hex", mw, _REQUIRED)
+        if not hx:
+            raise ctx.fail(f"{mw}hex", "at least one byte", m["hex"])
+        out.append((off, hx))
+    return tuple(out)
+
+
 def _packet(ctx: _Ctx, p: Any, where: str, notify: tuple[str, ...], bo: str) -> PacketSpec:
     if not isinstance(p, dict):
         raise ctx.fail(where[:-1], "a table", p)
@@ -346,16 +370,7 @@ def _packet(ctx: _Ctx, p: Any, where: str, notify: tuple[str, ...], bo: str) -> 
     bo = {"little": "<", "big": ">"}[
         ctx.choice(p, "byte_order", where, ("little", "big"), "little")
     ]
-    match = []
-    for i, m in enumerate(ctx.array(p, "match", where, [])):
-        mw = f"{where}match[{i}]."
-        if not isinstance(m, dict):
-            raise ctx.fail(mw[:-1], "a table {offset, hex}", m)
-        off = ctx.integer(m, "offset", mw, 0, 512, _REQUIRED)
-        hx = ctx.hexbytes(m, "hex", mw, _REQUIRED)
-        if not hx:
-            raise ctx.fail(f"{mw}hex", "at least one byte", m["hex"])
-        match.append((off, hx))
+    match = _match_list(ctx, p, where)
     data_offset = ctx.integer(p, "data_offset", where, 0, 512, _REQUIRED)
     samples_v = ctx.get(p, "samples", where, "", _REQUIRED)
     if samples_v == "derived":
@@ -422,15 +437,10 @@ def _packet(ctx: _Ctx, p: Any, where: str, notify: tuple[str, ...], bo: str) -> 
                 f"a header field ending by data_offset {data_offset}",
                 hf.offset,
             )
-    for i, (off, hx) in enumerate(match):
-        if off + len(hx) > data_offset and compression is None:
-            raise ctx.fail(
-                f"{where}match[{i}].offset", f"bytes ending by data_offset {data_offset}", off
-            )
     if compression == "polar_delta" and (layout != "interleaved" or len(fields) != 1):
         raise ctx.fail(f"{where}record", "a single acc or gyr field for polar_delta frames", names)
     return PacketSpec(
-        name, char, tuple(match), data_offset, samples, max_samples, encode_samples, layout,
+        name, char, match, data_offset, samples, max_samples, encode_samples, layout,
         tuple(fields), counter, timestamp, count_f, compression,
     )  # fmt: skip
 
@@ -486,6 +496,18 @@ def parse_profile(data: dict[str, Any], path: Path) -> Profile:
     if not pk_raw:
         raise ctx.fail("packet", "at least one [[packet]] table", pk_raw)
     packets = tuple(_packet(ctx, p, f"packet[{i}].", notify, bo) for i, p in enumerate(pk_raw))
+    ignore = []
+    for i, ig in enumerate(ctx.array(data, "ignore", "", [])):
+        iw = f"ignore[{i}]."
+        if not isinstance(ig, dict):
+            raise ctx.fail(iw[:-1], "a table {char, match}", ig)
+        ichar = ctx.uuid(ig, "char", iw, _REQUIRED)
+        if ichar not in notify:
+            raise ctx.fail(f"{iw}char", f"one of gatt.notify {list(notify)}", ichar)
+        imatch = _match_list(ctx, ig, iw)
+        if not imatch:
+            raise ctx.fail(f"{iw}match", "at least one {offset, hex}", ig.get("match"))
+        ignore.append(IgnoreSpec(ichar, imatch))
     covered = set().union(*(p.streams for p in packets))
     if covered != set(STREAMS):
         raise ctx.fail(
@@ -502,8 +524,7 @@ def parse_profile(data: dict[str, Any], path: Path) -> Profile:
     reanchor = ctx.number(timing, "reanchor_samples", "timing.", True, 4.0)
     if combined and "pair_tolerance_s" not in timing and source == "receive":
         raise ctx.fail("timing.pair_tolerance_s", "a number (seconds) for receive-time pairing")
-    sizes = {p.samples for p in packets}
-    spn = sizes.pop() if len(sizes) == 1 else None
+    spn = packets[0].samples  # what the first (primary) packet kind carries
     return Profile(
         name=name,
         title=title,
@@ -520,6 +541,7 @@ def parse_profile(data: dict[str, Any], path: Path) -> Profile:
         alerts=alerts,
         battery_uuid=battery,
         packets=packets,
+        ignore=tuple(ignore),
         time_source=source,
         pair_tolerance_s=tol if combined else 0.0,
         reanchor_samples=reanchor,
