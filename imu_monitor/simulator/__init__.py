@@ -1,0 +1,23 @@
+"""The simulated wearable: a kinematic model of the exercises with ground truth.
+
+``simulate_session(SimulationConfig(...))`` returns a ``model.Recording`` whose sensor series
+look like a real session (mounting misalignment, gyro bias, noise, timing jitter, dropped
+samples) and whose ``truth`` holds what really happened (lumbar angle, segment pitches, reps with
+their phase boundaries and faults, mountings, biases).
+"""
+
+from .session import (
+    SessionModel,
+    SimulationConfig,
+    SimulationError,
+    build_session_model,
+    simulate_session,
+)
+
+__all__ = [
+    "SessionModel",
+    "SimulationConfig",
+    "SimulationError",
+    "build_session_model",
+    "simulate_session",
+]

@@ -1,0 +1,145 @@
+"""Smooth scalar trajectories with analytic first and second derivatives.
+
+A ``SmoothTrack`` is a piecewise-linear function of time (knots ``t_k``, values ``v_k``, constant
+before the first and after the last knot) whose corners are rounded by convolving each corner with
+a raised-cosine (Hann) kernel of width ``w_k``. Between blends the speed is exactly constant, so a
+move between two knots is a trapezoidal velocity profile with smooth blends, and the knots are
+exactly where the steady-speed lines meet the rest levels (the tangent method). Velocity is C^1 and
+acceleration is continuous, so the simulated gyroscope and accelerometer have no steps.
+
+``Sway`` is a sum of sinusoids (physiological sway). ``Signal`` adds components with weights.
+Every component evaluates to ``(y, dy/dt, d2y/dt2)`` at sorted times ``t_s``, shape (n,) each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _blend_terms(s: np.ndarray, w: np.ndarray) -> Triple:
+    """Corner correction of a unit slope change: ``g = relu * hann_w - relu`` and its derivatives.
+
+    ``s``: time since the knot (s), ``w``: blend width (s); only valid for ``|s| <= w/2``.
+    """
+    phase = 2.0 * math.pi * s / w
+    g = s * s / (2.0 * w) + s / 2.0 + w / 8.0 - w / (4.0 * math.pi**2) * (1.0 + np.cos(phase))
+    g = g - np.maximum(s, 0.0)
+    dg = s / w + 0.5 + np.sin(phase) / (2.0 * math.pi) - (s >= 0.0)
+    ddg = (1.0 + np.cos(phase)) / w
+    return g, dg, ddg
+
+
+class SmoothTrack:
+    """Piecewise-linear trajectory with Hann-smoothed corners.
+
+    ``t_knots``: strictly increasing times (s), shape (k,). ``v_knots``: values at the knots (any
+    unit), shape (k,). ``w_knots``: blend width of each corner (s), shape (k,) or a scalar.
+    """
+
+    def __init__(self, t_knots: np.ndarray, v_knots: np.ndarray, w_knots: np.ndarray | float):
+        self.t = np.asarray(t_knots, dtype=np.float64)
+        self.v = np.asarray(v_knots, dtype=np.float64)
+        if self.t.ndim != 1 or self.t.shape != self.v.shape or self.t.size == 0:
+            raise ValueError("SmoothTrack needs matching 1-D knot times and values")
+        if np.any(np.diff(self.t) <= 0.0):
+            raise ValueError("SmoothTrack knot times must be strictly increasing")
+        self.w = np.broadcast_to(np.asarray(w_knots, dtype=np.float64), self.t.shape).copy()
+        if np.any(self.w <= 0.0):
+            raise ValueError("SmoothTrack blend widths must be positive")
+        seg_slopes = np.diff(self.v) / np.diff(self.t)
+        # slope before knot 0, between knots, after the last knot
+        self._slopes = np.concatenate([[0.0], seg_slopes, [0.0]])
+        self._dslope = np.diff(self._slopes)  # slope change at each knot, shape (k,)
+
+    def evaluate(self, t_s: np.ndarray) -> Triple:
+        """Value, first and second derivative at sorted times ``t_s`` (shape (n,) each)."""
+        t = np.asarray(t_s, dtype=np.float64)
+        n = t.shape[0]
+        y = np.interp(t, self.t, self.v)
+        seg = np.searchsorted(self.t, t, side="right")  # 0 before the first knot
+        dy = self._slopes[seg]
+        ddy = np.zeros(n)
+        active = self._dslope != 0.0
+        if not np.any(active) or n == 0:
+            return y, dy, ddy
+        tk, wk, dk = self.t[active], self.w[active], self._dslope[active]
+        lo = np.searchsorted(t, tk - wk / 2.0, side="left")
+        hi = np.searchsorted(t, tk + wk / 2.0, side="right")
+        counts = hi - lo
+        total = int(counts.sum())
+        if total == 0:
+            return y, dy, ddy
+        knot = np.repeat(np.arange(tk.size), counts)
+        starts = np.cumsum(counts) - counts
+        idx = np.arange(total) - np.repeat(starts, counts) + np.repeat(lo, counts)
+        s = np.clip(t[idx] - tk[knot], -wk[knot] / 2.0, wk[knot] / 2.0)
+        g, dg, ddg = _blend_terms(s, wk[knot])
+        d = dk[knot]
+        np.add.at(y, idx, d * g)
+        np.add.at(dy, idx, d * dg)
+        np.add.at(ddy, idx, d * ddg)
+        return y, dy, ddy
+
+
+@dataclass
+class Sway:
+    """Sum of sinusoids ``sum a_i sin(2 pi f_i t + phi_i)``: amplitudes (unit of the signal),
+    frequencies (Hz) and phases (rad), each shape (m,)."""
+
+    amplitudes: np.ndarray
+    frequencies_hz: np.ndarray
+    phases_rad: np.ndarray
+
+    @classmethod
+    def random(
+        cls,
+        rng: np.random.Generator,
+        total_amplitude: float,
+        f_lo_hz: float = 0.08,
+        f_hi_hz: float = 0.5,
+        terms: int = 3,
+    ) -> Sway:
+        """Random sway whose amplitudes add up to ``total_amplitude`` (its peak bound)."""
+        weights = rng.uniform(0.5, 1.0, terms)
+        return cls(
+            total_amplitude * weights / weights.sum(),
+            rng.uniform(f_lo_hz, f_hi_hz, terms),
+            rng.uniform(0.0, 2.0 * math.pi, terms),
+        )
+
+    def evaluate(self, t_s: np.ndarray) -> Triple:
+        t = np.asarray(t_s, dtype=np.float64)
+        y, dy, ddy = np.zeros(t.shape[0]), np.zeros(t.shape[0]), np.zeros(t.shape[0])
+        for a, f, phi in zip(self.amplitudes, self.frequencies_hz, self.phases_rad, strict=True):
+            om = 2.0 * math.pi * f
+            arg = om * t + phi
+            sin = np.sin(arg)
+            y += a * sin
+            dy += (a * om) * np.cos(arg)
+            ddy -= (a * om * om) * sin
+        return y, dy, ddy
+
+
+@dataclass
+class Signal:
+    """A weighted sum of tracks and sways (``terms``: list of (weight, component))."""
+
+    terms: list[tuple[float, SmoothTrack | Sway]] = field(default_factory=list)
+
+    def plus(self, component: SmoothTrack | Sway, weight: float = 1.0) -> Signal:
+        return Signal([*self.terms, (weight, component)])
+
+    def evaluate(self, t_s: np.ndarray) -> Triple:
+        n = np.asarray(t_s).shape[0]
+        y, dy, ddy = np.zeros(n), np.zeros(n), np.zeros(n)
+        for weight, comp in self.terms:
+            a, b, c = comp.evaluate(t_s)
+            y += weight * a
+            dy += weight * b
+            ddy += weight * c
+        return y, dy, ddy
