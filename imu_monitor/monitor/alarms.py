@@ -161,7 +161,6 @@ class DirectionAlarm:
 
     def _track_peak(self, x: np.ndarray, start: int, stop: int) -> None:
         if stop > start:
-            seg = x[start:stop]
-            m = np.nanmax(seg) if not np.all(np.isnan(seg)) else -np.inf
+            m = float(np.fmax.reduce(x[start:stop]))  # NaN only if all are NaN
             if m > self.peak_x:
-                self.peak_x = float(m)
+                self.peak_x = m

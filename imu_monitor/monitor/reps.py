@@ -112,10 +112,12 @@ class RepFit:
 
 def _fit_line(t: np.ndarray, m: np.ndarray) -> Line | None:
     ok = np.isfinite(m)
-    t, m = t[ok], m[ok]
-    if len(t) < 2:
+    if not ok.all():
+        t, m = t[ok], m[ok]
+    n = len(t)
+    if n < 2:
         return None
-    t0, m0 = float(t.mean()), float(m.mean())
+    t0, m0 = float(np.add.reduce(t)) / n, float(np.add.reduce(m)) / n
     tc = t - t0
     den = float(np.dot(tc, tc))
     if den <= 0.0:
@@ -125,12 +127,14 @@ def _fit_line(t: np.ndarray, m: np.ndarray) -> Line | None:
 
 def _centred_mean(x: np.ndarray, k: int) -> np.ndarray:
     """Moving average over ``k`` samples centred on each sample (edges padded), NaN-free."""
-    x = np.where(np.isfinite(x), x, np.nanmedian(x))
+    ok = np.isfinite(x)
+    if not ok.all():
+        x = np.where(ok, x, np.median(x[ok]) if ok.any() else 0.0)
     h = k // 2
     if h < 1 or len(x) == 0:
         return x
-    ext = np.pad(x, (h, h), mode="edge")
-    return np.convolve(ext, np.ones(2 * h + 1) / (2 * h + 1), mode="valid")
+    ext = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+    return np.convolve(ext, np.full(2 * h + 1, 1.0 / (2 * h + 1)), mode="valid")
 
 
 def _crossing(a: Line, b: Line) -> tuple[float, float] | None:
@@ -142,8 +146,12 @@ def _crossing(a: Line, b: Line) -> tuple[float, float] | None:
 
 
 def _median(x: np.ndarray, min_count: int) -> float | None:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if len(x) >= min_count else None
+    """Median of the finite values, or None if fewer than ``min_count``."""
+    x = np.sort(x[np.isfinite(x)])
+    k = len(x)
+    if k < min_count or k == 0:
+        return None
+    return float(x[k // 2]) if k % 2 else 0.5 * float(x[k // 2 - 1] + x[k // 2])
 
 
 @dataclass
@@ -274,8 +282,8 @@ def fit_rep(
     rest1 = _median(pre_m[sel], 3)
     if rest1 is None:
         rest1 = rest_ref_deg
-    upper = up[up >= 0.5 * (rest1 + peak)]
-    top1 = float(np.percentile(upper[np.isfinite(upper)], 75))
+    upper = np.sort(up[up >= 0.5 * (rest1 + peak)])  # NaN compares False: all finite
+    top1 = float(upper[(3 * len(upper)) // 4])
     # band edges are found on a centred moving average, so noise does not shrink the band;
     # the lines are fitted through the raw samples
     sm = _centred_mean(m_deg, cfg.smooth_n)
@@ -287,17 +295,16 @@ def fit_rep(
         log.debug("rep fit degenerate, using band crossings")
         t_b = [float(t_s[i]) for i in ramps.indices]
         return RepFit(t_b[0], t_b[1], t_b[2], t_b[3], rest1, top1)
-    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak, prev, cfg)
     # second pass: long ramps have long straight parts; widen the band to use more of them
     band = (
-        _band_for(rise.time_at(top) - rise.time_at(rest), cfg),
-        _band_for(fall.time_at(rest) - fall.time_at(top), cfg),
+        _band_for(rise.time_at(top1) - rise.time_at(rest1), cfg),
+        _band_for(fall.time_at(rest1) - fall.time_at(top1), cfg),
     )
     if band != (cfg.fit_band, cfg.fit_band):
-        ramps2 = _ramps(t_s, m_deg, sm, k_detect, rest, top, band)
+        ramps2 = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
         if ramps2.rise is not None and ramps2.fall is not None:
             rise, fall = ramps2.rise, ramps2.fall
-            rest, top = _levels(t_s, m_deg, rise, fall, rest, top, peak, prev, cfg)
+    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak, prev, cfg)
     x = _crossing(rise, fall)
     t_x = x[0] if x is not None else 0.5 * (rise.t0 + fall.t0)
     t_start = rise.time_at(rest)
