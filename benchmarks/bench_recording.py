@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imu_monitor.model import Recording, SampleChunk, SensorInfo, SensorSeries
+from imu_monitor.model import Recording, SensorInfo, SensorSeries
 from imu_monitor.recording import RecordingWriter, load_recording, save_recording
 from imu_monitor.sources.replay import ReplaySource
 
