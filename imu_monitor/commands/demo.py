@@ -1,0 +1,54 @@
+"""``imu-monitor demo``: the dashboard on the simulated wearable, no hardware needed.
+
+The simulated wearable does back kicks (or another exercise) with some faulty reps, after the
+two calibration postures; the dashboard calibrates from them, then judges every rep and sounds
+the alarm on the faulty ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..exercises import EXERCISES
+from ..model import SENSOR_SETS
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text.rstrip("xX"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..ui.app import add_window_options
+
+    p = sub.add_parser(
+        "demo",
+        help="open the dashboard on the simulated wearable (no hardware needed)",
+        description="The dashboard on a simulated wearable doing reps with some faulty ones: "
+        "calibration, live traces, alarms with sound, reps and tempo.",
+    )
+    p.add_argument("--exercise", default="back-kick", choices=list(EXERCISES))
+    p.add_argument(
+        "--sensors",
+        type=int,
+        default=1,
+        choices=list(SENSOR_SETS),
+        help="1: sacrum; 2: + upper lumbar; 3: + thigh (hip angle)",
+    )
+    p.add_argument("--reps", type=int, default=30, help="reps per set (default 30)")
+    p.add_argument("--faulty", type=int, default=8, help="how many reps are faulty (default 8)")
+    p.add_argument("--seed", type=int, default=1, help="simulation seed")
+    p.add_argument("--speed", type=_positive, default=1.0, help="time factor (default 1)")
+    add_window_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ui.app import run_demo
+
+    return run_demo(args)

@@ -1,0 +1,260 @@
+"""Entry points that open the dashboard: ``run_demo``, ``run_live``, ``run_replay``.
+
+Each takes the parsed CLI arguments. Common options: ``--exit-after S`` closes the window after S
+seconds; ``--screenshot FILE`` saves a PNG of the window just before closing (with no display and
+no ``QT_QPA_PLATFORM`` set, the offscreen platform is chosen automatically, so the UI can be
+checked on a headless machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..model import ImuMonitorError
+
+log = logging.getLogger(__name__)
+
+
+class ScreenshotError(ImuMonitorError):
+    """The screenshot could not be written."""
+
+
+def add_window_options(p: argparse.ArgumentParser) -> None:
+    """``--exit-after``, ``--screenshot``, ``--user`` and ``--config-dir`` (for the dashboard)."""
+    p.add_argument("--exit-after", type=float, metavar="S", help="close the window after S s")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window on exit")
+    add_config_options(p)
+
+
+def add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", help="whose settings and calibrations to use (default: the last one)")
+    p.add_argument(
+        "--config-dir",
+        type=Path,
+        help="settings/calibration directory (default: the platform's user config directory)",
+    )
+
+
+def prepare_platform(args: argparse.Namespace) -> None:
+    """Choose the offscreen Qt platform when a screenshot is asked for and there is no display."""
+    if getattr(args, "screenshot", None) and "QT_QPA_PLATFORM" not in os.environ:
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and (
+            sys.platform.startswith("linux")
+        ):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def application() -> Any:
+    """The QApplication (created once)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "imu-monitor"])
+        app.setApplicationName("imu-monitor")
+        app.setApplicationDisplayName("imu-monitor")
+    return app
+
+
+def save_screenshot(window: Any, path: str | Path) -> Path:
+    """Render ``window`` (after a final frame) to a PNG at ``path``."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    window.tick()
+    pixmap = window.grab()
+    if not pixmap.save(str(path), "PNG"):
+        raise ScreenshotError(f"cannot write the screenshot {path}; check the directory")
+    return path
+
+
+def run_window(
+    window: Any, args: argparse.Namespace, *, before_exit: Callable[[], None] | None = None
+) -> int:
+    """Show ``window`` and run the event loop; honours ``--exit-after`` and ``--screenshot``."""
+    from PySide6.QtCore import QTimer
+
+    app = application()
+    window.show()
+    errors: list[Exception] = []
+    exit_after = getattr(args, "exit_after", None)
+    screenshot = getattr(args, "screenshot", None)
+
+    def finish() -> None:
+        try:
+            if before_exit is not None:
+                before_exit()
+            if screenshot:
+                p = save_screenshot(window, screenshot)
+                print(f"screenshot: {p}")
+        except Exception as e:  # reported after the loop ends
+            errors.append(e)
+        window.close()
+        app.quit()
+
+    if exit_after is not None:
+        QTimer.singleShot(int(max(0.0, exit_after) * 1000), finish)
+    elif screenshot:
+        app.aboutToQuit.connect(lambda: save_screenshot(window, screenshot))
+    app.exec()
+    window.shutdown()
+    if errors:
+        raise errors[0]
+    return 0
+
+
+def _stores(args: argparse.Namespace, *, calibration_subdir: str = "calibrations"):
+    from ..calibration import CalibrationStore
+    from .settings import SettingsStore
+
+    base = getattr(args, "config_dir", None)
+    settings_store = SettingsStore(base)
+    cal_store = CalibrationStore(None if base is None else Path(base) / calibration_subdir)
+    if base is None and calibration_subdir != "calibrations":
+        cal_store = CalibrationStore(cal_store.directory.parent / calibration_subdir)
+    return settings_store, cal_store
+
+
+def _settings(args: argparse.Namespace, store: Any, exercise: str | None = None) -> Any:
+    settings = store.load(getattr(args, "user", None))
+    if exercise is not None:
+        settings.exercise = exercise
+    o = settings.overrides()
+    for arg, field_name in (
+        ("flexion_limit", "flexion_deg"),
+        ("extension_limit", "extension_deg"),
+        ("dwell", "dwell_s"),
+    ):
+        value = getattr(args, arg, None)
+        if value is not None:
+            setattr(o, field_name, float(value))
+    return settings
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+def demo_recording(args: argparse.Namespace) -> Any:
+    """The simulated session the demo plays: calibration postures, then reps, some faulty."""
+    from ..simulator import SimulationConfig, simulate_session
+
+    return simulate_session(
+        SimulationConfig(
+            exercise=args.exercise,
+            reps=args.reps,
+            faulty=args.faulty,
+            sensors=args.sensors,
+            seed=args.seed,
+        )
+    )
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``imu-monitor demo``: the dashboard on the simulated wearable doing reps, some faulty.
+
+    The simulated wearable stands still, gets into the exercise's start position (the guided
+    calibration captures both) and then does the reps; at the end it starts over with a fresh
+    calibration, as a new set would.
+    """
+    prepare_platform(args)
+    app = application()
+    from ..session import ReplayThreadSource
+    from ..sources.replay import ReplaySource
+    from .controller import DashboardSession
+    from .main_window import DashboardWindow
+
+    settings_store, cal_store = _stores(args, calibration_subdir="calibrations-demo")
+    settings = _settings(args, settings_store, exercise=args.exercise)
+    rec = demo_recording(args)
+    holder: dict[str, Any] = {}
+
+    def on_jump(position_s: float) -> None:
+        ds = holder.get("ds")
+        if ds is not None:
+            if position_s == 0.0:  # a new lap: the wearable calibrates again
+                ds.pipeline.replace(ds.build_pipeline(None))
+            else:
+                ds.restart_pipeline()
+
+    replay = ReplaySource(rec, speed=args.speed, loop=True, on_jump=on_jump)
+    source = ReplayThreadSource(replay)
+    source.kind = "sim"  # type: ignore[attr-defined]
+    ds = DashboardSession(source, settings, calibration_store=cal_store, use_stored=False)
+    holder["ds"] = ds
+    window = DashboardWindow(
+        ds,
+        settings_store=settings_store,
+        title="demo: simulated wearable",
+        recordings_dir=None,
+    )
+    del app
+    return run_window(window, args)
+
+
+# -- replay ---------------------------------------------------------------------------------------
+
+
+def rep_starts_of(rec: Any, calibration: Any = None) -> list[float]:
+    """Rep start times (recording clock): the recorded events, else the simulation's truth,
+    else a quick batch analysis of the recording."""
+    starts = [float(e["t_start_s"]) for e in rec.events if e.get("type") == "rep_ended"]
+    if starts:
+        return starts
+    if rec.truth is not None and rec.truth.reps:
+        return [float(r.t_start_s) for r in rec.truth.reps]
+    try:
+        from ..pipeline import analyze_recording
+
+        analysis = analyze_recording(rec, calibration=calibration, offline=False)
+        return [float(r.t_start_s) for r in analysis.result.reps]
+    except ImuMonitorError as e:
+        log.warning("no rep list for the replay controls: %s", e)
+        return []
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """``imu-monitor replay FILE``: the dashboard on a recording, with replay controls."""
+    prepare_platform(args)
+    app = application()
+    from ..commands.replay import replay_pipeline
+    from ..recording import load_recording
+    from ..session import ReplayThreadSource
+    from ..sources.replay import ReplaySource
+    from .controller import DashboardSession
+    from .main_window import DashboardWindow
+
+    rec = load_recording(args.file)
+    pipeline, notes = replay_pipeline(rec, args)
+    settings_store, _ = _stores(args)
+    settings = _settings(args, settings_store, exercise=pipeline.exercise.name)
+    holder: dict[str, Any] = {}
+
+    def on_jump(position_s: float) -> None:
+        ds = holder.get("ds")
+        if ds is not None:
+            ds.restart_pipeline()
+
+    replay = ReplaySource(rec, speed=args.speed, loop=args.loop, on_jump=on_jump)
+    if args.start:
+        replay.seek(args.start)
+    source = ReplayThreadSource(replay)
+    ds = DashboardSession(
+        source, settings, calibration=pipeline.calibration, use_stored=False, wearable_alerts=False
+    )
+    holder["ds"] = ds
+    window = DashboardWindow(
+        ds,
+        replay=replay,
+        rep_starts=rep_starts_of(rec, pipeline.calibration),
+        title=f"replay: {Path(args.file).name}",
+    )
+    for n in notes:
+        window.notices.notify(n)
+    del app
+    return run_window(window, args)

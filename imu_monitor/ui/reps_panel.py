@@ -1,0 +1,168 @@
+"""Reps: the counter, the tempo of the last rep against the target, per-rep excursion bars.
+
+Updated from ``RepEnded`` events (not per frame). Bars: flexion up (orange), extension down
+(blue), one pair per rep, the last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a
+red cross above their bars and are listed in the caption.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from ..events import RepEnded
+from ..exercises import Limits, Tempo
+from . import theme
+from .plots import style_axes
+
+MAX_BARS = 20
+TEMPO_TOLERANCE = 0.3
+"""A phase within +-30 % of its target counts as on tempo."""
+FAULT_COLOUR = "#ff4d4f"
+
+
+def rep_is_faulty(rep: RepEnded) -> bool:
+    return bool(rep.alarmed or rep.too_fast)
+
+
+def tempo_verdict(actual_s: float, target_s: float) -> str:
+    """``ok``, ``fast`` or ``slow`` against the target with ``TEMPO_TOLERANCE``."""
+    if target_s <= 0:
+        return "ok"
+    ratio = actual_s / target_s
+    if ratio < 1 - TEMPO_TOLERANCE:
+        return "fast"
+    if ratio > 1 + TEMPO_TOLERANCE:
+        return "slow"
+    return "ok"
+
+
+class RepsPanel(QFrame):
+    def __init__(self, tempo: Tempo, limits: Limits, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.tempo = tempo
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 10, 12, 10)
+        grid = QGridLayout()
+        lay.addLayout(grid)
+        caption = QLabel("REPS")
+        caption.setObjectName("dim")
+        self.count = QLabel("0")
+        self.count.setObjectName("bignum")
+        grid.addWidget(caption, 0, 0)
+        grid.addWidget(self.count, 1, 0, 2, 1)
+        self.tempo_title = QLabel("LAST REP  (up / hold / down)")
+        self.tempo_title.setObjectName("dim")
+        grid.addWidget(self.tempo_title, 0, 1, 1, 3)
+        self.phase_labels = []
+        for i in range(3):
+            lab = QLabel("–")
+            lab.setObjectName("midnum")
+            lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(lab, 1, 1 + i)
+            self.phase_labels.append(lab)
+        self.target = QLabel("")
+        self.target.setObjectName("dim")
+        grid.addWidget(self.target, 2, 1, 1, 3)
+        grid.setColumnStretch(0, 1)
+        for i in range(1, 4):
+            grid.setColumnStretch(i, 1)
+        self.flag = QLabel("")
+        self.flag.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.flag)
+
+        self.bars = pg.PlotWidget()
+        self.bars.setMinimumHeight(150)
+        self.bars.setMouseEnabled(x=False, y=False)
+        self.bars.hideButtons()
+        style_axes(self.bars.getPlotItem())
+        self.bars.setTitle("Lumbar excursion per rep [°]", color=theme.TEXT)
+        self.bars.showGrid(y=True, alpha=0.15)
+        self.flex_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=theme.FLEXION)
+        self.ext_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=theme.EXTENSION)
+        self.faults = pg.ScatterPlotItem(
+            symbol="x", size=16, brush=FAULT_COLOUR, pen=pg.mkPen(FAULT_COLOUR, width=2)
+        )
+        self.flex_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen(theme.FLEXION, style=Qt.PenStyle.DashLine)
+        )
+        self.ext_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen(theme.EXTENSION, style=Qt.PenStyle.DashLine)
+        )
+        for item in (self.flex_bars, self.ext_bars, self.faults, self.flex_line, self.ext_line):
+            self.bars.addItem(item)
+        self.bars.addItem(pg.InfiniteLine(angle=0, pos=0, pen=pg.mkPen(theme.TEXT_DIM)))
+        lay.addWidget(self.bars, 1)
+        self.faulty_caption = QLabel("")
+        self.faulty_caption.setObjectName("dim")
+        self.faulty_caption.setWordWrap(True)
+        lay.addWidget(self.faulty_caption)
+        self.limits = limits
+        self.set_targets(tempo, limits)
+        self.show_reps([])
+
+    def set_targets(self, tempo: Tempo, limits: Limits) -> None:
+        self.tempo = tempo
+        self.limits = limits
+        self.target.setText(
+            f"target  {tempo.up_s:g} s up / {tempo.hold_s:g} s hold / {tempo.down_s:g} s down"
+        )
+        self.flex_line.setPos(limits.flexion_deg)
+        self.ext_line.setPos(-limits.extension_deg)
+        span = max(limits.flexion_deg, limits.extension_deg) * 2.0
+        self.bars.setYRange(-span, span, padding=0)
+
+    def show_reps(self, reps: list[RepEnded]) -> None:
+        """Show the whole list of finished reps (the counter counts all, bars the last few)."""
+        self.count.setText(str(len(reps)))
+        last = reps[-MAX_BARS:]
+        first_index = len(reps) - len(last)
+        x = np.arange(first_index + 1, first_index + 1 + len(last), dtype=float)
+        flex = np.array([r.peak_flexion_deg for r in last], dtype=float)
+        ext = np.array([-r.peak_extension_deg for r in last], dtype=float)
+        self.flex_bars.setOpts(x=x, height=flex, width=0.7)
+        self.ext_bars.setOpts(x=x, height=ext, width=0.7)
+        bad = np.array([rep_is_faulty(r) for r in last], dtype=bool)
+        top = max(self.limits.flexion_deg, self.limits.extension_deg) * 1.7
+        self.faults.setData(x=x[bad], y=np.full(int(bad.sum()), top))
+        self.bars.setXRange(first_index + 0.3, first_index + MAX_BARS + 0.7, padding=0)
+        faulty = [r for r in reps if rep_is_faulty(r)]
+        self.faulty_caption.setText(
+            "faulty reps: " + ", ".join(_fault_text(r) for r in faulty[-6:]) if faulty else ""
+        )
+        if not reps:
+            for lab in self.phase_labels:
+                lab.setText("–")
+                lab.setStyleSheet("")
+            self.flag.setText("")
+            return
+        r = reps[-1]
+        targets = (self.tempo.up_s, self.tempo.hold_s, self.tempo.down_s)
+        for lab, actual, target in zip(
+            self.phase_labels, (r.concentric_s, r.hold_s, r.eccentric_s), targets, strict=True
+        ):
+            verdict = tempo_verdict(actual, target)
+            lab.setText(f"{actual:.1f} s")
+            colour = theme.TEXT if verdict == "ok" else theme.WARNING
+            lab.setStyleSheet(
+                f"color: {colour}; font-size: {theme.MID_NUMBER_PX}px; font-weight: bold;"
+            )
+        flags = []
+        if r.too_fast:
+            flags.append("TOO FAST")
+        if r.alarmed:
+            flags.append("LEFT NEUTRAL")
+        self.flag.setText("  ·  ".join(flags))
+        self.flag.setStyleSheet(f"color: {FAULT_COLOUR}; font-weight: bold; font-size: 26px;")
+
+
+def _fault_text(r: RepEnded) -> str:
+    what = []
+    if r.alarmed:
+        what.append("flexion" if r.peak_flexion_deg >= r.peak_extension_deg else "extension")
+    if r.too_fast:
+        what.append("too fast")
+    return f"#{r.index + 1} ({', '.join(what)})"

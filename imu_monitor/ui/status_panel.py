@@ -1,0 +1,156 @@
+"""The large status panel: one word, one colour, readable from three metres.
+
+States: ``waiting`` (no data yet), ``calibrating`` (guided calibration: its prompt and progress),
+``neutral``, ``warning`` (approaching a limit, with the direction) and ``alarm`` (out of neutral:
+the word is the direction, FLEXION or EXTENSION).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from . import theme
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What the panel shows: the state, the direction when out of neutral, the angle in degrees."""
+
+    state: str
+    direction: str | None = None
+    angle_deg: float | None = None
+    prompt: str = ""
+    progress: float = 0.0
+    refusal: str | None = None
+
+
+def colour_for(view: StatusView) -> str:
+    if view.state == "alarm":
+        return theme.EXTENSION if view.direction == "extension" else theme.FLEXION
+    return {
+        "neutral": theme.NEUTRAL,
+        "warning": theme.WARNING,
+        "calibrating": theme.CALIBRATING,
+    }.get(view.state, theme.IDLE)
+
+
+def headline_for(view: StatusView) -> str:
+    if view.state == "alarm":
+        return (view.direction or "out of neutral").upper()
+    return {
+        "neutral": "NEUTRAL",
+        "warning": "WARNING",
+        "calibrating": "CALIBRATING",
+    }.get(view.state, "WAITING")
+
+
+def detail_for(view: StatusView) -> str:
+    if view.state == "alarm":
+        return "out of neutral"
+    if view.state == "warning":
+        return f"close to the {view.direction} limit" if view.direction else "close to a limit"
+    if view.state == "neutral":
+        return "spine in neutral"
+    if view.state == "calibrating":
+        return view.prompt
+    return "waiting for data from the wearable"
+
+
+class StatusPanel(QFrame):
+    """Big coloured status block; ``show_view`` is cheap and safe to call every frame."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("status")
+        self.setMinimumHeight(220)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(18, 14, 18, 14)
+        self.headline = QLabel("WAITING")
+        self.headline.setObjectName("headline")
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.angle = QLabel("")
+        self.angle.setObjectName("angle")
+        self.angle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = QLabel("")
+        self.detail.setObjectName("detail")
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        self._headline_px = theme.STATUS_FONT_PX
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setTextVisible(False)
+        self.progress.setMinimumHeight(28)
+        self.refusal = QLabel("")
+        self.refusal.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.refusal.setWordWrap(True)
+        self.wearable = QLabel("")
+        self.wearable.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for w in (self.headline, self.angle, self.detail, self.progress, self.refusal):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        lay.addWidget(self.wearable)
+        lay.insertStretch(0, 1)
+        self.view: StatusView | None = None
+        self.show_view(StatusView("waiting"))
+
+    def show_view(self, view: StatusView) -> None:
+        """Update the panel (only the parts that changed: no relayout while nothing moves)."""
+        old = self.view
+        self.view = view
+        if old is None or colour_for(old) != colour_for(view):
+            self.setStyleSheet(
+                f"QFrame#status {{ background: {colour_for(view)}; border-radius: 12px; }}"
+                f"QFrame#status QLabel {{ background: transparent; color: white; }}"
+                f"QLabel#angle {{ font-size: {theme.STATUS_ANGLE_PX}px; font-weight: bold; }}"
+                f"QLabel#detail {{ font-size: {theme.STATUS_DETAIL_PX}px; }}"
+                "QFrame#status QProgressBar { background: rgba(0,0,0,60); color: white;"
+                " border: 1px solid rgba(255,255,255,120); border-radius: 6px; }"
+                "QFrame#status QProgressBar::chunk { background: white; border-radius: 6px; }"
+            )
+        if _set_text(self.headline, headline_for(view)):
+            self._fit_headline()
+        _set_text(self.detail, detail_for(view))
+        calibrating = view.state == "calibrating"
+        self.progress.setVisible(calibrating)
+        if calibrating:
+            self.progress.setValue(int(round(100 * max(0.0, min(1.0, view.progress)))))
+        _set_text(self.refusal, f"Not accepted: {view.refusal}" if view.refusal else "")
+        self.refusal.setVisible(bool(view.refusal))
+        show_angle = view.angle_deg is not None and view.state in ("neutral", "warning", "alarm")
+        _set_text(self.angle, f"{view.angle_deg:+.1f}°" if show_angle else "")
+        self.angle.setVisible(show_angle)
+
+    def _fit_headline(self) -> None:
+        """The largest bold size (<= ``theme.STATUS_FONT_PX``) at which the word fits."""
+        width = max(100, self.width() - 40)
+        f = QFont(self.headline.font())
+        f.setBold(True)
+        px = theme.STATUS_FONT_PX
+        while px > 24:
+            f.setPixelSize(px)
+            if QFontMetrics(f).horizontalAdvance(self.headline.text()) <= width:
+                break
+            px -= 4
+        if px != self._headline_px or not self.headline.styleSheet():
+            self._headline_px = px
+            # a style sheet, not setFont: the window's style sheet would override a set font
+            self.headline.setStyleSheet(f"font-size: {px}px; font-weight: bold;")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self._fit_headline()
+
+    def show_wearable_alert(self, text: str) -> None:
+        """A line under the status: e.g. that the wearable's own alert was sent."""
+        _set_text(self.wearable, text)
+
+
+def _set_text(label: QLabel, text: str) -> bool:
+    if label.text() != text:
+        label.setText(text)
+        return True
+    return False
