@@ -12,7 +12,7 @@ import sys
 from . import __version__
 from .model import ImuMonitorError
 
-COMMANDS: tuple[str, ...] = ("analyze", "export", "replay", "import_", "simulate")
+COMMANDS: tuple[str, ...] = ("analyze", "export", "replay", "import_", "simulate", "demo")
 """Subcommand modules under imu_monitor.commands, in the order --help lists them."""
 
 
