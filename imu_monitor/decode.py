@@ -110,6 +110,7 @@ class _Track:
         self.max_gap = max_gap if self.wrap is None else min(max_gap, self.wrap // 2 - 1)
         self.last: int | None = None  # unwrapped value of the previous accepted packet
         self.last_n = 0
+        self.count_loss = True
         self.cand: int | None = None  # raw value of a recent implausible jump
         self.cand_votes = 0
 
@@ -132,6 +133,8 @@ class _Track:
         return 1 if d <= e + self.max_gap else 2
 
     def _lost1(self, d: int, e: float, n: int) -> int:
+        if not self.count_loss:
+            return 0
         if self.counter:
             return int(d - e) * (n if self.per_packet else 1)
         extra = (d - e) / self.tps
@@ -191,7 +194,9 @@ class _Track:
         lo = e if self.counter else 1
         if not ((d >= lo) & (d <= e + self.max_gap)).all():
             return None
-        if self.counter:
+        if not self.count_loss:
+            pass
+        elif self.counter:
             stats.lost_samples += int((d - e).sum()) * (n if self.per_packet else 1)
         else:
             extra = (d - e) / self.tps
@@ -254,6 +259,7 @@ class Decoder:
             if s.timestamp is not None:
                 tps = 1.0 / (self.rate_hz * s.timestamp.units_s)
                 st.ts = _Track(s.timestamp, tps, False, MAX_GAP_S / s.timestamp.units_s)
+                st.ts.count_loss = s.counter is None  # the counter counts loss when present
             self._kinds.append(st)
         self._offset: float | None = None
         self._grid0: float | None = None
@@ -274,10 +280,11 @@ class Decoder:
         packets of one kind decode with one ``np.frombuffer``. ``t_received_s``: (P,) s."""
         lays = self._by_char.get(char_uuid)
         if lays is None:
-            lays = self._by_char.get(normalize_uuid(char_uuid))
+            char_uuid = normalize_uuid(char_uuid)
+            lays = self._by_char.get(char_uuid, [])
         npk = len(payloads)
         self.stats.packets += npk
-        if lays is None:
+        if not lays and char_uuid not in self._ignore:
             self.stats.bad("unknown_char", npk)
             return None
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
@@ -285,7 +292,7 @@ class Decoder:
         run_n = 0
         run: list[int] = []
         for i, data in enumerate(payloads):
-            lay, n = self._classify(lays, data)
+            lay, n = self._classify(char_uuid, lays, data)
             if lay is None:
                 continue
             if lay is not run_lay or n != run_n or n < 0:
@@ -312,7 +319,9 @@ class Decoder:
 
     # -------------------------------------------------------------- classification
 
-    def _classify(self, lays: list[PacketLayout], data: bytes) -> tuple[PacketLayout | None, int]:
+    def _classify(
+        self, char: str, lays: list[PacketLayout], data: bytes
+    ) -> tuple[PacketLayout | None, int]:
         """The packet kind of ``data`` and its sample count (-1: compressed); else count why."""
         reason = "no_match"
         for lay in lays:
@@ -329,7 +338,7 @@ class Decoder:
                 reason = "short" if len(data) < lay.spec.min_length else "length"
                 continue
             return lay, n
-        for ig in self._ignore.get(lays[0].spec.char_uuid, ()):
+        for ig in self._ignore.get(char, ()):
             if all(data[o : o + len(h)] == h for o, h in ig.match):
                 self.stats.ignored += 1
                 return None, 0
@@ -400,8 +409,12 @@ class Decoder:
             if lay.spec.counter.per == "packet":
                 seq_first = seq_first * n
         if ts is not None:
-            tsu, keep_ts = st.ts.update(ts, n, self.stats)
-            keep = keep_ts if keep is None else keep & keep_ts
+            if keep is None or keep.all():
+                tsu, keep = st.ts.update(ts, n, self.stats)
+            else:  # only packets the counter accepted move the timestamp track
+                tsu = np.zeros(len(ts), dtype=np.int64)
+                tsu[keep], keep_ts = st.ts.update(ts[keep], n, self.stats)
+                keep[np.flatnonzero(keep)[~keep_ts]] = False
         if keep is not None and not keep.all():
             if not keep.any():
                 return
