@@ -242,8 +242,9 @@ def simulate_session(config: SimulationConfig, *, created_utc: str | None = None
 
     reps = []
     for rep in program.reps:
-        i0, i1 = np.searchsorted(t_truth, [rep.t_start_s, rep.t_end_s])
-        seg = lumbar[i0 : i1 + 1]
+        i0 = np.searchsorted(t_truth, rep.t_start_s, side="left")
+        i1 = np.searchsorted(t_truth, rep.t_end_s, side="right")
+        seg = lumbar[i0:i1]  # the truth samples with t_start_s <= t <= t_end_s
         rep.peak_flexion_deg = float(max(seg.max(), 0.0))
         rep.peak_extension_deg = float(max(-seg.min(), 0.0))
         reps.append(rep)
