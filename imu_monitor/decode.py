@@ -143,8 +143,9 @@ class _Track:
     def update(self, raw: np.ndarray, n: int, stats: DecodeStats) -> tuple[np.ndarray, np.ndarray]:
         """Raw field values (P,) of packets with ``n`` samples -> (unwrapped (P,), keep (P,))."""
         p = len(raw)
+        raw = raw.astype(np.int64)  # u64 beyond 2**63 (garbage) wraps negative: a big jump
         if p > 8 and self.last is not None:
-            res = self._update_vec(raw.astype(np.int64), n, stats)
+            res = self._update_vec(raw, n, stats)
             if res is not None:
                 return res
         keep = np.ones(p, dtype=bool)
