@@ -12,7 +12,16 @@ import sys
 from . import __version__
 from .model import ImuMonitorError
 
-COMMANDS: tuple[str, ...] = ("analyze", "export", "replay", "import_", "simulate", "demo")
+COMMANDS: tuple[str, ...] = (
+    "analyze",
+    "export",
+    "replay",
+    "import_",
+    "simulate",
+    "demo",
+    "scan",
+    "live",
+)
 """Subcommand modules under imu_monitor.commands, in the order --help lists them."""
 
 
