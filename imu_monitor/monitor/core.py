@@ -138,6 +138,7 @@ class Monitor:
         """Every alarm so far (dicts as in ``MonitorResult.alarms``; ``end`` None while open)."""
         self._open: dict[str, dict[str, Any]] = {}
         self._t_last = -np.inf
+        self._t_last_event = -np.inf
 
     # -- public --------------------------------------------------------------------------------
     def update(
@@ -174,8 +175,9 @@ class Monitor:
                 events.append(self._alarm_event(obj, phase, rep))
             else:
                 if isinstance(obj, RepEnded):
-                    obj.alarmed = self._alarmed(obj.t_start_s, obj.t_s)
+                    self._finish_rep(obj)
                 events.append(obj)
+            self._t_last_event = events[-1].t_s
         self._t_last = float(t[-1])
         self._update_status(float(t[-1]), float(lum[-1]))
         return events
@@ -190,7 +192,7 @@ class Monitor:
                 events.append(self._alarm_event(tr, self._reps.phase, self._reps.rep))
         rep = self._reps.finish()
         if rep is not None:
-            rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
+            self._finish_rep(rep)
             events.append(rep)
         if np.isfinite(self._t_last):
             self._update_status(self._t_last, self.status.angle_deg)
@@ -251,6 +253,14 @@ class Monitor:
             duration_s=duration,
             rep=entry["rep"],
         )
+
+    def _finish_rep(self, rep: RepEnded) -> None:
+        """Keep events in time order (a rep's fitted end can fall before an alarm event of the
+        last few samples: the end then moves to that event) and fill in ``alarmed``."""
+        if rep.t_s < self._t_last_event:
+            rep.t_s = self._t_last_event
+            rep.eccentric_s = rep.t_s - rep.t_hold_end_s
+        rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
         """Did an alarm (fired before ``t_end``) overlap ``[t_start, t_end]``? Alarms never

@@ -74,6 +74,10 @@ class RepConfig:
     """Rest samples kept before a detection (bounds the buffer)."""
     max_rep_s: float = 30.0
     """A rep that has not come back after this long is dropped."""
+    restart_after_s: float = 6.0
+    """A rep that has gone on this long, and rises again from a level above its rest, is
+    dropped and a new rep starts at that rise (a session starting with a move into position,
+    e.g. from standing into a hip thrust lockout and down to the bottom)."""
     amplitude_memory: int = 5
     """How many recent reps set the typical amplitude."""
     smooth_n: int = 9
@@ -242,10 +246,8 @@ def _levels(
     if top is not None:
         again = hold_level(top)  # once more around the better level
         top = again if again is not None else top
-    else:
-        x = _crossing(rise, fall)
-        m_x = x[1] if x is not None else peak
-        top = 0.5 * (min(peak, m_x) + m_x)
+    else:  # no visible hold: the highest point of the (lightly smoothed) signal
+        top = peak
     return rest, top
 
 
@@ -304,7 +306,8 @@ def fit_rep(
         ramps2 = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
         if ramps2.rise is not None and ramps2.fall is not None:
             rise, fall = ramps2.rise, ramps2.fall
-    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak, prev, cfg)
+    peak_sm = float(np.max(sm[k_detect:]))
+    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak_sm, prev, cfg)
     x = _crossing(rise, fall)
     t_x = x[0] if x is not None else 0.5 * (rise.t0 + fall.t0)
     t_start = rise.time_at(rest)
@@ -351,7 +354,6 @@ class RepTracker:
         self.phase = "rest"
         self.rep: int | None = None
         self.reps_done = 0
-        self._next_index = 0
         self._amplitudes: deque[float] = deque(maxlen=cfg.amplitude_memory)
         self.thr_on = float(cfg.min_rise_deg)
         # rest
@@ -363,6 +365,8 @@ class RepTracker:
         self._t_detect = 0.0
         self._run_max = -np.inf
         self._t_last_max = 0.0
+        self._ecc_min = np.inf
+        """Lowest (smoothed) level since the eccentric phase began."""
         # ending
         self._fit: RepFit | None = None
         self._prev_fit: RepFit | None = None
@@ -393,9 +397,9 @@ class RepTracker:
             if self.state == IDLE:
                 p = self._scan_idle(t_s, ms, p, changes, events)
             elif self.state == IN_REP:
-                p = self._scan_rep(t_s, m_deg, ms, lumbar_deg, p, changes)
+                p = self._scan_rep(t_s, m_deg, ms, lumbar_deg, p, changes, events)
             else:
-                p = self._scan_ending(t_s, lumbar_deg, p, changes, events)
+                p = self._scan_ending(t_s, m_deg, lumbar_deg, p, changes, events)
         if n:
             self._buf_t.append(t_s)
             self._buf_m.append(m_deg)
@@ -444,18 +448,32 @@ class RepTracker:
         k = int(np.argmax(hit))
         i = p + k
         self._rest_ref = float(cmin[k])
+        self._start_rep(i, t, m, self._rest_ref, self._t_idle_start, changes, events)
+        return i + 1
+
+    def _start_rep(
+        self,
+        i: int,
+        t: np.ndarray,
+        ms: np.ndarray,
+        rest_ref: float,
+        idle_start: float,
+        changes: list[PhaseChange],
+        events: list[RepOutput],
+    ) -> None:
+        """A rep starts at sample ``i``. Its index is the number of reps ended so far, so a
+        dropped rep's index is used again by the next one."""
         self.state = IN_REP
         self.phase = "concentric"
-        self.rep = self._next_index
-        self._next_index += 1
-        self._rep_rest_ref = self._rest_ref
-        self._rep_idle_start = self._t_idle_start
+        self.rep = self.reps_done
+        self._rep_rest_ref = rest_ref
+        self._rep_idle_start = idle_start
         self._t_detect = float(t[i])
-        self._run_max = float(m[i])
+        self._run_max = float(ms[i])
         self._t_last_max = float(t[i])
+        self._ecc_min = np.inf
         changes.append(PhaseChange(i, "concentric", self.rep))
         events.append(RepOutput(i, RepStarted(t_s=float(t[i]), index=self.rep)))
-        return i + 1
 
     def _scan_rep(
         self,
@@ -465,6 +483,7 @@ class RepTracker:
         lum: np.ndarray,
         p: int,
         changes: list[PhaseChange],
+        events: list[RepOutput],
     ) -> int:
         cfg = self.cfg
         n = len(m)
@@ -485,8 +504,21 @@ class RepTracker:
             return p + int(np.argmax(mask)) if mask.any() else n
 
         i_end, i_to = first(end), first(timeout)
-        stop = min(i_end, i_to)
-        i_ecc = first(ecc)
+        i_ecc = p if self.phase == "eccentric" else first(ecc)
+        # a new rise from a level below the top, before the rep is back at its rest level: the
+        # rep never came back (e.g. getting into a hip thrust from standing); start again there
+        i_rs, ecc_min = n, self._ecc_min
+        if i_ecc < n:
+            sub = seg[i_ecc - p :]
+            start_min = self._ecc_min if self.phase == "eccentric" else np.inf
+            cmin = np.fmin(np.fmin.accumulate(sub), start_min)
+            rise = sub > cmin + self.thr_on
+            # only a long "rep" (not a dip during the hold of a faulty rep, which a single
+            # sensor sees as movement) is started again
+            rise &= ts[i_ecc - p :] - self._t_detect >= cfg.restart_after_s
+            i_rs = first(np.concatenate([np.zeros(i_ecc - p, bool), rise]))
+            ecc_min = float(cmin[min(i_rs, n - 1) - i_ecc])
+        stop = min(i_end, i_to, i_rs)
         if self.phase == "concentric":
             i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
             if i_hold < min(i_ecc, stop, n):
@@ -495,12 +527,16 @@ class RepTracker:
         if self.phase != "eccentric" and i_ecc <= stop and i_ecc < n:
             self.phase = "eccentric"
             changes.append(PhaseChange(i_ecc, "eccentric", self.rep))
+        self._ecc_min = ecc_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
         self._t_last_max = float(t_last[last_i])
         if stop == n:
             return n
-        if i_to < i_end:
+        if i_end <= stop:
+            self._trigger(t, m, lum, i_end)
+            return i_end
+        if i_to <= stop:
             log.info(
                 "rep %s dropped: not back at rest %.0f s after it started (t=%.2f s)",
                 self.rep,
@@ -509,11 +545,17 @@ class RepTracker:
             )
             self._to_rest(i_to, float(t[i_to]), changes)
             return i_to
-        self._trigger(t, m, lum, i_end)
-        return i_end
+        log.info(
+            "rep %s dropped: a new rise began before it was back at rest (t=%.2f s)",
+            self.rep,
+            float(t[i_rs]),
+        )
+        self._start_rep(i_rs, t, ms, ecc_min, self._t_idle_start, changes, events)
+        return i_rs + 1
 
-    def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
-        """The rep is back: fit its phases from the buffer and the chunk up to sample ``i``."""
+    def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """Fit the rep's phases from the buffer and the chunk up to sample ``i`` (inclusive);
+        sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
         bt = np.concatenate([*self._buf_t, t[: i + 1]])
         bm = np.concatenate([*self._buf_m, m[: i + 1]])
         bl = np.concatenate([*self._buf_l, lum[: i + 1]])
@@ -526,20 +568,25 @@ class RepTracker:
             prev = None
         fit = fit_rep(bt, bm, k_det, self._rep_rest_ref, self.cfg, prev)
         self._fit = fit
-        in_rep = (bt >= fit.t_start_s) & (bt <= fit.t_end_s)
-        lum_rep = bl[in_rep]
         self._lum_max, self._lum_min = -np.inf, np.inf
-        self._track_lumbar(lum_rep)
+        self._track_lumbar(bl[(bt >= fit.t_start_s) & (bt <= fit.t_end_s)])
+
+    def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """The rep is back (below ``end_fraction``): fit it; the fit gives the end to wait for."""
+        self._fit_upto(t, m, lum, i)
         self.state = ENDING
 
     def _scan_ending(
         self,
         t: np.ndarray,
+        m: np.ndarray,
         lum: np.ndarray,
         p: int,
         changes: list[PhaseChange],
         events: list[RepOutput],
     ) -> int:
+        """Wait for the fitted end, then emit the rep (its time is the fitted end, at or before
+        this sample)."""
         assert self._fit is not None
         n = len(t)
         e = max(int(np.searchsorted(t, self._fit.t_end_s - TIME_EPS_S)), p)
@@ -547,8 +594,7 @@ class RepTracker:
             self._track_lumbar(lum[p:n])
             return n
         self._track_lumbar(lum[p:e])
-        t_prev = float(t[e - 1]) if e > 0 else self._t_prev
-        events.append(RepOutput(e, self._rep_ended(max(self._fit.t_end_s, t_prev))))
+        events.append(RepOutput(e, self._rep_ended(min(self._fit.t_end_s, float(t[e])))))
         self._to_rest(e, float(t[e]), changes)
         return e
 
@@ -584,7 +630,7 @@ class RepTracker:
         that time; a rep still out is dropped."""
         out = None
         if self.state == ENDING and self._fit is not None:
-            out = self._rep_ended(max(self._fit.t_end_s, self._t_prev))
+            out = self._rep_ended(self._fit.t_end_s)
         elif self.state == IN_REP:
             log.info("rep %s not finished at the end of the stream: not counted", self.rep)
         self.state = IDLE
