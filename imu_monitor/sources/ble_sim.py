@@ -106,7 +106,8 @@ class SimClock:
 class SimPerson:
     """One simulated person wearing 1-3 sensors: one simulated session, looped (see module
     docstring). ``samples(placement, k0, k1)`` gives the readings of samples ``k0..k1-1`` on the
-    person's own sample counter (sample ``k`` is at ``k / rate_hz`` s of world time)."""
+    person's own sample counter (sample ``k`` is at ``k / rate_hz`` s of person time, which
+    starts at world time ``t0_s``)."""
 
     def __init__(
         self,
@@ -140,6 +141,9 @@ class SimPerson:
         self.n = len(series[self.placements[0]])
         first_rep = self.recording.truth.reps[0].t_start_s if self.recording.truth else 0.0
         self.loop_k0 = int(np.clip(round((first_rep - LOOP_LEAD_S) * rate_hz), 0, self.n - 1))
+        self.t0_s: float | None = None
+        """World time of the person's time 0: when the first of its devices starts streaming
+        (so scanning and connecting do not eat into the standing / calibration phase)."""
         self._acc = {p: series[p].acc_m_s2 for p in self.placements}
         self._gyr = {p: series[p].gyr_rad_s for p in self.placements}
 
@@ -170,7 +174,8 @@ class SimPerson:
 
 @dataclass
 class SimFaults:
-    """Faults a simulated device injects. Times are device (world) seconds.
+    """Faults a simulated device injects. Times are device seconds (the person's time: 0 when
+    the first device of the person starts streaming).
 
     ``drop_fraction``: notifications lost in the air. ``link_loss_at_s``: device times at which
     the link drops; the device is then gone for ``link_down_s`` before it advertises again.
@@ -359,7 +364,10 @@ class SimDevice:
         rate = self.profile.rate_hz
         spn = max(p.encode_samples for p in self.profile.packets)
         block = spn * max(1, int(round(0.25 * rate / spn)))  # about 0.25 s per encode call
-        k = int(math.ceil(clock.now() * rate))
+        if self.person.t0_s is None:
+            self.person.t0_s = clock.now()
+        t0 = self.person.t0_s
+        k = int(math.ceil((clock.now() - t0) * rate))
         self.stats.streams += 1
         held: list[tuple[str, bytes]] = []
         try:
@@ -368,7 +376,7 @@ class SimDevice:
                 idx = np.arange(k, k + block)
                 notes = encode(self.profile, idx / rate, acc, gyr, idx)
                 for uuid, payload, t_send in notes:
-                    await clock.sleep_until(t_send)
+                    await clock.sleep_until(t0 + t_send)
                     if self._losses and t_send >= self._losses[0]:
                         self._losses.pop(0)
                         self._lose_link()
@@ -497,7 +505,7 @@ class SimWorld:
         person: str = "p1",
         name: str | None = None,
         address: str | None = None,
-        rssi: int = -60,
+        rssi: int | None = None,
         faults: SimFaults | None = None,
     ) -> SimDevice:
         """A device worn by ``person`` at ``placement``, speaking ``profile``."""
@@ -525,7 +533,7 @@ class SimWorld:
             placement=placement,
             person=who,
             world=self,
-            rssi=rssi,
+            rssi=-52 - 4 * index if rssi is None else rssi,
             faults=faults or SimFaults(),
         )
         who.samples(placement, 0, 1)  # fails early if the person has no such sensor
