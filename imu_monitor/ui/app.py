@@ -172,21 +172,12 @@ def run_demo(args: argparse.Namespace) -> int:
     settings_store, cal_store = _stores(args, calibration_subdir="calibrations-demo")
     settings = _settings(args, settings_store, exercise=args.exercise)
     rec = demo_recording(args)
-    holder: dict[str, Any] = {}
-
-    def on_jump(position_s: float) -> None:
-        ds = holder.get("ds")
-        if ds is not None:
-            if position_s == 0.0:  # a new lap: the wearable calibrates again
-                ds.pipeline.replace(ds.build_pipeline(None))
-            else:
-                ds.restart_pipeline()
-
-    replay = ReplaySource(rec, speed=args.speed, loop=True, on_jump=on_jump)
+    replay = ReplaySource(rec, speed=args.speed, loop=True)
     source = ReplayThreadSource(replay)
     source.kind = "sim"  # type: ignore[attr-defined]
-    ds = DashboardSession(source, settings, calibration_store=cal_store, use_stored=False)
-    holder["ds"] = ds
+    ds = DashboardSession(
+        source, settings, calibration_store=cal_store, use_stored=False, recalibrate_on_loop=True
+    )
     window = DashboardWindow(
         ds,
         settings_store=settings_store,
@@ -233,21 +224,13 @@ def run_replay(args: argparse.Namespace) -> int:
     pipeline, notes = replay_pipeline(rec, args)
     settings_store, _ = _stores(args)
     settings = _settings(args, settings_store, exercise=pipeline.exercise.name)
-    holder: dict[str, Any] = {}
-
-    def on_jump(position_s: float) -> None:
-        ds = holder.get("ds")
-        if ds is not None:
-            ds.restart_pipeline()
-
-    replay = ReplaySource(rec, speed=args.speed, loop=args.loop, on_jump=on_jump)
+    replay = ReplaySource(rec, speed=args.speed, loop=args.loop)
     if args.start:
         replay.seek(args.start)
     source = ReplayThreadSource(replay)
     ds = DashboardSession(
         source, settings, calibration=pipeline.calibration, use_stored=False, wearable_alerts=False
     )
-    holder["ds"] = ds
     window = DashboardWindow(
         ds,
         replay=replay,

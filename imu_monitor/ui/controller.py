@@ -92,7 +92,7 @@ class DashboardSession:
         calibration: Calibration | None = None,
         wearable_alerts: bool = True,
         use_stored: bool = True,
-        on_status: Callable[[str, dict], None] | None = None,
+        recalibrate_on_loop: bool = False,
         history_s: float = 60.0,
     ) -> None:
         self.source = source
@@ -100,11 +100,28 @@ class DashboardSession:
         self.calibration_store = calibration_store
         self.history_s = history_s
         self.use_stored = use_stored
+        self.recalibrate_on_loop = recalibrate_on_loop
+        self.status_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
         self.session = Session(
-            source, self.pipeline, wearable_alerts=wearable_alerts, on_status=on_status
-        )  # type: ignore[arg-type]
+            source,
+            self.pipeline,  # type: ignore[arg-type]
+            wearable_alerts=wearable_alerts,
+            on_status=self._on_status,
+        )
         self.running = False
+
+    def _on_status(self, state: str, info: dict[str, Any]) -> None:
+        """Source status (source thread). A replay that starts over is a new set: with
+        ``recalibrate_on_loop`` the wearer calibrates again (the demo's simulated protocol)."""
+        if state == "jump" and self.recalibrate_on_loop and info.get("position_s") == 0.0:
+            self.pipeline.replace(self.build_pipeline(None))
+        for fn in list(self.status_listeners):
+            try:
+                fn(state, info)
+            except Exception:
+                log.exception("status listener %r failed", fn)
 
     def stored_calibration(self) -> Calibration | None:
         if self.calibration_store is None or not self.use_stored:
@@ -149,8 +166,30 @@ class DashboardSession:
         """Save ``cal`` to the store; returns the path (None without a store)."""
         if self.calibration_store is None:
             return None
+        if self._saved is not None and self._saved[0] is cal:
+            return self._saved[1]
         cal.user = self.settings.user
-        return str(self.calibration_store.save(cal))
+        path = str(self.calibration_store.save(cal))
+        self._saved = (cal, path)
+        return path
+
+    def start_calibration(self) -> Any:
+        """Restart the guided calibration (standing, then the start posture)."""
+        return self.pipeline.current.start_calibration()
+
+    def capture_calibration(self) -> Calibration | None:
+        """Capture the guided calibration's current step from the last seconds of data, now
+        (the wizard's countdown ended); raises ``CalibrationRefused`` with the reason. When
+        the last step is captured the pipeline takes the calibration and it is returned."""
+        p = self.pipeline.current
+        with p._lock:  # the feeding thread appends to the calibrator's windows under this lock
+            calibrator = p.calibrator
+            if calibrator is None:
+                return p.calibration
+            cal = calibrator.capture_now()
+            if cal is not None:
+                p.set_calibration(cal)
+            return cal
 
     def start(self) -> None:
         if not self.running:

@@ -215,6 +215,7 @@ class DashboardWindow(QMainWindow):
         self.bridge.connect_event(self._on_event)
         self.bridge.connect_status(self._on_source_status)
         ds.pipeline.add_listener(self.bridge.listener)
+        ds.status_listeners.append(self.bridge.on_status)
         self.source_states: dict[str, tuple[str, dict]] = {}
 
         self.calibrate_btn.clicked.connect(self.open_calibration_wizard)
@@ -239,10 +240,7 @@ class DashboardWindow(QMainWindow):
     # -- events (GUI thread, queued from the source's thread) ---------------------------------
     def _on_event(self, ev: Event, t_emitted: float) -> None:
         if isinstance(ev, AlarmStarted):
-            if not self.sound.muted:
-                self.sound.play(ev.direction)
-            else:
-                self.sound.requests.append((time.perf_counter(), ev.direction))
+            self.sound.play(ev.direction)  # first: the sound matters most
             self.sound_latencies_s.append(time.perf_counter() - t_emitted)
             self.status_panel.show_view(StatusView("alarm", ev.direction, ev.angle_deg))
             self.flash_overlay.flash(

@@ -1,0 +1,127 @@
+"""The settings editor: user, exercise, limits, dwell time, tempo target, sound."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..exercises import EXERCISES
+from . import theme
+from .settings import Settings
+
+
+def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setDecimals(decimals)
+    s.setSuffix(suffix)
+    return s
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of ``settings``; ``accepted_settings(Settings)`` on OK."""
+
+    accepted_settings = Signal(object)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setStyleSheet(theme.stylesheet())
+        self.settings = Settings.from_dict(settings.to_dict())
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        lay.addLayout(form)
+        self.user = QLineEdit(self.settings.user)
+        form.addRow("User", self.user)
+        self.exercise = QComboBox()
+        for name, ex in EXERCISES.items():
+            self.exercise.addItem(ex.title, name)
+        form.addRow("Exercise", self.exercise)
+        self.flexion = _spin(1.0, 45.0, 0.5, " °")
+        self.extension = _spin(1.0, 45.0, 0.5, " °")
+        self.dwell = _spin(0.0, 2.0, 0.05, " s", 2)
+        self.up = _spin(0.2, 10.0, 0.1, " s")
+        self.hold = _spin(0.0, 10.0, 0.1, " s")
+        self.down = _spin(0.2, 10.0, 0.1, " s")
+        form.addRow("Flexion limit", self.flexion)
+        form.addRow("Extension limit", self.extension)
+        form.addRow("Dwell time", self.dwell)
+        form.addRow("Tempo: up", self.up)
+        form.addRow("Tempo: hold", self.hold)
+        form.addRow("Tempo: down", self.down)
+        self.sound = QCheckBox("Alarm sound")
+        self.sound.setChecked(self.settings.sound_on)
+        form.addRow("", self.sound)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self._defaults
+        )
+        lay.addWidget(buttons)
+        self._loaded = self.settings.exercise
+        self.exercise.setCurrentIndex(list(EXERCISES).index(self.settings.exercise))
+        self._load_exercise(self.settings.exercise)
+        self.exercise.currentIndexChanged.connect(self._exercise_changed)
+
+    def _load_exercise(self, name: str) -> None:
+        ex = self.settings.resolved_exercise(name)
+        self.flexion.setValue(ex.limits.flexion_deg)
+        self.extension.setValue(ex.limits.extension_deg)
+        self.dwell.setValue(ex.limits.dwell_s)
+        self.up.setValue(ex.tempo.up_s)
+        self.hold.setValue(ex.tempo.hold_s)
+        self.down.setValue(ex.tempo.down_s)
+        self._loaded = name
+
+    def _store_exercise(self, name: str) -> None:
+        """Keep the fields as overrides of ``name`` (only values that differ from its default)."""
+        ex = EXERCISES[name]
+        o = self.settings.overrides(name)
+        pairs = (
+            ("flexion_deg", self.flexion, ex.limits.flexion_deg),
+            ("extension_deg", self.extension, ex.limits.extension_deg),
+            ("dwell_s", self.dwell, ex.limits.dwell_s),
+            ("up_s", self.up, ex.tempo.up_s),
+            ("hold_s", self.hold, ex.tempo.hold_s),
+            ("down_s", self.down, ex.tempo.down_s),
+        )
+        for field_name, spin, default in pairs:
+            value = float(spin.value())
+            setattr(o, field_name, None if abs(value - default) < 1e-9 else value)
+
+    def _exercise_changed(self, index: int) -> None:
+        self._store_exercise(self._loaded)
+        self._load_exercise(self.exercise.itemData(index))
+
+    def _defaults(self) -> None:
+        name = self.exercise.currentData()
+        self.settings.per_exercise.pop(name, None)
+        self._load_exercise(name)
+
+    def result_settings(self) -> Settings:
+        """The edited settings (also what ``accepted_settings`` carries)."""
+        self._store_exercise(self.exercise.currentData())
+        self.settings.exercise = self.exercise.currentData()
+        self.settings.user = self.user.text().strip() or "default"
+        self.settings.sound_on = self.sound.isChecked()
+        return self.settings
+
+    def _ok(self) -> None:
+        self.accepted_settings.emit(self.result_settings())
+        self.accept()
