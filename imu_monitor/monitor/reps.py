@@ -365,8 +365,8 @@ class RepTracker:
         self._t_detect = 0.0
         self._run_max = -np.inf
         self._t_last_max = 0.0
-        self._ecc_min = np.inf
-        """Lowest (smoothed) level since the eccentric phase began."""
+        self._watch_min = np.inf
+        """Lowest (smoothed) level since the rep reached its top (hold or eccentric)."""
         # ending
         self._fit: RepFit | None = None
         self._prev_fit: RepFit | None = None
@@ -471,7 +471,7 @@ class RepTracker:
         self._t_detect = float(t[i])
         self._run_max = float(ms[i])
         self._t_last_max = float(t[i])
-        self._ecc_min = np.inf
+        self._watch_min = np.inf
         changes.append(PhaseChange(i, "concentric", self.rep))
         events.append(RepOutput(i, RepStarted(t_s=float(t[i]), index=self.rep)))
 
@@ -505,29 +505,32 @@ class RepTracker:
 
         i_end, i_to = first(end), first(timeout)
         i_ecc = p if self.phase == "eccentric" else first(ecc)
+        if self.phase == "concentric":
+            i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
+        else:
+            i_hold = p
         # a new rise from a level below the top, before the rep is back at its rest level: the
         # rep never came back (e.g. getting into a hip thrust from standing); start again there
-        i_rs, ecc_min = n, self._ecc_min
-        if i_ecc < n:
-            sub = seg[i_ecc - p :]
-            start_min = self._ecc_min if self.phase == "eccentric" else np.inf
+        i_watch = min(i_hold, i_ecc)
+        i_rs, watch_min = n, self._watch_min
+        if i_watch < n:
+            sub = seg[i_watch - p :]
+            start_min = self._watch_min if self.phase != "concentric" else np.inf
             cmin = np.fmin(np.fmin.accumulate(sub), start_min)
             rise = sub > cmin + self.thr_on
             # only a long "rep" (not a dip during the hold of a faulty rep, which a single
             # sensor sees as movement) is started again
-            rise &= ts[i_ecc - p :] - self._t_detect >= cfg.restart_after_s
-            i_rs = first(np.concatenate([np.zeros(i_ecc - p, bool), rise]))
-            ecc_min = float(cmin[min(i_rs, n - 1) - i_ecc])
+            rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
+            i_rs = first(np.concatenate([np.zeros(i_watch - p, bool), rise]))
+            watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
         stop = min(i_end, i_to, i_rs)
-        if self.phase == "concentric":
-            i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
-            if i_hold < min(i_ecc, stop, n):
-                self.phase = "hold"
-                changes.append(PhaseChange(i_hold, "hold", self.rep))
+        if self.phase == "concentric" and i_hold < min(i_ecc, stop, n):
+            self.phase = "hold"
+            changes.append(PhaseChange(i_hold, "hold", self.rep))
         if self.phase != "eccentric" and i_ecc <= stop and i_ecc < n:
             self.phase = "eccentric"
             changes.append(PhaseChange(i_ecc, "eccentric", self.rep))
-        self._ecc_min = ecc_min
+        self._watch_min = watch_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
         self._t_last_max = float(t_last[last_i])
@@ -550,7 +553,7 @@ class RepTracker:
             self.rep,
             float(t[i_rs]),
         )
-        self._start_rep(i_rs, t, ms, ecc_min, self._t_idle_start, changes, events)
+        self._start_rep(i_rs, t, ms, watch_min, self._t_idle_start, changes, events)
         return i_rs + 1
 
     def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
