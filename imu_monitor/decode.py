@@ -244,6 +244,7 @@ class Decoder:
             self._ignore.setdefault(ig.char_uuid, []).append(ig)
         self._tol = profile.pair_tolerance_s
         self._max_pending = max(64, int(2.0 * self.rate_hz))
+        self._pending_cap = self._max_pending
         self._last_emit_t = -np.inf
         self.resync()
 
@@ -289,20 +290,31 @@ class Decoder:
             self.stats.bad("unknown_char", npk)
             return None
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
-        run_lay: PacketLayout | None = None
-        run_n = 0
-        run: list[int] = []
-        for i, data in enumerate(payloads):
-            lay, n = self._classify(char_uuid, lays, data)
-            if lay is None:
-                continue
-            if lay is not run_lay or n != run_n or n < 0:
-                if run:
-                    self._decode_run(run_lay, run_n, payloads, t_received_s, run, out)
-                run_lay, run_n, run = lay, n, []
-            run.append(i)
-        if run:
-            self._decode_run(run_lay, run_n, payloads, t_received_s, run, out)
+        # runs of consecutive packets of one kind and length decode together; when acc and gyro
+        # come in separate packets, each stream's packets are taken together (pairing sorts
+        # them out by time), so a batch of alternating acc/gyro messages still vectorises
+        runs: list[tuple[PacketLayout, int, list[int]]] = []
+        if npk >= 32 and not any(lay.spec.compression for lay in lays):
+            runs = self._runs_many(char_uuid, lays, payloads)
+        else:
+            by_stream: dict[Any, list[tuple[PacketLayout, int, list[int]]]] = {}
+            for i, data in enumerate(payloads):
+                lay, n = self._classify(char_uuid, lays, data)
+                if lay is None:
+                    continue
+                lst = by_stream.setdefault(lay.stream if npk > 1 else None, [])
+                if not lst or lst[-1][0] is not lay or lst[-1][1] != n or n < 0:
+                    lst.append((lay, n, []))
+                lst[-1][2].append(i)
+            runs = [r for lst in by_stream.values() for r in lst]
+        self._pending_cap = max(
+            self._max_pending, 3 * npk * (lays[0].spec.max_samples if lays else 1)
+        )
+        try:
+            for lay, n, idx in runs:
+                self._decode_run(lay, n, payloads, t_received_s, idx, out)
+        finally:
+            self._pending_cap = self._max_pending
         out = [o for o in out if len(o[0])]
         if not out:
             return None
@@ -319,6 +331,47 @@ class Decoder:
         return SampleChunk(self.sensor, t, acc, gyr, seq, float(t_received_s[-1]))
 
     # -------------------------------------------------------------- classification
+
+    def _runs_many(self, char: str, lays: list[PacketLayout], payloads: Sequence[bytes]):
+        """Vectorised classification of a batch: packets grouped by length, header bytes compared
+        as a 2-D array. Returns runs (layout, n, indices) in decode order: consecutive packets of
+        one kind and length; with acc and gyro in separate packets, each stream's packets are
+        taken together (pairing sorts them out by time)."""
+        npk = len(payloads)
+        lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=npk)
+        kind = np.full(npk, -1, dtype=np.int64)
+        nsamp = np.zeros(npk, dtype=np.int64)
+        for length in np.unique(lengths).tolist():
+            idx = np.flatnonzero(lengths == length)
+            fits = [(k, lay, lay.n_samples(length)) for k, lay in enumerate(lays)]
+            fits = [(k, lay, n) for k, lay, n in fits if n is not None and length >= lay.match_end]
+            if not fits:
+                continue
+            grid = np.frombuffer(b"".join([payloads[i] for i in idx.tolist()]), np.uint8)
+            grid = grid.reshape(len(idx), length)
+            free = np.ones(len(idx), dtype=bool)
+            for k, lay, n in fits:
+                ok = free.copy()
+                for off, hx in lay.match:
+                    ok &= (grid[:, off : off + len(hx)] == np.frombuffer(hx, np.uint8)).all(1)
+                kind[idx[ok]] = k
+                nsamp[idx[ok]] = n
+                free &= ~ok
+        for i in np.flatnonzero(kind < 0).tolist():  # not data: count why (or ignore it)
+            self._classify(char, lays, payloads[i])
+        order = np.flatnonzero(kind >= 0)
+        if len(order) == 0:
+            return []
+        if self.profile.combined:
+            stream_id = np.array([0 if lay.stream == "acc" else 1 for lay in lays])
+            order = order[np.argsort(stream_id[kind[order]], kind="stable")]
+        k_ord, n_ord = kind[order], nsamp[order]
+        cuts = np.flatnonzero((np.diff(k_ord) != 0) | (np.diff(n_ord) != 0)) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        return [
+            (lays[int(k_ord[a])], int(n_ord[a]), seg.tolist())
+            for a, seg in zip(starts, np.split(order, cuts), strict=True)
+        ]
 
     def _classify(
         self, char: str, lays: list[PacketLayout], data: bytes
@@ -553,7 +606,7 @@ class Decoder:
         orphan_g = ~matched_g & (old_g | (tg < horizon_g) | (tg < last_pair))
         for orphan, matched in ((orphan_a, matched_a), (orphan_g, matched_g)):
             keep = ~matched & ~orphan
-            extra = int(keep.sum()) - self._max_pending
+            extra = int(keep.sum()) - self._pending_cap
             if extra > 0:  # the other stream stalls: drop the oldest
                 orphan[np.flatnonzero(keep)[:extra]] = True
         self.stats.orphan_acc += int(orphan_a.sum())

@@ -122,7 +122,7 @@ def test_mutated_valid_packets_seeded(name):
     d = Decoder(prof, "sacrum")
     t = 0.0
     n_mut = 12_000
-    for i in range(n_mut):
+    for _i in range(n_mut):
         char, payload, _ = valid[rng.integers(len(valid))]
         b = bytearray(payload)
         kind = rng.integers(6)

@@ -174,7 +174,8 @@ def test_axes_mapping_is_applied(tmp_path):
     path = _broken(
         tmp_path,
         '{ name = "acc", type = "i16", unit = "g", lsb_per_unit = 2048.0 }',
-        '{ name = "acc", type = "i16", unit = "g", lsb_per_unit = 2048.0, axes = ["y", "-x", "z"] }',
+        '{ name = "acc", type = "i16", unit = "g", lsb_per_unit = 2048.0, '
+        'axes = ["y", "-x", "z"] }',
     )
     prof = load_profile(path)
     import struct
