@@ -39,21 +39,36 @@ def rotation_matrices(
     heading_rad: float, pitch: np.ndarray, roll: np.ndarray, yaw: np.ndarray
 ) -> np.ndarray:
     """``Rz(heading) Ry(pitch) Rx(roll) Rz(yaw)`` for angle arrays (rad, (n,)) -> (n, 3, 3)."""
-    cp, sp = np.cos(pitch), np.sin(pitch)
-    cr, sr = np.cos(roll), np.sin(roll)
-    cy, sy = np.cos(yaw), np.sin(yaw)
+    return _rotation_matrices(
+        heading_rad,
+        np.cos(pitch),
+        np.sin(pitch),
+        np.cos(roll),
+        np.sin(roll),
+        np.cos(yaw),
+        np.sin(yaw),
+    )
+
+
+def _rotation_matrices(
+    heading_rad: float,
+    cp: np.ndarray,
+    sp: np.ndarray,
+    cr: np.ndarray,
+    sr: np.ndarray,
+    cy: np.ndarray,
+    sy: np.ndarray,
+) -> np.ndarray:
     ch, sh = math.cos(heading_rad), math.sin(heading_rad)
-    R = np.empty((pitch.shape[0], 3, 3))
-    # rows of Ry(p) Rx(r) Rz(y)
-    r0 = (cp * cy + sp * sr * sy, -cp * sy + sp * sr * cy, sp * cr)
+    # rows of Ry(p) Rx(r) Rz(y); the heading mixes rows 0 and 1
+    spsr, cpsr = sp * sr, cp * sr
+    r0 = (cp * cy + spsr * sy, spsr * cy - cp * sy, sp * cr)
     r1 = (cr * sy, cr * cy, -sr)
-    for j in range(3):
-        R[:, 0, j] = ch * r0[j] - sh * r1[j]
-        R[:, 1, j] = sh * r0[j] + ch * r1[j]
-    R[:, 2, 0] = -sp * cy + cp * sr * sy
-    R[:, 2, 1] = sp * sy + cp * sr * cy
-    R[:, 2, 2] = cp * cr
-    return R
+    r2 = (cpsr * sy - sp * cy, sp * sy + cpsr * cy, cp * cr)
+    out = [ch * a - sh * b for a, b in zip(r0, r1, strict=True)]
+    out += [sh * a + ch * b for a, b in zip(r0, r1, strict=True)]
+    out += list(r2)
+    return np.stack(out, axis=-1).reshape(-1, 3, 3)
 
 
 def segment_state(
@@ -71,11 +86,11 @@ def segment_state(
     p, dp, ddp = pitch
     r, dr, ddr = roll
     y, dy, ddy = yaw
-    R = rotation_matrices(heading_rad, p, r, y)
+    cr, sr, cy, sy = np.cos(r), np.sin(r), np.cos(y), np.sin(y)
+    R = _rotation_matrices(heading_rad, np.cos(p), np.sin(p), cr, sr, cy, sy)
     if not with_rates:
         n = p.shape[0]
         return SegmentState(R, np.zeros((n, 3)), np.zeros((n, 3)))
-    cr, sr, cy, sy = np.cos(r), np.sin(r), np.cos(y), np.sin(y)
     omega = np.stack(
         [dr * cy + dp * cr * sy, -dr * sy + dp * cr * cy, -dp * sr + dy],
         axis=-1,
@@ -95,9 +110,23 @@ def offset_acceleration(state: SegmentState, offset_m: np.ndarray) -> np.ndarray
     """World acceleration (m/s^2, (n, 3)) of a point fixed at ``offset_m`` (segment frame, (3,))
     relative to the segment's pivot, due to the segment's rotation:
     ``R (alpha x o + omega x (omega x o))``."""
-    o = np.broadcast_to(np.asarray(offset_m, dtype=np.float64), state.omega.shape)
-    a_body = np.cross(state.alpha, o) + np.cross(state.omega, np.cross(state.omega, o))
-    return np.matmul(state.R, a_body[:, :, None])[:, :, 0]
+    ox, oy, oz = (float(c) for c in offset_m)
+    ax, ay, az = state.alpha[:, 0], state.alpha[:, 1], state.alpha[:, 2]
+    wx, wy, wz = state.omega[:, 0], state.omega[:, 1], state.omega[:, 2]
+    # omega x o, then omega x (omega x o) + alpha x o
+    cx, cy, cz = wy * oz - wz * oy, wz * ox - wx * oz, wx * oy - wy * ox
+    bx = ay * oz - az * oy + wy * cz - wz * cy
+    by = az * ox - ax * oz + wz * cx - wx * cz
+    bz = ax * oy - ay * ox + wx * cy - wy * cx
+    R = state.R
+    return np.stack(
+        [
+            R[:, 0, 0] * bx + R[:, 0, 1] * by + R[:, 0, 2] * bz,
+            R[:, 1, 0] * bx + R[:, 1, 1] * by + R[:, 1, 2] * bz,
+            R[:, 2, 0] * bx + R[:, 2, 1] * by + R[:, 2, 2] * bz,
+        ],
+        axis=-1,
+    )
 
 
 def offset_position(state: SegmentState, offset_m: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..exercises import Exercise
 from ..model import LUMBAR_FAULTS, Marker, TruthRep
-from .tracks import Signal, SmoothTrack, Sway
+from .tracks import Signal, SmoothTrack, sway_track
 
 STAND_S = 3.0
 """Standing still at the start (calibration_standing)."""
@@ -298,22 +298,22 @@ def build_program(
     ft, fv, fw = (np.array(c) for c in zip(*flex_knots, strict=True))
     flexion = SmoothTrack(ft, fv, fw)
 
-    def sway(amp_deg: float) -> Sway:
-        return Sway.random(rng, amp_deg)
+    def sway(amp_deg: float) -> SmoothTrack:
+        return sway_track(rng, amp_deg, duration)
 
     signals: dict[str, Signal] = {
         "upper_lumbar.pitch": Signal().plus(keys.track("upper_lumbar.pitch")).plus(sway(0.12)),
         "upper_lumbar.roll": Signal().plus(sway(0.1)),
-        "upper_lumbar.yaw": Signal().plus(sway(0.1)),
+        "upper_lumbar.yaw": Signal(),
         "sacrum.pitch": Signal()
         .plus(keys.track("upper_lumbar.pitch"))
         .plus(flexion, -1.0)
         .plus(sway(0.12)),
         "sacrum.roll": Signal().plus(keys.track("sacrum.roll")).plus(sway(0.1)),
-        "sacrum.yaw": Signal().plus(keys.track("sacrum.yaw")).plus(sway(0.1)),
+        "sacrum.yaw": Signal().plus(keys.track("sacrum.yaw")),
         "thigh.pitch": Signal().plus(keys.track("thigh.pitch")).plus(sway(0.2)),
         "thigh.roll": Signal().plus(sway(0.15)),
-        "thigh.yaw": Signal().plus(sway(0.1)),
+        "thigh.yaw": Signal(),
         "root.x": Signal().plus(keys.track("root.x")),
         "root.z": Signal().plus(keys.track("root.z")),
     }

@@ -29,7 +29,6 @@ from .kinematics import (
     offset_acceleration,
     offset_position,
     relative_lateral_deg,
-    rz_matrix,
     sagittal_pitch_deg,
     segment_state,
 )
@@ -122,7 +121,6 @@ class SessionModel:
 
     def __init__(self, program: motion.MotionProgram):
         self.program = program
-        self._heading = rz_matrix(program.heading_rad)
 
     def segment(self, placement: str, t_s: np.ndarray, with_rates: bool = True) -> SegmentState:
         """Orientation (segment -> world), body angular velocity and acceleration."""
@@ -130,7 +128,7 @@ class SessionModel:
         rad = math.pi / 180.0
 
         def ev(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            a, b, c = sig[f"{placement}.{name}"].evaluate(t_s)
+            a, b, c = sig[f"{placement}.{name}"].evaluate(t_s, with_rates)
             return a * rad, b * rad, c * rad
 
         return segment_state(
@@ -151,41 +149,48 @@ class SessionModel:
             ]
         raise ImuMonitorError(f"unknown sensor placement {placement!r}")
 
-    def _root(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, _, ddx = self.program.signals["root.x"].evaluate(t_s)
-        z, _, ddz = self.program.signals["root.z"].evaluate(t_s)
-        zero = np.zeros_like(x)
-        pos = np.stack([x, zero, z], -1) @ self._heading.T
-        acc = np.stack([ddx, zero, ddz], -1) @ self._heading.T
+    def _root(self, t_s: np.ndarray, with_position: bool) -> tuple[np.ndarray, np.ndarray]:
+        sig = self.program.signals
+        x, _, ddx = sig["root.x"].evaluate(t_s)
+        z, _, ddz = sig["root.z"].evaluate(t_s)
+        ch, sh = math.cos(self.program.heading_rad), math.sin(self.program.heading_rad)
+        acc = np.stack([ch * ddx, sh * ddx, ddz], -1)
+        pos = np.stack([ch * x, sh * x, z], -1) if with_position else acc
         return pos, acc
 
     def sensor_point(
-        self, placement: str, t_s: np.ndarray
+        self, placement: str, t_s: np.ndarray, with_position: bool = True
     ) -> tuple[SegmentState, np.ndarray, np.ndarray]:
         """The segment state carrying the sensor, and the sensor point's world position (m) and
-        acceleration (m/s^2), shapes (n, 3)."""
-        pos, acc = self._root(t_s)
+        acceleration (m/s^2), shapes (n, 3). ``with_position=False`` skips the position (the
+        returned array is then meaningless)."""
+        pos, acc = self._root(t_s, with_position)
         state = None
         for seg, offset in self._chain(placement):
             state = self.segment(seg, t_s)
-            pos = pos + offset_position(state, offset)
+            if with_position:
+                pos = pos + offset_position(state, offset)
             acc = acc + offset_acceleration(state, offset)
         assert state is not None
         return state, pos, acc
 
     def sensor_readings(
-        self, placement: str, t_s: np.ndarray, mounting: Rotation
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self, placement: str, t_s: np.ndarray, mounting: Rotation, with_orientation: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Ideal readings of a sensor mounted with ``mounting`` (sensor -> segment): specific
         force (m/s^2), body angular velocity (rad/s), both (n, 3) in the sensor frame, and the
-        sensor's orientation (sensor -> world, (n, 3, 3))."""
-        state, _, acc = self.sensor_point(placement, t_s)
+        sensor's orientation (sensor -> world, (n, 3, 3); None if not ``with_orientation``)."""
+        state, _, acc = self.sensor_point(placement, t_s, with_position=False)
         M = mounting.as_matrix()
-        R_ws = state.R @ M
-        f_world = acc + np.array([0.0, 0.0, GRAVITY_M_S2])
-        f_sensor = np.matmul(R_ws.transpose(0, 2, 1), f_world[:, :, None])[:, :, 0]
-        gyr = state.omega @ M  # M^T omega, row-wise
-        return f_sensor, gyr, R_ws
+        R = state.R
+        fx, fy, fz = acc[:, 0], acc[:, 1], acc[:, 2] + GRAVITY_M_S2
+        # specific force in the segment frame (R^T f), then in the sensor frame (M^T f_seg)
+        f_seg = np.stack(
+            [R[:, 0, j] * fx + R[:, 1, j] * fy + R[:, 2, j] * fz for j in range(3)], axis=-1
+        )
+        f_sensor = f_seg @ M  # row-wise M^T f
+        gyr = state.omega @ M
+        return f_sensor, gyr, (R @ M if with_orientation else None)
 
 
 def _assign_faults(
@@ -258,7 +263,7 @@ def simulate_session(config: SimulationConfig, *, created_utc: str | None = None
         t_all = sample_times(rng, n, rate, config.jitter_s)
         keep = ~drop_mask(rng, n, config.drop_fraction)
         t_s = t_all[keep]
-        acc, gyr, _ = model.sensor_readings(placement, t_s, errors.mounting)
+        acc, gyr, _ = model.sensor_readings(placement, t_s, errors.mounting, False)
         acc = acc + rng.normal(0.0, config.acc_noise_m_s2, acc.shape)
         gyr = gyr + errors.gyro_bias_rad_s + rng.normal(0.0, gyro_noise, gyr.shape)
         series[placement] = SensorSeries(t_s, acc, gyr, np.flatnonzero(keep).astype(np.int64))

@@ -7,7 +7,8 @@ move between two knots is a trapezoidal velocity profile with smooth blends, and
 exactly where the steady-speed lines meet the rest levels (the tangent method). Velocity is C^1 and
 acceleration is continuous, so the simulated gyroscope and accelerometer have no steps.
 
-``Sway`` is a sum of sinusoids (physiological sway). ``Signal`` adds components with weights.
+``sway_track`` makes a small random wander (physiological sway). ``Signal`` adds tracks with
+weights.
 Every component evaluates to ``(y, dy/dt, d2y/dt2)`` at sorted times ``t_s``, shape (n,) each.
 """
 
@@ -21,16 +22,19 @@ import numpy as np
 Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _blend_terms(s: np.ndarray, w: np.ndarray) -> Triple:
+def _blend_terms(s: np.ndarray, w: np.ndarray, derivatives: bool = True) -> Triple:
     """Corner correction of a unit slope change: ``g = relu * hann_w - relu`` and its derivatives.
 
     ``s``: time since the knot (s), ``w``: blend width (s); only valid for ``|s| <= w/2``.
     """
     phase = 2.0 * math.pi * s / w
-    g = s * s / (2.0 * w) + s / 2.0 + w / 8.0 - w / (4.0 * math.pi**2) * (1.0 + np.cos(phase))
+    cos = np.cos(phase)
+    g = s * s / (2.0 * w) + s / 2.0 + w / 8.0 - w / (4.0 * math.pi**2) * (1.0 + cos)
     g = g - np.maximum(s, 0.0)
+    if not derivatives:
+        return g, g, g
     dg = s / w + 0.5 + np.sin(phase) / (2.0 * math.pi) - (s >= 0.0)
-    ddg = (1.0 + np.cos(phase)) / w
+    ddg = (1.0 + cos) / w
     return g, dg, ddg
 
 
@@ -56,13 +60,17 @@ class SmoothTrack:
         self._slopes = np.concatenate([[0.0], seg_slopes, [0.0]])
         self._dslope = np.diff(self._slopes)  # slope change at each knot, shape (k,)
 
-    def evaluate(self, t_s: np.ndarray) -> Triple:
-        """Value, first and second derivative at sorted times ``t_s`` (shape (n,) each)."""
+    def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple:
+        """Value, first and second derivative at sorted times ``t_s`` (shape (n,) each); with
+        ``derivatives=False`` the derivatives are returned as zeros (faster)."""
         t = np.asarray(t_s, dtype=np.float64)
         n = t.shape[0]
         y = np.interp(t, self.t, self.v)
-        seg = np.searchsorted(self.t, t, side="right")  # 0 before the first knot
-        dy = self._slopes[seg]
+        if derivatives:
+            seg = np.searchsorted(self.t, t, side="right")  # 0 before the first knot
+            dy = self._slopes[seg]
+        else:
+            dy = np.zeros(n)
         ddy = np.zeros(n)
         active = self._dslope != 0.0
         if not np.any(active) or n == 0:
@@ -78,68 +86,50 @@ class SmoothTrack:
         starts = np.cumsum(counts) - counts
         idx = np.arange(total) - np.repeat(starts, counts) + np.repeat(lo, counts)
         s = np.clip(t[idx] - tk[knot], -wk[knot] / 2.0, wk[knot] / 2.0)
-        g, dg, ddg = _blend_terms(s, wk[knot])
+        g, dg, ddg = _blend_terms(s, wk[knot], derivatives)
         d = dk[knot]
         np.add.at(y, idx, d * g)
-        np.add.at(dy, idx, d * dg)
-        np.add.at(ddy, idx, d * ddg)
+        if derivatives:
+            np.add.at(dy, idx, d * dg)
+            np.add.at(ddy, idx, d * ddg)
         return y, dy, ddy
 
 
-@dataclass
-class Sway:
-    """Sum of sinusoids ``sum a_i sin(2 pi f_i t + phi_i)``: amplitudes (unit of the signal),
-    frequencies (Hz) and phases (rad), each shape (m,)."""
-
-    amplitudes: np.ndarray
-    frequencies_hz: np.ndarray
-    phases_rad: np.ndarray
-
-    @classmethod
-    def random(
-        cls,
-        rng: np.random.Generator,
-        total_amplitude: float,
-        f_lo_hz: float = 0.08,
-        f_hi_hz: float = 0.5,
-        terms: int = 3,
-    ) -> Sway:
-        """Random sway whose amplitudes add up to ``total_amplitude`` (its peak bound)."""
-        weights = rng.uniform(0.5, 1.0, terms)
-        return cls(
-            total_amplitude * weights / weights.sum(),
-            rng.uniform(f_lo_hz, f_hi_hz, terms),
-            rng.uniform(0.0, 2.0 * math.pi, terms),
-        )
-
-    def evaluate(self, t_s: np.ndarray) -> Triple:
-        t = np.asarray(t_s, dtype=np.float64)
-        y, dy, ddy = np.zeros(t.shape[0]), np.zeros(t.shape[0]), np.zeros(t.shape[0])
-        for a, f, phi in zip(self.amplitudes, self.frequencies_hz, self.phases_rad, strict=True):
-            om = 2.0 * math.pi * f
-            arg = om * t + phi
-            sin = np.sin(arg)
-            y += a * sin
-            dy += (a * om) * np.cos(arg)
-            ddy -= (a * om * om) * sin
-        return y, dy, ddy
+def sway_track(
+    rng: np.random.Generator,
+    amplitude: float,
+    duration_s: float,
+    spacing_s: tuple[float, float] = (0.8, 2.5),
+) -> SmoothTrack:
+    """Physiological sway: a smooth random wander within +-``amplitude`` over
+    ``[0, duration_s]``, knots every ``spacing_s`` (s) with blends of 80 % of the shorter
+    neighbouring interval, so the corners never overlap and the bound holds."""
+    count = int(duration_s / spacing_s[0]) + 3
+    t = np.concatenate([[0.0], np.cumsum(rng.uniform(*spacing_s, count))])
+    t = t[: int(np.searchsorted(t, duration_s + 1.0)) + 1]
+    v = rng.uniform(-amplitude, amplitude, t.shape[0])
+    gaps = np.diff(t)
+    w = 0.8 * np.minimum(np.concatenate([[gaps[0]], gaps]), np.concatenate([gaps, [gaps[-1]]]))
+    return SmoothTrack(t, v, w)
 
 
 @dataclass
 class Signal:
-    """A weighted sum of tracks and sways (``terms``: list of (weight, component))."""
+    """A weighted sum of tracks (``terms``: list of (weight, track))."""
 
-    terms: list[tuple[float, SmoothTrack | Sway]] = field(default_factory=list)
+    terms: list[tuple[float, SmoothTrack]] = field(default_factory=list)
 
-    def plus(self, component: SmoothTrack | Sway, weight: float = 1.0) -> Signal:
+    def plus(self, component: SmoothTrack, weight: float = 1.0) -> Signal:
         return Signal([*self.terms, (weight, component)])
 
-    def evaluate(self, t_s: np.ndarray) -> Triple:
+    def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple:
+        """Value, first and second derivative at sorted times ``t_s`` (shape (n,) each)."""
         n = np.asarray(t_s).shape[0]
         y, dy, ddy = np.zeros(n), np.zeros(n), np.zeros(n)
         for weight, comp in self.terms:
-            a, b, c = comp.evaluate(t_s)
+            a, b, c = comp.evaluate(t_s, derivatives)
             y += weight * a
-            dy += weight * b
-            ddy += weight * c
+            if derivatives:
+                dy += weight * b
+                ddy += weight * c
         return y, dy, ddy
