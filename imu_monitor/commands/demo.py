@@ -1,8 +1,9 @@
 """``imu-monitor demo``: the dashboard on the simulated wearable, no hardware needed.
 
-The simulated wearable does back kicks (or another exercise) with some faulty reps, after the
-two calibration postures; the dashboard calibrates from them, then judges every rep and sounds
-the alarm on the faulty ones.
+The simulated wearable (the real BLE client against the simulated bleak backend) stands still,
+gets into the exercise's start position, then does back kicks (or another exercise) with some
+faulty reps, looped; the dashboard calibrates from the two postures, then judges every rep and
+sounds the alarm on the faulty ones.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--faulty", type=int, default=8, help="how many reps are faulty (default 8)")
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=_positive, default=1.0, help="time factor (default 1)")
+    p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     add_window_options(p)
     p.set_defaults(func=run)
 

@@ -109,16 +109,15 @@ def run_window(
     return 0
 
 
-def _stores(args: argparse.Namespace, *, calibration_subdir: str = "calibrations"):
+def _stores(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Settings and calibration stores under ``--config-dir`` (default: the platform's)."""
     from ..calibration import CalibrationStore
     from .settings import SettingsStore
 
     base = getattr(args, "config_dir", None)
-    settings_store = SettingsStore(base)
-    cal_store = CalibrationStore(None if base is None else Path(base) / calibration_subdir)
-    if base is None and calibration_subdir != "calibrations":
-        cal_store = CalibrationStore(cal_store.directory.parent / calibration_subdir)
-    return settings_store, cal_store
+    return SettingsStore(base), CalibrationStore(
+        None if base is None else Path(base) / "calibrations"
+    )
 
 
 def _settings(args: argparse.Namespace, store: Any, exercise: str | None = None) -> Any:
@@ -137,55 +136,82 @@ def _settings(args: argparse.Namespace, store: Any, exercise: str | None = None)
     return settings
 
 
-# -- demo -----------------------------------------------------------------------------------------
+# -- live and demo --------------------------------------------------------------------------------
 
 
-def demo_recording(args: argparse.Namespace) -> Any:
-    """The simulated session the demo plays: calibration postures, then reps, some faulty."""
-    from ..simulator import SimulationConfig, simulate_session
-
-    return simulate_session(
-        SimulationConfig(
-            exercise=args.exercise,
-            reps=args.reps,
-            faulty=args.faulty,
-            sensors=args.sensors,
-            seed=args.seed,
-        )
-    )
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    """``imu-monitor demo``: the dashboard on the simulated wearable doing reps, some faulty.
-
-    The simulated wearable stands still, gets into the exercise's start position (the guided
-    calibration captures both) and then does the reps; at the end it starts over with a fresh
-    calibration, as a new set would.
-    """
+def run_live(args: argparse.Namespace) -> int:
+    """``imu-monitor live`` without ``--headless``: the dashboard on BLE wearables (or the
+    simulated one, ``--device sim``). Connects before the window opens (errors name the
+    device); ``--record FILE`` records from the start, the Record button at any time."""
     prepare_platform(args)
     app = application()
-    from ..session import ReplayThreadSource
-    from ..sources.replay import ReplaySource
+    from ..commands.live import build_source
     from .controller import DashboardSession
     from .main_window import DashboardWindow
 
-    settings_store, cal_store = _stores(args, calibration_subdir="calibrations-demo")
+    settings_store, cal_store = _stores(args)
     settings = _settings(args, settings_store, exercise=args.exercise)
-    rec = demo_recording(args)
-    replay = ReplaySource(rec, speed=args.speed, loop=True)
-    source = ReplayThreadSource(replay)
-    source.kind = "sim"  # type: ignore[attr-defined]
-    ds = DashboardSession(
-        source, settings, calibration_store=cal_store, use_stored=False, recalibrate_on_loop=True
-    )
-    window = DashboardWindow(
-        ds,
-        settings_store=settings_store,
-        title="demo: simulated wearable",
-        recordings_dir=None,
-    )
+    source, world = build_source(args)
+    source.kind = "sim" if world is not None else "ble"  # type: ignore[attr-defined]
+    source.open()  # scan + connect (blocking, a few seconds at most)
+    try:
+        ds = DashboardSession(
+            source,
+            settings,
+            calibration_store=cal_store,
+            wearable_alerts=not getattr(args, "no_alert", False),
+            use_stored=getattr(args, "use_stored", True),
+        )
+        window = DashboardWindow(
+            ds,
+            settings_store=settings_store,
+            recordings_dir=Path(getattr(args, "recordings_dir", None) or "recordings"),
+            device_panel_factory=_device_panel_factory(args, world),
+            title=getattr(args, "title", None) or ("simulated wearable" if world else "live"),
+            start=False,
+        )
+        if getattr(args, "record", None):
+            window.start_recording(Path(args.record))
+        ds.start()
+    except BaseException:
+        source.stop()
+        raise
     del app
     return run_window(window, args)
+
+
+def _device_panel_factory(args: argparse.Namespace, world: Any) -> Callable[[Any], Any]:
+    def make(window: Any) -> Any:
+        from .device_panel import DevicePanel
+
+        return DevicePanel(window, world=world, profile=getattr(args, "profile", None))
+
+    return make
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``imu-monitor demo``: the dashboard on the simulated wearable (the real BLE client code
+    against the simulated bleak backend) doing reps with some faulty ones. The wearer stands,
+    gets into the start position (the guided calibration captures both), then the reps run
+    in a loop. Calibrations go to a separate demo store so they never replace real ones."""
+    live_args = argparse.Namespace(**vars(args))
+    defaults = {
+        "device": "sim",
+        "profile": None,
+        "sensors": str(args.sensors),
+        "record": None,
+        "no_alert": False,
+        "title": "demo: simulated wearable",
+        "use_stored": False,
+    }
+    for k, v in defaults.items():
+        if not hasattr(live_args, k) or k == "sensors":
+            setattr(live_args, k, v)
+    if getattr(args, "config_dir", None) is None:
+        import platformdirs
+
+        live_args.config_dir = Path(platformdirs.user_config_dir("imu-monitor")) / "demo"
+    return run_live(live_args)
 
 
 # -- replay ---------------------------------------------------------------------------------------

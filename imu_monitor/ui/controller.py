@@ -78,9 +78,8 @@ class DashboardSession:
     """Source + switchable pipeline + ``Session`` (wearable alerts), built from ``Settings``.
 
     ``calibration_store``: where calibrations are loaded from / saved to; a stored calibration
-    of the user and exercise is used at once (unless ``use_stored`` is False: the demo, whose
-    simulated wearable calibrates at the start of every set), else the pipeline starts the
-    guided calibration.
+    of the user and exercise is used at once (unless ``use_stored`` is False), else the
+    pipeline starts the guided calibration.
     """
 
     def __init__(
@@ -92,7 +91,6 @@ class DashboardSession:
         calibration: Calibration | None = None,
         wearable_alerts: bool = True,
         use_stored: bool = True,
-        recalibrate_on_loop: bool = False,
         history_s: float = 60.0,
     ) -> None:
         self.source = source
@@ -100,7 +98,6 @@ class DashboardSession:
         self.calibration_store = calibration_store
         self.history_s = history_s
         self.use_stored = use_stored
-        self.recalibrate_on_loop = recalibrate_on_loop
         self.status_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
@@ -113,10 +110,7 @@ class DashboardSession:
         self.running = False
 
     def _on_status(self, state: str, info: dict[str, Any]) -> None:
-        """Source status (source thread). A replay that starts over is a new set: with
-        ``recalibrate_on_loop`` the wearer calibrates again (the demo's simulated protocol)."""
-        if state == "jump" and self.recalibrate_on_loop and info.get("position_s") == 0.0:
-            self.pipeline.replace(self.build_pipeline(None))
+        """Source status (source thread): passed on to the listeners (the window's bridge)."""
         for fn in list(self.status_listeners):
             try:
                 fn(state, info)

@@ -49,6 +49,23 @@ FRAME_HZ = 60.0
 SENSOR_STRIP_PERIOD_S = 0.5
 
 
+def format_link_stats(stats: dict[str, dict[str, Any]]) -> str:
+    """One line per sensor from ``BleSource.stats()``: state, rate, loss, reconnects."""
+    parts = []
+    for placement, st in stats.items():
+        text = (
+            f"{placement.replace('_', ' ')} ({st.get('device') or st.get('address', '')}): "
+            f"{st.get('state', '?')}, {st.get('effective_rate_hz', 0.0):.0f} Hz, "
+            f"loss {100.0 * st.get('loss_fraction', 0.0):.1f} %"
+        )
+        if st.get("reconnects"):
+            text += f", {st['reconnects']} reconnects"
+        if st.get("battery_percent") is not None:
+            text += f", battery {st['battery_percent']} %"
+        parts.append(text)
+    return "    ".join(parts)
+
+
 class FlashOverlay(QWidget):
     """A translucent full-window flash in the alarm direction's colour (mouse passes through)."""
 
@@ -133,6 +150,8 @@ class DashboardWindow(QMainWindow):
         self.title.setObjectName("title")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("dim")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setMinimumWidth(200)
         tcol = QVBoxLayout()
         tcol.addWidget(self.title)
         tcol.addWidget(self.subtitle)
@@ -158,6 +177,7 @@ class DashboardWindow(QMainWindow):
         self.devices_btn.setVisible(device_panel_factory is not None)
         self.record_btn.setVisible(replay is None and recordings_dir is not None)
         self.marker_btn.setVisible(replay is None and recordings_dir is not None)
+        self.marker_btn.setToolTip("add a marker to the recording at the current time")
         root.addLayout(top)
 
         self.notices = NoticeBar()
@@ -165,22 +185,10 @@ class DashboardWindow(QMainWindow):
 
         body = QHBoxLayout()
         root.addLayout(body, 1)
+        self._body = body
         p = ds.pipeline
-        rate = p.sensors[p.placements[0]].rate_hz
         ex = p.exercise
-        offsets = {
-            "sacrum": ex.start_pitch_deg,
-            "upper_lumbar": ex.start_pitch_deg,
-            "thigh": ex.thigh_start_pitch_deg,
-        }
-        self.plots = LivePlots(
-            p.placements,
-            p.limits,
-            window_s=window_s,
-            rate_hz=rate,
-            judge_flexion=p.mode != "lockout",
-            pitch_offsets_deg=offsets,
-        )
+        self.plots = self._make_plots()
         body.addWidget(self.plots, 5)
         right = QVBoxLayout()
         body.addLayout(right, 4)
@@ -236,6 +244,55 @@ class DashboardWindow(QMainWindow):
         self.frame_timer.start()
         if start:
             ds.start()
+
+    def _make_plots(self) -> LivePlots:
+        p = self.ds.pipeline
+        ex = p.exercise
+        offsets = {
+            "sacrum": ex.start_pitch_deg,
+            "upper_lumbar": ex.start_pitch_deg,
+            "thigh": ex.thigh_start_pitch_deg,
+        }
+        return LivePlots(
+            p.placements,
+            p.limits,
+            window_s=self.window_s,
+            rate_hz=p.sensors[p.placements[0]].rate_hz,
+            judge_flexion=p.mode != "lockout",
+            pitch_offsets_deg=offsets,
+        )
+
+    def switch_source(self, source: Any) -> None:
+        """Monitor another (opened) source: the device panel's Connect. The old session stops
+        and its devices disconnect; settings and stores carry over, a recording is closed."""
+        if self.recorder is not None:
+            self.set_recording(False)
+        old = self.ds
+        old.stop()
+        if old.source is not source and hasattr(old.source, "stop"):
+            old.source.stop()
+        ds = DashboardSession(
+            source,
+            old.settings,
+            calibration_store=old.calibration_store,
+            wearable_alerts=old.session.wearable_alerts,
+            use_stored=old.use_stored,
+            history_s=old.history_s,
+        )
+        self.ds = ds
+        ds.pipeline.add_listener(self.bridge.listener)
+        ds.status_listeners.append(self.bridge.on_status)
+        if list(ds.pipeline.placements) != list(self.plots.placements):
+            new = self._make_plots()
+            self._body.replaceWidget(self.plots, new)
+            self.plots.deleteLater()
+            self.plots = new
+        self._generation = -1
+        self._alerts_seen = 0
+        self._samples_prev.clear()
+        self.source_states.clear()
+        ds.start()
+        self.tick()
 
     # -- events (GUI thread, queued from the source's thread) ---------------------------------
     def _on_event(self, ev: Event, t_emitted: float) -> None:
@@ -322,6 +379,13 @@ class DashboardWindow(QMainWindow):
 
     def _update_sensor_strip(self, now: float) -> None:
         p = self.ds.pipeline
+        stats_fn = getattr(self.ds.source, "stats", None)
+        if stats_fn is not None:
+            try:
+                self.sensor_strip.setText(format_link_stats(stats_fn()))
+                return
+            except Exception:  # the source is closing: fall back to the pipeline's counts
+                log.debug("source stats unavailable", exc_info=True)
         parts = []
         try:
             quality = p.quality()
@@ -416,38 +480,51 @@ class DashboardWindow(QMainWindow):
         self.device_dialog.show()
 
     def set_recording(self, on: bool) -> None:
-        """Start / stop recording the stream to ``recordings_dir``."""
+        """Record button: start (a new file in ``recordings_dir``) or stop recording."""
         if on and self.recorder is None:
-            from ..recording import EXTENSION, RecordingWriter
+            from ..recording import EXTENSION
 
-            assert self.recordings_dir is not None
-            self.recordings_dir.mkdir(parents=True, exist_ok=True)
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            path = (
-                self.recordings_dir
-                / f"{self.ds.settings.user}-{self.ds.settings.exercise}-{stamp}{EXTENSION}"
-            )
-            meta = {
-                "exercise": self.ds.settings.exercise,
-                "user": self.ds.settings.user,
-                "source": getattr(self.ds.source, "kind", "ble"),
-            }
-            try:
-                self.recorder = RecordingWriter(path, meta, self.ds.source.sensors)
-            except Exception as e:
-                self.notices.notify(f"cannot record: {e}")
-                self.record_btn.setChecked(False)
-                return
-            self.ds.pipeline.set_recorder(self.recorder)
-            self.record_btn.setText("■ Stop recording")
-            self.marker_btn.setEnabled(True)
-            self.notices.notify(f"recording to {path}")
+            s = self.ds.settings
+            name = f"{s.user}-{s.exercise}-{stamp}{EXTENSION}"
+            self.start_recording(Path(self.recordings_dir or "recordings") / name)
         elif not on and self.recorder is not None:
             self.ds.pipeline.set_recorder(None)
             self.recorder.close()
+            self.notices.notify(f"recording saved: {self.recorder.path}")
             self.recorder = None
-            self.record_btn.setText("● Record")
-            self.marker_btn.setEnabled(False)
+            self._set_record_buttons(False)
+
+    def start_recording(self, path: Path) -> bool:
+        """Record the stream (raw samples, events, markers, calibration) to ``path``."""
+        from ..recording import RecordingWriter
+
+        if self.recorder is not None:
+            return False
+        s = self.ds.settings
+        meta = {
+            "exercise": s.exercise,
+            "user": s.user,
+            "source": getattr(self.ds.source, "kind", "ble"),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.recorder = RecordingWriter(path, meta, self.ds.source.sensors)
+        except Exception as e:
+            self.notices.notify(f"cannot record: {e}")
+            self._set_record_buttons(False)
+            return False
+        self.ds.pipeline.set_recorder(self.recorder)
+        self._set_record_buttons(True)
+        self.notices.notify(f"recording to {path}")
+        return True
+
+    def _set_record_buttons(self, recording: bool) -> None:
+        self.record_btn.blockSignals(True)
+        self.record_btn.setChecked(recording)
+        self.record_btn.blockSignals(False)
+        self.record_btn.setText("■ Stop recording" if recording else "● Record")
+        self.marker_btn.setEnabled(recording)
 
     def current_t_s(self) -> float:
         t = self.ds.pipeline.status.t_s

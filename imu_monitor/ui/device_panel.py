@@ -1,0 +1,242 @@
+"""The device panel: scan, pick a device per placement, connect; per-sensor link status.
+
+Scanning and connecting block (bleak runs on its own loop thread behind ``BleSource``), so they
+run in a worker thread and report back through queued signals; the window keeps updating
+meanwhile. The status table refreshes from ``BleSource.stats()`` twice a second: state
+(connected, streaming, reconnecting, ...), effective rate, loss, reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model import PLACEMENTS
+from . import theme
+
+log = logging.getLogger(__name__)
+
+SCAN_S = 4.0
+STATUS_COLUMNS = ("sensor", "device", "state", "rate", "loss", "reconnects")
+
+
+class DevicePanel(QDialog):
+    """``window``: the ``DashboardWindow`` (its session's source is shown and replaced);
+    ``world``: the simulated world when the source is the simulated wearable (scans then see
+    its devices), else None (the platform's Bluetooth). ``profile``: force a firmware profile."""
+
+    scanned = Signal(list, str)
+    connected = Signal(object, str)
+
+    def __init__(
+        self,
+        window: Any,
+        *,
+        world: Any | None = None,
+        profile: str | None = None,
+        scan_s: float = SCAN_S,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent or window)
+        self.setWindowTitle("Devices")
+        self.setStyleSheet(theme.stylesheet())
+        self.resize(820, 560)
+        self.window_ = window
+        self.world = world
+        self.profile = profile
+        self.scan_s = scan_s
+        self.found: list[Any] = []
+        lay = QVBoxLayout(self)
+
+        row = QHBoxLayout()
+        self.scan_btn = QPushButton("Scan")
+        self.scan_btn.clicked.connect(self.scan)
+        self.scan_state = QLabel("")
+        self.scan_state.setObjectName("dim")
+        row.addWidget(self.scan_btn)
+        row.addWidget(self.scan_state, 1)
+        lay.addLayout(row)
+        self.found_table = QTableWidget(0, 4)
+        self.found_table.setHorizontalHeaderLabels(["name", "address", "RSSI", "profile"])
+        self.found_table.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.found_table, 1)
+
+        form = QFormLayout()
+        self.pick: dict[str, QComboBox] = {}
+        for p in PLACEMENTS:
+            box = QComboBox()
+            box.addItem("— none —", None)
+            self.pick[p] = box
+            form.addRow(p.replace("_", " "), box)
+        lay.addLayout(form)
+        crow = QHBoxLayout()
+        self.connect_btn = QPushButton("Connect")
+        self.connect_btn.setEnabled(False)
+        self.connect_btn.clicked.connect(self.connect_selected)
+        self.connect_state = QLabel("")
+        self.connect_state.setWordWrap(True)
+        crow.addWidget(self.connect_btn)
+        crow.addWidget(self.connect_state, 1)
+        lay.addLayout(crow)
+
+        lay.addWidget(QLabel("Connected sensors"))
+        self.status_table = QTableWidget(0, len(STATUS_COLUMNS))
+        self.status_table.setHorizontalHeaderLabels(list(STATUS_COLUMNS))
+        self.status_table.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.status_table, 1)
+
+        self.scanned.connect(self._scan_done, Qt.ConnectionType.QueuedConnection)
+        self.connected.connect(self._connect_done, Qt.ConnectionType.QueuedConnection)
+        self.timer = QTimer(self)
+        self.timer.setInterval(500)
+        self.timer.timeout.connect(self.refresh_status)
+        self.timer.start()
+        self.refresh_status()
+
+    def _backend(self) -> Any:
+        if self.world is None:
+            return None
+        from ..sources.ble import sim_backend
+
+        return sim_backend(self.world)
+
+    # -- scan ---------------------------------------------------------------------------------
+    def scan(self) -> None:
+        """Scan for ``scan_s`` seconds in a worker thread."""
+        self.scan_btn.setEnabled(False)
+        self.scan_state.setText(f"scanning for {self.scan_s:g} s…")
+
+        def work() -> None:
+            from ..sources.ble import scan_devices
+
+            try:
+                found = scan_devices(self.scan_s, self._backend())
+                self.scanned.emit(found, "")
+            except Exception as e:  # shown in the panel: no adapter, Bluetooth off, ...
+                self.scanned.emit([], str(e))
+
+        threading.Thread(target=work, name="device-scan", daemon=True).start()
+
+    def _scan_done(self, found: list[Any], error: str) -> None:
+        self.scan_btn.setEnabled(True)
+        self.found = list(found)
+        if error:
+            self.scan_state.setText(f"scan failed: {error}")
+        else:
+            self.scan_state.setText(f"{len(found)} device(s) found")
+        self.found_table.setRowCount(len(found))
+        for i, d in enumerate(found):
+            for j, v in enumerate(
+                (
+                    d.name or "(no name)",
+                    d.address,
+                    f"{d.rssi} dBm",
+                    d.profile or "no matching profile",
+                )
+            ):
+                self.found_table.setItem(i, j, QTableWidgetItem(v))
+        for box in self.pick.values():
+            current = box.currentData()
+            box.clear()
+            box.addItem("— none —", None)
+            for d in found:
+                box.addItem(d.describe(), d.address)
+            idx = box.findData(current)
+            box.setCurrentIndex(max(0, idx))
+        # suggest: the device already at a placement, else in order for the sacrum
+        current = self.window_.ds.source.sensors
+        for p, info in current.items():
+            for i, d in enumerate(found):
+                if info.device in (d.name, d.address):
+                    self.pick[p].setCurrentIndex(i + 1)
+        if found and self.pick["sacrum"].currentData() is None:
+            self.pick["sacrum"].setCurrentIndex(1)
+        self.connect_btn.setEnabled(bool(found))
+
+    # -- connect ------------------------------------------------------------------------------
+    def selection(self) -> dict[str, str]:
+        """placement -> device address, for the placements with a device picked."""
+        return {p: box.currentData() for p, box in self.pick.items() if box.currentData()}
+
+    def connect_selected(self) -> None:
+        chosen = self.selection()
+        if "sacrum" not in chosen:
+            self.connect_state.setText("pick a device for the sacrum: the lumbar angle needs it")
+            return
+        if len(set(chosen.values())) != len(chosen):
+            self.connect_state.setText("one device per placement: the same device is picked twice")
+            return
+        self.connect_btn.setEnabled(False)
+        self.connect_state.setText("connecting…")
+
+        def work() -> None:
+            from ..sources.ble import BleSource, SensorTarget
+
+            kw: dict[str, Any] = {"backend": self._backend()}
+            if self.world is not None:
+                kw["clock"] = self.world.clock.now
+            source = BleSource([SensorTarget(p, a, self.profile) for p, a in chosen.items()], **kw)
+            try:
+                source.open()
+            except Exception as e:
+                source.stop()
+                self.connected.emit(None, str(e))
+                return
+            source.kind = "sim" if self.world is not None else "ble"  # type: ignore[attr-defined]
+            self.connected.emit(source, "")
+
+        threading.Thread(target=work, name="device-connect", daemon=True).start()
+
+    def _connect_done(self, source: Any, error: str) -> None:
+        self.connect_btn.setEnabled(True)
+        if source is None:
+            self.connect_state.setText(f"could not connect: {error}")
+            return
+        try:
+            self.window_.switch_source(source)
+        except Exception as e:
+            source.stop()
+            self.connect_state.setText(f"could not start: {e}")
+            return
+        names = ", ".join(f"{p}: {i.device}" for p, i in source.sensors.items())
+        self.connect_state.setText(f"connected ({names})")
+        self.refresh_status()
+
+    # -- status -------------------------------------------------------------------------------
+    def refresh_status(self) -> None:
+        stats_fn = getattr(self.window_.ds.source, "stats", None)
+        try:
+            stats = stats_fn() if stats_fn is not None else {}
+        except Exception:
+            stats = {}
+        self.status_table.setRowCount(len(stats))
+        for i, (p, st) in enumerate(stats.items()):
+            values = (
+                p.replace("_", " "),
+                f"{st.get('device') or ''} [{st.get('address', '')}]",
+                str(st.get("state", "?")),
+                f"{st.get('effective_rate_hz', 0.0):.0f} Hz",
+                f"{100.0 * st.get('loss_fraction', 0.0):.1f} %",
+                str(st.get("reconnects", 0)),
+            )
+            for j, v in enumerate(values):
+                item = self.status_table.item(i, j)
+                if item is None:
+                    self.status_table.setItem(i, j, QTableWidgetItem(v))
+                elif item.text() != v:
+                    item.setText(v)
