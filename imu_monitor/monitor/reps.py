@@ -45,9 +45,10 @@ TIME_EPS_S = 1e-9
 class RepConfig:
     """Rep detector settings. Angles in degrees of the movement signal, times in seconds."""
 
-    min_rise_deg: float = 2.0
-    """Smallest rise above the rest reference that starts a rep (the noise floor: pelvic roll in
-    a one-sensor back kick is ~3-7 deg with ~0.2 deg noise)."""
+    min_rise_deg: float = 1.0
+    """Smallest rise above the rest reference that starts a rep: the estimated pelvic roll of a
+    one-sensor back kick rises only ~1.5-3 deg; noise up to ~0.2 deg rms and slow sway up to
+    ~0.2 deg at rest stay below it."""
     rise_fraction: float = 0.3
     """Once reps are known, a rep starts at this fraction of their median amplitude."""
     end_fraction: float = 0.2
