@@ -181,9 +181,13 @@ class Calibration:
     sensors: dict[str, SensorCalibration]
     method: str
     notes: list[str] = field(default_factory=list)
+    valid_from_s: float | None = None
+    """Session time at which the calibration capture ended (the end of the still start-posture
+    window), when it was made from this session's data; judging starts there."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "valid_from_s": self.valid_from_s,
             "exercise": self.exercise,
             "user": self.user,
             "created_utc": self.created_utc,
@@ -204,6 +208,9 @@ class Calibration:
                 },
                 method=str(d.get("method", "")),
                 notes=[str(n) for n in d.get("notes", [])],
+                valid_from_s=(
+                    None if d.get("valid_from_s") is None else float(d["valid_from_s"])
+                ),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ImuMonitorError(
@@ -513,6 +520,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             f"calibration posture ({ex.calibration_posture})"
         )
     cal = calibrate(ex, start, standing, motion)
+    cal.valid_from_s = float(start["sacrum"].t_s[-1]) if len(start["sacrum"]) else None
     cal.notes = notes + cal.notes
     cal.user = str(rec.meta.get("user", ""))
     return cal

@@ -96,9 +96,7 @@ def evaluate(analysis: Any, truth: Truth) -> dict[str, Any]:
         "angle_rmse_deg": float(np.sqrt(np.mean(err**2))) if len(err) else None,
         "angle_max_abs_err_deg": float(np.max(np.abs(err))) if len(err) else None,
         "lockout_rmse_deg": (
-            float(np.sqrt(np.mean(err_hold**2)))
-            if err_hold is not None and len(err_hold)
-            else None
+            float(np.sqrt(np.mean(err_hold**2))) if err_hold is not None and len(err_hold) else None
         ),
         "reps_true": len(true_reps),
         "reps_detected": len(detected),

@@ -41,9 +41,7 @@ def export_columns(rec: Recording, analysis: Any) -> dict[str, np.ndarray]:
         else:
             ok = np.isfinite(s.acc_m_s2).all(axis=1) & np.isfinite(s.gyr_rad_s).all(axis=1)
             acc = np.column_stack([np.interp(t, s.t_s[ok], s.acc_m_s2[ok, k]) for k in range(3)])
-            gyr = np.column_stack(
-                [np.interp(t, s.t_s[ok], s.gyr_rad_s[ok, k]) for k in range(3)]
-            )
+            gyr = np.column_stack([np.interp(t, s.t_s[ok], s.gyr_rad_s[ok, k]) for k in range(3)])
         for k, ax in enumerate(AXES):
             cols[f"{p}_acc_{ax}_m_s2"] = acc[:, k]
         for k, ax in enumerate(AXES):
@@ -80,8 +78,10 @@ def write_events_csv(path: str | Path, events: list[Any]) -> None:
         elif isinstance(e, RepStarted):
             row = (e.t_s, e.type, "", e.index, "", "")
         elif isinstance(e, RepEnded):
-            peak = e.peak_flexion_deg if e.peak_flexion_deg >= e.peak_extension_deg else (
-                -e.peak_extension_deg
+            peak = (
+                e.peak_flexion_deg
+                if e.peak_flexion_deg >= e.peak_extension_deg
+                else (-e.peak_extension_deg)
             )
             row = (e.t_s, e.type, "", e.index, peak, e.t_s - e.t_start_s)
         else:

@@ -25,19 +25,8 @@ log = logging.getLogger(__name__)
 
 STEPS = ("standing", "start", "done")
 
-QUIET_GYRO_STD_RAD_S = 0.05
-QUIET_ACC_DEV_M_S2 = 1.0
-
-
-def _quiet(chunk: SampleChunk) -> bool:
-    """A cheap per-chunk motion test for the progress display (the capture itself is judged by
-    ``calibration.check_still`` on the whole window). Tolerates a constant gyro bias."""
-    gyr = np.linalg.norm(chunk.gyr_rad_s, axis=1)
-    acc = np.linalg.norm(chunk.acc_m_s2, axis=1)
-    if not (np.all(np.isfinite(gyr)) and np.all(np.isfinite(acc))):
-        return False
-    spread = float(gyr.std()) if len(gyr) > 1 else 0.0
-    return spread < QUIET_GYRO_STD_RAD_S and float(np.max(np.abs(acc - 9.80665))) < QUIET_ACC_DEV_M_S2
+QUIET_WINDOW_S = 0.5
+"""The progress display tests the last this-many seconds with the capture's own stillness check."""
 
 
 class LiveCalibrator:
@@ -65,6 +54,7 @@ class LiveCalibrator:
         self._captured: dict[str, dict[str, SensorSeries]] = {}
         self._still_since: float | None = None
         self._latest_t = -math.inf
+        self._last_dir: dict[str, tuple[float, np.ndarray]] = {}
 
     # -- what the UI shows ------------------------------------------------------------------
     @property
@@ -73,8 +63,8 @@ class LiveCalibrator:
             return "Calibration 1/2: stand tall and hold still"
         if self.step == "start":
             return (
-                f"Calibration 2/2: get into the start position ({self.exercise.calibration_posture}) "
-                "and hold still"
+                "Calibration 2/2: get into the start position "
+                f"({self.exercise.calibration_posture}) and hold still"
             )
         return "Calibrated: neutral captured"
 
@@ -102,20 +92,21 @@ class LiveCalibrator:
         buf.append(chunk)
         self._latest_t = max(self._latest_t, float(chunk.t_s[-1]))
         # keep a little more than one hold window per sensor
-        while len(buf) > 1 and buf[-1].t_s[-1] - buf[1].t_s[0] > self.hold_s * 1.5:
+        while len(buf) > 1 and buf[-1].t_s[-1] - buf[1].t_s[0] > self.hold_s + 0.5:
             buf.popleft()
-        if not _quiet(chunk):
-            self._still_since = None
-        elif self._still_since is None:
-            self._still_since = float(chunk.t_s[0])
-        if chunk.sensor != self.placements[0] or self._still_since is None:
+        if chunk.sensor != self.placements[0]:
             return None
+        if not self._quiet():
+            self._still_since = None
+            return None
+        if self._still_since is None:
+            self._still_since = self._latest_t - QUIET_WINDOW_S
         if self._latest_t - self._still_since < self.hold_s:
             return None
         windows = self._windows()
         if windows is None or not self._accept(windows):
             return None
-        if all(check_still(w, min_duration_s=self.hold_s).ok for w in windows.values()):
+        if all(check_still(w, min_duration_s=0.95 * self.hold_s).ok for w in windows.values()):
             try:
                 return self._advance(windows)
             except CalibrationRefused:
@@ -123,14 +114,14 @@ class LiveCalibrator:
         return None
 
     def capture_now(self) -> Calibration | None:
-        """Capture the current step from the last ``hold_s`` seconds, or raise CalibrationRefused."""
+        """Capture this step from the last ``hold_s`` seconds, or raise CalibrationRefused."""
         windows = self._windows()
         if windows is None:
             raise CalibrationRefused(
                 f"not enough data yet: hold the position for {self.hold_s:.0f} s, then capture"
             )
         for placement, w in windows.items():
-            report = check_still(w, min_duration_s=self.hold_s)
+            report = check_still(w, min_duration_s=0.95 * self.hold_s)
             if not report.ok:
                 raise CalibrationRefused(f"{placement} sensor moved: {report.reason}")
         if not self._posture_changed(windows):
@@ -151,14 +142,27 @@ class LiveCalibrator:
         )
 
     # -- internals ----------------------------------------------------------------------------
+    def _quiet(self) -> bool:
+        """Still over the last ``QUIET_WINDOW_S`` on every sensor (same test as the capture)."""
+        for p in self.placements:
+            series = SensorSeries.concat(list(self._chunks[p]))
+            if len(series) < 2:
+                return False
+            recent = series.t_s >= series.t_s[-1] - QUIET_WINDOW_S
+            w = SensorSeries(series.t_s[recent], series.acc_m_s2[recent], series.gyr_rad_s[recent])
+            if not check_still(w, min_duration_s=0.9 * QUIET_WINDOW_S).ok:
+                return False
+        return True
+
     def _windows(self) -> dict[str, SensorSeries] | None:
         out = {}
         for p in self.placements:
             series = SensorSeries.concat(list(self._chunks[p]))
             if len(series) < 2:
                 return None
-            keep = series.t_s >= series.t_s[-1] - self.hold_s
-            if series.t_s[-1] - series.t_s[0] < self.hold_s:
+            span = self.hold_s + 0.1  # a little over the hold: the check needs the full hold
+            keep = series.t_s >= series.t_s[-1] - span
+            if series.t_s[-1] - series.t_s[0] < span:
                 return None
             out[p] = SensorSeries(
                 series.t_s[keep],
@@ -191,14 +195,13 @@ class LiveCalibrator:
             log.info("calibration: standing posture captured")
             return None
         try:
-            cal = calibrate(
-                self.exercise, start=windows, standing=self._captured.get("standing")
-            )
+            cal = calibrate(self.exercise, start=windows, standing=self._captured.get("standing"))
         except CalibrationRefused as e:
             self.refusal = str(e)
             log.warning("calibration refused: %s", e)
             raise
         cal.user = self.user
+        cal.valid_from_s = float(windows[self.placements[0]].t_s[-1])
         self.calibration = cal
         self.step = "done"
         self.refusal = None

@@ -2,8 +2,9 @@
 
 ::
 
-    chunk ─► OrientationStream (per sensor) ─► SensorJoiner ─► compute_angles ─► Monitor ─► events
-       └──► LiveCalibrator (until calibrated)        └──► RingBuffer (dashboard)   └──► listeners, recorder
+    chunk ─► OrientationStream (per sensor) ─► SensorJoiner ─► compute_angles ─► Monitor
+      └──► LiveCalibrator (until calibrated)       RingBuffer (dashboard) ◄──┘        │
+                                                          listeners, recorder ◄─ events
 
 ``Pipeline`` is the streaming wrapper used for live data and replay; ``analyze_recording`` is the
 batch path over a whole recording. Both call the same pure stage functions, so a recording fed
@@ -154,6 +155,13 @@ class Pipeline:
             t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
             if len(t) == 0 or self.calibration is None:
                 return []
+            valid_from = self.calibration.valid_from_s
+            if valid_from is not None and t[0] <= valid_from:
+                # still inside the calibration capture: nothing to judge yet (as in the batch path)
+                keep = int(np.searchsorted(t, valid_from, side="right"))
+                t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
+                if len(t) == 0:
+                    return []
             angles = compute_angles(t, quats, self.calibration, self.exercise)
             self.buffer.append(_angle_columns(angles))
             events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
@@ -328,10 +336,14 @@ def analyze_recording(
     )
     angles = compute_angles(master.t_s, quats, calibration, ex)
     mode = monitor_mode(ex, placements)
+    # judge from the end of the calibration capture: before it the user was getting into position
+    first = 0
+    if calibration.valid_from_s is not None:
+        first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
     result = analyze_angles(
-        angles.t_s,
-        angles.lumbar_flexion_deg,
-        angles.movement_deg,
+        angles.t_s[first:],
+        angles.lumbar_flexion_deg[first:],
+        angles.movement_deg[first:],
         ex,
         limits=limits or ex.limits,
         mode=mode,

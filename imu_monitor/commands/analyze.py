@@ -74,23 +74,33 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    print(f"{report['file']}: {report['exercise']}, sensors {', '.join(report['sensors'])}, "
-          f"{report['duration_s']:.1f} s, calibration: {report['calibration']['method']}")
+    print(
+        f"{report['file']}: {report['exercise']}, sensors {', '.join(report['sensors'])}, "
+        f"{report['duration_s']:.1f} s, calibration: {report['calibration']['method']}"
+    )
     for note in report["calibration"]["notes"]:
         print(f"  note: {note}")
     if "note" in report:
         print(f"  note: {report['note']}")
-    print(f"{'rep':>4} {'start s':>8} {'up s':>5} {'hold s':>6} {'down s':>6} "
-          f"{'flex°':>6} {'ext°':>6}  verdict")
+    print(
+        f"{'rep':>4} {'start s':>8} {'up s':>5} {'hold s':>6} {'down s':>6} "
+        f"{'flex°':>6} {'ext°':>6}  verdict"
+    )
     for r in report["reps"]:
         verdict = ("ALARM " if r["alarmed"] else "ok    ") + ("too fast" if r["too_fast"] else "")
-        print(f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {r['concentric_s']:>5.2f} "
-              f"{r['hold_s']:>6.2f} {r['eccentric_s']:>6.2f} {r['peak_flexion_deg']:>6.1f} "
-              f"{r['peak_extension_deg']:>6.1f}  {verdict}")
+        print(
+            f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {r['concentric_s']:>5.2f} "
+            f"{r['hold_s']:>6.2f} {r['eccentric_s']:>6.2f} {r['peak_flexion_deg']:>6.1f} "
+            f"{r['peak_extension_deg']:>6.1f}  {verdict}"
+        )
     for a in report["alarms"]:
-        print(f"alarm {a['direction']:<9} {a['t_start_s']:.2f}-{a['t_end_s']:.2f} s, "
-              f"peak {a['peak_deg']:+.1f}°, rep {'-' if a['rep'] is None else a['rep'] + 1}")
+        print(
+            f"alarm {a['direction']:<9} {a['t_start_s']:.2f}-{a['t_end_s']:.2f} s, "
+            f"peak {a['peak_deg']:+.1f}°, rep {'-' if a['rep'] is None else a['rep'] + 1}"
+        )
     s = report["summary"]
-    print(f"summary: {s['reps']} reps, {s['reps_alarmed']} alarmed, {s['reps_too_fast']} too fast, "
-          f"{s['alarms']} alarms ({s['alarms_flexion']} flexion, {s['alarms_extension']} extension)")
+    print(
+        f"summary: {s['reps']} reps, {s['reps_alarmed']} alarmed, {s['reps_too_fast']} too fast, "
+        f"{s['alarms']} alarms ({s['alarms_flexion']} flexion, {s['alarms_extension']} extension)"
+    )
     return 0

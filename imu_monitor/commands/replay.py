@@ -84,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     if args.start:
         clamped = replay.seek(args.start)
         if clamped != args.start:
-            print(f"note: --start {args.start:g} s is past the end: clamped to {clamped:g} s",
-                  file=sys.stderr)
+            print(
+                f"note: --start {args.start:g} s is past the end: clamped to {clamped:g} s",
+                file=sys.stderr,
+            )
     source = ReplayThreadSource(replay)
     session = Session(source, pipeline, wearable_alerts=False)
     session.start()
@@ -98,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"type": "summary", **summary})
     else:
-        print(f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
-              f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms")
+        print(
+            f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
+            f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms"
+        )
     return 0
