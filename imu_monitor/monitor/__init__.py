@@ -2,9 +2,11 @@
 
 - ``core``: ``Monitor`` (streaming), ``analyze_angles`` (batch), status and result types.
 - ``alarms``: the per-direction alarm state machine (limit, dwell, hysteresis).
-- ``reps``: rep segmentation, online phase, and the tangent-method phase fit.
+- ``reps``: rep segmentation and the online phase; ``fit``: the tangent-method phase fit;
+  ``config``: the rep detector settings.
 """
 
+from .config import RepConfig
 from .core import (
     MODES,
     STATES,
@@ -16,7 +18,7 @@ from .core import (
     check_limits,
     summarize_result,
 )
-from .reps import RepConfig, RepFit, fit_rep
+from .fit import RepFit, fit_rep
 
 __all__ = [
     "MODES",

@@ -27,7 +27,8 @@ from ..events import AlarmEnded, AlarmStarted, Event, RepEnded
 from ..exercises import Exercise, Limits
 from ..model import ImuMonitorError
 from .alarms import AlarmTransition, DirectionAlarm
-from .reps import RepConfig, RepTracker
+from .config import RepConfig
+from .reps import RepTracker
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The movement signal (``movement_deg``) is higher towards the top of the movement; its rest level
 is not assumed to be 0 (a hip thrust rests near -50 deg with the top calibrated at 0).
 
-Detection (causal, on the raw samples, no filter lag):
+Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never waits for it):
 
 - *rest*: the rest reference is the running minimum of the signal since the rest began (it
   follows the signal down at once, e.g. from the calibration at the top of a hip thrust down to
@@ -17,9 +17,12 @@ Detection (causal, on the raw samples, no filter lag):
   reference. Its phase boundaries are then fitted (``fit_rep``, the tangent method) and the
   RepEnded event fires at the first sample at or after the fitted end, so events stay in time
   order while the end time is the fitted one.
-- a rep that does not come back within ``max_rep_s`` is dropped (logged; no RepEnded), and the
-  rest reference starts again from there.
+- a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
+  dropped and a new rep starts there (a session that begins with a move into position); a rep
+  that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
+  its index is used again by the next RepStarted.
 
+The tangent fit itself is in ``fit``.
 Every decision depends only on the samples up to the one being decided and on the carried
 state, so any chunking gives the same events as the whole array at once.
 """
@@ -34,293 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..events import RepEnded, RepStarted
+from .config import RepConfig
+from .fit import RepFit, fit_rep
 
 log = logging.getLogger(__name__)
 
 IDLE, IN_REP, ENDING = 0, 1, 2
 TIME_EPS_S = 1e-9
-
-
-@dataclass(frozen=True)
-class RepConfig:
-    """Rep detector settings. Angles in degrees of the movement signal, times in seconds."""
-
-    min_rise_deg: float = 1.0
-    """Smallest rise above the rest reference that starts a rep: the estimated pelvic roll of a
-    one-sensor back kick rises only ~1.5-3 deg; noise up to ~0.2 deg rms and slow sway up to
-    ~0.2 deg at rest stay below it."""
-    rise_fraction: float = 0.3
-    """Once reps are known, a rep starts at this fraction of their median amplitude."""
-    end_fraction: float = 0.2
-    """The rep is back when below this fraction of its amplitude above the rest reference."""
-    eccentric_fraction: float = 0.25
-    """Online phase: eccentric once this fraction of the amplitude below the running maximum."""
-    top_settle_s: float = 0.15
-    """Online phase: hold once the running maximum has not grown for this long."""
-    fit_band: tuple[float, float] = (0.25, 0.75)
-    """Part of each ramp (fractions of the amplitude) the tangent lines are fitted through
-    first; a second pass widens it for long ramps (``blend_s``, ``wide_band``)."""
-    blend_s: float = 0.15
-    """Longest velocity blend expected at a corner; the band stays half of it clear."""
-    wide_band: tuple[float, float] = (0.1, 0.9)
-    """The widest band the second pass uses."""
-    corner_guard_s: float = 0.08
-    """Samples this close to a fitted corner are left out of the rest / top level estimates
-    (the velocity blends round the corners by about half their 0.1-0.15 s length)."""
-    rest_window_s: float = 0.5
-    """Length of rest before the rep used for the rest level."""
-    pre_window_s: float = 1.0
-    """Rest before the detection used for the first rest estimate."""
-    keep_s: float = 3.0
-    """Rest samples kept before a detection (bounds the buffer)."""
-    max_rep_s: float = 30.0
-    """A rep that has not come back after this long is dropped."""
-    restart_after_s: float = 6.0
-    """A rep that has gone on this long, and rises again from a level above its rest, is
-    dropped and a new rep starts at that rise (a session starting with a move into position,
-    e.g. from standing into a hip thrust lockout and down to the bottom)."""
-    amplitude_memory: int = 5
-    """How many recent reps set the typical amplitude."""
-    smooth_n: int = 9
-    """Detection (not the fit) runs on a causal moving average over this many samples
-    (45 ms at 200 Hz), so single noisy samples cannot start or end a rep."""
-
-
-@dataclass(frozen=True)
-class Line:
-    """A fitted line ``m = m0 + slope * (t - t0)`` (degrees, seconds)."""
-
-    t0: float
-    m0: float
-    slope: float
-
-    def time_at(self, level: float) -> float:
-        return self.t0 + (level - self.m0) / self.slope
-
-    def value_at(self, t: float) -> float:
-        return self.m0 + self.slope * (t - self.t0)
-
-
-@dataclass(frozen=True)
-class RepFit:
-    """Fitted phase boundaries of one rep (seconds) and its levels (degrees)."""
-
-    t_start_s: float
-    t_top_s: float
-    t_hold_end_s: float
-    t_end_s: float
-    rest_deg: float
-    top_deg: float
-    rise: Line | None = None
-    fall: Line | None = None
-
-
-def _fit_line(t: np.ndarray, m: np.ndarray) -> Line | None:
-    ok = np.isfinite(m)
-    if not ok.all():
-        t, m = t[ok], m[ok]
-    n = len(t)
-    if n < 2:
-        return None
-    t0, m0 = float(np.add.reduce(t)) / n, float(np.add.reduce(m)) / n
-    tc = t - t0
-    den = float(np.dot(tc, tc))
-    if den <= 0.0:
-        return None
-    return Line(t0, m0, float(np.dot(tc, m - m0)) / den)
-
-
-def _centred_mean(x: np.ndarray, k: int) -> np.ndarray:
-    """Moving average over ``k`` samples centred on each sample (edges padded), NaN-free."""
-    ok = np.isfinite(x)
-    if not ok.all():
-        x = np.where(ok, x, np.median(x[ok]) if ok.any() else 0.0)
-    h = k // 2
-    if h < 1 or len(x) == 0:
-        return x
-    ext = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
-    return np.convolve(ext, np.full(2 * h + 1, 1.0 / (2 * h + 1)), mode="valid")
-
-
-def _crossing(a: Line, b: Line) -> tuple[float, float] | None:
-    """Time and value where two lines meet (None if parallel)."""
-    if a.slope == b.slope:
-        return None
-    t = (b.m0 - a.m0 + a.slope * a.t0 - b.slope * b.t0) / (a.slope - b.slope)
-    return t, a.value_at(t)
-
-
-def _median(x: np.ndarray, min_count: int) -> float | None:
-    """Median of the finite values, or None if fewer than ``min_count``."""
-    x = np.sort(x[np.isfinite(x)])
-    k = len(x)
-    if k < min_count or k == 0:
-        return None
-    return float(x[k // 2]) if k % 2 else 0.5 * float(x[k // 2 - 1] + x[k // 2])
-
-
-@dataclass
-class _Ramps:
-    rise: Line | None
-    fall: Line | None
-    indices: tuple[int, int, int, int]
-    """Band edges: rising low, rising high, falling high, falling low."""
-
-
-def _ramps(
-    t_s: np.ndarray,
-    m_deg: np.ndarray,
-    sm: np.ndarray,
-    k_detect: int,
-    rest: float,
-    top: float,
-    band: tuple[tuple[float, float], tuple[float, float]],
-) -> _Ramps:
-    """Least-squares lines through the band of the rising and the falling ramp."""
-    n = len(t_s)
-    amp = top - rest
-    (lo_u, hi_u), (lo_d, hi_d) = [(rest + a * amp, rest + b * amp) for a, b in band]
-    # rising: the last sample <= lo before the first sample >= hi (after the detection)
-    rel = np.flatnonzero(sm[k_detect:] >= hi_u)
-    i_hi_up = k_detect + (int(rel[0]) if len(rel) else int(np.argmax(sm[k_detect:])))
-    below = np.flatnonzero(sm[:i_hi_up] <= lo_u)
-    i_lo_up = int(below[-1]) if len(below) else 0
-    # falling: the last sample >= hi, then the first sample <= lo after it
-    above = np.flatnonzero(sm >= hi_d)
-    i_hi_dn = max(int(above[-1]) if len(above) else i_hi_up, i_hi_up)
-    after = np.flatnonzero(sm[i_hi_dn:] <= lo_d)
-    i_lo_dn = i_hi_dn + int(after[0]) if len(after) else n - 1
-    rise = _fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1])
-    fall = _fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1])
-    return _Ramps(
-        rise if rise is not None and rise.slope > 0 else None,
-        fall if fall is not None and fall.slope < 0 else None,
-        (i_lo_up, i_hi_up, i_hi_dn, i_lo_dn),
-    )
-
-
-def _band_for(ramp_s: float, cfg: RepConfig) -> tuple[float, float]:
-    """The fit band for a ramp lasting ``ramp_s``: clear of the corners' blends (half of
-    ``blend_s`` at each end, plus a margin), never narrower than ``fit_band`` nor wider than
-    ``wide_band``."""
-    if not ramp_s > 0:
-        return cfg.fit_band
-    edge = 0.5 * cfg.blend_s / ramp_s + 0.05
-    lo = float(np.clip(edge, cfg.wide_band[0], cfg.fit_band[0]))
-    hi = float(np.clip(1.0 - edge, cfg.fit_band[1], cfg.wide_band[1]))
-    return lo, hi
-
-
-def _levels(
-    t_s: np.ndarray,
-    m_deg: np.ndarray,
-    rise: Line,
-    fall: Line,
-    rest1: float,
-    top1: float,
-    peak: float,
-    prev: RepFit | None,
-    cfg: RepConfig,
-) -> tuple[float, float]:
-    """Rest and top levels (degrees) around fitted ramps (see ``fit_rep``)."""
-    g = cfg.corner_guard_s
-    # rest level: the rest before the foot of the rising line (after the previous rep's end)
-    t_foot = rise.time_at(rest1)
-    t_after_prev = prev.t_end_s + g if prev is not None else -np.inf
-    win = (t_s >= max(t_foot - g - cfg.rest_window_s, t_after_prev)) & (t_s <= t_foot - g)
-    rest = _median(m_deg[win], 3)
-    if rest is None and prev is not None and prev.fall is not None:
-        v = _crossing(prev.fall, rise)
-        if v is not None:
-            near = m_deg[(t_s >= v[0] - 2 * g) & (t_s <= v[0] + 2 * g)]
-            lowest = float(np.nanmin(near)) if np.isfinite(near).any() else v[1]
-            rest = 0.5 * (max(lowest, v[1]) + v[1])
-    if rest is None:
-        rest = rest1
-    # top level: the hold between the corners, else between the peak and the lines' crossing
-
-    def hold_level(level: float) -> float | None:
-        hold = (t_s >= rise.time_at(level) + g) & (t_s <= fall.time_at(level) - g)
-        return _median(m_deg[hold], 3)
-
-    top = hold_level(top1)
-    if top is not None:
-        again = hold_level(top)  # once more around the better level
-        top = again if again is not None else top
-    else:  # no visible hold: the highest point of the (lightly smoothed) signal
-        top = peak
-    return rest, top
-
-
-def fit_rep(
-    t_s: np.ndarray,
-    m_deg: np.ndarray,
-    k_detect: int,
-    rest_ref_deg: float,
-    cfg: RepConfig,
-    prev: RepFit | None = None,
-) -> RepFit:
-    """Phase boundaries of one rep by the tangent method.
-
-    ``t_s``, ``m_deg``: shape (n,), the rest before the rep (from its start, at most ``keep_s``
-    before the detection) and the rep up to the sample where it was found back (the last one).
-    ``k_detect``: index of the detection sample; ``rest_ref_deg``: the running-minimum rest
-    reference at the detection. ``prev``: the previous rep's fit, when it ended just before.
-
-    Lines are fitted by least squares through the ``fit_band`` part of the rising and the falling
-    ramp; the rest level is the median of the rest before the rising line's foot, the top level
-    the median of the hold between the corners. Where a line meets the rest / top level is a
-    phase boundary. Without a visible hold (fast reps) the top level is taken halfway between the
-    highest sample and the lines' intersection (the blends cut the corner of a short hold); the
-    same for the rest level without a visible rest (touch-and-go reps), using the previous rep's
-    falling line.
-    """
-    up = m_deg[k_detect:]
-    peak = float(np.nanmax(up))
-    # first level estimates: rest from the low half of the samples before the detection,
-    # top from the upper quartile of the samples above half way
-    pre_t, pre_m = t_s[:k_detect], m_deg[:k_detect]
-    half_rise = rest_ref_deg + 0.5 * (float(m_deg[k_detect]) - rest_ref_deg)
-    sel = (pre_t >= t_s[k_detect] - cfg.pre_window_s) & (pre_m <= half_rise)
-    rest1 = _median(pre_m[sel], 3)
-    if rest1 is None:
-        rest1 = rest_ref_deg
-    upper = np.sort(up[up >= 0.5 * (rest1 + peak)])  # NaN compares False: all finite
-    top1 = float(upper[(3 * len(upper)) // 4])
-    # band edges are found on a centred moving average, so noise does not shrink the band;
-    # the lines are fitted through the raw samples
-    sm = _centred_mean(m_deg, cfg.smooth_n)
-    band = (cfg.fit_band, cfg.fit_band)
-    ramps = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
-    rise, fall = ramps.rise, ramps.fall
-    if rise is None or fall is None:
-        # degenerate ramps (a step, or too few samples): fall back to the band crossings
-        log.debug("rep fit degenerate, using band crossings")
-        t_b = [float(t_s[i]) for i in ramps.indices]
-        return RepFit(t_b[0], t_b[1], t_b[2], t_b[3], rest1, top1)
-    # second pass: long ramps have long straight parts; widen the band to use more of them
-    band = (
-        _band_for(rise.time_at(top1) - rise.time_at(rest1), cfg),
-        _band_for(fall.time_at(rest1) - fall.time_at(top1), cfg),
-    )
-    if band != (cfg.fit_band, cfg.fit_band):
-        ramps2 = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
-        if ramps2.rise is not None and ramps2.fall is not None:
-            rise, fall = ramps2.rise, ramps2.fall
-    peak_sm = float(np.max(sm[k_detect:]))
-    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak_sm, prev, cfg)
-    x = _crossing(rise, fall)
-    t_x = x[0] if x is not None else 0.5 * (rise.t0 + fall.t0)
-    t_start = rise.time_at(rest)
-    t_top = rise.time_at(top)
-    t_hold_end = fall.time_at(top)
-    t_end = fall.time_at(rest)
-    if t_hold_end < t_top:  # the lines cross below the top level: no hold
-        t_top = t_hold_end = float(np.clip(t_x, t_start, t_end))
-    t_top = max(t_top, t_start)
-    t_hold_end = min(max(t_hold_end, t_top), max(t_end, t_top))
-    t_end = max(t_end, t_hold_end)
-    return RepFit(t_start, t_top, t_hold_end, t_end, rest, top, rise, fall)
 
 
 @dataclass

@@ -1,0 +1,50 @@
+"""Rep detector settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """Rep detector settings. Angles in degrees of the movement signal, times in seconds."""
+
+    min_rise_deg: float = 1.0
+    """Smallest rise above the rest reference that starts a rep: the estimated pelvic roll of a
+    one-sensor back kick rises only ~1.5-3 deg; noise up to ~0.2 deg rms and slow sway up to
+    ~0.2 deg at rest stay below it."""
+    rise_fraction: float = 0.3
+    """Once reps are known, a rep starts at this fraction of their median amplitude."""
+    end_fraction: float = 0.2
+    """The rep is back when below this fraction of its amplitude above the rest reference."""
+    eccentric_fraction: float = 0.25
+    """Online phase: eccentric once this fraction of the amplitude below the running maximum."""
+    top_settle_s: float = 0.15
+    """Online phase: hold once the running maximum has not grown for this long."""
+    fit_band: tuple[float, float] = (0.25, 0.75)
+    """Part of each ramp (fractions of the amplitude) the tangent lines are fitted through
+    first; a second pass widens it for long ramps (``blend_s``, ``wide_band``)."""
+    blend_s: float = 0.15
+    """Longest velocity blend expected at a corner; the band stays half of it clear."""
+    wide_band: tuple[float, float] = (0.1, 0.9)
+    """The widest band the second pass uses."""
+    corner_guard_s: float = 0.08
+    """Samples this close to a fitted corner are left out of the rest / top level estimates
+    (the velocity blends round the corners by about half their 0.1-0.15 s length)."""
+    rest_window_s: float = 0.5
+    """Length of rest before the rep used for the rest level."""
+    pre_window_s: float = 1.0
+    """Rest before the detection used for the first rest estimate."""
+    keep_s: float = 3.0
+    """Rest samples kept before a detection (bounds the buffer)."""
+    max_rep_s: float = 30.0
+    """A rep that has not come back after this long is dropped."""
+    restart_after_s: float = 6.0
+    """A rep that has gone on this long, and rises again from a level above its rest, is
+    dropped and a new rep starts at that rise (a session starting with a move into position,
+    e.g. from standing into a hip thrust lockout and down to the bottom)."""
+    amplitude_memory: int = 5
+    """How many recent reps set the typical amplitude."""
+    smooth_n: int = 9
+    """Detection (not the fit) runs on a causal moving average over this many samples
+    (45 ms at 200 Hz), so single noisy samples cannot start or end a rep."""
