@@ -304,8 +304,7 @@ class _LinkCounters:
     lost_in_link_gaps: int = 0
     callback_errors: int = 0
     decoder_errors: int = 0
-    first_rx_s: float | None = None
-    last_rx_s: float | None = None
+    first_t_s: float | None = None
 
 
 def _merge_decode_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -459,10 +458,8 @@ class SensorLink:
     def _continue(self, chunk: SampleChunk) -> None:
         """Keep ``seq`` continuous across decoders and emit gaps."""
         c = self._counters
-        now = self.clock()
-        if c.first_rx_s is None:
-            c.first_rx_s = now
-        c.last_rx_s = now
+        if c.first_t_s is None:
+            c.first_t_s = float(chunk.t_s[0])
         rate = self.profile.rate_hz
         t_first = float(chunk.t_s[0])
         if self._new_decoder:
@@ -611,7 +608,8 @@ class SensorLink:
 
     def stats(self) -> dict[str, Any]:
         """Packets, samples, loss (from the counter, plus estimated in link gaps), malformed
-        packets by reason, gaps, reconnects, effective rate (Hz, on the session clock) and
+        packets by reason, gaps, reconnects, effective rate (Hz: samples delivered per second of
+        the stream's time base, so loss and link gaps lower it) and
         notification-to-processed latency (ms, perf_counter) p50/p99/max."""
         parts = list(self._old_stats)
         if self._decoder is not None:
@@ -623,7 +621,9 @@ class SensorLink:
         lost_total = lost + c.lost_in_link_gaps
         with self._lat_lock:
             lat = np.array(self._latency_s) * 1000.0
-        span = (c.last_rx_s - c.first_rx_s) if c.first_rx_s is not None else 0.0
+        span = 0.0
+        if c.first_t_s is not None and self._last_t is not None:
+            span = self._last_t - c.first_t_s + 1.0 / self.profile.rate_hz
         return {
             "sensor": self.placement,
             "device": self.device.name,

@@ -1,0 +1,275 @@
+"""The bleak client and its synchronous facade, against the simulated wearable backend.
+
+The production code (``BleSource`` -> ``BleakScanner``/``BleakClient`` -> backend) runs
+unchanged; only bleak's ``backend=`` seam selects the simulator. The clock runs 50x real time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from bleak.backends.scanner import BaseBleakScanner
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+
+from imu_monitor.model import SensorSeries
+from imu_monitor.sources.ble import (
+    BleBackend,
+    BleSource,
+    BluetoothUnavailableError,
+    DeviceNotFoundError,
+    ProfileMismatchError,
+    ReconnectPolicy,
+    SensorTarget,
+    scan_devices,
+    sim_backend,
+    sim_source,
+)
+from imu_monitor.sources.ble_sim import SimFaults, make_world
+
+SPEED = 50.0
+FAST = ReconnectPolicy(initial_delay_s=0.002, max_delay_s=0.05, scan_timeout_s=2.0)
+
+
+def world_of(placements=("sacrum",), faults=None, **kw):
+    kw.setdefault("reps", 1)
+    kw.setdefault("faulty", 0)
+    return make_world(placements=placements, speed=SPEED, faults=faults, **kw)
+
+
+class Collector:
+    """Stand-in consumer: keeps chunks, gaps and status changes."""
+
+    def __init__(self) -> None:
+        self.chunks = []
+        self.gaps = []
+        self.status = []
+
+    def start(self, src: BleSource) -> None:
+        src.start(self.chunks.append, self.gaps.append, lambda s, i: self.status.append((s, i)))
+
+    def series(self, sensor: str) -> SensorSeries:
+        return SensorSeries.concat([c for c in self.chunks if c.sensor == sensor])
+
+
+def stream_for(src: BleSource, sim_s: float, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while src.session_time() < sim_s:
+        assert time.monotonic() < deadline, "the simulated stream did not advance"
+        time.sleep(0.005)
+
+
+def stream_samples(src: BleSource, n: int, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while sum(st["samples"] for st in src.stats().values()) < n:
+        assert time.monotonic() < deadline, "the simulated stream did not advance"
+        time.sleep(0.005)
+
+
+def test_scan_lists_name_address_rssi_and_profile():
+    world = world_of(("sacrum", "upper_lumbar", "thigh"))
+    found = scan_devices(0.05, sim_backend(world))
+    assert {f.address for f in found} == set(world.devices)
+    assert [f.rssi for f in found] == sorted((f.rssi for f in found), reverse=True)
+    for f in found:
+        assert f.name == world.devices[f.address].name
+        assert f.profile == "diy_imu"
+
+
+def test_ten_seconds_at_200_hz_with_zero_loss_and_a_clean_shutdown():
+    world = world_of()
+    src = sim_source(world, policy=FAST)
+    src.open()
+    assert src.sensors["sacrum"].profile == "diy_imu"
+    assert src.sensors["sacrum"].rate_hz == 200.0
+    col = Collector()
+    col.start(src)
+    stream_samples(src, 10 * 200)
+    src.stop()
+    s = col.series("sacrum")
+    st = src.stats()["sacrum"]
+    assert len(s) >= 10 * 200 and s.t_s[-1] - s.t_s[0] >= 10.0 - 1 / 200
+    assert np.all(np.diff(s.seq) == 1)
+    assert np.allclose(np.diff(s.t_s), 1 / 200)
+    assert st["lost_samples"] == 0 and st["gaps"] == 0 and st["malformed_total"] == 0
+    assert st["samples"] == len(s) and st["packets"] == len(s) // 8
+    assert abs(st["effective_rate_hz"] - 200) < 10
+    assert st["latency_ms"]["n"] == len(col.chunks) and st["latency_ms"]["p99"] < 50
+    assert col.gaps == []
+    assert [x for x, _ in col.status] == ["streaming", "stopped"]  # no false link loss
+    assert src.pending_tasks_at_stop == 0 and not src.thread_alive
+    dev = next(iter(world.devices.values()))
+    assert dev.connected_client is None and not dev._streaming_requested  # stop write arrived
+
+
+def test_packet_loss_and_two_link_drops_keep_every_sample_and_mark_every_gap():
+    faults = SimFaults(drop_fraction=0.05, link_loss_at_s=(3.0, 6.5), link_down_s=0.8, seed=4)
+    world = world_of(faults=faults)
+    dev = next(iter(world.devices.values()))
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_for(src, 10.0)
+    src.stop()
+    s = col.series("sacrum")
+    st = src.stats()["sacrum"]
+    # every sample that arrived intact was kept, in order, none twice
+    assert len(s) == dev.stats.samples_sent
+    assert np.all(np.diff(s.seq) > 0) and np.all(np.diff(s.t_s) > 0)
+    # every hole is marked by a gap between the samples around it
+    jumps = np.flatnonzero(np.diff(s.seq) > 1)
+    assert len(jumps) == len(col.gaps) > 0
+    for j, gap in zip(jumps, col.gaps, strict=True):
+        assert gap.t_start_s == s.t_s[j] and gap.t_end_s == s.t_s[j + 1]
+        assert gap.samples_lost == s.seq[j + 1] - s.seq[j] - 1
+    link = [g for g in col.gaps if g.reason == "link_lost"]
+    assert len(link) == 2 and st["link_losses"] == 2 and st["reconnects"] == 2
+    for g in link:  # the device was gone for 0.8 s: the gap is at least that long
+        assert g.t_end_s - g.t_start_s >= 0.8
+    loss = [g for g in col.gaps if g.reason == "packet_loss"]
+    assert sum(g.samples_lost for g in loss) == st["lost_samples"] > 0
+    states = [x for x, _ in col.status]
+    assert states.count("link_lost") == 2 and states.count("reconnected") == 2
+    assert dev.stats.connections == 3 and dev.stats.streams == 3  # start writes re-sent
+    assert src.pending_tasks_at_stop == 0 and not src.thread_alive
+
+
+def test_malformed_packets_are_counted_skipped_and_reported():
+    faults = SimFaults(garbage_fraction=0.05, short_fraction=0.05, seed=7)
+    world = world_of(faults=faults)
+    dev = next(iter(world.devices.values()))
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_for(src, 6.0)
+    src.stop()
+    st = src.stats()["sacrum"]
+    injected = dev.stats.garbage + dev.stats.short
+    assert injected > 10
+    assert st["malformed_total"] == injected
+    assert st["decoder_errors"] == 0 and st["callback_errors"] == 0
+    assert st["samples"] == dev.stats.samples_sent == len(col.series("sacrum"))
+    s = col.series("sacrum")
+    assert np.all(np.isfinite(s.acc_m_s2)) and np.abs(s.acc_m_s2).max() < 2 * 9.81
+
+
+def test_two_sensors_stream_the_same_session_on_one_time_base():
+    # at 5x: host scheduling jitter (which the receive-time anchoring of each sensor sees)
+    # is stretched 5x, not 50x
+    world = make_world(placements=("sacrum", "upper_lumbar"), speed=5.0, reps=1, faulty=0)
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_for(src, 2.0)
+    src.stop()
+    a, b = col.series("sacrum"), col.series("upper_lumbar")
+    assert len(a) > 300 and len(b) > 300
+    # the same person sample (seq) has about the same session time on both sensors
+    off_a = np.median(a.t_s - a.seq / 200)
+    off_b = np.median(b.t_s - b.seq / 200)
+    assert abs(off_a - off_b) < 0.02
+
+
+def test_alert_reaches_the_wearable_without_blocking():
+    world = world_of()
+    dev = next(iter(world.devices.values()))
+    src = sim_source(world, policy=FAST)
+    Collector().start(src)
+    t0 = time.perf_counter()
+    src.alert("extension")
+    assert time.perf_counter() - t0 < 0.01
+    deadline = time.monotonic() + 5
+    while not dev.alerts and time.monotonic() < deadline:
+        time.sleep(0.002)
+    src.stop()
+    assert [d for _, d in dev.alerts] == ["extension"]
+
+
+def test_unknown_device_lists_what_was_found():
+    world = world_of()
+    src = BleSource(
+        [SensorTarget("sacrum", "NoSuchDevice")],
+        backend=sim_backend(world),
+        clock=world.clock.now,
+        scan_timeout_s=0.05,
+    )
+    with pytest.raises(DeviceNotFoundError) as e:
+        src.open()
+    msg = str(e.value)
+    assert "sacrum=NoSuchDevice" in msg and "LumbarIMU-sacrum-1" in msg and "--device sim" in msg
+    assert not src.thread_alive
+
+
+def test_profile_that_does_not_fit_the_device_lists_its_services():
+    world = make_world(profile="thingy52", speed=SPEED, reps=1, faulty=0)
+    dev = next(iter(world.devices.values()))
+    src = BleSource(
+        [SensorTarget("sacrum", dev.name, "diy_imu")],
+        backend=sim_backend(world),
+        clock=world.clock.now,
+        scan_timeout_s=1.0,
+    )
+    with pytest.raises(ProfileMismatchError) as e:
+        src.open()
+    msg = str(e.value)
+    assert "diy_imu" in msg and dev.profile.notify_uuids[0] in msg and "--profile" in msg
+    assert not src.thread_alive and dev.connected_client is None
+
+
+def test_device_by_address_and_any_device_by_profile():
+    world = world_of(("sacrum", "upper_lumbar"))
+    devs = list(world.devices.values())
+    src = BleSource(
+        [SensorTarget("upper_lumbar", devs[0].address.lower()), SensorTarget("sacrum")],
+        backend=sim_backend(world),
+        clock=world.clock.now,
+        scan_timeout_s=1.0,
+    )
+    src.open()
+    try:
+        assert src.links["upper_lumbar"].device.address == devs[0].address
+        assert src.links["sacrum"].device.address == devs[1].address  # the one left over
+    finally:
+        src.stop()
+
+
+class NoAdapterScanner(BaseBleakScanner):
+    """A platform backend on a machine without an adapter (what BlueZ raises then)."""
+
+    def __init__(self, detection_callback, service_uuids, scanning_mode="active", **kwargs):
+        super().__init__(detection_callback, service_uuids)
+
+    async def start(self) -> None:
+        raise BleakBluetoothNotAvailableError(
+            "No Bluetooth adapters found.", BleakBluetoothNotAvailableReason.NO_BLUETOOTH
+        )
+
+    async def stop(self) -> None:
+        pass
+
+
+def test_no_bluetooth_adapter_gives_one_clear_error():
+    with pytest.raises(BluetoothUnavailableError, match="--device sim"):
+        scan_devices(0.1, BleBackend(scanner=NoAdapterScanner))
+    src = BleSource([SensorTarget("sacrum")], backend=BleBackend(scanner=NoAdapterScanner))
+    with pytest.raises(BluetoothUnavailableError, match="No Bluetooth adapters found"):
+        src.open()
+    assert not src.thread_alive
+
+
+def test_gives_up_after_max_attempts_when_the_device_never_returns():
+    faults = SimFaults(link_loss_at_s=(1.0,), link_down_s=1e9)
+    world = world_of(faults=faults)
+    policy = ReconnectPolicy(initial_delay_s=0.001, max_delay_s=0.002, scan_timeout_s=0.01,
+                             max_attempts=3)  # fmt: skip
+    src = sim_source(world, policy=policy)
+    col = Collector()
+    col.start(src)
+    deadline = time.monotonic() + 10
+    while "failed" not in [x for x, _ in col.status] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    src.stop()
+    states = [x for x, _ in col.status]
+    assert states.count("reconnecting") == 3 and "failed" in states
+    assert src.pending_tasks_at_stop == 0
