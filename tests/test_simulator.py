@@ -332,6 +332,7 @@ def test_unknown_exercise_lists_known_ones() -> None:
         ({"reps": 3, "faulty": 4}, "faulty"),
         ({"faulty": -1}, "faulty"),
         ({"sensors": 4}, "sensors"),
+        ({"seed": -1}, "seed"),
         ({"rate_hz": 0.0}, "rate_hz"),
         ({"drop_fraction": 0.9}, "drop_fraction"),
         ({"fault_types": ("wobble",)}, "fault_types"),

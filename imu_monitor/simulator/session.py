@@ -75,6 +75,8 @@ class SimulationConfig:
             raise SimulationError(
                 f"faulty must be between 0 and reps={self.reps} (got {self.faulty})"
             )
+        if not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise SimulationError(f"seed must be an integer >= 0 (got {self.seed!r})")
         if self.sensors not in SENSOR_SETS:
             raise SimulationError(
                 f"sensors must be one of {', '.join(map(str, SENSOR_SETS))} (got {self.sensors})"
