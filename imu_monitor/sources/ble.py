@@ -276,6 +276,13 @@ class BleSource:
         """Seconds on the session clock since streaming started (0 before)."""
         return 0.0 if self.t0_s is None else self.clock() - self.t0_s
 
+    def stream_time(self) -> float:
+        """Session time of the newest sample handed on by any sensor (0 before). Lags
+        ``session_time`` when processing cannot keep up (a simulated wearable sped up beyond
+        what the pipeline processes in real time)."""
+        times = [link.last_t_s for link in self.links.values() if link.last_t_s is not None]
+        return max(times, default=0.0)
+
 
 def sim_source(
     world: Any,

@@ -598,6 +598,11 @@ class SensorLink:
         return True
 
     # -- reporting ----------------------------------------------------------------------------
+    @property
+    def last_t_s(self) -> float | None:
+        """Session time of the newest sample handed on (None before the first)."""
+        return self._last_t
+
     def _info(self) -> dict[str, Any]:
         return {
             "sensor": self.placement,

@@ -1,0 +1,114 @@
+"""``imu-monitor live --headless`` and ``scan``: the real Pipeline on the simulated wearable."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from imu_monitor.cli import main
+from imu_monitor.commands.live import parse_sensors
+from imu_monitor.events import AlarmStarted
+from imu_monitor.model import ImuMonitorError
+from imu_monitor.pipeline import Pipeline
+from imu_monitor.recording import load_recording
+from imu_monitor.session import Session
+from imu_monitor.sources.ble import ReconnectPolicy, scan_devices, sim_source
+from imu_monitor.sources.ble_sim import SimFaults, make_world
+
+
+def test_parse_sensors():
+    assert parse_sensors("1", None) == {"sacrum": "sim"}
+    assert parse_sensors("2", "sim") == {"sacrum": "sim", "upper_lumbar": "sim"}
+    assert parse_sensors("1", "AA:BB:CC:DD:EE:FF") == {"sacrum": "AA:BB:CC:DD:EE:FF"}
+    assert parse_sensors("sacrum=A, thigh=B", None) == {"sacrum": "A", "thigh": "B"}
+    with pytest.raises(ImuMonitorError, match="sacrum=NAME,upper_lumbar=NAME"):
+        parse_sensors("2", "MyIMU")
+    with pytest.raises(ImuMonitorError, match="unknown sensor placement 'neck'"):
+        parse_sensors("sacrum=A,neck=B", None)
+    with pytest.raises(ImuMonitorError, match="must include a sacrum"):
+        parse_sensors("thigh=B", None)
+    with pytest.raises(ImuMonitorError, match="1, 2 or 3"):
+        parse_sensors("4", None)
+
+
+def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
+    rec = tmp_path / "live.imr"
+    rc = main(
+        ["live", "--headless", "--json", "--speed", "40", "--duration", "14", "--reps", "1",
+         "--faulty", "0", "--record", str(rec)]
+    )  # fmt: skip
+    assert rc == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    types = [x["type"] for x in lines]
+    assert types[0] == "connected" and types[-1] == "summary"
+    steps = [x["step"] for x in lines if x["type"] == "calibration"]
+    assert steps[:2] == ["standing", "start"] and steps[-1] == "done"
+    summary = lines[-1]
+    st = summary["sensors_stats"]["sacrum"]
+    assert st["profile"] == "diy_imu" and st["samples"] >= 13 * 200 and st["lost_samples"] == 0
+    assert summary["duration_s"] >= 14
+    loaded = load_recording(rec)
+    assert loaded.meta["source"] == "sim" and loaded.sensors["sacrum"].profile == "diy_imu"
+    assert len(loaded.series["sacrum"]) == st["samples"]
+    assert loaded.calibration is not None
+
+
+def test_alarms_alert_the_simulated_wearable_and_gaps_reach_the_recording(tmp_path):
+    from imu_monitor.recording import RecordingWriter
+
+    faults = SimFaults(link_loss_at_s=(16.0,), link_down_s=0.5)
+    world = make_world(speed=40, reps=3, faulty=3, seed=1, faults=faults)
+    dev = next(iter(world.devices.values()))
+    src = sim_source(world, policy=ReconnectPolicy(initial_delay_s=0.002, scan_timeout_s=2.0))
+    src.open()
+    writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "back-kick"}, src.sensors)
+    pipeline = Pipeline("back-kick", src.sensors, recorder=writer)
+    session = Session(src, pipeline)
+    session.start()
+    deadline = time.monotonic() + 30
+    while src.stream_time() < dev.person.session_s and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.stop()
+    writer.close()
+    alarms = [e for e in pipeline.events if isinstance(e, AlarmStarted)]
+    assert alarms, "three faulty reps raised no alarm"
+    assert [d for _, d in dev.alerts] == [a.direction for a in alarms]
+    assert [d for _, d in session.alerts_sent] == [a.direction for a in alarms]
+    rec = load_recording(tmp_path / "s.imr")
+    assert [g.reason for g in rec.gaps] == ["link_lost"]
+    assert len(rec.events) == len(pipeline.events)
+
+
+def test_headless_text_output(capsys):
+    rc = main(["live", "--headless", "--speed", "40", "--duration", "3", "--reps", "1",
+               "--faulty", "0"])  # fmt: skip
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "sacrum: LumbarIMU-sacrum-1 (diy_imu, 200 Hz)" in out
+    assert "Calibration 1/2" in out and "summary:" in out and "latency p99" in out
+
+
+def test_scan_sim_command(capsys):
+    assert main(["scan", "--device", "sim", "--sensors", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["NAME", "ADDRESS", "RSSI", "PROFILE"]
+    assert len(out) == 3 and all(line.endswith("diy_imu") for line in out[1:])
+
+
+def _adapter_present() -> bool:
+    try:
+        scan_devices(0.1)
+    except ImuMonitorError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(_adapter_present(), reason="this machine has a Bluetooth adapter")
+def test_scan_without_adapter_explains_in_one_line(capsys):
+    assert main(["scan", "--timeout", "0.2"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Bluetooth is not available" in lines[0]
+    assert "--device sim" in lines[0] and "Traceback" not in captured.err
