@@ -111,11 +111,7 @@ def compute_angles(
       ``-delta pitch(sacrum)`` (upper lumbar taken to stay at its neutral); deltas are relative
       to the neutral captured at calibration. Lateral bend likewise with roll.
     - hip flexion = delta pitch(sacrum) - delta pitch(thigh).
-    - movement: with a thigh sensor, hip extension relative to the calibration posture
-      (``-hip flexion``); else for an exercise where the trunk is supported
-      (``one_sensor_mode == "continuous"``, the back kick) the magnitude of the pelvic roll change
-      (the weight shift follows the kick); else (hip thrust, bridge)
-      ``-(sacrum pitch - neutral)``, near 0 at lockout and strongly negative at the bottom.
+    - movement: the rep-detection signal, see ``movement_signal``.
     """
     t = np.asarray(t_s, dtype=np.float64)
     if "sacrum" not in quats:
@@ -149,13 +145,32 @@ def compute_angles(
         flex = -d_pitch["sacrum"]
         lateral = -d_roll["sacrum"]
     hip = d_pitch["sacrum"] - d_pitch["thigh"] if "thigh" in quats else None
-    if hip is not None:
-        movement = -hip
-    elif exercise.one_sensor_mode == "continuous":
-        movement = np.abs(d_roll["sacrum"])
-    else:
-        movement = -d_pitch["sacrum"]
+    movement = movement_signal(exercise, d_pitch, d_roll)
     return AngleSet(t, flex, lateral, hip, movement, pitch, roll)
+
+
+def movement_signal(
+    exercise: Exercise, d_pitch: dict[str, np.ndarray], d_roll: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The rep-detection signal (degrees, higher = nearer the top of the movement), taken from a
+    segment that does NOT carry the lumbar fault wherever the sensor set has one, so a faulty
+    rep's tempo is measured as well as a good one's:
+
+    - with a thigh sensor: the thigh's pitch change (hip extension of the working leg);
+    - hip thrust / bridge with an upper-lumbar sensor: ``-(upper-lumbar pitch change)``, the
+      trunk's rotation (near 0 at lockout, strongly negative at the bottom);
+    - back kick without a thigh sensor: the size of the pelvic roll change (the weight shift
+      follows the kick; the trunk is supported so it does not pitch);
+    - one sensor in a hip thrust / bridge: ``-(sacrum pitch change)``, which also carries the
+      lumbar angle: one sensor cannot separate them.
+    """
+    if "thigh" in d_pitch:
+        return d_pitch["thigh"]
+    if exercise.one_sensor_mode == "continuous":
+        return np.abs(d_roll["sacrum"])
+    if "upper_lumbar" in d_pitch:
+        return -d_pitch["upper_lumbar"]
+    return -d_pitch["sacrum"]
 
 
 def hip_share(hip_excursion_deg: float, lumbar_excursion_deg: float) -> float:

@@ -107,13 +107,13 @@ EXERCISES: dict[str, Exercise] = {
             title="Glute bridge (from the floor)",
             limits=Limits(flexion_deg=10.0, extension_deg=6.0, dwell_s=0.15),
             tempo=Tempo(up_s=1.0, hold_s=2.0, down_s=2.0, min_rep_s=2.0),
-            start_pitch_deg=-65.0,
+            start_pitch_deg=-115.0,
             calibration_posture="at the top of the bridge: hips up, ribs down, glutes squeezed",
             one_sensor_mode="lockout",
             one_sensor_note="One sensor cannot tell lumbar from hip extension: only extension "
             "beyond the neutral calibrated at the top is judged. Add an upper-lumbar sensor to "
             "judge the whole rep.",
-            thigh_start_pitch_deg=-65.0,
+            thigh_start_pitch_deg=-115.0,
         ),
     )
 }

@@ -101,7 +101,9 @@ def test_two_sensor_hip_thrust_separates_lumbar_from_trunk_rotation():
         np.arange(5.0), quats, _cal("hip-thrust", {"sacrum": -90.0, "upper_lumbar": -75.0}), ex
     )
     np.testing.assert_allclose(a.lumbar_flexion_deg, lumbar, atol=1e-9)
-    np.testing.assert_allclose(a.movement_deg, -(trunk + 90.0), atol=1e-9)
+    # movement follows the upper (trunk) segment: the rotation with the hip, not the pelvis
+    upper_change = trunk + 15.0 + lumbar - (-75.0)
+    np.testing.assert_allclose(a.movement_deg, -upper_change, atol=1e-9)
     assert a.movement_deg[0] == pytest.approx(0.0) and a.movement_deg[2] < -40
 
 

@@ -185,20 +185,30 @@ def test_alarm_event_in_the_chunk_of_its_sample():
         pytest.fail("no alarm")
 
 
-def test_lockout_mode_judges_extension_only():
-    t = np.arange(0.0, 6.0, DT)
-    lum = np.interp(
-        t, [0, 1, 1.5, 2.5, 3, 3.5, 3.7, 4.5, 4.7, 6], [0, 0, 45, 45, 0, 0, -9, -9, 0, 0]
-    )
+def test_lockout_mode_judges_extension_only_at_a_held_lockout():
+    # one sacrum sensor in a hip thrust: the reading is also the movement signal. Bottom (rest)
+    # reads -45 (the hips are down), a good lockout 0, an over-extended lockout -10 held.
+    knots_t = [0, 2, 3, 5, 7, 9, 10, 10.4, 12, 14, 16]
+    knots_v = [-45, -45, 0, 0, -45, -45, 0, -10, -10, -45, -45]
+    t = np.arange(0.0, 16.0, DT)
+    lum = np.interp(t, knots_t, knots_v) + np.random.default_rng(0).normal(0, 0.1, len(t))
     mon = Monitor(HIP_THRUST, mode="lockout")
-    events = mon.update(t[:500], lum[:500], np.zeros(500))
-    assert events == [] and mon.status.state == "neutral"  # 45 deg "flexion" is hip movement
-    events += mon.update(t[500:], lum[500:], np.zeros(len(t) - 500)) + mon.finish()
+    events = []
+    for i in range(0, len(t), 37):
+        events += mon.update(t[i : i + 37], lum[i : i + 37], lum[i : i + 37])
+    events += mon.finish()
     starts = of_type(events, AlarmStarted)
-    assert [a.direction for a in starts] == ["extension"]
+    assert [a.direction for a in starts] == ["extension"]  # never at the bottom or on the way down
     assert starts[0].limit_deg == -HIP_THRUST.limits.extension_deg
-    res = analyze_angles(t, lum, np.zeros_like(t), HIP_THRUST, mode="continuous")
-    assert {a.direction for a in of_type(res.events, AlarmStarted)} == {"flexion", "extension"}
+    assert starts[0].rep == 1 and starts[0].phase in ("hold", "eccentric")
+    assert 10.4 < starts[0].t_s < 11.0  # soon after the pelvis settles beyond the limit
+    ended = of_type(events, AlarmEnded)
+    assert len(ended) == 1 and 12.0 <= ended[0].t_s < 12.6  # ends when the hips go down
+    reps = of_type(events, RepEnded)
+    assert [r.alarmed for r in reps] == [False, True]
+    # the same samples judged continuously alarm at the bottom too: the gate is what prevents it
+    res = analyze_angles(t, lum, lum, HIP_THRUST, mode="continuous")
+    assert of_type(res.events, AlarmStarted)[0].t_s < 3.0
 
 
 def test_bad_settings_and_inputs_raise_typed_errors():

@@ -9,9 +9,10 @@ Modes:
 - ``continuous``: flexion and extension are judged all the time (back kick, bird dog; and every
   exercise with an upper-lumbar sensor).
 - ``lockout``: one sacrum sensor in a hip thrust / glute bridge. The neutral is calibrated at the
-  lockout (top) position, and the trunk rotates 20-60 deg with the hips on the way down, which a
-  single sensor reads as lumbar flexion. So only *extension* beyond the lockout neutral is judged;
-  flexion readings are hip movement and never alarm (nor warn).
+  lockout (top) position, and the trunk rotates 20-60 deg with the hips, which a single sensor
+  cannot tell from lumbar movement. So only *extension* beyond the lockout neutral is judged,
+  and only *at lockout*: while the rep is at its top and held still (``lockout.LockoutGate``).
+  Elsewhere the reading is hip movement and never alarms; flexion is never judged.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..exercises import Exercise, Limits
 from ..model import ImuMonitorError
 from .alarms import AlarmTransition, DirectionAlarm
 from .config import RepConfig
+from .lockout import LockoutGate
 from .reps import RepTracker
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,7 @@ class Monitor:
             DirectionAlarm("extension", -1.0, lim.extension_deg, lim.dwell_s, lim.hysteresis_deg)
         )
         self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
+        self._lockout = LockoutGate() if mode == "lockout" else None
         self.status = MonitorStatus()
         self.alarms: list[dict[str, Any]] = []
         """Every alarm so far (dicts as in ``MonitorResult.alarms``; ``end`` None while open)."""
@@ -157,11 +160,12 @@ class Monitor:
             return []
         phase0, rep0 = self._reps.phase, self._reps.rep
         items: list[tuple[int, int, int, Any]] = []
+        changes, rep_out = self._reps.process(t, mov, lum)
+        judged = self._lockout.judged(t, lum, phase0, changes) if self._lockout else lum
         for d in self._dirs:
-            for tr in d.process(t, lum):
+            for tr in d.process(t, judged):
                 prio = _PRIO_ALARM_START if tr.kind == "start" else _PRIO_ALARM_END
                 items.append((tr.index, prio, len(items), tr))
-        changes, rep_out = self._reps.process(t, mov, lum)
         for ro in rep_out:
             prio = _PRIO_REP_ENDED if isinstance(ro.event, RepEnded) else _PRIO_REP_STARTED
             items.append((ro.index, prio, len(items), ro.event))

@@ -1,0 +1,53 @@
+"""Where a one-sensor hip thrust / glute bridge is judged: at lockout, held still.
+
+With one sacrum sensor the pelvis tilt is all there is: lowering the hips and arching the lower
+back at the top both tilt the pelvis the same way. What tells them apart is *when* it happens: an
+over-extended lockout is a stop at the top of the rep (the hold) with the pelvis tilted beyond
+the neutral calibrated at a correct lockout; the way down is movement. So the lumbar reading is
+judged only while
+
+- the rep has reached its top (online phase ``hold`` or later, before it is back at rest), and
+- the reading is still: its range over the last ``still_window_s`` is at most ``still_range_deg``
+  (a controlled 2 s descent of a 20-60 deg thrust moves 10-30 deg/s, far beyond that).
+
+Outside those samples the judged value is 0 (neutral), so an alarm also ends when the lifter
+lowers the hips. The window is carried between chunks: any chunking gives the same result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .reps import PhaseChange
+
+TOP_PHASES = ("hold", "eccentric")
+
+
+class LockoutGate:
+    def __init__(self, still_window_s: float = 0.3, still_range_deg: float = 2.5) -> None:
+        self.still_window_s = still_window_s
+        self.still_range_deg = still_range_deg
+        self._tail_t = np.zeros(0)
+        self._tail_v = np.zeros(0)
+
+    def judged(
+        self, t: np.ndarray, lum: np.ndarray, phase0: str, changes: list[PhaseChange]
+    ) -> np.ndarray:
+        """The lumbar reading where it is judged, 0 elsewhere (arrays of shape (n,))."""
+        n = len(t)
+        at_top = np.zeros(n, bool)
+        phase, start = phase0, 0
+        for ch in [*changes, PhaseChange(n, "", None)]:
+            at_top[start : ch.index] = phase in TOP_PHASES
+            phase, start = ch.phase, ch.index
+        all_t = np.concatenate([self._tail_t, t])
+        all_v = np.concatenate([self._tail_v, lum])
+        k = len(self._tail_t)
+        first = np.searchsorted(all_t, all_t[k:] - self.still_window_s, side="left")
+        still = np.zeros(n, bool)
+        for i in np.flatnonzero(at_top):  # only samples at the top need the range
+            w = all_v[first[i] : k + i + 1]
+            still[i] = np.all(np.isfinite(w)) and (w.max() - w.min()) <= self.still_range_deg
+        keep = all_t >= all_t[-1] - self.still_window_s if len(all_t) else np.zeros(0, bool)
+        self._tail_t, self._tail_v = all_t[keep], all_v[keep]
+        return np.where(at_top & still, lum, 0.0)
