@@ -297,16 +297,13 @@ class Decoder:
         if npk >= 32 and not any(lay.spec.compression for lay in lays):
             runs = self._runs_many(char_uuid, lays, payloads)
         else:
-            by_stream: dict[Any, list[tuple[PacketLayout, int, list[int]]]] = {}
-            for i, data in enumerate(payloads):
+            for i, data in enumerate(payloads):  # arrival order (keeps pairing queues short)
                 lay, n = self._classify(char_uuid, lays, data)
                 if lay is None:
                     continue
-                lst = by_stream.setdefault(lay.stream if npk > 1 else None, [])
-                if not lst or lst[-1][0] is not lay or lst[-1][1] != n or n < 0:
-                    lst.append((lay, n, []))
-                lst[-1][2].append(i)
-            runs = [r for lst in by_stream.values() for r in lst]
+                if not runs or runs[-1][0] is not lay or runs[-1][1] != n or n < 0:
+                    runs.append((lay, n, []))
+                runs[-1][2].append(i)
         self._pending_cap = max(
             self._max_pending, 3 * npk * (lays[0].spec.max_samples if lays else 1)
         )
