@@ -265,7 +265,8 @@ def test_back_kick_pelvic_roll_is_not_flexion() -> None:
     for r in truth.reps:
         sel = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
         lateral = np.abs(truth.lumbar_lateral_deg[sel]).max()
-        assert 2.5 <= lateral <= 7.5
+        # the kicking-side hip rises (axial pelvic rotation): visible to gravity as lateral tilt
+        assert 1.5 <= lateral <= 7.5
         assert np.abs(truth.lumbar_flexion_deg[sel]).max() <= 2.5
     # the sacrum sensor's gyro sees the roll: its rate is far above the sway during reps
     s = rec.series["sacrum"]

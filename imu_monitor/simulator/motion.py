@@ -64,7 +64,11 @@ class MotionStyle:
     trunk_rotation_deg: tuple[float, float]
     thigh_rotation_deg: tuple[float, float]
     pelvis_roll_deg: tuple[float, float]
+    """Rotation about the pelvis' own x (anterior) axis; on all fours that axis is vertical, so
+    this is the pelvis turning in the horizontal plane (seen by the gyro only)."""
     pelvis_yaw_deg: tuple[float, float]
+    """Axial rotation about the pelvis' own z (superior) axis; on all fours that is the
+    kicking-side hip rising as the weight shifts onto the support leg (seen by gravity too)."""
     root_m: tuple[float, float]
     fault_deg: dict[str, tuple[float, float]]
     default_faults: tuple[str, ...]
@@ -75,8 +79,8 @@ MOTION_STYLES: dict[str, MotionStyle] = {
         calibrate_at_top=False,
         trunk_rotation_deg=(0.0, 0.0),
         thigh_rotation_deg=(70.0, 100.0),
-        pelvis_roll_deg=(3.0, 7.0),
-        pelvis_yaw_deg=(1.0, 3.0),
+        pelvis_roll_deg=(1.0, 3.0),
+        pelvis_yaw_deg=(3.0, 7.0),
         root_m=(0.45, 0.60),
         fault_deg={"extension": (13.0, 20.0), "flexion": (13.0, 20.0), "rocking": (12.0, 18.0)},
         default_faults=("extension", "rocking", "too_fast", "flexion"),
