@@ -13,14 +13,14 @@ from . import __version__
 from .model import ImuMonitorError
 
 COMMANDS: tuple[str, ...] = (
+    "demo",
+    "live",
+    "scan",
+    "replay",
     "analyze",
     "export",
-    "replay",
     "import_",
     "simulate",
-    "demo",
-    "scan",
-    "live",
 )
 """Subcommand modules under imu_monitor.commands, in the order --help lists them."""
 
@@ -39,8 +39,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+HEADLESS_DEMO_S = 45.0
+"""How long ``imu-monitor`` with no arguments runs the simulated session on a machine with no
+display."""
+
+
+def has_display() -> bool:
+    """True when a Qt window can be shown (an X or Wayland display, or a platform chosen)."""
+    import os
+
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+        or sys.platform in ("win32", "darwin")
+    )
+
+
+def default_command() -> list[str]:
+    """What ``imu-monitor`` alone does: the dashboard on the simulated wearable, or, with no
+    display to show it on, the same session headless for a while."""
+    if has_display():
+        return ["demo"]
+    print(
+        f"imu-monitor: no display found: running the simulated back-kick session headless for "
+        f"{HEADLESS_DEMO_S:g} s (alarms and reps are printed as they happen). For the dashboard "
+        "run it on a desktop, or save a picture of it with: imu-monitor demo --exit-after 20 "
+        "--screenshot demo.png",
+        file=sys.stderr,
+    )
+    return ["live", "--device", "sim", "--headless", "--duration", f"{HEADLESS_DEMO_S:g}"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
+        argv = default_command()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
