@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "analyze",
     "export",
+    "mark",
     "import_",
     "simulate",
 )

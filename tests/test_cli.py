@@ -1,0 +1,146 @@
+"""The command line as a user drives it: simulate -> analyze -> export -> import, markers, and
+the errors a user gets for bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+import imu_monitor as im
+from imu_monitor.cli import default_command, main
+
+
+@pytest.fixture(scope="module")
+def kick_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "kick.imr"
+    assert (
+        main(
+            [
+                "simulate",
+                "--exercise",
+                "back-kick",
+                "--reps",
+                "6",
+                "--faulty",
+                "2",
+                "--sensors",
+                "1",
+                "--seed",
+                "5",
+                "-o",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    return path
+
+
+def test_analyze_json_matches_the_ground_truth(kick_file, capsys):
+    capsys.readouterr()
+    assert main(["analyze", str(kick_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["exercise"] == "back-kick" and report["orientation_filter"] == "offline"
+    assert len(report["reps"]) == 6
+    truth = report["truth"]
+    assert truth["reps_detected"] == truth["reps_true"] == 6
+    assert truth["angle_rmse_deg"] < 1.0
+    assert truth["lumbar_faulty_alarmed"] == truth["lumbar_faulty_reps"] >= 1
+    assert truth["false_alarms"] == 0
+    for rep in report["reps"]:
+        assert {
+            "t_start_s",
+            "t_end_s",
+            "concentric_s",
+            "hold_s",
+            "eccentric_s",
+            "peak_flexion_deg",
+            "peak_extension_deg",
+            "alarmed",
+        } <= set(rep)
+    assert all(a["direction"] in ("flexion", "extension") for a in report["alarms"])
+
+
+def test_reanalysis_with_other_limits_changes_the_verdict_not_the_file(kick_file, capsys):
+    before = kick_file.read_bytes()
+    capsys.readouterr()
+    main(["analyze", str(kick_file), "--json", "--flexion-limit", "40", "--extension-limit", "40"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["alarms"] == [] and report["limits"]["flexion_deg"] == 40
+    assert kick_file.read_bytes() == before
+
+
+def test_export_csv_then_import_round_trips_the_samples(kick_file, tmp_path, capsys):
+    out = tmp_path / "kick.csv"
+    assert main(["export", str(kick_file), "--csv", str(out)]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    for col in (
+        "t_s",
+        "sacrum_acc_x_m_s2",
+        "sacrum_gyr_z_rad_s",
+        "sacrum_qw",
+        "sacrum_qz",
+        "lumbar_flexion_deg",
+        "true_lumbar_flexion_deg",
+    ):
+        assert col in header
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    est = table[:, header.index("lumbar_flexion_deg")]
+    true = table[:, header.index("true_lumbar_flexion_deg")]
+    t = table[:, header.index("t_s")]
+    sel = t > 10.0
+    assert np.sqrt(np.mean((est[sel] - true[sel]) ** 2)) < 1.0
+    assert (tmp_path / "kick.events.csv").read_text().startswith("t_s,type,direction")
+    back = tmp_path / "back.imr"
+    assert main(["import", str(out), "--format", "csv", "-o", str(back)]) == 0
+    orig, again = im.load(kick_file), im.load(back)
+    np.testing.assert_array_equal(again.series["sacrum"].acc_m_s2, orig.series["sacrum"].acc_m_s2)
+    np.testing.assert_array_equal(again.series["sacrum"].gyr_rad_s, orig.series["sacrum"].gyr_rad_s)
+
+
+def test_markers_are_added_afterwards_and_kept(kick_file, tmp_path, capsys):
+    copy = tmp_path / "m.imr"
+    copy.write_bytes(kick_file.read_bytes())
+    assert (
+        main(
+            [
+                "mark",
+                str(copy),
+                "--at",
+                "12.5",
+                "--kind",
+                "note",
+                "--text",
+                "knee hurt",
+                "--side",
+                "left",
+            ]
+        )
+        == 0
+    )
+    notes = im.load(copy).markers_of("note")
+    assert notes[0].t_s == 12.5 and notes[0].data == {"text": "knee hurt", "side": "left"}
+
+
+def test_bad_input_gets_clear_errors(kick_file, tmp_path, capsys):
+    assert main(["analyze", str(kick_file), "--exercise", "donkey-kick"]) == 2
+    err = capsys.readouterr().err
+    assert "donkey-kick" in err and "back-kick" in err and "hip-thrust" in err
+    broken = tmp_path / "broken.imr"
+    data = bytearray(kick_file.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64
+    broken.write_bytes(bytes(data))
+    assert main(["analyze", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.imr" in err and "byte" in err
+    assert main(["analyze", str(tmp_path / "missing.imr")]) == 2
+    assert "missing.imr" in capsys.readouterr().err
+
+
+def test_no_arguments_opens_the_demo_or_runs_headless(monkeypatch):
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    cmd = default_command()
+    assert cmd[:4] == ["live", "--device", "sim", "--headless"]
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert default_command() == ["demo"]
