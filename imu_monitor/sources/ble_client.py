@@ -603,6 +603,11 @@ class SensorLink:
         """Session time of the newest sample handed on (None before the first)."""
         return self._last_t
 
+    def latencies_s(self) -> np.ndarray:
+        """The last ``LATENCY_WINDOW`` notification-to-processed latencies (s, perf_counter)."""
+        with self._lat_lock:
+            return np.array(self._latency_s)
+
     def _info(self) -> dict[str, Any]:
         return {
             "sensor": self.placement,
