@@ -81,7 +81,7 @@ class LivePlots(QWidget):
 
         self.lumbar = self.canvas.addPlot(row=0, col=0)
         self.lumbar.setTitle("Lumbar angle  (flexion +, extension −)  [°]", color=theme.TEXT)
-        self.lumbar.showGrid(x=True, y=True, alpha=0.15)
+        pass  # GRID
         self.lumbar.setMouseEnabled(x=False, y=False)
         self.lumbar.hideButtons()
         style_axes(self.lumbar)
@@ -108,13 +108,13 @@ class LivePlots(QWidget):
         )
         self.lumbar.addItem(self.flex_line)
         self.lumbar.addItem(self.ext_line)
-        self.lumbar_trace = _Trace(self.lumbar, theme.TRACE_LUMBAR, 3, "lumbar", capacity)
+        self.lumbar_trace = _Trace(self.lumbar, theme.TRACE_LUMBAR, 2, "lumbar", capacity)
 
         self.segments = self.canvas.addPlot(row=1, col=0)
         self.segments.setTitle(
             "Sensor pitch (from the start posture) and hip angle  [°]", color=theme.TEXT
         )
-        self.segments.showGrid(x=True, y=True, alpha=0.15)
+        pass  # GRID
         self.segments.setMouseEnabled(x=False, y=False)
         self.segments.hideButtons()
         style_axes(self.segments)
@@ -140,6 +140,7 @@ class LivePlots(QWidget):
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
         self._pitch_ref = dict(pitch_offsets_deg or {})
+        self._last_key: tuple[int, float] | None = None
         self.set_limits(limits, judge_flexion=judge_flexion)
 
     def set_limits(self, limits: Limits, *, judge_flexion: bool = True) -> None:
@@ -149,6 +150,7 @@ class LivePlots(QWidget):
         self.ext_line.setPos(-limits.extension_deg)
         self.flex_line.setVisible(judge_flexion)
         self.band.setRegion((-limits.extension_deg * wf, limits.flexion_deg * wf))
+        self._last_key = None
         span = max(limits.flexion_deg, limits.extension_deg) * 2.2
         self.lumbar.setYRange(-span, span, padding=0)
 
@@ -157,6 +159,10 @@ class LivePlots(QWidget):
         t = window.get("t_s")
         if t is None or len(t) == 0:
             return
+        key = (len(t), float(t[-1]))
+        if key == self._last_key:  # nothing new since the last frame: no setData, no repaint
+            return
+        self._last_key = key
         x = t - t[-1]
         self.lumbar_trace.set(x, window["lumbar_flexion_deg"])
         for p, trace in self.sensor_traces.items():
