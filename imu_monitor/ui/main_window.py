@@ -199,6 +199,8 @@ class DashboardWindow(QMainWindow):
 
         self.sensor_strip = QLabel("")
         self.sensor_strip.setObjectName("dim")
+        self.sensor_strip.setWordWrap(True)
+        self.sensor_strip.setMinimumWidth(200)
         root.addWidget(self.sensor_strip)
 
         self.replay_controls = None
@@ -320,6 +322,8 @@ class DashboardWindow(QMainWindow):
             )
 
     def _on_source_status(self, state: str, info: dict) -> None:
+        if state == "jump":  # a replay seek or loop: not a link state
+            return
         self.source_states[str(info.get("sensor", ""))] = (state, info)
         if state in ("error", "failed"):
             self.notices.notify(f"source: {info.get('message', state)}")
