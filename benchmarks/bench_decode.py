@@ -18,22 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import replace
 
 import numpy as np
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path)
 
 from imu_monitor.decode import Decoder, encode
 from imu_monitor.profiles import list_profiles
-
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def bench_profile(prof, seconds: float, repeat: int, min_samples: int = 60_000) -> dict:
@@ -78,9 +69,9 @@ def bench_profile(prof, seconds: float, repeat: int, min_samples: int = 60_000) 
         for c, (bs, ts) in big_by_char.items():
             d.feed_many(c, bs, ts)
 
-    t_live = _best(live, repeat)
-    t_batch = _best(batch, repeat)
-    t_bulk = _best(bulk, repeat)
+    t_live = best_of(live, repeat)
+    t_batch = best_of(batch, repeat)
+    t_bulk = best_of(bulk, repeat)
     sizes = sorted({len(b) for _, b, _ in packets})
     return {
         "profile": prof.name,

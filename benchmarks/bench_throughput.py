@@ -19,18 +19,10 @@ from datetime import date
 
 import numpy as np
 import vqf
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path)
 
 from imu_monitor.pipeline import analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
-
-
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> int:
