@@ -134,6 +134,27 @@ class Pipeline:
             self.calibration = None
             return self.calibrator
 
+    def set_recorder(self, recorder: Any | None) -> None:
+        """Start (a ``RecordingWriter``) or stop (None) recording from the next chunk on; the
+        calibration in force goes into the new recording."""
+        with self._lock:
+            self.recorder = recorder
+            if recorder is not None and self.calibration is not None:
+                recorder.set_calibration(self.calibration.to_dict())
+
+    def capture_calibration(self) -> Calibration | None:
+        """Capture the guided calibration's current step from the last seconds of data now
+        (a wizard's countdown ended). Raises ``CalibrationRefused`` with the reason; when the
+        last step is captured the pipeline takes the calibration and returns it. Without a
+        calibration in progress, returns the calibration in force."""
+        with self._lock:  # the feeding thread appends to the calibrator's windows under it
+            if self.calibrator is None:
+                return self.calibration
+            cal = self.calibrator.capture_now()
+            if cal is not None:
+                self.set_calibration(cal)
+            return cal
+
     @property
     def status(self):  # MonitorStatus
         return self.monitor.status

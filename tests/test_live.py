@@ -37,7 +37,7 @@ def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
     rec = tmp_path / "live.imr"
     rc = main(
         ["live", "--headless", "--json", "--speed", "40", "--duration", "14", "--reps", "1",
-         "--faulty", "0", "--record", str(rec)]
+         "--faulty", "0", "--record", str(rec), "--config-dir", str(tmp_path), "--user", "ann"]
     )  # fmt: skip
     assert rc == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
@@ -53,6 +53,20 @@ def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
     assert loaded.meta["source"] == "sim" and loaded.sensors["sacrum"].profile == "diy_imu"
     assert len(loaded.series["sacrum"]) == st["samples"]
     assert loaded.calibration is not None
+    # the calibration is saved for the user and exercise, and reused on request
+    done = [x for x in lines if x["type"] == "calibration" and x["step"] == "done"]
+    assert (tmp_path / "calibrations" / "ann" / "back-kick.json").exists()
+    assert done[-1]["saved"].endswith("back-kick.json")
+    rc = main(
+        ["live", "--headless", "--json", "--speed", "40", "--duration", "2", "--reps", "1",
+         "--faulty", "0", "--config-dir", str(tmp_path), "--user", "ann",
+         "--use-saved-calibration"]
+    )  # fmt: skip
+    assert rc == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    cal_lines = [x for x in lines if x["type"] == "calibration"]
+    assert cal_lines[0]["step"] == "done" and "saved calibration" in cal_lines[0]["text"]
+    assert not any(x["step"] == "standing" for x in cal_lines)
 
 
 def test_alarms_alert_the_simulated_wearable_and_gaps_reach_the_recording(tmp_path):

@@ -16,9 +16,9 @@ import argparse
 import json
 import logging
 import queue
-import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -58,6 +58,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", metavar="FILE", help="record the session to FILE (.imr)")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--user", default="default", help="whose calibration and settings")
+    from ..ui.app import add_window_options
+
+    add_window_options(p, with_user=False)
+    p.add_argument(
+        "--use-saved-calibration",
+        action="store_true",
+        help="reuse this user's saved calibration for the exercise instead of calibrating "
+        "(only if the sensors are strapped on as before)",
+    )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
@@ -148,11 +157,12 @@ class _Output:
         self.events = EventPrinter(as_json=as_json)
         self.status: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
 
-    def line(self, kind: str, text: str, **data: Any) -> None:
+    def line(self, kind: str, message: str, **data: Any) -> None:
+        """``message`` for people; with --json the ``data`` (which may have its own text)."""
         if self.as_json:
             print(json.dumps({"type": kind, **data}, default=str), flush=True)
         else:
-            print(text, flush=True)
+            print(message, flush=True)
 
     def on_status(self, state: str, info: dict[str, Any]) -> None:
         self.status.put((state, info))  # printed by the main thread
@@ -174,21 +184,14 @@ class _Output:
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        try:
-            from ..ui.app import run_live
-        except ImportError:
-            run_live = None
-        if run_live is None:
-            print(
-                "imu-monitor live: the dashboard is not installed yet; use --headless",
-                file=sys.stderr,
-            )
-            return 2
+        from ..ui.app import run_live
+
         return int(run_live(args) or 0)
     return run_headless(args)
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    from ..calibration import CalibrationStore
     from ..pipeline import Pipeline
     from ..session import Session
 
@@ -211,7 +214,20 @@ def run_headless(args: argparse.Namespace) -> int:
             if world is not None:
                 meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
             recorder = RecordingWriter(args.record, meta, source.sensors)
-        pipeline = Pipeline(args.exercise, source.sensors, user=args.user, recorder=recorder)
+        store = CalibrationStore(
+            None if args.config_dir is None else Path(args.config_dir) / "calibrations"
+        )
+        saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
+        if saved is not None:
+            saved.valid_from_s = None  # made in an earlier session: judge from the start
+            text = f"using the saved calibration of {saved.created_utc} ({saved.method})"
+            out.line("calibration", text, step="done", text=text)
+        elif args.use_saved_calibration:
+            text = f"no saved calibration for user {args.user!r} and {args.exercise}: calibrating"
+            out.line("calibration", text, step="standing", text=text)
+        pipeline = Pipeline(
+            args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
+        )
         pipeline.add_listener(out.events)
         session = Session(
             source, pipeline, wearable_alerts=not args.no_alert, on_status=out.on_status
@@ -241,7 +257,13 @@ def run_headless(args: argparse.Namespace) -> int:
                 if text is not None and text != prompt:
                     out.line("calibration", text, step=cal.step, prompt=text)
                 if cal is None and prompt is not None:
-                    out.line("calibration", "Calibrated: monitoring", step="done")
+                    path = store.save(pipeline.calibration)
+                    out.line(
+                        "calibration",
+                        f"Calibrated: monitoring (saved to {path})",
+                        step="done",
+                        saved=str(path),
+                    )
                 prompt = text
         except KeyboardInterrupt:
             pass

@@ -25,15 +25,19 @@ class ScreenshotError(ImuMonitorError):
     """The screenshot could not be written."""
 
 
-def add_window_options(p: argparse.ArgumentParser) -> None:
-    """``--exit-after``, ``--screenshot``, ``--user`` and ``--config-dir`` (for the dashboard)."""
+def add_window_options(p: argparse.ArgumentParser, *, with_user: bool = True) -> None:
+    """``--exit-after``, ``--screenshot``, ``--user`` (unless the command has its own) and
+    ``--config-dir`` (for the dashboard)."""
     p.add_argument("--exit-after", type=float, metavar="S", help="close the window after S s")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window on exit")
-    add_config_options(p)
+    add_config_options(p, with_user=with_user)
 
 
-def add_config_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--user", help="whose settings and calibrations to use (default: the last one)")
+def add_config_options(p: argparse.ArgumentParser, *, with_user: bool = True) -> None:
+    if with_user:
+        p.add_argument(
+            "--user", help="whose settings and calibrations to use (default: the last one)"
+        )
     p.add_argument(
         "--config-dir",
         type=Path,

@@ -54,10 +54,8 @@ class PipelineSwitch:
 
     def set_recorder(self, recorder: Any | None) -> None:
         """Start (a ``RecordingWriter``) or stop (None) recording the stream."""
-        with self._lock, self._current._lock:
-            self._current.recorder = recorder
-            if recorder is not None and self._current.calibration is not None:
-                recorder.set_calibration(self._current.calibration.to_dict())
+        with self._lock:
+            self._current.set_recorder(recorder)
 
     def feed(self, chunk: SampleChunk) -> list[Event]:
         with self._lock:
@@ -175,15 +173,7 @@ class DashboardSession:
         """Capture the guided calibration's current step from the last seconds of data, now
         (the wizard's countdown ended); raises ``CalibrationRefused`` with the reason. When
         the last step is captured the pipeline takes the calibration and it is returned."""
-        p = self.pipeline.current
-        with p._lock:  # the feeding thread appends to the calibrator's windows under this lock
-            calibrator = p.calibrator
-            if calibrator is None:
-                return p.calibration
-            cal = calibrator.capture_now()
-            if cal is not None:
-                p.set_calibration(cal)
-            return cal
+        return self.pipeline.current.capture_calibration()
 
     def start(self) -> None:
         if not self.running:
