@@ -206,6 +206,9 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     assert len(ended) == 1 and 12.0 <= ended[0].t_s < 12.6  # ends when the hips go down
     reps = of_type(events, RepEnded)
     assert [r.alarmed for r in reps] == [False, True]
+    # the excursion reported is the one judged: at the held lockout, not the hips at the bottom
+    assert reps[0].peak_extension_deg < 1.0 and 9.0 < reps[1].peak_extension_deg < 11.0
+    assert all(r.peak_flexion_deg == 0.0 for r in reps)
     # the same samples judged continuously alarm at the bottom too: the gate is what prevents it
     res = analyze_angles(t, lum, lum, HIP_THRUST, mode="continuous")
     assert of_type(res.events, AlarmStarted)[0].t_s < 3.0

@@ -137,6 +137,7 @@ class Monitor:
         )
         self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
         self._lockout = LockoutGate() if mode == "lockout" else None
+        self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
         self.alarms: list[dict[str, Any]] = []
         """Every alarm so far (dicts as in ``MonitorResult.alarms``; ``end`` None while open)."""
@@ -161,7 +162,10 @@ class Monitor:
         phase0, rep0 = self._reps.phase, self._reps.rep
         items: list[tuple[int, int, int, Any]] = []
         changes, rep_out = self._reps.process(t, mov, lum)
-        judged = self._lockout.judged(t, lum, phase0, changes) if self._lockout else lum
+        judged = lum
+        if self._lockout is not None:
+            judged = self._lockout.judged(t, lum, phase0, changes)
+            self._lockout_peaks(judged, rep_out)
         for d in self._dirs:
             for tr in d.process(t, judged):
                 prio = _PRIO_ALARM_START if tr.kind == "start" else _PRIO_ALARM_END
@@ -204,6 +208,22 @@ class Monitor:
         return events
 
     # -- internals -----------------------------------------------------------------------------
+    def _lockout_peaks(self, judged: np.ndarray, rep_out: list[Any]) -> None:
+        """In lockout mode a rep's excursion is what was judged: the extension at the held
+        lockout (the bottom of a one-sensor hip thrust reads as 'extension' but is the hips)."""
+        start = 0
+        for ro in rep_out:
+            if isinstance(ro.event, RepEnded):
+                seg = judged[start : ro.index + 1]
+                low = min(self._judged_min, float(np.nanmin(seg)) if len(seg) else 0.0)
+                ro.event.peak_extension_deg = max(0.0, -low)
+                ro.event.peak_flexion_deg = 0.0
+                self._judged_min = 0.0
+                start = ro.index + 1
+        rest = judged[start:]
+        if len(rest):
+            self._judged_min = min(self._judged_min, float(np.nanmin(rest)))
+
     def _check(
         self, t_s: np.ndarray, lumbar_deg: np.ndarray, movement_deg: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
