@@ -207,7 +207,8 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     reps = of_type(events, RepEnded)
     assert [r.alarmed for r in reps] == [False, True]
     # the excursion reported is the one judged: at the held lockout, not the hips at the bottom
-    assert reps[0].peak_extension_deg < 1.0 and 9.0 < reps[1].peak_extension_deg < 11.0
+    # (a good rep shows at most the gate's stillness range: the first bit of the way down)
+    assert reps[0].peak_extension_deg < 1.6 and 9.0 < reps[1].peak_extension_deg < 11.6
     assert all(r.peak_flexion_deg == 0.0 for r in reps)
     # the same samples judged continuously alarm at the bottom too: the gate is what prevents it
     res = analyze_angles(t, lum, lum, HIP_THRUST, mode="continuous")

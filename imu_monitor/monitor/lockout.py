@@ -24,7 +24,7 @@ TOP_PHASES = ("hold", "eccentric")
 
 
 class LockoutGate:
-    def __init__(self, still_window_s: float = 0.3, still_range_deg: float = 2.5) -> None:
+    def __init__(self, still_window_s: float = 0.3, still_range_deg: float = 1.5) -> None:
         self.still_window_s = still_window_s
         self.still_range_deg = still_range_deg
         self._tail_t = np.zeros(0)
