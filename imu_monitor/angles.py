@@ -17,6 +17,7 @@ Rx(-roll) Ry(pitch)``: pitch stays exact whatever the roll, and neither depends 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,8 +30,17 @@ from .model import ImuMonitorError
 
 
 def _rotation_matrix(q_wxyz: Sequence[float] | np.ndarray) -> np.ndarray:
-    q = np.asarray(q_wxyz, dtype=np.float64)
-    return Rotation.from_quat(q[[1, 2, 3, 0]]).as_matrix()
+    # the mounting rotation is constant for a calibration: cache it (the live path calls this
+    # for every chunk of a few samples)
+    return _rotation_matrix_cached(tuple(float(v) for v in np.asarray(q_wxyz).ravel()))
+
+
+@functools.lru_cache(maxsize=64)
+def _rotation_matrix_cached(q_wxyz: tuple[float, ...]) -> np.ndarray:
+    w, x, y, z = q_wxyz
+    m = Rotation.from_quat([x, y, z, w]).as_matrix()
+    m.setflags(write=False)
+    return m
 
 
 def up_in_segment(
