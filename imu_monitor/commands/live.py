@@ -191,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    import platformdirs
+
     from ..calibration import CalibrationStore
     from ..pipeline import Pipeline
     from ..session import Session
@@ -214,9 +216,11 @@ def run_headless(args: argparse.Namespace) -> int:
             if world is not None:
                 meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
             recorder = RecordingWriter(args.record, meta, source.sensors)
-        store = CalibrationStore(
-            None if args.config_dir is None else Path(args.config_dir) / "calibrations"
-        )
+        base = args.config_dir
+        if base is None and world is not None:
+            # the simulated person's calibrations stay apart from the user's real ones
+            base = Path(platformdirs.user_config_dir("imu-monitor")) / "demo"
+        store = CalibrationStore(None if base is None else Path(base) / "calibrations")
         saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
         if saved is not None:
             saved.valid_from_s = None  # made in an earlier session: judge from the start
