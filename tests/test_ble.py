@@ -97,10 +97,12 @@ def test_ten_seconds_at_200_hz_with_zero_loss_and_a_clean_shutdown():
     assert abs(st["effective_rate_hz"] - 200) < 10
     assert st["latency_ms"]["n"] == len(col.chunks) and st["latency_ms"]["p99"] < 50
     assert col.gaps == []
-    assert [x for x, _ in col.status] == ["streaming", "stopped"]  # no false link loss
+    states = [x for x, _ in col.status if x != "battery"]
+    assert states == ["streaming", "stopped"]  # no false link loss
     assert src.pending_tasks_at_stop == 0 and not src.thread_alive
     dev = next(iter(world.devices.values()))
     assert dev.connected_client is None and not dev._streaming_requested  # stop write arrived
+    assert st["battery_pct"] == dev.battery_level(0.0)  # 10 s do not drain the battery
 
 
 def test_packet_loss_and_two_link_drops_keep_every_sample_and_mark_every_gap():
@@ -273,3 +275,103 @@ def test_gives_up_after_max_attempts_when_the_device_never_returns():
     states = [x for x, _ in col.status]
     assert states.count("reconnecting") == 3 and "failed" in states
     assert src.pending_tasks_at_stop == 0
+
+
+# ------------------------------------------------------------------------------------ battery
+
+
+def battery_events(col: Collector) -> list[int]:
+    return [i["battery_pct"] for s, i in col.status if s == "battery"]
+
+
+def test_battery_level_of_the_device_reaches_stats_and_status():
+    world = world_of()
+    dev = next(iter(world.devices.values()))
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_samples(src, 200)
+    src.stop()
+    level = dev.battery_level(0.0)
+    assert 60 <= level <= 100
+    assert src.stats()["sacrum"]["battery_pct"] == level
+    assert battery_events(col) == [level]  # once: the level did not change
+    info = next(i for s, i in col.status if s == "battery")
+    assert info["sensor"] == "sacrum"
+
+
+def test_battery_level_follows_the_drain_by_notification():
+    world = world_of()
+    dev = next(iter(world.devices.values()))
+    dev.battery_pct, dev.battery_drain_s = 40, 1.0  # 1 % per simulated second
+    src = sim_source(world, policy=FAST)  # the 60 s poll never comes: notifications only
+    col = Collector()
+    col.start(src)
+    stream_for(src, 4.5)
+    stream_samples(src, 1)
+    seen = battery_events(col)
+    src.stop()
+    assert len(seen) >= 3 and seen == sorted(seen, reverse=True)
+    assert np.all(np.diff(seen) == -1)  # every 1 % step, none skipped
+    assert seen[-1] <= 40 - 3 and src.stats()["sacrum"]["battery_pct"] == seen[-1]
+    assert dev.stats.link_losses == 0 and src.stats()["sacrum"]["gaps"] == 0
+
+
+def test_battery_without_notify_is_polled():
+    world = world_of()
+    dev = next(iter(world.devices.values()))
+    dev.battery_pct, dev.battery_drain_s, dev.battery_notify = 70, 1.0, False
+    src = sim_source(world, policy=FAST, battery_interval_s=0.005)
+    col = Collector()
+    col.start(src)
+    stream_for(src, 3.5)
+    seen = battery_events(col)
+    src.stop()
+    assert seen[0] == 70 and len(seen) >= 3 and seen == sorted(seen, reverse=True)
+
+
+def test_profile_without_battery_gives_none():
+    world = world_of(profile="movesense_imu6")
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_samples(src, 100)
+    src.stop()
+    assert src.stats()["sacrum"]["battery_pct"] is None
+    assert battery_events(col) == []
+
+
+def test_failing_battery_read_does_not_break_streaming():
+    world = world_of(faults=SimFaults(battery_read_fails=True))
+    dev = next(iter(world.devices.values()))
+    dev.battery_notify = False  # reads are the only way: all of them fail
+    src = sim_source(world, policy=FAST, battery_interval_s=0.001)
+    col = Collector()
+    col.start(src)
+    stream_samples(src, 4 * 200)
+    src.stop()
+    st = src.stats()["sacrum"]
+    assert st["battery_pct"] is None and battery_events(col) == []
+    assert st["samples"] >= 4 * 200 and st["lost_samples"] == 0 and st["gaps"] == 0
+    assert st["callback_errors"] == 0 and st["decoder_errors"] == 0
+    assert src.pending_tasks_at_stop == 0
+
+
+def test_battery_is_read_again_after_a_reconnect():
+    faults = SimFaults(link_loss_at_s=(1.0,), link_down_s=0.5)
+    world = world_of(faults=faults)
+    dev = next(iter(world.devices.values()))
+    dev.battery_drain_s = 0.8
+    dev.battery_notify = False  # only the read after each connection: no polling in between
+    src = sim_source(world, policy=FAST)
+    col = Collector()
+    col.start(src)
+    stream_for(src, 3.0)
+    deadline = time.monotonic() + 10.0
+    while src.stats()["sacrum"]["reconnects"] < 1:
+        assert time.monotonic() < deadline, "no reconnect"
+        time.sleep(0.005)
+    stream_samples(src, src.stats()["sacrum"]["samples"] + 50)
+    src.stop()
+    seen = battery_events(col)
+    assert len(seen) == 2 and seen[1] < seen[0] == dev.battery_level(0.0)

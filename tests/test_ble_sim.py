@@ -7,6 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 from bleak import BleakClient, BleakScanner
+from bleak.exc import BleakError
 
 from imu_monitor.decode import Decoder
 from imu_monitor.profiles import list_profiles, load_profile, match_profile
@@ -272,3 +273,61 @@ def test_every_profile_can_be_simulated(profile):
     for uuid, payload, t_rx in received:
         dec.feed(uuid, payload, t_rx)
     assert dec.stats.samples > 0 and dec.stats.malformed_total == 0
+
+
+# ------------------------------------------------------------------------------------ battery
+
+BATTERY = "00002a19-0000-1000-8000-00805f9b34fb"
+
+
+def test_battery_is_served_readable_and_notifying_and_drains():
+    world = world_of()
+    dev = next(iter(world.devices.values()))
+    dev.battery_drain_s = 2.0
+    start = dev.battery_level(0.0)
+    assert 60 <= start <= 100
+    char = dev.gatt().get_characteristic(BATTERY)
+    assert char is not None and set(char.properties) == {"read", "notify"}
+    assert dev.gatt().get_service("0000180f-0000-1000-8000-00805f9b34fb") is not None
+    notified: list[tuple[int, float]] = []
+
+    async def go():
+        async with BleakClient(dev.address, backend=SimClient, sim_world=world) as client:
+            first = await client.read_gatt_char(BATTERY)
+            await client.start_notify(
+                BATTERY, lambda c, d: notified.append((d[0], world.clock.now()))
+            )
+            await wait_sim(world, 7.0)
+            return first, await client.read_gatt_char(BATTERY)
+
+    first, last = run(go())
+    assert len(first) == 1 and first[0] == start
+    assert [n for n, _ in notified] == [start - 1, start - 2, start - 3]
+    assert all(abs(t - 2.0 * (i + 1)) < 0.5 for i, (_, t) in enumerate(notified))
+    assert last[0] == start - 3
+
+
+def test_battery_level_is_seeded_and_stops_at_zero():
+    a = next(iter(world_of(seed=1).devices.values()))
+    b = next(iter(world_of(seed=1).devices.values()))
+    levels = {next(iter(world_of(seed=s).devices.values())).battery_level(0.0) for s in range(8)}
+    assert a.battery_level(0.0) == b.battery_level(0.0) and len(levels) > 1
+    assert all(60 <= x <= 100 for x in levels)
+    assert a.battery_level(1e9) == 0
+
+
+def test_battery_read_fault_and_profile_without_battery():
+    world = world_of(faults=SimFaults(battery_read_fails=True))
+    dev = next(iter(world.devices.values()))
+    plain = next(iter(world_of(profile="witmotion_wt901ble").devices.values()))
+    assert plain.profile.battery_uuid is None
+    assert plain.gatt().get_characteristic(BATTERY) is None
+
+    async def go():
+        async with BleakClient(dev.address, backend=SimClient, sim_world=world) as client:
+            with pytest.raises(BleakError, match="injected"):
+                await client.read_gatt_char(BATTERY)
+
+    run(go())
+    with pytest.raises(SimError, match="0-100"):
+        world.add_device(person="p1", profile="diy_imu", battery_pct=120)

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from ..model import SensorInfo, check_placement
 from .ble_client import (
+    BATTERY_INTERVAL_S,
     BleBackend,
     BleError,
     BluetoothUnavailableError,
@@ -82,6 +83,8 @@ class BleSource:
     platform's). ``policy``: reconnection backoff. ``clock``: the session clock samples are
     timed on (host seconds by default; ``SimClock.now`` for the simulated wearable).
     ``scan_timeout_s``: how long ``open`` scans for the devices (host seconds).
+    ``battery_interval_s``: host seconds between battery level reads of devices whose profile
+    names a battery characteristic (``stats()[placement]["battery_pct"]``).
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class BleSource:
         policy: ReconnectPolicy | None = None,
         clock: Callable[[], float] = time.perf_counter,
         scan_timeout_s: float = 10.0,
+        battery_interval_s: float = BATTERY_INTERVAL_S,
     ) -> None:
         if not targets:
             raise BleError("no sensors to connect: name at least one placement")
@@ -106,6 +110,7 @@ class BleSource:
         self.policy = policy or ReconnectPolicy()
         self.clock = clock
         self.scan_timeout_s = float(scan_timeout_s)
+        self.battery_interval_s = float(battery_interval_s)
         self.sensors: dict[str, SensorInfo] = {
             t.placement: SensorInfo(t.placement) for t in targets
         }
@@ -166,7 +171,13 @@ class BleSource:
             for t in self.targets:
                 found, prof = chosen[t.placement]
                 link = SensorLink(
-                    t.placement, found, prof, self.backend, policy=self.policy, clock=self.clock
+                    t.placement,
+                    found,
+                    prof,
+                    self.backend,
+                    policy=self.policy,
+                    clock=self.clock,
+                    battery_interval_s=self.battery_interval_s,
                 )
                 links[t.placement] = link
                 await link.connect()
@@ -269,7 +280,7 @@ class BleSource:
     # -- reporting ----------------------------------------------------------------------------
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per placement: ``SensorLink.stats()`` (packets, samples, loss, malformed, gaps,
-        reconnects, effective rate, latency)."""
+        reconnects, effective rate, latency, ``battery_pct``: percent or None when unknown)."""
         return {p: link.stats() for p, link in self.links.items()}
 
     def session_time(self) -> float:
@@ -291,11 +302,12 @@ def sim_source(
     profile: str | None = None,
     policy: ReconnectPolicy | None = None,
     scan_timeout_s: float = 5.0,
+    battery_interval_s: float = BATTERY_INTERVAL_S,
 ) -> BleSource:
     """A ``BleSource`` on the simulated backend of ``world`` (``ble_sim.SimWorld``).
 
     ``placements``: placement -> device name or address; None: every device of the world at
-    its own placement. Scan timeouts are host seconds.
+    its own placement. Scan timeouts and ``battery_interval_s`` are host seconds.
     """
     if placements is None:
         placements = {d.placement: d.address for d in world.devices.values()}
@@ -306,4 +318,5 @@ def sim_source(
         policy=policy,
         clock=world.clock.now,
         scan_timeout_s=scan_timeout_s,
+        battery_interval_s=battery_interval_s,
     )

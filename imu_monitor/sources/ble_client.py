@@ -48,6 +48,9 @@ _ADDRESS_RE = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]
 
 SIM_HINT = "use --device sim for the simulated wearable"
 
+BATTERY_INTERVAL_S = 60.0
+"""Host seconds between battery level reads (notifications, where offered, come in between)."""
+
 
 class BleError(ImuMonitorError):
     """A Bluetooth problem the user can act on (the message says what to do)."""
@@ -328,7 +331,12 @@ class SensorLink:
 
     Callbacks run on the event loop's thread: ``on_chunk`` for every decoded chunk (``t_s`` on
     the session clock, ``seq`` continuous across reconnects), ``on_gap`` before the first chunk
-    after a hole, ``on_status(state, info)`` with ``info["sensor"]``.
+    after a hole, ``on_status(state, info)`` with ``info["sensor"]`` (state ``battery`` with
+    ``info["battery_pct"]`` whenever the battery level changes).
+
+    Battery: when the profile names a battery characteristic, a task of its own reads it after
+    each (re)connection and then every ``battery_interval_s`` host seconds and subscribes to its
+    notifications where it offers them; the data notifications never wait for it.
     """
 
     def __init__(
@@ -340,6 +348,7 @@ class SensorLink:
         *,
         policy: ReconnectPolicy | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        battery_interval_s: float = BATTERY_INTERVAL_S,
     ) -> None:
         self.placement = placement
         self.device = device
@@ -365,6 +374,10 @@ class SensorLink:
         self._seq_offset = 0
         self._after_link_loss: float | None = None  # session time of the loss, until next chunk
         self._new_decoder = False
+        self.battery_interval_s = float(battery_interval_s)
+        self.battery_pct: int | None = None
+        """Last battery level read or notified (percent), None while unknown."""
+        self._battery_task: asyncio.Task[None] | None = None
 
     # -- connecting ---------------------------------------------------------------------------
     async def connect(self, ble_device: BLEDevice | None = None) -> None:
@@ -425,11 +438,72 @@ class SensorLink:
             await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
         self.state = "streaming"
         self.on_status("streaming", self._info())
+        self._start_battery(client)
 
     def _require_client(self) -> BleakClient:
         if self._client is None or not self._client.is_connected:
             raise BleError(f"{self.placement} sensor {self.device.describe()} is not connected")
         return self._client
+
+    # -- battery level (off the notification path) -------------------------------------------
+    def _start_battery(self, client: BleakClient) -> None:
+        """Watch the profile's battery characteristic in a task of its own (none: nothing)."""
+        self._stop_battery()
+        if self.profile.battery_uuid is None:
+            return
+        self._battery_task = asyncio.get_running_loop().create_task(
+            self._watch_battery(client), name=f"ble-battery-{self.placement}"
+        )
+
+    def _stop_battery(self) -> None:
+        task, self._battery_task = self._battery_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _watch_battery(self, client: BleakClient) -> None:
+        """Read the level now and every ``battery_interval_s``; subscribe where it notifies.
+        A failed read or subscription is logged and the stream goes on regardless."""
+        uuid = self.profile.battery_uuid
+        assert uuid is not None
+        char = client.services.get_characteristic(uuid)
+        if char is None:
+            log.info(
+                "%s: device %s has no battery characteristic %s (firmware profile %s); "
+                "battery level unknown",
+                self.placement, self.device.describe(), uuid, self.profile.name,
+            )  # fmt: skip
+            return
+        if "notify" in char.properties:
+            try:
+                await client.start_notify(char, self._on_battery_notify)
+            except Exception as e:  # polling still works
+                log.info("%s: battery notifications unavailable: %s", self.placement, e)
+        while client.is_connected:
+            try:
+                self._set_battery(await client.read_gatt_char(char), "read")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.info("%s: reading the battery level failed: %s", self.placement, e)
+            await asyncio.sleep(self.battery_interval_s)
+
+    def _on_battery_notify(self, char: Any, data: bytearray) -> None:
+        self._set_battery(data, "notification")
+
+    def _set_battery(self, data: bytes | bytearray, how: str) -> None:
+        """Battery Level (0x2A19): one u8, percent 0-100; other values mean unknown."""
+        if len(data) < 1 or data[0] > 100:
+            log.debug("%s: ignoring battery %s %s", self.placement, how, bytes(data).hex())
+            return
+        pct = int(data[0])
+        if pct == self.battery_pct:
+            return
+        self.battery_pct = pct
+        try:
+            self.on_status("battery", self._info() | {"battery_pct": pct})
+        except Exception:
+            self._counters.callback_errors += 1
+            log.exception("reporting the battery level of %s failed", self.placement)
 
     # -- notifications (the hot path) ---------------------------------------------------------
     def _on_notify(self, char: Any, data: bytearray) -> None:
@@ -551,6 +625,7 @@ class SensorLink:
 
     async def _drop_client(self) -> None:
         """Forget the old client (after a loss), keeping its decoder's statistics."""
+        self._stop_battery()
         if self._decoder is not None:
             self._old_stats.append(self._decoder.stats.to_dict())
             self._decoder = None
@@ -566,6 +641,7 @@ class SensorLink:
         """Intentional stop: stop writes, unsubscribe, disconnect (failures are logged only)."""
         self._intentional = True
         self._lost.set()
+        self._stop_battery()
         client = self._client
         if client is not None and client.is_connected:
             try:
@@ -620,7 +696,9 @@ class SensorLink:
         """Packets, samples, loss (from the counter, plus estimated in link gaps), malformed
         packets by reason, gaps, reconnects, effective rate (Hz: samples delivered per second of
         the stream's time base, so loss and link gaps lower it) and
-        notification-to-processed latency (ms, perf_counter) p50/p99/max."""
+        notification-to-processed latency (ms, perf_counter) p50/p99/max, and the battery
+        level (``battery_pct``, percent; None when the profile names no battery characteristic,
+        the device lacks it, or no read has succeeded yet)."""
         parts = list(self._old_stats)
         if self._decoder is not None:
             parts.append(self._decoder.stats.to_dict())
@@ -653,6 +731,7 @@ class SensorLink:
             "decoder_errors": c.decoder_errors,
             "callback_errors": c.callback_errors,
             "effective_rate_hz": samples / span if span > 0 else 0.0,
+            "battery_pct": self.battery_pct,
             "latency_ms": {
                 "n": int(len(lat)),
                 "p50": float(np.percentile(lat, 50)) if len(lat) else None,

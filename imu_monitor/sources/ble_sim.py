@@ -22,9 +22,15 @@ repeat identically on every pass; the standing / calibration phase is played onc
 
 Fault injection per device (``SimFaults``): dropped notifications (fraction), link loss at given
 device times (the device disappears for ``link_down_s`` and then advertises again), garbage or
-truncated notifications (fractions), and delayed bursts (notifications held back and then sent
-at once). The Linux/BlueZ quirk that the disconnected callback also fires on the program's own
-``disconnect()`` is reproduced (``SimClient(..., callback_on_own_disconnect=True)``).
+truncated notifications (fractions), delayed bursts (notifications held back and then sent
+at once), and failing battery reads. The Linux/BlueZ quirk that the disconnected callback also
+fires on the program's own ``disconnect()`` is reproduced
+(``SimClient(..., callback_on_own_disconnect=True)``).
+
+Battery: a device whose profile names a battery characteristic serves it (Battery Level, one u8
+percent, read and notify) in a Battery service. The level starts at a seeded 60-100 % (or the
+``battery_pct`` given) and drains 1 % every ``battery_drain_s`` simulated seconds (default 3
+minutes) on the world clock; subscribers are notified of every change.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ log = logging.getLogger(__name__)
 CCCD_UUID = "00002902-0000-1000-8000-00805f9b34fb"
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 SIM_MTU = 247
+BATTERY_DRAIN_S = 180.0
+"""Simulated seconds per 1 % of battery drained."""
 ADVERTISING_INTERVAL_S = 0.1
 """Simulated seconds between advertisements of a device that is not connected."""
 LOOP_LEAD_S = 0.3
@@ -181,8 +189,9 @@ class SimFaults:
     the link drops; the device is then gone for ``link_down_s`` before it advertises again.
     ``garbage_fraction``: notifications replaced by random bytes of the same length;
     ``short_fraction``: notifications truncated. ``burst_every_s``: every this many seconds the
-    next ``burst_hold_s`` of notifications are held back and sent together. ``seed``: for the
-    random choices.
+    next ``burst_hold_s`` of notifications are held back and sent together.
+    ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
+    ``seed``: for the random choices.
     """
 
     drop_fraction: float = 0.0
@@ -192,6 +201,7 @@ class SimFaults:
     short_fraction: float = 0.0
     burst_every_s: float | None = None
     burst_hold_s: float = 0.1
+    battery_read_fails: bool = False
     seed: int = 0
 
 
@@ -228,6 +238,12 @@ class SimDevice:
     alerts: list[tuple[float, str]] = field(default_factory=list)
     """Alert writes received: (world time s, ``flexion`` | ``extension`` | ``off``)."""
     stats: SimDeviceStats = field(default_factory=SimDeviceStats)
+    battery_pct: int | None = None
+    """Battery level at world time 0 (percent); None: seeded, 60-100."""
+    battery_drain_s: float = BATTERY_DRAIN_S
+    """Simulated seconds per 1 % drained."""
+    battery_notify: bool = True
+    """Whether the battery characteristic offers notifications (else read only)."""
 
     def __post_init__(self) -> None:
         self.connected_client: SimClient | None = None
@@ -238,6 +254,62 @@ class SimDevice:
         self._streaming_requested = False
         self._stream_task: asyncio.Task[None] | None = None
         self._callbacks: dict[str, NotifyCallback] = {}
+        if self.battery_pct is None:
+            rng = np.random.default_rng(
+                [self.faults.seed, self.person.config.seed, _stable_hash(self.address), 0xBA77]
+            )
+            self.battery_pct = int(rng.integers(60, 101))
+        if not 0 <= self.battery_pct <= 100:
+            raise SimError(
+                f"battery level of simulated device {self.name} must be 0-100 % "
+                f"(got {self.battery_pct})"
+            )
+        if not (self.battery_drain_s > 0 and math.isfinite(self.battery_drain_s)):
+            raise SimError(
+                f"battery_drain_s of simulated device {self.name} must be a positive number of "
+                f"seconds (got {self.battery_drain_s})"
+            )
+        self._battery_task: asyncio.Task[None] | None = None
+
+    # -- battery ------------------------------------------------------------------------------
+    def battery_level(self, t_s: float | None = None) -> int:
+        """Battery level (percent) at world time ``t_s`` (default now)."""
+        t = self.world.clock.now() if t_s is None else t_s
+        drained = int(max(t, 0.0) // self.battery_drain_s)
+        return max(int(self.battery_pct or 0) - drained, 0)
+
+    def _notify_battery(self) -> None:
+        uuid = self.profile.battery_uuid
+        if uuid is not None:
+            self._notify(uuid, bytes([self.battery_level()]))
+
+    def _start_battery_task(self) -> None:
+        self._battery_task = asyncio.get_running_loop().create_task(
+            self._drain(), name=f"sim-battery-{self.name}"
+        )
+
+    def _stop_battery_task(self) -> None:
+        task, self._battery_task = self._battery_task, None
+        if task is not None and task is not _current_task():
+            task.cancel()
+
+    async def _drain(self) -> None:
+        """Notify the subscriber at every 1 % step until the battery is empty."""
+        clock = self.world.clock
+        last = self.battery_level()
+        try:
+            while last > 0:
+                steps = (max(clock.now(), 0.0) // self.battery_drain_s) + 1
+                await clock.sleep_until(steps * self.battery_drain_s)
+                level = self.battery_level()
+                if level != last:
+                    last = level
+                    self._notify_battery()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if self._battery_task is _current_task():
+                self._battery_task = None
 
     # -- advertising --------------------------------------------------------------------------
     @property
@@ -289,10 +361,14 @@ class SimDevice:
             bat = BleakGATTService(None, handle, BATTERY_SERVICE_UUID)
             coll.add_service(bat)
             handle += 1
+            props = ["read", "notify"] if self.battery_notify else ["read"]
             ch = BleakGATTCharacteristic(
-                None, handle, prof.battery_uuid, ["read", "notify"], lambda: SIM_MTU - 3, bat
+                None, handle, prof.battery_uuid, props, lambda: SIM_MTU - 3, bat
             )
             coll.add_characteristic(ch)
+            handle += 1
+            if self.battery_notify:
+                coll.add_descriptor(BleakGATTDescriptor(None, handle, CCCD_UUID, ch))
         return coll
 
     def _attach(self, client: SimClient) -> None:
@@ -310,10 +386,24 @@ class SimDevice:
 
     def _subscribe(self, uuid: str, callback: NotifyCallback) -> None:
         self._callbacks[uuid] = callback
+        if uuid == self.profile.battery_uuid:
+            self._stop_battery_task()
+            self._start_battery_task()
         self._maybe_start()
 
     def _unsubscribe(self, uuid: str) -> None:
         self._callbacks.pop(uuid, None)
+        if uuid == self.profile.battery_uuid:
+            self._stop_battery_task()
+
+    def _read(self, uuid: str) -> bytes:
+        if uuid == self.profile.battery_uuid:
+            if self.faults.battery_read_fails:
+                raise BleakError(
+                    f"simulated device {self.name}: reading {uuid} failed (injected ATT error)"
+                )
+            return bytes([self.battery_level()])
+        raise BleakError(f"characteristic {uuid} of {self.name} is not readable")
 
     def _write(self, uuid: str, data: bytes) -> None:
         now = self.world.clock.now()
@@ -353,6 +443,7 @@ class SimDevice:
 
     def _detach(self) -> None:
         self._cancel_stream()
+        self._stop_battery_task()
         self.connected_client = None
         self._callbacks = {}
         self._streaming_requested = False
@@ -507,8 +598,13 @@ class SimWorld:
         address: str | None = None,
         rssi: int | None = None,
         faults: SimFaults | None = None,
+        battery_pct: int | None = None,
+        battery_drain_s: float = BATTERY_DRAIN_S,
+        battery_notify: bool = True,
     ) -> SimDevice:
-        """A device worn by ``person`` at ``placement``, speaking ``profile``."""
+        """A device worn by ``person`` at ``placement``, speaking ``profile``. Battery (when the
+        profile has one): level at time 0 (percent; None: seeded 60-100), simulated seconds
+        per 1 % drained, and whether it notifies."""
         prof = profile if isinstance(profile, Profile) else load_profile(profile)
         if person not in self.people:
             raise SimError(
@@ -535,6 +631,9 @@ class SimWorld:
             world=self,
             rssi=-52 - 4 * index if rssi is None else rssi,
             faults=faults or SimFaults(),
+            battery_pct=battery_pct,
+            battery_drain_s=battery_drain_s,
+            battery_notify=battery_notify,
         )
         who.samples(placement, 0, 1)  # fails early if the person has no such sensor
         self.devices[address] = dev
@@ -722,9 +821,8 @@ class SimClient(BaseBleakClient):
         self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
         dev = self._check()
-        if characteristic.uuid == dev.profile.battery_uuid:
-            return bytearray([87])
-        raise BleakError(f"characteristic {characteristic.uuid} of {dev.name} is not readable")
+        await asyncio.sleep(0)
+        return bytearray(dev._read(characteristic.uuid))
 
     async def read_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
