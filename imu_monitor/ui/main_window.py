@@ -60,8 +60,9 @@ def format_link_stats(stats: dict[str, dict[str, Any]]) -> str:
         )
         if st.get("reconnects"):
             text += f", {st['reconnects']} reconnects"
-        if st.get("battery_percent") is not None:
-            text += f", battery {st['battery_percent']} %"
+        if st.get("battery_pct") is not None:
+            low = " LOW" if st["battery_pct"] < 15 else ""
+            text += f", battery {st['battery_pct']} %{low}"
         parts.append(text)
     return "    ".join(parts)
 
