@@ -3,7 +3,8 @@
 Scanning and connecting block (bleak runs on its own loop thread behind ``BleSource``), so they
 run in a worker thread and report back through queued signals; the window keeps updating
 meanwhile. The status table refreshes from ``BleSource.stats()`` twice a second: state
-(connected, streaming, reconnecting, ...), effective rate, loss, reconnects.
+(connected, streaming, reconnecting, ...), effective rate, loss, reconnects, and the battery
+level where the firmware profile gives it (below ``LOW_BATTERY_PCT`` highlighted).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,7 +34,16 @@ from . import theme
 log = logging.getLogger(__name__)
 
 SCAN_S = 4.0
-STATUS_COLUMNS = ("sensor", "device", "state", "rate", "loss", "reconnects")
+STATUS_COLUMNS = ("sensor", "device", "state", "rate", "loss", "reconnects", "battery")
+LOW_BATTERY_PCT = 15
+"""Battery levels below this (percent) are highlighted."""
+
+
+def battery_text(pct: int | None) -> str:
+    """``87 %``; ``12 % low`` below ``LOW_BATTERY_PCT``; ``–`` when unknown."""
+    if pct is None:
+        return "–"
+    return f"{pct} % low" if pct < LOW_BATTERY_PCT else f"{pct} %"
 
 
 class DevicePanel(QDialog):
@@ -225,7 +236,9 @@ class DevicePanel(QDialog):
         except Exception:
             stats = {}
         self.status_table.setRowCount(len(stats))
+        battery_col = STATUS_COLUMNS.index("battery")
         for i, (p, st) in enumerate(stats.items()):
+            pct = st.get("battery_pct")
             values = (
                 p.replace("_", " "),
                 f"{st.get('device') or ''} [{st.get('address', '')}]",
@@ -233,10 +246,27 @@ class DevicePanel(QDialog):
                 f"{st.get('effective_rate_hz', 0.0):.0f} Hz",
                 f"{100.0 * st.get('loss_fraction', 0.0):.1f} %",
                 str(st.get("reconnects", 0)),
+                battery_text(pct),
             )
             for j, v in enumerate(values):
                 item = self.status_table.item(i, j)
                 if item is None:
-                    self.status_table.setItem(i, j, QTableWidgetItem(v))
+                    item = QTableWidgetItem(v)
+                    self.status_table.setItem(i, j, item)
                 elif item.text() != v:
                     item.setText(v)
+            self._mark_battery(self.status_table.item(i, battery_col), pct)
+
+    @staticmethod
+    def _mark_battery(item: QTableWidgetItem, pct: int | None) -> None:
+        """Low battery in the flexion colour, bold, with a tooltip saying what to do."""
+        low = pct is not None and pct < LOW_BATTERY_PCT
+        font = QFont(item.font())
+        font.setBold(low)
+        item.setFont(font)
+        if low:
+            item.setForeground(QBrush(QColor(theme.FLEXION)))
+            item.setToolTip("battery low: charge the wearable before the next session")
+        else:
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
+            item.setToolTip("" if pct is not None else "battery level unknown")
