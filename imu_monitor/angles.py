@@ -155,8 +155,26 @@ def compute_angles(
         flex = -d_pitch["sacrum"]
         lateral = -d_roll["sacrum"]
     hip = d_pitch["sacrum"] - d_pitch["thigh"] if "thigh" in quats else None
-    movement = movement_signal(exercise, d_pitch, d_roll)
+    if "thigh" not in quats and exercise.one_sensor_mode == "continuous":
+        # on all fours: the turn of the pelvis about its long axis (the kicking-side hip rising),
+        # measured so that a pitch change (the lumbar fault) does not enter it
+        sc = calibration.sensors["sacrum"]
+        axial = _axial_deg(pitch["sacrum"], roll["sacrum"])
+        axial0 = _axial_deg(np.array([sc.neutral_pitch_deg]), np.array([sc.neutral_roll_deg]))
+        movement = np.abs(wrap_deg(axial - axial0[0]))
+    else:
+        movement = movement_signal(exercise, d_pitch, d_roll)
     return AngleSet(t, flex, lateral, hip, movement, pitch, roll)
+
+
+def _axial_deg(pitch_deg: np.ndarray, roll_deg: np.ndarray) -> np.ndarray:
+    """Rotation about the segment's z (superior) axis as gravity shows it when that axis is
+    near horizontal (on all fours): the angle of world-up in the segment's x-y plane,
+    ``atan2(u_y, -u_x)``. A pitch change moves up within the x-z plane and leaves it
+    (almost) unchanged, unlike the roll angle."""
+    p, r = np.radians(pitch_deg), np.radians(roll_deg)
+    u_x, u_y = -np.cos(r) * np.sin(p), -np.sin(r)
+    return np.degrees(np.arctan2(u_y, -u_x))
 
 
 def movement_signal(
@@ -169,8 +187,9 @@ def movement_signal(
     - with a thigh sensor: the thigh's pitch change (hip extension of the working leg);
     - hip thrust / bridge with an upper-lumbar sensor: ``-(upper-lumbar pitch change)``, the
       trunk's rotation (near 0 at lockout, strongly negative at the bottom);
-    - back kick without a thigh sensor: the size of the pelvic roll change (the weight shift
-      follows the kick; the trunk is supported so it does not pitch);
+    - back kick without a thigh sensor: the size of the pelvis' turn about its long axis (the
+      kicking-side hip rises with the weight shift), computed in ``compute_angles`` so that the
+      pitch (a lumbar fault) does not enter it; this function's fallback is the roll change;
     - one sensor in a hip thrust / bridge: ``-(sacrum pitch change)``, which also carries the
       lumbar angle: one sensor cannot separate them.
     """
