@@ -89,14 +89,17 @@ def test_one_sensor_back_kick_flexion_and_movement():
     axial = np.degrees(np.arctan2(-np.sin(r), np.cos(r) * np.sin(p)))
     np.testing.assert_allclose(a.movement_deg, np.abs(axial), atol=1e-9)
     np.testing.assert_allclose(a.movement_deg, np.abs(sac_roll), atol=0.15)  # ~ roll on all fours
-    # ... and a lumbar fault (pitch change) hardly enters it, unlike the roll angle itself
-    faulty = compute_angles(
-        t,
-        {"sacrum": _wxyz(_segment(sac_pitch - 15.0, roll_deg=sac_roll, heading_deg=t * 10))},
-        _cal("back-kick", {"sacrum": 88.0}),
-        ex,
-    )
-    assert np.max(np.abs(faulty.movement_deg - a.movement_deg)) < 0.3
+    # ... and a lumbar fault (the pelvis pitching about its own left axis while turned about its
+    # long axis, as a body does it) does not enter it: R = Ry(pitch) Rz(turn), intrinsic
+    turn = np.array([0, 2, 4, 6, 8, 6, 4, 2, 0.0])
+    cal = _cal("back-kick", {"sacrum": 90.0})
+    for fault in (0.0, -15.0, 15.0):
+        angles = np.column_stack((np.full(len(t), 90.0 + fault), turn))
+        body = Rotation.from_euler("YZ", angles, degrees=True)
+        got = compute_angles(t, {"sacrum": _wxyz(body)}, cal, ex)
+        np.testing.assert_allclose(got.movement_deg, turn, atol=1e-9)
+        # (the pitch of a turned segment differs from the body pitch only at second order)
+        np.testing.assert_allclose(got.lumbar_flexion_deg, -fault, atol=0.2)
     assert a.hip_flexion_deg is None
     np.testing.assert_allclose(a.pitch_deg["sacrum"], sac_pitch, atol=1e-9)
 
