@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .model import SampleChunk
-from .packet_layout import PacketLayout, encode, polar_delta_decode
+from .packet_layout import PacketLayout, encode, polar_delta_decode, polar_delta_decode_many
 from .profiles import HeaderField, Profile, normalize_uuid
 
 __all__ = ["DecodeStats", "Decoder", "encode"]
@@ -144,6 +144,11 @@ class _Track:
         """Raw field values (P,) of packets with ``n`` samples -> (unwrapped (P,), keep (P,))."""
         p = len(raw)
         raw = raw.astype(np.int64)  # u64 beyond 2**63 (garbage) wraps negative: a big jump
+        if p > 9 and self.last is None:  # the first packet anchors; the rest may vectorise
+            self.last, self.last_n, self._last_raw = int(raw[0]), n, int(raw[0])
+            u_rest, keep_rest = self.update(raw[1:], n, stats)
+            u = np.concatenate(([int(raw[0])], u_rest))
+            return u, np.concatenate(([True], keep_rest))
         if p > 8 and self.last is not None:
             res = self._update_vec(raw, n, stats)
             if res is not None:
@@ -218,6 +223,57 @@ class _KindState:
     last_t: float = -np.inf
 
 
+class _Batch:
+    """The payloads of one ``feed_many`` call as one byte buffer (built on first use)."""
+
+    def __init__(self, payloads: Sequence[bytes], t_received_s: Sequence[float]) -> None:
+        self.payloads = payloads
+        self.t_recv = t_received_s
+        self._u8: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self._lengths: np.ndarray | None = None
+        self._tr: np.ndarray | None = None
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """(P,) int64 payload lengths, bytes."""
+        if self._lengths is None:
+            self._lengths = np.fromiter(
+                map(len, self.payloads), dtype=np.int64, count=len(self.payloads)
+            )
+        return self._lengths
+
+    @property
+    def u8(self) -> np.ndarray:
+        """All payloads back to back, uint8 (sum of lengths,)."""
+        if self._u8 is None:
+            self._u8 = np.frombuffer(b"".join(self.payloads), dtype=np.uint8)
+        return self._u8
+
+    @property
+    def starts(self) -> np.ndarray:
+        """(P,) int64 offset of each payload in ``u8``."""
+        if self._starts is None:
+            lengths = self.lengths
+            self._starts = np.cumsum(lengths) - lengths
+        return self._starts
+
+    @property
+    def tr(self) -> np.ndarray:
+        """(P,) float64 receive times, s."""
+        if self._tr is None:
+            self._tr = np.asarray(self.t_recv, dtype=np.float64).reshape(-1)
+        return self._tr
+
+    def rows(self, idx: np.ndarray, length: int) -> np.ndarray:
+        """The payloads ``idx`` (all ``length`` bytes long) as a (len(idx), length) uint8 array."""
+        a = self.starts[idx]
+        if len(idx) and a[-1] - a[0] == (len(idx) - 1) * length:  # back to back: a view
+            first = int(a[0])
+            return self.u8[first : first + len(idx) * length].reshape(len(idx), length)
+        return self.u8[a[:, None] + np.arange(length)]
+
+
 MAX_GAP_S = 5.0
 """A counter/timestamp jump longer than this needs a second packet to confirm it."""
 
@@ -290,12 +346,14 @@ class Decoder:
             self.stats.bad("unknown_char", npk)
             return None
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
-        # runs of consecutive packets of one kind and length decode together; when acc and gyro
-        # come in separate packets, each stream's packets are taken together (pairing sorts
-        # them out by time), so a batch of alternating acc/gyro messages still vectorises
+        batch = _Batch(payloads, t_received_s)
+        # runs of consecutive packets of one kind and length decode together (Polar delta
+        # frames: all frames of one kind); when acc and gyro come in separate packets, each
+        # stream's packets are taken together (pairing sorts them out by time), so a batch of
+        # alternating acc/gyro messages still vectorises
         runs: list[tuple[PacketLayout, int, list[int]]] = []
-        if npk >= 32 and not any(lay.spec.compression for lay in lays):
-            runs = self._runs_many(char_uuid, lays, payloads)
+        if npk >= 32:
+            runs = self._runs_many(char_uuid, lays, batch)
         else:
             for i, data in enumerate(payloads):  # arrival order (keeps pairing queues short)
                 lay, n = self._classify(char_uuid, lays, data)
@@ -309,7 +367,7 @@ class Decoder:
         )
         try:
             for lay, n, idx in runs:
-                self._decode_run(lay, n, payloads, t_received_s, idx, out)
+                self._decode_run(lay, n, batch, idx, out)
         finally:
             self._pending_cap = self._max_pending
         out = [o for o in out if len(o[0])]
@@ -329,23 +387,30 @@ class Decoder:
 
     # -------------------------------------------------------------- classification
 
-    def _runs_many(self, char: str, lays: list[PacketLayout], payloads: Sequence[bytes]):
+    def _runs_many(self, char: str, lays: list[PacketLayout], batch: _Batch):
         """Vectorised classification of a batch: packets grouped by length, header bytes compared
         as a 2-D array. Returns runs (layout, n, indices) in decode order: consecutive packets of
-        one kind and length; with acc and gyro in separate packets, each stream's packets are
-        taken together (pairing sorts them out by time)."""
+        one kind and length (compressed frames: n = -1, any length); with acc and gyro in
+        separate packets, each stream's packets are taken together (pairing sorts them out by
+        time), the stream of the first data packet first (it anchors the time base, as it
+        would packet by packet)."""
+        payloads = batch.payloads
         npk = len(payloads)
-        lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=npk)
+        lengths = batch.lengths
         kind = np.full(npk, -1, dtype=np.int64)
         nsamp = np.zeros(npk, dtype=np.int64)
         for length in np.unique(lengths).tolist():
-            idx = np.flatnonzero(lengths == length)
-            fits = [(k, lay, lay.n_samples(length)) for k, lay in enumerate(lays)]
-            fits = [(k, lay, n) for k, lay, n in fits if n is not None and length >= lay.match_end]
+            fits = []
+            for k, lay in enumerate(lays):
+                if length < lay.match_end:
+                    continue
+                n = -1 if lay.spec.compression is not None else lay.n_samples(length)
+                if n is not None:
+                    fits.append((k, lay, n))
             if not fits:
                 continue
-            grid = np.frombuffer(b"".join([payloads[i] for i in idx.tolist()]), np.uint8)
-            grid = grid.reshape(len(idx), length)
+            idx = np.flatnonzero(lengths == length)
+            grid = batch.rows(idx, length)
             free = np.ones(len(idx), dtype=bool)
             for k, lay, n in fits:
                 ok = free.copy()
@@ -361,12 +426,13 @@ class Decoder:
             return []
         if self.profile.combined:
             stream_id = np.array([0 if lay.stream == "acc" else 1 for lay in lays])
-            order = order[np.argsort(stream_id[kind[order]], kind="stable")]
+            sid = stream_id[kind[order]]
+            order = order[np.argsort(sid != sid[0], kind="stable")]
         k_ord, n_ord = kind[order], nsamp[order]
         cuts = np.flatnonzero((np.diff(k_ord) != 0) | (np.diff(n_ord) != 0)) + 1
         starts = np.concatenate(([0], cuts)).tolist()
         return [
-            (lays[int(k_ord[a])], int(n_ord[a]), seg.tolist())
+            (lays[int(k_ord[a])], int(n_ord[a]), seg)
             for a, seg in zip(starts, np.split(order, cuts), strict=True)
         ]
 
@@ -398,14 +464,26 @@ class Decoder:
 
     # -------------------------------------------------------------- decoding a run
 
-    def _decode_run(self, lay, n, payloads, t_recv, idx, out) -> None:
-        if n < 0:  # compressed (Polar delta frame): one packet
-            self._decode_delta(lay, payloads[idx[0]], t_recv[idx[0]], out)
+    def _decode_run(self, lay, n, batch: _Batch, idx, out) -> None:
+        """Decode packets ``idx`` of ``batch``, all of kind ``lay`` with ``n`` samples each
+        (n = -1: compressed frames of any length)."""
+        if n < 0:  # compressed (Polar delta frames)
+            if len(idx) == 1:
+                i = int(idx[0])
+                self._decode_delta(lay, batch.payloads[i], batch.t_recv[i], out)
+            else:
+                self._decode_delta_many(lay, batch, np.asarray(idx, dtype=np.int64), out)
             return
-        buf = payloads[idx[0]] if len(idx) == 1 else b"".join(payloads[i] for i in idx)
-        arr = np.frombuffer(buf, dtype=lay.dtype(n))
+        if len(idx) == 1:
+            i = int(idx[0])
+            arr = np.frombuffer(batch.payloads[i], dtype=lay.dtype(n))
+            tr = np.array([float(batch.t_recv[i])])
+        else:
+            idx = np.asarray(idx, dtype=np.int64)
+            dt = lay.dtype(n)
+            arr = batch.rows(idx, dt.itemsize).view(dt).reshape(-1)
+            tr = batch.tr[idx]
         p = len(arr)
-        tr = np.fromiter((t_recv[i] for i in idx), dtype=np.float64, count=p)
         keep = None
         if lay.spec.count is not None:
             ok = arr["_count"].astype(np.int64) == n
@@ -432,6 +510,7 @@ class Decoder:
         self._emit(lay, n, si, counter, ts, tr, out)
 
     def _decode_delta(self, lay, data: bytes, t_recv: float, out) -> None:
+        """One Polar delta frame (the live path)."""
         spec = lay.spec
         ref_bytes = np.dtype(spec.fields[0].dtype).itemsize
         raw = polar_delta_decode(data[spec.data_offset :], 3, ref_bytes)
@@ -449,6 +528,47 @@ class Decoder:
             )
         si = {lay.stream: lay.to_si(raw, lay.stream)}
         self._emit(lay, len(raw), si, counter, ts, np.array([float(t_recv)]), out)
+
+    def _decode_delta_many(self, lay, batch: _Batch, idx: np.ndarray, out) -> None:
+        """Polar delta frames ``idx`` of ``batch`` (one kind), decoded together
+        (``polar_delta_decode_many``); consecutive frames with equal sample counts go to
+        ``_emit`` together. Same samples, times and counts as ``_decode_delta`` frame by
+        frame."""
+        spec = lay.spec
+        ref_bytes = np.dtype(spec.fields[0].dtype).itemsize
+        pkt_start = batch.starts[idx]
+        ends = pkt_start + batch.lengths[idx]
+        raw, cnt = polar_delta_decode_many(
+            batch.u8, pkt_start + spec.data_offset, ends, 3, ref_bytes
+        )
+        good = (cnt > 0) & (cnt <= spec.max_samples)
+        n_bad = len(idx) - int(good.sum())
+        if n_bad:
+            self.stats.bad("bad_delta_frame", n_bad)
+            raw = raw[np.repeat(good[cnt > 0], cnt[cnt > 0])]
+            idx, pkt_start, cnt = idx[good], pkt_start[good], cnt[good]
+        if len(idx) == 0:
+            return
+        si_all = lay.to_si(raw, lay.stream)
+        u8 = batch.u8
+
+        def header(hf):
+            if hf is None:
+                return None
+            cols = pkt_start[:, None] + hf.offset + np.arange(hf.nbytes)
+            return u8[cols].view(hf.dtype).reshape(-1)
+
+        ts_all, counter_all = header(spec.timestamp), header(spec.counter)
+        tr_all = batch.tr[idx]
+        cuts = np.flatnonzero(np.diff(cnt) != 0) + 1
+        bounds = np.concatenate(([0], cuts, [len(cnt)])).tolist()
+        row0 = np.concatenate(([0], np.cumsum(cnt))).tolist()
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            sl = slice(a, b)
+            si = {lay.stream: si_all[row0[a] : row0[b]]}
+            ts = None if ts_all is None else ts_all[sl]
+            counter = None if counter_all is None else counter_all[sl]
+            self._emit(lay, int(cnt[a]), si, counter, ts, tr_all[sl], out)
 
     def _emit(self, lay, n, si, counter, ts, tr, out) -> None:
         """Give ``P`` decoded packets of ``n`` samples each their times and hand them on."""
@@ -492,9 +612,11 @@ class Decoder:
             t = self._session(tr, n)[:, None] - np.arange(n - 1, -1, -1) / rate
         else:
             t = self._grid_times(st, n, self._session(tr, n))
+        # never hand out a time at or before one already handed out for this kind (also across
+        # the packets of one call, as packet by packet)
+        back = t[0, 0] <= st.last_t or (len(t) > 1 and bool((t[1:, 0] <= t[:-1, -1]).any()))
         t = t.reshape(-1)
-        # never hand out a time at or before one already handed out for this kind
-        if t[0] <= st.last_t:
+        if back:
             spacing = 0.25 / rate
             steps = np.arange(len(t)) * spacing
             t = np.maximum.accumulate(np.maximum(t, st.last_t + spacing) - steps) + steps

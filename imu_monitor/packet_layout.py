@@ -30,6 +30,13 @@ class PacketLayout:
                 for src, (dst, sign) in enumerate(f.axes):
                     m[dst, src] = sign * f.scale
                 self.mats[f.name] = m.T  # si (m, 3) = raw (m, 3) @ mat
+        # axes are a signed permutation: each SI axis is one raw column times a factor, cheaper
+        # than a (m, 3) @ (3, 3) product (same values)
+        self._cols: dict[str, list[tuple[int, float]]] = {}
+        for name, mat in self.mats.items():
+            nz = [np.flatnonzero(mat[:, d]) for d in range(3)]
+            if all(len(z) == 1 for z in nz):
+                self._cols[name] = [(int(z[0]), float(mat[z[0], d])) for d, z in enumerate(nz)]
         self._dtypes: dict[int, np.dtype] = {}
 
     def n_samples(self, length: int) -> int | None:
@@ -101,7 +108,14 @@ class PacketLayout:
 
     def to_si(self, raw: np.ndarray, name: str) -> np.ndarray:
         """Raw values (..., 3) -> SI (m, 3) float64 in the sensor frame."""
-        return raw.reshape(-1, 3).astype(np.float64) @ self.mats[name]
+        raw = raw.reshape(-1, 3)
+        cols = self._cols.get(name)
+        if cols is None:
+            return raw.astype(np.float64) @ self.mats[name]
+        out = np.empty(raw.shape, dtype=np.float64)
+        for dst, (src, coef) in enumerate(cols):
+            np.multiply(raw[:, src], coef, out=out[:, dst], dtype=np.float64)
+        return out
 
     def from_si(self, si: np.ndarray, name: str) -> np.ndarray:
         """SI (m, 3) -> raw (m, 3) in this field's type (rounded and clipped if integer)."""
@@ -149,6 +163,101 @@ def polar_delta_decode(body: bytes, channels: int, ref_bytes: int) -> np.ndarray
         off += nbytes
     deltas = np.concatenate(parts)
     return np.cumsum(deltas, axis=0)
+
+
+def polar_delta_decode_many(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, channels: int, ref_bytes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``polar_delta_decode`` of F payloads at once, without a Python loop over frames or values.
+
+    ``buf``: uint8 (B,) holding the payloads; payload f is ``buf[starts[f]:ends[f]]`` (the bytes
+    after the frame header; ``ends[f] < starts[f]`` counts as too short). Block headers are read
+    for all frames together (one pass per block index, usually one); every delta of every block
+    is unpacked at once from its bit position (a few bytes gathered into a uint64, shifted and
+    masked, sign-extended), and the deltas are summed per frame with one cumulative sum.
+
+    Returns ``(raw, counts)``: ``raw`` int64 (sum(counts), channels), the samples of the valid
+    frames in frame order, identical to ``polar_delta_decode`` of each; ``counts`` int64 (F,),
+    samples per frame, 0 where ``polar_delta_decode`` returns None (malformed)."""
+    buf = np.asarray(buf, dtype=np.uint8)
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    f_n = len(starts)
+    head = channels * ref_bytes
+    ok = ends - starts >= head
+    if ref_bytes not in (1, 2, 4) or f_n == 0:
+        ok[:] = False
+    # block headers: one pass per block index over the frames that still have bytes left
+    off = starts + head
+    blk_frame, blk_width, blk_count, blk_pos = [], [], [], []
+    active = np.flatnonzero(ok & (off < ends))
+    while len(active):
+        o, e = off[active], ends[active]
+        short = o + 2 > e
+        oi = np.where(short, 0, o)
+        width = buf[oi].astype(np.int64)
+        count = buf[np.where(short, 0, o + 1)].astype(np.int64)
+        nbytes = (width * count * channels + 7) // 8
+        bad = short | (width == 0) | (width > 32) | (count == 0) | (o + 2 + nbytes > e)
+        ok[active[bad]] = False
+        good = ~bad
+        a = active[good]
+        blk_frame.append(a)
+        blk_width.append(width[good])
+        blk_count.append(count[good])
+        blk_pos.append(o[good] + 2)
+        off[a] = o[good] + 2 + nbytes[good]
+        a = a[off[a] < ends[a]]
+        active = a
+    counts = np.zeros(f_n, dtype=np.int64)
+    if not ok.any():
+        return np.zeros((0, channels), dtype=np.int64), counts
+    if blk_frame:
+        bf = np.concatenate(blk_frame)
+        keep_b = ok[bf]
+        # blocks were collected by block index; order them by frame (stable: block order kept)
+        order = np.argsort(bf[keep_b], kind="stable")
+        bf = bf[keep_b][order]
+        bw = np.concatenate(blk_width)[keep_b][order]
+        bc = np.concatenate(blk_count)[keep_b][order]
+        bp = np.concatenate(blk_pos)[keep_b][order]
+    else:
+        bf = bw = bc = bp = np.zeros(0, dtype=np.int64)
+    counts[ok] = 1
+    np.add.at(counts, bf, bc)
+    # every delta value: its bit position, gathered bytes -> uint64, shift, mask, sign-extend
+    nv = bc * channels
+    total_v = int(nv.sum())
+    vals = np.zeros(0, dtype=np.int64)
+    if total_v:
+        w = np.repeat(bw, nv)
+        j = np.arange(total_v, dtype=np.int64) - np.repeat(np.cumsum(nv) - nv, nv)
+        bit = np.repeat(bp * 8, nv) + j * w
+        byte = bit >> 3
+        padded = np.concatenate((buf, np.zeros(8, dtype=np.uint8)))
+        acc = np.zeros(total_v, dtype=np.uint64)
+        for k in range((7 + int(bw.max()) + 7) // 8):
+            acc |= padded[byte + k].astype(np.uint64) << np.uint64(8 * k)
+        wu = w.astype(np.uint64)
+        acc = (acc >> (bit & 7).astype(np.uint64)) & ((np.uint64(1) << wu) - np.uint64(1))
+        vals = acc.astype(np.int64)
+        vals = np.where(vals >= (np.int64(1) << (w - 1)), vals - (np.int64(1) << w), vals)
+    # rows: per valid frame its reference sample, then its deltas; cumulative sum per frame
+    good_f = np.flatnonzero(ok)
+    cnt = counts[good_f]
+    total = int(cnt.sum())
+    first_row = np.cumsum(cnt) - cnt
+    ref_idx = starts[good_f][:, None] + np.arange(head)
+    refs = buf[ref_idx].view(f"<i{ref_bytes}").reshape(-1, channels).astype(np.int64)
+    rows = np.empty((total, channels), dtype=np.int64)
+    is_ref = np.zeros(total, dtype=bool)
+    is_ref[first_row] = True
+    rows[is_ref] = refs
+    rows[~is_ref] = vals.reshape(-1, channels)
+    cs = np.cumsum(rows, axis=0)
+    base = np.zeros((len(good_f), channels), dtype=np.int64)
+    base[1:] = cs[first_row[1:] - 1]
+    return cs - np.repeat(base, cnt, axis=0), counts
 
 
 def polar_delta_encode(raw: np.ndarray, ref_bytes: int) -> bytes:
