@@ -308,9 +308,8 @@ def test_battery_level_follows_the_drain_by_notification():
     col = Collector()
     col.start(src)
     stream_for(src, 4.5)
-    stream_samples(src, 1)
-    seen = battery_events(col)
     src.stop()
+    seen = battery_events(col)
     assert len(seen) >= 3 and seen == sorted(seen, reverse=True)
     assert np.all(np.diff(seen) == -1)  # every 1 % step, none skipped
     assert seen[-1] <= 40 - 3 and src.stats()["sacrum"]["battery_pct"] == seen[-1]
@@ -325,8 +324,8 @@ def test_battery_without_notify_is_polled():
     col = Collector()
     col.start(src)
     stream_for(src, 3.5)
-    seen = battery_events(col)
     src.stop()
+    seen = battery_events(col)
     assert seen[0] == 70 and len(seen) >= 3 and seen == sorted(seen, reverse=True)
 
 
@@ -375,3 +374,25 @@ def test_battery_is_read_again_after_a_reconnect():
     src.stop()
     seen = battery_events(col)
     assert len(seen) == 2 and seen[1] < seen[0] == dev.battery_level(0.0)
+
+
+def test_headless_live_prints_the_battery(capsys, monkeypatch):
+    from imu_monitor.cli import main
+    from imu_monitor.sources.ble_sim import SimWorld
+
+    levels: list[int] = []
+    orig = SimWorld.add_device
+
+    def spy(self, **kw):  # the level the simulated wearable starts with
+        dev = orig(self, **kw)
+        levels.append(dev.battery_level(0.0))
+        return dev
+
+    monkeypatch.setattr(SimWorld, "add_device", spy)
+    rc = main(["live", "--headless", "--speed", "50", "--duration", "1", "--reps", "1",
+               "--faulty", "0"])  # fmt: skip
+    assert rc == 0 and len(levels) == 1
+    out = capsys.readouterr().out
+    assert f"sacrum: battery {levels[0]} %" in out  # the status line when it was read
+    stats_line = next(line for line in out.splitlines() if "latency p99" in line)
+    assert stats_line.endswith(f", battery {levels[0]} %")

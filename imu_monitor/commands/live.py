@@ -174,6 +174,8 @@ class _Output:
             except queue.Empty:
                 return
             extra = f" (attempt {info['attempt']})" if "attempt" in info else ""
+            if info.get("battery_pct") is not None:  # state "battery": the new level
+                extra = f" {info['battery_pct']} %"
             self.line(
                 "status",
                 f"{info.get('sensor', '')}: {state.replace('_', ' ')}{extra}",
@@ -294,11 +296,13 @@ def run_headless(args: argparse.Namespace) -> int:
         for p, st in summary["sensors_stats"].items():
             lat = st["latency_ms"]
             p99 = f"{lat['p99']:.2f} ms" if lat["p99"] is not None else "n/a"
+            pct = st.get("battery_pct")
+            battery = f"{pct} %" if pct is not None else "unknown"
             print(
                 f"  {p}: {st['samples']} samples, {st['packets']} packets, "
                 f"loss {100 * st['loss_fraction']:.1f} %, {st['malformed_total']} malformed, "
                 f"{st['reconnects']} reconnects, {st['effective_rate_hz']:.1f} Hz, "
-                f"latency p99 {p99}"
+                f"latency p99 {p99}, battery {battery}"
             )
         if args.record:
             print(f"  recorded to {args.record}")
