@@ -4,6 +4,13 @@ Plotting follows pyqtgraph's own real-time examples: the frame timer hands the l
 (``Pipeline.window``) to ``LivePlots.update_window``, which copies it into preallocated arrays
 and calls ``setData`` with ``skipFiniteCheck``, clip-to-view and peak downsampling. The x axis is
 time relative to the newest sample (-window .. 0 s), so the axes never rescale while streaming.
+
+Cost per redraw (Qt's software raster, measured with ``benchmarks/bench_ui.py``): the traces are
+drawn with 1 px cosmetic pens (Qt's fast line rasterizer; a 2 px pen goes through the stroker
+and costs about three times as much per curve), no view box autoscales (the lumbar y range
+follows the limits, the segment plot's y range moves in 5 degree steps only when the data
+leaves it or uses under a third of it), and the static text inside the plots (limit labels,
+legend) is cached as pixmaps so a redraw blits it instead of laying out text.
 """
 
 from __future__ import annotations
@@ -28,18 +35,65 @@ def style_axes(plot: pg.PlotItem) -> None:
         axis.setTextPen(theme.TEXT_DIM)
 
 
+TRACE_PEN_PX = 1
+"""Trace pen width (px, cosmetic). 1 px uses Qt's fast line path; see the module docstring."""
+SEGMENT_RANGE_STEP_DEG = 5.0
+"""The segment plot's y limits are multiples of this (degrees)."""
+SEGMENT_RANGE_MIN = (-5.0, 5.0)
+"""The smallest y range (degrees) of the segment plot."""
+
+
+def _static_text(item: pg.QtWidgets.QGraphicsItem) -> None:
+    """Paint ``item`` once into a device pixmap and blit it on later redraws (text and axes
+    that only change on a limit change, a range change or a resize)."""
+    item.setCacheMode(pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def opaque_over_background(rgba: tuple[int, int, int, int]) -> tuple[int, int, int]:
+    """The opaque colour that ``rgba`` composited over ``theme.BACKGROUND`` shows: the same look
+    as the translucent fill where nothing else is under it, without per-pixel blending."""
+    bg = theme.BACKGROUND.lstrip("#")
+    under = [int(bg[i : i + 2], 16) for i in (0, 2, 4)]
+    a = rgba[3] / 255.0
+    r, g, b = (round(c * a + u * (1.0 - a)) for c, u in zip(rgba[:3], under, strict=True))
+    return r, g, b
+
+
+def segment_range(
+    lo: float, hi: float, current: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    """The segment plot's new y range (degrees) for data spanning ``lo`` .. ``hi``, or None to
+    keep ``current``: limits on ``SEGMENT_RANGE_STEP_DEG`` steps with a margin, changed only
+    when the data leaves the current range or fills under a third of it (so the axis does not
+    rescale, and re-layout its ticks, on every frame)."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    step = SEGMENT_RANGE_STEP_DEG
+    want_lo = min(SEGMENT_RANGE_MIN[0], np.floor((lo - 0.1 * step) / step) * step)
+    want_hi = max(SEGMENT_RANGE_MIN[1], np.ceil((hi + 0.1 * step) / step) * step)
+    if current is not None:
+        c_lo, c_hi = current
+        inside = c_lo <= lo and hi <= c_hi
+        if inside and (want_hi - want_lo) * 3.0 > (c_hi - c_lo):
+            return None
+    return float(want_lo), float(want_hi)
+
+
 class _Trace:
     """One curve fed from preallocated x/y arrays."""
 
     def __init__(self, plot: pg.PlotItem, colour: str, width: float, name: str, capacity: int):
-        self.item = plot.plot(pen=pg.mkPen(colour, width=width), name=name, skipFiniteCheck=True)
+        pen = pg.mkPen(colour, width=width, cosmetic=True)
+        self.item = plot.plot(pen=pen, name=name, skipFiniteCheck=True, antialias=False)
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, method="peak")
         self.x = np.zeros(capacity)
         self.y = np.zeros(capacity)
+        self.n = 0
 
     def set(self, x: np.ndarray, y: np.ndarray) -> None:
         n = min(len(x), len(self.x))
+        self.n = n
         if n == 0:
             self.item.setData(self.x[:0], self.y[:0], skipFiniteCheck=True)
             return
@@ -81,15 +135,15 @@ class LivePlots(QWidget):
 
         self.lumbar = self.canvas.addPlot(row=0, col=0)
         self.lumbar.setTitle("Lumbar angle  (flexion +, extension −)  [°]", color=theme.TEXT)
-        pass  # GRID
         self.lumbar.setMouseEnabled(x=False, y=False)
         self.lumbar.hideButtons()
         style_axes(self.lumbar)
+        self.lumbar.disableAutoRange()
         self.lumbar.setXRange(-self.window_s, 0.0, padding=0)
         self.band = pg.LinearRegionItem(
             orientation="horizontal",
             movable=False,
-            brush=pg.mkBrush(*theme.NEUTRAL_BAND),
+            brush=pg.mkBrush(*opaque_over_background(theme.NEUTRAL_BAND)),
             pen=pg.mkPen(None),
         )
         self.band.setZValue(-10)
@@ -108,35 +162,44 @@ class LivePlots(QWidget):
         )
         self.lumbar.addItem(self.flex_line)
         self.lumbar.addItem(self.ext_line)
-        self.lumbar_trace = _Trace(self.lumbar, theme.TRACE_LUMBAR, 2, "lumbar", capacity)
+        self.lumbar_trace = _Trace(
+            self.lumbar, theme.TRACE_LUMBAR, TRACE_PEN_PX, "lumbar", capacity
+        )
 
         self.segments = self.canvas.addPlot(row=1, col=0)
         self.segments.setTitle(
             "Sensor pitch (from the start posture) and hip angle  [°]", color=theme.TEXT
         )
-        pass  # GRID
         self.segments.setMouseEnabled(x=False, y=False)
         self.segments.hideButtons()
         style_axes(self.segments)
+        self.segments.disableAutoRange()
         self.segments.setXRange(-self.window_s, 0.0, padding=0)
         self.segments.setXLink(self.lumbar)
-        self.segments.addLegend(offset=(10, 5), labelTextColor=theme.TEXT)
+        legend = self.segments.addLegend(offset=(10, 5), labelTextColor=theme.TEXT)
         self.segments.setLabel("bottom", "time [s]")
         self.sensor_traces = {
             p: _Trace(
                 self.segments,
                 theme.SENSOR_COLOURS.get(p, "#cccccc"),
-                2,
+                TRACE_PEN_PX,
                 p.replace("_", " "),
                 capacity,
             )
             for p in self.placements
         }
         self.hip_trace = (
-            _Trace(self.segments, theme.TRACE_HIP, 2, "hip flexion", capacity)
+            _Trace(self.segments, theme.TRACE_HIP, TRACE_PEN_PX, "hip flexion", capacity)
             if "thigh" in self.placements
             else None
         )
+        _static_text(legend)
+        for plot in (self.lumbar, self.segments):  # axes repaint only on a range change
+            for name in ("left", "bottom"):
+                _static_text(plot.getAxis(name))
+        for line in (self.flex_line, self.ext_line):
+            _static_text(line.label)
+        self._segment_range: tuple[float, float] | None = None
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
         self._pitch_ref = dict(pitch_offsets_deg or {})
@@ -172,3 +235,19 @@ class LivePlots(QWidget):
             trace.set(x, y - self._pitch_ref.get(p, 0.0))
         if self.hip_trace is not None and "hip_flexion_deg" in window:
             self.hip_trace.set(x, window["hip_flexion_deg"])
+        self._fit_segment_range()
+
+    def _fit_segment_range(self) -> None:
+        traces = list(self.sensor_traces.values())
+        if self.hip_trace is not None:
+            traces.append(self.hip_trace)
+        lo, hi = np.inf, -np.inf
+        for tr in traces:
+            y = tr.y[: tr.n]
+            finite = np.isfinite(y)
+            lo = min(lo, float(np.min(y, initial=np.inf, where=finite)))
+            hi = max(hi, float(np.max(y, initial=-np.inf, where=finite)))
+        new = segment_range(lo, hi, self._segment_range)
+        if new is not None:
+            self._segment_range = new
+            self.segments.setYRange(*new, padding=0)
