@@ -7,6 +7,9 @@ the word is the direction, FLEXION or EXTENSION).
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -14,6 +17,11 @@ from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from . import theme
+
+ANGLE_REFRESH_S = 0.1
+"""While the state stays the same, the angle number changes at most this often (seconds): a
+number redrawn at the frame rate is unreadable and costs a repaint of the panel every frame.
+A change of state (an alarm) shows its angle at once."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,15 @@ def detail_for(view: StatusView) -> str:
 
 
 class StatusPanel(QFrame):
-    """Big coloured status block; ``show_view`` is cheap and safe to call every frame."""
+    """Big coloured status block; ``show_view`` is cheap and safe to call every frame.
+    ``clock``: monotonic seconds, for the angle refresh interval (``ANGLE_REFRESH_S``)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(parent)
+        self._clock = clock
+        self._angle_shown_at = -math.inf
         self.setObjectName("status")
         self.setMinimumHeight(220)
         lay = QVBoxLayout(self)
@@ -121,7 +134,11 @@ class StatusPanel(QFrame):
         _set_text(self.refusal, f"Not accepted: {view.refusal}" if view.refusal else "")
         self.refusal.setVisible(bool(view.refusal))
         show_angle = view.angle_deg is not None and view.state in ("neutral", "warning", "alarm")
-        _set_text(self.angle, f"{view.angle_deg:+.1f}°" if show_angle else "")
+        now = self._clock()
+        same_state = old is not None and (old.state, old.direction) == (view.state, view.direction)
+        if not same_state or now - self._angle_shown_at >= ANGLE_REFRESH_S:
+            if _set_text(self.angle, f"{view.angle_deg:+.1f}°" if show_angle else ""):
+                self._angle_shown_at = now
         self.angle.setVisible(show_angle)
 
     def _fit_headline(self) -> None:
