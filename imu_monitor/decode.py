@@ -262,16 +262,29 @@ class _Batch:
     def tr(self) -> np.ndarray:
         """(P,) float64 receive times, s."""
         if self._tr is None:
-            self._tr = np.asarray(self.t_recv, dtype=np.float64).reshape(-1)
+            t = self.t_recv
+            if isinstance(t, np.ndarray):
+                self._tr = t.astype(np.float64, copy=False).reshape(-1)
+            else:
+                self._tr = np.fromiter(t, dtype=np.float64, count=len(t))
         return self._tr
 
+    def unique_lengths(self) -> list[int]:
+        """The distinct payload lengths, ascending."""
+        lengths = self.lengths
+        lo, hi = int(lengths.min()), int(lengths.max())
+        return [lo] if lo == hi else np.unique(lengths).tolist()
+
     def rows(self, idx: np.ndarray, length: int) -> np.ndarray:
-        """The payloads ``idx`` (all ``length`` bytes long) as a (len(idx), length) uint8 array."""
-        a = self.starts[idx]
-        if len(idx) and a[-1] - a[0] == (len(idx) - 1) * length:  # back to back: a view
-            first = int(a[0])
-            return self.u8[first : first + len(idx) * length].reshape(len(idx), length)
-        return self.u8[a[:, None] + np.arange(length)]
+        """The payloads ``idx`` (ascending, all ``length`` bytes long) as a (len(idx), length)
+        uint8 array (a view when they lie back to back)."""
+        p = len(idx)
+        if p and idx[-1] - idx[0] == p - 1:  # consecutive packets: back to back
+            first = int(self.starts[idx[0]])
+            return self.u8[first : first + p * length].reshape(p, length)
+        if len(self.u8) == len(self.payloads) * length:  # every packet this long: row gather
+            return self.u8.reshape(-1, length)[idx]
+        return self.u8[self.starts[idx][:, None] + np.arange(length)]
 
 
 MAX_GAP_S = 5.0
@@ -399,7 +412,7 @@ class Decoder:
         lengths = batch.lengths
         kind = np.full(npk, -1, dtype=np.int64)
         nsamp = np.zeros(npk, dtype=np.int64)
-        for length in np.unique(lengths).tolist():
+        for length in batch.unique_lengths():
             fits = []
             for k, lay in enumerate(lays):
                 if length < lay.match_end:
@@ -415,7 +428,8 @@ class Decoder:
             for k, lay, n in fits:
                 ok = free.copy()
                 for off, hx in lay.match:
-                    ok &= (grid[:, off : off + len(hx)] == np.frombuffer(hx, np.uint8)).all(1)
+                    for j, byte in enumerate(hx):
+                        ok &= grid[:, off + j] == byte
                 kind[idx[ok]] = k
                 nsamp[idx[ok]] = n
                 free &= ~ok
