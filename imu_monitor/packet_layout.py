@@ -225,23 +225,20 @@ def polar_delta_decode_many(
         bf = bw = bc = bp = np.zeros(0, dtype=np.int64)
     counts[ok] = 1
     np.add.at(counts, bf, bc)
-    # every delta value: its bit position, gathered bytes -> uint64, shift, mask, sign-extend
+    # every delta value: its bit position; the 8 bytes from its first byte read as one uint64
+    # (an unaligned strided view: element i = bytes i..i+7), shifted left so the value's top bit
+    # is bit 63, then shifted right arithmetically: unpacked and sign-extended (w + 7 <= 64)
     nv = bc * channels
     total_v = int(nv.sum())
     vals = np.zeros(0, dtype=np.int64)
     if total_v:
         w = np.repeat(bw, nv)
-        j = np.arange(total_v, dtype=np.int64) - np.repeat(np.cumsum(nv) - nv, nv)
-        bit = np.repeat(bp * 8, nv) + j * w
-        byte = bit >> 3
+        vstart = np.cumsum(nv) - nv
+        bit = np.arange(total_v, dtype=np.int64) * w + np.repeat(bp * 8 - vstart * bw, nv)
         padded = np.concatenate((buf, np.zeros(8, dtype=np.uint8)))
-        acc = np.zeros(total_v, dtype=np.uint64)
-        for k in range((7 + int(bw.max()) + 7) // 8):
-            acc |= padded[byte + k].astype(np.uint64) << np.uint64(8 * k)
-        wu = w.astype(np.uint64)
-        acc = (acc >> (bit & 7).astype(np.uint64)) & ((np.uint64(1) << wu) - np.uint64(1))
-        vals = acc.astype(np.int64)
-        vals = np.where(vals >= (np.int64(1) << (w - 1)), vals - (np.int64(1) << w), vals)
+        win = np.ndarray((len(buf),), dtype="<u8", buffer=padded, strides=(1,))
+        up = (64 - w - (bit & 7)).astype(np.uint64)
+        vals = (win[bit >> 3] << up).view(np.int64) >> (64 - w)
     # rows: per valid frame its reference sample, then its deltas; cumulative sum per frame
     good_f = np.flatnonzero(ok)
     cnt = counts[good_f]

@@ -383,3 +383,137 @@ def test_malformed_packets_are_counted_by_reason():
     assert d.stats.packets == 6 and d.stats.samples == 0
     assert len(d.feed(DIY_DATA.upper(), good, 0.1)) == 8  # UUID case does not matter
     assert d.stats.to_dict()["malformed_total"] == 6
+
+
+# ------------------------------------------------------------------ batch (vectorised) paths
+
+
+def _random_delta_frame(rng: np.random.Generator, ref_bytes: int) -> tuple[bytes, list | None]:
+    """A delta payload packed by hand (any width 1-32, one to three blocks) and the samples it
+    holds; sometimes broken (then None): truncated, zero width, width 33, zero count, or a
+    stray trailing byte."""
+    lim = 1 << (8 * ref_bytes - 1)
+    ref = [int(v) for v in rng.integers(-lim, lim, 3)]
+    body = struct.pack(f"<3{ {1: 'b', 2: 'h', 4: 'i'}[ref_bytes] }", *ref)
+    samples = [ref]
+    for _ in range(rng.integers(0, 4)):
+        width = int(rng.integers(1, 33))
+        count = int(rng.integers(1, 40))
+        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+        deltas = [[int(v) for v in rng.integers(lo, hi, 3, endpoint=True)] for _ in range(count)]
+        body += bytes((width, count)) + _pack_bits_lsb_first(sum(deltas, []), width)
+        for dl in deltas:
+            samples.append([a + b for a, b in zip(samples[-1], dl, strict=True)])
+    fault = rng.integers(8)
+    if fault == 0:
+        return body[: rng.integers(0, len(body))], None
+    if fault == 1:
+        return body + bytes((0, 3, 0xFF)), None  # width 0
+    if fault == 2:
+        return body + bytes((33, 1)) + bytes(13), None  # width 33
+    if fault == 3:
+        return body + bytes((4, 0)), None  # count 0
+    if fault == 4:
+        return body + b"\x05", None  # a lone byte where a block header should be
+    return body, samples
+
+
+@pytest.mark.parametrize("ref_bytes", [1, 2, 4])
+def test_polar_delta_decode_many_equals_frame_by_frame(ref_bytes):
+    from imu_monitor.packet_layout import polar_delta_decode_many
+
+    rng = np.random.default_rng(10 + ref_bytes)
+    frames = [_random_delta_frame(rng, ref_bytes) for _ in range(300)]
+    # frames with a few unrelated bytes between them, as headers in a joined batch buffer
+    blob, starts = b"", []
+    for body, _ in frames:
+        blob += bytes(rng.integers(0, 256, rng.integers(0, 11), dtype=np.uint8))
+        starts.append(len(blob))
+        blob += body
+    starts = np.array(starts)
+    ends = starts + np.array([len(b) for b, _ in frames])
+    raw, counts = polar_delta_decode_many(np.frombuffer(blob, np.uint8), starts, ends, 3, ref_bytes)
+    per_frame = [polar_delta_decode(b, 3, ref_bytes) for b, _ in frames]
+    assert counts.tolist() == [0 if r is None else len(r) for r in per_frame]
+    assert sum(r is None for r in per_frame) > 50 and sum(r is not None for r in per_frame) > 100
+    for (_, want), got in zip(frames, per_frame, strict=True):  # the reference decoder is right
+        if want is not None:
+            assert got.tolist() == want
+    assert np.array_equal(raw, np.concatenate([r for r in per_frame if r is not None]))
+    # nothing valid, and a bad reference size
+    raw0, c0 = polar_delta_decode_many(np.zeros(4, np.uint8), np.array([0]), np.array([4]), 3, 2)
+    assert raw0.shape == (0, 3) and c0.tolist() == [0]
+    _, c3 = polar_delta_decode_many(np.zeros(40, np.uint8), np.array([0]), np.array([40]), 3, 3)
+    assert c3.tolist() == [0]
+
+
+def _polar_frame(kind: int, ts_ns: int, raw: np.ndarray) -> bytes:
+    head = bytes((0x02 if kind == 0 else 0x05,)) + struct.pack("<Q", ts_ns)
+    return head + bytes((0x81 if kind == 0 else 0x80,)) + polar_delta_encode(raw, 2)
+
+
+def _feed_vs_feed_many(prof, packets):
+    """Decode the same notifications one ``feed`` at a time and with one ``feed_many`` per
+    characteristic (in order of first appearance: the first packet anchors the time base);
+    returns both (series, stats)."""
+    d1 = Decoder(prof, "sacrum")
+    s1 = concat(d1.feed(c, b, t) for c, b, t in packets)
+    d2 = Decoder(prof, "sacrum")
+    chunks = []
+    for char in dict.fromkeys(p[0] for p in packets):
+        sel = [p for p in packets if p[0] == char]
+        chunks.append(d2.feed_many(char, [p[1] for p in sel], [p[2] for p in sel]))
+    return (s1, d1.stats), (concat(chunks), d2.stats)
+
+
+def test_polar_feed_many_equals_feed_with_varied_and_broken_frames():
+    """The batch path (all frames of a kind decoded together, equal-size runs emitted together)
+    gives the per-frame path's samples, times and counts: frames of varying sample counts,
+    gyro first, broken frames, a duplicate, the control-point reply."""
+    prof = load_profile("polar_verity_sense")
+    ctrl, data = prof.notify_uuids
+    rng = np.random.default_rng(5)
+    packets = [(ctrl, bytes.fromhex("f002020000"), 0.0)]
+    t_ns = {0: 1_000_000_000, 1: 1_000_000_000 + 3_000_000}
+    for k in range(120):
+        for kind in (1, 0) if k % 2 else (0, 1):
+            n = int(rng.choice([12, 12, 12, 7, 36]))
+            raw = np.cumsum(rng.integers(-400, 400, (n, 3)), axis=0)
+            t_ns[kind] += round(n / prof.rate_hz * 1e9)
+            frame = _polar_frame(kind, t_ns[kind], raw)
+            t_recv = t_ns[kind] * 1e-9 + 0.02
+            if k == 40 and kind == 0:
+                packets.append((data, frame[:-2], t_recv))  # truncated: malformed
+                continue
+            packets.append((data, frame, t_recv))
+            if k == 60 and kind == 1:
+                packets.append((data, frame, t_recv))  # a duplicate: out of order
+    (s1, st1), (s2, st2) = _feed_vs_feed_many(prof, packets)
+    assert len(s1) > 1500
+    assert np.array_equal(s2.acc_m_s2, s1.acc_m_s2)
+    assert np.array_equal(s2.gyr_rad_s, s1.gyr_rad_s)
+    assert np.array_equal(s2.t_s, s1.t_s)
+    assert st2.to_dict() == st1.to_dict()
+    assert st1.malformed == {"bad_delta_frame": 1, "out_of_order": 1} and st1.ignored == 1
+
+
+@pytest.mark.parametrize("name", ["metamotion", "arduino_nano33_sj"])
+def test_paired_profiles_feed_many_equals_feed(name):
+    """Separate acc and gyro messages: pairing the two streams' arrays in one batch gives the
+    per-message path's samples and times, also when the gyro message of a cycle comes first."""
+    prof = load_profile(name)
+    rng = np.random.default_rng(7)
+    m = int(prof.rate_hz * 20)
+    t = np.arange(m) / prof.rate_hz
+    packets = encode(prof, t, rng.normal(0, 5, (m, 3)), rng.normal(0, 1, (m, 3)), None)
+    jitter = rng.uniform(0.0, 0.3 / prof.rate_hz, len(packets))
+    packets = [(c, b, ts + 0.5 + j) for (c, b, ts), j in zip(packets, jitter, strict=True)]
+    # gyro before acc in the first cycle and then every 7th, as a device may send them
+    for i in range(0, len(packets) - 1, 14):
+        packets[i], packets[i + 1] = packets[i + 1], packets[i]
+    (s1, st1), (s2, st2) = _feed_vs_feed_many(prof, packets)
+    assert len(s1) >= m - 2
+    assert np.array_equal(s2.acc_m_s2, s1.acc_m_s2)
+    assert np.array_equal(s2.gyr_rad_s, s1.gyr_rad_s)
+    assert np.allclose(s2.t_s, s1.t_s, rtol=0, atol=1e-9)
+    assert st2.to_dict() == st1.to_dict()
