@@ -8,7 +8,8 @@
    redraws per second, the
    GUI thread's CPU time per wall second (``time.thread_time`` in the GUI thread: frame ticks,
    painting, event handling), and for every alarm the time from the pipeline emitting the
-   event (source thread) to the status panel showing it and to the sound being requested.
+   event (source thread) to the status panel showing it and to the sound being requested, and
+   the GUI-thread CPU time of each paint of the plot canvas.
 2. Accelerated: a two-hour session (the simulated reps looped, times shifted) is fed in 1 s
    chunks as fast as possible while the window draws a frame every simulated 5 s; the
    process's resident memory is sampled every simulated 10 minutes.
@@ -116,6 +117,16 @@ def realtime(app, rec, cal, seconds: float) -> dict:
         redraws[0] += w.plots._last_key != key
 
     w.plots.update_window = counted
+    paint_ms: list[float] = []
+    canvas = w.plots.canvas
+    orig_paint = canvas.paintEvent
+
+    def timed_paint(ev):  # the plots' paint (Qt's software raster here): GUI-thread CPU time
+        c0 = time.thread_time()
+        orig_paint(ev)
+        paint_ms.append((time.thread_time() - c0) * 1000.0)
+
+    canvas.paintEvent = timed_paint
     frames0, th0, wall0 = w.frames, time.thread_time(), time.perf_counter()
     ds.start()
     from PySide6.QtCore import QTimer
@@ -151,6 +162,7 @@ def realtime(app, rec, cal, seconds: float) -> dict:
         "frame_ticks_per_s": frames / wall,
         "plot_redraws_per_s": redraws[0] / wall,
         "gui_thread_busy_fraction": busy,
+        "plot_paint_ms": stats(np.array(paint_ms)),
         "alarm_to_status_panel": stats(lat),
         "alarm_to_sound_request": stats(snd),
     }
