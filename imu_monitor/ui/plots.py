@@ -69,11 +69,12 @@ def segment_range(
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return None
     step = SEGMENT_RANGE_STEP_DEG
-    want_lo = min(SEGMENT_RANGE_MIN[0], np.floor((lo - 0.1 * step) / step) * step)
-    want_hi = max(SEGMENT_RANGE_MIN[1], np.ceil((hi + 0.1 * step) / step) * step)
+    margin = 0.1 * step
+    want_lo = min(SEGMENT_RANGE_MIN[0], np.floor((lo - margin) / step) * step)
+    want_hi = max(SEGMENT_RANGE_MIN[1], np.ceil((hi + margin) / step) * step)
     if current is not None:
         c_lo, c_hi = current
-        inside = c_lo <= lo and hi <= c_hi
+        inside = c_lo <= lo - margin and hi + margin <= c_hi
         if inside and (want_hi - want_lo) * 3.0 > (c_hi - c_lo):
             return None
     return float(want_lo), float(want_hi)
