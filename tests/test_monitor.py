@@ -210,6 +210,19 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     # (a good rep shows at most the gate's stillness range: the first bit of the way down)
     assert reps[0].peak_extension_deg < 1.6 and 9.0 < reps[1].peak_extension_deg < 11.6
     assert all(r.peak_flexion_deg == 0.0 for r in reps)
+    # the status says the hips are moving (nothing judged) at the bottom, neutral at a held
+    # good lockout
+    mon2 = Monitor(HIP_THRUST, mode="lockout")
+    seen = []
+    for i in range(0, len(t), 37):
+        mon2.update(t[i : i + 37], lum[i : i + 37], lum[i : i + 37])
+        seen.append((float(t[min(i + 36, len(t) - 1)]), mon2.status.state))
+
+    def state_at(when: float) -> str:
+        return [st for te, st in seen if te <= when][-1]
+
+    assert state_at(1.5) == "moving" and state_at(4.5) == "neutral"
+    assert state_at(11.5) == "alarm" and state_at(15.5) == "moving"
     # the same samples judged continuously alarm at the bottom too: the gate is what prevents it
     res = analyze_angles(t, lum, lum, HIP_THRUST, mode="continuous")
     assert of_type(res.events, AlarmStarted)[0].t_s < 3.0

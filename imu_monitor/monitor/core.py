@@ -35,7 +35,7 @@ from .reps import RepTracker
 log = logging.getLogger(__name__)
 
 MODES = ("continuous", "lockout")
-STATES = ("neutral", "warning", "alarm")
+STATES = ("neutral", "warning", "alarm", "moving")
 BATCH_BLOCK = 4096
 """Samples per block when ``analyze_angles`` feeds the monitor."""
 
@@ -53,7 +53,8 @@ class MonitorStatus:
     """The monitor's view of the latest sample.
 
     ``state``: ``neutral``, ``warning`` (beyond ``warning_fraction`` of a judged limit, or beyond
-    a limit but not yet for the dwell time) or ``alarm``. ``direction``: ``flexion`` /
+    a limit but not yet for the dwell time), ``alarm``, or in lockout mode ``moving`` (not at a
+    held lockout: the reading is hip movement and is not judged). ``direction``: ``flexion`` /
     ``extension`` for a warning or alarm, else None. ``angle_deg``: lumbar angle (flexion
     positive). ``phase``: online rep phase (``rest``, ``concentric``, ``hold``, ``eccentric``);
     ``rep_index``: the rep in progress (0-based) or None; ``reps_done``: reps ended so far.
@@ -304,6 +305,8 @@ class Monitor:
             state, direction = "alarm", active[0].direction
         elif pending:
             state, direction = "warning", pending[0].direction
+        elif self._lockout is not None and not self._lockout.last_judged:
+            state = "moving"  # one sensor, hips moving: nothing is judged until the lockout
         else:
             frac = self.limits.warning_fraction
             for d in self._dirs:

@@ -29,6 +29,8 @@ class LockoutGate:
         self.still_range_deg = still_range_deg
         self._tail_t = np.zeros(0)
         self._tail_v = np.zeros(0)
+        self.last_judged = False
+        """Whether the latest sample was judged (at a held lockout)."""
 
     def judged(
         self, t: np.ndarray, lum: np.ndarray, phase0: str, changes: list[PhaseChange]
@@ -50,4 +52,7 @@ class LockoutGate:
             still[i] = np.all(np.isfinite(w)) and (w.max() - w.min()) <= self.still_range_deg
         keep = all_t >= all_t[-1] - self.still_window_s if len(all_t) else np.zeros(0, bool)
         self._tail_t, self._tail_v = all_t[keep], all_v[keep]
-        return np.where(at_top & still, lum, 0.0)
+        gate = at_top & still
+        if n:
+            self.last_judged = bool(gate[-1])
+        return np.where(gate, lum, 0.0)

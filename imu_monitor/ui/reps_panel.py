@@ -75,7 +75,7 @@ class RepsPanel(QFrame):
         lay.addWidget(self.flag)
 
         self.bars = pg.PlotWidget()
-        self.bars.setMinimumHeight(150)
+        self.bars.setMinimumHeight(110)  # leaves room for the caption below in a 860 px window
         self.bars.setMouseEnabled(x=False, y=False)
         self.bars.hideButtons()
         style_axes(self.bars.getPlotItem())

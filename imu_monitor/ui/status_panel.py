@@ -43,6 +43,7 @@ def colour_for(view: StatusView) -> str:
         "neutral": theme.NEUTRAL,
         "warning": theme.WARNING,
         "calibrating": theme.CALIBRATING,
+        "moving": theme.IDLE,
     }.get(view.state, theme.IDLE)
 
 
@@ -53,6 +54,7 @@ def headline_for(view: StatusView) -> str:
         "neutral": "NEUTRAL",
         "warning": "WARNING",
         "calibrating": "CALIBRATING",
+        "moving": "MOVING",
     }.get(view.state, "WAITING")
 
 
@@ -65,6 +67,8 @@ def detail_for(view: StatusView) -> str:
         return "spine in neutral"
     if view.state == "calibrating":
         return view.prompt
+    if view.state == "moving":
+        return "checked when you hold the lockout"
     return "waiting for data from the wearable"
 
 
@@ -133,7 +137,12 @@ class StatusPanel(QFrame):
             self.progress.setValue(int(round(100 * max(0.0, min(1.0, view.progress)))))
         _set_text(self.refusal, f"Not accepted: {view.refusal}" if view.refusal else "")
         self.refusal.setVisible(bool(view.refusal))
-        show_angle = view.angle_deg is not None and view.state in ("neutral", "warning", "alarm")
+        show_angle = view.angle_deg is not None and view.state in (
+            "neutral",
+            "warning",
+            "alarm",
+            "moving",
+        )
         now = self._clock()
         same_state = old is not None and (old.state, old.direction) == (view.state, view.direction)
         if not same_state or now - self._angle_shown_at >= ANGLE_REFRESH_S:
