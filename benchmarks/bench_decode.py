@@ -4,7 +4,8 @@ For each profile, 60 s (at least 60,000 samples) of random samples are encoded i
 notifications the firmware sends (realistic packet sizes), then decoded three ways:
 
 - ``feed_many_samples_per_s``: the whole stream handed to ``Decoder.feed_many`` per
-  characteristic (replay / batch use; runs of equally long packets decode in one frombuffer);
+  characteristic (replay / batch use; runs of equally long packets decode in one frombuffer,
+  Polar delta frames of one kind decode together, acc and gyro messages pair as arrays);
 - ``bulk_samples_per_s``: the same samples packed into the largest packets the profile allows
   (throughput of the vectorised core);
 - ``feed_us_per_packet`` / ``feed_samples_per_s``: one ``Decoder.feed`` call per notification

@@ -237,8 +237,8 @@ def polar_delta_decode_many(
         bit = np.arange(total_v, dtype=np.int64) * w + np.repeat(bp * 8 - vstart * bw, nv)
         padded = np.concatenate((buf, np.zeros(8, dtype=np.uint8)))
         win = np.ndarray((len(buf),), dtype="<u8", buffer=padded, strides=(1,))
-        up = (64 - w - (bit & 7)).astype(np.uint64)
-        vals = (win[bit >> 3] << up).view(np.int64) >> (64 - w)
+        up = (64 - w - (bit & 7)).view(np.uint64)
+        vals = (win.take(bit >> 3) << up).view(np.int64) >> (64 - w)
     # rows: per valid frame its reference sample, then its deltas; cumulative sum per frame
     good_f = np.flatnonzero(ok)
     cnt = counts[good_f]
