@@ -116,3 +116,32 @@ def test_shape_mismatch_is_a_typed_error():
     t, acc, gyr = _series(10)
     with pytest.raises(ImuMonitorError, match="acc_m_s2"):
         clean_samples(t, acc[:5], gyr, None, RATE)
+
+
+def test_fast_path_for_clean_chunks_equals_the_general_path(monkeypatch):
+    import imu_monitor.quality as quality
+
+    rng = np.random.default_rng(11)
+    n = 400
+    t = np.arange(n) / 200.0 + rng.normal(0, 2e-4, n)
+    acc = rng.normal(0, 1, (n, 3)) + [0, 0, 9.81]
+    gyr = rng.normal(0, 0.1, (n, 3))
+    seq = np.arange(n, dtype=np.int64) + 1000
+
+    def run() -> list:
+        out, state = [], quality.QualityState()
+        for i in range(0, n, 8):
+            chunk, state = quality.clean_chunk(
+                t[i : i + 8], acc[i : i + 8], gyr[i : i + 8], seq[i : i + 8], 200.0, state
+            )
+            out.append(chunk)
+        return out
+
+    fast = run()
+    monkeypatch.setattr(quality, "_all_good", lambda *a: False)
+    general = run()
+    for a, b in zip(fast, general, strict=True):
+        for name in ("index", "t_s", "filter_t_s", "filter_acc_m_s2", "filter_gyr_rad_s",
+                     "filter_is_output"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert a.counts == b.counts and a.gaps == b.gaps
