@@ -208,9 +208,7 @@ class Calibration:
                 },
                 method=str(d.get("method", "")),
                 notes=[str(n) for n in d.get("notes", [])],
-                valid_from_s=(
-                    None if d.get("valid_from_s") is None else float(d["valid_from_s"])
-                ),
+                valid_from_s=(None if d.get("valid_from_s") is None else float(d["valid_from_s"])),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ImuMonitorError(
