@@ -10,6 +10,26 @@ from typing import Any
 from ..exercises import EXERCISES, Exercise, Limits, get_exercise
 
 
+def positive_factor(text: str) -> float:
+    """argparse type: a positive time factor such as ``2``, ``4x`` or ``0.5``."""
+    try:
+        value = float(text.rstrip("xX"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a factor like 1, 2, 4x or 0.5, not {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
+    return value
+
+
+def replay_speed(text: str) -> float | None:
+    """argparse type: a positive factor, or ``max`` (as fast as possible: None)."""
+    if text.lower() in ("max", "inf", "fastest"):
+        return None
+    return positive_factor(text)
+
+
 def add_analysis_options(p: argparse.ArgumentParser) -> None:
     """Re-analysis settings: exercise, limits, dwell, filter mode."""
     p.add_argument(

@@ -12,16 +12,7 @@ import argparse
 
 from ..exercises import EXERCISES
 from ..model import SENSOR_SETS
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text.rstrip("xX"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
-    return value
+from .common import positive_factor
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=30, help="reps per set (default 30)")
     p.add_argument("--faulty", type=int, default=8, help="how many reps are faulty (default 8)")
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
-    p.add_argument("--speed", type=_positive, default=1.0, help="time factor (default 1)")
+    p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     add_window_options(p)
     p.set_defaults(func=run)

@@ -24,6 +24,7 @@ from typing import Any
 from .. import __version__
 from ..exercises import EXERCISES
 from ..model import PLACEMENTS, SENSOR_SETS, ImuMonitorError, check_placement
+from .common import positive_factor
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
     sim.add_argument(
-        "--speed", type=float, default=1.0, help="simulated time per real time (default 1)"
+        "--speed",
+        type=positive_factor,
+        default=1.0,
+        help="simulated time per real time (default 1)",
     )
     sim.add_argument("--reps", type=int, default=10, help="reps per simulated session")
     sim.add_argument("--faulty", type=int, default=3, help="faulty reps per simulated session")

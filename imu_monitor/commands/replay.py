@@ -9,21 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_analysis_options, exercise_and_limits, print_json
-
-
-def _speed(text: str) -> float | None:
-    if text.lower() in ("max", "inf", "fastest"):
-        return None
-    try:
-        value = float(text.rstrip("xX"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--speed takes a factor like 1, 2, 4x, or 'max', not {text!r}"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("--speed must be positive (or 'max')")
-    return value
+from .common import add_analysis_options, exercise_and_limits, print_json, replay_speed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "as fast as possible (--speed max). Options re-analyse with other settings.",
     )
     p.add_argument("file", help="recording file")
-    p.add_argument("--speed", type=_speed, default=1.0, help="1 (real time), 2, 4x, ... or max")
+    p.add_argument(
+        "--speed", type=replay_speed, default=1.0, help="1 (real time), 2, 4x, ... or max"
+    )
     p.add_argument("--loop", action="store_true", help="start over at the end")
     p.add_argument("--headless", action="store_true", help="no window: print events")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
