@@ -80,7 +80,11 @@ def segment_pitch_roll(
 
 def wrap_deg(a: np.ndarray) -> np.ndarray:
     """Angles wrapped to [-180, 180) degrees."""
-    return (np.asarray(a) + 180.0) % 360.0 - 180.0
+    x = np.asarray(a) + 180.0
+    # the common case, nothing to wrap: the remainder (the costly part) would return x unchanged
+    if x.ndim == 1 and x.size and x.min() >= 0.0 and x.max() < 360.0:
+        return x - 180.0
+    return x % 360.0 - 180.0
 
 
 @dataclass

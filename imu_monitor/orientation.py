@@ -196,9 +196,9 @@ def estimate_orientation(
             _params(params),
         )
         quat[a:b] = out["quat6D"]
-    return OrientationResult(
-        clean.t_s, quat[clean.filter_is_output], clean.index, clean.counts, clean.gaps
-    )
+    # no bridging samples (filter input == output): every row is an output, skip the copy
+    out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
+    return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
 
 
 def _quat_from_acc(acc: np.ndarray) -> np.ndarray:

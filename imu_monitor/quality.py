@@ -203,8 +203,11 @@ def clean_chunk(
     index = fin_idx[ok]
     k = index.size
     counts.samples_ok = int(k)
-    t_ok, acc_ok, gyr_ok = t[index], acc[index], gyr[index]
-    seq_ok = None if sq is None else sq[index]
+    if k == n:  # every sample accepted (the usual case): no copies
+        t_ok, acc_ok, gyr_ok, seq_ok = t, acc, gyr, sq
+    else:
+        t_ok, acc_ok, gyr_ok = t[index], acc[index], gyr[index]
+        seq_ok = None if sq is None else sq[index]
 
     new_state = QualityState(state.t_s, state.acc_m_s2, state.gyr_rad_s, state.seq)
     gaps: list[GapInfo] = []
@@ -250,15 +253,18 @@ def clean_chunk(
             GapInfo(float(t_prev[i]), float(t_ok[i]), int(missing[i]), bool(bridge[i])) for i in gi
         ]
 
-    total = int(k + n_ins.sum())
-    pos = np.arange(k) + np.cumsum(n_ins)
-    is_out = np.zeros(total, dtype=bool)
-    is_out[pos] = True
-    ft = np.empty(total)
-    facc = np.empty((total, 3))
-    fgyr = np.empty((total, 3))
-    ft[pos], facc[pos], fgyr[pos] = t_ok, acc_ok, gyr_ok
-    if n_ins.any():
+    total = int(k + counts.samples_bridged)
+    if total == k:  # nothing to bridge: the filter input is the accepted samples themselves
+        is_out = np.ones(k, dtype=bool)
+        ft, facc, fgyr = t_ok, acc_ok, gyr_ok
+    else:
+        pos = np.arange(k) + np.cumsum(n_ins)
+        is_out = np.zeros(total, dtype=bool)
+        is_out[pos] = True
+        ft = np.empty(total)
+        facc = np.empty((total, 3))
+        fgyr = np.empty((total, 3))
+        ft[pos], facc[pos], fgyr[pos] = t_ok, acc_ok, gyr_ok
         owner = np.repeat(np.arange(k), n_ins)  # accepted sample each bridging sample precedes
         j = np.arange(n_ins.sum()) - np.repeat(np.cumsum(n_ins) - n_ins, n_ins) + 1
         frac = (j / (n_ins[owner] + 1))[:, None]

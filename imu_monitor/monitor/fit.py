@@ -138,8 +138,9 @@ def _band_for(ramp_s: float, cfg: RepConfig) -> tuple[float, float]:
     if not ramp_s > 0:
         return cfg.fit_band
     edge = 0.5 * cfg.blend_s / ramp_s + 0.05
-    lo = float(np.clip(edge, cfg.wide_band[0], cfg.fit_band[0]))
-    hi = float(np.clip(1.0 - edge, cfg.fit_band[1], cfg.wide_band[1]))
+    # scalar clips (min of max, as np.clip), without numpy's per-call overhead
+    lo = float(min(max(edge, cfg.wide_band[0]), cfg.fit_band[0]))
+    hi = float(min(max(1.0 - edge, cfg.fit_band[1]), cfg.wide_band[1]))
     return lo, hi
 
 
@@ -208,7 +209,9 @@ def fit_rep(
     falling line.
     """
     up = m_deg[k_detect:]
-    peak = float(np.nanmax(up))
+    peak = float(up.max())
+    if peak != peak:  # a NaN among the samples: the largest finite one
+        peak = float(np.nanmax(up))
     # first level estimates: rest from the low half of the samples before the detection,
     # top from the upper quartile of the samples above half way
     pre_t, pre_m = t_s[:k_detect], m_deg[:k_detect]

@@ -224,8 +224,9 @@ class RepTracker:
         end = seg < self._rep_rest_ref + cfg.end_fraction * amp
         timeout = ts - self._t_detect > cfg.max_rep_s
 
-        def first(mask: np.ndarray) -> int:
-            return p + int(np.argmax(mask)) if mask.any() else n
+        def first(mask: np.ndarray, off: int = 0) -> int:
+            j = int(np.argmax(mask))  # 0 when nothing is set
+            return p + off + j if mask[j] else n
 
         i_end, i_to = first(end), first(timeout)
         i_ecc = p if self.phase == "eccentric" else first(ecc)
@@ -245,7 +246,7 @@ class RepTracker:
             # only a long "rep" (not a dip during the hold of a faulty rep, which a single
             # sensor sees as movement) is started again
             rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
-            i_rs = first(np.concatenate([np.zeros(i_watch - p, bool), rise]))
+            i_rs = first(rise, i_watch - p)
             watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
         stop = min(i_end, i_to, i_rs)
         if self.phase == "concentric" and i_hold < min(i_ecc, stop, n):
