@@ -188,19 +188,20 @@ def clean_chunk(
 
     finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
     counts.nan_samples = int(n - finite.sum())
-    fin_idx = np.flatnonzero(finite)
-    tf = t[fin_idx]
+    all_finite = counts.nan_samples == 0
+    fin_idx = np.arange(n) if all_finite else np.flatnonzero(finite)
+    tf = t if all_finite else t[fin_idx]
     # accepted iff later than every earlier finite sample (the running max is always attained by
     # an accepted sample, so this equals "later than the last accepted one")
     prev_max = np.maximum.accumulate(np.concatenate(([state.t_s], tf)))[:-1]
     ok = tf > prev_max
     if sq is not None:
-        sf = sq[fin_idx]
+        sf = sq if all_finite else sq[fin_idx]
         s0 = np.iinfo(np.int64).min if state.seq is None else state.seq
         prev_smax = np.maximum.accumulate(np.concatenate(([s0], sf)))[:-1]
         ok &= sf > prev_smax
     counts.backwards_or_repeated = int(fin_idx.size - ok.sum())
-    index = fin_idx[ok]
+    index = fin_idx if counts.backwards_or_repeated == 0 else fin_idx[ok]
     k = index.size
     counts.samples_ok = int(k)
     if k == n:  # every sample accepted (the usual case): no copies

@@ -218,9 +218,7 @@ class RepTracker:
         prev[1:] = cmax[:-1]
         new = seg > prev
         last = np.maximum.accumulate(np.where(new, np.arange(len(seg)), -1))
-        t_last = np.where(last >= 0, ts[np.maximum(last, 0)], self._t_last_max)
         amp = cmax - self._rep_rest_ref
-        ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
         end = seg < self._rep_rest_ref + cfg.end_fraction * amp
         timeout = ts - self._t_detect > cfg.max_rep_s
 
@@ -229,8 +227,13 @@ class RepTracker:
             return p + off + j if mask[j] else n
 
         i_end, i_to = first(end), first(timeout)
-        i_ecc = p if self.phase == "eccentric" else first(ecc)
+        if self.phase == "eccentric":
+            i_ecc = p
+        else:
+            ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
+            i_ecc = first(ecc)
         if self.phase == "concentric":
+            t_last = np.where(last >= 0, ts[np.maximum(last, 0)], self._t_last_max)
             i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
         else:
             i_hold = p
@@ -258,7 +261,8 @@ class RepTracker:
         self._watch_min = watch_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
-        self._t_last_max = float(t_last[last_i])
+        j_max = int(last[last_i])  # the sample of the running maximum (-1: before this scan)
+        self._t_last_max = float(ts[j_max]) if j_max >= 0 else self._t_last_max
         if stop == n:
             return n
         if i_end <= stop:
