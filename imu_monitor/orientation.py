@@ -145,9 +145,9 @@ class OrientationStream:
                 if reinit:
                     _reinit_inclination(self._vqf)
                 quat[a:b] = self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"]
-        return OrientationResult(
-            clean.t_s, quat[clean.filter_is_output], clean.index, clean.counts, clean.gaps
-        )
+        # no bridging samples (filter input == output): every row is an output, skip the copy
+        out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
+        return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
 
 
 def estimate_orientation(

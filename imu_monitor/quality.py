@@ -250,8 +250,16 @@ def clean_chunk(
     counts.samples_bridged = int(n_ins.sum())
     if gi.size:
         counts.longest_gap_s = float(dt[gi].max())
+        # converted in bulk (tolist gives Python floats/ints/bools, as float()/int()/bool() would)
         gaps = [
-            GapInfo(float(t_prev[i]), float(t_ok[i]), int(missing[i]), bool(bridge[i])) for i in gi
+            GapInfo(a, b, c, d)
+            for a, b, c, d in zip(
+                t_prev[gi].tolist(),
+                t_ok[gi].tolist(),
+                missing[gi].tolist(),
+                bridge[gi].tolist(),
+                strict=True,
+            )
         ]
 
     total = int(k + counts.samples_bridged)
