@@ -66,7 +66,7 @@ from ..decode import encode
 from ..model import ImuMonitorError
 from ..profiles import Profile, load_profile
 from .ble_client import BleBackend
-from .ble_sim import SimClock, SimPerson, sim_device_name
+from .ble_sim import SimClock, SimPerson, alert_direction, samples_in, sim_device_name
 
 log = logging.getLogger(__name__)
 
@@ -283,10 +283,10 @@ class BumblePeripheral:
 
     def _handle_write(self, now: float, uuid: str, data: bytes) -> None:
         prof = self.profile
-        for direction, ws in prof.alerts.items():
-            if any(w.char_uuid == uuid and w.data == data for w in ws):
-                self.alerts.append((now, direction))
-                return
+        direction = alert_direction(prof, uuid, data)
+        if direction is not None:
+            self.alerts.append((now, direction))
+            return
         stop = prof.stop_writes
         if stop and stop[0].char_uuid == uuid and stop[0].data == data:
             self._start_progress = 0
@@ -344,20 +344,13 @@ class BumblePeripheral:
                         return
                     await self.device.notify_subscribers(self._chars[uuid], payload)
                     self.stats.notifications += 1
-                    self.stats.samples_sent += _samples_in(self.profile, payload)
+                    self.stats.samples_sent += samples_in(self.profile, payload)
                 k += block
         except asyncio.CancelledError:
             pass
         finally:
             if self._stream_task is asyncio.current_task():
                 self._stream_task = None
-
-
-def _samples_in(profile: Profile, payload: bytes) -> int:
-    spec = profile.packets[0]
-    if spec.samples is not None:
-        return spec.samples
-    return max(0, (len(payload) - spec.data_offset) // spec.sample_nbytes)
 
 
 # ------------------------------------------------------------------------------------ the air

@@ -409,10 +409,10 @@ class SimDevice:
         now = self.world.clock.now()
         self.writes.append((now, uuid, data))
         prof = self.profile
-        for direction, ws in prof.alerts.items():
-            if any(w.char_uuid == uuid and w.data == data for w in ws):
-                self.alerts.append((now, direction))
-                return
+        direction = alert_direction(prof, uuid, data)
+        if direction is not None:
+            self.alerts.append((now, direction))
+            return
         if prof.stop_writes and _is_write(prof.stop_writes[0], uuid, data):
             self._streaming_requested = False
             self._start_progress = 0
@@ -507,7 +507,7 @@ class SimDevice:
         if r[2] < f.short_fraction and len(payload) > 1:
             self.stats.short += 1
             return payload[: int(self._rng.integers(1, len(payload)))]
-        self.stats.samples_sent += _samples_in(self.profile, payload)
+        self.stats.samples_sent += samples_in(self.profile, payload)
         return payload
 
     def _in_burst(self, t_s: float) -> bool:
@@ -527,7 +527,17 @@ class SimDevice:
             client._link_lost()
 
 
-def _samples_in(profile: Profile, payload: bytes) -> int:
+def alert_direction(profile: Profile, uuid: str, data: bytes) -> str | None:
+    """The alert (``flexion``, ``extension``, ``off``) a write to a simulated device stands for,
+    or None when it is not one of the profile's alert writes."""
+    for direction, ws in profile.alerts.items():
+        if any(_is_write(w, uuid, data) for w in ws):
+            return direction
+    return None
+
+
+def samples_in(profile: Profile, payload: bytes) -> int:
+    """How many samples a data notification of ``profile`` carries (for a device's stats)."""
     spec = profile.packets[0]
     if spec.samples is not None:
         return spec.samples
