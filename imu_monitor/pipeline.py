@@ -25,11 +25,11 @@ import numpy as np
 from .angles import AngleSet, compute_angles
 from .buffers import RingBuffer
 from .calibration import Calibration, calibrate_recording
-from .events import AlarmEnded, AlarmStarted, Event, RepEnded
+from .events import Event, RepEnded
 from .exercises import Exercise, Limits, get_exercise
 from .live_calibration import LiveCalibrator
 from .model import Gap, ImuMonitorError, Recording, SampleChunk, SensorInfo
-from .monitor import Monitor, MonitorResult, analyze_angles
+from .monitor import Monitor, MonitorResult, analyze_angles, summarize_result
 from .orientation import OrientationStream, estimate_orientation
 from .sync import SensorJoiner, join_batch
 
@@ -103,6 +103,7 @@ class Pipeline:
         channels += [f"pitch_{p}_deg" for p in self.placements]
         self.buffer = RingBuffer(channels, capacity=int(history_s * rate * 1.1) + 16)
         self.events: list[Event] = []
+        self._earlier_alarms: list[dict[str, Any]] = []  # of monitors replaced by reset()
         self.reps: list[RepEnded] = []
         self.gaps: list[Gap] = []
         self.calibration: Calibration | None = None
@@ -198,6 +199,7 @@ class Pipeline:
                 p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
+            self._earlier_alarms += self.monitor.alarms
             self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
             self.buffer.clear()
 
@@ -234,44 +236,37 @@ class Pipeline:
     def quality(self) -> dict[str, dict[str, Any]]:
         return {p: s.counts.to_dict() for p, s in self._orientation.items()}
 
+    @property
+    def alarms(self) -> list[dict[str, Any]]:
+        """Every alarm of the session (``MonitorResult.alarms`` dicts)."""
+        return self._earlier_alarms + self.monitor.alarms
+
     def summary(self) -> dict[str, Any]:
         with self._lock:
             return summarize(
-                self.events, self.reps, self.exercise, self.placements, self.mode, self.quality()
+                self.events,
+                self.reps,
+                self.alarms,
+                self.exercise,
+                self.placements,
+                self.mode,
+                self.quality(),
             ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
 
 
 def summarize(
     events: list[Event],
     reps: list[RepEnded],
+    alarms: list[dict[str, Any]],
     exercise: Exercise,
     placements: list[str],
     mode: str,
     quality: dict[str, Any],
 ) -> dict[str, Any]:
-    """The summary block printed by ``analyze`` and at the end of a live session."""
-    alarms = [e for e in events if isinstance(e, AlarmStarted)]
-    out: dict[str, Any] = {
-        "exercise": exercise.name,
-        "sensors": placements,
-        "judged": mode,
-        "reps": len(reps),
-        "reps_alarmed": sum(r.alarmed for r in reps),
-        "reps_too_fast": sum(r.too_fast for r in reps),
-        "alarms": len(alarms),
-        "alarms_flexion": sum(a.direction == "flexion" for a in alarms),
-        "alarms_extension": sum(a.direction == "extension" for a in alarms),
-        "max_flexion_deg": max((r.peak_flexion_deg for r in reps), default=0.0),
-        "max_extension_deg": max((r.peak_extension_deg for r in reps), default=0.0),
-        "quality": quality,
-    }
-    if reps:
-        out["mean_tempo_s"] = {
-            "concentric": float(np.mean([r.concentric_s for r in reps])),
-            "hold": float(np.mean([r.hold_s for r in reps])),
-            "eccentric": float(np.mean([r.eccentric_s for r in reps])),
-        }
-    return out
+    """The summary block printed by ``analyze`` and at the end of a live session: what was
+    judged, the monitor's counts and means (``summarize_result``) and the data quality."""
+    head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
+    return head | summarize_result(events, reps, alarms) | {"quality": quality}
 
 
 @dataclass
@@ -292,30 +287,26 @@ class Analysis:
     quality: dict[str, Any] = field(default_factory=dict)
 
     def alarms(self) -> list[dict[str, Any]]:
-        started: dict[str, AlarmStarted] = {}
-        out = []
-        for ev in self.result.events:
-            if isinstance(ev, AlarmStarted):
-                started[ev.direction] = ev
-            elif isinstance(ev, AlarmEnded) and ev.direction in started:
-                s = started.pop(ev.direction)
-                out.append(
-                    {
-                        "t_start_s": s.t_s,
-                        "t_end_s": ev.t_s,
-                        "direction": ev.direction,
-                        "peak_deg": ev.peak_deg,
-                        "duration_s": ev.duration_s,
-                        "phase": s.phase,
-                        "rep": s.rep,
-                    }
-                )
-        return out
+        """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
+        return [
+            {
+                "t_start_s": a["start"],
+                "t_end_s": a["end"],
+                "direction": a["direction"],
+                "peak_deg": a["peak_deg"],
+                "duration_s": a["duration_s"],
+                "phase": a["phase"],
+                "rep": a["rep"],
+            }
+            for a in self.result.alarms
+            if a["end"] is not None
+        ]
 
     def summary(self) -> dict[str, Any]:
         return summarize(
             self.result.events,
             self.result.reps,
+            self.result.alarms,
             self.exercise,
             self.placements,
             self.mode,
