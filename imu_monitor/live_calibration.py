@@ -104,7 +104,7 @@ class LiveCalibrator:
         if self._latest_t - self._still_since < self.hold_s:
             return None
         windows = self._windows()
-        if windows is None or not self._accept(windows):
+        if windows is None or not self._posture_changed(windows):
             return None
         if all(check_still(w, min_duration_s=0.95 * self.hold_s).ok for w in windows.values()):
             try:
@@ -130,16 +130,6 @@ class LiveCalibrator:
                 f"({self.exercise.calibration_posture}) first"
             )
         return self._advance(windows)
-
-    def restart(self, with_standing: bool = True) -> None:
-        self.__init__(  # type: ignore[misc]
-            self.exercise,
-            self.placements,
-            user=self.user,
-            hold_s=self.hold_s,
-            min_posture_change_deg=self.min_posture_change_deg,
-            with_standing=with_standing,
-        )
 
     # -- internals ----------------------------------------------------------------------------
     def _quiet(self) -> bool:
@@ -171,9 +161,6 @@ class LiveCalibrator:
                 None if series.seq is None else series.seq[keep],
             )
         return out
-
-    def _accept(self, windows: dict[str, SensorSeries]) -> bool:
-        return self.step == "standing" or self._posture_changed(windows)
 
     def _posture_changed(self, windows: dict[str, SensorSeries]) -> bool:
         if self.step != "start" or "standing" not in self._captured:
