@@ -264,7 +264,7 @@ def _functional(
     prior: Rotation,
 ) -> tuple[Rotation, str] | None:
     """Method B; None when the movement does not define the axis well."""
-    from .angles import pitch_roll_from_up  # local: angles imports this module
+    from .angles import pitch_roll_from_up, wrap_deg  # local: angles imports this module
     from .orientation import estimate_orientation, estimate_rate_hz
 
     t, acc, gyr = _finite(motion)
@@ -294,7 +294,7 @@ def _functional(
     up_sensor_t = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
     pitch, _ = pitch_roll_from_up(rot.apply(up_sensor_t))
     p0, _ = pitch_roll_from_up(up_seg[None, :])
-    change = float(np.mean((pitch - p0[0] + 180.0) % 360.0 - 180.0))
+    change = float(np.mean(wrap_deg(pitch - p0[0])))
     if change * direction < 0:
         rot = _align((up_seg, up_sens), (y_seg, -axis))
     return rot, "functional-axis"
