@@ -1,8 +1,9 @@
 """Segment and lumbar angles from sensor orientations and the calibration.
 
-Everything here uses only the inclination: ``u`` = world 'up' expressed in the segment frame
+The angles use only the inclination: ``u`` = world 'up' expressed in the segment frame
 (x anterior, y left, z superior; see ``model``), so the arbitrary, drifting heading of a 6D
-orientation never enters.
+orientation never enters them. (The one-sensor back-kick rep signal, ``axial``, also uses the
+gyroscope's heading, over the few seconds since the pelvis last rested.)
 
 - **pitch** ``= atan2(-u_x, u_z)``: rotation about the segment's y axis, positive when the
   superior end tilts anteriorly (upright 0, on all fours +90, hip-thrust lockout -90).
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .axial import AxialTracker
 from .calibration import Calibration
 from .exercises import Exercise
 from .model import ImuMonitorError
@@ -115,11 +117,14 @@ def compute_angles(
     quats: dict[str, np.ndarray],
     calibration: Calibration,
     exercise: Exercise,
+    axial: AxialTracker | None = None,
 ) -> AngleSet:
     """Lumbar, hip and movement angles from joined orientations.
 
     ``quats``: per placement, (n, 4) ``quat_ws`` on the common time base ``t_s`` (n,). Every
-    placement must have a sensor calibration; ``sacrum`` is required.
+    placement must have a sensor calibration; ``sacrum`` is required. ``axial``: the state of
+    the one-sensor back-kick rep signal when angles are computed chunk by chunk (a stream keeps
+    one per session and calibration); None for a whole recording at once.
 
     - lumbar flexion = delta pitch(upper_lumbar) - delta pitch(sacrum), or with one sensor
       ``-delta pitch(sacrum)`` (upper lumbar taken to stay at its neutral); deltas are relative
@@ -161,11 +166,17 @@ def compute_angles(
     hip = d_pitch["sacrum"] - d_pitch["thigh"] if "thigh" in quats else None
     if "thigh" not in quats and exercise.one_sensor_mode == "continuous":
         # on all fours: the turn of the pelvis about its long axis (the kicking-side hip rising),
-        # measured so that a pitch change (the lumbar fault) does not enter it
+        # measured so that a pitch change (the lumbar fault) does not enter it (see ``axial``)
         sc = calibration.sensors["sacrum"]
-        axial = _axial_deg(pitch["sacrum"], roll["sacrum"])
+        gravity_axial = _axial_deg(pitch["sacrum"], roll["sacrum"])
         axial0 = _axial_deg(np.array([sc.neutral_pitch_deg]), np.array([sc.neutral_roll_deg]))
-        movement = np.abs(wrap_deg(axial - axial0[0]))
+        movement = (axial or AxialTracker()).update(
+            t,
+            quats["sacrum"],
+            sc.q_segment_sensor,
+            wrap_deg(gravity_axial - axial0[0]),
+            d_pitch["sacrum"],
+        )
     else:
         movement = movement_signal(exercise, d_pitch, d_roll)
     return AngleSet(t, flex, lateral, hip, movement, pitch, roll)
@@ -174,8 +185,9 @@ def compute_angles(
 def _axial_deg(pitch_deg: np.ndarray, roll_deg: np.ndarray) -> np.ndarray:
     """Rotation about the segment's z (superior) axis as gravity shows it when that axis is
     near horizontal (on all fours): the angle of world-up in the segment's x-y plane,
-    ``atan2(u_y, -u_x)``. A pitch change moves up within the x-z plane and leaves it
-    (almost) unchanged, unlike the roll angle."""
+    ``atan2(u_y, -u_x)``. A pitch change alone moves up within the x-z plane and leaves it
+    unchanged, unlike the roll angle; combined with a turn about the vertical it does not (see
+    ``axial``, which uses this only to tell a rest and until the first rest)."""
     p, r = np.radians(pitch_deg), np.radians(roll_deg)
     u_x, u_y = -np.cos(r) * np.sin(p), -np.sin(r)
     return np.degrees(np.arctan2(u_y, -u_x))
@@ -192,8 +204,9 @@ def movement_signal(
     - hip thrust / bridge with an upper-lumbar sensor: ``-(upper-lumbar pitch change)``, the
       trunk's rotation (near 0 at lockout, strongly negative at the bottom);
     - back kick without a thigh sensor: the size of the pelvis' turn about its long axis (the
-      kicking-side hip rises with the weight shift), computed in ``compute_angles`` so that the
-      pitch (a lumbar fault) does not enter it; this function's fallback is the roll change;
+      kicking-side hip rises with the weight shift) since its latest rest, computed in
+      ``compute_angles`` with ``axial.AxialTracker`` so that the pitch (a lumbar fault) does
+      not enter it; this function's fallback is the roll change;
     - one sensor in a hip thrust / bridge: ``-(sacrum pitch change)``, which also carries the
       lumbar angle: one sensor cannot separate them.
     """

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .angles import AngleSet, compute_angles
+from .axial import AxialTracker
 from .buffers import RingBuffer
 from .calibration import Calibration, calibrate_recording
 from .events import Event, RepEnded
@@ -108,6 +109,7 @@ class Pipeline:
         self.gaps: list[Gap] = []
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
+        self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
         if calibration is not None:
             self.set_calibration(calibration)
@@ -123,6 +125,7 @@ class Pipeline:
         with self._lock:
             self.calibration = calibration
             self.calibrator = None
+            self._axial = AxialTracker()
             if self.recorder is not None:
                 self.recorder.set_calibration(calibration.to_dict())
 
@@ -184,7 +187,7 @@ class Pipeline:
                 t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
                 if len(t) == 0:
                     return []
-            angles = compute_angles(t, quats, self.calibration, self.exercise)
+            angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
             self.buffer.append(_angle_columns(angles))
             events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
             self._publish(events)
@@ -199,6 +202,7 @@ class Pipeline:
                 p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
+            self._axial = AxialTracker()
             self._earlier_alarms += self.monitor.alarms
             self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
             self.buffer.clear()

@@ -1,0 +1,103 @@
+"""The one-sensor back-kick rep signal: the pelvis' turn about its long axis since its last rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imu_monitor.angles import _axial_deg, compute_angles, segment_pitch_roll
+from imu_monitor.axial import AxialTracker, axial_turn_deg
+from imu_monitor.calibration import Calibration, SensorCalibration
+from imu_monitor.exercises import get_exercise
+
+MOUNT = Rotation.from_euler("xyz", [12.0, -20.0, 8.0], degrees=True)  # segment <- sensor
+
+
+def _wxyz(rot: Rotation) -> np.ndarray:
+    return np.atleast_2d(rot.as_quat())[:, [3, 0, 1, 2]]
+
+
+def _body(heading, tilt, obliquity, turn) -> Rotation:
+    """Sensor-to-world: Rz(heading) [world] then Ry(tilt) Rx(obliquity) Rz(turn) [intrinsic]."""
+    world = Rotation.from_euler("z", np.asarray(heading)[:, None], degrees=True)
+    body = Rotation.from_euler("YXZ", np.column_stack((tilt, obliquity, turn)), degrees=True)
+    return world * body * MOUNT
+
+
+def _smooth(t, t0, t1):
+    x = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _rep(t, t0, up, hold, down):
+    return _smooth(t, t0, t0 + up) - _smooth(t, t0 + up + hold, t0 + up + hold + down)
+
+
+@pytest.fixture(scope="module")
+def session():
+    """Two kicks on all fours at 100 Hz. Each turns the pelvis 5 deg about its long axis and 2 deg
+    about the vertical, with a 15 deg lumbar fault (pitch) at the top; between them, at rest, the
+    6D heading jumps by 30 deg (a drifting filter)."""
+    t = np.arange(0.0, 10.0, 0.01)
+    pos = _rep(t, 2.0, 1.0, 0.5, 1.0) + _rep(t, 6.5, 1.0, 0.5, 1.0)
+    fault = 15.0 * _rep(t, 2.8, 0.3, 0.7, 0.3) - 15.0 * _rep(t, 7.3, 0.3, 0.7, 0.3)
+    heading = 10.0 + 30.0 * _smooth(t, 5.0, 5.5)
+    turn, obliquity = 5.0 * pos, 2.0 * pos
+    q = _wxyz(_body(heading, 90.0 + fault, obliquity, turn))
+    return t, q, turn, fault
+
+
+def _calibration() -> Calibration:
+    return Calibration(
+        "back-kick",
+        "tester",
+        "2026-01-01T00:00:00+00:00",
+        {"sacrum": SensorCalibration(list(_wxyz(MOUNT)[0]), 90.0, 0.0, "test")},
+        "test",
+    )
+
+
+def test_axial_turn_is_the_last_cardan_angle_whatever_the_heading_and_mounting():
+    rng = np.random.default_rng(3)
+    n = 50
+    tilt, obl, turn = rng.uniform(-30, 30, (3, n))
+    ref = _wxyz(_body(np.full(n, 70.0), np.full(n, 90.0), np.zeros(n), np.zeros(n)))
+    q = _wxyz(_body(np.full(n, 70.0), 90.0 + tilt, obl, turn))
+    np.testing.assert_allclose(axial_turn_deg(q, ref, _wxyz(MOUNT)[0]), turn, atol=1e-9)
+
+
+def test_rep_signal_ignores_the_fault_and_the_turn_about_the_vertical(session):
+    t, q, turn, fault = session
+    angles = compute_angles(t, {"sacrum": q}, _calibration(), get_exercise("back-kick"))
+    judged = t >= 0.5  # a reference needs half a second of rest
+    np.testing.assert_allclose(angles.movement_deg[judged], turn[judged], atol=1e-9)
+    # the lumbar angle is the fault, and gravity alone would have mixed it into the turn
+    np.testing.assert_allclose(angles.lumbar_flexion_deg, -fault, atol=0.2)
+    pitch, roll = segment_pitch_roll(q, _wxyz(MOUNT)[0])
+    gravity_only = np.abs(_axial_deg(pitch, roll) - _axial_deg(np.array([90.0]), np.zeros(1)))
+    assert np.abs(gravity_only - turn).max() > 0.3
+
+
+def test_before_the_first_rest_the_gravity_estimate_is_used(session):
+    t, q, turn, _ = session
+    moving = turn > 1.0
+    tracker = AxialTracker()
+    # a stream that starts in the middle of a kick: nothing to take a reference from yet
+    mount = _wxyz(MOUNT)[0]
+    out = tracker.update(t[moving][:30], q[moving][:30], mount, np.full(30, 2.0), np.zeros(30))
+    np.testing.assert_array_equal(out, 2.0)
+
+
+def test_any_chunking_gives_the_same_signal(session):
+    t, q, turn, fault = session
+    cal = _calibration()
+    ex = get_exercise("back-kick")
+    whole = compute_angles(t, {"sacrum": q}, cal, ex).movement_deg
+    rng = np.random.default_rng(5)
+    tracker, parts, i = AxialTracker(), [], 0
+    while i < len(t):
+        j = i + int(rng.integers(1, 40))
+        parts.append(compute_angles(t[i:j], {"sacrum": q[i:j]}, cal, ex, tracker).movement_deg)
+        i = j
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
