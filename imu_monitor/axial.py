@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 REST_AXIAL_DEG = 0.5
 """Gravity-visible axial turn (from the calibrated neutral) below which the pelvis may be at
@@ -43,39 +44,29 @@ REST_LAG_S = 0.3
 first 0.2-0.3 s of a kick turn the pelvis by less than ``REST_AXIAL_DEG``."""
 
 
-def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton products of (n, 4) (w, x, y, z) quaternions (or one (4,) with (n, 4))."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b), -1, 0)
-    return np.stack(
-        (
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ),
-        axis=-1,
-    )
-
-
-def _conj(q: np.ndarray) -> np.ndarray:
-    return np.asarray(q) * np.array([1.0, -1.0, -1.0, -1.0])
-
-
 def axial_turn_deg(
     quat_ws: np.ndarray, ref_ws: np.ndarray, q_segment_sensor: Sequence[float] | np.ndarray
 ) -> np.ndarray:
     """The segment's rotation about its own z axis from ``ref_ws`` to ``quat_ws`` (degrees, (n,)):
     ``c`` of ``R_ref^T R = Ry(a) Rx(b) Rz(c)`` in the segment frame.
 
-    ``quat_ws``, ``ref_ws``: (n, 4) sensor-to-earth quaternions (w, x, y, z);
+    ``quat_ws``: (n, 4), ``ref_ws``: (n, 4) or one (4,), unit sensor-to-earth quaternions
+    (w, x, y, z);
     ``q_segment_sensor``: (4,) with ``v_segment = R(q) v_sensor``.
     """
-    q_ss = np.asarray(q_segment_sensor, dtype=np.float64)
-    # R_wseg = R_ws R_ss^T, so Q = R_ss (R_ref_ws^T R_ws) R_ss^T: the sensor-frame relative
-    # rotation seen from the segment frame
-    rel = _qmul(_qmul(q_ss, _qmul(_conj(ref_ws), quat_ws)), _conj(q_ss))
-    w, x, y, z = rel[:, 0], rel[:, 1], rel[:, 2], rel[:, 3]
+    # the rotation since the reference in the sensor frame, d = conj(ref) * q ...
+    rw, rx, ry, rz = np.asarray(ref_ws, dtype=np.float64).T
+    qw, qx, qy, qz = np.asarray(quat_ws, dtype=np.float64).T
+    w = rw * qw + rx * qx + ry * qy + rz * qz
+    u = (
+        rw * qx - rx * qw - ry * qz + rz * qy,
+        rw * qy + rx * qz - ry * qw - rz * qx,
+        rw * qz - rx * qy + ry * qx - rz * qw,
+    )
+    # ... seen from the segment frame: the same angle about the axis R_ss u
+    sw, sx, sy, sz = np.asarray(q_segment_sensor, dtype=np.float64)
+    m = Rotation.from_quat([sx, sy, sz, sw]).as_matrix()
+    x, y, z = (m[i, 0] * u[0] + m[i, 1] * u[1] + m[i, 2] * u[2] for i in range(3))
     # row 2 of Ry(a) Rx(b) Rz(c) is (cos b sin c, cos b cos c, -sin b)
     return np.degrees(np.arctan2(2.0 * (x * y + w * z), w * w - x * x + y * y - z * z))
 
@@ -90,6 +81,7 @@ class AxialTracker:
         self._tail_q = np.zeros((0, 4))
         self._tail_rest = np.zeros(0, bool)
         self._ref: np.ndarray | None = None
+        """(4,): the latest reference orientation (sensor to earth)."""
 
     def update(
         self,
@@ -117,30 +109,31 @@ class AxialTracker:
         all_rest = np.concatenate((self._tail_rest, rest))
         k = len(self._tail_t)
 
-        # a new sample i fixes a reference when the whole stretch [t_i - lag - window, t_i] was
-        # at rest; the reference is the latest sample at or before t_i - lag
+        # a new sample fixes a reference when the whole stretch [t - lag - window, t] was at rest
+        # (no sample outside the rest since); the reference is the latest sample at or before
+        # t - lag, which must lie in that stretch
         span = REST_LAG_S + REST_WINDOW_S
-        not_rest = np.concatenate(([0], np.cumsum(~all_rest)))
-        first = np.searchsorted(all_t, t - span, side="left")
-        ref_at = np.searchsorted(all_t, t - REST_LAG_S, side="right") - 1
-        fixes = (
-            (t - self._t_first >= span)
-            & (not_rest[k + np.arange(n) + 1] == not_rest[first])
-            & (ref_at >= first)
-        )
-        # each sample uses the latest reference fixed at or before it
-        last_fix = np.maximum.accumulate(np.where(fixes, np.arange(n), -1))
-        ref_idx = np.where(last_fix >= 0, ref_at[np.maximum(last_fix, 0)], -1)
+        busy = np.maximum.accumulate(np.where(all_rest, -1, np.arange(len(all_t))))[k:]
+        busy_t = np.where(busy >= 0, all_t[busy], -np.inf)
+        fixes = np.flatnonzero((busy_t < t - span) & (t - self._t_first >= span))
+        ref_at = np.searchsorted(all_t, t[fixes] - REST_LAG_S, side="right") - 1
+        valid = all_t[ref_at] >= t[fixes] - span
+        fixes, ref_at = fixes[valid], ref_at[valid]
 
+        # each sample uses the latest reference fixed at or before it; before the first one in
+        # this chunk (index ``j``), the one carried over, if any
+        latest = np.full(n, -1, np.int64)
+        latest[fixes] = ref_at
+        ref_idx = np.maximum.accumulate(latest)
+        j = int(fixes[0]) if len(fixes) else n
         out = grav.copy()
-        if self._ref is not None:
-            refs = np.where((ref_idx >= 0)[:, None], all_q[np.maximum(ref_idx, 0)], self._ref)
-            out = np.abs(axial_turn_deg(all_q[k:], refs, q_segment_sensor))
-        elif fixes.any():
-            j = int(np.argmax(fixes))
-            out[j:] = np.abs(axial_turn_deg(all_q[k + j :], all_q[ref_idx[j:]], q_segment_sensor))
-        if fixes.any():
-            self._ref = all_q[ref_at[last_fix[-1]]].copy()
+        if self._ref is not None and j > 0:
+            out[:j] = np.abs(axial_turn_deg(all_q[k : k + j], self._ref, q_segment_sensor))
+        if j < n:
+            refs = all_q[ref_idx[j:]]
+            out[j:] = np.abs(axial_turn_deg(all_q[k + j :], refs, q_segment_sensor))
+        if len(fixes):
+            self._ref = all_q[ref_at[-1]].copy()
 
         keep = all_t >= all_t[-1] - span
         self._tail_t, self._tail_q, self._tail_rest = all_t[keep], all_q[keep], all_rest[keep]
