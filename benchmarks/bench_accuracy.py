@@ -74,6 +74,8 @@ def run_scenario(exercise: str, sensors: int, seeds: int, reps: int, faulty: int
         "rep_count_exact": sum(r["reps_detected"] == r["reps_true"] for r in rows),
         "phase_err_max_ms": float(max(phase_max) * 1000) if phase_max else None,
         "phase_err_max_no_lumbar_fault_ms": float(max(phase_good) * 1000) if phase_good else None,
+        "phase_err_max_not_approximate_ms": _max_ms(rows, "phase_abs_err_max_not_approximate_s"),
+        "tempo_approximate_reps": sum(r["tempo_approximate_reps"] for r in rows),
         "phase_err_median_ms": float(
             np.median(
                 [
@@ -89,6 +91,11 @@ def run_scenario(exercise: str, sensors: int, seeds: int, reps: int, faulty: int
         "too_fast_true": sum(r["too_fast_true"] for r in rows),
         "too_fast_flagged": sum(r["too_fast_flagged"] for r in rows),
     }
+
+
+def _max_ms(rows: list[dict], key: str) -> float | None:
+    vals = [r[key] for r in rows if r[key] is not None]
+    return float(max(vals) * 1000) if vals else None
 
 
 def _ms(v: float | None) -> str:

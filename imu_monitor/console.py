@@ -27,9 +27,10 @@ def format_event(ev: Event) -> str:
     if isinstance(ev, RepEnded):
         verdict = "ALARM" if ev.alarmed else "ok"
         fast = ", too fast" if ev.too_fast else ""
+        about = "~" if ev.tempo_approximate else ""  # see RepEnded.tempo_approximate
         return (
-            f"{ev.t_s:8.2f} s  rep {ev.index + 1} done: {ev.concentric_s:.1f} s up / "
-            f"{ev.hold_s:.1f} s hold / {ev.eccentric_s:.1f} s down, lumbar "
+            f"{ev.t_s:8.2f} s  rep {ev.index + 1} done: {about}{ev.concentric_s:.1f} s up / "
+            f"{about}{ev.hold_s:.1f} s hold / {about}{ev.eccentric_s:.1f} s down, lumbar "
             f"+{ev.peak_flexion_deg:.1f}° / -{ev.peak_extension_deg:.1f}°: {verdict}{fast}"
         )
     return f"{ev.t_s:8.2f} s  {ev.type}"

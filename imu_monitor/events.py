@@ -52,6 +52,13 @@ class RepStarted(Event):
     index: int
 
 
+APPROXIMATE_TEMPO_NOTE = (
+    "tempo approximate: one sensor times the rep from the pelvis tilt, which this rep's lumbar "
+    "arch at the lockout moved too (start, end and total are right); an upper-lumbar sensor "
+    "gives the exact split"
+)
+
+
 @dataclass
 class RepEnded(Event):
     """A finished rep with its tempo and lumbar excursion."""
@@ -69,6 +76,10 @@ class RepEnded(Event):
     alarmed: bool
     too_fast: bool
     judged: str = "continuous"  # "continuous" or "lockout" (one-sensor hip thrust)
+    tempo_approximate: bool = False
+    """The phase split may be off by up to ~2 s: one sensor in a hip thrust / bridge times the
+    rep from the pelvis tilt, and this rep's lumbar fault at the lockout tilted the same pelvis
+    (the start, end and total duration stay right). An upper-lumbar sensor removes it."""
 
     @property
     def t_end_s(self) -> float:

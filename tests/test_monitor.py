@@ -206,6 +206,8 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     assert len(ended) == 1 and 12.0 <= ended[0].t_s < 12.6  # ends when the hips go down
     reps = of_type(events, RepEnded)
     assert [r.alarmed for r in reps] == [False, True]
+    # the arch at the lockout moved the rep signal too: that rep's phase split is flagged
+    assert [r.tempo_approximate for r in reps] == [False, True]
     # the excursion reported is the one judged: at the held lockout, not the hips at the bottom
     # (a good rep shows at most the gate's stillness range: the first bit of the way down)
     assert reps[0].peak_extension_deg < 1.6 and 9.0 < reps[1].peak_extension_deg < 11.6

@@ -15,12 +15,15 @@ import pytest  # noqa: E402
 
 from imu_monitor.calibration import CalibrationStore, calibrate_recording  # noqa: E402
 from imu_monitor.events import AlarmStarted, RepEnded  # noqa: E402
+from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
+from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.controller import DashboardSession  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.replay_controls import ReplayControls  # noqa: E402
+from imu_monitor.ui.reps_panel import TEMPO_TITLE, RepsPanel  # noqa: E402
 from imu_monitor.ui.settings import Settings, SettingsError, SettingsStore  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound, synthesize  # noqa: E402
@@ -286,3 +289,38 @@ def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
 
     img = QImage(str(out))
     assert img.width() >= 800 and img.height() >= 500
+
+
+def test_reps_panel_shows_an_approximate_split_as_such(qtbot):
+    ex = get_exercise("hip-thrust")
+    panel = RepsPanel(ex.tempo, ex.limits)
+    qtbot.addWidget(panel)
+
+    def rep(i: int, approximate: bool) -> RepEnded:
+        # a split far off the 1 / 2 / 2 s target
+        t0 = 10.0 * i
+        return RepEnded(
+            t0 + 5,
+            i,
+            t0,
+            t0 + 0.3,
+            t0 + 4.0,
+            0.3,
+            3.7,
+            1.0,
+            0,
+            9,
+            True,
+            False,
+            judged="lockout",
+            tempo_approximate=approximate,
+        )
+
+    panel.show_reps([rep(0, False)])
+    assert panel.phase_labels[0].text() == "0.3 s" and panel.tempo_title.text() == TEMPO_TITLE
+    assert theme.WARNING in panel.phase_labels[0].styleSheet()  # judged: too fast an 'up'
+    panel.show_reps([rep(0, False), rep(1, True)])
+    assert [lab.text() for lab in panel.phase_labels] == ["≈0.3 s", "≈3.7 s", "≈1.0 s"]
+    assert "approximate" in panel.tempo_title.text()
+    assert theme.WARNING not in panel.phase_labels[0].styleSheet()  # not judged
+    assert "upper-lumbar sensor" in panel.phase_labels[1].toolTip()

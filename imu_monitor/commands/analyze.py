@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..events import APPROXIMATE_TEMPO_NOTE
 from .common import add_analysis_options, exercise_and_limits, print_json
 
 
@@ -66,6 +67,7 @@ def _rep(r: Any) -> dict[str, Any]:
         "peak_extension_deg": r.peak_extension_deg,
         "alarmed": r.alarmed,
         "too_fast": r.too_fast,
+        "tempo_approximate": r.tempo_approximate,
     }
 
 
@@ -88,11 +90,16 @@ def run(args: argparse.Namespace) -> int:
     )
     for r in report["reps"]:
         verdict = ("ALARM " if r["alarmed"] else "ok    ") + ("too fast" if r["too_fast"] else "")
-        print(
-            f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {r['concentric_s']:>5.2f} "
-            f"{r['hold_s']:>6.2f} {r['eccentric_s']:>6.2f} {r['peak_flexion_deg']:>6.1f} "
-            f"{r['peak_extension_deg']:>6.1f}  {verdict}"
+        up, hold, down = (
+            ("~" if r["tempo_approximate"] else "") + f"{r[k]:.2f}"
+            for k in ("concentric_s", "hold_s", "eccentric_s")
         )
+        print(
+            f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {up:>5} {hold:>6} {down:>6} "
+            f"{r['peak_flexion_deg']:>6.1f} {r['peak_extension_deg']:>6.1f}  {verdict}"
+        )
+    if any(r["tempo_approximate"] for r in report["reps"]):
+        print(f"  ~ {APPROXIMATE_TEMPO_NOTE}")
     for a in report["alarms"]:
         print(
             f"alarm {a['direction']:<9} {a['t_start_s']:.2f}-{a['t_end_s']:.2f} s, "

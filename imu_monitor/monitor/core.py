@@ -282,11 +282,13 @@ class Monitor:
 
     def _finish_rep(self, rep: RepEnded) -> None:
         """Keep events in time order (a rep's fitted end can fall before an alarm event of the
-        last few samples: the end then moves to that event) and fill in ``alarmed``."""
+        last few samples: the end then moves to that event) and fill in ``alarmed`` and
+        ``tempo_approximate``."""
         if rep.t_s < self._t_last_event:
             rep.t_s = self._t_last_event
             rep.eccentric_s = rep.t_s - rep.t_hold_end_s
         rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
+        rep.tempo_approximate = rep.judged == "lockout" and rep.alarmed
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
         """Did an alarm (fired before ``t_end``) overlap ``[t_start, t_end]``? Alarms never

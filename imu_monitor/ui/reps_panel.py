@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..events import RepEnded
+from ..events import APPROXIMATE_TEMPO_NOTE, RepEnded
 from ..exercises import Limits, Tempo
 from . import theme
 from .plots import style_axes
@@ -21,6 +21,8 @@ MAX_BARS = 20
 TEMPO_TOLERANCE = 0.3
 """A phase within +-30 % of its target counts as on tempo."""
 FAULT_COLOUR = "#ff4d4f"
+TEMPO_TITLE = "LAST REP  (up / hold / down)"
+APPROXIMATE_TITLE = "  ≈ split approximate: the arch at lockout tilted the same pelvis"
 
 
 def rep_is_faulty(rep: RepEnded) -> bool:
@@ -54,7 +56,7 @@ class RepsPanel(QFrame):
         self.count.setObjectName("bignum")
         grid.addWidget(caption, 0, 0)
         grid.addWidget(self.count, 1, 0, 2, 1)
-        self.tempo_title = QLabel("LAST REP  (up / hold / down)")
+        self.tempo_title = QLabel(TEMPO_TITLE)
         self.tempo_title.setObjectName("dim")
         grid.addWidget(self.tempo_title, 0, 1, 1, 3)
         self.phase_labels = []
@@ -138,18 +140,23 @@ class RepsPanel(QFrame):
                 lab.setText("–")
                 lab.setStyleSheet("")
             self.flag.setText("")
+            self.tempo_title.setText(TEMPO_TITLE)
             return
         r = reps[-1]
         targets = (self.tempo.up_s, self.tempo.hold_s, self.tempo.down_s)
         for lab, actual, target in zip(
             self.phase_labels, (r.concentric_s, r.hold_s, r.eccentric_s), targets, strict=True
         ):
-            verdict = tempo_verdict(actual, target)
-            lab.setText(f"{actual:.1f} s")
+            # an approximate split is shown as such and not judged against the target
+            verdict = "ok" if r.tempo_approximate else tempo_verdict(actual, target)
+            lab.setText(f"{'≈' if r.tempo_approximate else ''}{actual:.1f} s")
+            lab.setToolTip(APPROXIMATE_TEMPO_NOTE if r.tempo_approximate else "")
             colour = theme.TEXT if verdict == "ok" else theme.WARNING
             lab.setStyleSheet(
                 f"color: {colour}; font-size: {theme.MID_NUMBER_PX}px; font-weight: bold;"
             )
+        self.tempo_title.setText(TEMPO_TITLE + (APPROXIMATE_TITLE if r.tempo_approximate else ""))
+        self.tempo_title.setToolTip(APPROXIMATE_TEMPO_NOTE if r.tempo_approximate else "")
         flags = []
         if r.too_fast:
             flags.append("TOO FAST")
