@@ -262,7 +262,9 @@ class Truth:
 
     ``lumbar_flexion_deg``: true lumbar flexion relative to the neutral of the calibration posture
     (flexion positive). ``lumbar_lateral_deg``: true lateral bend (left positive).
-    ``hip_flexion_deg``: true hip flexion of the working leg relative to its neutral, or None.
+    ``hip_flexion_deg``: true hip flexion of the working leg, or None: the anatomical angle, sacrum
+    pitch minus thigh pitch (about 90 deg on all fours with the thigh vertical), whereas the
+    estimate (``AngleSet.hip_flexion_deg``) is relative to the calibrated neutral.
     ``segment_pitch_deg``: per placement, the true pitch of the segment in the world (see module
     docstring), for checking orientation and calibration stage by stage.
     """
