@@ -128,16 +128,21 @@ class Monitor:
         self.limits = check_limits(limits or exercise.limits)
         self.mode = mode
         lim = self.limits
+        self._lockout = LockoutGate() if mode == "lockout" else None
+        dwell = lim.dwell_s
+        if self._lockout is not None:
+            # a reading is judged only once it has been held still for the gate's window, which
+            # is a dwell already: only what the window lacks of the dwell is added
+            dwell = max(0.0, dwell - self._lockout.still_window_s)
         self._dirs: list[DirectionAlarm] = []
         if mode == "continuous":
             self._dirs.append(
-                DirectionAlarm("flexion", 1.0, lim.flexion_deg, lim.dwell_s, lim.hysteresis_deg)
+                DirectionAlarm("flexion", 1.0, lim.flexion_deg, dwell, lim.hysteresis_deg)
             )
         self._dirs.append(
-            DirectionAlarm("extension", -1.0, lim.extension_deg, lim.dwell_s, lim.hysteresis_deg)
+            DirectionAlarm("extension", -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
         )
         self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
-        self._lockout = LockoutGate() if mode == "lockout" else None
         self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
         self.alarms: list[dict[str, Any]] = []

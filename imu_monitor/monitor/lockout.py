@@ -12,6 +12,9 @@ judged only while
 
 Outside those samples the judged value is 0 (neutral), so an alarm also ends when the lifter
 lowers the hips. The window is carried between chunks: any chunking gives the same result.
+Holding still for the window is a dwell in itself, so the ``Monitor`` adds only what the window
+lacks of the alarm dwell (nothing with the default 0.15 s): a held arch alarms 0.3 s after the
+pelvis settles beyond the limit.
 """
 
 from __future__ import annotations
