@@ -30,54 +30,99 @@ from .calibration import Calibration
 from .exercises import Exercise
 from .model import ImuMonitorError
 
+# A rotation matrix is linear in the ten quadratic monomials of its quaternion (w, x, y, z):
+# |q|^2 R(q) = sum_l m_l A_l. So is the segment's, R(q_ws) R_ss^T, and the few entries the angles
+# need come out of one small matrix product per chunk (``_frame_coefficients``).
+_MONOMIALS = ((0, 0), (1, 1), (2, 2), (3, 3), (0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+_WW, _XX, _YY, _ZZ, _WX, _WY, _WZ, _XY, _XZ, _YZ = range(10)
 
-def _rotation_matrix(q_wxyz: Sequence[float] | np.ndarray) -> np.ndarray:
-    # the mounting rotation is constant for a calibration: cache it (the live path calls this
-    # for every chunk of a few samples)
-    return _rotation_matrix_cached(tuple(float(v) for v in np.asarray(q_wxyz).ravel()))
+
+def _quaternion_matrix_terms() -> np.ndarray:
+    """(10, 3, 3): the coefficient of each monomial in each entry of ``|q|^2 R(q)``."""
+    a = np.zeros((10, 3, 3))
+    for (i, j), terms in {
+        (0, 0): {_WW: 1, _XX: 1, _YY: -1, _ZZ: -1},
+        (0, 1): {_XY: 2, _WZ: -2},
+        (0, 2): {_XZ: 2, _WY: 2},
+        (1, 0): {_XY: 2, _WZ: 2},
+        (1, 1): {_WW: 1, _XX: -1, _YY: 1, _ZZ: -1},
+        (1, 2): {_YZ: 2, _WX: -2},
+        (2, 0): {_XZ: 2, _WY: -2},
+        (2, 1): {_YZ: 2, _WX: 2},
+        (2, 2): {_WW: 1, _XX: -1, _YY: -1, _ZZ: 1},
+    }.items():
+        for m, c in terms.items():
+            a[m, i, j] = c
+    return a
+
+
+_QUATERNION_TERMS = _quaternion_matrix_terms()
 
 
 @functools.lru_cache(maxsize=64)
-def _rotation_matrix_cached(q_wxyz: tuple[float, ...]) -> np.ndarray:
-    w, x, y, z = q_wxyz
-    m = Rotation.from_quat([x, y, z, w]).as_matrix()
-    m.setflags(write=False)
-    return m
+def _frame_coefficients(q_segment_sensor: tuple[float, ...]) -> np.ndarray:
+    """(8, 10): rows giving, from the monomials, the segment's x axis and y axis in the world
+    (rows 0-2, 3-5: columns 0 and 1 of ``|q|^2 R(q_ws) R_ss^T``), its entry (2, 2) (row 6) and
+    ``|q|^2`` (row 7). Cached: the mounting is constant for a calibration and the live path
+    calls this for every chunk of a few samples."""
+    w, x, y, z = q_segment_sensor
+    r_ss = Rotation.from_quat([x, y, z, w]).as_matrix()
+    seg = _QUATERNION_TERMS @ r_ss.T  # (10, 3, 3): the terms of |q|^2 R(q_ws) R_ss^T
+    rows = np.concatenate(
+        (seg[:, :, 0].T, seg[:, :, 1].T, seg[:, 2:3, 2].T, [[1, 1, 1, 1] + [0] * 6])
+    )
+    rows.setflags(write=False)
+    return rows
+
+
+def segment_frame(
+    quat_ws: np.ndarray, q_segment_sensor: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The segment's x and y axes in the world and world 'up' in the segment frame: three
+    (3, n) arrays of unit vectors (one per column; rows are contiguous, which the per-component
+    arithmetic after this needs to be fast).
+
+    ``quat_ws``: (n, 4) sensor-to-earth quaternions (w, x, y, z). ``q_segment_sensor``: (4,)
+    (w, x, y, z) with ``v_segment = R(q) v_sensor``.
+    """
+    q = np.ascontiguousarray(np.asarray(quat_ws, dtype=np.float64).reshape(-1, 4).T)
+    mono = np.empty((10, q.shape[1]))
+    for k, (i, j) in enumerate(_MONOMIALS):
+        np.multiply(q[i], q[j], out=mono[k])
+    key = tuple(float(v) for v in np.asarray(q_segment_sensor).ravel())
+    out = _frame_coefficients(key) @ mono
+    out[:7] /= out[7]
+    x_axis, y_axis = out[0:3], out[3:6]
+    # up in the segment frame is row 2 of R_ws_segment: the world z components of its axes
+    up = np.stack((out[2], out[5], out[6]))
+    return x_axis, y_axis, up
 
 
 def up_in_segment(
     quat_ws: np.ndarray, q_segment_sensor: Sequence[float] | np.ndarray
 ) -> np.ndarray:
-    """World 'up' in the segment frame, shape (n, 3), unit vectors.
+    """World 'up' in the segment frame, shape (n, 3), unit vectors (see ``segment_frame``)."""
+    return segment_frame(quat_ws, q_segment_sensor)[2].T
 
-    ``quat_ws``: (n, 4) sensor-to-earth quaternions (w, x, y, z). ``q_segment_sensor``: (4,)
-    (w, x, y, z) with ``v_segment = R(q) v_sensor``.
-    """
-    q = np.asarray(quat_ws, dtype=np.float64).reshape(-1, 4)
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    norm2 = w * w + x * x + y * y + z * z
-    # third row of R(q_ws): earth z expressed in the sensor frame
-    up_sensor = (
-        np.column_stack((2 * (x * z - w * y), 2 * (y * z + w * x), w * w - x * x - y * y + z * z))
-        / norm2[:, None]
-    )
-    return up_sensor @ _rotation_matrix(q_segment_sensor).T
+
+def _pitch_roll(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch and roll (degrees) from unit up vectors given as rows (3, n)."""
+    pitch = np.degrees(np.arctan2(-u[0], u[2]))
+    roll = -np.degrees(np.arcsin(np.clip(u[1], -1.0, 1.0)))
+    return pitch, roll
 
 
 def pitch_roll_from_up(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pitch and roll (degrees, see module docstring) from up vectors (n, 3) in a segment frame."""
     u = np.asarray(up, dtype=np.float64).reshape(-1, 3)
-    u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    pitch = np.degrees(np.arctan2(-u[:, 0], u[:, 2]))
-    roll = -np.degrees(np.arcsin(np.clip(u[:, 1], -1.0, 1.0)))
-    return pitch, roll
+    return _pitch_roll((u / np.linalg.norm(u, axis=1, keepdims=True)).T)
 
 
 def segment_pitch_roll(
     quat_ws: np.ndarray, q_segment_sensor: Sequence[float] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment pitch and roll in the world, degrees, each shape (n,)."""
-    return pitch_roll_from_up(up_in_segment(quat_ws, q_segment_sensor))
+    return _pitch_roll(segment_frame(quat_ws, q_segment_sensor)[2])
 
 
 def wrap_deg(a: np.ndarray) -> np.ndarray:
@@ -142,6 +187,7 @@ def compute_angles(
     roll: dict[str, np.ndarray] = {}
     d_pitch: dict[str, np.ndarray] = {}
     d_roll: dict[str, np.ndarray] = {}
+    frames: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for p, q in quats.items():
         sc = calibration.sensors.get(p)
         if sc is None:
@@ -153,7 +199,8 @@ def compute_angles(
             raise ImuMonitorError(
                 f"orientation of {p!r} has shape {q.shape}, expected ({t.shape[0]}, 4) on t_s"
             )
-        pitch[p], roll[p] = segment_pitch_roll(q, sc.q_segment_sensor)
+        frames[p] = segment_frame(q, sc.q_segment_sensor)
+        pitch[p], roll[p] = _pitch_roll(frames[p][2])
         d_pitch[p] = wrap_deg(pitch[p] - sc.neutral_pitch_deg)
         d_roll[p] = wrap_deg(roll[p] - sc.neutral_roll_deg)
 
@@ -168,14 +215,11 @@ def compute_angles(
         # on all fours: the turn of the pelvis about its long axis (the kicking-side hip rising),
         # measured so that a pitch change (the lumbar fault) does not enter it (see ``axial``)
         sc = calibration.sensors["sacrum"]
-        gravity_axial = _axial_deg(pitch["sacrum"], roll["sacrum"])
+        x_axis, y_axis, up = frames["sacrum"]
+        gravity_axial = np.degrees(np.arctan2(up[1], -up[0]))  # as _axial_deg, from up itself
         axial0 = _axial_deg(np.array([sc.neutral_pitch_deg]), np.array([sc.neutral_roll_deg]))
         movement = (axial or AxialTracker()).update(
-            t,
-            quats["sacrum"],
-            sc.q_segment_sensor,
-            wrap_deg(gravity_axial - axial0[0]),
-            d_pitch["sacrum"],
+            t, x_axis, y_axis, wrap_deg(gravity_axial - axial0[0]), d_pitch["sacrum"]
         )
     else:
         movement = movement_signal(exercise, d_pitch, d_roll)

@@ -26,10 +26,7 @@ Results do not depend on how the stream is chunked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 REST_AXIAL_DEG = 0.5
 """Gravity-visible axial turn (from the calibrated neutral) below which the pelvis may be at
@@ -44,31 +41,19 @@ REST_LAG_S = 0.3
 first 0.2-0.3 s of a kick turn the pelvis by less than ``REST_AXIAL_DEG``."""
 
 
-def axial_turn_deg(
-    quat_ws: np.ndarray, ref_ws: np.ndarray, q_segment_sensor: Sequence[float] | np.ndarray
-) -> np.ndarray:
-    """The segment's rotation about its own z axis from ``ref_ws`` to ``quat_ws`` (degrees, (n,)):
-    ``c`` of ``R_ref^T R = Ry(a) Rx(b) Rz(c)`` in the segment frame.
+def axial_turn_deg(x_axis: np.ndarray, y_axis: np.ndarray, y_ref: np.ndarray) -> np.ndarray:
+    """The segment's rotation about its own z axis since a reference orientation (degrees, (n,)):
+    ``c`` of ``Q = R_ref^T R = Ry(a) Rx(b) Rz(c)``.
 
-    ``quat_ws``: (n, 4), ``ref_ws``: (n, 4) or one (4,), unit sensor-to-earth quaternions
-    (w, x, y, z);
-    ``q_segment_sensor``: (4,) with ``v_segment = R(q) v_sensor``.
+    ``x_axis``, ``y_axis``: the segment's x and y axes in the world now, (3, n) (as
+    ``angles.segment_frame`` gives them); ``y_ref``: its y axis in the reference orientation,
+    (3,) or (3, n). Row 2 of ``Ry(a) Rx(b) Rz(c)`` is ``(cos b sin c, cos b cos c, -sin b)`` and
+    ``Q[1, j] = y_ref . (axis j of R)``.
     """
-    # the rotation since the reference in the sensor frame, d = conj(ref) * q ...
-    rw, rx, ry, rz = np.asarray(ref_ws, dtype=np.float64).T
-    qw, qx, qy, qz = np.asarray(quat_ws, dtype=np.float64).T
-    w = rw * qw + rx * qx + ry * qy + rz * qz
-    u = (
-        rw * qx - rx * qw - ry * qz + rz * qy,
-        rw * qy + rx * qz - ry * qw - rz * qx,
-        rw * qz - rx * qy + ry * qx - rz * qw,
-    )
-    # ... seen from the segment frame: the same angle about the axis R_ss u
-    sw, sx, sy, sz = np.asarray(q_segment_sensor, dtype=np.float64)
-    m = Rotation.from_quat([sx, sy, sz, sw]).as_matrix()
-    x, y, z = (m[i, 0] * u[0] + m[i, 1] * u[1] + m[i, 2] * u[2] for i in range(3))
-    # row 2 of Ry(a) Rx(b) Rz(c) is (cos b sin c, cos b cos c, -sin b)
-    return np.degrees(np.arctan2(2.0 * (x * y + w * z), w * w - x * x + y * y - z * z))
+    r = np.asarray(y_ref, dtype=np.float64).reshape(3, -1)
+    sin_c = r[0] * x_axis[0] + r[1] * x_axis[1] + r[2] * x_axis[2]
+    cos_c = r[0] * y_axis[0] + r[1] * y_axis[1] + r[2] * y_axis[2]
+    return np.degrees(np.arctan2(sin_c, cos_c))
 
 
 class AxialTracker:
@@ -78,21 +63,22 @@ class AxialTracker:
     def __init__(self) -> None:
         self._t_first: float | None = None
         self._tail_t = np.zeros(0)
-        self._tail_q = np.zeros((0, 4))
+        self._tail_y = np.zeros((3, 0))
         self._tail_rest = np.zeros(0, bool)
         self._ref: np.ndarray | None = None
-        """(4,): the latest reference orientation (sensor to earth)."""
+        """(3,): the segment's y axis in the world at the latest reference."""
 
     def update(
         self,
         t_s: np.ndarray,
-        quat_ws: np.ndarray,
-        q_segment_sensor: Sequence[float] | np.ndarray,
+        x_axis: np.ndarray,
+        y_axis: np.ndarray,
         gravity_axial_deg: np.ndarray,
         d_pitch_deg: np.ndarray,
     ) -> np.ndarray:
         """The rep signal (degrees, >= 0, shape (n,)) for one chunk.
 
+        ``x_axis``, ``y_axis``: (3, n), the pelvis' axes in the world (``angles.segment_frame``);
         ``gravity_axial_deg``: the gravity-only axial turn from the calibrated neutral (the
         fallback and the rest test); ``d_pitch_deg``: the pitch change from neutral.
         """
@@ -105,7 +91,7 @@ class AxialTracker:
             self._t_first = float(t[0])
         rest = (grav < REST_AXIAL_DEG) & (np.abs(d_pitch_deg) < REST_PITCH_DEG)
         all_t = np.concatenate((self._tail_t, t))
-        all_q = np.concatenate((self._tail_q, np.asarray(quat_ws, dtype=np.float64)))
+        all_y = np.concatenate((self._tail_y, y_axis), axis=1)
         all_rest = np.concatenate((self._tail_rest, rest))
         k = len(self._tail_t)
 
@@ -128,13 +114,13 @@ class AxialTracker:
         j = int(fixes[0]) if len(fixes) else n
         out = grav.copy()
         if self._ref is not None and j > 0:
-            out[:j] = np.abs(axial_turn_deg(all_q[k : k + j], self._ref, q_segment_sensor))
+            out[:j] = np.abs(axial_turn_deg(x_axis[:, :j], y_axis[:, :j], self._ref))
         if j < n:
-            refs = all_q[ref_idx[j:]]
-            out[j:] = np.abs(axial_turn_deg(all_q[k + j :], refs, q_segment_sensor))
+            refs = all_y[:, ref_idx[j:]]
+            out[j:] = np.abs(axial_turn_deg(x_axis[:, j:], y_axis[:, j:], refs))
         if len(fixes):
-            self._ref = all_q[ref_at[-1]].copy()
+            self._ref = all_y[:, ref_at[-1]].copy()
 
         keep = all_t >= all_t[-1] - span
-        self._tail_t, self._tail_q, self._tail_rest = all_t[keep], all_q[keep], all_rest[keep]
+        self._tail_t, self._tail_y, self._tail_rest = all_t[keep], all_y[:, keep], all_rest[keep]
         return out
