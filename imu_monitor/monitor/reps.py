@@ -38,12 +38,14 @@ import numpy as np
 
 from ..events import RepEnded, RepStarted
 from .config import RepConfig
-from .fit import RepFit, fit_rep
+from .fit import RepFit, fit_rep, time_slice
 
 log = logging.getLogger(__name__)
 
 IDLE, IN_REP, ENDING = 0, 1, 2
 TIME_EPS_S = 1e-9
+SCAN_SPAN = 1024
+"""Samples a scan looks ahead at first (``RepTracker.process``)."""
 
 
 @dataclass
@@ -116,14 +118,22 @@ class RepTracker:
         changes: list[PhaseChange] = []
         events: list[RepOutput] = []
         ms = self._smooth(m_deg)
-        p = 0
+        p, span = 0, SCAN_SPAN
         while p < n:
-            if self.state == IDLE:
-                p = self._scan_idle(t_s, ms, p, changes, events)
-            elif self.state == IN_REP:
-                p = self._scan_rep(t_s, m_deg, ms, lumbar_deg, p, changes, events)
+            # scan a window, not the rest of the chunk, for the next decision: a long chunk holds
+            # many reps, and re-scanning all of it for each would cost O(chunk) per rep. A window
+            # end is a chunk end to the scanners (any chunking gives the same events); the window
+            # doubles while nothing happens in it.
+            q = min(n, p + span)
+            t, m, s, lum = t_s[:q], m_deg[:q], ms[:q], lumbar_deg[:q]
+            state = self.state
+            if state == IDLE:
+                p = self._scan_idle(t, s, p, changes, events)
+            elif state == IN_REP:
+                p = self._scan_rep(t, m, s, lum, p, changes, events)
             else:
-                p = self._scan_ending(t_s, m_deg, lumbar_deg, p, changes, events)
+                p = self._scan_ending(t, m, lum, p, changes, events)
+            span = 2 * span if p == q and self.state == state else SCAN_SPAN
         if n:
             self._buf_t.append(t_s)
             self._buf_m.append(m_deg)
@@ -288,12 +298,19 @@ class RepTracker:
     def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
         """Fit the rep's phases from the buffer and the chunk up to sample ``i`` (inclusive);
         sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
-        bt = np.concatenate([*self._buf_t, t[: i + 1]])
-        bm = np.concatenate([*self._buf_m, m[: i + 1]])
-        bl = np.concatenate([*self._buf_l, lum[: i + 1]])
         t_from = max(self._rep_idle_start, self._t_detect - self.cfg.keep_s)
-        j0 = int(np.searchsorted(bt, t_from))
-        bt, bm, bl = bt[j0:], bm[j0:], bl[j0:]
+        # the buffered chunks and this one up to i, from the first sample at or after t_from
+        # (only the pieces that reach t_from are joined)
+        pieces = [
+            *zip(self._buf_t, self._buf_m, self._buf_l, strict=True),
+            (t[: i + 1], m[: i + 1], lum[: i + 1]),
+        ]
+        k = 0
+        while k < len(pieces) - 1 and not (len(pieces[k][0]) and pieces[k][0][-1] >= t_from):
+            k += 1
+        j0 = int(np.searchsorted(pieces[k][0], t_from))
+        pieces[k] = tuple(x[j0:] for x in pieces[k])
+        bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
         k_det = int(np.searchsorted(bt, self._t_detect))
         prev = self._prev_fit
         if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
@@ -301,7 +318,7 @@ class RepTracker:
         fit = fit_rep(bt, bm, k_det, self._rep_rest_ref, self.cfg, prev)
         self._fit = fit
         self._lum_max, self._lum_min = -np.inf, np.inf
-        self._track_lumbar(bl[(bt >= fit.t_start_s) & (bt <= fit.t_end_s)])
+        self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
 
     def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
         """The rep is back (below ``end_fraction``): fit it; the fit gives the end to wait for."""
