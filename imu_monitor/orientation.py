@@ -98,6 +98,14 @@ def _reinit_inclination(f: vqf.VQF) -> None:
     f.state = st
 
 
+def _result(clean: CleanChunk, quat: np.ndarray) -> OrientationResult:
+    """The result for the accepted samples, given ``quat`` for every filter sample."""
+    if quat.shape[0] != clean.t_s.shape[0]:  # drop the bridging samples' rows
+        # (a gather by index: several times faster than a boolean mask over rows)
+        quat = quat.take(np.flatnonzero(clean.filter_is_output), axis=0)
+    return OrientationResult(clean.t_s, quat, clean.index, clean.counts, clean.gaps)
+
+
 def _params(params: dict[str, Any] | None) -> dict[str, Any]:
     return dict(params or {})
 
@@ -145,9 +153,7 @@ class OrientationStream:
                 if reinit:
                     _reinit_inclination(self._vqf)
                 quat[a:b] = self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"]
-        # no bridging samples (filter input == output): every row is an output, skip the copy
-        out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
-        return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
+        return _result(clean, quat)
 
 
 def estimate_orientation(
@@ -196,9 +202,7 @@ def estimate_orientation(
             _params(params),
         )
         quat[a:b] = out["quat6D"]
-    # no bridging samples (filter input == output): every row is an output, skip the copy
-    out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
-    return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
+    return _result(clean, quat)
 
 
 def _quat_from_acc(acc: np.ndarray) -> np.ndarray:
