@@ -103,7 +103,7 @@ def time_slice(t_s: np.ndarray, lo: float, hi: float) -> slice:
     """The samples with ``lo <= t <= hi`` (``t_s`` non-decreasing)."""
     if not lo <= hi:  # also a NaN bound: none
         return slice(0, 0)
-    return slice(int(np.searchsorted(t_s, lo, "left")), int(np.searchsorted(t_s, hi, "right")))
+    return slice(int(t_s.searchsorted(lo, "left")), int(t_s.searchsorted(hi, "right")))
 
 
 def _first(mask: np.ndarray) -> int:
@@ -164,13 +164,13 @@ def _ramps(
     (lo_u, hi_u), (lo_d, hi_d) = [(rest + a * amp, rest + b * amp) for a, b in band]
     # rising: the last sample <= lo before the first sample >= hi after the detection (without
     # one, the first highest sample)
-    r = int(np.searchsorted(sig.rise_max, hi_u))
+    r = int(sig.rise_max.searchsorted(hi_u))
     if r == len(sig.rise_max):
-        r = int(np.searchsorted(sig.rise_max, sig.rise_max[-1]))
+        r = int(sig.rise_max.searchsorted(sig.rise_max[-1]))
     i_hi_up = sig.k_detect + r
     i_lo_up = max(_last(sm[:i_hi_up] <= lo_u), 0)
     # falling: the last sample >= hi (not before the rising one), then the first sample <= lo
-    r = int(np.searchsorted(sig.fall_max, hi_d))
+    r = int(sig.fall_max.searchsorted(hi_d))
     i_hi_dn = max(n - 1 - r if r < n else i_hi_up, i_hi_up)
     j = _first(sm[i_hi_dn:] <= lo_d)
     i_lo_dn = i_hi_dn + j if j >= 0 else n - 1
@@ -269,7 +269,7 @@ def fit_rep(
     sig = _Signal.of(t_s, m_deg, k_detect, cfg.smooth_n)
     # first level estimates: rest from the low half of the samples before the detection,
     # top from the upper quartile of the samples above half way
-    i_pre = int(np.searchsorted(t_s[:k_detect], t_s[k_detect] - cfg.pre_window_s))
+    i_pre = int(t_s[:k_detect].searchsorted(t_s[k_detect] - cfg.pre_window_s))
     pre_m = m_deg[i_pre:k_detect]
     half_rise = rest_ref_deg + 0.5 * (float(m_deg[k_detect]) - rest_ref_deg)
     rest1 = _median(pre_m[pre_m <= half_rise], 3, sig.finite)
