@@ -241,13 +241,12 @@ class RepTracker:
         else:
             ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
             i_ecc = first(ecc)
-        last = None  # concentric: index of the latest new maximum at each sample (-1: earlier)
+        t_last = None  # concentric: the time of the latest new maximum at each sample
         if self.phase == "concentric":
-            prev = np.empty_like(cmax)
-            prev[0] = self._run_max
-            prev[1:] = cmax[:-1]
-            last = np.maximum.accumulate(np.where(seg > prev, np.arange(len(seg)), -1))
-            t_last = np.where(last >= 0, ts[np.maximum(last, 0)], self._t_last_max)
+            # where the running maximum first reached its value at each sample; still the carried
+            # value: reached before this window
+            t_last = ts[cmax.searchsorted(cmax)]
+            t_last[cmax == self._run_max] = self._t_last_max
             i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
         else:
             i_hold = p
@@ -278,9 +277,8 @@ class RepTracker:
         self._watch_min = watch_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
-        if last is not None:  # (only the concentric phase uses it)
-            j_max = int(last[last_i])  # the sample of the running maximum (-1: before this scan)
-            self._t_last_max = float(ts[j_max]) if j_max >= 0 else self._t_last_max
+        if t_last is not None:  # (only the concentric phase uses it)
+            self._t_last_max = float(t_last[last_i])
         if stop == n:
             return n
         if i_end <= stop:
@@ -318,7 +316,10 @@ class RepTracker:
             k += 1
         j0 = int(pieces[k][0].searchsorted(t_from))
         pieces[k] = tuple(x[j0:] for x in pieces[k])
-        bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+        if k == len(pieces) - 1:  # all in this chunk (fit_rep does not write to its input)
+            bt, bm, bl = pieces[k]
+        else:
+            bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
         k_det = int(bt.searchsorted(self._t_detect))
         prev = self._prev_fit
         if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
