@@ -229,38 +229,37 @@ def clean_chunk(
     if not have_prev:
         dt[0] = dt_nom  # the very first sample has no predecessor
     is_gap = dt > gap_factor * dt_nom
-    missing_t = np.maximum(np.rint(dt / dt_nom).astype(np.int64) - 1, 0)
+    dseq = None
     if seq_ok is not None and state.seq is not None:
         dseq = seq_ok - np.concatenate(([state.seq], seq_ok[:-1]))
-        is_gap |= dseq > 1
-        missing = np.maximum(dseq - 1, 0)
     elif seq_ok is not None:
         dseq = np.diff(seq_ok, prepend=seq_ok[0])
+    if dseq is not None:
         is_gap |= dseq > 1
-        missing = np.maximum(dseq - 1, 0)
-    else:
-        missing = missing_t
     if not have_prev:
         is_gap[0] = False
-    missing = np.where(is_gap, missing, 0)
-    bridge = is_gap & (dt <= max_bridge_s + 1e-9)
+    # from here on per gap (entry i: the gap before accepted sample gi[i])
+    gi = np.flatnonzero(is_gap)
+    dt_gap = dt[gi]
+    missing_t = np.maximum(np.rint(dt_gap / dt_nom).astype(np.int64) - 1, 0)
+    missing = missing_t if dseq is None else np.maximum(dseq[gi] - 1, 0)
+    bridge = dt_gap <= max_bridge_s + 1e-9
     # bridging samples, evenly spaced in the gap (at least one when the time step is long)
     n_ins = np.where(bridge, np.maximum(missing_t, 1), 0)
-    gi = np.flatnonzero(is_gap)
     counts.gaps = int(gi.size)
     counts.samples_missing = int(missing.sum())
     counts.gaps_bridged = int(bridge.sum())
     counts.samples_bridged = int(n_ins.sum())
     if gi.size:
-        counts.longest_gap_s = float(dt[gi].max())
+        counts.longest_gap_s = float(dt_gap.max())
         # converted in bulk (tolist gives Python floats/ints/bools, as float()/int()/bool() would)
         gaps = [
             GapInfo(a, b, c, d)
             for a, b, c, d in zip(
                 t_prev[gi].tolist(),
                 t_ok[gi].tolist(),
-                missing[gi].tolist(),
-                bridge[gi].tolist(),
+                missing.tolist(),
+                bridge.tolist(),
                 strict=True,
             )
         ]
@@ -270,16 +269,19 @@ def clean_chunk(
         is_out = np.ones(k, dtype=bool)
         ft, facc, fgyr = t_ok, acc_ok, gyr_ok
     else:
-        pos = np.arange(k) + np.cumsum(n_ins)  # of the accepted samples in the filter input
+        # the bridged gaps: the accepted sample after each (gb) and how many samples fill it
+        cnt = n_ins[n_ins > 0]
+        gb = gi[n_ins > 0]
+        shift = np.zeros(k, dtype=np.int64)
+        shift[gb] = cnt
+        pos = np.arange(k) + np.cumsum(shift)  # of the accepted samples in the filter input
         is_out = np.zeros(total, dtype=bool)
         is_out[pos] = True
-        # the bridging samples: gap by gap (only the bridged gaps' entries are touched), the
-        # accepted sample each precedes (owner) and its number within the gap (1, 2, ...)
-        gb = np.flatnonzero(n_ins)
-        cnt = n_ins[gb]
+        # each bridging sample: the accepted sample it precedes (owner), its number within the
+        # gap (1, 2, ...) and the gap's count
         owner = np.repeat(gb, cnt)
         j = np.arange(total - k) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
-        frac = (j / (n_ins[owner] + 1))[:, None]
+        frac = (j / (np.repeat(cnt, cnt) + 1))[:, None]
         first_acc = state.acc_m_s2 if have_prev else acc_ok[0]
         first_gyr = state.gyr_rad_s if have_prev else gyr_ok[0]
         # the accepted sample before each gap (the previous chunk's last one before the first)
