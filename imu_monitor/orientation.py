@@ -98,6 +98,16 @@ def _reinit_inclination(f: vqf.VQF) -> None:
     f.state = st
 
 
+def _result(clean: CleanChunk, parts: list[np.ndarray]) -> OrientationResult:
+    """The result for the accepted samples, given the quaternions of the filter samples in
+    consecutive parts (the segments)."""
+    quat = parts[0] if len(parts) == 1 else np.concatenate([np.empty((0, 4)), *parts])
+    if quat.shape[0] != clean.t_s.shape[0]:  # drop the bridging samples' rows
+        # (a gather by index: several times faster than a boolean mask over rows)
+        quat = quat.take(np.flatnonzero(clean.filter_is_output), axis=0)
+    return OrientationResult(clean.t_s, quat, clean.index, clean.counts, clean.gaps)
+
+
 def _params(params: dict[str, Any] | None) -> dict[str, Any]:
     return dict(params or {})
 
@@ -136,18 +146,15 @@ class OrientationStream:
     def update(self, chunk: _Samples) -> OrientationResult:
         """Process the next chunk (``SampleChunk`` or ``SensorSeries``) of this sensor."""
         clean = self.quality.update(chunk.t_s, chunk.acc_m_s2, chunk.gyr_rad_s, chunk.seq)
-        m = clean.filter_t_s.shape[0]
-        quat = np.empty((m, 4))
-        if m:
+        parts = []
+        if clean.filter_t_s.shape[0]:
             gyr = np.ascontiguousarray(clean.filter_gyr_rad_s, dtype=np.float64)
             acc = np.ascontiguousarray(clean.filter_acc_m_s2, dtype=np.float64)
             for a, b, reinit in _segments(clean, _long_gap_starts(clean)):
                 if reinit:
                     _reinit_inclination(self._vqf)
-                quat[a:b] = self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"]
-        # no bridging samples (filter input == output): every row is an output, skip the copy
-        out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
-        return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
+                parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+        return _result(clean, parts)
 
 
 def estimate_orientation(
@@ -180,13 +187,12 @@ def estimate_orientation(
         max_bridge_s=max_bridge_s,
         gap_factor=gap_factor,
     )
-    m = clean.filter_t_s.shape[0]
-    quat = np.empty((m, 4))
     gyr = np.ascontiguousarray(clean.filter_gyr_rad_s, dtype=np.float64)
     acc = np.ascontiguousarray(clean.filter_acc_m_s2, dtype=np.float64)
+    parts = []
     for a, b, _ in _segments(clean, _long_gap_starts(clean)):
         if b - a < 2:  # offlineVQF needs a few samples; a lone sample gets the acc inclination
-            quat[a:b] = _quat_from_acc(acc[a:b])
+            parts.append(_quat_from_acc(acc[a:b]))
             continue
         out = vqf.offlineVQF(
             np.ascontiguousarray(gyr[a:b]),
@@ -195,10 +201,8 @@ def estimate_orientation(
             1.0 / rate_hz,
             _params(params),
         )
-        quat[a:b] = out["quat6D"]
-    # no bridging samples (filter input == output): every row is an output, skip the copy
-    out_quat = quat if m == clean.t_s.shape[0] else quat[clean.filter_is_output]
-    return OrientationResult(clean.t_s, out_quat, clean.index, clean.counts, clean.gaps)
+        parts.append(out["quat6D"])
+    return _result(clean, parts)
 
 
 def _quat_from_acc(acc: np.ndarray) -> np.ndarray:

@@ -186,10 +186,13 @@ def clean_chunk(
         )
     counts = QualityCounts(samples_in=n)
 
-    finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-    counts.nan_samples = int(n - finite.sum())
-    all_finite = counts.nan_samples == 0
-    fin_idx = np.arange(n) if all_finite else np.flatnonzero(finite)
+    all_finite = bool(np.isfinite(t).all() and np.isfinite(acc).all() and np.isfinite(gyr).all())
+    if all_finite:  # the per-sample test below is several times slower
+        fin_idx = np.arange(n)
+    else:
+        finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        counts.nan_samples = int(n - finite.sum())
+        fin_idx = np.flatnonzero(finite)
     tf = t if all_finite else t[fin_idx]
     # accepted iff later than every earlier finite sample (the running max is always attained by
     # an accepted sample, so this equals "later than the last accepted one")
@@ -226,38 +229,37 @@ def clean_chunk(
     if not have_prev:
         dt[0] = dt_nom  # the very first sample has no predecessor
     is_gap = dt > gap_factor * dt_nom
-    missing_t = np.maximum(np.rint(dt / dt_nom).astype(np.int64) - 1, 0)
+    dseq = None
     if seq_ok is not None and state.seq is not None:
         dseq = seq_ok - np.concatenate(([state.seq], seq_ok[:-1]))
-        is_gap |= dseq > 1
-        missing = np.maximum(dseq - 1, 0)
     elif seq_ok is not None:
         dseq = np.diff(seq_ok, prepend=seq_ok[0])
+    if dseq is not None:
         is_gap |= dseq > 1
-        missing = np.maximum(dseq - 1, 0)
-    else:
-        missing = missing_t
     if not have_prev:
         is_gap[0] = False
-    missing = np.where(is_gap, missing, 0)
-    bridge = is_gap & (dt <= max_bridge_s + 1e-9)
+    # from here on per gap (entry i: the gap before accepted sample gi[i])
+    gi = np.flatnonzero(is_gap)
+    dt_gap = dt[gi]
+    missing_t = np.maximum(np.rint(dt_gap / dt_nom).astype(np.int64) - 1, 0)
+    missing = missing_t if dseq is None else np.maximum(dseq[gi] - 1, 0)
+    bridge = dt_gap <= max_bridge_s + 1e-9
     # bridging samples, evenly spaced in the gap (at least one when the time step is long)
     n_ins = np.where(bridge, np.maximum(missing_t, 1), 0)
-    gi = np.flatnonzero(is_gap)
     counts.gaps = int(gi.size)
     counts.samples_missing = int(missing.sum())
     counts.gaps_bridged = int(bridge.sum())
     counts.samples_bridged = int(n_ins.sum())
     if gi.size:
-        counts.longest_gap_s = float(dt[gi].max())
+        counts.longest_gap_s = float(dt_gap.max())
         # converted in bulk (tolist gives Python floats/ints/bools, as float()/int()/bool() would)
         gaps = [
             GapInfo(a, b, c, d)
             for a, b, c, d in zip(
                 t_prev[gi].tolist(),
                 t_ok[gi].tolist(),
-                missing[gi].tolist(),
-                bridge[gi].tolist(),
+                missing.tolist(),
+                bridge.tolist(),
                 strict=True,
             )
         ]
@@ -267,24 +269,34 @@ def clean_chunk(
         is_out = np.ones(k, dtype=bool)
         ft, facc, fgyr = t_ok, acc_ok, gyr_ok
     else:
-        pos = np.arange(k) + np.cumsum(n_ins)
+        # the bridged gaps: the accepted sample after each (gb) and how many samples fill it
+        cnt = n_ins[n_ins > 0]
+        gb = gi[n_ins > 0]
+        shift = np.zeros(k, dtype=np.int64)
+        shift[gb] = cnt
+        pos = np.arange(k) + np.cumsum(shift)  # of the accepted samples in the filter input
         is_out = np.zeros(total, dtype=bool)
         is_out[pos] = True
-        ft = np.empty(total)
-        facc = np.empty((total, 3))
-        fgyr = np.empty((total, 3))
-        ft[pos], facc[pos], fgyr[pos] = t_ok, acc_ok, gyr_ok
-        owner = np.repeat(np.arange(k), n_ins)  # accepted sample each bridging sample precedes
-        j = np.arange(n_ins.sum()) - np.repeat(np.cumsum(n_ins) - n_ins, n_ins) + 1
-        frac = (j / (n_ins[owner] + 1))[:, None]
+        # each bridging sample: the accepted sample it precedes (owner), its number within the
+        # gap (1, 2, ...) and the gap's count
+        owner = np.repeat(gb, cnt)
+        j = np.arange(total - k) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
+        frac = (j / (np.repeat(cnt, cnt) + 1))[:, None]
         first_acc = state.acc_m_s2 if have_prev else acc_ok[0]
         first_gyr = state.gyr_rad_s if have_prev else gyr_ok[0]
-        prev_acc = np.concatenate(([first_acc], acc_ok[:-1]))
-        prev_gyr = np.concatenate(([first_gyr], gyr_ok[:-1]))
-        ins_pos = np.flatnonzero(~is_out)
-        ft[ins_pos] = t_prev[owner] + frac[:, 0] * dt[owner]
-        facc[ins_pos] = prev_acc[owner] + frac * (acc_ok[owner] - prev_acc[owner])
-        fgyr[ins_pos] = prev_gyr[owner] + frac * (gyr_ok[owner] - prev_gyr[owner])
+        # the accepted sample before each gap (the previous chunk's last one before the first)
+        before = owner - 1
+        from_prev = before < 0
+        acc0, gyr0 = acc_ok[np.maximum(before, 0)], gyr_ok[np.maximum(before, 0)]
+        acc0[from_prev], gyr0[from_prev] = first_acc, first_gyr
+        # filter row i is row src[i] of (accepted samples, bridging samples): a gather is several
+        # times faster than scattering the accepted rows into place
+        src = np.empty(total, dtype=np.int64)
+        src[pos] = np.arange(k)
+        src[~is_out] = np.arange(k, total)
+        ft = np.concatenate((t_ok, t_prev[owner] + frac[:, 0] * dt[owner])).take(src)
+        facc = np.concatenate((acc_ok, acc0 + frac * (acc_ok[owner] - acc0))).take(src, axis=0)
+        fgyr = np.concatenate((gyr_ok, gyr0 + frac * (gyr_ok[owner] - gyr0))).take(src, axis=0)
 
     new_state = QualityState(
         float(t_ok[-1]),

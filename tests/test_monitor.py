@@ -9,6 +9,7 @@ import pytest
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded, RepStarted
 from imu_monitor.exercises import Limits, get_exercise
 from imu_monitor.monitor import Monitor, MonitorError, analyze_angles
+from imu_monitor.monitor.lockout import _window_range
 
 FS = 200.0
 DT = 1.0 / FS
@@ -230,6 +231,25 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     # the same samples judged continuously alarm at the bottom too: the gate is what prevents it
     res = analyze_angles(t, lum, lum, HIP_THRUST, mode="continuous")
     assert of_type(res.events, AlarmStarted)[0].t_s < 3.0
+
+
+def test_lockout_window_range_equals_the_direct_range():
+    # the gate's vectorised (sparse-table) range over each sample's window: the exact max - min
+    # of the window, not still (NaN / inf) when the window holds a non-finite value
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        v = np.round(rng.normal(0.0, 2.0, n), int(rng.integers(0, 3)))  # with ties
+        v[rng.random(n) < 0.03] = rng.choice([np.nan, np.inf, -np.inf])
+        lo = rng.integers(0, n, 40)
+        hi = np.minimum(n, lo + rng.integers(1, 130, 40))
+        got = _window_range(v, lo, hi)
+        for a, b, r in zip(lo, hi, got, strict=True):
+            w = v[a:b]
+            still = bool(np.isfinite(w).all() and w.max() - w.min() <= 1.5)
+            assert (r <= 1.5) == still
+            if np.isfinite(w).all():
+                assert r == w.max() - w.min()
 
 
 def test_bad_settings_and_inputs_raise_typed_errors():

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("continuous", "lockout")
 STATES = ("neutral", "warning", "alarm", "moving")
-BATCH_BLOCK = 4096
+BATCH_BLOCK = 16384
 """Samples per block when ``analyze_angles`` feeds the monitor."""
 
 # order of events found at the same sample: a rep that ended (its time is at or before the

@@ -47,10 +47,13 @@ class RepFit:
     fall: Line | None = None
 
 
-def _fit_line(t: np.ndarray, m: np.ndarray) -> Line | None:
-    ok = np.isfinite(m)
-    if not ok.all():
-        t, m = t[ok], m[ok]
+def _fit_line(t: np.ndarray, m: np.ndarray, finite: bool = False) -> Line | None:
+    """Least-squares line through the finite samples (``finite``: the caller knows they all
+    are)."""
+    if not finite:
+        ok = np.isfinite(m)
+        if not ok.all():
+            t, m = t[ok], m[ok]
     n = len(t)
     if n < 2:
         return None
@@ -62,15 +65,19 @@ def _fit_line(t: np.ndarray, m: np.ndarray) -> Line | None:
     return Line(t0, m0, float(np.dot(tc, m - m0)) / den)
 
 
-def _centred_mean(x: np.ndarray, k: int) -> np.ndarray:
-    """Moving average over ``k`` samples centred on each sample (edges padded), NaN-free."""
-    ok = np.isfinite(x)
-    if not ok.all():
-        x = np.where(ok, x, np.median(x[ok]) if ok.any() else 0.0)
+def _centred_mean(x: np.ndarray, k: int, finite: bool = False) -> np.ndarray:
+    """Moving average over ``k`` samples centred on each sample (edges padded), NaN-free
+    (``finite``: the caller knows ``x`` is)."""
+    if not finite:
+        ok = np.isfinite(x)
+        if not ok.all():
+            x = np.where(ok, x, np.median(x[ok]) if ok.any() else 0.0)
     h = k // 2
-    if h < 1 or len(x) == 0:
+    n = len(x)
+    if h < 1 or n == 0:
         return x
-    ext = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+    ext = np.empty(n + 2 * h)
+    ext[:h], ext[h : h + n], ext[h + n :] = x[0], x, x[-1]
     return np.convolve(ext, np.full(2 * h + 1, 1.0 / (2 * h + 1)), mode="valid")
 
 
@@ -82,13 +89,61 @@ def _crossing(a: Line, b: Line) -> tuple[float, float] | None:
     return t, a.value_at(t)
 
 
-def _median(x: np.ndarray, min_count: int) -> float | None:
-    """Median of the finite values, or None if fewer than ``min_count``."""
-    x = np.sort(x[np.isfinite(x)])
+def _median(x: np.ndarray, min_count: int, finite: bool = False) -> float | None:
+    """Median of the finite values, or None if fewer than ``min_count`` (``finite``: the caller
+    knows they all are)."""
+    x = np.sort(x if finite else x[np.isfinite(x)])
     k = len(x)
     if k < min_count or k == 0:
         return None
     return float(x[k // 2]) if k % 2 else 0.5 * float(x[k // 2 - 1] + x[k // 2])
+
+
+def time_slice(t_s: np.ndarray, lo: float, hi: float) -> slice:
+    """The samples with ``lo <= t <= hi`` (``t_s`` non-decreasing)."""
+    if not lo <= hi:  # also a NaN bound: none
+        return slice(0, 0)
+    return slice(int(t_s.searchsorted(lo, "left")), int(t_s.searchsorted(hi, "right")))
+
+
+def _first(mask: np.ndarray) -> int:
+    """Index of the first True, -1 if none."""
+    if len(mask) == 0:
+        return -1
+    j = int(mask.argmax())
+    return j if mask[j] else -1
+
+
+def _last(mask: np.ndarray) -> int:
+    """Index of the last True, -1 if none."""
+    j = _first(mask[::-1])
+    return len(mask) - 1 - j if j >= 0 else -1
+
+
+@dataclass
+class _Signal:
+    """One rep's samples, prepared once for the band-edge searches of both passes."""
+
+    t_s: np.ndarray
+    m_deg: np.ndarray
+    finite: bool
+    """No NaN (or inf) in ``m_deg``."""
+    k_detect: int
+    sm: np.ndarray
+    """Centred moving average of ``m_deg``, NaN-free."""
+    rise_max: np.ndarray
+    """Running maximum of ``sm`` from the detection on: the first sample at or above a level
+    after the detection is a binary search away."""
+    fall_max: np.ndarray
+    """Running maximum of ``sm`` from the last sample backwards (in that order): likewise the
+    last sample at or above a level."""
+
+    @classmethod
+    def of(cls, t_s: np.ndarray, m_deg: np.ndarray, k_detect: int, smooth_n: int) -> _Signal:
+        finite = bool(np.isfinite(m_deg).all())
+        sm = _centred_mean(m_deg, smooth_n, finite)
+        rise_max = np.maximum.accumulate(sm[k_detect:])
+        return cls(t_s, m_deg, finite, k_detect, sm, rise_max, np.maximum.accumulate(sm[::-1]))
 
 
 @dataclass
@@ -100,30 +155,27 @@ class _Ramps:
 
 
 def _ramps(
-    t_s: np.ndarray,
-    m_deg: np.ndarray,
-    sm: np.ndarray,
-    k_detect: int,
-    rest: float,
-    top: float,
-    band: tuple[tuple[float, float], tuple[float, float]],
+    sig: _Signal, rest: float, top: float, band: tuple[tuple[float, float], tuple[float, float]]
 ) -> _Ramps:
     """Least-squares lines through the band of the rising and the falling ramp."""
+    t_s, m_deg, sm = sig.t_s, sig.m_deg, sig.sm
     n = len(t_s)
     amp = top - rest
     (lo_u, hi_u), (lo_d, hi_d) = [(rest + a * amp, rest + b * amp) for a, b in band]
-    # rising: the last sample <= lo before the first sample >= hi (after the detection)
-    rel = np.flatnonzero(sm[k_detect:] >= hi_u)
-    i_hi_up = k_detect + (int(rel[0]) if len(rel) else int(np.argmax(sm[k_detect:])))
-    below = np.flatnonzero(sm[:i_hi_up] <= lo_u)
-    i_lo_up = int(below[-1]) if len(below) else 0
-    # falling: the last sample >= hi, then the first sample <= lo after it
-    above = np.flatnonzero(sm >= hi_d)
-    i_hi_dn = max(int(above[-1]) if len(above) else i_hi_up, i_hi_up)
-    after = np.flatnonzero(sm[i_hi_dn:] <= lo_d)
-    i_lo_dn = i_hi_dn + int(after[0]) if len(after) else n - 1
-    rise = _fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1])
-    fall = _fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1])
+    # rising: the last sample <= lo before the first sample >= hi after the detection (without
+    # one, the first highest sample)
+    r = int(sig.rise_max.searchsorted(hi_u))
+    if r == len(sig.rise_max):
+        r = int(sig.rise_max.searchsorted(sig.rise_max[-1]))
+    i_hi_up = sig.k_detect + r
+    i_lo_up = max(_last(sm[:i_hi_up] <= lo_u), 0)
+    # falling: the last sample >= hi (not before the rising one), then the first sample <= lo
+    r = int(sig.fall_max.searchsorted(hi_d))
+    i_hi_dn = max(n - 1 - r if r < n else i_hi_up, i_hi_up)
+    j = _first(sm[i_hi_dn:] <= lo_d)
+    i_lo_dn = i_hi_dn + j if j >= 0 else n - 1
+    rise = _fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1], sig.finite)
+    fall = _fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1], sig.finite)
     return _Ramps(
         rise if rise is not None and rise.slope > 0 else None,
         fall if fall is not None and fall.slope < 0 else None,
@@ -145,8 +197,7 @@ def _band_for(ramp_s: float, cfg: RepConfig) -> tuple[float, float]:
 
 
 def _levels(
-    t_s: np.ndarray,
-    m_deg: np.ndarray,
+    sig: _Signal,
     rise: Line,
     fall: Line,
     rest1: float,
@@ -156,16 +207,17 @@ def _levels(
     cfg: RepConfig,
 ) -> tuple[float, float]:
     """Rest and top levels (degrees) around fitted ramps (see ``fit_rep``)."""
+    t_s, m_deg = sig.t_s, sig.m_deg
     g = cfg.corner_guard_s
     # rest level: the rest before the foot of the rising line (after the previous rep's end)
     t_foot = rise.time_at(rest1)
     t_after_prev = prev.t_end_s + g if prev is not None else -np.inf
-    win = (t_s >= max(t_foot - g - cfg.rest_window_s, t_after_prev)) & (t_s <= t_foot - g)
-    rest = _median(m_deg[win], 3)
+    win = time_slice(t_s, max(t_foot - g - cfg.rest_window_s, t_after_prev), t_foot - g)
+    rest = _median(m_deg[win], 3, sig.finite)
     if rest is None and prev is not None and prev.fall is not None:
         v = _crossing(prev.fall, rise)
         if v is not None:
-            near = m_deg[(t_s >= v[0] - 2 * g) & (t_s <= v[0] + 2 * g)]
+            near = m_deg[time_slice(t_s, v[0] - 2 * g, v[0] + 2 * g)]
             lowest = float(np.nanmin(near)) if np.isfinite(near).any() else v[1]
             rest = 0.5 * (max(lowest, v[1]) + v[1])
     if rest is None:
@@ -173,8 +225,8 @@ def _levels(
     # top level: the hold between the corners, else between the peak and the lines' crossing
 
     def hold_level(level: float) -> float | None:
-        hold = (t_s >= rise.time_at(level) + g) & (t_s <= fall.time_at(level) - g)
-        return _median(m_deg[hold], 3)
+        hold = time_slice(t_s, rise.time_at(level) + g, fall.time_at(level) - g)
+        return _median(m_deg[hold], 3, sig.finite)
 
     top = hold_level(top1)
     if top is not None:
@@ -212,21 +264,21 @@ def fit_rep(
     peak = float(up.max())
     if peak != peak:  # a NaN among the samples: the largest finite one
         peak = float(np.nanmax(up))
+    # band edges are found on a centred moving average, so noise does not shrink the band;
+    # the lines are fitted through the raw samples
+    sig = _Signal.of(t_s, m_deg, k_detect, cfg.smooth_n)
     # first level estimates: rest from the low half of the samples before the detection,
     # top from the upper quartile of the samples above half way
-    pre_t, pre_m = t_s[:k_detect], m_deg[:k_detect]
+    i_pre = int(t_s[:k_detect].searchsorted(t_s[k_detect] - cfg.pre_window_s))
+    pre_m = m_deg[i_pre:k_detect]
     half_rise = rest_ref_deg + 0.5 * (float(m_deg[k_detect]) - rest_ref_deg)
-    sel = (pre_t >= t_s[k_detect] - cfg.pre_window_s) & (pre_m <= half_rise)
-    rest1 = _median(pre_m[sel], 3)
+    rest1 = _median(pre_m[pre_m <= half_rise], 3, sig.finite)
     if rest1 is None:
         rest1 = rest_ref_deg
     upper = np.sort(up[up >= 0.5 * (rest1 + peak)])  # NaN compares False: all finite
     top1 = float(upper[(3 * len(upper)) // 4])
-    # band edges are found on a centred moving average, so noise does not shrink the band;
-    # the lines are fitted through the raw samples
-    sm = _centred_mean(m_deg, cfg.smooth_n)
     band = (cfg.fit_band, cfg.fit_band)
-    ramps = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
+    ramps = _ramps(sig, rest1, top1, band)
     rise, fall = ramps.rise, ramps.fall
     if rise is None or fall is None:
         # degenerate ramps (a step, or too few samples): fall back to the band crossings
@@ -239,11 +291,11 @@ def fit_rep(
         _band_for(fall.time_at(rest1) - fall.time_at(top1), cfg),
     )
     if band != (cfg.fit_band, cfg.fit_band):
-        ramps2 = _ramps(t_s, m_deg, sm, k_detect, rest1, top1, band)
+        ramps2 = _ramps(sig, rest1, top1, band)
         if ramps2.rise is not None and ramps2.fall is not None:
             rise, fall = ramps2.rise, ramps2.fall
-    peak_sm = float(np.max(sm[k_detect:]))
-    rest, top = _levels(t_s, m_deg, rise, fall, rest1, top1, peak_sm, prev, cfg)
+    peak_sm = float(sig.rise_max[-1])  # the highest smoothed sample after the detection
+    rest, top = _levels(sig, rise, fall, rest1, top1, peak_sm, prev, cfg)
     x = _crossing(rise, fall)
     t_x = x[0] if x is not None else 0.5 * (rise.t0 + fall.t0)
     t_start = rise.time_at(rest)

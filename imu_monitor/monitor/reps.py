@@ -30,6 +30,7 @@ state, so any chunking gives the same events as the whole array at once.
 from __future__ import annotations
 
 import logging
+import math
 import statistics
 from collections import deque
 from dataclasses import dataclass
@@ -38,12 +39,14 @@ import numpy as np
 
 from ..events import RepEnded, RepStarted
 from .config import RepConfig
-from .fit import RepFit, fit_rep
+from .fit import RepFit, fit_rep, time_slice
 
 log = logging.getLogger(__name__)
 
 IDLE, IN_REP, ENDING = 0, 1, 2
 TIME_EPS_S = 1e-9
+SCAN_SPAN = 1024
+"""Samples a scan looks ahead at first (``RepTracker.process``)."""
 
 
 @dataclass
@@ -116,14 +119,22 @@ class RepTracker:
         changes: list[PhaseChange] = []
         events: list[RepOutput] = []
         ms = self._smooth(m_deg)
-        p = 0
+        p, span = 0, SCAN_SPAN
         while p < n:
-            if self.state == IDLE:
-                p = self._scan_idle(t_s, ms, p, changes, events)
-            elif self.state == IN_REP:
-                p = self._scan_rep(t_s, m_deg, ms, lumbar_deg, p, changes, events)
+            # scan a window, not the rest of the chunk, for the next decision: a long chunk holds
+            # many reps, and re-scanning all of it for each would cost O(chunk) per rep. A window
+            # end is a chunk end to the scanners (any chunking gives the same events); the window
+            # doubles while nothing happens in it.
+            q = min(n, p + span)
+            t, m, s, lum = t_s[:q], m_deg[:q], ms[:q], lumbar_deg[:q]
+            state = self.state
+            if state == IDLE:
+                p = self._scan_idle(t, s, p, changes, events)
+            elif state == IN_REP:
+                p = self._scan_rep(t, m, s, lum, p, changes, events)
             else:
-                p = self._scan_ending(t_s, m_deg, lumbar_deg, p, changes, events)
+                p = self._scan_ending(t, m, lum, p, changes, events)
+            span = 2 * span if p == q and self.state == state else SCAN_SPAN
         if n:
             self._buf_t.append(t_s)
             self._buf_m.append(m_deg)
@@ -169,7 +180,7 @@ class RepTracker:
         if not hit.any():
             self._rest_ref = float(cmin[-1])
             return len(m)
-        k = int(np.argmax(hit))
+        k = int(hit.argmax())
         i = p + k
         self._rest_ref = float(cmin[k])
         self._start_rep(i, t, m, self._rest_ref, self._t_idle_start, changes, events)
@@ -213,27 +224,29 @@ class RepTracker:
         n = len(m)
         seg, ts = ms[p:], t[p:]
         cmax = np.fmax(np.fmax.accumulate(seg), self._run_max)
-        prev = np.empty_like(cmax)
-        prev[0] = self._run_max
-        prev[1:] = cmax[:-1]
-        new = seg > prev
-        last = np.maximum.accumulate(np.where(new, np.arange(len(seg)), -1))
         amp = cmax - self._rep_rest_ref
         end = seg < self._rep_rest_ref + cfg.end_fraction * amp
-        timeout = ts - self._t_detect > cfg.max_rep_s
+        # the time tests are monotonic in time: when the window's last sample does not pass,
+        # none does
+        since_detect = float(ts[-1]) - self._t_detect
 
         def first(mask: np.ndarray, off: int = 0) -> int:
-            j = int(np.argmax(mask))  # 0 when nothing is set
+            j = int(mask.argmax())  # 0 when nothing is set
             return p + off + j if mask[j] else n
 
-        i_end, i_to = first(end), first(timeout)
+        i_end = first(end)
+        i_to = first(ts - self._t_detect > cfg.max_rep_s) if since_detect > cfg.max_rep_s else n
         if self.phase == "eccentric":
             i_ecc = p
         else:
             ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
             i_ecc = first(ecc)
+        t_last = None  # concentric: the time of the latest new maximum at each sample
         if self.phase == "concentric":
-            t_last = np.where(last >= 0, ts[np.maximum(last, 0)], self._t_last_max)
+            # where the running maximum first reached its value at each sample; still the carried
+            # value: reached before this window
+            t_last = ts[cmax.searchsorted(cmax)]
+            t_last[cmax == self._run_max] = self._t_last_max
             i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
         else:
             i_hold = p
@@ -244,13 +257,16 @@ class RepTracker:
         if i_watch < n:
             sub = seg[i_watch - p :]
             start_min = self._watch_min if self.phase != "concentric" else np.inf
-            cmin = np.fmin(np.fmin.accumulate(sub), start_min)
-            rise = sub > cmin + self.thr_on
             # only a long "rep" (not a dip during the hold of a faulty rep, which a single
             # sensor sees as movement) is started again
-            rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
-            i_rs = first(rise, i_watch - p)
-            watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
+            if since_detect >= cfg.restart_after_s:
+                cmin = np.fmin(np.fmin.accumulate(sub), start_min)
+                rise = sub > cmin + self.thr_on
+                rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
+                i_rs = first(rise, i_watch - p)
+                watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
+            else:
+                watch_min = float(np.fmin(np.fmin.reduce(sub), start_min))
         stop = min(i_end, i_to, i_rs)
         if self.phase == "concentric" and i_hold < min(i_ecc, stop, n):
             self.phase = "hold"
@@ -261,8 +277,8 @@ class RepTracker:
         self._watch_min = watch_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
-        j_max = int(last[last_i])  # the sample of the running maximum (-1: before this scan)
-        self._t_last_max = float(ts[j_max]) if j_max >= 0 else self._t_last_max
+        if t_last is not None:  # (only the concentric phase uses it)
+            self._t_last_max = float(t_last[last_i])
         if stop == n:
             return n
         if i_end <= stop:
@@ -288,20 +304,30 @@ class RepTracker:
     def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
         """Fit the rep's phases from the buffer and the chunk up to sample ``i`` (inclusive);
         sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
-        bt = np.concatenate([*self._buf_t, t[: i + 1]])
-        bm = np.concatenate([*self._buf_m, m[: i + 1]])
-        bl = np.concatenate([*self._buf_l, lum[: i + 1]])
         t_from = max(self._rep_idle_start, self._t_detect - self.cfg.keep_s)
-        j0 = int(np.searchsorted(bt, t_from))
-        bt, bm, bl = bt[j0:], bm[j0:], bl[j0:]
-        k_det = int(np.searchsorted(bt, self._t_detect))
+        # the buffered chunks and this one up to i, from the first sample at or after t_from
+        # (only the pieces that reach t_from are joined)
+        pieces = [
+            *zip(self._buf_t, self._buf_m, self._buf_l, strict=True),
+            (t[: i + 1], m[: i + 1], lum[: i + 1]),
+        ]
+        k = 0
+        while k < len(pieces) - 1 and not (len(pieces[k][0]) and pieces[k][0][-1] >= t_from):
+            k += 1
+        j0 = int(pieces[k][0].searchsorted(t_from))
+        pieces[k] = tuple(x[j0:] for x in pieces[k])
+        if k == len(pieces) - 1:  # all in this chunk (fit_rep does not write to its input)
+            bt, bm, bl = pieces[k]
+        else:
+            bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+        k_det = int(bt.searchsorted(self._t_detect))
         prev = self._prev_fit
         if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
             prev = None
         fit = fit_rep(bt, bm, k_det, self._rep_rest_ref, self.cfg, prev)
         self._fit = fit
         self._lum_max, self._lum_min = -np.inf, np.inf
-        self._track_lumbar(bl[(bt >= fit.t_start_s) & (bt <= fit.t_end_s)])
+        self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
 
     def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
         """The rep is back (below ``end_fraction``): fit it; the fit gives the end to wait for."""
@@ -321,7 +347,7 @@ class RepTracker:
         this sample)."""
         assert self._fit is not None
         n = len(t)
-        e = max(int(np.searchsorted(t, self._fit.t_end_s - TIME_EPS_S)), p)
+        e = max(int(t.searchsorted(self._fit.t_end_s - TIME_EPS_S)), p)
         if e >= n:
             self._track_lumbar(lum[p:n])
             return n
@@ -381,10 +407,16 @@ class RepTracker:
         changes.append(PhaseChange(i, "rest", None))
 
     def _track_lumbar(self, x: np.ndarray) -> None:
-        x = x[np.isfinite(x)]
-        if len(x):
-            self._lum_max = max(self._lum_max, float(x.max()))
-            self._lum_min = min(self._lum_min, float(x.min()))
+        if len(x) == 0:
+            return
+        hi, lo = float(np.fmax.reduce(x)), float(np.fmin.reduce(x))  # NaN only if all are
+        if not (math.isfinite(hi) and math.isfinite(lo)):  # NaN or inf among them
+            x = x[np.isfinite(x)]
+            if len(x) == 0:
+                return
+            hi, lo = float(x.max()), float(x.min())
+        self._lum_max = max(self._lum_max, hi)
+        self._lum_min = min(self._lum_min, lo)
 
     def _trim(self, t_last: float) -> None:
         """Drop buffered samples no later decision can need."""
