@@ -9,6 +9,8 @@ import pytest
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded, RepStarted
 from imu_monitor.exercises import Limits, get_exercise
 from imu_monitor.monitor import Monitor, MonitorError, analyze_angles
+from imu_monitor.monitor.config import RepConfig
+from imu_monitor.monitor.fit import fit_rep
 from imu_monitor.monitor.lockout import _window_range
 
 FS = 200.0
@@ -419,3 +421,22 @@ def test_reps_on_simulated_truth(exercise, sensors, movement):
         assert d.concentric_s == pytest.approx(r.t_top_s - r.t_start_s, abs=0.05)
         assert d.hold_s == pytest.approx(r.t_hold_end_s - r.t_top_s, abs=0.05)
         assert d.eccentric_s == pytest.approx(r.t_end_s - r.t_hold_end_s, abs=0.05)
+
+
+def test_rep_fit_copes_with_a_rise_below_the_rest_before_it():
+    # a stream that starts in the middle of a movement: the rest reference (5) is above the
+    # detection sample, the rest before it (2.5) above everything after; this raised IndexError
+    t = np.arange(0.0, 3.0, 0.005)
+    m = np.where(t < 1.0, 2.5, 1.0) + 0.01 * np.sin(50 * t)
+    fit = fit_rep(t, m, int(np.searchsorted(t, 1.0)), 5.0, RepConfig())
+    assert t[0] <= fit.t_start_s <= fit.t_top_s <= fit.t_hold_end_s <= fit.t_end_s <= t[-1]
+
+
+def test_a_rep_never_starts_before_the_samples_it_was_fitted_on():
+    # samples that begin halfway up a rise from a rest (0) the fit never saw: the rising line
+    # reaches that rest 0.25 s before the first sample, which is where the rep starts instead
+    t = np.arange(1.0, 5.0, DT)
+    m = np.interp(t, [1.0, 2.0, 2.5, 3.5], [2.0, 10.0, 10.0, 0.0])
+    k = int(np.searchsorted(t, 1.12))
+    fit = fit_rep(t, m, k, 0.0, RepConfig())
+    assert fit.t_start_s == t[0] and fit.t_top_s == pytest.approx(2.0, abs=0.02)

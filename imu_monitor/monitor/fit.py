@@ -276,7 +276,8 @@ def fit_rep(
     if rest1 is None:
         rest1 = rest_ref_deg
     upper = np.sort(up[up >= 0.5 * (rest1 + peak)])  # NaN compares False: all finite
-    top1 = float(upper[(3 * len(upper)) // 4])
+    # (none when the rest before was higher than this whole rise: the rise's own peak then)
+    top1 = float(upper[(3 * len(upper)) // 4]) if len(upper) else peak
     band = (cfg.fit_band, cfg.fit_band)
     ramps = _ramps(sig, rest1, top1, band)
     rise, fall = ramps.rise, ramps.fall
@@ -298,7 +299,9 @@ def fit_rep(
     rest, top = _levels(sig, rise, fall, rest1, top1, peak_sm, prev, cfg)
     x = _crossing(rise, fall)
     t_x = x[0] if x is not None else 0.5 * (rise.t0 + fall.t0)
-    t_start = rise.time_at(rest)
+    # (not before the samples it was fitted on: a rise from a level the fit cannot see, as at
+    # the very start of a stream, would extrapolate the line back past them)
+    t_start = max(rise.time_at(rest), float(t_s[0]))
     t_top = rise.time_at(top)
     t_hold_end = fall.time_at(top)
     t_end = fall.time_at(rest)
