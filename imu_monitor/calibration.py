@@ -57,6 +57,10 @@ itself is not judged, so a constant gyro bias is tolerated."""
 MAX_ACC_DEV_M_S2 = 0.5
 """Largest deviation of the 0.1 s-smoothed acceleration from its mean while holding still
 (m/s^2); 0.5 m/s^2 is a 2.9 deg tilt change, or a slow drift the gyro test cannot see."""
+MOTION_WINDOW_S = 60.0
+"""How much of the movement after the calibration capture the functional axis uses (method B):
+about ten reps define the axis and its sign; the whole session would only cost an orientation
+pass over it (a sixth of the analysis time of a 10-minute three-sensor back kick)."""
 MIN_POSTURE_CHANGE_DEG = 20.0
 """Two postures whose up directions differ less than this cannot fix the rotation about up."""
 
@@ -484,7 +488,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
         if stands:
             ms = stands[-1]
             standing = {p: _window(s, ms.t_s, float(ms.t_end_s)) for p, s in series.items()}
-        motion = {p: _window(s, float(m.t_end_s), t_end) for p, s in series.items()}
+        motion = _motion_after(series, float(m.t_end_s), t_end)
         notes.append(
             f"from the recording's calibration markers: start posture {m.t_s:.1f}-{m.t_end_s:.1f} s"
             + (f", standing {stands[-1].t_s:.1f}-{stands[-1].t_end_s:.1f} s" if stands else "")
@@ -524,7 +528,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 f"standing posture taken from the still period {stand_period[0]:.1f}-"
                 f"{stand_period[1]:.1f} s"
             )
-        motion = {p: _window(s, t1, t_end) for p, s in series.items()}
+        motion = _motion_after(series, t1, t_end)
         notes.append(
             f"no calibration markers: the still period {t0:.1f}-{t1:.1f} s was taken as the "
             f"calibration posture ({ex.calibration_posture})"
@@ -534,6 +538,14 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
     cal.notes = notes + cal.notes
     cal.user = str(rec.meta.get("user", ""))
     return cal
+
+
+def _motion_after(
+    series: dict[str, SensorSeries], t0: float, t_end: float
+) -> dict[str, SensorSeries]:
+    """The movement after a calibration capture that the functional axis is found from: the
+    first ``MOTION_WINDOW_S`` of it."""
+    return {p: _window(s, t0, min(t_end, t0 + MOTION_WINDOW_S)) for p, s in series.items()}
 
 
 # -- store ---------------------------------------------------------------------------------------
