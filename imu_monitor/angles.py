@@ -216,25 +216,29 @@ def compute_angles(
         # measured so that a pitch change (the lumbar fault) does not enter it (see ``axial``)
         sc = calibration.sensors["sacrum"]
         x_axis, y_axis, up = frames["sacrum"]
-        gravity_axial = np.degrees(np.arctan2(up[1], -up[0]))  # as _axial_deg, from up itself
-        axial0 = _axial_deg(np.array([sc.neutral_pitch_deg]), np.array([sc.neutral_roll_deg]))
-        movement = (axial or AxialTracker()).update(
-            t, x_axis, y_axis, wrap_deg(gravity_axial - axial0[0]), d_pitch["sacrum"]
+        axial0 = _axial_deg(_up_from_pitch_roll(sc.neutral_pitch_deg, sc.neutral_roll_deg))
+        movement = (axial if axial is not None else AxialTracker()).update(
+            t, x_axis, y_axis, wrap_deg(_axial_deg(up) - axial0), d_pitch["sacrum"]
         )
     else:
         movement = movement_signal(exercise, d_pitch, d_roll)
     return AngleSet(t, flex, lateral, hip, movement, pitch, roll)
 
 
-def _axial_deg(pitch_deg: np.ndarray, roll_deg: np.ndarray) -> np.ndarray:
+def _axial_deg(up: np.ndarray) -> np.ndarray:
     """Rotation about the segment's z (superior) axis as gravity shows it when that axis is
-    near horizontal (on all fours): the angle of world-up in the segment's x-y plane,
-    ``atan2(u_y, -u_x)``. A pitch change alone moves up within the x-z plane and leaves it
-    unchanged, unlike the roll angle; combined with a turn about the vertical it does not (see
-    ``axial``, which uses this only to tell a rest and until the first rest)."""
+    near horizontal (on all fours): the angle of world-up (rows (3, n), or one (3,)) in the
+    segment's x-y plane, ``atan2(u_y, -u_x)``. A pitch change alone moves up within the x-z
+    plane and leaves it unchanged, unlike the roll angle; combined with a turn about the
+    vertical it does not (see ``axial``, which uses this only to tell a rest and until the first
+    rest)."""
+    return np.degrees(np.arctan2(up[1], -up[0]))
+
+
+def _up_from_pitch_roll(pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """World-up (3,) in a segment frame of this pitch and roll (inverse of ``_pitch_roll``)."""
     p, r = np.radians(pitch_deg), np.radians(roll_deg)
-    u_x, u_y = -np.cos(r) * np.sin(p), -np.sin(r)
-    return np.degrees(np.arctan2(u_y, -u_x))
+    return np.array([-np.cos(r) * np.sin(p), -np.sin(r), np.cos(r) * np.cos(p)])
 
 
 def movement_signal(
