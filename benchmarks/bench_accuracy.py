@@ -34,12 +34,25 @@ SCENARIOS = [
 ]
 
 
-def run_scenario(exercise: str, sensors: int, seeds: int, reps: int, faulty: int, offline: bool):
+def run_scenario(
+    exercise: str,
+    sensors: int,
+    seeds: int,
+    reps: int,
+    faulty: int,
+    offline: bool,
+    rest_variation: float = 0.0,
+):
     rows = []
     for seed in range(seeds):
         rec = simulate_session(
             SimulationConfig(
-                exercise=exercise, reps=reps, faulty=faulty, sensors=sensors, seed=seed
+                exercise=exercise,
+                reps=reps,
+                faulty=faulty,
+                sensors=sensors,
+                seed=seed,
+                rest_variation_deg=rest_variation,
             )
         )
         an = analyze_recording(rec, offline=offline)
@@ -109,6 +122,13 @@ def main() -> int:
     ap.add_argument("--faulty", type=int, default=4)
     ap.add_argument("--online", action="store_true", help="online (live) filter instead of offline")
     ap.add_argument("--only", help="exercise:sensors, e.g. back-kick:1")
+    ap.add_argument(
+        "--rest-variation",
+        type=float,
+        default=0.0,
+        help="the pelvis rests up to this many degrees away from the calibration posture "
+        "between reps (SimulationConfig.rest_variation_deg)",
+    )
     args = ap.parse_args()
     scenarios = SCENARIOS
     if args.only:
@@ -116,7 +136,9 @@ def main() -> int:
         scenarios = [(ex, int(n))]
     t0 = time.perf_counter()
     results = [
-        run_scenario(ex, n, args.seeds, args.reps, args.faulty, offline=not args.online)
+        run_scenario(
+            ex, n, args.seeds, args.reps, args.faulty, not args.online, args.rest_variation
+        )
         for ex, n in scenarios
     ]
     out = {
@@ -124,6 +146,7 @@ def main() -> int:
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "filter": "online" if args.online else "offline",
+        "rest_variation_deg": args.rest_variation,
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "scenarios": results,
     }

@@ -142,6 +142,9 @@ class _RepParams:
     thigh_deg: float
     roll_deg: float
     yaw_deg: float
+    rest_roll_deg: float = 0.0
+    rest_yaw_deg: float = 0.0
+    """Where the pelvis rests around this rep (``rest_offsets_deg`` of ``build_program``)."""
 
 
 class _Keyframes:
@@ -235,10 +238,14 @@ def build_program(
     reps: int,
     fault_of_rep: list[str | None],
     rng: np.random.Generator,
+    rest_offsets_deg: np.ndarray | None = None,
 ) -> MotionProgram:
     """Build the whole session's movement program (deterministic for a generator state).
 
     ``fault_of_rep``: length ``reps``, the fault of each rep (None for good reps).
+    ``rest_offsets_deg``: optional (reps, 2), how far the pelvis' rest posture around each rep
+    is turned from the calibration posture (about its x and its z axis, degrees): people do not
+    come back to exactly the same posture between reps. None: they do.
     """
     style = MOTION_STYLES[exercise.name]
     heading = float(rng.uniform(0.0, 2.0 * math.pi))
@@ -251,8 +258,8 @@ def build_program(
         return {
             "upper_lumbar.pitch": exercise.start_pitch_deg + trunk_rot * (pos_cal - pos),
             "thigh.pitch": exercise.thigh_start_pitch_deg + rp.thigh_deg * (pos - pos_cal),
-            "sacrum.roll": side * rp.roll_deg * pos,
-            "sacrum.yaw": side * rp.yaw_deg * pos,
+            "sacrum.roll": rp.rest_roll_deg + side * rp.roll_deg * pos,
+            "sacrum.yaw": rp.rest_yaw_deg + side * rp.yaw_deg * pos,
             "root.x": style.root_m[0],
             "root.z": style.root_m[1],
         }
@@ -282,6 +289,7 @@ def build_program(
             thigh_rot * (1.0 if style.calibrate_at_top else float(rng.uniform(0.9, 1.1))),
             float(rng.uniform(*style.pelvis_roll_deg)),
             float(rng.uniform(*style.pelvis_yaw_deg)),
+            *((0.0, 0.0) if rest_offsets_deg is None else map(float, rest_offsets_deg[i])),
         )
         w = min(REP_BLEND_S, 0.9 * min(up, hold, down))
         t0 = t + float(rng.uniform(*REST_RANGE_S))

@@ -65,6 +65,9 @@ class SimulationConfig:
     """Gyro white noise, rms per sample (deg/s)."""
     acc_noise_m_s2: float = 0.02
     """Accelerometer white noise, rms per sample (m/s^2)."""
+    rest_variation_deg: float = 0.0
+    """How differently the pelvis rests around each rep: turned about its x and z axes by up to
+    this (uniform, degrees) from the calibration posture; 0: every rep starts from it exactly."""
 
     def validate(self) -> Exercise:
         """Check every field; return the exercise. Raises ``SimulationError`` naming the field."""
@@ -93,6 +96,7 @@ class SimulationConfig:
             "jitter_s",
             "gyro_noise_deg_s",
             "acc_noise_m_s2",
+            "rest_variation_deg",
         ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
@@ -214,7 +218,11 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
     faults = _assign_faults(
         rng, int(config.reps), int(config.faulty), config.resolved_fault_types()
     )
-    return SessionModel(motion.build_program(exercise, int(config.reps), faults, rng))
+    rest_offsets = None
+    if config.rest_variation_deg > 0:  # its own generator: the sessions without it stay as they are
+        v = float(config.rest_variation_deg)
+        rest_offsets = np.random.default_rng([int(config.seed), 2]).uniform(-v, v, (config.reps, 2))
+    return SessionModel(motion.build_program(exercise, int(config.reps), faults, rng, rest_offsets))
 
 
 def sensor_errors_for(
