@@ -9,36 +9,51 @@ the vertical, invisible to gravity, then leaks into the gravity-only estimate (a
 tempo of a faulty rep was off by up to 0.7 s.
 
 Here the rotation is measured with the gyroscope's help, from the full 6D orientation, relative
-to the pelvis' orientation at its latest rest in the start position (the reference, heading
-included). The relative rotation ``Q = R_ref^T R`` is split in the pelvis' Cardan order
-(tilt about y, obliquity about x, rotation about z: ``Q = Ry(a) Rx(b) Rz(c)``, the ISB order),
-and the rep signal is ``|c|``, which a pitch change (tilt) and a turn about the vertical
-(obliquity, on all fours) leave untouched. The reference is taken again at every rest, so the
-slowly drifting heading of a 6D filter never accumulates.
+to the pelvis' orientation at its latest rest (the reference, heading included). The relative
+rotation ``Q = R_ref^T R`` is split in the pelvis' Cardan order (tilt about y, obliquity about
+x, rotation about z: ``Q = Ry(a) Rx(b) Rz(c)``, the ISB order), and the rep signal is ``|c|``,
+which a pitch change (tilt) and a turn about the vertical (obliquity, on all fours) leave
+untouched. The reference is taken again at every rest, so the slowly drifting heading of a 6D
+filter never accumulates, and a rest posture that differs a little from rep to rep (people do
+not come back to exactly the same one) is each rep's own starting point.
 
-A rest is a stretch of ``REST_WINDOW_S`` where the pelvis is back in the start position (its
-gravity-visible axial turn within ``REST_AXIAL_DEG`` of the calibrated neutral and its pitch
-within ``REST_PITCH_DEG``); the reference is the orientation ``REST_LAG_S`` before the end of
-such a stretch, so the slow first part of the next kick, still within those bounds, never
-becomes the reference. Until the first rest has been seen the gravity-only estimate is used.
-Results do not depend on how the stream is chunked.
+Rests are told from the other still moments (a hold at the top of a kick) by where they are:
+a still stretch (``STILL_WINDOW_S`` with the gravity-visible axial turn and the pitch each
+within ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG``) is a rest when the pelvis is back in the
+calibrated start posture (gravity-visible turn within ``START_AXIAL_DEG``, pitch within
+``START_PITCH_DEG``) or back near the previous rest: ``|c|`` within ``REST_TOLERANCE_DEG`` or,
+after a kick, within ``RETURN_FRACTION`` of the kick's largest turn; a hold at the top
+otherwise (there the turn is the kick's largest). Until the first rest the gravity-only
+estimate is used. Within a rest the reference is the orientation ``REST_LAG_S`` before the
+latest sample, so the slow first part of the next kick never becomes the reference. Results do
+not depend on how the stream is chunked.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-REST_AXIAL_DEG = 0.5
-"""Gravity-visible axial turn (from the calibrated neutral) below which the pelvis may be at
-rest: a back kick turns it 3-7 deg, sensor noise at rest stays below 0.1 deg."""
-REST_PITCH_DEG = 3.0
-"""Pitch change (from neutral) below which the pelvis may be at rest; lumbar faults go beyond
-the 8-10 deg limits."""
-REST_WINDOW_S = 0.2
-"""How long the pelvis must stay at rest before its orientation is taken as the reference."""
+from .windows import window_range
+
+STILL_WINDOW_S = 0.25
+"""A still stretch: this long with the pelvis' gravity-visible turn and pitch nearly constant."""
+STILL_AXIAL_DEG = 0.3
+"""Largest range of the gravity-visible axial turn within a still window (a kick turns the
+pelvis at 3 deg/s and more; sensor noise and sway at rest stay below 0.2 deg)."""
+STILL_PITCH_DEG = 0.5
+"""Largest range of the pelvis pitch within a still window."""
+REST_TOLERANCE_DEG = 1.5
+"""A still stretch within this turn of the previous rest is a rest (a kick turns the pelvis by
+3 deg or more; people rest within a degree or so of where they rested before)."""
+RETURN_FRACTION = 0.5
+"""... or, after a kick, within this fraction of the kick's largest turn (a 3-7 deg kick)."""
+START_AXIAL_DEG = 0.5
+"""... as is one back in the start posture: gravity-visible turn within this of the calibrated
+neutral ..."""
+START_PITCH_DEG = 3.0
+"""... and pitch within this (lumbar faults go beyond the 8-10 deg limits)."""
 REST_LAG_S = 0.3
-"""The reference is the orientation this long before the latest sample of a rest stretch: the
-first 0.2-0.3 s of a kick turn the pelvis by less than ``REST_AXIAL_DEG``."""
+"""Within a rest, the reference is the orientation this long before the latest sample."""
 
 
 def axial_turn_deg(x_axis: np.ndarray, y_axis: np.ndarray, y_ref: np.ndarray) -> np.ndarray:
@@ -62,11 +77,18 @@ class AxialTracker:
 
     def __init__(self) -> None:
         self._t_first: float | None = None
+        # the last STILL_WINDOW_S + REST_LAG_S of samples: time, y axis, gravity turn, pitch
         self._tail_t = np.zeros(0)
         self._tail_y = np.zeros((3, 0))
-        self._tail_rest = np.zeros(0, bool)
+        self._tail_g = np.zeros(0)
+        self._tail_p = np.zeros(0)
         self._ref: np.ndarray | None = None
-        """(3,): the segment's y axis in the world at the latest reference."""
+        """(3,): the pelvis' y axis in the world at the current reference (None: none yet)."""
+        self._run_start_t: float | None = None
+        """When the still stretch the last chunk ended in began (None: it ended moving)."""
+        self._run_is_rest = False
+        self._peak = 0.0
+        """The largest turn since the last rest (the kick's, once it is back)."""
 
     def update(
         self,
@@ -80,47 +102,77 @@ class AxialTracker:
 
         ``x_axis``, ``y_axis``: (3, n), the pelvis' axes in the world (``angles.segment_frame``);
         ``gravity_axial_deg``: the gravity-only axial turn from the calibrated neutral (the
-        fallback and the rest test); ``d_pitch_deg``: the pitch change from neutral.
+        fallback and the first rest's test); ``d_pitch_deg``: the pitch change from neutral.
         """
         t = np.asarray(t_s, dtype=np.float64)
         n = len(t)
-        grav = np.abs(np.asarray(gravity_axial_deg, dtype=np.float64))
+        grav = np.asarray(gravity_axial_deg, dtype=np.float64)
+        pitch = np.asarray(d_pitch_deg, dtype=np.float64)
+        out = np.abs(grav)
         if n == 0:
-            return grav
+            return out
         if self._t_first is None:
             self._t_first = float(t[0])
-        rest = (grav < REST_AXIAL_DEG) & (np.abs(d_pitch_deg) < REST_PITCH_DEG)
+        k = len(self._tail_t)
         all_t = np.concatenate((self._tail_t, t))
         all_y = np.concatenate((self._tail_y, y_axis), axis=1)
-        all_rest = np.concatenate((self._tail_rest, rest))
-        k = len(self._tail_t)
+        all_g = np.concatenate((self._tail_g, grav))
+        all_p = np.concatenate((self._tail_p, pitch))
+        # still: the window ending at each new sample (NaN in it: not still)
+        first = all_t.searchsorted(t - STILL_WINDOW_S, "left")
+        last = k + np.arange(n) + 1
+        still = (
+            (t - self._t_first >= STILL_WINDOW_S)
+            & (window_range(all_g, first, last) <= STILL_AXIAL_DEG)
+            & (window_range(all_p, first, last) <= STILL_PITCH_DEG)
+        )
 
-        # a new sample fixes a reference when the whole stretch [t - lag - window, t] was at rest
-        # (no sample outside the rest since); the reference is the latest sample at or before
-        # t - lag, which must lie in that stretch
-        span = REST_LAG_S + REST_WINDOW_S
-        busy = np.maximum.accumulate(np.where(all_rest, -1, np.arange(len(all_t))))[k:]
-        busy_t = np.where(busy >= 0, all_t[busy], -np.inf)
-        fixes = np.flatnonzero((busy_t < t - span) & (t - self._t_first >= span))
-        ref_at = np.searchsorted(all_t, t[fixes] - REST_LAG_S, side="right") - 1
-        valid = all_t[ref_at] >= t[fixes] - span
-        fixes, ref_at = fixes[valid], ref_at[valid]
+        # walk the chunk stretch by stretch: moving, still, moving, ...; the reference only
+        # changes within rests, so each stretch is one vectorised step
+        edges = np.flatnonzero(np.diff(still.astype(np.int8))) + 1
+        bounds = [0, *edges.tolist(), n]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if not still[a]:
+                self._run_start_t = None
+                self._follow(out, x_axis, y_axis, a, b)
+                continue
+            if self._run_start_t is None:  # a new still stretch: a rest, or a hold at the top?
+                self._run_start_t = float(t[a])
+                self._run_is_rest = self._is_rest(x_axis[:, a], y_axis[:, a], grav[a], pitch[a])
+                if self._run_is_rest:
+                    self._peak = 0.0
+            if not self._run_is_rest:
+                self._follow(out, x_axis, y_axis, a, b)
+                continue
+            # within a rest: each sample's reference is the sample REST_LAG_S before it (once
+            # the rest has lasted that long), else the one in force
+            ta = t[a:b]
+            lagged = ta - self._run_start_t >= REST_LAG_S
+            j = a + int(np.argmax(lagged)) if lagged.any() else b
+            self._follow(out, x_axis, y_axis, a, j)
+            if j < b:
+                ref_at = all_t.searchsorted(t[j:b] - REST_LAG_S, "right") - 1
+                out[j:b] = np.abs(axial_turn_deg(x_axis[:, j:b], y_axis[:, j:b], all_y[:, ref_at]))
+                self._ref = all_y[:, ref_at[-1]].copy()
+        if not still[-1]:
+            self._run_start_t = None
 
-        # each sample uses the latest reference fixed at or before it; before the first one in
-        # this chunk (index ``j``), the one carried over, if any
-        latest = np.full(n, -1, np.int64)
-        latest[fixes] = ref_at
-        ref_idx = np.maximum.accumulate(latest)
-        j = int(fixes[0]) if len(fixes) else n
-        out = grav.copy()
-        if self._ref is not None and j > 0:
-            out[:j] = np.abs(axial_turn_deg(x_axis[:, :j], y_axis[:, :j], self._ref))
-        if j < n:
-            refs = all_y[:, ref_idx[j:]]
-            out[j:] = np.abs(axial_turn_deg(x_axis[:, j:], y_axis[:, j:], refs))
-        if len(fixes):
-            self._ref = all_y[:, ref_at[-1]].copy()
-
-        keep = all_t >= all_t[-1] - span
-        self._tail_t, self._tail_y, self._tail_rest = all_t[keep], all_y[:, keep], all_rest[keep]
+        keep = all_t >= all_t[-1] - (STILL_WINDOW_S + REST_LAG_S)
+        self._tail_t, self._tail_y = all_t[keep], all_y[:, keep]
+        self._tail_g, self._tail_p = all_g[keep], all_p[keep]
         return out
+
+    def _is_rest(self, x: np.ndarray, y: np.ndarray, grav: float, pitch: float) -> bool:
+        if abs(grav) < START_AXIAL_DEG and abs(pitch) < START_PITCH_DEG:
+            return True
+        if self._ref is None:
+            return False
+        turn = abs(float(axial_turn_deg(x[:, None], y[:, None], self._ref)[0]))
+        return turn < max(REST_TOLERANCE_DEG, RETURN_FRACTION * self._peak)
+
+    def _follow(self, out: np.ndarray, x: np.ndarray, y: np.ndarray, a: int, b: int) -> None:
+        """``out[a:b]``: the turn from the reference in force (without one, the gravity estimate
+        already in ``out``); keeps the largest since the last rest."""
+        if self._ref is not None and a < b:
+            out[a:b] = np.abs(axial_turn_deg(x[:, a:b], y[:, a:b], self._ref))
+            self._peak = max(self._peak, float(out[a:b].max()))

@@ -103,3 +103,20 @@ def test_any_chunking_gives_the_same_signal(session):
         i = j
     # (equal up to the last bits of the matrix product, whose rounding depends on chunk length)
     np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-12)
+
+
+def test_a_rest_away_from_the_start_posture_is_a_rest_and_a_held_top_is_not():
+    # three kicks with a 0.6 s hold at the top; between them the pelvis rests turned about its
+    # long axis by 1 deg and then -0.3 deg from the start posture (and 0.8 deg about the
+    # vertical), a different posture each time, as people do. Each kick's signal is its turn
+    # from the rest just before it.
+    t = np.arange(0.0, 16.0, 0.01)
+    rest_turn = 1.0 * _smooth(t, 5.6, 5.9) - 1.3 * _smooth(t, 10.1, 10.4)
+    rest_obliquity = 0.8 * _smooth(t, 5.6, 5.9)
+    kicks = [_rep(t, t0, 1.0, 0.6, 1.0) for t0 in (2.0, 6.5, 11.0)]
+    turn = rest_turn + 5.0 * sum(kicks)
+    q = _wxyz(_body(np.full(len(t), 25.0), np.full(len(t), 90.0), rest_obliquity, turn))
+    angles = compute_angles(t, {"sacrum": q}, _calibration(), get_exercise("back-kick"))
+    for kick in kicks:
+        during = kick > 0.0
+        np.testing.assert_allclose(angles.movement_deg[during], 5.0 * kick[during], atol=0.05)

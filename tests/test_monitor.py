@@ -11,7 +11,7 @@ from imu_monitor.exercises import Limits, get_exercise
 from imu_monitor.monitor import Monitor, MonitorError, analyze_angles
 from imu_monitor.monitor.config import RepConfig
 from imu_monitor.monitor.fit import fit_rep
-from imu_monitor.monitor.lockout import _window_range
+from imu_monitor.windows import window_range
 
 FS = 200.0
 DT = 1.0 / FS
@@ -245,7 +245,7 @@ def test_lockout_window_range_equals_the_direct_range():
         v[rng.random(n) < 0.03] = rng.choice([np.nan, np.inf, -np.inf])
         lo = rng.integers(0, n, 40)
         hi = np.minimum(n, lo + rng.integers(1, 130, 40))
-        got = _window_range(v, lo, hi)
+        got = window_range(v, lo, hi)
         for a, b, r in zip(lo, hi, got, strict=True):
             w = v[a:b]
             still = bool(np.isfinite(w).all() and w.max() - w.min() <= 1.5)
