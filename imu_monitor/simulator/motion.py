@@ -16,6 +16,7 @@ rotates about the bench by ``trunk_rotation * (1 - pos)``, the thigh by ``thigh_
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -144,7 +145,7 @@ class _RepParams:
     yaw_deg: float
     rest_roll_deg: float = 0.0
     rest_yaw_deg: float = 0.0
-    """Where the pelvis rests around this rep (``rest_offsets_deg`` of ``build_program``)."""
+    """Where the pelvis rests before this rep (``rest_offsets_deg`` of ``build_program``)."""
 
 
 class _Keyframes:
@@ -243,7 +244,7 @@ def build_program(
     """Build the whole session's movement program (deterministic for a generator state).
 
     ``fault_of_rep``: length ``reps``, the fault of each rep (None for good reps).
-    ``rest_offsets_deg``: optional (reps, 2), how far the pelvis' rest posture around each rep
+    ``rest_offsets_deg``: optional (reps, 2), how far the pelvis' rest posture after each rep
     is turned from the calibration posture (about its x and its z axis, degrees): people do not
     come back to exactly the same posture between reps. None: they do.
     """
@@ -280,6 +281,9 @@ def build_program(
         t = t_cal1 + LOWER_S
         keys.add(t, POSTURE_BLEND_S, pose(0.0, neutral))
 
+    # the pelvis' rest posture before each rep and after the last (the first: the calibration's)
+    offsets = np.zeros((reps, 2)) if rest_offsets_deg is None else rest_offsets_deg
+    rests = [(0.0, 0.0)] + [(float(r), float(y)) for r, y in offsets]
     flex_knots: list[tuple[float, float, float]] = [(0.0, 0.0, REP_BLEND_S)]
     truth_reps: list[TruthRep] = []
     amplitudes: dict[int, float] = {}
@@ -289,7 +293,7 @@ def build_program(
             thigh_rot * (1.0 if style.calibrate_at_top else float(rng.uniform(0.9, 1.1))),
             float(rng.uniform(*style.pelvis_roll_deg)),
             float(rng.uniform(*style.pelvis_yaw_deg)),
-            *((0.0, 0.0) if rest_offsets_deg is None else map(float, rest_offsets_deg[i])),
+            *rests[i],
         )
         w = min(REP_BLEND_S, 0.9 * min(up, hold, down))
         t0 = t + float(rng.uniform(*REST_RANGE_S))
@@ -298,7 +302,8 @@ def build_program(
         keys.add(rep.t_start_s, w, pose(0.0, rp))
         keys.add(rep.t_top_s, w, pose(1.0, rp))
         keys.add(rep.t_hold_end_s, w, pose(1.0, rp))
-        keys.add(rep.t_end_s, w, pose(0.0, rp))
+        after = dataclasses.replace(rp, rest_roll_deg=rests[i + 1][0], rest_yaw_deg=rests[i + 1][1])
+        keys.add(rep.t_end_s, w, pose(0.0, after))
         knots, amp = _lumbar_knots(rng, style, exercise, rep, w)
         flex_knots.extend(knots)
         if amp:
@@ -306,7 +311,13 @@ def build_program(
         truth_reps.append(rep)
         t = rep.t_end_s
     duration = t + FINAL_REST_S
-    keys.add(duration, REP_BLEND_S, pose(0.0, neutral))
+    keys.add(
+        duration,
+        REP_BLEND_S,
+        pose(
+            0.0, dataclasses.replace(neutral, rest_roll_deg=rests[-1][0], rest_yaw_deg=rests[-1][1])
+        ),
+    )
 
     ft, fv, fw = (np.array(c) for c in zip(*flex_knots, strict=True))
     flexion = SmoothTrack(ft, fv, fw)
