@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -337,6 +338,7 @@ def test_unknown_exercise_lists_known_ones() -> None:
         ({"rate_hz": 0.0}, "rate_hz"),
         ({"drop_fraction": 0.9}, "drop_fraction"),
         ({"fault_types": ("wobble",)}, "fault_types"),
+        ({"rest_variation_deg": -1.0}, "rest_variation_deg"),
     ],
 )
 def test_invalid_config_names_the_field(changes: dict[str, object], field: str) -> None:
@@ -382,3 +384,25 @@ def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--reps", "0", "--json"]) == 2
     assert "reps" in capsys.readouterr().err
     assert main(["simulate", "--reps", "2"]) == 2  # neither -o nor --json
+
+
+def test_rest_variation_moves_each_rest_posture_and_nothing_else():
+    config = SimulationConfig(exercise="back-kick", reps=6, faulty=0, seed=4)
+    plain = build_session_model(config).program
+    varied = build_session_model(dataclasses.replace(config, rest_variation_deg=1.0)).program
+    # the same reps at the same times, the same lumbar truth
+    assert [r.t_start_s for r in varied.reps] == [r.t_start_s for r in plain.reps]
+    t = np.arange(0.0, plain.duration_s, 0.01)
+    for name in ("sacrum.pitch", "upper_lumbar.pitch", "thigh.pitch"):
+        np.testing.assert_array_equal(
+            varied.signals[name].evaluate(t, False)[0], plain.signals[name].evaluate(t, False)[0]
+        )
+    # the pelvis rests turned by up to 1 deg about its long axis and the vertical, differently
+    # before every rep after the first (which starts from the calibration posture)
+    starts = np.array([r.t_start_s for r in varied.reps])
+    for name in ("sacrum.yaw", "sacrum.roll"):
+        rest = varied.signals[name].evaluate(starts, False)[0]
+        plain_rest = plain.signals[name].evaluate(starts, False)[0]
+        offset = rest - plain_rest
+        assert offset[0] == pytest.approx(0.0, abs=1e-9)
+        assert np.all(np.abs(offset) <= 1.0) and len(np.unique(np.round(offset[1:], 6))) == 5
