@@ -440,3 +440,14 @@ def test_a_rep_never_starts_before_the_samples_it_was_fitted_on():
     k = int(np.searchsorted(t, 1.12))
     fit = fit_rep(t, m, k, 0.0, RepConfig())
     assert fit.t_start_s == t[0] and fit.t_top_s == pytest.approx(2.0, abs=0.02)
+
+
+def test_a_rep_that_comes_back_to_another_level_ends_where_its_fall_settles():
+    # rest at 0, up to 5, hold, down to 1 (the next rest is a little turned): the rep ends where
+    # the falling line meets the new level (3.5 s), not where it would have met the old one
+    t = np.arange(0.0, 6.0, DT)
+    m = np.interp(t, [0.0, 1.0, 2.0, 2.5, 3.5, 6.0], [0.0, 0.0, 5.0, 5.0, 1.0, 1.0])
+    fit = fit_rep(t, m, int(np.searchsorted(t, 1.3)), 0.0, RepConfig())
+    assert fit.t_start_s == pytest.approx(1.0, abs=0.02)
+    assert fit.t_hold_end_s == pytest.approx(2.5, abs=0.02)
+    assert fit.t_end_s == pytest.approx(3.5, abs=0.02)

@@ -31,6 +31,11 @@ class RepConfig:
     corner_guard_s: float = 0.08
     """Samples this close to a fitted corner are left out of the rest / top level estimates
     (the velocity blends round the corners by about half their 0.1-0.15 s length)."""
+    settle_s: float = 0.2
+    settle_fraction: float = 0.05
+    """The fall has settled where the next ``settle_s`` lower the signal by less than this
+    fraction of the amplitude: a rep can end at another level than it started from (the pelvis
+    rests a little differently after a kick), and its falling line then meets that level."""
     rest_window_s: float = 0.5
     """Length of rest before the rep used for the rest level."""
     pre_window_s: float = 1.0

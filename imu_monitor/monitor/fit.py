@@ -152,10 +152,16 @@ class _Ramps:
     fall: Line | None
     indices: tuple[int, int, int, int]
     """Band edges: rising low, rising high, falling high, falling low."""
+    settled: int = -1
+    """Where the fall settled above the falling band's low edge (-1: it went below it)."""
 
 
 def _ramps(
-    sig: _Signal, rest: float, top: float, band: tuple[tuple[float, float], tuple[float, float]]
+    sig: _Signal,
+    rest: float,
+    top: float,
+    band: tuple[tuple[float, float], tuple[float, float]],
+    cfg: RepConfig,
 ) -> _Ramps:
     """Least-squares lines through the band of the rising and the falling ramp."""
     t_s, m_deg, sm = sig.t_s, sig.m_deg, sig.sm
@@ -174,12 +180,20 @@ def _ramps(
     i_hi_dn = max(n - 1 - r if r < n else i_hi_up, i_hi_up)
     j = _first(sm[i_hi_dn:] <= lo_d)
     i_lo_dn = i_hi_dn + j if j >= 0 else n - 1
+    # ... or, first, where it settled above that edge (a rest at another level than before)
+    after = t_s.searchsorted(t_s[i_hi_dn:i_lo_dn] + cfg.settle_s)
+    drop = sm[i_hi_dn:i_lo_dn] - sm[np.minimum(after, n - 1)]
+    k = _first((after < n) & (drop < cfg.settle_fraction * amp))
+    settled = i_hi_dn + k if k >= 0 else -1
+    if settled >= 0:
+        i_lo_dn = settled
     rise = _fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1], sig.finite)
     fall = _fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1], sig.finite)
     return _Ramps(
         rise if rise is not None and rise.slope > 0 else None,
         fall if fall is not None and fall.slope < 0 else None,
         (i_lo_up, i_hi_up, i_hi_dn, i_lo_dn),
+        settled,
     )
 
 
@@ -279,7 +293,7 @@ def fit_rep(
     # (none when the rest before was higher than this whole rise: the rise's own peak then)
     top1 = float(upper[(3 * len(upper)) // 4]) if len(upper) else peak
     band = (cfg.fit_band, cfg.fit_band)
-    ramps = _ramps(sig, rest1, top1, band)
+    ramps = _ramps(sig, rest1, top1, band, cfg)
     rise, fall = ramps.rise, ramps.fall
     if rise is None or fall is None:
         # degenerate ramps (a step, or too few samples): fall back to the band crossings
@@ -292,8 +306,9 @@ def fit_rep(
         _band_for(fall.time_at(rest1) - fall.time_at(top1), cfg),
     )
     if band != (cfg.fit_band, cfg.fit_band):
-        ramps2 = _ramps(sig, rest1, top1, band)
+        ramps2 = _ramps(sig, rest1, top1, band, cfg)
         if ramps2.rise is not None and ramps2.fall is not None:
+            ramps = ramps2
             rise, fall = ramps2.rise, ramps2.fall
     peak_sm = float(sig.rise_max[-1])  # the highest smoothed sample after the detection
     rest, top = _levels(sig, rise, fall, rest1, top1, peak_sm, prev, cfg)
@@ -305,6 +320,10 @@ def fit_rep(
     t_top = rise.time_at(top)
     t_hold_end = fall.time_at(top)
     t_end = fall.time_at(rest)
+    if ramps.settled >= 0:  # it came back to another level than it started from: that one
+        level = _median(m_deg[ramps.settled :], 3, sig.finite)
+        if level is not None and level > rest:
+            t_end = min(t_end, fall.time_at(level))
     if t_hold_end < t_top:  # the lines cross below the top level: no hold
         t_top = t_hold_end = float(np.clip(t_x, t_start, t_end))
     t_top = max(t_top, t_start)
