@@ -217,7 +217,8 @@ def compute_angles(
         sc = calibration.sensors["sacrum"]
         x_axis, y_axis, up = frames["sacrum"]
         axial0 = _axial_deg(_up_from_pitch_roll(sc.neutral_pitch_deg, sc.neutral_roll_deg))
-        movement = (axial if axial is not None else AxialTracker()).update(
+        tracker = axial if axial is not None else AxialTracker(calibration.valid_from_s)
+        movement = tracker.update(
             t, x_axis, y_axis, wrap_deg(_axial_deg(up) - axial0), d_pitch["sacrum"]
         )
     else:

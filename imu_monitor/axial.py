@@ -18,30 +18,31 @@ filter never accumulates, and a rest posture that differs a little from rep to r
 not come back to exactly the same one) is each rep's own starting point.
 
 Rests are told from the other still moments (a hold at the top of a kick) by where they are:
-a still stretch (``STILL_WINDOW_S`` with the gravity-visible axial turn and the pitch each
-within ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG``) is a rest when the pelvis is back in the
-calibrated start posture (gravity-visible turn within ``START_AXIAL_DEG``, pitch within
-``START_PITCH_DEG``) or back near the previous rest: ``|c|`` within ``REST_TOLERANCE_DEG`` or,
-after a kick, within ``RETURN_FRACTION`` of the kick's largest turn; a hold at the top
-otherwise (there the turn is the kick's largest). Until the first rest the gravity-only
-estimate is used. Within a rest the reference is the orientation ``REST_LAG_S`` before the
-latest sample, so the slow first part of the next kick never becomes the reference. Results do
-not depend on how the stream is chunked.
+a still stretch (``STILL_WINDOW_S`` in which neither the gravity-visible axial turn nor the
+pitch changes by more than ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG`` over ``STILL_STEP_S``)
+is a rest when the pelvis is back in the calibrated start posture (gravity-visible turn within
+``START_AXIAL_DEG``, pitch within ``START_PITCH_DEG``) or back near the previous rest: its
+gravity-visible turn from there within ``REST_TOLERANCE_DEG`` or, after a kick, within
+``RETURN_FRACTION`` of the kick's largest; a hold at the top otherwise (there the turn is the
+kick's largest). Telling them apart needs no more than gravity; the signal itself is measured
+as above. Until the first rest the gravity-only estimate is used. Within a rest the reference
+is the orientation ``REST_LAG_S`` before the latest sample, so the slow first part of the next
+kick never becomes the reference. Results do not depend on how the stream is chunked.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .windows import window_range
-
-STILL_WINDOW_S = 0.25
-"""A still stretch: this long with the pelvis' gravity-visible turn and pitch nearly constant."""
-STILL_AXIAL_DEG = 0.3
-"""Largest range of the gravity-visible axial turn within a still window (a kick turns the
-pelvis at 3 deg/s and more; sensor noise and sway at rest stay below 0.2 deg)."""
-STILL_PITCH_DEG = 0.5
-"""Largest range of the pelvis pitch within a still window."""
+STILL_WINDOW_S = 0.15
+"""A still stretch: this long with the pelvis' gravity-visible turn and pitch nearly constant,"""
+STILL_STEP_S = 0.125
+"""... judged over steps of this long ..."""
+STILL_AXIAL_DEG = 0.15
+"""... in which the gravity-visible axial turn changes by at most this (1.2 deg/s; a kick turns
+the pelvis at 2 deg/s and more; noise and sway at rest stay well below) ..."""
+STILL_PITCH_DEG = 0.25
+"""... and the pitch by at most this."""
 REST_TOLERANCE_DEG = 1.5
 """A still stretch within this turn of the previous rest is a rest (a kick turns the pelvis by
 3 deg or more; people rest within a degree or so of where they rested before)."""
@@ -75,20 +76,27 @@ class AxialTracker:
     """Streams the rep signal described in the module docstring; ``update`` takes consecutive
     chunks on one time base. One tracker per session (and calibration)."""
 
-    def __init__(self) -> None:
-        self._t_first: float | None = None
-        # the last STILL_WINDOW_S + REST_LAG_S of samples: time, y axis, gravity turn, pitch
+    def __init__(self, start_s: float | None = None) -> None:
+        self.start_s = start_s
+        """Samples at or before this time (the end of the calibration capture) are left out:
+        a stream starts after it, so a whole recording must too, to give the same signal."""
+        # the last samples a new one may look back to (REST_LAG_S, STILL_STEP_S): time, y axis,
+        # gravity turn, pitch
         self._tail_t = np.zeros(0)
         self._tail_y = np.zeros((3, 0))
         self._tail_g = np.zeros(0)
         self._tail_p = np.zeros(0)
+        self._t_busy = -np.inf
+        """The time of the latest sample that was not still."""
         self._ref: np.ndarray | None = None
         """(3,): the pelvis' y axis in the world at the current reference (None: none yet)."""
+        self._ref_g = 0.0
+        """The gravity-visible turn at the current reference."""
         self._run_start_t: float | None = None
         """When the still stretch the last chunk ended in began (None: it ended moving)."""
         self._run_is_rest = False
         self._peak = 0.0
-        """The largest turn since the last rest (the kick's, once it is back)."""
+        """The largest gravity-visible turn from the current reference since the last rest."""
 
     def update(
         self,
@@ -102,7 +110,7 @@ class AxialTracker:
 
         ``x_axis``, ``y_axis``: (3, n), the pelvis' axes in the world (``angles.segment_frame``);
         ``gravity_axial_deg``: the gravity-only axial turn from the calibrated neutral (the
-        fallback and the first rest's test); ``d_pitch_deg``: the pitch change from neutral.
+        fallback and the rest tests); ``d_pitch_deg``: the pitch change from neutral.
         """
         t = np.asarray(t_s, dtype=np.float64)
         n = len(t)
@@ -111,68 +119,94 @@ class AxialTracker:
         out = np.abs(grav)
         if n == 0:
             return out
-        if self._t_first is None:
-            self._t_first = float(t[0])
+        if self.start_s is not None and t[0] <= self.start_s:
+            skip = int(t.searchsorted(self.start_s, "right"))
+            if skip == n:
+                return out
+            out[skip:] = self.update(
+                t[skip:], x_axis[:, skip:], y_axis[:, skip:], grav[skip:], pitch[skip:]
+            )
+            return out
+        carried = self._ref
         k = len(self._tail_t)
         all_t = np.concatenate((self._tail_t, t))
         all_y = np.concatenate((self._tail_y, y_axis), axis=1)
         all_g = np.concatenate((self._tail_g, grav))
         all_p = np.concatenate((self._tail_p, pitch))
-        # still: the window ending at each new sample (NaN in it: not still)
-        first = all_t.searchsorted(t - STILL_WINDOW_S, "left")
-        last = k + np.arange(n) + 1
-        still = (
-            (t - self._t_first >= STILL_WINDOW_S)
-            & (window_range(all_g, first, last) <= STILL_AXIAL_DEG)
-            & (window_range(all_p, first, last) <= STILL_PITCH_DEG)
-        )
+        idx = k + np.arange(n)
 
-        # walk the chunk stretch by stretch: moving, still, moving, ...; the reference only
-        # changes within rests, so each stretch is one vectorised step
+        # still: no step of STILL_STEP_S beyond the limits for STILL_WINDOW_S (a NaN is
+        # never within them)
+        back = all_t.searchsorted(t - STILL_STEP_S, "right") - 1  # -1: no sample that early
+        calm = (np.abs(all_g[idx] - all_g[back]) <= STILL_AXIAL_DEG) & (
+            np.abs(all_p[idx] - all_p[back]) <= STILL_PITCH_DEG
+        )
+        calm &= back >= 0
+        busy = np.maximum.accumulate(np.where(calm, -1, np.arange(n)))
+        t_busy = np.where(busy >= 0, t[np.maximum(busy, 0)], self._t_busy)
+        still = t - t_busy >= STILL_WINDOW_S
+
+        # walk the still stretches: classify each when it starts; the references they fix
+        ref_idx = np.full(n, -1, np.int64)  # per sample, its reference in all_*, -1: carried
         edges = np.flatnonzero(np.diff(still.astype(np.int8))) + 1
-        bounds = [0, *edges.tolist(), n]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        starts = [0, *edges.tolist()]
+        ends = [*edges.tolist(), n]
+        done = 0  # samples before this are in the peak already
+        for a, b in zip(starts, ends, strict=True):
             if not still[a]:
                 self._run_start_t = None
-                self._follow(out, x_axis, y_axis, a, b)
                 continue
             if self._run_start_t is None:  # a new still stretch: a rest, or a hold at the top?
+                self._track_peak(grav[done : a + 1])
+                done = a + 1
                 self._run_start_t = float(t[a])
-                self._run_is_rest = self._is_rest(x_axis[:, a], y_axis[:, a], grav[a], pitch[a])
+                self._run_is_rest = self._is_rest(float(grav[a]), float(pitch[a]))
                 if self._run_is_rest:
                     self._peak = 0.0
             if not self._run_is_rest:
-                self._follow(out, x_axis, y_axis, a, b)
                 continue
-            # within a rest: each sample's reference is the sample REST_LAG_S before it (once
-            # the rest has lasted that long), else the one in force
-            ta = t[a:b]
-            lagged = ta - self._run_start_t >= REST_LAG_S
-            j = a + int(np.argmax(lagged)) if lagged.any() else b
-            self._follow(out, x_axis, y_axis, a, j)
-            if j < b:
-                ref_at = all_t.searchsorted(t[j:b] - REST_LAG_S, "right") - 1
-                out[j:b] = np.abs(axial_turn_deg(x_axis[:, j:b], y_axis[:, j:b], all_y[:, ref_at]))
-                self._ref = all_y[:, ref_at[-1]].copy()
+            # within a rest: each sample's reference is the one REST_LAG_S before it, once the
+            # rest has lasted that long
+            lagged = np.flatnonzero(t[a:b] - self._run_start_t >= REST_LAG_S)
+            if len(lagged):
+                j = a + int(lagged[0])
+                ref_idx[j:b] = all_t.searchsorted(t[j:b] - REST_LAG_S, "right") - 1
+                self._ref_g = float(all_g[ref_idx[b - 1]])
+                self._ref = all_y[:, ref_idx[b - 1]].copy()
+                self._peak = 0.0
+                done = b
+        self._track_peak(grav[done:])
         if not still[-1]:
             self._run_start_t = None
+        self._t_busy = float(t_busy[-1])
 
-        keep = all_t >= all_t[-1] - (STILL_WINDOW_S + REST_LAG_S)
-        self._tail_t, self._tail_y = all_t[keep], all_y[:, keep]
-        self._tail_g, self._tail_p = all_g[keep], all_p[keep]
+        # the signal: the turn from each sample's reference (the latest fixed at or before it,
+        # else the one in force when the chunk began)
+        fixed = np.maximum.accumulate(ref_idx)
+        j = int(np.argmax(fixed >= 0)) if fixed[-1] >= 0 else n  # the first fixed in the chunk
+        if carried is not None and j > 0:
+            out[:j] = np.abs(axial_turn_deg(x_axis[:, :j], y_axis[:, :j], carried))
+        if j < n:
+            refs = all_y.take(fixed[j:], axis=1)
+            out[j:] = np.abs(axial_turn_deg(x_axis[:, j:], y_axis[:, j:], refs))
+
+        # keep what the next samples may look back to: the sample at or before REST_LAG_S and
+        # STILL_STEP_S ago (a reference, a step)
+        look_back = max(REST_LAG_S, STILL_STEP_S)
+        keep = max(int(all_t.searchsorted(all_t[-1] - look_back, "right")) - 1, 0)
+        self._tail_t, self._tail_y = all_t[keep:], all_y[:, keep:]
+        self._tail_g, self._tail_p = all_g[keep:], all_p[keep:]
         return out
 
-    def _is_rest(self, x: np.ndarray, y: np.ndarray, grav: float, pitch: float) -> bool:
+    def _is_rest(self, grav: float, pitch: float) -> bool:
         if abs(grav) < START_AXIAL_DEG and abs(pitch) < START_PITCH_DEG:
             return True
         if self._ref is None:
             return False
-        turn = abs(float(axial_turn_deg(x[:, None], y[:, None], self._ref)[0]))
-        return turn < max(REST_TOLERANCE_DEG, RETURN_FRACTION * self._peak)
+        tolerance = max(REST_TOLERANCE_DEG, RETURN_FRACTION * self._peak)
+        return abs(grav - self._ref_g) < tolerance
 
-    def _follow(self, out: np.ndarray, x: np.ndarray, y: np.ndarray, a: int, b: int) -> None:
-        """``out[a:b]``: the turn from the reference in force (without one, the gravity estimate
-        already in ``out``); keeps the largest since the last rest."""
-        if self._ref is not None and a < b:
-            out[a:b] = np.abs(axial_turn_deg(x[:, a:b], y[:, a:b], self._ref))
-            self._peak = max(self._peak, float(out[a:b].max()))
+    def _track_peak(self, grav: np.ndarray) -> None:
+        if self._ref is not None and len(grav):
+            hi, lo = float(np.fmax.reduce(grav)), float(np.fmin.reduce(grav))
+            self._peak = max(self._peak, hi - self._ref_g, self._ref_g - lo)

@@ -125,7 +125,7 @@ class Pipeline:
         with self._lock:
             self.calibration = calibration
             self.calibrator = None
-            self._axial = AxialTracker()
+            self._axial = AxialTracker(calibration.valid_from_s)
             if self.recorder is not None:
                 self.recorder.set_calibration(calibration.to_dict())
 
@@ -202,7 +202,7 @@ class Pipeline:
                 p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
-            self._axial = AxialTracker()
+            self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
             self._earlier_alarms += self.monitor.alarms
             self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
             self.buffer.clear()
