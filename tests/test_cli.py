@@ -8,6 +8,8 @@ import pytest
 
 import imu_monitor as im
 from imu_monitor.cli import default_command, main
+from imu_monitor.console import format_event
+from imu_monitor.events import RepEnded
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,45 @@ def test_analyze_json_matches_the_ground_truth(kick_file, capsys):
             "alarmed",
         } <= set(rep)
     assert all(a["direction"] in ("flexion", "extension") for a in report["alarms"])
+
+
+def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_path, capsys):
+    path = tmp_path / "thrust.imr"
+    args = ["--exercise", "hip-thrust", "--reps", "6", "--faulty", "2", "--sensors", "1"]
+    assert main(["simulate", *args, "--seed", "3", "-o", str(path), "--json"]) == 0
+    truth = json.loads(capsys.readouterr().out)
+    arched = [r["fault"] == "extension" for r in truth["reps"]]
+    assert any(arched) and not all(arched)
+    assert main(["analyze", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["tempo_approximate"] for r in report["reps"]] == arched
+    assert report["truth"]["phase_abs_err_max_not_approximate_s"] < 0.1
+    assert main(["analyze", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "tempo approximate" in text and text.count("~") == 3 * sum(arched) + 1
+
+
+def test_live_console_marks_an_approximate_split():
+    def rep(approximate: bool) -> RepEnded:
+        return RepEnded(
+            15.0,
+            2,
+            10.0,
+            10.7,
+            13.3,
+            0.7,
+            2.6,
+            1.7,
+            0.0,
+            12.1,
+            True,
+            False,
+            judged="lockout",
+            tempo_approximate=approximate,
+        )
+
+    assert "0.7 s up / 2.6 s hold / 1.7 s down" in format_event(rep(False))
+    assert "~0.7 s up / ~2.6 s hold / ~1.7 s down" in format_event(rep(True))
 
 
 def test_reanalysis_with_other_limits_changes_the_verdict_not_the_file(kick_file, capsys):
