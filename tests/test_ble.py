@@ -157,13 +157,13 @@ def test_malformed_packets_are_counted_skipped_and_reported():
 
 
 def test_two_sensors_stream_the_same_session_on_one_time_base():
-    # at 5x: host scheduling jitter (which the receive-time anchoring of each sensor sees)
-    # is stretched 5x, not 50x
-    world = make_world(placements=("sacrum", "upper_lumbar"), speed=5.0, reps=1, faulty=0)
+    # at 2x: host scheduling jitter (which the receive-time anchoring of each sensor sees) is
+    # stretched 2x, not 50x (at 5x a loaded machine measured 21 ms once)
+    world = make_world(placements=("sacrum", "upper_lumbar"), speed=2.0, reps=1, faulty=0)
     src = sim_source(world, policy=FAST)
     col = Collector()
     col.start(src)
-    stream_for(src, 2.0)
+    stream_for(src, 3.0)
     src.stop()
     a, b = col.series("sacrum"), col.series("upper_lumbar")
     assert len(a) > 300 and len(b) > 300
