@@ -40,6 +40,9 @@ SPEED = 4.0
 STREAM_S = 6.0
 """Simulated seconds of 200 Hz data the main test streams."""
 WAIT_S = 10.0
+ANCHOR_JITTER_S = 0.15
+"""How far a received sample's stream time may be off at SPEED under load (receive-time anchoring
+sees host scheduling jitter, stretched SPEED times)."""
 """Host seconds any single wait may take before the test fails."""
 
 
@@ -185,6 +188,9 @@ def test_link_dropped_by_the_peripheral_is_reconnected_over_the_stack():
     assert len(gaps) == 1 and gaps[0].reason == "link_lost"
     g = gaps[0]
     assert g.samples_lost is not None and g.samples_lost >= 1
-    assert g.t_start_s <= 1.0 + 1e-9 < g.t_end_s
+    # the gap brackets the drop at 1.0 s; its start is the last received sample's time, which the
+    # receive-time anchoring places within host scheduling jitter (stretched 4x here: 45 ms seen
+    # once on a loaded machine)
+    assert g.t_start_s <= 1.0 + ANCHOR_JITTER_S and g.t_end_s > 1.0
     assert per.stats.connections == 2
     assert per.stats.link_drops == 1 and per.stats.disconnections == [0x13, 0x13]
