@@ -378,6 +378,18 @@ def test_cli_json_and_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None
     assert data["duration_s"] == pytest.approx(rec.duration_s)
 
 
+def test_cli_rest_variation_is_simulated_and_recorded(tmp_path) -> None:
+    out = tmp_path / "varied.imr"
+    args = ["simulate", "--reps", "4", "--seed", "2", "--rest-variation", "0.7", "-o", str(out)]
+    assert main(args) == 0
+    from imu_monitor.recording import load_recording
+
+    rec = load_recording(out)
+    assert rec.meta["simulation"]["rest_variation_deg"] == 0.7
+    plain = simulate_session(SimulationConfig(reps=4, seed=2))
+    assert not np.array_equal(rec.series["sacrum"].acc_m_s2, plain.series["sacrum"].acc_m_s2)
+
+
 def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--reps", "2", "--faulty", "3", "--json"]) == 2
     assert "faulty" in capsys.readouterr().err

@@ -38,6 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--rate", type=float, default=200.0, metavar="HZ", help="sample rate (200)")
+    p.add_argument(
+        "--rest-variation",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="the pelvis rests up to DEG degrees away from the calibration posture between reps, "
+        "differently each time (default 0: always the same posture)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
     p.add_argument("--json", action="store_true", help="print the ground truth as JSON")
     p.set_defaults(func=run)
@@ -73,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         rate_hz=args.rate,
         fault_types=faults,
+        rest_variation_deg=args.rest_variation,
     )
     rec = simulate_session(config)
     if args.output:
