@@ -11,7 +11,7 @@ from imu_monitor.exercises import Limits, get_exercise
 from imu_monitor.monitor import Monitor, MonitorError, analyze_angles
 from imu_monitor.monitor.config import RepConfig
 from imu_monitor.monitor.fit import fit_rep
-from imu_monitor.windows import window_range
+from imu_monitor.monitor.lockout import window_range
 
 FS = 200.0
 DT = 1.0 / FS
