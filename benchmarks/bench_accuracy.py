@@ -2,8 +2,8 @@
 
 For each scenario (exercise x sensor set) and each seed: simulate a session with faulty reps,
 analyse it (calibration from the recording's calibration markers, vqf orientation, angles,
-monitor) and score it with ``imu_monitor.evaluation.evaluate``. Prints one JSON object with the
-per-scenario aggregates and a Markdown table for the README.
+monitor) and score it with ``imu_monitor.simulator.scoring.evaluate``. Prints one JSON object
+with the per-scenario aggregates and a Markdown table for the README.
 
     python benchmarks/bench_accuracy.py [--seeds 20] [--reps 10] [--faulty 4] [--online]
 """
@@ -19,9 +19,9 @@ from datetime import date
 
 import numpy as np
 
-from imu_monitor.evaluation import evaluate
-from imu_monitor.pipeline import analyze_recording
+from imu_monitor.processing.pipeline import analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.scoring import evaluate
 
 SCENARIOS = [
     ("back-kick", 1),

@@ -26,12 +26,12 @@ import numpy as np
 import vqf
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.angles import compute_angles, pitch_roll_from_up, up_in_segment
-from imu_monitor.calibration import calibrate_recording
 from imu_monitor.exercises import get_exercise
-from imu_monitor.orientation import estimate_orientation
+from imu_monitor.processing.angles import compute_angles, pitch_roll_from_up, up_in_segment
+from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.processing.join import join_batch
+from imu_monitor.processing.orientation import estimate_orientation
 from imu_monitor.simulator import SimulationConfig, simulate_session
-from imu_monitor.sync import join_batch
 
 SCENARIOS = [("back-kick", 1), ("hip-thrust", 2), ("back-kick", 3), ("glute-bridge", 2)]
 GOAL_LUMBAR_RMSE_DEG = 1.0

@@ -24,8 +24,8 @@ from dataclasses import replace
 import numpy as np
 from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path)
 
-from imu_monitor.decode import Decoder, encode
-from imu_monitor.profiles import list_profiles
+from imu_monitor.devices.decode import Decoder, encode
+from imu_monitor.devices.profiles import list_profiles
 
 
 def bench_profile(prof, seconds: float, repeat: int, min_samples: int = 60_000) -> dict:

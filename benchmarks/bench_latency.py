@@ -30,9 +30,9 @@ import numpy as np
 
 from imu_monitor.events import AlarmStarted, Event
 from imu_monitor.model import SENSOR_SETS, SampleChunk
-from imu_monitor.pipeline import Pipeline
+from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import sim_source
-from imu_monitor.sources.ble_sim import make_world
+from imu_monitor.sources.sim import make_world
 
 
 def run_one(seed: int, sensors: int, speed: float, reps: int, faulty: int) -> dict:

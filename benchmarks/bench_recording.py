@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from imu_monitor.model import Recording, SensorInfo, SensorSeries
-from imu_monitor.recording import RecordingWriter, load_recording, save_recording
 from imu_monitor.sources.replay import ReplaySource
+from imu_monitor.storage.recording import RecordingWriter, load_recording, save_recording
 
 RATE_HZ = 200.0
 SENSORS = ("sacrum", "upper_lumbar")

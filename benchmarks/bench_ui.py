@@ -32,13 +32,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
-from imu_monitor.calibration import calibrate_recording  # noqa: E402
+from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.model import SampleChunk  # noqa: E402
+from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.ui.app import application  # noqa: E402
-from imu_monitor.ui.controller import DashboardSession  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
-from imu_monitor.ui.settings import Settings  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound  # noqa: E402
 
 TICK_EVERY_SIM_S = 5.0

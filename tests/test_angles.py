@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.angles import (
+from imu_monitor.exercises import get_exercise
+from imu_monitor.model import ImuMonitorError
+from imu_monitor.processing.angles import (
     compute_angles,
     hip_share,
     segment_pitch_roll,
     up_in_segment,
 )
-from imu_monitor.calibration import Calibration, SensorCalibration
-from imu_monitor.exercises import get_exercise
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.processing.calibration import Calibration, SensorCalibration
 
 IDENTITY = [1.0, 0.0, 0.0, 0.0]
 
@@ -163,10 +163,10 @@ def test_lumbar_angle_matches_simulated_truth(exercise, sensors, offline, seed):
     """The whole chain of these stages (orientation -> calibration from the recording's markers
     -> angles) against the simulator's truth; benchmarks/bench_accuracy_angles.py does 20 seeds
     (goal RMSE <= 1 deg; measured ~0.1-0.2 online)."""
-    from imu_monitor.calibration import calibrate_recording
-    from imu_monitor.orientation import estimate_orientation
+    from imu_monitor.processing.calibration import calibrate_recording
+    from imu_monitor.processing.join import join_batch
+    from imu_monitor.processing.orientation import estimate_orientation
     from imu_monitor.simulator import SimulationConfig, simulate_session
-    from imu_monitor.sync import join_batch
 
     rec = simulate_session(
         SimulationConfig(exercise=exercise, sensors=sensors, seed=seed, reps=4, faulty=2)

@@ -26,7 +26,7 @@ from imu_monitor.sources.ble import (
     sim_backend,
     sim_source,
 )
-from imu_monitor.sources.ble_sim import SimFaults, make_world
+from imu_monitor.sources.sim import SimFaults, make_world
 
 SPEED = 50.0
 FAST = ReconnectPolicy(initial_delay_s=0.002, max_delay_s=0.05, scan_timeout_s=2.0)
@@ -377,8 +377,9 @@ def test_battery_is_read_again_after_a_reconnect():
 
 
 def test_headless_live_prints_the_battery(capsys, monkeypatch):
-    from imu_monitor.cli import main
-    from imu_monitor.sources.ble_sim import SimWorld
+    from imu_monitor.cli.main import main
+
+    from imu_monitor.sources.sim import SimWorld
 
     levels: list[int] = []
     orig = SimWorld.add_device

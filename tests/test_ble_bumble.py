@@ -17,22 +17,22 @@ pytest.importorskip(
 
 from bleak import BleakClient, BleakScanner  # noqa: E402
 
-from imu_monitor.pipeline import Pipeline  # noqa: E402
-from imu_monitor.profiles import load_profile  # noqa: E402
+from imu_monitor.devices.profiles import load_profile
+from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import (  # noqa: E402
     BleSource,
     ReconnectPolicy,
     SensorTarget,
     scan_devices,
 )
-from imu_monitor.sources.ble_bumble import (  # noqa: E402
+from imu_monitor.sources.sim import SimClock
+from tests.sources.bumble_harness import (
     REQUESTED_MTU,
     BumbleAir,
     BumbleClient,
     BumbleScanner,
     bumble_backend,
 )
-from imu_monitor.sources.ble_sim import SimClock  # noqa: E402
 
 G = 9.80665
 SPEED = 4.0

@@ -9,9 +9,9 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from imu_monitor.decode import Decoder
-from imu_monitor.profiles import list_profiles, load_profile, match_profile
-from imu_monitor.sources.ble_sim import (
+from imu_monitor.devices.decode import Decoder
+from imu_monitor.devices.profiles import list_profiles, load_profile, match_profile
+from imu_monitor.sources.sim import (
     SimClient,
     SimClock,
     SimError,

@@ -1,8 +1,8 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.buffers import RingBuffer
-from imu_monitor.sync import SensorJoiner, interp_quat, join_batch
+from imu_monitor.processing.buffers import RingBuffer
+from imu_monitor.processing.join import SensorJoiner, interp_quat, join_batch
 
 
 def test_ring_buffer_keeps_latest_rows_in_order_and_bounded():

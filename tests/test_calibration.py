@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.angles import compute_angles
-from imu_monitor.calibration import (
+from imu_monitor.exercises import get_exercise
+from imu_monitor.model import ImuMonitorError, Marker, Recording, SensorInfo, SensorSeries
+from imu_monitor.processing.angles import compute_angles
+from imu_monitor.processing.calibration import (
     Calibration,
     CalibrationRefused,
     CalibrationStore,
@@ -18,9 +20,7 @@ from imu_monitor.calibration import (
     calibrate_recording,
     check_still,
 )
-from imu_monitor.exercises import get_exercise
-from imu_monitor.model import ImuMonitorError, Marker, Recording, SensorInfo, SensorSeries
-from imu_monitor.orientation import estimate_orientation
+from imu_monitor.processing.orientation import estimate_orientation
 
 RATE = 100.0
 

@@ -9,10 +9,10 @@ import struct
 import numpy as np
 import pytest
 
-from imu_monitor.decode import Decoder, encode
+from imu_monitor.devices.decode import Decoder, encode
+from imu_monitor.devices.packet_layout import polar_delta_decode, polar_delta_encode
+from imu_monitor.devices.profiles import list_profiles, load_profile
 from imu_monitor.model import GRAVITY_M_S2, SensorSeries
-from imu_monitor.packet_layout import polar_delta_decode, polar_delta_encode
-from imu_monitor.profiles import list_profiles, load_profile
 
 G = GRAVITY_M_S2
 D2R = math.pi / 180.0
@@ -420,7 +420,7 @@ def _random_delta_frame(rng: np.random.Generator, ref_bytes: int) -> tuple[bytes
 
 @pytest.mark.parametrize("ref_bytes", [1, 2, 4])
 def test_polar_delta_decode_many_equals_frame_by_frame(ref_bytes):
-    from imu_monitor.packet_layout import polar_delta_decode_many
+    from imu_monitor.devices.packet_layout import polar_delta_decode_many
 
     rng = np.random.default_rng(10 + ref_bytes)
     frames = [_random_delta_frame(rng, ref_bytes) for _ in range(300)]

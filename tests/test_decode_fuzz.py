@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imu_monitor.decode import Decoder, encode
+from imu_monitor.devices.decode import Decoder, encode
+from imu_monitor.devices.profiles import Profile, list_profiles, load_profile
 from imu_monitor.model import SensorSeries
-from imu_monitor.profiles import Profile, list_profiles, load_profile
 
 NAMES = sorted(p.name for p in list_profiles())
 

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from imu_monitor.cli.main import main
 
-from imu_monitor.cli import main
-from imu_monitor.importers import (
+from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
+from imu_monitor.storage.importers import (
     ImportFileError,
     import_csv,
     import_file,
     import_xsens,
     unwrap_counter,
 )
-from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
-from imu_monitor.recording import load_recording
+from imu_monitor.storage.recording import load_recording
 
 G = GRAVITY_M_S2
 
@@ -131,7 +131,7 @@ def test_csv_rebases_clock_timestamps(tmp_path: Path) -> None:
 
 def export_like(tmp_path: Path, placements: tuple[str, ...]) -> tuple[Path, dict]:
     """A file as `imu-monitor export` writes it (its own writer), plus the exact data."""
-    from imu_monitor.export import write_csv
+    from imu_monitor.storage.export import write_csv
 
     rng = np.random.default_rng(4)
     n = 300

@@ -6,16 +6,16 @@ import json
 import time
 
 import pytest
+from imu_monitor.cli.live import parse_sensors
+from imu_monitor.cli.main import main
 
-from imu_monitor.cli import main
-from imu_monitor.commands.live import parse_sensors
+from imu_monitor.app.session import Session
 from imu_monitor.events import AlarmStarted
 from imu_monitor.model import ImuMonitorError
-from imu_monitor.pipeline import Pipeline
-from imu_monitor.recording import load_recording
-from imu_monitor.session import Session
+from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import ReconnectPolicy, scan_devices, sim_source
-from imu_monitor.sources.ble_sim import SimFaults, make_world
+from imu_monitor.sources.sim import SimFaults, make_world
+from imu_monitor.storage.recording import load_recording
 
 
 def test_parse_sensors():
@@ -70,7 +70,7 @@ def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
 
 
 def test_alarms_alert_the_simulated_wearable_and_gaps_reach_the_recording(tmp_path):
-    from imu_monitor.recording import RecordingWriter
+    from imu_monitor.storage.recording import RecordingWriter
 
     faults = SimFaults(link_loss_at_s=(16.0,), link_down_s=0.5)
     world = make_world(speed=40, reps=3, faulty=3, seed=1, faults=faults)

@@ -8,10 +8,10 @@ import pytest
 
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded, RepStarted
 from imu_monitor.exercises import Limits, get_exercise
-from imu_monitor.monitor import Monitor, MonitorError, analyze_angles
-from imu_monitor.monitor.config import RepConfig
-from imu_monitor.monitor.fit import fit_rep
-from imu_monitor.monitor.lockout import window_range
+from imu_monitor.processing.monitor import Monitor, MonitorError, analyze_angles
+from imu_monitor.processing.monitor.config import RepConfig
+from imu_monitor.processing.monitor.fit import fit_rep
+from imu_monitor.processing.monitor.lockout import window_range
 
 FS = 200.0
 DT = 1.0 / FS

@@ -7,7 +7,11 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.model import ImuMonitorError, SensorSeries
-from imu_monitor.orientation import OrientationStream, estimate_orientation, estimate_rate_hz
+from imu_monitor.processing.orientation import (
+    OrientationStream,
+    estimate_orientation,
+    estimate_rate_hz,
+)
 
 RATE = 100.0
 

@@ -4,11 +4,11 @@ and the angles follow the truth."""
 import numpy as np
 import pytest
 
-from imu_monitor.calibration import CalibrationRefused, calibrate_recording
 from imu_monitor.events import AlarmStarted, RepEnded
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import ImuMonitorError, SensorInfo
-from imu_monitor.pipeline import Pipeline, analyze_recording
+from imu_monitor.processing.calibration import CalibrationRefused, calibrate_recording
+from imu_monitor.processing.pipeline import Pipeline, analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
 
 from .helpers import chunks_in_time_order

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
-from imu_monitor.profiles import (
+from imu_monitor.devices.profiles import (
     PROFILE_DIR,
     ProfileError,
     Write,
@@ -17,6 +16,7 @@ from imu_monitor.profiles import (
     load_profile,
     match_profile,
 )
+from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
 
 EXPECTED = {
     "thingy52",
@@ -169,7 +169,7 @@ def test_validation_missing_required_and_cross_checks(tmp_path):
 
 
 def test_axes_mapping_is_applied(tmp_path):
-    from imu_monitor.decode import Decoder
+    from imu_monitor.devices.decode import Decoder
 
     path = _broken(
         tmp_path,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from imu_monitor.model import ImuMonitorError
-from imu_monitor.quality import QualityStream, clean_samples
+from imu_monitor.processing.quality import QualityStream, clean_samples
 
 RATE = 100.0
 
@@ -119,7 +119,7 @@ def test_shape_mismatch_is_a_typed_error():
 
 
 def test_fast_path_for_clean_chunks_equals_the_general_path(monkeypatch):
-    import imu_monitor.quality as quality
+    import imu_monitor.processing.quality as quality
 
     rng = np.random.default_rng(11)
     n = 400

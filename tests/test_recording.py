@@ -23,14 +23,14 @@ from imu_monitor.model import (
     Truth,
     TruthRep,
 )
-from imu_monitor.recording import (
+from imu_monitor.storage.recording import (
     RecordingError,
     RecordingWriter,
     add_marker,
     load_recording,
     save_recording,
 )
-from imu_monitor.recording.format import MAGIC, RECORD_OVERHEAD
+from imu_monitor.storage.recording.format import MAGIC, RECORD_OVERHEAD
 
 RATE = 200.0
 
@@ -267,7 +267,7 @@ def saved_bytes(tmp_path: Path) -> tuple[Path, bytes]:
 
 
 def record_offsets(data: bytes) -> list[int]:
-    from imu_monitor.recording.reader import scan
+    from imu_monitor.storage.recording.reader import scan
 
     return [r[0] for r in scan(data, "x", allow_partial=False).records]
 
@@ -366,7 +366,7 @@ CHILD = """
 import sys, time
 import numpy as np
 from imu_monitor.model import SampleChunk, SensorInfo
-from imu_monitor.recording import RecordingWriter
+from imu_monitor.storage.recording import RecordingWriter
 w = RecordingWriter(sys.argv[1], {"source": "test"},
                     {"sacrum": SensorInfo("sacrum"), "upper_lumbar": SensorInfo("upper_lumbar")})
 start = time.monotonic()

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from imu_monitor.cli.main import main
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.cli import main
 from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.model import FAULTS, GRAVITY_M_S2, LUMBAR_FAULTS, ImuMonitorError, Recording
 from imu_monitor.simulator import (
@@ -19,7 +19,7 @@ from imu_monitor.simulator import (
     build_session_model,
     simulate_session,
 )
-from imu_monitor.simulator.session import sensor_errors_for
+from imu_monitor.simulator.generate import sensor_errors_for
 from imu_monitor.simulator.tracks import SmoothTrack
 
 EXERCISE_NAMES = list(EXERCISES)
@@ -370,7 +370,7 @@ def test_cli_json_and_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None
     assert data["sensors"] == ["sacrum", "upper_lumbar"]
     assert len(data["reps"]) == 3 and len(data["faulty_reps"]) == 2
     assert [r["index"] for r in data["reps"] if r["faulty"]] == data["faulty_reps"]
-    from imu_monitor.recording import load_recording
+    from imu_monitor.storage.recording import load_recording
 
     rec = load_recording(out)
     assert rec.truth is not None and len(rec.truth.reps) == 3
@@ -382,7 +382,7 @@ def test_cli_rest_variation_is_simulated_and_recorded(tmp_path) -> None:
     out = tmp_path / "varied.imr"
     args = ["simulate", "--reps", "4", "--seed", "2", "--rest-variation", "0.7", "-o", str(out)]
     assert main(args) == 0
-    from imu_monitor.recording import load_recording
+    from imu_monitor.storage.recording import load_recording
 
     rec = load_recording(out)
     assert rec.meta["simulation"]["rest_variation_deg"] == 0.7

@@ -13,18 +13,18 @@ import wave  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from imu_monitor.calibration import CalibrationStore, calibrate_recording  # noqa: E402
+from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.events import AlarmStarted, RepEnded  # noqa: E402
 from imu_monitor.exercises import get_exercise  # noqa: E402
+from imu_monitor.processing.calibration import CalibrationStore, calibrate_recording
+from imu_monitor.settings import Settings, SettingsError, SettingsStore
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
 from imu_monitor.ui import theme  # noqa: E402
-from imu_monitor.ui.controller import DashboardSession  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.replay_controls import ReplayControls  # noqa: E402
 from imu_monitor.ui.reps_panel import TEMPO_TITLE, RepsPanel  # noqa: E402
-from imu_monitor.ui.settings import Settings, SettingsError, SettingsStore  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound, synthesize  # noqa: E402
 

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from imu_monitor.sources.ble import ReconnectPolicy, sim_source  # noqa: E402
-from imu_monitor.sources.ble_sim import make_world  # noqa: E402
+from imu_monitor.sources.sim import make_world
 from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.device_panel import STATUS_COLUMNS, DevicePanel  # noqa: E402
 from imu_monitor.ui.main_window import format_link_stats  # noqa: E402

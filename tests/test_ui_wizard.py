@@ -8,12 +8,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from imu_monitor.calibration import CalibrationStore  # noqa: E402
+from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.model import Recording  # noqa: E402
+from imu_monitor.processing.calibration import CalibrationStore
+from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.ui.calibration_wizard import CalibrationWizard  # noqa: E402
-from imu_monitor.ui.controller import DashboardSession  # noqa: E402
-from imu_monitor.ui.settings import Settings  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),

@@ -6,7 +6,7 @@ samples) and whose ``truth`` holds what really happened (lumbar angle, segment p
 their phase boundaries and faults, mountings, biases).
 """
 
-from .session import (
+from imu_monitor.simulator.generate import (
     SessionModel,
     SimulationConfig,
     SimulationError,

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exercises import Exercise
-from ..model import LUMBAR_FAULTS, Marker, TruthRep
-from .tracks import Signal, SmoothTrack, sway_track
+from imu_monitor.exercises import Exercise
+from imu_monitor.model import LUMBAR_FAULTS, Marker, TruthRep
+from imu_monitor.simulator.tracks import Signal, SmoothTrack, sway_track
 
 STAND_S = 3.0
 """Standing still at the start (calibration_standing)."""

@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ..model import SensorInfo, check_placement
-from .ble_client import (
+from imu_monitor.model import SensorInfo, check_placement
+from imu_monitor.sources.ble_client import (
     BATTERY_INTERVAL_S,
     BleBackend,
     BleError,
@@ -65,7 +65,7 @@ T = TypeVar("T")
 
 def sim_backend(world: Any) -> BleBackend:
     """The bleak backend of a simulated world (``ble_sim.SimWorld``)."""
-    from .ble_sim import SimClient, SimScanner
+    from imu_monitor.sources.sim import SimClient, SimScanner
 
     return BleBackend(SimScanner, SimClient, {"sim_world": world})
 

@@ -31,9 +31,9 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError
 
-from ..decode import Decoder
-from ..model import Gap, ImuMonitorError, SampleChunk
-from ..profiles import Profile, list_profiles, load_profile, normalize_uuid
+from imu_monitor.devices.decode import Decoder
+from imu_monitor.devices.profiles import Profile, list_profiles, load_profile, normalize_uuid
+from imu_monitor.model import Gap, ImuMonitorError, SampleChunk
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..model import Gap, ImuMonitorError, Recording, SampleChunk
+from imu_monitor.model import Gap, ImuMonitorError, Recording, SampleChunk
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..model import ImuMonitorError
+from imu_monitor.model import ImuMonitorError
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ def run_window(
 
 def _stores(args: argparse.Namespace) -> tuple[Any, Any]:
     """Settings and calibration stores under ``--config-dir`` (default: the platform's)."""
-    from ..calibration import CalibrationStore
-    from .settings import SettingsStore
+    from imu_monitor.processing.calibration import CalibrationStore
+    from imu_monitor.settings import SettingsStore
 
     base = getattr(args, "config_dir", None)
     return SettingsStore(base), CalibrationStore(
@@ -149,9 +149,9 @@ def run_live(args: argparse.Namespace) -> int:
     device); ``--record FILE`` records from the start, the Record button at any time."""
     prepare_platform(args)
     app = application()
-    from ..commands.live import build_source
-    from .controller import DashboardSession
-    from .main_window import DashboardWindow
+    from imu_monitor.app.dashboard import DashboardSession
+    from imu_monitor.cli.live import build_source
+    from imu_monitor.ui.main_window import DashboardWindow
 
     settings_store, cal_store = _stores(args)
     settings = _settings(args, settings_store, exercise=args.exercise)
@@ -186,7 +186,7 @@ def run_live(args: argparse.Namespace) -> int:
 
 def _device_panel_factory(args: argparse.Namespace, world: Any) -> Callable[[Any], Any]:
     def make(window: Any) -> Any:
-        from .device_panel import DevicePanel
+        from imu_monitor.ui.device_panel import DevicePanel
 
         return DevicePanel(window, world=world, profile=getattr(args, "profile", None))
 
@@ -230,7 +230,7 @@ def rep_starts_of(rec: Any, calibration: Any = None) -> list[float]:
     if rec.truth is not None and rec.truth.reps:
         return [float(r.t_start_s) for r in rec.truth.reps]
     try:
-        from ..pipeline import analyze_recording
+        from imu_monitor.processing.pipeline import analyze_recording
 
         analysis = analyze_recording(rec, calibration=calibration, offline=False)
         return [float(r.t_start_s) for r in analysis.result.reps]
@@ -243,12 +243,12 @@ def run_replay(args: argparse.Namespace) -> int:
     """``imu-monitor replay FILE``: the dashboard on a recording, with replay controls."""
     prepare_platform(args)
     app = application()
-    from ..commands.replay import replay_pipeline
-    from ..recording import load_recording
-    from ..session import ReplayThreadSource
-    from ..sources.replay import ReplaySource
-    from .controller import DashboardSession
-    from .main_window import DashboardWindow
+    from imu_monitor.app.dashboard import DashboardSession
+    from imu_monitor.app.session import ReplayThreadSource
+    from imu_monitor.cli.replay import replay_pipeline
+    from imu_monitor.sources.replay import ReplaySource
+    from imu_monitor.storage.recording import load_recording
+    from imu_monitor.ui.main_window import DashboardWindow
 
     rec = load_recording(args.file)
     pipeline, notes = replay_pipeline(rec, args)

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from ..events import Event
+from imu_monitor.events import Event
 
 
 class EventBridge(QObject):

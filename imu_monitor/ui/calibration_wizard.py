@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..calibration import Calibration, CalibrationRefused
-from ..exercises import EXERCISES, get_exercise
-from . import theme
-from .controller import DashboardSession
+from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.exercises import EXERCISES, get_exercise
+from imu_monitor.processing.calibration import Calibration, CalibrationRefused
+from imu_monitor.ui import theme
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import PLACEMENTS
-from . import theme
+from imu_monitor.model import PLACEMENTS
+from imu_monitor.ui import theme
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class DevicePanel(QDialog):
     def _backend(self) -> Any:
         if self.world is None:
             return None
-        from ..sources.ble import sim_backend
+        from imu_monitor.sources.ble import sim_backend
 
         return sim_backend(self.world)
 
@@ -133,7 +133,7 @@ class DevicePanel(QDialog):
         self.scan_state.setText(f"scanning for {self.scan_s:g} s…")
 
         def work() -> None:
-            from ..sources.ble import scan_devices
+            from imu_monitor.sources.ble import scan_devices
 
             try:
                 found = scan_devices(self.scan_s, self._backend())
@@ -196,7 +196,7 @@ class DevicePanel(QDialog):
         self.connect_state.setText("connecting…")
 
         def work() -> None:
-            from ..sources.ble import BleSource, SensorTarget
+            from imu_monitor.sources.ble import BleSource, SensorTarget
 
             kw: dict[str, Any] = {"backend": self._backend()}
             if self.world is not None:

@@ -29,17 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..events import AlarmStarted, Event, RepEnded
-from ..model import Marker
-from . import theme
-from .bridge import EventBridge
-from .controller import DashboardSession
-from .notices import NoticeBar
-from .plots import LivePlots
-from .reps_panel import RepsPanel
-from .settings import Settings, SettingsStore
-from .sound import AlarmSound
-from .status_panel import StatusPanel, StatusView
+from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.events import AlarmStarted, Event, RepEnded
+from imu_monitor.model import Marker
+from imu_monitor.settings import Settings, SettingsStore
+from imu_monitor.ui import theme
+from imu_monitor.ui.bridge import EventBridge
+from imu_monitor.ui.notices import NoticeBar
+from imu_monitor.ui.plots import LivePlots
+from imu_monitor.ui.reps_panel import RepsPanel
+from imu_monitor.ui.sound import AlarmSound
+from imu_monitor.ui.status_panel import StatusPanel, StatusView
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class DashboardWindow(QMainWindow):
 
         self.replay_controls = None
         if replay is not None:
-            from .replay_controls import ReplayControls
+            from imu_monitor.ui.replay_controls import ReplayControls
 
             self.replay_controls = ReplayControls(replay, self.rep_starts)
             root.addWidget(self.replay_controls)
@@ -459,14 +459,14 @@ class DashboardWindow(QMainWindow):
         self.tick()
 
     def open_settings(self) -> None:
-        from .settings_dialog import SettingsDialog
+        from imu_monitor.ui.settings_dialog import SettingsDialog
 
         self.settings_dialog = SettingsDialog(self.ds.settings, self)
         self.settings_dialog.accepted_settings.connect(self.apply_settings)
         self.settings_dialog.show()
 
     def open_calibration_wizard(self) -> None:
-        from .calibration_wizard import CalibrationWizard
+        from imu_monitor.ui.calibration_wizard import CalibrationWizard
 
         self.wizard = CalibrationWizard(self.ds, self)
         self.wizard.exercise_chosen.connect(self._wizard_exercise)
@@ -487,7 +487,7 @@ class DashboardWindow(QMainWindow):
     def set_recording(self, on: bool) -> None:
         """Record button: start (a new file in ``recordings_dir``) or stop recording."""
         if on and self.recorder is None:
-            from ..recording import EXTENSION
+            from imu_monitor.storage.recording import EXTENSION
 
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             s = self.ds.settings
@@ -502,7 +502,7 @@ class DashboardWindow(QMainWindow):
 
     def start_recording(self, path: Path) -> bool:
         """Record the stream (raw samples, events, markers, calibration) to ``path``."""
-        from ..recording import RecordingWriter
+        from imu_monitor.storage.recording import RecordingWriter
 
         if self.recorder is not None:
             return False

@@ -19,8 +19,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from ..exercises import Limits
-from . import theme
+from imu_monitor.exercises import Limits
+from imu_monitor.ui import theme
 
 pg.setConfigOptions(antialias=False, background=theme.BACKGROUND, foreground=theme.TEXT_DIM)
 

@@ -12,10 +12,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..events import APPROXIMATE_TEMPO_NOTE, RepEnded
-from ..exercises import Limits, Tempo
-from . import theme
-from .plots import style_axes
+from imu_monitor.events import APPROXIMATE_TEMPO_NOTE, RepEnded
+from imu_monitor.exercises import Limits, Tempo
+from imu_monitor.ui import theme
+from imu_monitor.ui.plots import style_axes
 
 MAX_BARS = 20
 TEMPO_TOLERANCE = 0.3

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..exercises import EXERCISES
-from . import theme
-from .settings import Settings
+from imu_monitor.exercises import EXERCISES
+from imu_monitor.settings import Settings
+from imu_monitor.ui import theme
 
 
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:

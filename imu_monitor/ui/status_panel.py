@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from . import theme
+from imu_monitor.ui import theme
 
 ANGLE_REFRESH_S = 0.1
 """While the state stays the same, the angle number changes at most this often (seconds): a

@@ -1,0 +1,113 @@
+"""``imu-monitor analyze FILE``: reps, alarms and a summary for a recording."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from imu_monitor.cli.common import add_analysis_options, exercise_and_limits, print_json
+from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a recording: reps, tempo, lumbar excursion, alarms",
+        description="Analyse a recording with its stored calibration (or one computed from it) "
+        "and print reps (tempo phases, peak flexion/extension, alarmed or not), alarms and a "
+        "summary. Options re-analyse with other settings; the file is not changed.",
+    )
+    p.add_argument("file", help="recording file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_analysis_options(p)
+    p.set_defaults(func=run)
+
+
+def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    from imu_monitor.processing.pipeline import analyze_recording
+    from imu_monitor.simulator.scoring import evaluate
+    from imu_monitor.storage.recording import load_recording
+
+    rec = load_recording(path)
+    ex, limits = exercise_and_limits(args, rec.exercise)
+    an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
+    report: dict[str, Any] = {
+        "file": str(path),
+        "exercise": ex.name,
+        "sensors": an.placements,
+        "duration_s": rec.duration_s,
+        "orientation_filter": "offline" if an.offline else "online",
+        "limits": {
+            "flexion_deg": limits.flexion_deg,
+            "extension_deg": limits.extension_deg,
+            "dwell_s": limits.dwell_s,
+        },
+        "judged": an.mode,
+        "calibration": {"method": an.calibration.method, "notes": list(an.calibration.notes)},
+        "reps": [_rep(r) for r in an.result.reps],
+        "alarms": an.alarms(),
+        "summary": an.summary(),
+    }
+    if an.mode == "lockout":
+        report["note"] = ex.one_sensor_note
+    if rec.truth is not None:
+        report["truth"] = evaluate(an, rec.truth)
+    return report
+
+
+def _rep(r: Any) -> dict[str, Any]:
+    return {
+        "index": r.index,
+        "t_start_s": r.t_start_s,
+        "t_end_s": r.t_s,
+        "concentric_s": r.concentric_s,
+        "hold_s": r.hold_s,
+        "eccentric_s": r.eccentric_s,
+        "peak_flexion_deg": r.peak_flexion_deg,
+        "peak_extension_deg": r.peak_extension_deg,
+        "alarmed": r.alarmed,
+        "too_fast": r.too_fast,
+        "tempo_approximate": r.tempo_approximate,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    report = analysis_report(args.file, args)
+    if args.json:
+        print_json(report)
+        return 0
+    print(
+        f"{report['file']}: {report['exercise']}, sensors {', '.join(report['sensors'])}, "
+        f"{report['duration_s']:.1f} s, calibration: {report['calibration']['method']}"
+    )
+    for note in report["calibration"]["notes"]:
+        print(f"  note: {note}")
+    if "note" in report:
+        print(f"  note: {report['note']}")
+    print(
+        f"{'rep':>4} {'start s':>8} {'up s':>5} {'hold s':>6} {'down s':>6} "
+        f"{'flex°':>6} {'ext°':>6}  verdict"
+    )
+    for r in report["reps"]:
+        verdict = ("ALARM " if r["alarmed"] else "ok    ") + ("too fast" if r["too_fast"] else "")
+        up, hold, down = (
+            ("~" if r["tempo_approximate"] else "") + f"{r[k]:.2f}"
+            for k in ("concentric_s", "hold_s", "eccentric_s")
+        )
+        print(
+            f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {up:>5} {hold:>6} {down:>6} "
+            f"{r['peak_flexion_deg']:>6.1f} {r['peak_extension_deg']:>6.1f}  {verdict}"
+        )
+    if any(r["tempo_approximate"] for r in report["reps"]):
+        print(f"  ~ {APPROXIMATE_TEMPO_NOTE}")
+    for a in report["alarms"]:
+        print(
+            f"alarm {a['direction']:<9} {a['t_start_s']:.2f}-{a['t_end_s']:.2f} s, "
+            f"peak {a['peak_deg']:+.1f}°, rep {'-' if a['rep'] is None else a['rep'] + 1}"
+        )
+    s = report["summary"]
+    print(
+        f"summary: {s['reps']} reps, {s['reps_alarmed']} alarmed, {s['reps_too_fast']} too fast, "
+        f"{s['alarms']} alarms ({s['alarms_flexion']} flexion, {s['alarms_extension']} extension)"
+    )
+    return 0

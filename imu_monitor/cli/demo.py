@@ -1,0 +1,47 @@
+"""``imu-monitor demo``: the dashboard on the simulated wearable, no hardware needed.
+
+The simulated wearable (the real BLE client against the simulated bleak backend) stands still,
+gets into the exercise's start position, then does back kicks (or another exercise) with some
+faulty reps, looped; the dashboard calibrates from the two postures, then judges every rep and
+sounds the alarm on the faulty ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from imu_monitor.cli.common import positive_factor
+from imu_monitor.exercises import EXERCISES
+from imu_monitor.model import SENSOR_SETS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from imu_monitor.ui.app import add_window_options
+
+    p = sub.add_parser(
+        "demo",
+        help="open the dashboard on the simulated wearable (no hardware needed)",
+        description="The dashboard on a simulated wearable doing reps with some faulty ones: "
+        "calibration, live traces, alarms with sound, reps and tempo.",
+    )
+    p.add_argument("--exercise", default="back-kick", choices=list(EXERCISES))
+    p.add_argument(
+        "--sensors",
+        type=int,
+        default=1,
+        choices=list(SENSOR_SETS),
+        help="1: sacrum; 2: + upper lumbar; 3: + thigh (hip angle)",
+    )
+    p.add_argument("--reps", type=int, default=30, help="reps per set (default 30)")
+    p.add_argument("--faulty", type=int, default=8, help="how many reps are faulty (default 8)")
+    p.add_argument("--seed", type=int, default=1, help="simulation seed")
+    p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
+    p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    add_window_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from imu_monitor.ui.app import run_demo
+
+    return run_demo(args)

@@ -1,0 +1,38 @@
+"""``imu-monitor export FILE --csv OUT``: samples, orientation, angles and events as CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+from imu_monitor.cli.common import add_analysis_options, exercise_and_limits
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a recording as CSV (samples, orientation, angles, events)",
+        description="Write one row per sacrum sample: time, raw channels, each sensor's "
+        "orientation quaternion (w, x, y, z), the lumbar angle, and the true lumbar angle for "
+        "simulated recordings. Events go to OUT's name with .events.csv. Columns: see "
+        "docs/recording-format.md and imu_monitor/export.py.",
+    )
+    p.add_argument("file", help="recording file")
+    p.add_argument("--csv", required=True, metavar="OUT", help="CSV file to write")
+    add_analysis_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from imu_monitor.processing.pipeline import analyze_recording
+    from imu_monitor.storage.export import events_path, export_columns, write_csv, write_events_csv
+    from imu_monitor.storage.recording import load_recording
+
+    rec = load_recording(args.file)
+    ex, limits = exercise_and_limits(args, rec.exercise)
+    an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
+    cols = export_columns(rec, an)
+    write_csv(args.csv, cols)
+    ev_path = events_path(args.csv)
+    write_events_csv(ev_path, an.result.events)
+    print(f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns) and {ev_path}")
+    return 0

@@ -1,0 +1,112 @@
+"""``imu-monitor import FILE --format {csv,xsens} -o OUT``: other tools' files as recordings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from imu_monitor.model import PLACEMENTS, ImuMonitorError
+
+
+def _three(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",")]
+    if len(names) != 3 or not all(names):
+        raise argparse.ArgumentTypeError(f"expected three comma-separated names, got {value!r}")
+    return names
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from imu_monitor.storage.importers import IMPORTERS
+
+    p = sub.add_parser(
+        "import",
+        help="import another tool's recording (CSV, Xsens MT Manager) as a .imr recording",
+        description="Convert a CSV file (time, accelerometer xyz, gyroscope xyz) or an Xsens "
+        "MT Manager text export into a recording. The result has no calibration: analysis "
+        "calibrates from the first still period. See docs/recording-format.md.",
+    )
+    p.add_argument("file", help="file to import")
+    p.add_argument(
+        "--format",
+        required=True,
+        metavar="FORMAT",
+        help=f"input format: {', '.join(IMPORTERS)}",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="recording to write (.imr)")
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        help="where the sensor was worn (default sacrum); for files written by `imu-monitor "
+        "export` with several placements: import only this one (default: all)",
+    )
+    p.add_argument("--exercise", help="the exercise performed (stored in the recording)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: from the file)")
+    p.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="skip rows with missing/non-numeric cells or non-increasing times (counted)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    g = p.add_argument_group("CSV options (default: detected from the header)")
+    g.add_argument("--time-col", metavar="NAME", help="time column")
+    g.add_argument("--acc-cols", type=_three, metavar="X,Y,Z", help="accelerometer columns")
+    g.add_argument("--gyr-cols", type=_three, metavar="X,Y,Z", help="gyroscope columns")
+    g.add_argument("--time-unit", metavar="UNIT", help="s, ms or us (default s)")
+    g.add_argument("--acc-unit", metavar="UNIT", help="m/s2, g or mg (default m/s2)")
+    g.add_argument("--gyr-unit", metavar="UNIT", help="rad/s or deg/s (default rad/s)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from imu_monitor.storage.importers import IMPORTERS, import_file
+    from imu_monitor.storage.recording import save_recording
+
+    if args.format not in IMPORTERS:
+        raise ImuMonitorError(
+            f"unknown import format {args.format!r}; known formats: {', '.join(IMPORTERS)}"
+        )
+
+    options = {
+        "placement": args.placement,
+        "exercise": args.exercise,
+        "rate_hz": args.rate,
+        "skip_bad_rows": args.skip_bad_rows,
+    }
+    csv_options = {
+        "time_col": args.time_col,
+        "acc_cols": args.acc_cols,
+        "gyr_cols": args.gyr_cols,
+        "time_unit": args.time_unit,
+        "acc_unit": args.acc_unit,
+        "gyr_unit": args.gyr_unit,
+    }
+    if args.format == "csv":
+        options.update(csv_options)
+    else:
+        given = [k for k, v in csv_options.items() if v is not None]
+        if given:
+            opts = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise ImuMonitorError(f"{opts} only apply to --format csv")
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise ImuMonitorError(f"{out} exists; pass --force to overwrite it")
+    rec = import_file(args.file, args.format, **options)
+    save_recording(rec, out)
+    info = rec.meta["import"]
+    print(f"imported {args.file} ({args.format}) -> {out}")
+    for name, s in rec.series.items():
+        print(
+            f"  {name}: {len(s)} samples, {rec.duration_s:.2f} s, "
+            f"{rec.sensors[name].rate_hz:.2f} Hz"
+        )
+    units = ", ".join(f"{k} {u} ({how})" for k, (u, how) in info["units"].items())
+    print(f"  units: {units}")
+    if info.get("time_offset_s"):
+        print(f"  times shifted by {-info['time_offset_s']:.6g} s so the first sample is at 0")
+    if info["skipped_rows"]:
+        reasons = ", ".join(f"{n} {r}" for r, n in info["skipped"].items())
+        print(f"  skipped {info['skipped_rows']} of {info['rows']} rows: {reasons}")
+        for example in info["examples"]:
+            print(f"    {example}")
+    print("  no calibration: analysis calibrates from the first still period")
+    return 0

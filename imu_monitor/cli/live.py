@@ -1,0 +1,323 @@
+"""``imu-monitor live``: monitor a live session from BLE wearables (or the simulated one).
+
+``--headless`` prints alarms and reps as they happen and a summary at the end (``--json``: one
+JSON object per line); without it the dashboard opens (``imu_monitor.ui.app.run_live``).
+``--device sim`` (the default when no device is named) streams the simulated wearable through
+the real bleak client code (``sources.ble_sim`` is a bleak backend).
+
+Sensors: ``--sensors 1|2|3`` (sacrum; + upper lumbar; + thigh) or
+``--sensors sacrum=NAME,upper_lumbar=NAME`` naming each placement's device (name or address,
+or ``sim``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import queue
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from imu_monitor import __version__
+from imu_monitor.cli.common import positive_factor
+from imu_monitor.exercises import EXERCISES
+from imu_monitor.model import PLACEMENTS, SENSOR_SETS, ImuMonitorError, check_placement
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05
+"""How often the headless main loop checks the duration and the calibration prompt (host s)."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="monitor a live session from BLE wearables or the simulated one",
+        description="Connect the wearable(s), calibrate neutral (stand still, then hold the "
+        "exercise's start position) and alarm when the lumbar spine leaves neutral.",
+    )
+    p.add_argument(
+        "--device",
+        metavar="NAME|ADDRESS|sim",
+        help="the wearable (name or address from 'imu-monitor scan'); default: sim",
+    )
+    p.add_argument("--profile", metavar="P", help="firmware profile (default: from the scan)")
+    p.add_argument(
+        "--exercise", default="back-kick", choices=sorted(EXERCISES), help="default: back-kick"
+    )
+    p.add_argument(
+        "--sensors",
+        default="1",
+        metavar="N|PLACEMENT=DEVICE,...",
+        help="1, 2 or 3 sensors (sacrum; + upper_lumbar; + thigh), or placement=device pairs",
+    )
+    p.add_argument("--headless", action="store_true", help="no window: print events")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--record", metavar="FILE", help="record the session to FILE (.imr)")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
+    p.add_argument("--user", default="default", help="whose calibration and settings")
+    from imu_monitor.ui.app import add_window_options
+
+    add_window_options(p, with_user=False)
+    p.add_argument(
+        "--use-saved-calibration",
+        action="store_true",
+        help="reuse this user's saved calibration for the exercise instead of calibrating "
+        "(only if the sensors are strapped on as before)",
+    )
+    p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    sim = p.add_argument_group("simulated wearable (--device sim)")
+    sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
+    sim.add_argument(
+        "--speed",
+        type=positive_factor,
+        default=1.0,
+        help="simulated time per real time (default 1)",
+    )
+    sim.add_argument("--reps", type=int, default=10, help="reps per simulated session")
+    sim.add_argument("--faulty", type=int, default=3, help="faulty reps per simulated session")
+    p.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------------------------- sources
+
+
+def parse_sensors(text: str, device: str | None) -> dict[str, str]:
+    """``--sensors`` and ``--device`` -> {placement: device name, address or "sim"}."""
+    text = (text or "1").strip()
+    if text.isdigit():
+        n = int(text)
+        if n not in SENSOR_SETS:
+            raise ImuMonitorError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
+        placements = SENSOR_SETS[n]
+        dev = device or "sim"
+        if dev != "sim" and n > 1:
+            raise ImuMonitorError(
+                f"--device {dev} names one wearable but --sensors {n} needs {n}: name each, e.g. "
+                f"--sensors {','.join(p + '=NAME' for p in placements)}"
+            )
+        return {p: dev for p in placements}
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        placement, sep, dev = part.partition("=")
+        placement, dev = placement.strip(), dev.strip()
+        if not sep or not dev:
+            raise ImuMonitorError(
+                f"--sensors entry {part!r} is not placement=device (placements: "
+                f"{', '.join(PLACEMENTS)})"
+            )
+        check_placement(placement)
+        if placement in out:
+            raise ImuMonitorError(f"--sensors names placement {placement!r} twice")
+        out[placement] = dev
+    if "sacrum" not in out:
+        raise ImuMonitorError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
+    return out
+
+
+def build_source(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The ``BleSource`` for the arguments and, for ``sim``, its ``SimWorld`` (else None).
+    Used by the headless path and the dashboard."""
+    from imu_monitor.sources.ble import BleSource, SensorTarget, sim_source
+
+    mapping = parse_sensors(args.sensors, args.device)
+    sims = [p for p, d in mapping.items() if d == "sim"]
+    if sims and len(sims) != len(mapping):
+        raise ImuMonitorError(
+            "mixing simulated and real wearables is not supported: use sim for all or none"
+        )
+    if sims:
+        from imu_monitor.sources.sim import make_world
+
+        ordered = tuple(p for p in PLACEMENTS if p in mapping)
+        world = make_world(
+            profile=args.profile or "diy_imu",
+            exercise=args.exercise,
+            placements=ordered,
+            seed=args.seed,
+            speed=args.speed,
+            reps=args.reps,
+            faulty=args.faulty,
+        )
+        by_placement = {d.placement: d.address for d in world.devices.values()}
+        return sim_source(world, by_placement, profile=args.profile), world
+    targets = [SensorTarget(p, d, args.profile) for p, d in mapping.items()]
+    return BleSource(targets), None
+
+
+# ---------------------------------------------------------------------------------- headless
+
+
+class _Output:
+    """Prints events, status changes and calibration prompts (text or JSON lines)."""
+
+    def __init__(self, as_json: bool) -> None:
+        from imu_monitor.cli.console import EventPrinter
+
+        self.as_json = as_json
+        self.events = EventPrinter(as_json=as_json)
+        self.status: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+
+    def line(self, kind: str, message: str, **data: Any) -> None:
+        """``message`` for people; with --json the ``data`` (which may have its own text)."""
+        if self.as_json:
+            print(json.dumps({"type": kind, **data}, default=str), flush=True)
+        else:
+            print(message, flush=True)
+
+    def on_status(self, state: str, info: dict[str, Any]) -> None:
+        self.status.put((state, info))  # printed by the main thread
+
+    def drain(self) -> None:
+        while True:
+            try:
+                state, info = self.status.get_nowait()
+            except queue.Empty:
+                return
+            extra = f" (attempt {info['attempt']})" if "attempt" in info else ""
+            if info.get("battery_pct") is not None:  # state "battery": the new level
+                extra = f" {info['battery_pct']} %"
+            self.line(
+                "status",
+                f"{info.get('sensor', '')}: {state.replace('_', ' ')}{extra}",
+                state=state,
+                **info,
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        from imu_monitor.ui.app import run_live
+
+        return int(run_live(args) or 0)
+    return run_headless(args)
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    import platformdirs
+
+    from imu_monitor.app.session import Session
+    from imu_monitor.processing.calibration import CalibrationStore
+    from imu_monitor.processing.pipeline import Pipeline
+
+    out = _Output(args.json)
+    source, world = build_source(args)
+    source.open()  # scan + connect: errors name the device and what was found
+    recorder = None
+    try:
+        if args.record:
+            from imu_monitor.storage.recording import RecordingWriter
+
+            meta = {
+                "format_version": 1,
+                "exercise": args.exercise,
+                "source": "sim" if world is not None else "ble",
+                "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "app_version": __version__,
+                "user": args.user,
+            }
+            if world is not None:
+                meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
+            recorder = RecordingWriter(args.record, meta, source.sensors)
+        base = args.config_dir
+        if base is None and world is not None:
+            # the simulated person's calibrations stay apart from the user's real ones
+            base = Path(platformdirs.user_config_dir("imu-monitor")) / "demo"
+        store = CalibrationStore(None if base is None else Path(base) / "calibrations")
+        saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
+        if saved is not None:
+            saved.valid_from_s = None  # made in an earlier session: judge from the start
+            text = f"using the saved calibration of {saved.created_utc} ({saved.method})"
+            out.line("calibration", text, step="done", text=text)
+        elif args.use_saved_calibration:
+            text = f"no saved calibration for user {args.user!r} and {args.exercise}: calibrating"
+            out.line("calibration", text, step="standing", text=text)
+        pipeline = Pipeline(
+            args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
+        )
+        pipeline.add_listener(out.events)
+        session = Session(
+            source, pipeline, wearable_alerts=not args.no_alert, on_status=out.on_status
+        )
+        for s in source.sensors.values():
+            out.line(
+                "connected",
+                f"{s.placement}: {s.device} ({s.profile}, {s.rate_hz:g} Hz)",
+                **s.to_dict(),
+            )
+        if pipeline.mode == "lockout":
+            out.line(
+                "note",
+                f"note: {pipeline.exercise.one_sensor_note}",
+                text=pipeline.exercise.one_sensor_note,
+            )
+        session.start()
+        prompt = None
+        # the simulated wearable may run faster than processing keeps up: go by its data
+        elapsed = source.stream_time if world is not None else source.session_time
+        try:
+            while args.duration is None or elapsed() < args.duration:
+                time.sleep(POLL_S)
+                out.drain()
+                cal = pipeline.calibrator
+                text = cal.prompt if cal is not None else None
+                if text is not None and text != prompt:
+                    out.line("calibration", text, step=cal.step, prompt=text)
+                if cal is None and prompt is not None:
+                    path = store.save(pipeline.calibration)
+                    out.line(
+                        "calibration",
+                        f"Calibrated: monitoring (saved to {path})",
+                        step="done",
+                        saved=str(path),
+                    )
+                prompt = text
+        except KeyboardInterrupt:
+            pass
+        session.stop()
+        out.drain()
+    finally:
+        if recorder is not None:
+            recorder.close()
+        source.stop()
+    summary = pipeline.summary()
+    summary["duration_s"] = round(elapsed(), 3)
+    summary["sensors_stats"] = source.stats()
+    summary["wearable_alerts"] = len(session.alerts_sent)
+    if args.record:
+        summary["recording"] = args.record
+    if args.json:
+        print(json.dumps({"type": "summary", **summary}, default=_jsonable), flush=True)
+    else:
+        print(
+            f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
+            f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms, "
+            f"{summary['wearable_alerts']} wearable alerts, {summary['duration_s']:.1f} s"
+        )
+        for p, st in summary["sensors_stats"].items():
+            lat = st["latency_ms"]
+            p99 = f"{lat['p99']:.2f} ms" if lat["p99"] is not None else "n/a"
+            pct = st.get("battery_pct")
+            battery = f"{pct} %" if pct is not None else "unknown"
+            print(
+                f"  {p}: {st['samples']} samples, {st['packets']} packets, "
+                f"loss {100 * st['loss_fraction']:.1f} %, {st['malformed_total']} malformed, "
+                f"{st['reconnects']} reconnects, {st['effective_rate_hz']:.1f} Hz, "
+                f"latency p99 {p99}, battery {battery}"
+            )
+        if args.record:
+            print(f"  recorded to {args.record}")
+    return 0
+
+
+def _jsonable(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

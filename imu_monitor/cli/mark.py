@@ -1,0 +1,54 @@
+"""``imu-monitor mark FILE``: add an annotation to a recording afterwards (kept in the file)."""
+
+from __future__ import annotations
+
+import argparse
+
+MARKER_KINDS = ("note", "set_start", "set_end")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "mark",
+        help="add a marker (set start/end, exercise, load, side, note) to a recording",
+        description="Append an annotation to a recording; the samples are not touched. Markers "
+        "show in replay and analysis, and 'imu-monitor mark FILE --list' lists them.",
+    )
+    p.add_argument("file", help="recording file")
+    p.add_argument("--at", type=float, metavar="S", help="time of the marker (seconds)")
+    p.add_argument("--until", type=float, metavar="S", help="end time, for a marked stretch")
+    p.add_argument("--kind", default="note", choices=MARKER_KINDS)
+    p.add_argument("--text", default="", help="free note")
+    p.add_argument("--exercise", help="exercise of the set")
+    p.add_argument("--load-kg", type=float, help="external load in kg")
+    p.add_argument("--side", choices=("left", "right", "both"), help="working side")
+    p.add_argument("--list", action="store_true", help="list the markers and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from imu_monitor.model import ImuMonitorError, Marker
+    from imu_monitor.storage.recording import add_marker, load_recording
+
+    if args.list:
+        rec = load_recording(args.file)
+        for m in sorted(rec.markers, key=lambda m: m.t_s):
+            span = "" if m.t_end_s is None else f"-{m.t_end_s:.2f}"
+            extra = ", ".join(f"{k}={v}" for k, v in m.data.items())
+            print(f"{m.t_s:8.2f}{span} s  {m.kind}  {extra}")
+        return 0
+    if args.at is None:
+        raise ImuMonitorError("give the marker's time with --at SECONDS (or use --list)")
+    data = {
+        k: v
+        for k, v in {
+            "text": args.text,
+            "exercise": args.exercise,
+            "load_kg": args.load_kg,
+            "side": args.side,
+        }.items()
+        if v not in (None, "")
+    }
+    add_marker(args.file, Marker(args.at, args.kind, args.until, data))
+    print(f"marked {args.file}: {args.kind} at {args.at:g} s")
+    return 0

@@ -1,0 +1,596 @@
+"""Neutral capture and sensor-to-segment alignment.
+
+A sensor is strapped on with an unknown rotation (``q_segment_sensor``, up to ~25 deg off its
+nominal mounting, where sensor axes = segment axes). That rotation must not leak into the angles:
+in particular, a sacrum sensor rotated about the trunk's vertical would read the pelvic roll of
+a good back kick as flexion. Two ways to find it, chosen per sensor:
+
+- **gravity-two-postures** (method A): the mean accelerometer direction is world-up in two known
+  postures: standing (up = segment +z) and the exercise's calibration posture (up =
+  ``exercise.up_in_segment()``; for the thigh at ``exercise.thigh_start_pitch_deg``). Two vector
+  pairs fix the rotation (Wahba's problem, ``scipy.spatial.transform.Rotation.align_vectors``):
+  standing is matched exactly (so pitch 0 = the pelvis as it is when standing), the calibration
+  posture fixes the rotation about it. The pitch axis is the normal of the two up vectors, so it
+  is right even when the real postures differ from the nominal pitches, as long as the subject
+  does not lean sideways in one of them.
+- **functional-axis** (method B), where the two postures give (nearly) the same gravity
+  direction (the thigh in a back kick is vertical in both) or there is no standing capture: the
+  principal axis of the gyro during the movement is the segment's y axis, its sign fixed by the
+  direction the exercise moves the segment (e.g. the back kick moves the thigh into hip
+  extension, so its pitch increases). For a trunk sensor in an exercise whose trunk should not
+  pitch (the back kick), the principal axis is the pelvic roll (long, z) axis instead.
+- **gravity-start-only**: only one gravity direction and no usable movement: the smallest
+  rotation taking the measured up onto the nominal one, i.e. the mounting's rotation about the
+  vertical is assumed nominal. The notes say so.
+
+The neutral pitch/roll of each sensor is the segment's pitch/roll in the calibration posture
+(mean accelerometer direction, mapped into the segment frame).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+from scipy.ndimage import uniform_filter1d
+from scipy.spatial.transform import Rotation
+
+from imu_monitor.exercises import Exercise, get_exercise
+from imu_monitor.model import ImuMonitorError, Recording, SensorSeries
+
+log = logging.getLogger(__name__)
+
+MIN_STILL_S = 2.0
+"""Shortest still capture accepted (s)."""
+MAX_GYRO_DEV_DEG_S = 6.0
+"""Largest angular-rate deviation from its mean allowed while holding still (deg/s); the mean
+itself is not judged, so a constant gyro bias is tolerated."""
+MAX_ACC_DEV_M_S2 = 0.5
+"""Largest deviation of the 0.1 s-smoothed acceleration from its mean while holding still
+(m/s^2); 0.5 m/s^2 is a 2.9 deg tilt change, or a slow drift the gyro test cannot see."""
+MOTION_WINDOW_S = 60.0
+"""How much of the movement after the calibration capture the functional axis uses (method B):
+about ten reps define the axis and its sign; the whole session would only cost an orientation
+pass over it (a sixth of the analysis time of a 10-minute three-sensor back kick)."""
+MIN_POSTURE_CHANGE_DEG = 20.0
+"""Two postures whose up directions differ less than this cannot fix the rotation about up."""
+
+CAL_MARKER_STANDING = "calibration_standing"
+CAL_MARKER_START = "calibration_start"
+
+# Direction the movement takes a segment's pitch from the calibration posture (+1 increases):
+# back kick: the thigh goes into hip extension (its pitch increases), the trunk should not pitch;
+# hip thrust / bridge: calibrated at lockout, the movement goes down: the pelvis and lumbar pitch
+# increase towards upright, the thigh pitch decreases (the hip drops below the knee line).
+_PITCH_DIRECTION: dict[str, dict[str, int]] = {
+    "back-kick": {"thigh": +1},
+    "hip-thrust": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
+    "glute-bridge": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
+}
+
+
+class CalibrationRefused(ImuMonitorError):  # noqa: N818 - the public name others code against
+    """A sensor moved during a still capture (the message says which, how much, what to do)."""
+
+
+@dataclass
+class StillnessReport:
+    """How still a capture was. ``ok`` with an empty ``reason``, or not ok and why."""
+
+    ok: bool
+    reason: str
+    duration_s: float
+    gyro_dev_deg_s: float
+    acc_dev_m_s2: float
+    mean_acc_m_s2: list[float]
+    n_samples: int
+
+
+def _finite(series: SensorSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t, acc, gyr = series.t_s, series.acc_m_s2, series.gyr_rad_s
+    ok = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    return t[ok], acc[ok], gyr[ok]
+
+
+def check_still(
+    series: SensorSeries,
+    *,
+    min_duration_s: float = MIN_STILL_S,
+    max_gyro_deg_s: float = MAX_GYRO_DEV_DEG_S,
+    max_acc_dev_m_s2: float = MAX_ACC_DEV_M_S2,
+) -> StillnessReport:
+    """Judge whether one sensor was held still over the whole of ``series``.
+
+    Gyro: the 99th percentile of ``|gyr - mean(gyr)|`` (deg/s). Acc: the largest deviation of the
+    0.1 s moving average of acc from its mean (m/s^2). Non-finite samples are ignored.
+    """
+    t, acc, gyr = _finite(series)
+    n = len(t)
+    duration = float(t[-1] - t[0]) if n > 1 else 0.0
+    if n < 10 or duration < min_duration_s:
+        return StillnessReport(
+            False,
+            f"only {duration:.1f} s of data (need {min_duration_s:.1f} s)",
+            duration,
+            math.nan,
+            math.nan,
+            acc.mean(axis=0).tolist() if n else [math.nan] * 3,
+            n,
+        )
+    rate = (n - 1) / duration
+    gdev = np.degrees(np.linalg.norm(gyr - gyr.mean(axis=0), axis=1))
+    gyro_dev = float(np.percentile(gdev, 99))
+    acc_lp = uniform_filter1d(acc, size=max(1, round(0.1 * rate)), axis=0, mode="nearest")
+    acc_mean = acc.mean(axis=0)
+    acc_dev = float(np.linalg.norm(acc_lp - acc_mean, axis=1).max())
+    problems = []
+    if gyro_dev > max_gyro_deg_s:
+        problems.append(f"it rotated at up to {gyro_dev:.1f} deg/s (limit {max_gyro_deg_s:g})")
+    if acc_dev > max_acc_dev_m_s2:
+        problems.append(
+            f"its acceleration varied by {acc_dev:.2f} m/s^2 (limit {max_acc_dev_m_s2:g}, "
+            f"about {math.degrees(math.asin(min(1.0, acc_dev / 9.81))):.1f} deg of tilt)"
+        )
+    return StillnessReport(
+        not problems, " and ".join(problems), duration, gyro_dev, acc_dev, acc_mean.tolist(), n
+    )
+
+
+@dataclass
+class SensorCalibration:
+    """Calibration of one sensor.
+
+    ``q_segment_sensor``: (w, x, y, z), ``v_segment = R(q) v_sensor``. ``neutral_pitch_deg`` /
+    ``neutral_roll_deg``: the segment's pitch/roll (``angles`` conventions) in the calibration
+    posture. ``method``: ``gravity-two-postures``, ``functional-axis`` or ``gravity-start-only``.
+    """
+
+    q_segment_sensor: list[float]
+    neutral_pitch_deg: float
+    neutral_roll_deg: float
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "q_segment_sensor": [float(v) for v in self.q_segment_sensor],
+            "neutral_pitch_deg": float(self.neutral_pitch_deg),
+            "neutral_roll_deg": float(self.neutral_roll_deg),
+            "method": self.method,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SensorCalibration:
+        q = [float(v) for v in d["q_segment_sensor"]]
+        if len(q) != 4:
+            raise ImuMonitorError(f"q_segment_sensor must have 4 numbers (w, x, y, z), got {q}")
+        return cls(q, float(d["neutral_pitch_deg"]), float(d["neutral_roll_deg"]), str(d["method"]))
+
+
+@dataclass
+class Calibration:
+    """The calibration of one user for one exercise: per placement, alignment and neutral."""
+
+    exercise: str
+    user: str
+    created_utc: str
+    sensors: dict[str, SensorCalibration]
+    method: str
+    notes: list[str] = field(default_factory=list)
+    valid_from_s: float | None = None
+    """Session time at which the calibration capture ended (the end of the still start-posture
+    window), when it was made from this session's data; judging starts there."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid_from_s": self.valid_from_s,
+            "exercise": self.exercise,
+            "user": self.user,
+            "created_utc": self.created_utc,
+            "method": self.method,
+            "notes": list(self.notes),
+            "sensors": {p: s.to_dict() for p, s in self.sensors.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        try:
+            return cls(
+                exercise=str(d["exercise"]),
+                user=str(d.get("user", "")),
+                created_utc=str(d.get("created_utc", "")),
+                sensors={
+                    str(p): SensorCalibration.from_dict(s) for p, s in dict(d["sensors"]).items()
+                },
+                method=str(d.get("method", "")),
+                notes=[str(n) for n in d.get("notes", [])],
+                valid_from_s=(None if d.get("valid_from_s") is None else float(d["valid_from_s"])),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ImuMonitorError(
+                f"calibration data is incomplete or malformed ({type(e).__name__}: {e}); "
+                "calibrate again"
+            ) from e
+
+
+# -- alignment -----------------------------------------------------------------------------------
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _up_nominal(exercise: Exercise, placement: str) -> np.ndarray:
+    """World-up in the segment frame in the calibration posture (nominal)."""
+    if placement == "thigh":
+        return exercise.up_in_segment(exercise.thigh_start_pitch_deg)
+    return exercise.up_in_segment()
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return math.degrees(math.acos(float(np.clip(np.dot(_unit(a), _unit(b)), -1.0, 1.0))))
+
+
+def _align(primary: tuple[np.ndarray, np.ndarray], secondary: tuple[np.ndarray, np.ndarray]):
+    """Rotation (sensor -> segment) matching ``primary`` exactly and ``secondary`` best.
+
+    Each pair is (vector in segment frame, same vector in sensor frame)."""
+    rot, _ = Rotation.align_vectors(
+        [primary[0], secondary[0]], [primary[1], secondary[1]], weights=[np.inf, 1.0]
+    )
+    return rot
+
+
+def _principal_axis(gyr: np.ndarray, normal: np.ndarray) -> tuple[np.ndarray, float]:
+    """Principal rotation axis of ``gyr`` (n, 3) within the plane normal to ``normal``, and how
+    dominant it is (ratio of the first to the second singular value; large = planar)."""
+    n = _unit(normal)
+    g = gyr - np.outer(gyr @ n, n)
+    _, s, vt = np.linalg.svd(g, full_matrices=False)
+    ratio = float(s[0] / max(s[1], 1e-12))
+    return _unit(vt[0] - np.dot(vt[0], n) * n), ratio
+
+
+def _functional(
+    exercise: Exercise,
+    placement: str,
+    up_seg: np.ndarray,
+    up_sens: np.ndarray,
+    motion: SensorSeries,
+    prior: Rotation,
+) -> tuple[Rotation, str] | None:
+    """Method B; None when the movement does not define the axis well."""
+    from imu_monitor.processing.angles import pitch_roll_from_up, wrap_deg
+    from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
+
+    t, acc, gyr = _finite(motion)
+    if len(t) < 50:
+        return None
+    moving = np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1) > math.radians(3.0)
+    if moving.sum() < 20:
+        return None
+    axis, ratio = _principal_axis(gyr[moving], up_sens)
+    if ratio < 2.0:
+        return None
+    direction = _PITCH_DIRECTION.get(exercise.name, {}).get(placement)
+    y_seg = np.array([0.0, 1.0, 0.0])
+    if direction is None:
+        # a trunk sensor in an exercise whose trunk should not pitch: the axis is the roll axis,
+        # lying in the plane normal to up; its sign is not fixed by the movement (left or right
+        # leg), so take the one nearest the nominal mounting
+        z_in_plane = _unit(np.cross(y_seg, up_seg))  # segment axis normal to y and up
+        a_seg = prior.apply(axis)
+        if abs(a_seg @ z_in_plane) < abs(a_seg @ y_seg):
+            return None  # it pitched more than it rolled: the axis is ambiguous
+        sign = 1.0 if a_seg @ z_in_plane > 0 else -1.0
+        return _align((up_seg, up_sens), (z_in_plane, sign * axis)), "functional-axis (roll)"
+    rot = _align((up_seg, up_sens), (y_seg, axis))
+    # sign: the pitch must move in the exercise's direction during the movement
+    quat = estimate_orientation(motion, estimate_rate_hz(t)).quat_ws
+    up_sensor_t = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
+    pitch, _ = pitch_roll_from_up(rot.apply(up_sensor_t))
+    p0, _ = pitch_roll_from_up(up_seg[None, :])
+    change = float(np.mean(wrap_deg(pitch - p0[0])))
+    if change * direction < 0:
+        rot = _align((up_seg, up_sens), (y_seg, -axis))
+    return rot, "functional-axis"
+
+
+def _as_list(rot: Rotation) -> list[float]:
+    x, y, z, w = rot.as_quat()
+    q = np.array([w, x, y, z])
+    q = q if q[0] >= 0 else -q
+    return [float(v) for v in q]
+
+
+def _calibrate_sensor(
+    exercise: Exercise,
+    placement: str,
+    start: SensorSeries,
+    standing: SensorSeries | None,
+    motion: SensorSeries | None,
+    notes: list[str],
+) -> SensorCalibration:
+    from imu_monitor.processing.angles import pitch_roll_from_up
+
+    up_sens = _unit(_finite(start)[1].mean(axis=0))
+    up_seg = _up_nominal(exercise, placement)
+    prior = Rotation.align_vectors([up_seg], [up_sens])[0]  # smallest rotation: nominal yaw
+    rot: Rotation | None = None
+    method = ""
+    if standing is not None:
+        stand_sens = _unit(_finite(standing)[1].mean(axis=0))
+        z_seg = np.array([0.0, 0.0, 1.0])
+        change = _angle_deg(stand_sens, up_sens)
+        if _angle_deg(up_seg, z_seg) >= MIN_POSTURE_CHANGE_DEG and change >= MIN_POSTURE_CHANGE_DEG:
+            rot = _align((z_seg, stand_sens), (up_seg, up_sens))
+            method = "gravity-two-postures"
+        else:
+            notes.append(
+                f"{placement}: standing and the calibration posture point it the same way "
+                f"({change:.0f} deg apart), so gravity cannot fix its alignment"
+            )
+    if rot is None and motion is not None:
+        found = _functional(exercise, placement, up_seg, up_sens, motion, prior)
+        if found is not None:
+            rot, method = found
+            notes.append(f"{placement}: aligned by the rotation axis of the movement ({method})")
+        else:
+            notes.append(f"{placement}: the movement does not show a clear rotation axis")
+    if rot is None:
+        rot, method = prior, "gravity-start-only"
+        notes.append(
+            f"{placement}: aligned by gravity in the calibration posture only; its rotation "
+            "about the vertical is assumed nominal (sensor axes = segment axes), so a strap "
+            "turned about that axis can mix roll into pitch. Calibrate with the standing step."
+        )
+    pitch, roll = pitch_roll_from_up(rot.apply(up_sens)[None, :])
+    return SensorCalibration(_as_list(rot), float(pitch[0]), float(roll[0]), method)
+
+
+def _refuse_if_moving(exercise: Exercise, placement: str, series: SensorSeries, step: str) -> None:
+    rep = check_still(series)
+    if not rep.ok:
+        posture = "standing upright" if step == "standing" else exercise.calibration_posture
+        raise CalibrationRefused(
+            f"calibration refused: sensor {placement!r} moved during the {step} capture: "
+            f"{rep.reason}. Hold still ({posture}) for {MIN_STILL_S:g} s or more and calibrate "
+            "again."
+        )
+
+
+def calibrate(
+    exercise: Exercise,
+    start: dict[str, SensorSeries],
+    standing: dict[str, SensorSeries] | None = None,
+    motion: dict[str, SensorSeries] | None = None,
+) -> Calibration:
+    """Calibrate every sensor in ``start`` (the still calibration-posture capture).
+
+    ``standing``: an optional still standing capture of the same sensors (method A).
+    ``motion``: optional movement data (reps) for the functional axis (method B).
+    Raises ``CalibrationRefused`` when a sensor moved during a capture.
+    """
+    if "sacrum" not in start:
+        raise ImuMonitorError(
+            f"calibration needs the sacrum sensor; the capture has {', '.join(start) or 'none'}"
+        )
+    for p, s in start.items():
+        _refuse_if_moving(exercise, p, s, "calibration-posture")
+        if standing is not None and p in standing:
+            _refuse_if_moving(exercise, p, standing[p], "standing")
+    notes: list[str] = []
+    sensors = {
+        p: _calibrate_sensor(
+            exercise,
+            p,
+            s,
+            None if standing is None else standing.get(p),
+            None if motion is None else motion.get(p),
+            notes,
+        )
+        for p, s in start.items()
+    }
+    methods = sorted({s.method for s in sensors.values()})
+    return Calibration(
+        exercise=exercise.name,
+        user="",
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        sensors=sensors,
+        method=methods[0] if len(methods) == 1 else "mixed: " + ", ".join(methods),
+        notes=notes,
+    )
+
+
+# -- from a recording ----------------------------------------------------------------------------
+
+
+def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
+    t = series.t_s
+    if t0 == t0 and t1 == t1 and bool((t[1:] >= t[:-1]).all()):
+        # times in order (no NaN): the window is one slice, found by bisection; copied, as the
+        # boolean selection below would
+        a, b = int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "right"))
+        b = max(a, b)
+        return SensorSeries(
+            t[a:b].copy(),
+            series.acc_m_s2[a:b].copy(),
+            series.gyr_rad_s[a:b].copy(),
+            None if series.seq is None else series.seq[a:b].copy(),
+        )
+    sel = (t >= t0) & (t <= t1)
+    return SensorSeries(
+        series.t_s[sel],
+        series.acc_m_s2[sel],
+        series.gyr_rad_s[sel],
+        None if series.seq is None else series.seq[sel],
+    )
+
+
+def find_still_periods(
+    rec: Recording, *, min_duration_s: float = MIN_STILL_S, step_s: float = 0.25
+) -> list[tuple[float, float]]:
+    """Periods (t0, t1) in s where every sensor of ``rec`` is still for >= ``min_duration_s``,
+    earliest first, each extended while all sensors stay still."""
+    t_first = max(float(s.t_s[0]) for s in rec.series.values() if len(s))
+    t_last = min(float(s.t_s[-1]) for s in rec.series.values() if len(s))
+
+    def still(t0: float, t1: float) -> bool:
+        return all(
+            check_still(_window(s, t0, t1), min_duration_s=min_duration_s * 0.95).ok
+            for s in rec.series.values()
+        )
+
+    periods: list[tuple[float, float]] = []
+    t0 = t_first
+    while t0 + min_duration_s <= t_last:
+        if still(t0, t0 + min_duration_s):
+            t1 = t0 + min_duration_s
+            while t1 + step_s <= t_last and still(t0, t1 + step_s):
+                t1 += step_s
+            periods.append((t0, t1))
+            t0 = t1 + step_s
+        else:
+            t0 += step_s
+    return periods
+
+
+def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Calibration:
+    """Calibrate from a recording.
+
+    With the markers ``calibration_standing`` / ``calibration_start`` (windows ``t_s``..``t_end_s``)
+    those captures are used, and the data after the start capture is the movement for the
+    functional axis. Without them (imported files) the first still period (>= 2 s) whose sacrum
+    gravity direction fits the calibration posture is the start posture, an earlier still period
+    that fits standing is the standing capture, and the movement after it gives the functional
+    axis; the notes say what was used.
+    """
+    ex = exercise or get_exercise(rec.exercise)
+    series = {p: s for p, s in rec.series.items() if len(s)}
+    if "sacrum" not in series:
+        raise ImuMonitorError("the recording has no sacrum data; it cannot be calibrated")
+    notes: list[str] = []
+    starts = [m for m in rec.markers_of(CAL_MARKER_START) if m.t_end_s is not None]
+    stands = [m for m in rec.markers_of(CAL_MARKER_STANDING) if m.t_end_s is not None]
+    t_end = max(float(s.t_s[-1]) for s in series.values())
+    if starts:
+        m = starts[-1]
+        start = {p: _window(s, m.t_s, float(m.t_end_s)) for p, s in series.items()}
+        standing = None
+        if stands:
+            ms = stands[-1]
+            standing = {p: _window(s, ms.t_s, float(ms.t_end_s)) for p, s in series.items()}
+        motion = _motion_after(series, float(m.t_end_s), t_end)
+        notes.append(
+            f"from the recording's calibration markers: start posture {m.t_s:.1f}-{m.t_end_s:.1f} s"
+            + (f", standing {stands[-1].t_s:.1f}-{stands[-1].t_end_s:.1f} s" if stands else "")
+        )
+    else:
+        periods = find_still_periods(rec)
+        if not periods:
+            raise CalibrationRefused(
+                "the recording has no calibration markers and no still period of "
+                f"{MIN_STILL_S:g} s or more to calibrate from; record a calibration "
+                f"({ex.calibration_posture}, held still) first"
+            )
+        up_start = _up_nominal(ex, "sacrum")
+        z_seg = np.array([0.0, 0.0, 1.0])
+        chosen = None
+        stand_period = None
+        for t0, t1 in periods:
+            up = _unit(_window(series["sacrum"], t0, t1).acc_m_s2.mean(axis=0))
+            if _angle_deg(up, up_start) <= 45.0:
+                chosen = (t0, t1)
+                break
+            if stand_period is None and _angle_deg(up, z_seg) <= 45.0:
+                stand_period = (t0, t1)
+        if chosen is None:
+            chosen = periods[0]
+            stand_period = None
+            notes.append(
+                "no still period looks like the calibration posture for a nominally mounted "
+                "sensor; the first still period was used"
+            )
+        t0, t1 = chosen
+        start = {p: _window(s, t0, t1) for p, s in series.items()}
+        standing = None
+        if stand_period is not None:
+            standing = {p: _window(s, *stand_period) for p, s in series.items()}
+            notes.append(
+                f"standing posture taken from the still period {stand_period[0]:.1f}-"
+                f"{stand_period[1]:.1f} s"
+            )
+        motion = _motion_after(series, t1, t_end)
+        notes.append(
+            f"no calibration markers: the still period {t0:.1f}-{t1:.1f} s was taken as the "
+            f"calibration posture ({ex.calibration_posture})"
+        )
+    cal = calibrate(ex, start, standing, motion)
+    cal.valid_from_s = float(start["sacrum"].t_s[-1]) if len(start["sacrum"]) else None
+    cal.notes = notes + cal.notes
+    cal.user = str(rec.meta.get("user", ""))
+    return cal
+
+
+def _motion_after(
+    series: dict[str, SensorSeries], t0: float, t_end: float
+) -> dict[str, SensorSeries]:
+    """The movement after a calibration capture that the functional axis is found from: the
+    first ``MOTION_WINDOW_S`` of it."""
+    return {p: _window(s, t0, min(t_end, t0 + MOTION_WINDOW_S)) for p, s in series.items()}
+
+
+# -- store ---------------------------------------------------------------------------------------
+
+
+def _safe_name(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._") or "default"
+
+
+class CalibrationStore:
+    """Calibrations saved as JSON, one file per user and exercise:
+    ``<dir>/<user>/<exercise>.json``; ``dir`` defaults to the user config dir of imu-monitor."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.directory = Path(
+            directory
+            if directory is not None
+            else platformdirs.user_config_dir("imu-monitor") + "/calibrations"
+        )
+
+    def path(self, user: str, exercise: str) -> Path:
+        return self.directory / _safe_name(user or "default") / f"{_safe_name(exercise)}.json"
+
+    def save(self, cal: Calibration) -> Path:
+        """Write ``cal`` (atomically: a crash never leaves half a file) and return its path."""
+        path = self.path(cal.user, cal.exercise)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(cal.to_dict(), indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+        log.info("calibration saved to %s", path)
+        return path
+
+    def load(self, user: str, exercise: str) -> Calibration | None:
+        """The saved calibration, or None when there is none."""
+        path = self.path(user, exercise)
+        if not path.exists():
+            return None
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ImuMonitorError(
+                f"cannot read calibration file {path}: {e}; delete it and calibrate again"
+            ) from e
+        try:
+            return Calibration.from_dict(d)
+        except ImuMonitorError as e:
+            raise ImuMonitorError(f"calibration file {path}: {e}") from e

@@ -1,0 +1,402 @@
+"""The monitor: lumbar angle and movement signal in, alarm and rep events out.
+
+``Monitor`` is the streaming wrapper (state carried between chunks); ``analyze_angles`` runs a
+whole session through it in blocks. Any chunking gives the same events (a test checks random
+chunk sizes, including 0 and 1).
+
+Modes:
+
+- ``continuous``: flexion and extension are judged all the time (back kick, bird dog; and every
+  exercise with an upper-lumbar sensor).
+- ``lockout``: one sacrum sensor in a hip thrust / glute bridge. The neutral is calibrated at the
+  lockout (top) position, and the trunk rotates 20-60 deg with the hips, which a single sensor
+  cannot tell from lumbar movement. So only *extension* beyond the lockout neutral is judged,
+  and only *at lockout*: while the rep is at its top and held still (``lockout.LockoutGate``).
+  Elsewhere the reading is hip movement and never alarms; flexion is never judged.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from imu_monitor.events import AlarmEnded, AlarmStarted, Event, RepEnded
+from imu_monitor.exercises import Exercise, Limits
+from imu_monitor.model import ImuMonitorError
+from imu_monitor.processing.monitor.alarms import AlarmTransition, DirectionAlarm
+from imu_monitor.processing.monitor.config import RepConfig
+from imu_monitor.processing.monitor.lockout import LockoutGate
+from imu_monitor.processing.monitor.reps import RepTracker
+
+log = logging.getLogger(__name__)
+
+MODES = ("continuous", "lockout")
+STATES = ("neutral", "warning", "alarm", "moving")
+BATCH_BLOCK = 16384
+"""Samples per block when ``analyze_angles`` feeds the monitor."""
+
+# order of events found at the same sample: a rep that ended (its time is at or before the
+# sample), then alarm ends, rep starts, alarm starts
+_PRIO_REP_ENDED, _PRIO_ALARM_END, _PRIO_REP_STARTED, _PRIO_ALARM_START = 0, 1, 2, 3
+
+
+class MonitorError(ImuMonitorError):
+    """Bad monitor settings or input arrays."""
+
+
+@dataclass
+class MonitorStatus:
+    """The monitor's view of the latest sample.
+
+    ``state``: ``neutral``, ``warning`` (beyond ``warning_fraction`` of a judged limit, or beyond
+    a limit but not yet for the dwell time), ``alarm``, or in lockout mode ``moving`` (not at a
+    held lockout: the reading is hip movement and is not judged). ``direction``: ``flexion`` /
+    ``extension`` for a warning or alarm, else None. ``angle_deg``: lumbar angle (flexion
+    positive). ``phase``: online rep phase (``rest``, ``concentric``, ``hold``, ``eccentric``);
+    ``rep_index``: the rep in progress (0-based) or None; ``reps_done``: reps ended so far.
+    ``t_s``: time of the latest sample (NaN before the first).
+    """
+
+    state: str = "neutral"
+    direction: str | None = None
+    angle_deg: float = float("nan")
+    phase: str = "rest"
+    rep_index: int | None = None
+    reps_done: int = 0
+    t_s: float = float("nan")
+
+
+@dataclass
+class MonitorResult:
+    """The batch result: every event in time order, the finished reps, the alarms as dicts
+    (``start``, ``end``, ``direction``, ``peak_deg``, ``rep``, plus ``t_crossed``, ``phase``,
+    ``duration_s``; times in seconds), a summary, and the limits and mode used."""
+
+    events: list[Event]
+    reps: list[RepEnded]
+    alarms: list[dict[str, Any]]
+    summary: dict[str, Any]
+    limits: Limits
+    mode: str = "continuous"
+
+
+def check_limits(limits: Limits) -> Limits:
+    """Raise ``MonitorError`` (naming the field) if the limits cannot work."""
+    if not (limits.flexion_deg > 0 and limits.extension_deg > 0):
+        raise MonitorError(
+            f"Limits.flexion_deg / extension_deg must be > 0 degrees (got "
+            f"{limits.flexion_deg}, {limits.extension_deg}); set positive magnitudes"
+        )
+    if not limits.dwell_s >= 0:
+        raise MonitorError(f"Limits.dwell_s must be >= 0 s (got {limits.dwell_s})")
+    if not 0 <= limits.hysteresis_deg <= limits.flexion_deg + limits.extension_deg:
+        raise MonitorError(
+            f"Limits.hysteresis_deg must be between 0 and flexion_deg + extension_deg "
+            f"(got {limits.hysteresis_deg}); use a few degrees"
+        )
+    if not 0 < limits.warning_fraction <= 1:
+        raise MonitorError(
+            f"Limits.warning_fraction must be in (0, 1] (got {limits.warning_fraction})"
+        )
+    return limits
+
+
+class Monitor:
+    """Alarm state machine and rep segmentation over a stream of angle chunks.
+
+    ``exercise``: sets the default limits and the tempo (``min_rep_s`` for too-fast reps).
+    ``limits``: overrides ``exercise.limits``. ``mode``: ``continuous`` or ``lockout`` (module
+    docstring). ``reps``: rep detector settings (``RepConfig``; defaults suit every movement
+    signal ``angles`` produces).
+    """
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        *,
+        limits: Limits | None = None,
+        mode: str = "continuous",
+        reps: RepConfig | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
+        self.exercise = exercise
+        self.limits = check_limits(limits or exercise.limits)
+        self.mode = mode
+        lim = self.limits
+        self._lockout = LockoutGate() if mode == "lockout" else None
+        dwell = lim.dwell_s
+        if self._lockout is not None:
+            # a reading is judged only once it has been held still for the gate's window, which
+            # is a dwell already: only what the window lacks of the dwell is added
+            dwell = max(0.0, dwell - self._lockout.still_window_s)
+        self._dirs: list[DirectionAlarm] = []
+        if mode == "continuous":
+            self._dirs.append(
+                DirectionAlarm("flexion", 1.0, lim.flexion_deg, dwell, lim.hysteresis_deg)
+            )
+        self._dirs.append(
+            DirectionAlarm("extension", -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
+        )
+        self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
+        self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
+        self.status = MonitorStatus()
+        self.alarms: list[dict[str, Any]] = []
+        """Every alarm so far (dicts as in ``MonitorResult.alarms``; ``end`` None while open)."""
+        self._open: dict[str, dict[str, Any]] = {}
+        self._t_last = -np.inf
+        self._t_last_event = -np.inf
+
+    # -- public --------------------------------------------------------------------------------
+    def update(
+        self, t_s: np.ndarray, lumbar_deg: np.ndarray, movement_deg: np.ndarray
+    ) -> list[Event]:
+        """Feed one chunk and return the events it caused, in time order.
+
+        ``t_s``: shape (n,), seconds, non-decreasing (also across chunks). ``lumbar_deg``: lumbar
+        flexion relative to the calibrated neutral (flexion positive), degrees. ``movement_deg``:
+        the rep-detection signal (higher = nearer the top), degrees. NaN means no reading.
+        """
+        t, lum, mov = self._check(t_s, lumbar_deg, movement_deg)
+        n = len(t)
+        if n == 0:
+            return []
+        phase0, rep0 = self._reps.phase, self._reps.rep
+        items: list[tuple[int, int, int, Any]] = []
+        changes, rep_out = self._reps.process(t, mov, lum)
+        judged = lum
+        if self._lockout is not None:
+            judged = self._lockout.judged(t, lum, phase0, changes)
+            self._lockout_peaks(judged, rep_out)
+        for d in self._dirs:
+            for tr in d.process(t, judged):
+                prio = _PRIO_ALARM_START if tr.kind == "start" else _PRIO_ALARM_END
+                items.append((tr.index, prio, len(items), tr))
+        for ro in rep_out:
+            prio = _PRIO_REP_ENDED if isinstance(ro.event, RepEnded) else _PRIO_REP_STARTED
+            items.append((ro.index, prio, len(items), ro.event))
+        items.sort(key=lambda it: it[:3])
+        events: list[Event] = []
+        ci, phase, rep = 0, phase0, rep0
+        for index, _prio, _seq, obj in items:
+            while ci < len(changes) and changes[ci].index <= index:
+                phase, rep = changes[ci].phase, changes[ci].rep
+                ci += 1
+            if isinstance(obj, AlarmTransition):
+                events.append(self._alarm_event(obj, phase, rep))
+            else:
+                if isinstance(obj, RepEnded):
+                    self._finish_rep(obj)
+                events.append(obj)
+            self._t_last_event = events[-1].t_s
+        self._t_last = float(t[-1])
+        self._update_status(float(t[-1]), float(lum[-1]))
+        return events
+
+    def finish(self) -> list[Event]:
+        """End of the stream: an open alarm ends at the last sample; a rep already back at rest
+        (waiting for its fitted end time) ends; a rep still out is dropped."""
+        events: list[Event] = []
+        for d in self._dirs:
+            tr = d.finish(self._t_last, 0)
+            if tr is not None:
+                events.append(self._alarm_event(tr, self._reps.phase, self._reps.rep))
+        rep = self._reps.finish()
+        if rep is not None:
+            self._finish_rep(rep)
+            events.append(rep)
+        if np.isfinite(self._t_last):
+            self._update_status(self._t_last, self.status.angle_deg)
+        return events
+
+    # -- internals -----------------------------------------------------------------------------
+    def _lockout_peaks(self, judged: np.ndarray, rep_out: list[Any]) -> None:
+        """In lockout mode a rep's excursion is what was judged: the extension at the held
+        lockout (the bottom of a one-sensor hip thrust reads as 'extension' but is the hips)."""
+        start = 0
+        for ro in rep_out:
+            if isinstance(ro.event, RepEnded):
+                seg = judged[start : ro.index + 1]
+                low = min(self._judged_min, float(np.nanmin(seg)) if len(seg) else 0.0)
+                ro.event.peak_extension_deg = max(0.0, -low)
+                ro.event.peak_flexion_deg = 0.0
+                self._judged_min = 0.0
+                start = ro.index + 1
+        rest = judged[start:]
+        if len(rest):
+            self._judged_min = min(self._judged_min, float(np.nanmin(rest)))
+
+    def _check(
+        self, t_s: np.ndarray, lumbar_deg: np.ndarray, movement_deg: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = np.asarray(t_s, dtype=np.float64)
+        lum = np.asarray(lumbar_deg, dtype=np.float64)
+        mov = np.asarray(movement_deg, dtype=np.float64)
+        if t.ndim != 1 or lum.shape != t.shape or mov.shape != t.shape:
+            raise MonitorError(
+                f"Monitor.update: t_s, lumbar_deg and movement_deg must be 1-D arrays of the "
+                f"same length (got shapes {t.shape}, {lum.shape}, {mov.shape})"
+            )
+        if len(t) and (t[0] < self._t_last or (len(t) > 1 and np.any(np.diff(t) < 0))):
+            raise MonitorError(
+                "Monitor.update: t_s goes backwards (at or after "
+                f"t={max(self._t_last, float(t[0])):.3f} s); feed samples in time order and "
+                "start a new Monitor for a new session"
+            )
+        return t, lum, mov
+
+    def _alarm_event(self, tr: AlarmTransition, phase: str, rep: int | None) -> Event:
+        lim = self.limits
+        if tr.kind == "start":
+            limit = lim.flexion_deg if tr.direction == "flexion" else -lim.extension_deg
+            entry = {
+                "start": tr.t_s,
+                "end": None,
+                "direction": tr.direction,
+                "peak_deg": tr.angle_deg,
+                "rep": rep,
+                "t_crossed": tr.t_crossed_s,
+                "phase": phase,
+                "duration_s": None,
+            }
+            self.alarms.append(entry)
+            self._open[tr.direction] = entry
+            return AlarmStarted(
+                t_s=tr.t_s,
+                direction=tr.direction,
+                angle_deg=tr.angle_deg,
+                limit_deg=float(limit),
+                phase=phase,
+                rep=rep,
+                t_crossed_s=tr.t_crossed_s,
+            )
+        entry = self._open.pop(tr.direction)
+        duration = tr.t_s - tr.t_fired_s
+        entry.update(end=tr.t_s, peak_deg=tr.peak_deg, duration_s=duration)
+        return AlarmEnded(
+            t_s=tr.t_s,
+            direction=tr.direction,
+            peak_deg=tr.peak_deg,
+            duration_s=duration,
+            rep=entry["rep"],
+        )
+
+    def _finish_rep(self, rep: RepEnded) -> None:
+        """Keep events in time order (a rep's fitted end can fall before an alarm event of the
+        last few samples: the end then moves to that event) and fill in ``alarmed`` and
+        ``tempo_approximate``."""
+        if rep.t_s < self._t_last_event:
+            rep.t_s = self._t_last_event
+            rep.eccentric_s = rep.t_s - rep.t_hold_end_s
+        rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
+        rep.tempo_approximate = rep.judged == "lockout" and rep.alarmed
+
+    def _alarmed(self, t_start: float, t_end: float) -> bool:
+        """Did an alarm (fired before ``t_end``) overlap ``[t_start, t_end]``? Alarms never
+        overlap each other, so the scan stops at the first one that ended before the rep."""
+        for a in reversed(self.alarms):
+            if a["start"] >= t_end:
+                continue
+            return a["end"] is None or a["end"] > t_start
+        return False
+
+    def _update_status(self, t: float, angle: float) -> None:
+        state, direction = "neutral", None
+        active = [d for d in self._dirs if d.active]
+        pending = [d for d in self._dirs if d.pending]
+        if active:
+            state, direction = "alarm", active[0].direction
+        elif pending:
+            state, direction = "warning", pending[0].direction
+        elif self._lockout is not None and not self._lockout.last_judged:
+            state = "moving"  # one sensor, hips moving: nothing is judged until the lockout
+        else:
+            frac = self.limits.warning_fraction
+            for d in self._dirs:
+                if d.sign * angle > frac * d.limit_deg:
+                    state, direction = "warning", d.direction
+        s = self.status
+        s.state, s.direction, s.angle_deg, s.t_s = state, direction, angle, t
+        s.phase, s.rep_index, s.reps_done = self._reps.phase, self._reps.rep, self._reps.reps_done
+
+
+def summarize_result(
+    events: list[Event], reps: list[RepEnded], alarms: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Counts and means of one session: reps, alarmed / too-fast reps, alarms per direction,
+    alarm time (s), mean phase durations (s), largest lumbar excursions (deg)."""
+    out: dict[str, Any] = {
+        "reps": len(reps),
+        "reps_alarmed": sum(r.alarmed for r in reps),
+        "reps_too_fast": sum(r.too_fast for r in reps),
+        "alarms": len(alarms),
+        "alarms_flexion": sum(a["direction"] == "flexion" for a in alarms),
+        "alarms_extension": sum(a["direction"] == "extension" for a in alarms),
+        "alarm_time_s": float(sum(a["duration_s"] or 0.0 for a in alarms)),
+        "max_flexion_deg": max((r.peak_flexion_deg for r in reps), default=0.0),
+        "max_extension_deg": max((r.peak_extension_deg for r in reps), default=0.0),
+        "events": len(events),
+    }
+    if reps:
+        out["mean_tempo_s"] = {
+            "concentric": statistics.fmean(r.concentric_s for r in reps),
+            "hold": statistics.fmean(r.hold_s for r in reps),
+            "eccentric": statistics.fmean(r.eccentric_s for r in reps),
+            "rep": statistics.fmean(r.t_s - r.t_start_s for r in reps),
+        }
+    return out
+
+
+def analyze_angles(
+    t_s: np.ndarray,
+    lumbar_deg: np.ndarray,
+    movement_deg: np.ndarray,
+    exercise: Exercise,
+    *,
+    limits: Limits | None = None,
+    mode: str = "continuous",
+    reps: RepConfig | None = None,
+) -> MonitorResult:
+    """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
+
+    Gives exactly the events a ``Monitor`` fed the same samples in any chunking gives, plus
+    ``finish()``.
+    """
+    mon = Monitor(exercise, limits=limits, mode=mode, reps=reps)
+    t = np.asarray(t_s, dtype=np.float64)
+    lum = np.asarray(lumbar_deg, dtype=np.float64)
+    mov = np.asarray(movement_deg, dtype=np.float64)
+    events: list[Event] = []
+    for i in range(0, len(t), BATCH_BLOCK):
+        j = i + BATCH_BLOCK
+        events += mon.update(t[i:j], lum[i:j], mov[i:j])
+    if len(t) == 0:
+        mon.update(t, lum, mov)  # still checks the shapes
+    events += mon.finish()
+    rep_list = [e for e in events if isinstance(e, RepEnded)]
+    alarms = [dict(a) for a in mon.alarms]
+    return MonitorResult(
+        events=events,
+        reps=rep_list,
+        alarms=alarms,
+        summary=summarize_result(events, rep_list, alarms),
+        limits=mon.limits,
+        mode=mode,
+    )
+
+
+__all__ = [
+    "MODES",
+    "STATES",
+    "Monitor",
+    "MonitorError",
+    "MonitorResult",
+    "MonitorStatus",
+    "analyze_angles",
+    "check_limits",
+    "summarize_result",
+]

@@ -1,0 +1,86 @@
+"""Where a one-sensor hip thrust / glute bridge is judged: at lockout, held still.
+
+With one sacrum sensor the pelvis tilt is all there is: lowering the hips and arching the lower
+back at the top both tilt the pelvis the same way. What tells them apart is *when* it happens: an
+over-extended lockout is a stop at the top of the rep (the hold) with the pelvis tilted beyond
+the neutral calibrated at a correct lockout; the way down is movement. So the lumbar reading is
+judged only while
+
+- the rep has reached its top (online phase ``hold`` or later, before it is back at rest), and
+- the reading is still: its range over the last ``still_window_s`` is at most ``still_range_deg``
+  (a controlled 2 s descent of a 20-60 deg thrust moves 10-30 deg/s, far beyond that).
+
+Outside those samples the judged value is 0 (neutral), so an alarm also ends when the lifter
+lowers the hips. The window is carried between chunks: any chunking gives the same result.
+Holding still for the window is a dwell in itself, so the ``Monitor`` adds only what the window
+lacks of the alarm dwell (nothing with the default 0.15 s): a held arch alarms 0.3 s after the
+pelvis settles beyond the limit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imu_monitor.processing.monitor.reps import PhaseChange
+
+TOP_PHASES = ("hold", "eccentric")
+
+
+class LockoutGate:
+    def __init__(self, still_window_s: float = 0.3, still_range_deg: float = 1.5) -> None:
+        self.still_window_s = still_window_s
+        self.still_range_deg = still_range_deg
+        self._tail_t = np.zeros(0)
+        self._tail_v = np.zeros(0)
+        self.last_judged = False
+        """Whether the latest sample was judged (at a held lockout)."""
+
+    def judged(
+        self, t: np.ndarray, lum: np.ndarray, phase0: str, changes: list[PhaseChange]
+    ) -> np.ndarray:
+        """The lumbar reading where it is judged, 0 elsewhere (arrays of shape (n,))."""
+        n = len(t)
+        at_top = np.zeros(n, bool)
+        phase, start = phase0, 0
+        for ch in [*changes, PhaseChange(n, "", None)]:
+            at_top[start : ch.index] = phase in TOP_PHASES
+            phase, start = ch.phase, ch.index
+        all_t = np.concatenate([self._tail_t, t])
+        all_v = np.concatenate([self._tail_v, lum])
+        k = len(self._tail_t)
+        first = np.searchsorted(all_t, all_t[k:] - self.still_window_s, side="left")
+        still = np.zeros(n, bool)
+        top = np.flatnonzero(at_top)  # only samples at the top need the range
+        # NaN or inf in a window makes its range NaN or inf: not still
+        rng = window_range(all_v, first[top], k + top + 1)
+        still[top] = rng <= self.still_range_deg
+        keep = all_t >= all_t[-1] - self.still_window_s if len(all_t) else np.zeros(0, bool)
+        self._tail_t, self._tail_v = all_t[keep], all_v[keep]
+        gate = at_top & still
+        if n:
+            self.last_judged = bool(gate[-1])
+        return np.where(gate, lum, 0.0)
+
+
+def window_range(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``v[lo[i]:hi[i]].max() - v[lo[i]:hi[i]].min()`` for every i (``hi > lo``; NaN in a window
+    gives NaN). Vectorised with a sparse table: the maxima and minima over spans of 1, 2, 4, ...
+    samples; a window is covered by two (overlapping) spans of the largest power of two that fits
+    in it. Exact: max and min do not round."""
+    length = hi - lo
+    out = np.empty(len(lo))
+    if len(lo) == 0:
+        return out
+    level = np.frexp(length)[1] - 1  # floor(log2(length))
+    mx, mn = v, v
+    for j in range(int(level.max()) + 1):
+        if j:  # spans of 2**j samples starting at each index
+            half = 1 << (j - 1)
+            mx = np.maximum(mx[:-half], mx[half:])
+            mn = np.minimum(mn[:-half], mn[half:])
+        sel = np.flatnonzero(level == j)
+        if len(sel):
+            a, b = lo[sel], hi[sel] - (1 << j)
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN, as wanted
+                out[sel] = np.maximum(mx[a], mx[b]) - np.minimum(mn[a], mn[b])
+    return out

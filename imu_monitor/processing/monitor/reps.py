@@ -1,0 +1,434 @@
+"""Rep segmentation and tempo phases from the movement signal, over chunks of samples.
+
+The movement signal (``movement_deg``) is higher towards the top of the movement; its rest level
+is not assumed to be 0 (a hip thrust rests near -50 deg with the top calibrated at 0).
+
+Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never waits for it):
+
+- *rest*: the rest reference is the running minimum of the signal since the rest began (it
+  follows the signal down at once, e.g. from the calibration at the top of a hip thrust down to
+  the bottom). A rep *starts* when the signal rises ``thr_on`` above it, where ``thr_on`` is
+  ``min_rise_deg`` or ``rise_fraction`` of the typical amplitude of the last reps, whichever is
+  larger: the RepStarted event fires at that sample.
+- *in a rep*, the online phase (for the status and for AlarmStarted.phase) is *concentric* until
+  the running maximum has not grown for ``top_settle_s`` (*hold*), and *eccentric* once the signal
+  is ``eccentric_fraction`` of the amplitude (at least ``thr_on / 2``) below the maximum.
+- the rep is *back* when the signal falls below ``end_fraction`` of the amplitude above the rest
+  reference. Its phase boundaries are then fitted (``fit_rep``, the tangent method) and the
+  RepEnded event fires at the first sample at or after the fitted end, so events stay in time
+  order while the end time is the fitted one.
+- a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
+  dropped and a new rep starts there (a session that begins with a move into position); a rep
+  that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
+  its index is used again by the next RepStarted.
+
+The tangent fit itself is in ``fit``.
+Every decision depends only on the samples up to the one being decided and on the carried
+state, so any chunking gives the same events as the whole array at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu_monitor.events import RepEnded, RepStarted
+from imu_monitor.processing.monitor.config import RepConfig
+from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
+
+log = logging.getLogger(__name__)
+
+IDLE, IN_REP, ENDING = 0, 1, 2
+TIME_EPS_S = 1e-9
+SCAN_SPAN = 1024
+"""Samples a scan looks ahead at first (``RepTracker.process``)."""
+
+
+@dataclass
+class PhaseChange:
+    """The online phase from sample ``index`` (into the chunk) on."""
+
+    index: int
+    phase: str
+    rep: int | None
+
+
+@dataclass
+class RepOutput:
+    """A rep event found in a chunk, at sample ``index`` (into the chunk)."""
+
+    index: int
+    event: RepStarted | RepEnded
+
+
+class RepTracker:
+    """Rep segmentation state carried between chunks (see the module docstring).
+
+    ``min_rep_s``: a rep shorter than this (fitted start to end) is flagged too fast.
+    ``judged``: copied into RepEnded.judged.
+    """
+
+    def __init__(self, cfg: RepConfig, min_rep_s: float, judged: str) -> None:
+        self.cfg = cfg
+        self.min_rep_s = float(min_rep_s)
+        self.judged = judged
+        self.state = IDLE
+        self.phase = "rest"
+        self.rep: int | None = None
+        self.reps_done = 0
+        self._amplitudes: deque[float] = deque(maxlen=cfg.amplitude_memory)
+        self.thr_on = float(cfg.min_rise_deg)
+        # rest
+        self._rest_ref = np.inf
+        self._t_idle_start = -np.inf
+        # in a rep
+        self._rep_rest_ref = 0.0
+        self._rep_idle_start = -np.inf
+        self._t_detect = 0.0
+        self._run_max = -np.inf
+        self._t_last_max = 0.0
+        self._watch_min = np.inf
+        """Lowest (smoothed) level since the rep reached its top (hold or eccentric)."""
+        # ending
+        self._fit: RepFit | None = None
+        self._prev_fit: RepFit | None = None
+        self._lum_max = -np.inf
+        self._lum_min = np.inf
+        # recent samples (rest before the rep and the rep): lists of arrays
+        self._buf_t: list[np.ndarray] = []
+        self._buf_m: list[np.ndarray] = []
+        self._buf_l: list[np.ndarray] = []
+        self._t_prev = -np.inf
+        """Time of the last sample of the previous chunk."""
+        self._tail: np.ndarray | None = None
+        """The last ``smooth_n - 1`` (NaN-filled) samples, for the moving average."""
+        self._last_finite = 0.0
+
+    # -- chunk processing ----------------------------------------------------------------------
+    def process(
+        self, t_s: np.ndarray, m_deg: np.ndarray, lumbar_deg: np.ndarray
+    ) -> tuple[list[PhaseChange], list[RepOutput]]:
+        """Run the detector over one chunk (all arrays shape (n,)); returns the online phase
+        changes and the rep events, each in sample order."""
+        n = len(t_s)
+        changes: list[PhaseChange] = []
+        events: list[RepOutput] = []
+        ms = self._smooth(m_deg)
+        p, span = 0, SCAN_SPAN
+        while p < n:
+            # scan a window, not the rest of the chunk, for the next decision: a long chunk holds
+            # many reps, and re-scanning all of it for each would cost O(chunk) per rep. A window
+            # end is a chunk end to the scanners (any chunking gives the same events); the window
+            # doubles while nothing happens in it.
+            q = min(n, p + span)
+            t, m, s, lum = t_s[:q], m_deg[:q], ms[:q], lumbar_deg[:q]
+            state = self.state
+            if state == IDLE:
+                p = self._scan_idle(t, s, p, changes, events)
+            elif state == IN_REP:
+                p = self._scan_rep(t, m, s, lum, p, changes, events)
+            else:
+                p = self._scan_ending(t, m, lum, p, changes, events)
+            span = 2 * span if p == q and self.state == state else SCAN_SPAN
+        if n:
+            self._buf_t.append(t_s)
+            self._buf_m.append(m_deg)
+            self._buf_l.append(lumbar_deg)
+            self._trim(float(t_s[-1]))
+            self._t_prev = float(t_s[-1])
+        return changes, events
+
+    def _smooth(self, m: np.ndarray) -> np.ndarray:
+        """Causal moving average over ``smooth_n`` samples; NaN holds the last value. Summed
+        slice by slice in a fixed order, so any chunking gives bit-identical results."""
+        x = m.copy()
+        bad = ~np.isfinite(x)
+        if bad.any():
+            idx = np.where(bad, -1, np.arange(len(x)))
+            idx = np.maximum.accumulate(idx)
+            x = np.where(idx >= 0, x[np.maximum(idx, 0)], self._last_finite)
+        if len(x):
+            self._last_finite = float(x[-1])
+        k = self.cfg.smooth_n
+        if k <= 1 or len(x) == 0:
+            return x
+        if self._tail is None:
+            self._tail = np.full(k - 1, x[0])
+        ext = np.concatenate([self._tail, x])
+        acc = ext[0 : len(x)].copy()
+        for j in range(1, k):
+            acc += ext[j : j + len(x)]
+        self._tail = ext[len(ext) - (k - 1) :]
+        return acc / k
+
+    def _scan_idle(
+        self,
+        t: np.ndarray,
+        m: np.ndarray,
+        p: int,
+        changes: list[PhaseChange],
+        events: list[RepOutput],
+    ) -> int:
+        seg = m[p:]
+        cmin = np.fmin(np.fmin.accumulate(seg), self._rest_ref)
+        hit = seg > cmin + self.thr_on
+        if not hit.any():
+            self._rest_ref = float(cmin[-1])
+            return len(m)
+        k = int(hit.argmax())
+        i = p + k
+        self._rest_ref = float(cmin[k])
+        self._start_rep(i, t, m, self._rest_ref, self._t_idle_start, changes, events)
+        return i + 1
+
+    def _start_rep(
+        self,
+        i: int,
+        t: np.ndarray,
+        ms: np.ndarray,
+        rest_ref: float,
+        idle_start: float,
+        changes: list[PhaseChange],
+        events: list[RepOutput],
+    ) -> None:
+        """A rep starts at sample ``i``. Its index is the number of reps ended so far, so a
+        dropped rep's index is used again by the next one."""
+        self.state = IN_REP
+        self.phase = "concentric"
+        self.rep = self.reps_done
+        self._rep_rest_ref = rest_ref
+        self._rep_idle_start = idle_start
+        self._t_detect = float(t[i])
+        self._run_max = float(ms[i])
+        self._t_last_max = float(t[i])
+        self._watch_min = np.inf
+        changes.append(PhaseChange(i, "concentric", self.rep))
+        events.append(RepOutput(i, RepStarted(t_s=float(t[i]), index=self.rep)))
+
+    def _scan_rep(
+        self,
+        t: np.ndarray,
+        m: np.ndarray,
+        ms: np.ndarray,
+        lum: np.ndarray,
+        p: int,
+        changes: list[PhaseChange],
+        events: list[RepOutput],
+    ) -> int:
+        cfg = self.cfg
+        n = len(m)
+        seg, ts = ms[p:], t[p:]
+        cmax = np.fmax(np.fmax.accumulate(seg), self._run_max)
+        amp = cmax - self._rep_rest_ref
+        end = seg < self._rep_rest_ref + cfg.end_fraction * amp
+        # the time tests are monotonic in time: when the window's last sample does not pass,
+        # none does
+        since_detect = float(ts[-1]) - self._t_detect
+
+        def first(mask: np.ndarray, off: int = 0) -> int:
+            j = int(mask.argmax())  # 0 when nothing is set
+            return p + off + j if mask[j] else n
+
+        i_end = first(end)
+        i_to = first(ts - self._t_detect > cfg.max_rep_s) if since_detect > cfg.max_rep_s else n
+        if self.phase == "eccentric":
+            i_ecc = p
+        else:
+            ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
+            i_ecc = first(ecc)
+        t_last = None  # concentric: the time of the latest new maximum at each sample
+        if self.phase == "concentric":
+            # where the running maximum first reached its value at each sample; still the carried
+            # value: reached before this window
+            t_last = ts[cmax.searchsorted(cmax)]
+            t_last[cmax == self._run_max] = self._t_last_max
+            i_hold = first(ts - t_last >= cfg.top_settle_s - TIME_EPS_S)
+        else:
+            i_hold = p
+        # a new rise from a level below the top, before the rep is back at its rest level: the
+        # rep never came back (e.g. getting into a hip thrust from standing); start again there
+        i_watch = min(i_hold, i_ecc)
+        i_rs, watch_min = n, self._watch_min
+        if i_watch < n:
+            sub = seg[i_watch - p :]
+            start_min = self._watch_min if self.phase != "concentric" else np.inf
+            # only a long "rep" (not a dip during the hold of a faulty rep, which a single
+            # sensor sees as movement) is started again
+            if since_detect >= cfg.restart_after_s:
+                cmin = np.fmin(np.fmin.accumulate(sub), start_min)
+                rise = sub > cmin + self.thr_on
+                rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
+                i_rs = first(rise, i_watch - p)
+                watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
+            else:
+                watch_min = float(np.fmin(np.fmin.reduce(sub), start_min))
+        stop = min(i_end, i_to, i_rs)
+        if self.phase == "concentric" and i_hold < min(i_ecc, stop, n):
+            self.phase = "hold"
+            changes.append(PhaseChange(i_hold, "hold", self.rep))
+        if self.phase != "eccentric" and i_ecc <= stop and i_ecc < n:
+            self.phase = "eccentric"
+            changes.append(PhaseChange(i_ecc, "eccentric", self.rep))
+        self._watch_min = watch_min
+        last_i = min(stop, n - 1) - p
+        self._run_max = float(cmax[last_i])
+        if t_last is not None:  # (only the concentric phase uses it)
+            self._t_last_max = float(t_last[last_i])
+        if stop == n:
+            return n
+        if i_end <= stop:
+            self._trigger(t, m, lum, i_end)
+            return i_end
+        if i_to <= stop:
+            log.info(
+                "rep %s dropped: not back at rest %.0f s after it started (t=%.2f s)",
+                self.rep,
+                cfg.max_rep_s,
+                float(t[i_to]),
+            )
+            self._to_rest(i_to, float(t[i_to]), changes)
+            return i_to
+        log.info(
+            "rep %s dropped: a new rise began before it was back at rest (t=%.2f s)",
+            self.rep,
+            float(t[i_rs]),
+        )
+        self._start_rep(i_rs, t, ms, watch_min, self._t_idle_start, changes, events)
+        return i_rs + 1
+
+    def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """Fit the rep's phases from the buffer and the chunk up to sample ``i`` (inclusive);
+        sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
+        t_from = max(self._rep_idle_start, self._t_detect - self.cfg.keep_s)
+        # the buffered chunks and this one up to i, from the first sample at or after t_from
+        # (only the pieces that reach t_from are joined)
+        pieces = [
+            *zip(self._buf_t, self._buf_m, self._buf_l, strict=True),
+            (t[: i + 1], m[: i + 1], lum[: i + 1]),
+        ]
+        k = 0
+        while k < len(pieces) - 1 and not (len(pieces[k][0]) and pieces[k][0][-1] >= t_from):
+            k += 1
+        j0 = int(pieces[k][0].searchsorted(t_from))
+        pieces[k] = tuple(x[j0:] for x in pieces[k])
+        if k == len(pieces) - 1:  # all in this chunk (fit_rep does not write to its input)
+            bt, bm, bl = pieces[k]
+        else:
+            bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+        k_det = int(bt.searchsorted(self._t_detect))
+        prev = self._prev_fit
+        if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
+            prev = None
+        fit = fit_rep(bt, bm, k_det, self._rep_rest_ref, self.cfg, prev)
+        self._fit = fit
+        self._lum_max, self._lum_min = -np.inf, np.inf
+        self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
+
+    def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """The rep is back (below ``end_fraction``): fit it; the fit gives the end to wait for."""
+        self._fit_upto(t, m, lum, i)
+        self.state = ENDING
+
+    def _scan_ending(
+        self,
+        t: np.ndarray,
+        m: np.ndarray,
+        lum: np.ndarray,
+        p: int,
+        changes: list[PhaseChange],
+        events: list[RepOutput],
+    ) -> int:
+        """Wait for the fitted end, then emit the rep (its time is the fitted end, at or before
+        this sample)."""
+        assert self._fit is not None
+        n = len(t)
+        e = max(int(t.searchsorted(self._fit.t_end_s - TIME_EPS_S)), p)
+        if e >= n:
+            self._track_lumbar(lum[p:n])
+            return n
+        self._track_lumbar(lum[p:e])
+        events.append(RepOutput(e, self._rep_ended(min(self._fit.t_end_s, float(t[e])))))
+        self._to_rest(e, float(t[e]), changes)
+        return e
+
+    def _rep_ended(self, t_end_s: float) -> RepEnded:
+        fit = self._fit
+        assert fit is not None and self.rep is not None
+        self.reps_done += 1
+        self._prev_fit = fit
+        amp = fit.top_deg - fit.rest_deg
+        if amp > 0:
+            self._amplitudes.append(amp)
+            typical = statistics.median(self._amplitudes)
+            self.thr_on = max(self.cfg.min_rise_deg, self.cfg.rise_fraction * typical)
+        duration = t_end_s - fit.t_start_s
+        return RepEnded(
+            t_s=t_end_s,
+            index=self.rep,
+            t_start_s=fit.t_start_s,
+            t_top_s=fit.t_top_s,
+            t_hold_end_s=fit.t_hold_end_s,
+            concentric_s=fit.t_top_s - fit.t_start_s,
+            hold_s=fit.t_hold_end_s - fit.t_top_s,
+            eccentric_s=t_end_s - fit.t_hold_end_s,
+            peak_flexion_deg=max(0.0, self._lum_max),
+            peak_extension_deg=max(0.0, -self._lum_min),
+            alarmed=False,  # the Monitor fills this in from its alarms
+            too_fast=duration < self.min_rep_s,
+            judged=self.judged,
+        )
+
+    def finish(self) -> RepEnded | None:
+        """End of stream: a rep already found back (waiting for its fitted end time) is ended at
+        that time; a rep still out is dropped."""
+        out = None
+        if self.state == ENDING and self._fit is not None:
+            out = self._rep_ended(self._fit.t_end_s)
+        elif self.state == IN_REP:
+            log.info("rep %s not finished at the end of the stream: not counted", self.rep)
+        self.state = IDLE
+        self.phase = "rest"
+        self.rep = None
+        return out
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _to_rest(self, i: int, t_i: float, changes: list[PhaseChange]) -> None:
+        self.state = IDLE
+        self.phase = "rest"
+        self.rep = None
+        self._fit = None
+        self._rest_ref = np.inf
+        self._t_idle_start = t_i
+        changes.append(PhaseChange(i, "rest", None))
+
+    def _track_lumbar(self, x: np.ndarray) -> None:
+        if len(x) == 0:
+            return
+        hi, lo = float(np.fmax.reduce(x)), float(np.fmin.reduce(x))  # NaN only if all are
+        if not (math.isfinite(hi) and math.isfinite(lo)):  # NaN or inf among them
+            x = x[np.isfinite(x)]
+            if len(x) == 0:
+                return
+            hi, lo = float(x.max()), float(x.min())
+        self._lum_max = max(self._lum_max, hi)
+        self._lum_min = min(self._lum_min, lo)
+
+    def _trim(self, t_last: float) -> None:
+        """Drop buffered samples no later decision can need."""
+        if self.state == IDLE:
+            t_from = t_last - self.cfg.keep_s
+        else:
+            t_from = self._t_detect - self.cfg.keep_s  # _trigger uses nothing older
+        while self._buf_t and len(self._buf_t[0]) and self._buf_t[0][-1] < t_from:
+            self._buf_t.pop(0)
+            self._buf_m.pop(0)
+            self._buf_l.pop(0)
+        if len(self._buf_t) > 64:  # many small chunks: join them to keep concatenation cheap
+            self._buf_t = [np.concatenate(self._buf_t)]
+            self._buf_m = [np.concatenate(self._buf_m)]
+            self._buf_l = [np.concatenate(self._buf_l)]

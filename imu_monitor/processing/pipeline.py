@@ -1,0 +1,378 @@
+"""The processing pipeline: raw chunks in, lumbar angles, monitor events and ring buffers out.
+
+::
+
+    chunk ─► OrientationStream (per sensor) ─► SensorJoiner ─► compute_angles ─► Monitor
+      └──► LiveCalibrator (until calibrated)       RingBuffer (dashboard) ◄──┘        │
+                                                          listeners, recorder ◄─ events
+
+``Pipeline`` is the streaming wrapper used for live data and replay; ``analyze_recording`` is the
+batch path over a whole recording. Both call the same pure stage functions, so a recording fed
+through ``Pipeline`` in any chunking gives the events ``analyze_recording`` gives (with the same
+calibration and the online filter).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from imu_monitor.events import Event, RepEnded
+from imu_monitor.exercises import Exercise, Limits, get_exercise
+from imu_monitor.model import Gap, ImuMonitorError, Recording, SampleChunk, SensorInfo
+from imu_monitor.processing.angles import AngleSet, compute_angles
+from imu_monitor.processing.buffers import RingBuffer
+from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.join import SensorJoiner, join_batch
+from imu_monitor.processing.live_calibration import LiveCalibrator
+from imu_monitor.processing.monitor import Monitor, MonitorResult, analyze_angles, summarize_result
+from imu_monitor.processing.orientation import OrientationStream, estimate_orientation
+from imu_monitor.processing.rep_signal import AxialTracker
+
+log = logging.getLogger(__name__)
+
+MASTER = "sacrum"
+
+
+def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> str:
+    """``lockout`` for a one-sensor lift whose trunk rotates (hip thrust, bridge), else
+    ``continuous``."""
+    if "upper_lumbar" not in placements and exercise.one_sensor_mode == "lockout":
+        return "lockout"
+    return "continuous"
+
+
+def _check_sensors(sensors: dict[str, SensorInfo] | list[str]) -> list[str]:
+    placements = list(sensors)
+    if MASTER not in placements:
+        raise ImuMonitorError(
+            f"no sacrum sensor among {placements}: the lumbar angle needs a sensor on the "
+            "sacrum (placement 'sacrum')"
+        )
+    return [MASTER] + [p for p in placements if p != MASTER]
+
+
+def _angle_columns(angles: AngleSet) -> dict[str, np.ndarray]:
+    n = len(angles.t_s)
+    cols = {
+        "t_s": angles.t_s,
+        "lumbar_flexion_deg": angles.lumbar_flexion_deg,
+        "lumbar_lateral_deg": angles.lumbar_lateral_deg,
+        "hip_flexion_deg": (
+            angles.hip_flexion_deg if angles.hip_flexion_deg is not None else np.full(n, np.nan)
+        ),
+        "movement_deg": angles.movement_deg,
+    }
+    for p, pitch in angles.pitch_deg.items():
+        cols[f"pitch_{p}_deg"] = pitch
+    return cols
+
+
+class Pipeline:
+    """Streaming processing of one session. ``feed`` is thread-safe."""
+
+    def __init__(
+        self,
+        exercise: Exercise | str,
+        sensors: dict[str, SensorInfo],
+        *,
+        calibration: Calibration | None = None,
+        limits: Limits | None = None,
+        user: str = "default",
+        recorder: Any | None = None,
+        history_s: float = 60.0,
+    ) -> None:
+        self.exercise = get_exercise(exercise) if isinstance(exercise, str) else exercise
+        self.placements = _check_sensors(sensors)
+        self.sensors = {p: sensors[p] for p in self.placements}
+        self.limits = limits or self.exercise.limits
+        self.user = user
+        self.recorder = recorder
+        self.mode = monitor_mode(self.exercise, self.placements)
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[Event], None]] = []
+        self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
+        self._joiner = SensorJoiner(self.placements, master=MASTER)
+        self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+        rate = self.sensors[MASTER].rate_hz
+        channels = ["lumbar_flexion_deg", "lumbar_lateral_deg", "hip_flexion_deg", "movement_deg"]
+        channels += [f"pitch_{p}_deg" for p in self.placements]
+        self.buffer = RingBuffer(channels, capacity=int(history_s * rate * 1.1) + 16)
+        self.events: list[Event] = []
+        self._earlier_alarms: list[dict[str, Any]] = []  # of monitors replaced by reset()
+        self.reps: list[RepEnded] = []
+        self.gaps: list[Gap] = []
+        self.calibration: Calibration | None = None
+        self.calibrator: LiveCalibrator | None = None
+        self._axial = AxialTracker()
+        self.samples_in = {p: 0 for p in self.placements}
+        if calibration is not None:
+            self.set_calibration(calibration)
+        else:
+            self.start_calibration()
+
+    # -- configuration ------------------------------------------------------------------------
+    def add_listener(self, fn: Callable[[Event], None]) -> None:
+        """``fn(event)`` is called in the feeding thread the moment an event happens."""
+        self._listeners.append(fn)
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        with self._lock:
+            self.calibration = calibration
+            self.calibrator = None
+            self._axial = AxialTracker(calibration.valid_from_s)
+            if self.recorder is not None:
+                self.recorder.set_calibration(calibration.to_dict())
+
+    def start_calibration(self, with_standing: bool = True) -> LiveCalibrator:
+        """(Re)start the guided calibration; angles pause until it completes."""
+        with self._lock:
+            self.calibrator = LiveCalibrator(
+                self.exercise, self.placements, user=self.user, with_standing=with_standing
+            )
+            self.calibration = None
+            return self.calibrator
+
+    def set_recorder(self, recorder: Any | None) -> None:
+        """Start (a ``RecordingWriter``) or stop (None) recording from the next chunk on; the
+        calibration in force goes into the new recording."""
+        with self._lock:
+            self.recorder = recorder
+            if recorder is not None and self.calibration is not None:
+                recorder.set_calibration(self.calibration.to_dict())
+
+    def capture_calibration(self) -> Calibration | None:
+        """Capture the guided calibration's current step from the last seconds of data now
+        (a wizard's countdown ended). Raises ``CalibrationRefused`` with the reason; when the
+        last step is captured the pipeline takes the calibration and returns it. Without a
+        calibration in progress, returns the calibration in force."""
+        with self._lock:  # the feeding thread appends to the calibrator's windows under it
+            if self.calibrator is None:
+                return self.calibration
+            cal = self.calibrator.capture_now()
+            if cal is not None:
+                self.set_calibration(cal)
+            return cal
+
+    @property
+    def status(self):  # MonitorStatus
+        return self.monitor.status
+
+    # -- data in ------------------------------------------------------------------------------
+    def feed(self, chunk: SampleChunk) -> list[Event]:
+        """Process one chunk of one sensor; returns the events it caused."""
+        if chunk.sensor not in self._orientation or len(chunk) == 0:
+            return []
+        with self._lock:
+            self.samples_in[chunk.sensor] += len(chunk)
+            if self.recorder is not None:
+                self.recorder.write_chunk(chunk)
+            if self.calibrator is not None:
+                cal = self.calibrator.feed(chunk)
+                if cal is not None:
+                    self.set_calibration(cal)
+            ori = self._orientation[chunk.sensor].update(chunk)
+            t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
+            if len(t) == 0 or self.calibration is None:
+                return []
+            valid_from = self.calibration.valid_from_s
+            if valid_from is not None and t[0] <= valid_from:
+                # still inside the calibration capture: nothing to judge yet (as in the batch path)
+                keep = int(np.searchsorted(t, valid_from, side="right"))
+                t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
+                if len(t) == 0:
+                    return []
+            angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
+            self.buffer.append(_angle_columns(angles))
+            events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
+            self._publish(events)
+            return events
+
+    def reset(self) -> None:
+        """Forget the stream's state (filters, sensor join, monitor, traces), keep the
+        calibration and the events so far: for a replay that jumps (seek, loop)."""
+        with self._lock:
+            self.finish()
+            self._orientation = {
+                p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
+            }
+            self._joiner = SensorJoiner(self.placements, master=MASTER)
+            self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
+            self._earlier_alarms += self.monitor.alarms
+            self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+            self.buffer.clear()
+
+    def mark_gap(self, gap: Gap) -> None:
+        with self._lock:
+            self.gaps.append(gap)
+            if self.recorder is not None:
+                self.recorder.write_gap(gap)
+
+    def finish(self) -> list[Event]:
+        with self._lock:
+            events = self.monitor.finish()
+            self._publish(events)
+            return events
+
+    def _publish(self, events: list[Event]) -> None:
+        for ev in events:
+            self.events.append(ev)
+            if isinstance(ev, RepEnded):
+                self.reps.append(ev)
+            if self.recorder is not None:
+                self.recorder.write_event(ev.to_dict())
+            for fn in self._listeners:
+                try:
+                    fn(ev)
+                except Exception:  # a broken sink must not stop the stream
+                    log.exception("event listener %r failed", fn)
+
+    # -- data out -----------------------------------------------------------------------------
+    def window(self, seconds: float) -> dict[str, np.ndarray]:
+        """The latest ``seconds`` of angles (copies; safe from any thread)."""
+        return self.buffer.window(seconds)
+
+    def quality(self) -> dict[str, dict[str, Any]]:
+        return {p: s.counts.to_dict() for p, s in self._orientation.items()}
+
+    @property
+    def alarms(self) -> list[dict[str, Any]]:
+        """Every alarm of the session (``MonitorResult.alarms`` dicts)."""
+        return self._earlier_alarms + self.monitor.alarms
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            return summarize(
+                self.events,
+                self.reps,
+                self.alarms,
+                self.exercise,
+                self.placements,
+                self.mode,
+                self.quality(),
+            ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
+
+
+def summarize(
+    events: list[Event],
+    reps: list[RepEnded],
+    alarms: list[dict[str, Any]],
+    exercise: Exercise,
+    placements: list[str],
+    mode: str,
+    quality: dict[str, Any],
+) -> dict[str, Any]:
+    """The summary block printed by ``analyze`` and at the end of a live session: what was
+    judged, the monitor's counts and means (``summarize_result``) and the data quality."""
+    head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
+    return head | summarize_result(events, reps, alarms) | {"quality": quality}
+
+
+@dataclass
+class Analysis:
+    """The batch result for one recording."""
+
+    exercise: Exercise
+    placements: list[str]
+    mode: str
+    calibration: Calibration
+    offline: bool
+    angles: AngleSet
+    quats: dict[str, np.ndarray]
+    """Per placement, quat_ws on the master (sacrum) time base ``angles.t_s``."""
+    master_index: np.ndarray
+    """Index of each output row into the recording's sacrum series (valid samples only)."""
+    result: MonitorResult
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    def alarms(self) -> list[dict[str, Any]]:
+        """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
+        return [
+            {
+                "t_start_s": a["start"],
+                "t_end_s": a["end"],
+                "direction": a["direction"],
+                "peak_deg": a["peak_deg"],
+                "duration_s": a["duration_s"],
+                "phase": a["phase"],
+                "rep": a["rep"],
+            }
+            for a in self.result.alarms
+            if a["end"] is not None
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(
+            self.result.events,
+            self.result.reps,
+            self.result.alarms,
+            self.exercise,
+            self.placements,
+            self.mode,
+            self.quality,
+        )
+
+
+def analyze_recording(
+    rec: Recording,
+    *,
+    exercise: Exercise | str | None = None,
+    limits: Limits | None = None,
+    calibration: Calibration | None = None,
+    offline: bool = True,
+) -> Analysis:
+    """Batch analysis of a whole recording.
+
+    ``exercise``/``limits``/``calibration`` override what the recording holds (re-analysis with new
+    settings; the raw data is not changed). Without a calibration argument the recording's stored
+    calibration is used, else one is computed from the recording (``calibrate_recording``: its
+    calibration markers, or its first still period, and its notes say which).
+    ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
+    """
+    ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
+    placements = _check_sensors(rec.sensors)
+    if calibration is None:
+        if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
+            calibration = Calibration.from_dict(rec.calibration)
+        else:
+            calibration = calibrate_recording(rec, ex)
+    ori = {
+        p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
+        for p in placements
+    }
+    master = ori[MASTER]
+    quats = {MASTER: master.quat_ws}
+    quats |= join_batch(
+        master.t_s, {p: (ori[p].t_s, ori[p].quat_ws) for p in placements if p != MASTER}
+    )
+    angles = compute_angles(master.t_s, quats, calibration, ex)
+    mode = monitor_mode(ex, placements)
+    # judge from the end of the calibration capture: before it the user was getting into position
+    first = 0
+    if calibration.valid_from_s is not None:
+        first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
+    result = analyze_angles(
+        angles.t_s[first:],
+        angles.lumbar_flexion_deg[first:],
+        angles.movement_deg[first:],
+        ex,
+        limits=limits or ex.limits,
+        mode=mode,
+    )
+    return Analysis(
+        exercise=ex,
+        placements=placements,
+        mode=mode,
+        calibration=calibration,
+        offline=offline,
+        angles=angles,
+        quats=quats,
+        master_index=master.index,
+        result=result,
+        quality={p: o.counts.to_dict() for p, o in ori.items()},
+    )

@@ -1,0 +1,162 @@
+"""User settings: exercise, per-exercise limits and tempo, sound, remembered between runs.
+
+Stored as JSON per user in the platform's config directory
+(``platformdirs.user_config_dir("imu-monitor")/settings/<user>.json``; the directory is injectable
+for tests) plus ``last_user`` naming whose settings the next start opens. ``Settings`` and
+``SettingsStore`` do not import Qt; ``SettingsDialog`` is the editor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from imu_monitor.exercises import EXERCISES, Exercise, Limits, Tempo, get_exercise
+from imu_monitor.model import ImuMonitorError
+
+log = logging.getLogger(__name__)
+
+
+class SettingsError(ImuMonitorError):
+    """A settings file cannot be read or holds an invalid value."""
+
+
+@dataclass
+class ExerciseSettings:
+    """Per exercise overrides; None keeps the exercise's default (``exercises.EXERCISES``)."""
+
+    flexion_deg: float | None = None
+    extension_deg: float | None = None
+    dwell_s: float | None = None
+    up_s: float | None = None
+    hold_s: float | None = None
+    down_s: float | None = None
+
+
+@dataclass
+class Settings:
+    user: str = "default"
+    exercise: str = "back-kick"
+    sound_on: bool = True
+    per_exercise: dict[str, ExerciseSettings] = field(default_factory=dict)
+
+    def overrides(self, exercise: str | None = None) -> ExerciseSettings:
+        name = exercise or self.exercise
+        return self.per_exercise.setdefault(name, ExerciseSettings())
+
+    def resolved_exercise(self, exercise: str | None = None) -> Exercise:
+        """The exercise with this user's limits and tempo target applied."""
+        ex = get_exercise(exercise or self.exercise)
+        o = self.overrides(ex.name)
+        limits = Limits(
+            flexion_deg=_pick(o.flexion_deg, ex.limits.flexion_deg),
+            extension_deg=_pick(o.extension_deg, ex.limits.extension_deg),
+            dwell_s=_pick(o.dwell_s, ex.limits.dwell_s),
+            hysteresis_deg=ex.limits.hysteresis_deg,
+            warning_fraction=ex.limits.warning_fraction,
+        )
+        up = _pick(o.up_s, ex.tempo.up_s)
+        hold = _pick(o.hold_s, ex.tempo.hold_s)
+        down = _pick(o.down_s, ex.tempo.down_s)
+        # a rep shorter than the default's fraction of its target is too fast
+        frac = ex.tempo.min_rep_s / (ex.tempo.up_s + ex.tempo.hold_s + ex.tempo.down_s)
+        tempo = Tempo(up_s=up, hold_s=hold, down_s=down, min_rep_s=frac * (up + hold + down))
+        return replace(ex, limits=limits, tempo=tempo)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "exercise": self.exercise,
+            "sound_on": self.sound_on,
+            "per_exercise": {
+                k: {kk: vv for kk, vv in asdict(v).items() if vv is not None}
+                for k, v in self.per_exercise.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str = "settings") -> Settings:
+        try:
+            s = cls(
+                user=str(d.get("user", "default")),
+                exercise=str(d.get("exercise", "back-kick")),
+                sound_on=bool(d.get("sound_on", True)),
+            )
+            for name, o in dict(d.get("per_exercise") or {}).items():
+                if name not in EXERCISES:
+                    log.warning("%s: unknown exercise %r ignored", source, name)
+                    continue
+                s.per_exercise[name] = ExerciseSettings(
+                    **{k: float(v) for k, v in o.items() if k in ExerciseSettings.__annotations__}
+                )
+        except (TypeError, ValueError) as e:
+            raise SettingsError(f"{source}: invalid value ({e}); fix or delete the file") from e
+        if s.exercise not in EXERCISES:
+            raise SettingsError(
+                f"{source}: unknown exercise {s.exercise!r}; known: {', '.join(EXERCISES)}"
+            )
+        for name, o in s.per_exercise.items():
+            for k, v in asdict(o).items():
+                if v is not None and not v > 0:
+                    raise SettingsError(f"{source}: {name}.{k} must be positive, got {v}")
+        return s
+
+
+def _pick(value: float | None, default: float) -> float:
+    return float(default if value is None else value)
+
+
+def _safe_name(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._") or "default"
+
+
+class SettingsStore:
+    """Reads and writes ``Settings`` under ``directory`` (default: the user config dir)."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.directory = (
+            Path(
+                directory if directory is not None else platformdirs.user_config_dir("imu-monitor")
+            )
+            / "settings"
+        )
+
+    def path(self, user: str) -> Path:
+        return self.directory / f"{_safe_name(user)}.json"
+
+    def last_user(self) -> str:
+        try:
+            return (self.directory / "last_user").read_text(encoding="utf-8").strip() or "default"
+        except OSError:
+            return "default"
+
+    def load(self, user: str | None = None) -> Settings:
+        """The settings of ``user`` (default: the last one used); defaults when none saved."""
+        user = user or self.last_user()
+        path = self.path(user)
+        if not path.exists():
+            return Settings(user=user)
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise SettingsError(f"cannot read settings file {path}: {e}; fix or delete it") from e
+        s = Settings.from_dict(d, source=str(path))
+        s.user = user
+        return s
+
+    def save(self, settings: Settings) -> Path:
+        """Write atomically and remember ``settings.user`` as the last user."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(settings.user)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(settings.to_dict(), indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+        (self.directory / "last_user").write_text(settings.user, encoding="utf-8")
+        return path

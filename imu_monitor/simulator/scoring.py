@@ -1,0 +1,128 @@
+"""Scoring an analysis against ground truth (simulated recordings carry it).
+
+Used by ``imu-monitor analyze --json`` (a ``truth`` block when the recording has truth) and by the
+accuracy benchmark. Definitions:
+
+- *angle RMSE*: estimated vs true lumbar flexion over the exercise part of the session (from 1 s
+  before the first rep to the end), truth interpolated onto the estimate's time base.
+- *rep matching*: a detected rep matches the true rep it overlaps most.
+- *faulty rep alarmed*: a rep with a lumbar fault (``model.LUMBAR_FAULTS``) has an alarm starting
+  between its start and 1 s after its end.
+- *false alarm*: an alarm that starts outside every lumbar-faulty rep (same window).
+- *alarm delay*: alarm start minus (the time the TRUE angle first crosses the limit + dwell).
+- *phase errors*: |estimated - true| duration of each tempo phase of matched reps, also over the
+  reps without a lumbar fault only, and over the reps whose split is not flagged
+  ``tempo_approximate`` (one sensor in a hip thrust / bridge: the fault moved the rep signal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from imu_monitor.events import AlarmStarted
+from imu_monitor.model import LUMBAR_FAULTS, Truth
+
+SLACK_S = 1.0
+
+
+def _first_crossing(t: np.ndarray, angle: np.ndarray, flex: float, ext: float) -> float | None:
+    beyond = (angle > flex) | (angle < -ext)
+    idx = np.flatnonzero(beyond)
+    return float(t[idx[0]]) if len(idx) else None
+
+
+def evaluate(analysis: Any, truth: Truth) -> dict[str, Any]:
+    """Compare an ``pipeline.Analysis`` with the recording's truth; returns plain numbers."""
+    angles = analysis.angles
+    limits = analysis.result.limits if hasattr(analysis.result, "limits") else None
+    limits = limits or analysis.exercise.limits
+    t = angles.t_s
+    true_reps = truth.reps
+    t0 = (true_reps[0].t_start_s - SLACK_S) if true_reps else float(t[0])
+    sel = t >= t0
+    err = angles.lumbar_flexion_deg[sel] - truth.lumbar_at(t[sel])
+    if analysis.mode == "lockout":
+        # one sensor, trunk rotating: only the lockout (hold) is meaningful
+        hold = np.zeros(len(t), bool)
+        for r in true_reps:
+            hold |= (t >= r.t_top_s) & (t <= r.t_hold_end_s)
+        err_hold = angles.lumbar_flexion_deg[hold] - truth.lumbar_at(t[hold])
+    else:
+        err_hold = None
+
+    detected = list(analysis.result.reps)
+    alarms = [e for e in analysis.result.events if isinstance(e, AlarmStarted)]
+
+    # match detected reps to true reps by overlap
+    phase_err = []
+    phase_lumbar_fault = []
+    phase_approximate = []
+    matched = 0
+    for tr in true_reps:
+        best, best_ov = None, 0.0
+        for d in detected:
+            ov = min(tr.t_end_s, d.t_s) - max(tr.t_start_s, d.t_start_s)
+            if ov > best_ov:
+                best, best_ov = d, ov
+        if best is None:
+            continue
+        matched += 1
+        phase_lumbar_fault.append(tr.fault in LUMBAR_FAULTS)
+        phase_approximate.append(best.tempo_approximate)
+        phase_err.append(
+            [
+                best.concentric_s - (tr.t_top_s - tr.t_start_s),
+                best.hold_s - (tr.t_hold_end_s - tr.t_top_s),
+                best.eccentric_s - (tr.t_end_s - tr.t_hold_end_s),
+            ]
+        )
+
+    faulty = [r for r in true_reps if r.fault in LUMBAR_FAULTS]
+    windows = [(r.t_start_s, r.t_end_s + SLACK_S) for r in faulty]
+    alarmed, delays = 0, []
+    flex, ext = limits.flexion_deg, limits.extension_deg
+    if analysis.mode == "lockout":
+        flex = np.inf
+    for r in faulty:
+        in_rep = [a for a in alarms if r.t_start_s <= a.t_s <= r.t_end_s + SLACK_S]
+        if not in_rep:
+            continue
+        alarmed += 1
+        sel_r = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
+        t_cross = _first_crossing(truth.t_s[sel_r], truth.lumbar_flexion_deg[sel_r], flex, ext)
+        if t_cross is not None:
+            delays.append(in_rep[0].t_s - (t_cross + limits.dwell_s))
+    false_alarms = [a for a in alarms if not any(lo <= a.t_s <= hi for lo, hi in windows)]
+    good = [r for r in true_reps if r.fault not in LUMBAR_FAULTS]
+    too_fast_true = {r.index for r in true_reps if r.fault == "too_fast"}
+
+    pe = np.abs(np.array(phase_err)) if phase_err else np.zeros((0, 3))
+    faulted = np.array(phase_lumbar_fault, bool)
+    pe_good = pe[~faulted] if len(pe) else pe
+    pe_vouched = pe[~np.array(phase_approximate, bool)] if len(pe) else pe
+    return {
+        "angle_rmse_deg": float(np.sqrt(np.mean(err**2))) if len(err) else None,
+        "angle_max_abs_err_deg": float(np.max(np.abs(err))) if len(err) else None,
+        "lockout_rmse_deg": (
+            float(np.sqrt(np.mean(err_hold**2))) if err_hold is not None and len(err_hold) else None
+        ),
+        "reps_true": len(true_reps),
+        "reps_detected": len(detected),
+        "reps_matched": matched,
+        "phase_abs_err_max_s": float(pe.max()) if len(pe) else None,
+        "phase_abs_err_median_s": float(np.median(pe)) if len(pe) else None,
+        "phase_abs_err_max_no_lumbar_fault_s": float(pe_good.max()) if len(pe_good) else None,
+        "phase_abs_err_max_not_approximate_s": (
+            float(pe_vouched.max()) if len(pe_vouched) else None
+        ),
+        "tempo_approximate_reps": int(sum(phase_approximate)),
+        "lumbar_faulty_reps": len(faulty),
+        "lumbar_faulty_alarmed": alarmed,
+        "good_reps": len(good),
+        "false_alarms": len(false_alarms),
+        "alarm_delay_s": delays,
+        "too_fast_true": len(too_fast_true),
+        "too_fast_flagged": sum(d.too_fast for d in detected),
+    }
