@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from imu_monitor.cli.main import main
 
+from imu_monitor.cli.main import main
 from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
 from imu_monitor.storage.importers import (
     ImportFileError,

@@ -6,10 +6,10 @@ import json
 import time
 
 import pytest
-from imu_monitor.cli.live import parse_sensors
-from imu_monitor.cli.main import main
 
 from imu_monitor.app.session import Session
+from imu_monitor.cli.live import parse_sensors
+from imu_monitor.cli.main import main
 from imu_monitor.events import AlarmStarted
 from imu_monitor.model import ImuMonitorError
 from imu_monitor.processing.pipeline import Pipeline

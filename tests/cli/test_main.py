@@ -5,10 +5,10 @@ import json
 
 import numpy as np
 import pytest
-from imu_monitor.cli.console import format_event
-from imu_monitor.cli.main import default_command, main
 
 import imu_monitor as im
+from imu_monitor.cli.console import format_event
+from imu_monitor.cli.main import default_command, main
 from imu_monitor.events import RepEnded
 
 

@@ -378,7 +378,6 @@ def test_battery_is_read_again_after_a_reconnect():
 
 def test_headless_live_prints_the_battery(capsys, monkeypatch):
     from imu_monitor.cli.main import main
-
     from imu_monitor.sources.sim import SimWorld
 
     levels: list[int] = []

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from imu_monitor.cli.main import main
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.cli.main import main
 from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.model import FAULTS, GRAVITY_M_S2, LUMBAR_FAULTS, ImuMonitorError, Recording
 from imu_monitor.simulator import (

@@ -10,8 +10,7 @@ from imu_monitor.model import ImuMonitorError, SensorInfo
 from imu_monitor.processing.calibration import CalibrationRefused, calibrate_recording
 from imu_monitor.processing.pipeline import Pipeline, analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
-
-from .helpers import chunks_in_time_order
+from tests.helpers import chunks_in_time_order
 
 
 @pytest.fixture(scope="module")
