@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 
 
 @dataclass(frozen=True)

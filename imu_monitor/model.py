@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from imu_monitor.errors import ImuMonitorError
+
 GRAVITY_M_S2 = 9.80665
 
 PLACEMENTS: tuple[str, ...] = ("sacrum", "upper_lumbar", "thigh")
@@ -35,10 +37,6 @@ SENSOR_SETS: dict[int, tuple[str, ...]] = {
     3: ("sacrum", "upper_lumbar", "thigh"),
 }
 """The sensor sets the CLI's ``--sensors {1,2,3}`` stands for."""
-
-
-class ImuMonitorError(Exception):
-    """Base class of the errors this program raises on purpose; the message says what to do."""
 
 
 def check_placement(name: str) -> str:

@@ -18,14 +18,10 @@ from typing import Any
 
 import platformdirs
 
+from imu_monitor.errors import SettingsError
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, Tempo, get_exercise
-from imu_monitor.model import ImuMonitorError
 
 log = logging.getLogger(__name__)
-
-
-class SettingsError(ImuMonitorError):
-    """A settings file cannot be read or holds an invalid value."""
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imu_monitor.model import PLACEMENTS, ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import PLACEMENTS
 
 
 def _three(value: str) -> list[str]:

@@ -23,8 +23,9 @@ from typing import Any
 
 from imu_monitor import __version__
 from imu_monitor.cli.common import positive_factor
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import EXERCISES
-from imu_monitor.model import PLACEMENTS, SENSOR_SETS, ImuMonitorError, check_placement
+from imu_monitor.model import PLACEMENTS, SENSOR_SETS, check_placement
 
 log = logging.getLogger(__name__)
 

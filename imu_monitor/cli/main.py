@@ -10,7 +10,7 @@ import logging
 import sys
 
 from imu_monitor import __version__
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 
 COMMANDS: tuple[str, ...] = (
     "demo",

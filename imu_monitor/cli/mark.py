@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.model import ImuMonitorError, Marker
+    from imu_monitor.errors import ImuMonitorError
+    from imu_monitor.model import Marker
     from imu_monitor.storage.recording import add_marker, load_recording
 
     if args.list:

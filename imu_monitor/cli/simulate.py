@@ -7,8 +7,9 @@ import json
 import sys
 from typing import Any
 
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import EXERCISES
-from imu_monitor.model import FAULTS, SENSOR_SETS, ImuMonitorError, Recording
+from imu_monitor.model import FAULTS, SENSOR_SETS, Recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:

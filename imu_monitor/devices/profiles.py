@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import imu_monitor
-from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
+from imu_monitor.errors import ProfileError
+from imu_monitor.model import GRAVITY_M_S2
 
 PROFILE_DIR = Path(imu_monitor.__file__).resolve().parents[1] / "firmware_profiles"
 """Where profiles are looked up by name (the repository's ``firmware_profiles/``)."""
@@ -55,10 +56,6 @@ STREAMS = ("acc", "gyr")
 """Record fields the decoder turns into samples; any other field name is read and ignored."""
 
 TIME_SOURCES = ("timestamp", "counter", "receive_nominal", "receive")
-
-
-class ProfileError(ImuMonitorError):
-    """A firmware profile file is missing, unreadable or invalid."""
 
 
 def normalize_uuid(uuid: str) -> str:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import Exercise
-from imu_monitor.model import ImuMonitorError
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.rep_signal import AxialTracker
 

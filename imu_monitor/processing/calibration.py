@@ -44,8 +44,9 @@ import platformdirs
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import Exercise, get_exercise
-from imu_monitor.model import ImuMonitorError, Recording, SensorSeries
+from imu_monitor.model import Recording, SensorSeries
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,6 @@ _PITCH_DIRECTION: dict[str, dict[str, int]] = {
     "hip-thrust": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
     "glute-bridge": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
 }
-
-
-class CalibrationRefused(ImuMonitorError):  # noqa: N818 - the public name others code against
-    """A sensor moved during a still capture (the message says which, how much, what to do)."""
 
 
 @dataclass

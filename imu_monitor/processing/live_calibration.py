@@ -17,14 +17,10 @@ from collections import deque
 
 import numpy as np
 
+from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import SampleChunk, SensorSeries
-from imu_monitor.processing.calibration import (
-    Calibration,
-    CalibrationRefused,
-    calibrate,
-    check_still,
-)
+from imu_monitor.processing.calibration import Calibration, calibrate, check_still
 
 log = logging.getLogger(__name__)
 

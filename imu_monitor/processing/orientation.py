@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import vqf
 
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.processing.quality import (
     GAP_FACTOR,
     MAX_BRIDGE_S,

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import Event, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
-from imu_monitor.model import Gap, ImuMonitorError, Recording, SampleChunk, SensorInfo
+from imu_monitor.model import Gap, Recording, SampleChunk, SensorInfo
 from imu_monitor.processing.angles import AngleSet, compute_angles
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate_recording

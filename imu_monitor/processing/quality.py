@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 
 GAP_FACTOR = 1.5
 """A step longer than this many nominal sample periods is a gap."""

@@ -6,10 +6,10 @@ samples) and whose ``truth`` holds what really happened (lumbar angle, segment p
 their phase boundaries and faults, mountings, biases).
 """
 
+from imu_monitor.errors import SimulationError
 from imu_monitor.simulator.generate import (
     SessionModel,
     SimulationConfig,
-    SimulationError,
     build_session_model,
     simulate_session,
 )

@@ -11,13 +11,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imu_monitor import __version__
+from imu_monitor.errors import ImuMonitorError, SimulationError
 from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import (
     FAULTS,
     GRAVITY_M_S2,
     PLACEMENTS,
     SENSOR_SETS,
-    ImuMonitorError,
     Recording,
     SensorInfo,
     SensorSeries,
@@ -35,10 +35,6 @@ from imu_monitor.simulator.kinematics import (
 from imu_monitor.simulator.sensors import SensorErrors, draw_sensor_errors, drop_mask, sample_times
 
 log = logging.getLogger(__name__)
-
-
-class SimulationError(ImuMonitorError):
-    """A simulation parameter is out of range; the message names it and the allowed values."""
 
 
 @dataclass

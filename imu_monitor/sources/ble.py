@@ -22,17 +22,19 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from imu_monitor.errors import (
+    BleError,
+    BluetoothUnavailableError,
+    DeviceNotFoundError,
+    ProfileMismatchError,
+)
 from imu_monitor.model import SensorInfo, check_placement
 from imu_monitor.sources.ble_client import (
     BATTERY_INTERVAL_S,
     BleBackend,
-    BleError,
-    BluetoothUnavailableError,
     ChunkCallback,
-    DeviceNotFoundError,
     FoundDevice,
     GapCallback,
-    ProfileMismatchError,
     ReconnectPolicy,
     SensorLink,
     SensorTarget,

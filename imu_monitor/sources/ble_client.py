@@ -33,7 +33,13 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakErro
 
 from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile, list_profiles, load_profile, normalize_uuid
-from imu_monitor.model import Gap, ImuMonitorError, SampleChunk
+from imu_monitor.errors import (
+    BleError,
+    BluetoothUnavailableError,
+    DeviceNotFoundError,
+    ProfileMismatchError,
+)
+from imu_monitor.model import Gap, SampleChunk
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +56,6 @@ SIM_HINT = "use --device sim for the simulated wearable"
 
 BATTERY_INTERVAL_S = 60.0
 """Host seconds between battery level reads (notifications, where offered, come in between)."""
-
-
-class BleError(ImuMonitorError):
-    """A Bluetooth problem the user can act on (the message says what to do)."""
-
-
-class BluetoothUnavailableError(BleError):
-    """No usable Bluetooth adapter (none, powered off, no permission, BlueZ/D-Bus not running)."""
-
-
-class DeviceNotFoundError(BleError):
-    """A requested device did not show up in the scan."""
-
-
-class ProfileMismatchError(BleError):
-    """The device does not offer what the firmware profile needs, or no profile fits it."""
 
 
 def is_bluetooth_unavailable(e: BaseException) -> bool:

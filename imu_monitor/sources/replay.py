@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from imu_monitor.model import Gap, ImuMonitorError, Recording, SampleChunk
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import Gap, Recording, SampleChunk
 
 log = logging.getLogger(__name__)
 

@@ -55,7 +55,8 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile, load_profile
-from imu_monitor.model import SENSOR_SETS, ImuMonitorError
+from imu_monitor.errors import SimError
+from imu_monitor.model import SENSOR_SETS
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,6 @@ ADVERTISING_INTERVAL_S = 0.1
 """Simulated seconds between advertisements of a device that is not connected."""
 LOOP_LEAD_S = 0.3
 """The loop of a long session starts this long before the first rep (at rest)."""
-
-
-class SimError(ImuMonitorError):
-    """A simulated world is set up wrongly (unknown person, duplicate device, ...)."""
 
 
 # ------------------------------------------------------------------------------------ clock

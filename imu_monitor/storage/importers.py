@@ -25,14 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.model import (
-    GRAVITY_M_S2,
-    PLACEMENTS,
-    ImuMonitorError,
-    Recording,
-    SensorInfo,
-    SensorSeries,
-)
+from imu_monitor.errors import ImportFileError, ImuMonitorError
+from imu_monitor.model import GRAVITY_M_S2, PLACEMENTS, Recording, SensorInfo, SensorSeries
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +51,6 @@ _GYR_PREFIXES = ("g", "gyr", "gyro", "gyroscope", "angular_velocity", "w", "omeg
 _TIME_SUFFIXES = {"s": "s", "sec": "s", "ms": "ms", "us": "us"}
 _ACC_SUFFIXES = {"m_s2": "m/s2", "m_s_2": "m/s2", "ms2": "m/s2", "g": "g", "mg": "mg"}
 _GYR_SUFFIXES = {"rad_s": "rad/s", "deg_s": "deg/s", "dps": "deg/s"}
-
-
-class ImportFileError(ImuMonitorError):
-    """A file cannot be imported. ``path``, ``row`` (1-based line number or None), ``column``."""
-
-    def __init__(
-        self, path: object, message: str, *, row: int | None = None, column: str | None = None
-    ) -> None:
-        self.path = str(path)
-        self.row = row
-        self.column = column
-        where = ""
-        if row is not None:
-            where += f" row {row}"
-        if column is not None:
-            where += f" column {column!r}"
-        super().__init__(f"{self.path}{':' if where else ''}{where}: {message}")
 
 
 def normalise_unit(unit: str, table: dict[str, float], what: str) -> str:

@@ -16,13 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, ScreenshotError
 
 log = logging.getLogger(__name__)
-
-
-class ScreenshotError(ImuMonitorError):
-    """The screenshot could not be written."""
 
 
 def add_window_options(p: argparse.ArgumentParser, *, with_user: bool = True) -> None:

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import EXERCISES, get_exercise
-from imu_monitor.processing.calibration import Calibration, CalibrationRefused
+from imu_monitor.processing.calibration import Calibration
 from imu_monitor.ui import theme
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import pytest
 from imu_monitor.app.session import Session
 from imu_monitor.cli.live import parse_sensors
 from imu_monitor.cli.main import main
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import AlarmStarted
-from imu_monitor.model import ImuMonitorError
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import ReconnectPolicy, scan_devices, sim_source
 from imu_monitor.sources.sim import SimFaults, make_world

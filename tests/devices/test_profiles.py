@@ -10,13 +10,13 @@ import pytest
 
 from imu_monitor.devices.profiles import (
     PROFILE_DIR,
-    ProfileError,
     Write,
     list_profiles,
     load_profile,
     match_profile,
 )
-from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, ProfileError
+from imu_monitor.model import GRAVITY_M_S2
 
 EXPECTED = {
     "thingy52",

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import get_exercise
-from imu_monitor.model import ImuMonitorError
 from imu_monitor.processing.angles import (
     compute_angles,
     hip_share,

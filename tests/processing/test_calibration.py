@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import get_exercise
-from imu_monitor.model import ImuMonitorError, Marker, Recording, SensorInfo, SensorSeries
+from imu_monitor.model import Marker, Recording, SensorInfo, SensorSeries
 from imu_monitor.processing.angles import compute_angles
 from imu_monitor.processing.calibration import (
     Calibration,
-    CalibrationRefused,
     CalibrationStore,
     calibrate,
     calibrate_recording,

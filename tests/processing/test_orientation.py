@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imu_monitor.model import ImuMonitorError, SensorSeries
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import SensorSeries
 from imu_monitor.processing.orientation import (
     OrientationStream,
     estimate_orientation,

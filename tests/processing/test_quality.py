@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.processing.quality import QualityStream, clean_samples
 
 RATE = 100.0

@@ -11,8 +11,9 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.cli.main import main
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import EXERCISES, get_exercise
-from imu_monitor.model import FAULTS, GRAVITY_M_S2, LUMBAR_FAULTS, ImuMonitorError, Recording
+from imu_monitor.model import FAULTS, GRAVITY_M_S2, LUMBAR_FAULTS, Recording
 from imu_monitor.simulator import (
     SimulationConfig,
     SimulationError,

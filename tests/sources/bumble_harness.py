@@ -64,7 +64,7 @@ from bumble.transport.common import AsyncPipeSink
 
 from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile, load_profile
-from imu_monitor.model import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.sources.ble_client import BleBackend
 from imu_monitor.sources.sim import (
     SimClock,

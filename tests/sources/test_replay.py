@@ -8,7 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from imu_monitor.model import Gap, ImuMonitorError, Recording, SensorInfo, SensorSeries
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import Gap, Recording, SensorInfo, SensorSeries
 from imu_monitor.sources.replay import ReplaySource
 
 RATE = 200.0

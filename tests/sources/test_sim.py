@@ -11,15 +11,8 @@ from bleak.exc import BleakError
 
 from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import list_profiles, load_profile, match_profile
-from imu_monitor.sources.sim import (
-    SimClient,
-    SimClock,
-    SimError,
-    SimFaults,
-    SimScanner,
-    SimWorld,
-    make_world,
-)
+from imu_monitor.errors import SimError
+from imu_monitor.sources.sim import SimClient, SimClock, SimFaults, SimScanner, SimWorld, make_world
 
 SPEED = 50.0
 

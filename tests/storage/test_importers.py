@@ -11,14 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imu_monitor.cli.main import main
-from imu_monitor.model import GRAVITY_M_S2, ImuMonitorError
-from imu_monitor.storage.importers import (
-    ImportFileError,
-    import_csv,
-    import_file,
-    import_xsens,
-    unwrap_counter,
-)
+from imu_monitor.errors import ImportFileError, ImuMonitorError
+from imu_monitor.model import GRAVITY_M_S2
+from imu_monitor.storage.importers import import_csv, import_file, import_xsens, unwrap_counter
 from imu_monitor.storage.recording import load_recording
 
 G = GRAVITY_M_S2

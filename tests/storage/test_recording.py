@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imu_monitor.errors import RecordingError
 from imu_monitor.model import (
     Gap,
     Marker,
@@ -24,7 +25,6 @@ from imu_monitor.model import (
     TruthRep,
 )
 from imu_monitor.storage.recording import (
-    RecordingError,
     RecordingWriter,
     add_marker,
     load_recording,

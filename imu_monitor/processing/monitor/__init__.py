@@ -6,12 +6,12 @@
   ``config``: the rep detector settings.
 """
 
+from imu_monitor.errors import MonitorError
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.core import (
     MODES,
     STATES,
     Monitor,
-    MonitorError,
     MonitorResult,
     MonitorStatus,
     analyze_angles,

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from imu_monitor.errors import MonitorError
 from imu_monitor.events import AlarmEnded, AlarmStarted, Event, RepEnded
 from imu_monitor.exercises import Exercise, Limits
-from imu_monitor.model import ImuMonitorError
 from imu_monitor.processing.monitor.alarms import AlarmTransition, DirectionAlarm
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.lockout import LockoutGate
@@ -42,10 +42,6 @@ BATCH_BLOCK = 16384
 # order of events found at the same sample: a rep that ended (its time is at or before the
 # sample), then alarm ends, rep starts, alarm starts
 _PRIO_REP_ENDED, _PRIO_ALARM_END, _PRIO_REP_STARTED, _PRIO_ALARM_START = 0, 1, 2, 3
-
-
-class MonitorError(ImuMonitorError):
-    """Bad monitor settings or input arrays."""
 
 
 @dataclass

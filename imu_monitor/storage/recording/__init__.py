@@ -6,7 +6,8 @@ simulated sessions, the ground truth. The format is specified in docs/recording-
 files can be read without this code.
 """
 
-from imu_monitor.storage.recording.format import EXTENSION, FORMAT_VERSION, RecordingError
+from imu_monitor.errors import RecordingError
+from imu_monitor.storage.recording.format import EXTENSION, FORMAT_VERSION
 from imu_monitor.storage.recording.reader import load_recording
 from imu_monitor.storage.recording.writer import RecordingWriter, add_marker, save_recording
 

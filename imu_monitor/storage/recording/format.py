@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.model import ImuMonitorError, Truth, TruthRep
+from imu_monitor.model import Truth, TruthRep
 
 MAGIC = b"\x89IMR\r\n\x1a\n"
 """First 8 bytes of every recording (PNG-style: catches text-mode and 7-bit transfers)."""
@@ -43,20 +43,6 @@ MAX_PAYLOAD = 1 << 31
 SAMPLES_HEAD = struct.Struct("<IBB")  # n samples, flags (bit 0: seq present), sensor name length
 SAMPLES_HAS_SEQ = 0x01
 JSON_ARRAYS_HEAD = struct.Struct("<I")  # JSON length, then JSON, then array bytes
-
-
-class RecordingError(ImuMonitorError):
-    """A recording file cannot be read or written.
-
-    ``path``: the file; ``offset``: byte offset where it breaks (None when not about one place).
-    The message names both and says what to do.
-    """
-
-    def __init__(self, path: object, offset: int | None, message: str) -> None:
-        self.path = str(path)
-        self.offset = offset
-        where = f" at byte {offset}" if offset is not None else ""
-        super().__init__(f"{self.path}{where}: {message}")
 
 
 class RecordType(IntEnum):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from imu_monitor.errors import RecordingError
 from imu_monitor.model import Gap, Marker, Recording, SensorInfo, SensorSeries, Truth
 from imu_monitor.storage.recording.format import (
     FORMAT_NAME,
@@ -19,7 +20,6 @@ from imu_monitor.storage.recording.format import (
     RECORD_HEAD,
     RECORD_OVERHEAD,
     SYNC,
-    RecordingError,
     RecordType,
     decode_json,
     decode_truth,

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from imu_monitor import __version__
+from imu_monitor.errors import RecordingError
 from imu_monitor.model import Gap, Marker, Recording, SampleChunk, SensorInfo, Truth
 from imu_monitor.storage.recording.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MAGIC,
-    RecordingError,
     RecordType,
     encode_json,
     encode_samples,
