@@ -111,8 +111,7 @@ def run_window(
 
 def _stores(args: argparse.Namespace) -> tuple[Any, Any]:
     """Settings and calibration stores under ``--config-dir`` (default: the platform's)."""
-    from imu_monitor.processing.calibration import CalibrationStore
-    from imu_monitor.settings import SettingsStore
+    from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 
     base = getattr(args, "config_dir", None)
     return SettingsStore(base), CalibrationStore(
