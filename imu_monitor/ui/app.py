@@ -239,9 +239,8 @@ def run_replay(args: argparse.Namespace) -> int:
     prepare_platform(args)
     app = application()
     from imu_monitor.app.dashboard import DashboardSession
-    from imu_monitor.app.session import ReplayThreadSource
     from imu_monitor.cli.replay import replay_pipeline
-    from imu_monitor.sources.replay import ReplaySource
+    from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
     from imu_monitor.storage.recording import load_recording
     from imu_monitor.ui.main_window import DashboardWindow
 
