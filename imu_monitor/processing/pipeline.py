@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,21 @@ from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import SensorJoiner, join_batch
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.monitor import Monitor, MonitorResult, analyze_angles, summarize_result
+from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream, estimate_orientation
 from imu_monitor.processing.rep_signal import AxialTracker
 
 log = logging.getLogger(__name__)
 
 MASTER = "sacrum"
+RECENT_EVENTS = 2000
+"""Events a live pipeline keeps for the display (``Pipeline.events``); the summary counts all."""
+RECENT_REPS = 1000
+"""Finished reps kept for the display (``Pipeline.reps``, the reps table)."""
+RECENT_ALARMS = 500
+"""Alarm records kept (``Pipeline.alarms``)."""
+RECENT_GAPS = 1000
+"""Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
 
 
 def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
@@ -99,15 +109,22 @@ class Pipeline:
         self._listeners: list[Callable[[Event], None]] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
         self._joiner = SensorJoiner(self.placements, master=MASTER)
-        self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+        self.monitor = self._new_monitor()
         rate = self.sensors[MASTER].rate_hz
         channels = ["lumbar_flexion_deg", "lumbar_lateral_deg", "hip_flexion_deg", "movement_deg"]
         channels += [f"pitch_{p}_deg" for p in self.placements]
         self.buffer = RingBuffer(channels, capacity=int(history_s * rate * 1.1) + 16)
-        self.events: list[Event] = []
-        self._earlier_alarms: list[dict[str, Any]] = []  # of monitors replaced by reset()
-        self.reps: list[RepEnded] = []
-        self.gaps: list[Gap] = []
+        # bounded: a session of any length keeps the same memory; the summary is from the tally
+        self.events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        """The latest events (``RECENT_EVENTS``)."""
+        self._earlier_alarms: deque[AlarmRecord] = deque(maxlen=RECENT_ALARMS)
+        """Alarms of monitors replaced by ``reset()`` (the latest)."""
+        self.reps: deque[RepEnded] = deque(maxlen=RECENT_REPS)
+        """The latest finished reps (``RECENT_REPS``)."""
+        self.gaps: deque[Gap] = deque(maxlen=RECENT_GAPS)
+        self.gaps_total = 0
+        self.tally = SessionTally()
+        """The session's counts and means (every event, however many)."""
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
         self._axial = AxialTracker()
@@ -204,13 +221,14 @@ class Pipeline:
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
-            self._earlier_alarms += self.monitor.alarms
-            self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+            self._earlier_alarms.extend(self.monitor.alarms)
+            self.monitor = self._new_monitor()
             self.buffer.clear()
 
     def mark_gap(self, gap: Gap) -> None:
         with self._lock:
             self.gaps.append(gap)
+            self.gaps_total += 1
             if self.recorder is not None:
                 self.recorder.write_gap(gap)
 
@@ -223,6 +241,7 @@ class Pipeline:
     def _publish(self, events: list[Event]) -> None:
         for ev in events:
             self.events.append(ev)
+            self.tally.add(ev)
             if isinstance(ev, RepEnded):
                 self.reps.append(ev)
             if self.recorder is not None:
@@ -243,35 +262,37 @@ class Pipeline:
 
     @property
     def alarms(self) -> list[AlarmRecord]:
-        """Every alarm of the session."""
-        return self._earlier_alarms + self.monitor.alarms
+        """The session's latest alarms (``RECENT_ALARMS``; the summary counts every one)."""
+        recent = [*self._earlier_alarms, *self.monitor.alarms]
+        return recent[-RECENT_ALARMS:]
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            return summarize(
-                self.events,
-                self.reps,
-                self.alarms,
-                self.exercise,
-                self.placements,
-                self.mode,
-                self.quality(),
+            out = summarize(
+                self.tally.to_dict(), self.exercise, self.placements, self.mode, self.quality()
             ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
+            if self.gaps_total > len(self.gaps):
+                out["gaps_not_listed"] = self.gaps_total - len(self.gaps)
+            return out
+
+    def _new_monitor(self) -> Monitor:
+        return Monitor(
+            self.exercise, limits=self.limits, mode=self.mode, alarm_memory=RECENT_ALARMS
+        )
 
 
 def summarize(
-    events: list[Event],
-    reps: list[RepEnded],
-    alarms: list[dict[str, Any]],
+    counts: dict[str, Any],
     exercise: Exercise,
     placements: list[str],
     mode: str,
     quality: dict[str, Any],
 ) -> dict[str, Any]:
     """The summary block printed by ``analyze`` and at the end of a live session: what was
-    judged, the monitor's counts and means (``summarize_result``) and the data quality."""
+    judged, the monitor's counts and means (``counts``: ``summarize_result`` or a
+    ``SessionTally``) and the data quality."""
     head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
-    return head | summarize_result(events, reps, alarms) | {"quality": quality}
+    return head | counts | {"quality": quality}
 
 
 @dataclass
@@ -297,9 +318,7 @@ class Analysis:
 
     def summary(self) -> dict[str, Any]:
         return summarize(
-            self.result.events,
-            self.result.reps,
-            self.result.alarms,
+            summarize_result(self.result.events, self.result.reps, self.result.alarms),
             self.exercise,
             self.placements,
             self.mode,

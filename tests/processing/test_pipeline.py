@@ -1,11 +1,13 @@
 """The pipeline end to end on simulated sessions: streaming equals batch, live calibration works,
 and the angles follow the truth."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
-from imu_monitor.events import AlarmStarted, RepEnded
+from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import SensorInfo
 from imu_monitor.processing.calibration import calibrate_recording
@@ -99,3 +101,42 @@ def test_alarm_events_reach_listeners_immediately(kick2):
     alarms = [(e, n) for e, n in seen if isinstance(e, AlarmStarted)]
     assert alarms
     assert any(isinstance(e, RepEnded) for e, _ in seen)
+
+
+def test_a_long_session_keeps_recent_history_and_counts_everything(kick2, monkeypatch):
+    """The event, rep, alarm and gap lists are bounded windows; the summary still counts every
+    event, equal to the summary computed from the complete lists."""
+    import imu_monitor.processing.pipeline as pipeline_mod
+    from imu_monitor.model import Gap
+    from imu_monitor.processing.monitor import summarize_result
+
+    monkeypatch.setattr(pipeline_mod, "RECENT_EVENTS", 4)
+    monkeypatch.setattr(pipeline_mod, "RECENT_REPS", 2)
+    monkeypatch.setattr(pipeline_mod, "RECENT_ALARMS", 1)
+    monkeypatch.setattr(pipeline_mod, "RECENT_GAPS", 1)
+    cal = calibrate_recording(kick2, get_exercise("back-kick"))
+    pipe = Pipeline("back-kick", kick2.sensors, calibration=cal)
+    seen = []
+    pipe.add_listener(seen.append)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(5), max_chunk=8):
+        pipe.feed(chunk)
+    pipe.mark_gap(Gap("sacrum", 1.0, 1.5, 3))
+    pipe.mark_gap(Gap("sacrum", 2.0, 2.5, 3))
+    pipe.finish()
+    reps = [e for e in seen if isinstance(e, RepEnded)]
+    alarms = [e for e in seen if isinstance(e, AlarmStarted)]
+    assert len(reps) == 5 and len(alarms) >= 2
+    assert list(pipe.events) == seen[-4:]
+    assert list(pipe.reps) == reps[-2:]
+    assert len(pipe.alarms) == 1 and pipe.alarms[0].t_start_s == alarms[-1].t_s
+    summary = pipe.summary()
+    # every event counted, as from the whole lists (alarm records rebuilt from the events)
+    ends = [e for e in seen if isinstance(e, AlarmEnded)]
+    records = [SimpleNamespace(direction=e.direction, duration_s=e.duration_s) for e in ends]
+    records += [
+        SimpleNamespace(direction=e.direction, duration_s=None) for e in alarms[len(ends) :]
+    ]
+    expected = summarize_result(seen, reps, records)
+    assert {k: summary[k] for k in expected} == expected
+    assert summary["events"] == len(seen)
+    assert len(summary["gaps"]) == 1 and summary["gaps_not_listed"] == 1
