@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmRecord, Event, MonitorMode, RepEnded
+from imu_monitor.events import AlarmRecord, Event, MonitorMode, RecordingFailed, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, Recording, SampleChunk, SensorInfo
 from imu_monitor.processing.angles import AngleSet, compute_angles
@@ -85,7 +85,12 @@ def _angle_columns(angles: AngleSet) -> dict[str, np.ndarray]:
 
 
 class Pipeline:
-    """Streaming processing of one session. ``feed`` is thread-safe."""
+    """Streaming processing of one session. ``feed`` is thread-safe.
+
+    The monitoring never depends on the recorder: when handing it anything fails (a full disk),
+    the recording stops there (the recorder is closed and dropped), one ``RecordingFailed``
+    event goes to the listeners, and every chunk goes on being judged.
+    """
 
     def __init__(
         self,
@@ -129,6 +134,8 @@ class Pipeline:
         self.calibrator: LiveCalibrator | None = None
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
+        self._t_latest = float("nan")
+        self._notices: list[Event] = []  # RecordingFailed events of the current feed() call
         if calibration is not None:
             self.set_calibration(calibration)
         else:
@@ -145,7 +152,7 @@ class Pipeline:
             self.calibrator = None
             self._axial = AxialTracker(calibration.valid_from_s)
             if self.recorder is not None:
-                self.recorder.set_calibration(calibration.to_dict())
+                self._record(self.recorder.set_calibration, calibration.to_dict())
 
     def start_calibration(self, with_standing: bool = True) -> LiveCalibrator:
         """(Re)start the guided calibration; angles pause until it completes."""
@@ -162,7 +169,7 @@ class Pipeline:
         with self._lock:
             self.recorder = recorder
             if recorder is not None and self.calibration is not None:
-                recorder.set_calibration(self.calibration.to_dict())
+                self._record(recorder.set_calibration, self.calibration.to_dict())
 
     def capture_calibration(self) -> Calibration | None:
         """Capture the guided calibration's current step from the last seconds of data now
@@ -187,29 +194,37 @@ class Pipeline:
         if chunk.sensor not in self._orientation or len(chunk) == 0:
             return []
         with self._lock:
-            self.samples_in[chunk.sensor] += len(chunk)
-            if self.recorder is not None:
-                self.recorder.write_chunk(chunk)
-            if self.calibrator is not None:
-                cal = self.calibrator.feed(chunk)
-                if cal is not None:
-                    self.set_calibration(cal)
-            ori = self._orientation[chunk.sensor].update(chunk)
-            t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
-            if len(t) == 0 or self.calibration is None:
+            self._notices = []
+            events = self._feed(chunk)
+            return self._notices + events if self._notices else events
+
+    def _feed(self, chunk: SampleChunk) -> list[Event]:
+        self.samples_in[chunk.sensor] += len(chunk)
+        t_end = float(chunk.t_s[-1])
+        if not self._t_latest >= t_end:  # (NaN at first)
+            self._t_latest = t_end
+        if self.recorder is not None:
+            self._record(self.recorder.write_chunk, chunk)
+        if self.calibrator is not None:
+            cal = self.calibrator.feed(chunk)
+            if cal is not None:
+                self.set_calibration(cal)
+        ori = self._orientation[chunk.sensor].update(chunk)
+        t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
+        if len(t) == 0 or self.calibration is None:
+            return []
+        valid_from = self.calibration.valid_from_s
+        if valid_from is not None and t[0] <= valid_from:
+            # still inside the calibration capture: nothing to judge yet (as in the batch path)
+            keep = int(np.searchsorted(t, valid_from, side="right"))
+            t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
+            if len(t) == 0:
                 return []
-            valid_from = self.calibration.valid_from_s
-            if valid_from is not None and t[0] <= valid_from:
-                # still inside the calibration capture: nothing to judge yet (as in the batch path)
-                keep = int(np.searchsorted(t, valid_from, side="right"))
-                t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
-                if len(t) == 0:
-                    return []
-            angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
-            self.buffer.append(_angle_columns(angles))
-            events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
-            self._publish(events)
-            return events
+        angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
+        self.buffer.append(_angle_columns(angles))
+        events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
+        self._publish(events)
+        return events
 
     def reset(self) -> None:
         """Forget the stream's state (filters, sensor join, monitor, traces), keep the
@@ -230,7 +245,7 @@ class Pipeline:
             self.gaps.append(gap)
             self.gaps_total += 1
             if self.recorder is not None:
-                self.recorder.write_gap(gap)
+                self._record(self.recorder.write_gap, gap)
 
     def finish(self) -> list[Event]:
         with self._lock:
@@ -245,12 +260,35 @@ class Pipeline:
             if isinstance(ev, RepEnded):
                 self.reps.append(ev)
             if self.recorder is not None:
-                self.recorder.write_event(ev.to_dict())
+                self._record(self.recorder.write_event, ev.to_dict())
             for fn in self._listeners:
                 try:
                     fn(ev)
                 except Exception:  # a broken sink must not stop the stream
                     log.exception("event listener %r failed", fn)
+
+    def _record(self, write: Callable[..., Any], *args: Any) -> None:
+        """Hand something to the recorder; if that fails, stop the recording (class docstring)."""
+        recorder = self.recorder
+        try:
+            write(*args)
+        except Exception as err:  # whatever the recorder raised, the monitoring goes on
+            if self.recorder is recorder:
+                self._recording_failed(recorder, err)
+
+    def _recording_failed(self, recorder: Any, err: Exception) -> None:
+        self.recorder = None
+        reason = str(err) if isinstance(err, ImuMonitorError) else f"{type(err).__name__}: {err}"
+        log.info("recording stopped: %s", reason)
+        try:
+            recorder.close()  # (cuts the file back to its last complete record)
+        except Exception as close_err:
+            log.debug("closing the failed recording: %s", close_err)
+        ev = RecordingFailed(
+            t_s=self._t_latest, file=str(getattr(recorder, "path", "") or ""), reason=reason
+        )
+        self._notices.append(ev)
+        self._publish([ev])
 
     # -- data out -----------------------------------------------------------------------------
     def window(self, seconds: float) -> dict[str, np.ndarray]:
