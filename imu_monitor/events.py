@@ -171,8 +171,9 @@ class RecordingFailed(Event):
 
     def notice(self) -> str:
         """The line a console or a dashboard shows."""
+        where = "" if self.file in self.reason else f"{self.file}: "
         return (
-            f"RECORDING STOPPED: {self.reason} (the file {self.file} ends at the last complete "
+            f"RECORDING STOPPED: {where}{self.reason} (the file ends at its last complete "
             "record; the monitoring and its alarms go on)"
         )
 
