@@ -64,12 +64,99 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 
 @dataclass(frozen=True)
+class ValueField:
+    """An integer or float at a byte offset of a reply (``dtype``: numpy code with byte order)."""
+
+    offset: int
+    dtype: str
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.dtype[2:])
+
+
+@dataclass(frozen=True)
+class StatusCheck:
+    """The status bytes of a reply: ``field`` must hold one of ``ok``; any other value is an
+    error, named from ``names`` (code -> vendor's name) in the message."""
+
+    value: ValueField
+    ok: tuple[int, ...]
+    names: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A value taken from a reply into decoding (``Decoder.set_captured``), by ``name``.
+
+    Fixed place: ``value`` (offset, type). Tagged settings (``tlv_sizes`` not empty): from
+    ``value.offset`` on, the reply is a list of ``[u8 id][u8 count][count x size bytes]`` entries
+    (``tlv_sizes``: id -> size of one value); the first value of entry ``tlv_id``, read as
+    ``value.dtype``, is captured. ``default``: used when the reply does not carry the value
+    (None: the value is mandatory and a reply without it is an error).
+    """
+
+    name: str
+    value: ValueField
+    default: float | None = None
+    tlv_id: int | None = None
+    tlv_sizes: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReplySpec:
+    """What a step waits for after its write: a notification/indication on ``char_uuid`` whose
+    bytes fit ``match`` (other notifications meanwhile go on to the decoder), within
+    ``timeout_s``; its ``status`` is checked and its ``captures`` taken."""
+
+    char_uuid: str
+    match: tuple[tuple[int, bytes], ...]
+    timeout_s: float
+    status: StatusCheck | None = None
+    captures: tuple[Capture, ...] = ()
+
+
+@dataclass(frozen=True)
 class Write:
-    """One GATT write: ``data`` to characteristic ``char_uuid``, with or without response."""
+    """One GATT write (a step of a start / stop / alert sequence): ``data`` to characteristic
+    ``char_uuid``, with or without response; then, when ``reply`` is set, wait for that reply and
+    check it (``imu_monitor.devices.replies.check_reply``); then wait ``delay_s`` seconds before
+    the next step."""
 
     char_uuid: str
     data: bytes
     response: bool
+    delay_s: float = 0.0
+    reply: ReplySpec | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How to tell a device's variant before starting it: GATT-read ``read_char``, or do the step
+    ``write`` (which has a ``reply``) and use the reply; ``value`` is read from those bytes.
+    ``what``: what the value is, for messages ("gyro module implementation")."""
+
+    what: str
+    value: ValueField
+    read_char: str | None = None
+    write: Write | None = None
+
+
+@dataclass(frozen=True)
+class Framing:
+    """A byte stream cut into fixed frames, across notifications, on ``char_uuid``.
+
+    Notifications are appended to a buffer walked frame by frame: every frame must start with
+    ``sync``; its first ``header_length`` bytes name its kind (a packet's or ignore's match at
+    offset 0). Known kinds are decoded or counted as ignored; a sync with an unknown kind is
+    counted (``unknown_frame_kind``) and the walk moves on by one byte, as do bytes that are not
+    a sync (``DecodeStats.skipped_bytes``); a partial frame waits for the next notification.
+    """
+
+    char_uuid: str
+    frame_length: int
+    sync: bytes
+    header_length: int
 
 
 @dataclass(frozen=True)
@@ -79,6 +166,7 @@ class FieldSpec:
     ``name``: ``acc`` / ``gyr`` (decoded) or anything else (skipped). ``dtype``: numpy type code
     with byte order (e.g. ``<i2``). ``count``: components (3 for xyz). ``scale``: raw -> SI factor
     (m/s^2 or rad/s per LSB). ``axes``: for each raw component, (sensor axis index, sign).
+    ``scale_by``: the name of a captured value (``Capture``) the scale is multiplied by.
     """
 
     name: str
@@ -86,6 +174,7 @@ class FieldSpec:
     count: int
     scale: float
     axes: tuple[tuple[int, float], ...]
+    scale_by: str | None = None
 
     @property
     def nbytes(self) -> int:
@@ -184,6 +273,22 @@ class Profile:
     """Acc and gyro halves sent separately pair when their times differ by at most this."""
     reanchor_samples: float = 4.0
     """``receive_nominal`` time: re-anchor when receive time runs this many samples ahead."""
+    min_mtu: int = 23
+    """The smallest ATT MTU the device's packets fit in (``gatt.min_mtu``; 23 is the BLE
+    default every link has)."""
+    framing: tuple[Framing, ...] = ()
+    probe: Probe | None = None
+    """Set when the profile has variants: read this before the start sequence."""
+    variants: tuple[Variant, ...] = ()
+    """The resolved profile of each variant (the profile itself is the first one's)."""
+    variant: str | None = None
+    """The name of the variant this profile is (None without variants)."""
+    captures: tuple[Capture, ...] = ()
+    """Every value a start step captures (their defaults are the decoder's until replies)."""
+    sources: tuple[str, ...] = ()
+    """Where the facts come from: "owner/repo@commit:path - facts" lines."""
+    unverified: tuple[str, ...] = ()
+    """What the sources did not settle."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def matches(self, name: str | None, service_uuids: Iterable[str]) -> bool:
@@ -199,6 +304,22 @@ class Profile:
         return None
 
     @property
+    def start_steps(self) -> tuple[Write, ...]:
+        """The start sequence (same as ``start_writes``; steps may wait for replies)."""
+        return self.start_writes
+
+    @property
     def combined(self) -> bool:
         """True when acc and gyro arrive in separate notifications and must be paired."""
         return not any(p.streams == frozenset(STREAMS) for p in self.packets)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant of a device (e.g. MetaMotion with a BMI160 or a BMI270): chosen when the
+    probe's value is in ``values``; ``profile``: the complete profile for it."""
+
+    name: str
+    title: str
+    values: tuple[int, ...]
+    profile: Profile
