@@ -11,6 +11,7 @@ import pytest
 
 from imu_monitor.cli.main import main
 from imu_monitor.model import GRAVITY_M_S2 as G
+from tests.devices.test_decode import diy_packet
 from tests.devices.test_vendor_frames import (
     META_ACC,
     POLAR_ACC_80,
@@ -81,8 +82,6 @@ def test_metamotion_variant_and_pairing_hint(capsys):
 
 
 def test_diy_counter_is_printed(capsys):
-    from tests.devices.test_decode import diy_packet
-
     pkt = diy_packet(7, 1_000_000, [(2048, 0, 0, 0, 0, 0), (0, 0, 2048, 0, 0, 0)])
     code, rows, _ = _run(capsys, ["--profile", "diy_imu", "--hex", pkt.hex()])
     assert code == 0 and [r["counter"] for r in rows[:-1]] == [7, 8]
