@@ -13,8 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="export a recording as CSV (samples, orientation, angles, events)",
         description="Write one row per sacrum sample: time, raw channels, each sensor's "
         "orientation quaternion (w, x, y, z), the lumbar angle, and the true lumbar angle for "
-        "simulated recordings. Events go to OUT's name with .events.csv. Columns: see "
-        "docs/recording-format.md and imu_monitor/export.py.",
+        "simulated recordings. Events go to OUT's name with .events.csv; meta data, "
+        "calibration, markers and recorded events to OUT's name with .meta.json (so "
+        "`imu-monitor import OUT --format csv` gives the recording back). Columns: see "
+        "docs/recording-format.md and imu_monitor/storage/export.py.",
     )
     p.add_argument("file", help="recording file")
     p.add_argument("--csv", required=True, metavar="OUT", help="CSV file to write")
@@ -24,7 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imu_monitor.processing.pipeline import analyze_recording
-    from imu_monitor.storage.export import events_path, export_columns, write_csv, write_events_csv
+    from imu_monitor.storage.export import (
+        events_path,
+        export_columns,
+        export_meta,
+        meta_path,
+        write_csv,
+        write_events_csv,
+        write_meta_json,
+    )
     from imu_monitor.storage.recording import load_recording
 
     rec = load_recording(args.file)
@@ -34,5 +44,9 @@ def run(args: argparse.Namespace) -> int:
     write_csv(args.csv, cols)
     ev_path = events_path(args.csv)
     write_events_csv(ev_path, an.result.events)
-    print(f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns) and {ev_path}")
+    m_path = meta_path(args.csv)
+    write_meta_json(m_path, export_meta(rec, an.placements, len(cols["t_s"])))
+    print(
+        f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns), {ev_path} and {m_path}"
+    )
     return 0

@@ -15,13 +15,14 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Recording
 from imu_monitor.storage.importers.common import normalise_unit
 from imu_monitor.storage.importers.generic_csv import import_csv
-from imu_monitor.storage.importers.xsens import import_xsens, unwrap_counter
+from imu_monitor.storage.importers.xsens import import_xsens, import_xsens_sensors, unwrap_counter
 
 __all__ = [
     "IMPORTERS",
     "import_csv",
     "import_file",
     "import_xsens",
+    "import_xsens_sensors",
     "normalise_unit",
     "unwrap_counter",
 ]

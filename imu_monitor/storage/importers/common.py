@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import math
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,15 @@ from imu_monitor.exercises import get_exercise
 from imu_monitor.model import GRAVITY_M_S2, Recording, SensorInfo, SensorSeries
 
 REBASE_TIME_S = 60.0
+MIN_RATE_HZ = 1.0
+MAX_RATE_HZ = 100_000.0
+"""Sample rates accepted (from an option, a file header or the data): any IMU worth importing
+samples between 1 Hz and 100 kHz; outside that a rate is a typo or a wrong time unit."""
+MAX_IMPORT_BYTES = 1 << 30
+"""Largest file read for import (1 GiB: about 8 sensor-hours of 200 Hz CSV)."""
+CONCAT_MIN_ROWS = 20
+"""A backwards time jump followed by this many increasing rows that all stay before the
+earlier times is a second recording joined on, not a glitch."""
 AXES = ("x", "y", "z")
 FIELDS = ("ax", "ay", "az", "gx", "gy", "gz")
 
@@ -47,6 +58,49 @@ def normalise_unit(unit: str, table: dict[str, float], what: str) -> str:
     if u not in table:
         raise ImuMonitorError(f"unknown {what} unit {unit!r}; known: {', '.join(table)}")
     return u
+
+
+def valid_rate(value: object, what: str) -> float:
+    """``value`` as a sample rate in Hz, or ``ImuMonitorError`` naming ``what`` (the option or
+    the place in a file it came from) when it is not a finite number within the accepted
+    range."""
+    try:
+        rate = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ImuMonitorError(f"{what}: {value!r} is not a number of Hz") from None
+    if not math.isfinite(rate) or not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        raise ImuMonitorError(
+            f"{what}: a sample rate of {value!r} Hz is not possible; give a rate between "
+            f"{MIN_RATE_HZ:g} and {MAX_RATE_HZ:g} Hz"
+        )
+    return rate
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of regular file ``path`` (at most ``max_bytes``), or ``ImportFileError``."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise ImportFileError(path, "not a regular file; give the path of a data file")
+            if st.st_size > max_bytes:
+                raise ImportFileError(
+                    path, f"{st.st_size} bytes is more than the {max_bytes} this reads; split it"
+                )
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ImportFileError(path, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise ImportFileError(path, "is a folder; give the path of a data file") from None
+    except OSError as e:
+        raise ImportFileError(path, f"cannot read the file: {e.strerror}") from None
+    if len(data) > max_bytes:
+        raise ImportFileError(path, f"more than {max_bytes} bytes; split it")
+    return data
+
+
+def _num(v: float) -> str:
+    return f"{float(v):.10g}"
 
 
 @dataclass
@@ -71,12 +125,12 @@ class Table:
 
 
 def read_table(path: Path, is_comment: Callable[[str], bool]) -> Table:
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except FileNotFoundError:
-        raise ImportFileError(path, "no such file; check the path") from None
-    except OSError as e:
-        raise ImportFileError(path, f"cannot read the file: {e.strerror}") from e
+    """Comment lines, header and rows of a delimited text file.
+
+    A cell too long for the csv module and a quote left open at the end of a line (which would
+    swallow the lines after it) are refused with the row they are in.
+    """
+    text = read_bounded(path, MAX_IMPORT_BYTES).decode("utf-8-sig", errors="replace")
     lines = text.splitlines()
     comments = []
     h = 0
@@ -87,11 +141,27 @@ def read_table(path: Path, is_comment: Callable[[str], bool]) -> Table:
         raise ImportFileError(path, "no header row found (the file is empty or all comments)")
     delim = _sniff_delimiter(lines[h])
     reader = csv.reader(lines[h:], delimiter=delim)
-    header = [c.strip() for c in next(reader)]
     rows = []
-    for cells in reader:
-        if cells and any(c.strip() for c in cells):
-            rows.append((h + reader.line_num, cells))
+    header: list[str] = []
+    last = 0
+    try:
+        for cells in reader:
+            if reader.line_num != last + 1:
+                raise ImportFileError(
+                    path,
+                    'a quote (") opened in this row is not closed on the same line; fix the '
+                    "quotes (sensor data needs none)",
+                    row=h + last + 1,
+                )
+            last = reader.line_num
+            if not header and not rows and last == 1:
+                header = [c.strip() for c in cells]
+            elif cells and any(c.strip() for c in cells):
+                rows.append((h + last, cells))
+    except csv.Error as e:
+        raise ImportFileError(
+            path, f"cannot split the row into cells ({e}); fix or remove it", row=h + last + 1
+        ) from None
     return Table(path, header, rows, comments)
 
 
@@ -173,6 +243,7 @@ def check_increasing(
     known = np.where(np.isnan(t), -np.inf, t)
     prev_max = np.concatenate([[-np.inf], np.maximum.accumulate(known)[:-1]]) if len(t) else t
     ok = t > prev_max
+    _refuse_concatenation(path, t, prev_max, lines, column)
     skipped: Counter = Counter()
     first: list[str] = []
     bad = np.flatnonzero(~ok)
@@ -180,9 +251,9 @@ def check_increasing(
         if math.isnan(t[i]):
             msg = "no time in this row"
         elif t[i] == prev_max[i]:
-            msg = f"duplicate time {t[i]!r} (the same as an earlier row)"
+            msg = f"duplicate time {_num(t[i])} (the same as an earlier row)"
         else:
-            msg = f"time {t[i]!r} is before an earlier row's {prev_max[i]!r} (unsorted)"
+            msg = f"time {_num(t[i])} is before an earlier row's {_num(prev_max[i])} (unsorted)"
         if not skip_bad_rows:
             raise ImportFileError(
                 path,
@@ -203,10 +274,55 @@ def check_increasing(
     return ok, skipped, first
 
 
-def estimate_rate(t: np.ndarray) -> float:
+def _refuse_concatenation(
+    path: Path, t: np.ndarray, prev_max: np.ndarray, lines: np.ndarray, column: str
+) -> None:
+    """Raise when the times jump back and then run on, increasing, for ``CONCAT_MIN_ROWS`` rows
+    that all stay before the earlier times: two recordings in one file. Skipping those rows as
+    unsorted would silently drop the second recording."""
+    n = len(t)
+    if n <= CONCAT_MIN_ROWS:
+        return
+    with np.errstate(invalid="ignore"):
+        inc = np.append(t[1:] > t[:-1], False)  # row i -> i+1 increases
+    # next_break[i]: first row k >= i whose step to k+1 does not increase
+    idx = np.where(inc, n, np.arange(n))
+    next_break = np.minimum.accumulate(idx[::-1])[::-1]
+    k = CONCAT_MIN_ROWS - 1
+    cand = np.arange(1, n - k)
+    with np.errstate(invalid="ignore"):
+        jump = (t[cand] < prev_max[cand]) & (next_break[cand] >= cand + k)
+        jump &= t[cand + k] < prev_max[cand]
+    hits = cand[jump]
+    if len(hits):
+        i = int(hits[0])
+        run = int(min(next_break[i], n - 1) - i + 1)
+        raise ImportFileError(
+            path,
+            f"the time jumps back from {_num(prev_max[i])} to {_num(t[i])} and then runs on "
+            f"for {run} rows: two recordings seem to be joined in one file; split it before "
+            "this row and import each part",
+            row=int(lines[i]),
+            column=column,
+        )
+
+
+def estimate_rate(t: np.ndarray, path: Path | None = None) -> float:
+    """1 / median time step, checked against the accepted rates."""
     if len(t) < 2:
-        raise ImuMonitorError("cannot estimate the sample rate from fewer than 2 samples")
-    return float(1.0 / np.median(np.diff(t)))
+        raise ImportFileError(
+            path, "cannot estimate the sample rate from fewer than 2 samples; pass --rate HZ"
+        )
+    with np.errstate(divide="ignore", over="ignore"):
+        rate = float(1.0 / np.median(np.diff(t)))
+    try:
+        return valid_rate(rate, "the rate estimated from the times")
+    except ImuMonitorError as e:
+        raise ImportFileError(
+            path,
+            f"{e} (median time step {_num(1 / rate) if rate else 'inf'} s); check the time "
+            "unit (--time-unit ms or us) or pass --rate HZ",
+        ) from None
 
 
 def make_recording(
@@ -217,10 +333,12 @@ def make_recording(
     exercise: str | None,
     info: dict[str, Any],
     device: str = "",
+    *,
+    rebase: bool = True,
 ) -> Recording:
     starts = [float(s.t_s[0]) for s in series.values() if len(s)]
     offset = 0.0
-    if starts and abs(min(starts)) > REBASE_TIME_S:
+    if rebase and starts and abs(min(starts)) > REBASE_TIME_S:
         offset = min(starts)
         for s in series.values():
             s.t_s = s.t_s - offset

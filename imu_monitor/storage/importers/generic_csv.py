@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,9 @@ from imu_monitor.storage.importers.common import (
     normalise_unit,
     parse_cells,
     read_table,
+    valid_rate,
 )
+from imu_monitor.storage.importers.export_meta import apply_export_meta, read_export_meta
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +228,10 @@ def import_csv(
     path = Path(path)
     if placement is not None:
         check_placement(placement)
+    if rate_hz is not None:
+        rate_hz = valid_rate(rate_hz, "--rate")
     table = read_table(path, lambda line: line.lstrip().startswith("#"))
+    em = read_export_meta(path, len(table.rows))
     groups = _find_groups(table, placement, acc_cols, gyr_cols)
     t_col = None
     if time_col is not None:
@@ -260,7 +266,7 @@ def import_csv(
         raw = parsed.values["t"]
         first = raw[np.isfinite(raw)][:1]
         raw_offset = 0.0
-        if len(first) and abs(first[0] * TIME_UNITS[t_unit]) > REBASE_TIME_S:
+        if em is None and len(first) and abs(first[0] * TIME_UNITS[t_unit]) > REBASE_TIME_S:
             raw_offset = float(first[0])  # subtract in the file's unit: no precision lost
         t_all = (raw - raw_offset) * TIME_UNITS[t_unit]
     else:
@@ -271,6 +277,8 @@ def import_csv(
     )
     series: dict[str, SensorSeries] = {}
     rates: dict[str, float] = {}
+    overflow: Counter = Counter()
+    overflow_first: list[str] = []
     for g in groups:
         p = g.placement
         a_cols = [g.fields["a" + ax] for ax in AXES]
@@ -279,9 +287,17 @@ def import_csv(
         w_unit, w_how = _unit_for(table, w_cols, gyr_unit, GYR_UNITS, "rad/s", "gyroscope")
         units_info[f"{p}.acc"] = [a_unit, a_how]
         units_info[f"{p}.gyr"] = [w_unit, w_how]
-        acc = np.column_stack([parsed.values[f"{p}.a{ax}"] for ax in AXES]) * ACC_UNITS[a_unit]
-        gyr = np.column_stack([parsed.values[f"{p}.g{ax}"] for ax in AXES]) * GYR_UNITS[w_unit]
-        has = ok & np.isfinite(acc).all(axis=1)  # all-empty group cells: no sample here
+        acc_raw = np.column_stack([parsed.values[f"{p}.a{ax}"] for ax in AXES])
+        gyr_raw = np.column_stack([parsed.values[f"{p}.g{ax}"] for ax in AXES])
+        with np.errstate(over="ignore", invalid="ignore"):
+            acc = acc_raw * ACC_UNITS[a_unit]
+            gyr = gyr_raw * GYR_UNITS[w_unit]
+        present = np.isfinite(acc_raw).all(axis=1)  # all-empty group cells: no sample here
+        finite = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        has = ok & present & finite
+        lost = ok & present & ~finite
+        if lost.any():
+            _overflowed(path, parsed.lines[lost], p, skip_bad_rows, overflow, overflow_first)
         seq = None
         if f"{p}.seq" in parsed.values:
             sq = parsed.values[f"{p}.seq"][has]
@@ -292,15 +308,37 @@ def import_csv(
         if a_how != "option":
             _warn_implausible_acc(path, s.acc_m_s2, a_unit)
         series[p] = s
-        rates[p] = float(rate_hz) if rate_hz else estimate_rate(s.t_s)
+        rates[p] = float(rate_hz) if rate_hz else estimate_rate(s.t_s, path)
     info = {
         "rows": len(table.rows),
         "time_offset_s": raw_offset * TIME_UNITS[t_unit] if t_col is not None else 0.0,
         "units": units_info,
         "columns": {k: c.name for k, c in columns.items()},
-        **merge_skips((parsed.skipped, parsed.first_skipped), (t_skips, t_first)),
+        **merge_skips(
+            (parsed.skipped, parsed.first_skipped), (t_skips, t_first), (overflow, overflow_first)
+        ),
     }
-    return make_recording("csv", path, series, rates, exercise, info)
+    rec = make_recording("csv", path, series, rates, exercise, info, rebase=em is None)
+    if em is not None:
+        apply_export_meta(rec, em, rate_given=rate_hz is not None)
+    return rec
+
+
+def _overflowed(
+    path: Path, lines: np.ndarray, placement: str, skip: bool, counts: Counter, first: list[str]
+) -> None:
+    """Rows whose values overflow to infinity once converted to SI units: refused, or counted
+    as skipped (never dropped silently)."""
+    msg = f"a {placement} value is too large to convert to SI units (it overflows)"
+    if not skip:
+        raise ImportFileError(
+            path,
+            f"{msg}; fix the file or pass --skip-bad-rows to skip such rows",
+            row=int(lines[0]),
+        )
+    counts["value overflows"] += len(lines)
+    for line in lines[: max(0, 5 - len(first))]:
+        first.append(f"row {int(line)}: {msg}")
 
 
 def _warn_implausible_acc(path: Path, acc: np.ndarray, unit: str) -> None:
