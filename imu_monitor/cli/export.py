@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from imu_monitor.cli.common import add_analysis_options, exercise_and_limits
 
@@ -20,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="recording file")
     p.add_argument("--csv", required=True, metavar="OUT", help="CSV file to write")
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="export what is valid in a damaged recording (the damage is reported)",
+    )
     add_analysis_options(p)
     p.set_defaults(func=run)
 
@@ -37,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from imu_monitor.storage.recording import load_recording
 
-    rec = load_recording(args.file)
+    rec = load_recording(args.file, allow_partial=args.allow_partial)
+    if rec.meta.get("load_warning"):
+        print(f"warning: {rec.meta['load_warning']}", file=sys.stderr)
     ex, limits = exercise_and_limits(args, rec.exercise)
     an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
     cols = export_columns(rec, an)

@@ -35,6 +35,8 @@ MAX_RATE_HZ = 100_000.0
 samples between 1 Hz and 100 kHz; outside that a rate is a typo or a wrong time unit."""
 MAX_IMPORT_BYTES = 1 << 30
 """Largest file read for import (1 GiB: about 8 sensor-hours of 200 Hz CSV)."""
+MAX_SPAN_FACTOR = 10.0
+MAX_EXTRA_SPAN_S = 600.0
 CONCAT_MIN_ROWS = 20
 """A backwards time jump followed by this many increasing rows that all stay before the
 earlier times is a second recording joined on, not a glitch."""
@@ -305,6 +307,28 @@ def _refuse_concatenation(
             row=int(lines[i]),
             column=column,
         )
+
+
+def check_span(path: Path, t: np.ndarray, lines: np.ndarray, rate_hz: float, column: str) -> None:
+    """Refuse times that spread the samples over far more time than the rate allows (more than
+    ``MAX_SPAN_FACTOR`` times as long, and ``MAX_EXTRA_SPAN_S`` more): a time column that is not
+    a clock (random counters, a glitched row far in the future)."""
+    if len(t) < 2:
+        return
+    expected = len(t) / rate_hz
+    span = float(t[-1] - t[0])
+    if span <= MAX_SPAN_FACTOR * expected or span <= expected + MAX_EXTRA_SPAN_S:
+        return
+    steps = np.diff(t)
+    i = int(np.argmax(steps)) + 1
+    raise ImportFileError(
+        path,
+        f"the times spread {len(t)} samples over {_num(span)} s where {rate_hz:g} Hz needs about "
+        f"{_num(expected)} s; the biggest step, {_num(steps[i - 1])} s, is at this row: check "
+        "the time column (or remove the rows that are not part of the session)",
+        row=int(lines[i]),
+        column=column,
+    )
 
 
 def estimate_rate(t: np.ndarray, path: Path | None = None) -> float:

@@ -27,6 +27,7 @@ from imu_monitor.storage.importers.common import (
     Column,
     Table,
     check_increasing,
+    check_span,
     estimate_rate,
     make_recording,
     merge_skips,
@@ -309,6 +310,7 @@ def import_csv(
             _warn_implausible_acc(path, s.acc_m_s2, a_unit)
         series[p] = s
         rates[p] = float(rate_hz) if rate_hz else estimate_rate(s.t_s, path)
+        check_span(path, s.t_s, parsed.lines[has], rates[p], t_col.name if t_col else "(row)")
     info = {
         "rows": len(table.rows),
         "time_offset_s": raw_offset * TIME_UNITS[t_unit] if t_col is not None else 0.0,

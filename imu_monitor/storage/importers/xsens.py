@@ -23,6 +23,7 @@ from imu_monitor.storage.importers.common import (
     Parsed,
     Table,
     check_increasing,
+    check_span,
     estimate_rate,
     make_recording,
     merge_skips,
@@ -221,6 +222,8 @@ def _read_xsens(path: Path, rate_hz: float | None, skip_bad_rows: bool) -> _Xsen
     s = SensorSeries(t[ok], acc[ok], gyr[ok], None if seq is None else seq[ok])
     if len(s) == 0:
         raise ImportFileError(path, "no valid samples (every row was skipped)")
+    rate_used = float(rate or estimate_rate(s.t_s, path))
+    check_span(path, s.t_s, parsed.lines[ok], rate_used, t_name)
     info = {
         "rows": len(table.rows),
         "time_from": time_from,
@@ -228,7 +231,7 @@ def _read_xsens(path: Path, rate_hz: float | None, skip_bad_rows: bool) -> _Xsen
         "units": {"time": ["s", time_from], "acc": ["m/s2", "xsens"], "gyr": ["rad/s", "xsens"]},
         **merge_skips((parsed.skipped, parsed.first_skipped), (t_skips, t_first)),
     }
-    return _XsensFile(s, info, device, float(rate or estimate_rate(s.t_s, path)), time_from)
+    return _XsensFile(s, info, device, rate_used, time_from)
 
 
 def import_xsens(

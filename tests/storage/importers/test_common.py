@@ -87,3 +87,10 @@ def test_reads_are_bounded_to_regular_files(tmp_path: Path) -> None:
         import_csv(Path(os.devnull))
     with pytest.raises(ImportFileError, match="folder"):
         import_csv(tmp_path)
+
+
+def test_a_row_far_in_the_future_is_reported_with_its_row(tmp_path: Path) -> None:
+    lines = [*ROWS, "86400,0,0,9.81,0,0,0"]  # a glitched clock in the last row
+    with pytest.raises(ImportFileError, match="times spread 301 samples over") as e:
+        import_csv(write(tmp_path, lines), skip_bad_rows=True)
+    assert e.value.row == 302
