@@ -6,6 +6,17 @@ import argparse
 import sys
 
 from imu_monitor.cli.common import add_analysis_options, exercise_and_limits
+from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.storage.export import (
+    events_path,
+    export_columns,
+    export_meta,
+    meta_path,
+    write_csv,
+    write_events_csv,
+    write_meta_json,
+)
+from imu_monitor.storage.recording import load_recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,18 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.processing.pipeline import analyze_recording
-    from imu_monitor.storage.export import (
-        events_path,
-        export_columns,
-        export_meta,
-        meta_path,
-        write_csv,
-        write_events_csv,
-        write_meta_json,
-    )
-    from imu_monitor.storage.recording import load_recording
-
     rec = load_recording(args.file, allow_partial=args.allow_partial)
     if rec.meta.get("load_warning"):
         print(f"warning: {rec.meta['load_warning']}", file=sys.stderr)

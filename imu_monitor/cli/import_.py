@@ -7,7 +7,9 @@ from pathlib import Path
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import PLACEMENTS
+from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
 from imu_monitor.storage.importers.common import MAX_RATE_HZ, MIN_RATE_HZ, valid_rate
+from imu_monitor.storage.recording import save_recording
 
 
 def _three(value: str) -> list[str]:
@@ -37,8 +39,6 @@ def _sensor(value: str) -> tuple[str, str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imu_monitor.storage.importers import IMPORTERS
-
     p = sub.add_parser(
         "import",
         help="import another tool's recording (CSV, Xsens MT Manager) as a .imr recording",
@@ -95,9 +95,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
-    from imu_monitor.storage.recording import save_recording
-
     if args.format not in IMPORTERS:
         raise ImuMonitorError(
             f"unknown import format {args.format!r}; known formats: {', '.join(IMPORTERS)}"

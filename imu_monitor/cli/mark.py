@@ -6,7 +6,8 @@ import argparse
 import math
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.model import Recording
+from imu_monitor.model import Marker, Recording
+from imu_monitor.storage.recording import add_marker, load_recording
 
 MARKER_KINDS = ("note", "set_start", "set_end")
 
@@ -52,9 +53,6 @@ def check_marker_times(at: float, until: float | None, rec: Recording, path: str
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.model import Marker
-    from imu_monitor.storage.recording import add_marker, load_recording
-
     if args.list:
         rec = load_recording(args.file)
         for m in sorted(rec.markers, key=lambda m: m.t_s):
