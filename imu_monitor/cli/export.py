@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from imu_monitor.cli.common import add_analysis_options, exercise_and_limits
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.processing.pipeline import analyze_recording
 from imu_monitor.storage.export import (
     events_path,
@@ -33,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="recording file")
     p.add_argument("--csv", required=True, metavar="OUT", help="CSV file to write")
     p.add_argument(
+        "--force", action="store_true", help="overwrite OUT and the files beside it if they exist"
+    )
+    p.add_argument(
         "--allow-partial",
         action="store_true",
         help="export what is valid in a damaged recording (the damage is reported)",
@@ -42,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    outputs = (Path(args.csv), events_path(args.csv), meta_path(args.csv))
+    if not args.force:
+        there = [str(p) for p in outputs if p.exists() and not p.is_dir()]
+        if there:
+            raise ImuMonitorError(f"{', '.join(there)} exist(s); pass --force to overwrite")
     rec = load_recording(args.file, allow_partial=args.allow_partial)
     if rec.meta.get("load_warning"):
         print(f"warning: {rec.meta['load_warning']}", file=sys.stderr)
@@ -49,9 +59,8 @@ def run(args: argparse.Namespace) -> int:
     an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
     cols = export_columns(rec, an)
     write_csv(args.csv, cols)
-    ev_path = events_path(args.csv)
+    _, ev_path, m_path = outputs
     write_events_csv(ev_path, an.result.events)
-    m_path = meta_path(args.csv)
     write_meta_json(m_path, export_meta(rec, an.placements, len(cols["t_s"])))
     print(
         f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns), {ev_path} and {m_path}"

@@ -49,7 +49,6 @@ def test_export_import_round_trip_keeps_the_session(
     assert main(["export", str(path), "--csv", str(csv)]) == 0
     back = tmp_path / "back.imr"
     assert main(["import", str(csv), "--format", "csv", "-o", str(back)]) == 0
-    assert "markers" in capsys.readouterr().out
     a = analysis_report(str(path), REPORT_ARGS)
     b = analysis_report(str(back), REPORT_ARGS)
     assert b["exercise"] == a["exercise"]
@@ -57,6 +56,7 @@ def test_export_import_round_trip_keeps_the_session(
     assert b["calibration"] == a["calibration"]
     assert b["summary"]["reps"] == a["summary"]["reps"]
     _same_reps_and_alarms(a, b, dt_s=1.5 / 200.0)
+    assert "markers" in capsys.readouterr().out
 
 
 def test_export_files_are_private_and_a_stale_meta_file_is_refused(
@@ -64,6 +64,9 @@ def test_export_files_are_private_and_a_stale_meta_file_is_refused(
 ) -> None:
     csv = tmp_path / "k.csv"
     assert main(["export", str(RECORDINGS[0]), "--csv", str(csv)]) == 0
+    assert main(["export", str(RECORDINGS[0]), "--csv", str(csv)]) != 0
+    assert "pass --force" in capsys.readouterr().err
+    assert main(["export", str(RECORDINGS[0]), "--csv", str(csv), "--force"]) == 0
     for p in (csv, tmp_path / "k.events.csv", tmp_path / "k.meta.json"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
     meta = tmp_path / "k.meta.json"
