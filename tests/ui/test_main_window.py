@@ -147,14 +147,14 @@ def test_muted_alarm_plays_nothing_but_still_shows(qtbot, kick, tmp_path):
     rec, cal = kick
     ds = DashboardSession(ThreadSource(rec, []), Settings(sound_on=False), calibration=cal)
     w, snd = _window(qtbot, ds, tmp_path, start=False)
-    assert snd.muted and w.mute_btn.isChecked()
+    assert snd.muted and w.header.mute_btn.isChecked()
     ev = AlarmStarted(
         t_s=1.0, direction="extension", angle_deg=-12.0, limit_deg=-9.0, phase="hold", rep=0
     )
     w._on_event(ev, 0.0)
     assert w.status_panel.headline.text() == "EXTENSION"
     assert [d for _, d in snd.requests] == ["extension"]
-    w.mute_btn.setChecked(False)
+    w.header.mute_btn.setChecked(False)
     assert ds.settings.sound_on and SettingsStore(tmp_path).load("default").sound_on
 
 
