@@ -8,15 +8,9 @@ for tests) plus ``last_user`` naming whose settings the next start opens. ``Sett
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 from imu_monitor.errors import SettingsError
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, Tempo, get_exercise
@@ -107,52 +101,3 @@ class Settings:
 
 def _pick(value: float | None, default: float) -> float:
     return float(default if value is None else value)
-
-
-def _safe_name(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._") or "default"
-
-
-class SettingsStore:
-    """Reads and writes ``Settings`` under ``directory`` (default: the user config dir)."""
-
-    def __init__(self, directory: Path | str | None = None) -> None:
-        self.directory = (
-            Path(
-                directory if directory is not None else platformdirs.user_config_dir("imu-monitor")
-            )
-            / "settings"
-        )
-
-    def path(self, user: str) -> Path:
-        return self.directory / f"{_safe_name(user)}.json"
-
-    def last_user(self) -> str:
-        try:
-            return (self.directory / "last_user").read_text(encoding="utf-8").strip() or "default"
-        except OSError:
-            return "default"
-
-    def load(self, user: str | None = None) -> Settings:
-        """The settings of ``user`` (default: the last one used); defaults when none saved."""
-        user = user or self.last_user()
-        path = self.path(user)
-        if not path.exists():
-            return Settings(user=user)
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise SettingsError(f"cannot read settings file {path}: {e}; fix or delete it") from e
-        s = Settings.from_dict(d, source=str(path))
-        s.user = user
-        return s
-
-    def save(self, settings: Settings) -> Path:
-        """Write atomically and remember ``settings.user`` as the last user."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(settings.user)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(settings.to_dict(), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-        (self.directory / "last_user").write_text(settings.user, encoding="utf-8")
-        return path

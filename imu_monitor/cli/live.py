@@ -201,8 +201,8 @@ def run_headless(args: argparse.Namespace) -> int:
     import platformdirs
 
     from imu_monitor.app.session import Session
-    from imu_monitor.processing.calibration import CalibrationStore
     from imu_monitor.processing.pipeline import Pipeline
+    from imu_monitor.storage.stores import CalibrationStore
 
     out = _Output(args.json)
     source, world = build_source(args)

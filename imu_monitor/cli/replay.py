@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
         from imu_monitor.ui.app import run_replay
 
         return run_replay(args)
-    from imu_monitor.app.session import ReplayThreadSource, Session
+    from imu_monitor.app.session import Session
     from imu_monitor.cli.console import EventPrinter
-    from imu_monitor.sources.replay import ReplaySource
+    from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
     from imu_monitor.storage.recording import load_recording
 
     rec = load_recording(args.file)

@@ -20,7 +20,8 @@ import numpy as np
 from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import SampleChunk, SensorSeries
-from imu_monitor.processing.calibration import Calibration, calibrate, check_still
+from imu_monitor.processing.calibration import Calibration, calibrate
+from imu_monitor.processing.stillness import check_still
 
 log = logging.getLogger(__name__)
 

@@ -111,8 +111,7 @@ def run_window(
 
 def _stores(args: argparse.Namespace) -> tuple[Any, Any]:
     """Settings and calibration stores under ``--config-dir`` (default: the platform's)."""
-    from imu_monitor.processing.calibration import CalibrationStore
-    from imu_monitor.settings import SettingsStore
+    from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 
     base = getattr(args, "config_dir", None)
     return SettingsStore(base), CalibrationStore(
@@ -240,9 +239,8 @@ def run_replay(args: argparse.Namespace) -> int:
     prepare_platform(args)
     app = application()
     from imu_monitor.app.dashboard import DashboardSession
-    from imu_monitor.app.session import ReplayThreadSource
     from imu_monitor.cli.replay import replay_pipeline
-    from imu_monitor.sources.replay import ReplaySource
+    from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
     from imu_monitor.storage.recording import load_recording
     from imu_monitor.ui.main_window import DashboardWindow
 

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.events import AlarmStarted, Event, RepEnded
-from imu_monitor.settings import Settings, SettingsStore
+from imu_monitor.settings import Settings
+from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.calibration_wizard import CalibrationWizard

@@ -17,10 +17,11 @@ from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import SettingsError
 from imu_monitor.events import AlarmStarted, RepEnded  # noqa: E402
 from imu_monitor.exercises import get_exercise  # noqa: E402
-from imu_monitor.processing.calibration import CalibrationStore, calibrate_recording
-from imu_monitor.settings import Settings, SettingsStore
+from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
+from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
 from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402

@@ -36,7 +36,7 @@ def test_window_comes_up_with_a_notice_without_qt_multimedia(tmp_path):
     code = f"""
 import json
 from imu_monitor.app.dashboard import DashboardSession
-from imu_monitor.app.session import ReplayThreadSource
+from imu_monitor.sources.replay import ReplayThreadSource
 from imu_monitor.settings import Settings
 from imu_monitor.sources.replay import ReplaySource
 from imu_monitor.storage.recording import load_recording
