@@ -6,14 +6,34 @@ The bar only shows and offers; the window connects the buttons to its actions.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+NBSP = "\u00a0"
+SEPARATOR = "   ·   "
+
+
+def keep_together(text: str) -> str:
+    """``text`` with non-breaking spaces: a wrapping label breaks between parts, never inside
+    one (no "ms" alone on a line)."""
+    return text.replace(" ", NBSP)
+
+
+def calibrated_when(created_utc: str, now: _dt.datetime | None = None) -> str:
+    """When a calibration was made, in local time: "14:05" today, else "2026-12-04 14:05"."""
+    try:
+        t = _dt.datetime.fromisoformat(created_utc).astimezone()
+    except ValueError:
+        return created_utc
+    now = now or _dt.datetime.now().astimezone()
+    return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%Y-%m-%d %H:%M")
+
 
 def session_summary(pipeline: Any, user: str) -> list[str]:
     """The subtitle's parts for ``pipeline`` (a ``Pipeline`` or its switch): user, sensors,
-    limits and the neutral calibration when there is one."""
+    limits and when the neutral was calibrated (the method is in the subtitle's tooltip)."""
     lim = pipeline.limits
     bits = [
         f"user {user}",
@@ -22,8 +42,7 @@ def session_summary(pipeline: Any, user: str) -> list[str]:
         f"dwell {lim.dwell_s * 1000:.0f} ms",
     ]
     if pipeline.calibration is not None:
-        cal = pipeline.calibration
-        bits.append(f"neutral: {cal.method}, {cal.created_utc}")
+        bits.append(f"neutral calibrated {calibrated_when(pipeline.calibration.created_utc)}")
     return bits
 
 
@@ -33,18 +52,19 @@ class HeaderBar(QWidget):
 
     def __init__(self, *, devices: bool, recording: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        top = QHBoxLayout(self)
-        top.setContentsMargins(0, 0, 0, 0)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        top = QHBoxLayout()
+        col.addLayout(top)
         self.title = QLabel()
         self.title.setObjectName("title")
-        self.subtitle = QLabel()
+        self.subtitle = QLabel()  # under title and buttons, the window's full width
         self.subtitle.setObjectName("dim")
         self.subtitle.setWordWrap(True)
         self.subtitle.setMinimumWidth(200)
-        tcol = QVBoxLayout()
-        tcol.addWidget(self.title)
-        tcol.addWidget(self.subtitle)
-        top.addLayout(tcol, 1)
+        col.addWidget(self.subtitle)
+        top.addWidget(self.title, 1)
         self.calibrate_btn = QPushButton("Calibrate…")
         self.settings_btn = QPushButton("Settings…")
         self.devices_btn = QPushButton("Devices…")
@@ -68,10 +88,12 @@ class HeaderBar(QWidget):
         self.record_btn.setVisible(recording)
         self.marker_btn.setVisible(recording)
 
-    def show_session(self, title: str, bits: list[str]) -> None:
-        """The exercise title and the subtitle parts (``session_summary``)."""
+    def show_session(self, title: str, bits: list[str], details: str = "") -> None:
+        """The exercise title, the subtitle parts (``session_summary``; each kept on one
+        line) and the subtitle's tooltip."""
         self.title.setText(title)
-        self.subtitle.setText("   ·   ".join(bits))
+        self.subtitle.setText(SEPARATOR.join(keep_together(b) for b in bits))
+        self.subtitle.setToolTip(details)
 
     def show_muted(self, muted: bool) -> None:
         self.mute_btn.setText("Sound muted" if muted else "Sound on")
