@@ -41,6 +41,16 @@ SEGMENT_RANGE_STEP_DEG = 5.0
 """The segment plot's y limits are multiples of this (degrees)."""
 SEGMENT_RANGE_MIN = (-5.0, 5.0)
 """The smallest y range (degrees) of the segment plot."""
+LIMIT_LABEL_POSITION = 0.01
+"""Where the limit and band labels start, as a fraction of the plot width from its left."""
+BAND_LABEL = "neutral zone"
+"""The shaded band: inside it the spine counts as neutral; beyond it a warning, then the limit."""
+
+
+def segment_title(placements: list[str]) -> str:
+    """The lower plot's title: the hip angle is named only when a thigh sensor gives one."""
+    hip = " and hip angle" if "thigh" in placements else ""
+    return f"Sensor pitch (from the start posture){hip}  [°]"
 
 
 def _static_text(item: pg.QtWidgets.QGraphicsItem) -> None:
@@ -149,17 +159,23 @@ class LivePlots(QWidget):
         )
         self.band.setZValue(-10)
         self.lumbar.addItem(self.band)
+        # the band's name in its top left corner, inside it (moved with the limits)
+        self.band_label = pg.TextItem(BAND_LABEL, color=theme.NEUTRAL, anchor=(0, 0))
+        self.band_label.setZValue(-5)
+        self.lumbar.addItem(self.band_label)
+        # limit labels start just right of the y axis (left-anchored: they never overlap it)
+        label_opts = {"position": LIMIT_LABEL_POSITION, "anchors": [(0, 0), (0, 1)]}
         self.flex_line = pg.InfiniteLine(
             angle=0,
             pen=pg.mkPen(theme.LIMIT_FLEXION, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
             label="flexion limit",
-            labelOpts={"color": theme.LIMIT_FLEXION, "position": 0.06},
+            labelOpts={"color": theme.LIMIT_FLEXION, **label_opts},
         )
         self.ext_line = pg.InfiniteLine(
             angle=0,
             pen=pg.mkPen(theme.LIMIT_EXTENSION, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
             label="extension limit",
-            labelOpts={"color": theme.LIMIT_EXTENSION, "position": 0.06},
+            labelOpts={"color": theme.LIMIT_EXTENSION, **label_opts},
         )
         self.lumbar.addItem(self.flex_line)
         self.lumbar.addItem(self.ext_line)
@@ -168,9 +184,7 @@ class LivePlots(QWidget):
         )
 
         self.segments = self.canvas.addPlot(row=1, col=0)
-        self.segments.setTitle(
-            "Sensor pitch (from the start posture) and hip angle  [°]", color=theme.TEXT
-        )
+        self.segments.setTitle(segment_title(self.placements), color=theme.TEXT)
         self.segments.setMouseEnabled(x=False, y=False)
         self.segments.hideButtons()
         style_axes(self.segments)
@@ -200,6 +214,7 @@ class LivePlots(QWidget):
                 _static_text(plot.getAxis(name))
         for line in (self.flex_line, self.ext_line):
             _static_text(line.label)
+        _static_text(self.band_label)
         self._segment_range: tuple[float, float] | None = None
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
@@ -214,6 +229,9 @@ class LivePlots(QWidget):
         self.ext_line.setPos(-limits.extension_deg)
         self.flex_line.setVisible(judge_flexion)
         self.band.setRegion((-limits.extension_deg * wf, limits.flexion_deg * wf))
+        self.band_label.setPos(
+            -self.window_s * (1.0 - LIMIT_LABEL_POSITION), limits.flexion_deg * wf
+        )
         self._last_key = None
         span = max(limits.flexion_deg, limits.extension_deg) * 2.2
         self.lumbar.setYRange(-span, span, padding=0)

@@ -1,0 +1,51 @@
+"""The live plots' labels: the hip angle named only with a thigh sensor, the neutral band
+labelled, limit labels clear of the y axis (offscreen geometry)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from imu_monitor.exercises import get_exercise
+from imu_monitor.ui.plots import BAND_LABEL, LivePlots, segment_title
+
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
+]
+
+
+def _plots(qtbot, placements):
+    p = LivePlots(placements, get_exercise("back-kick").limits, window_s=10.0)
+    qtbot.addWidget(p)
+    p.resize(760, 640)
+    p.show()
+    qtbot.waitExposed(p)
+    QApplication.processEvents()  # the layout pass: labels follow the view's transform
+    return p
+
+
+def test_lower_title_names_the_hip_angle_only_with_a_thigh_sensor(qtbot):
+    assert "hip" not in segment_title(["sacrum"])
+    assert "hip angle" in segment_title(["sacrum", "upper_lumbar", "thigh"])
+    p = _plots(qtbot, ["sacrum"])
+    assert "hip" not in p.segments.titleLabel.text
+    assert p.hip_trace is None
+
+
+def test_neutral_band_has_a_label_inside_it(qtbot):
+    p = _plots(qtbot, ["sacrum"])
+    assert p.band_label.toPlainText() == BAND_LABEL and p.band_label.isVisible()
+    lo, hi = p.band.getRegion()
+    box = p.band_label.mapRectToView(p.band_label.boundingRect())
+    assert lo <= box.bottom() and box.top() <= hi  # inside the band (view y grows upwards)
+    assert box.left() >= -p.window_s
+
+
+@pytest.mark.parametrize("line", ["flex_line", "ext_line"])
+def test_limit_labels_do_not_overlap_the_y_axis(qtbot, line):
+    p = _plots(qtbot, ["sacrum"])
+    label = getattr(p, line).label
+    axis = p.lumbar.getAxis("left")
+    assert label.isVisible()
+    assert label.sceneBoundingRect().left() >= axis.sceneBoundingRect().right()
