@@ -261,7 +261,6 @@ def run_replay(args: argparse.Namespace) -> int:
         rep_starts=rep_starts_of(rec, pipeline.calibration),
         title=f"replay: {Path(args.file).name}",
     )
-    for n in notes:
-        window.notices.notify(n)
+    window.notices.add_details(notes)  # technical: behind the notice line's "details"
     del app
     return run_window(window, args)

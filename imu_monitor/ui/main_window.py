@@ -33,7 +33,7 @@ from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.calibration_wizard import CalibrationWizard
 from imu_monitor.ui.flash import FlashOverlay
 from imu_monitor.ui.header import HeaderBar, session_summary
-from imu_monitor.ui.notices import NoticeBar
+from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
 from imu_monitor.ui.replay_controls import ReplayControls
@@ -41,7 +41,7 @@ from imu_monitor.ui.reps_panel import RepsPanel
 from imu_monitor.ui.sensor_strip import SensorStrip
 from imu_monitor.ui.settings_dialog import SettingsDialog
 from imu_monitor.ui.sound import AlarmSound
-from imu_monitor.ui.status_panel import StatusPanel, StatusView
+from imu_monitor.ui.status_panel import StatusPanel, StatusView, wearable_alert_text
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class DashboardWindow(QMainWindow):
         self._generation = -1
         self._calibration_seen: Any | None = None
         self._alerts_seen = 0
+        self._wearable_alert: tuple[float, str] | None = None
+        """(sample time, direction) of the last wearable alert while its line is shown."""
         self.wizard: CalibrationWizard | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.device_dialog: QWidget | None = None
@@ -217,6 +219,7 @@ class DashboardWindow(QMainWindow):
             self.plots = new
         self._generation = -1
         self._alerts_seen = 0
+        self._wearable_alert = None
         self.sensor_strip.reset()
         ds.start()
         self.tick()
@@ -241,9 +244,9 @@ class DashboardWindow(QMainWindow):
         sent = self.ds.session.alerts_sent
         if len(sent) > self._alerts_seen:
             self._alerts_seen = len(sent)
-            t_s, direction = sent[-1]
+            self._wearable_alert = (float(sent[-1][0]), str(sent[-1][1]))
             self.status_panel.show_wearable_alert(
-                f"wearable alert sent: {direction} (t = {t_s:.1f} s)"
+                wearable_alert_text(self._wearable_alert, self._wearable_alert[0])
             )
 
     def _on_source_status(self, state: str, info: dict) -> None:
@@ -267,6 +270,11 @@ class DashboardWindow(QMainWindow):
             self._calibration_seen = p.calibration
             self._refresh_titles()
         self.status_panel.show_view(self._status_view())
+        if self._wearable_alert is not None:
+            text = wearable_alert_text(self._wearable_alert, float(p.status.t_s))
+            self.status_panel.show_wearable_alert(text)
+            if not text:
+                self._wearable_alert = None
         cal = p.calibration
         if cal is not None and cal is not self._calibration_seen:
             self._calibration_seen = cal
@@ -306,9 +314,14 @@ class DashboardWindow(QMainWindow):
 
     def _refresh_titles(self) -> None:
         p = self.ds.pipeline
-        self.header.show_session(p.exercise.title, session_summary(p, self.ds.settings.user))
+        cal = p.calibration
+        how = "" if cal is None else f"neutral: {cal.method}, {cal.created_utc} (UTC)"
+        self.header.show_session(p.exercise.title, session_summary(p, self.ds.settings.user), how)
         if p.mode == "lockout":
             self.notices.notify(p.exercise.one_sensor_note)
+        advice = calibration_notice(cal)
+        if advice is not None:
+            self.notices.notify(advice, action=True, details=cal.notes)
 
     # -- actions ------------------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:

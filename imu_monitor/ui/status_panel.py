@@ -22,6 +22,25 @@ ANGLE_REFRESH_S = 0.1
 """While the state stays the same, the angle number changes at most this often (seconds): a
 number redrawn at the frame rate is unreadable and costs a repaint of the panel every frame.
 A change of state (an alarm) shows its angle at once."""
+WEARABLE_ALERT_SHOWN_S = 10.0
+"""The line saying the wearable was alerted goes away this long after the alert (seconds of
+sample time, so a replay at any speed behaves the same)."""
+
+
+def wearable_alert_text(alert: tuple[float, str] | None, t_now_s: float) -> str:
+    """The line under the status for the last wearable alert ``(t_s, direction)`` at sample
+    time ``t_now_s``: how long ago it was sent, or nothing once it is old (or after a seek back
+    before it)."""
+    if alert is None:
+        return ""
+    t_s, direction = alert
+    ago = t_now_s - t_s
+    if ago != ago:  # no sample time yet
+        ago = 0.0
+    if ago < -0.5 or ago > WEARABLE_ALERT_SHOWN_S:
+        return ""
+    when = "just now" if ago < 1.0 else f"{ago:.0f} s ago"
+    return f"wearable alert sent: {direction}, {when}"
 
 
 @dataclass(frozen=True)

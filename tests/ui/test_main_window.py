@@ -326,3 +326,55 @@ def test_reps_panel_shows_an_approximate_split_as_such(qtbot):
     assert "approximate" in panel.tempo_title.text()
     assert theme.WARNING not in panel.phase_labels[0].styleSheet()  # not judged
     assert "upper-lumbar sensor" in panel.phase_labels[1].toolTip()
+
+
+def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path):
+    """The replay of a 3-sensor file at 1400 x 860: the notices (no audio, the calibration's
+    notes) take one line, the window does not grow, the excursion chart keeps its height."""
+    from pathlib import Path
+
+    from imu_monitor.sources.replay import ReplayThreadSource
+    from imu_monitor.storage.recording import load_recording
+
+    path = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_faulty_3sensors.imr"
+    rec = load_recording(path)
+    cal = calibrate_recording(rec)
+    replay = ReplaySource(rec, clock=lambda: 0.0, sleep=lambda s: None)
+    ds = DashboardSession(ReplayThreadSource(replay), Settings(), calibration=cal, use_stored=False)
+    w, _ = _window(qtbot, ds, tmp_path, replay=replay, start=False)
+    w.notices.add_details(["calibration computed from the recording", *cal.notes])
+    w.resize(1400, 860)
+    w.show()
+    qtbot.waitExposed(w)
+    w.tick()
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    assert len(w.notices.texts()) >= 4
+    assert w.notices.height() <= 2 * w.notices.line.fontMetrics().lineSpacing() + 16
+    assert w.height() <= 860
+    assert w.reps_panel.bars.height() >= 130
+    assert "hip angle" in w.plots.segments.titleLabel.text
+    assert w.replay_controls is not None and w.replay_controls.marks
+
+
+def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
+    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2))
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
+    w, _ = _window(qtbot, ds, tmp_path, start=False)
+    chunks = iter(_chunks(rec))
+
+    def feed_until(t_s):
+        while not ds.pipeline.status.t_s >= t_s:
+            ds.pipeline.feed(next(chunks))
+        w.tick()
+
+    feed_until(12.0)
+    ds.session.alerts_sent.append((11.0, "extension"))  # as Session records a sent alert
+    w._show_wearable_alert()
+    assert w.status_panel.wearable.text() == "wearable alert sent: extension, just now"
+    feed_until(14.0)
+    assert w.status_panel.wearable.text() == "wearable alert sent: extension, 3 s ago"
+    feed_until(21.5)
+    assert w.status_panel.wearable.text() == ""
+    w.shutdown()
