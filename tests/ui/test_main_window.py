@@ -378,3 +378,15 @@ def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
     feed_until(21.5)
     assert w.status_panel.wearable.text() == ""
     w.shutdown()
+
+
+def test_excursion_chart_grows_with_a_tall_bar(qtbot):
+    ex = get_exercise("back-kick")
+    panel = RepsPanel(ex.tempo, ex.limits)
+    qtbot.addWidget(panel)
+    tall = RepEnded(5.0, 0, 0.0, 1.0, 2.0, 1.0, 0.5, 1.5, 3.0, 25.0, True, False)
+    panel.show_reps([tall])
+    lo, hi = panel.bars.getPlotItem().viewRange()[1]
+    assert lo <= -25.0 and hi >= 25.0
+    cross_y = panel.faults.data["y"][0]
+    assert 25.0 < cross_y < hi  # the cross above the tallest bar, inside the chart
