@@ -115,11 +115,12 @@ class MarkerTrack(QWidget):
                 painter.fillRect(QRectF(x, h - 6, max(2.0, x1 - x), 6), span)
             painter.drawLine(int(x), 0, int(x), h)
             w = fm.horizontalAdvance(m.label)
-            if x + 3 >= free_from and x + 3 + w <= self.width():
+            left = x + 3 if x + 3 + w <= self.width() else x - 3 - w  # right of the tick, or left
+            if left >= free_from and left >= 0:
                 painter.setPen(QPen(QColor(theme.TEXT_DIM)))
-                painter.drawText(int(x) + 3, fm.ascent(), m.label)
+                painter.drawText(int(left), fm.ascent(), m.label)
                 painter.setPen(QPen(colour, 2))
-                free_from = x + 3 + w + 8
+                free_from = left + w + 8
         painter.end()
 
 
