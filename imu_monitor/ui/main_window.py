@@ -41,7 +41,12 @@ from imu_monitor.ui.reps_panel import RepsPanel
 from imu_monitor.ui.sensor_strip import SensorStrip
 from imu_monitor.ui.settings_dialog import SettingsDialog
 from imu_monitor.ui.sound import AlarmSound
-from imu_monitor.ui.status_panel import StatusPanel, StatusView, wearable_alert_text
+from imu_monitor.ui.status_panel import (
+    StatusPanel,
+    StatusView,
+    status_view_for,
+    wearable_alert_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,21 +162,7 @@ class DashboardWindow(QMainWindow):
         self.flash_overlay = FlashOverlay(central)
 
     def _make_plots(self) -> LivePlots:
-        p = self.ds.pipeline
-        ex = p.exercise
-        offsets = {
-            "sacrum": ex.start_pitch_deg,
-            "upper_lumbar": ex.start_pitch_deg,
-            "thigh": ex.thigh_start_pitch_deg,
-        }
-        return LivePlots(
-            p.placements,
-            p.limits,
-            window_s=self.window_s,
-            rate_hz=p.sensors[p.placements[0]].rate_hz,
-            judge_flexion=p.mode != "lockout",
-            pitch_offsets_deg=offsets,
-        )
+        return LivePlots.for_pipeline(self.ds.pipeline, window_s=self.window_s)
 
     def _init_sound(self, sound: AlarmSound | None) -> None:
         self.sound = sound if sound is not None else AlarmSound(self)
@@ -269,7 +260,7 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_reps(list(p.reps))
             self._calibration_seen = p.calibration
             self._refresh_titles()
-        self.status_panel.show_view(self._status_view())
+        self.status_panel.show_view(status_view_for(self.ds.pipeline))
         if self._wearable_alert is not None:
             text = wearable_alert_text(self._wearable_alert, float(p.status.t_s))
             self.status_panel.show_wearable_alert(text)
@@ -285,22 +276,6 @@ class DashboardWindow(QMainWindow):
             self.replay_controls.refresh()
         self.frames += 1
         self._frame_busy_s += timer.nsecsElapsed() * 1e-9
-
-    def _status_view(self) -> StatusView:
-        """The calibration prompt until there is a neutral, then the monitor's state."""
-        p = self.ds.pipeline
-        calibrator = p.calibrator
-        if p.calibration is None and calibrator is not None:
-            return StatusView(
-                "calibrating",
-                prompt=calibrator.prompt,
-                progress=calibrator.progress,
-                refusal=calibrator.refusal,
-            )
-        st = p.status
-        if st.t_s != st.t_s:  # NaN: no sample judged yet
-            return StatusView("waiting")
-        return StatusView(st.state, st.direction, st.angle_deg)
 
     def _on_new_calibration(self, cal: Any) -> None:
         try:

@@ -15,6 +15,8 @@ legend) is cached as pixmaps so a redraw blits it instead of laying out text.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -221,6 +223,25 @@ class LivePlots(QWidget):
         self._pitch_ref = dict(pitch_offsets_deg or {})
         self._last_key: tuple[int, float] | None = None
         self.set_limits(limits, judge_flexion=judge_flexion)
+
+    @classmethod
+    def for_pipeline(cls, p: Any, *, window_s: float = 10.0) -> LivePlots:
+        """The plots for a ``Pipeline`` (or its switch): its sensors, limits, mode, and the
+        exercise's start-posture pitches as the display offsets."""
+        ex = p.exercise
+        offsets = {
+            "sacrum": ex.start_pitch_deg,
+            "upper_lumbar": ex.start_pitch_deg,
+            "thigh": ex.thigh_start_pitch_deg,
+        }
+        return cls(
+            p.placements,
+            p.limits,
+            window_s=window_s,
+            rate_hz=p.sensors[p.placements[0]].rate_hz,
+            judge_flexion=p.mode != "lockout",
+            pitch_offsets_deg=offsets,
+        )
 
     def set_limits(self, limits: Limits, *, judge_flexion: bool = True) -> None:
         """Move the limit lines and the neutral band (the band ends where *warning* starts)."""

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
@@ -53,6 +54,23 @@ class StatusView:
     prompt: str = ""
     progress: float = 0.0
     refusal: str | None = None
+
+
+def status_view_for(pipeline: Any) -> StatusView:
+    """What ``pipeline`` (a ``Pipeline`` or its switch) shows now: the calibration prompt until
+    there is a neutral, "waiting" before the first judged sample, then the monitor's state."""
+    calibrator = pipeline.calibrator
+    if pipeline.calibration is None and calibrator is not None:
+        return StatusView(
+            "calibrating",
+            prompt=calibrator.prompt,
+            progress=calibrator.progress,
+            refusal=calibrator.refusal,
+        )
+    st = pipeline.status
+    if st.t_s != st.t_s:  # NaN: no sample judged yet
+        return StatusView("waiting")
+    return StatusView(st.state, st.direction, st.angle_deg)
 
 
 def colour_for(view: StatusView) -> str:
