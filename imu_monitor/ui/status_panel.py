@@ -23,6 +23,9 @@ ANGLE_REFRESH_S = 0.1
 """While the state stays the same, the angle number changes at most this often (seconds): a
 number redrawn at the frame rate is unreadable and costs a repaint of the panel every frame.
 A change of state (an alarm) shows its angle at once."""
+JUDGING_STARTS = "judging starts after the calibration"
+"""The waiting line once data flows but the calibration capture (in a replay, the recording's
+own calibration steps) has not ended yet."""
 WEARABLE_ALERT_SHOWN_S = 10.0
 """The line saying the wearable was alerted goes away this long after the alert (seconds of
 sample time, so a replay at any speed behaves the same)."""
@@ -69,6 +72,8 @@ def status_view_for(pipeline: Any) -> StatusView:
         )
     st = pipeline.status
     if st.t_s != st.t_s:  # NaN: no sample judged yet
+        if any(getattr(pipeline, "samples_in", {}).values()):  # data, before the neutral's end
+            return StatusView("waiting", prompt=JUDGING_STARTS)
         return StatusView("waiting")
     return StatusView(st.state, st.direction, st.angle_deg)
 
@@ -106,7 +111,7 @@ def detail_for(view: StatusView) -> str:
         return view.prompt
     if view.state == "moving":
         return "checked when you hold the lockout"
-    return "waiting for data from the wearable"
+    return view.prompt or "waiting for data from the wearable"
 
 
 class StatusPanel(QFrame):
