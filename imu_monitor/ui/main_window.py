@@ -36,7 +36,7 @@ from imu_monitor.ui.header import HeaderBar, session_summary
 from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
-from imu_monitor.ui.replay_controls import ReplayControls
+from imu_monitor.ui.replay_controls import ReplayControls, marker_label
 from imu_monitor.ui.reps_panel import RepsPanel
 from imu_monitor.ui.sensor_strip import SensorStrip
 from imu_monitor.ui.settings_dialog import SettingsDialog
@@ -115,6 +115,9 @@ class DashboardWindow(QMainWindow):
             notify=self.notices.notify,
             parent=self,
         )
+        self.recording.marked.connect(
+            lambda m: self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
+        )
         self._init_sound(sound)
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
@@ -159,6 +162,8 @@ class DashboardWindow(QMainWindow):
         if self.replay is not None:
             self.replay_controls = ReplayControls(self.replay, self.rep_starts)
             root.addWidget(self.replay_controls)
+            markers = getattr(self.replay.rec, "markers", [])
+            self.plots.set_markers([(m.t_s, marker_label(m.kind, m.data)) for m in markers])
         self.flash_overlay = FlashOverlay(central)
 
     def _make_plots(self) -> LivePlots:

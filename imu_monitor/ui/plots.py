@@ -45,6 +45,8 @@ SEGMENT_RANGE_MIN = (-5.0, 5.0)
 """The smallest y range (degrees) of the segment plot."""
 LIMIT_LABEL_POSITION = 0.01
 """Where the limit and band labels start, as a fraction of the plot width from its left."""
+MARKER_COLOUR = "#ffd43b"
+"""Session markers (set start/end, notes) in the plots and on the replay timeline."""
 BAND_LABEL = "neutral zone"
 """The shaded band: inside it the spine counts as neutral; beyond it a warning, then the limit."""
 
@@ -217,6 +219,10 @@ class LivePlots(QWidget):
         for line in (self.flex_line, self.ext_line):
             _static_text(line.label)
         _static_text(self.band_label)
+        self._marker_t = np.zeros(0)
+        self._marker_labels: list[str] = []
+        self.marker_lines: list[pg.InfiniteLine] = []
+        """Vertical lines for the markers inside the window (a pool; unused ones hidden)."""
         self._segment_range: tuple[float, float] | None = None
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
@@ -275,7 +281,45 @@ class LivePlots(QWidget):
             trace.set(x, y - self._pitch_ref.get(p, 0.0))
         if self.hip_trace is not None and "hip_flexion_deg" in window:
             self.hip_trace.set(x, window["hip_flexion_deg"])
+        self._place_markers(float(t[-1]))
         self._fit_segment_range()
+
+    def set_markers(self, markers: list[tuple[float, str]]) -> None:
+        """Session markers to draw as vertical lines while they are in the window:
+        (``t_s`` on the samples' clock, label)."""
+        order = sorted(markers)
+        self._marker_t = np.array([t for t, _ in order], dtype=float)
+        self._marker_labels = [label for _, label in order]
+        self._last_key = None
+
+    def add_marker(self, t_s: float, label: str) -> None:
+        """One more marker (the Mark button while recording)."""
+        self.set_markers(
+            [*zip(self._marker_t.tolist(), self._marker_labels, strict=True), (t_s, label)]
+        )
+
+    def _place_markers(self, t_last: float) -> None:
+        lo = int(np.searchsorted(self._marker_t, t_last - self.window_s, side="left"))
+        hi = int(np.searchsorted(self._marker_t, t_last, side="right"))
+        shown = range(lo, hi)
+        while len(self.marker_lines) < len(shown):
+            line = pg.InfiniteLine(
+                angle=90,
+                pen=pg.mkPen(MARKER_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DotLine),
+                label="",
+                labelOpts={"color": MARKER_COLOUR, "position": 0.97, "anchors": [(0, 0), (0, 0)]},
+            )
+            _static_text(line.label)
+            self.lumbar.addItem(line)
+            self.marker_lines.append(line)
+        for line, i in zip(self.marker_lines, shown, strict=False):
+            line.setPos(self._marker_t[i] - t_last)
+            text = self._marker_labels[i].replace("{", "{{").replace("}", "}}")
+            if line.label.format != text:
+                line.label.setFormat(text)
+            line.setVisible(True)
+        for line in self.marker_lines[len(shown) :]:
+            line.setVisible(False)
 
     def _fit_segment_range(self) -> None:
         traces = list(self.sensor_traces.values())

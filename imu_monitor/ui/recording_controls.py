@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
 
 from imu_monitor.app.dashboard import DashboardSession
@@ -23,7 +23,10 @@ from imu_monitor.storage.recording import EXTENSION, RecordingWriter
 class RecordingControls(QObject):
     """Drives ``record_btn`` (checkable) and ``marker_btn``. ``session``: returns the current
     ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
-    button writes; ``notify``: shows a one-line notice."""
+    button writes; ``notify``: shows a one-line notice. ``marked(Marker)``: a marker was
+    written."""
+
+    marked = Signal(object)
 
     def __init__(
         self,
@@ -90,7 +93,9 @@ class RecordingControls(QObject):
     def add_marker(self, kind: str, **data: Any) -> None:
         """A marker at the latest sample time in the recording being written."""
         if self.recorder is not None:
-            self.recorder.write_marker(Marker(self.current_t_s(), kind, None, dict(data)))
+            marker = Marker(self.current_t_s(), kind, None, dict(data))
+            self.recorder.write_marker(marker)
+            self.marked.emit(marker)
 
     def _show(self, recording: bool) -> None:
         self.record_btn.blockSignals(True)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from imu_monitor.ui import theme
+from imu_monitor.ui.plots import MARKER_COLOUR
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.5×", 0.5),
@@ -39,7 +40,6 @@ SPEEDS: tuple[tuple[str, float | None], ...] = (
 SLIDER_STEPS_PER_S = 10
 HANDLE_HALF_PX = 7
 """Half the slider handle's width (the theme's 14 px): where the groove's ends sit."""
-MARKER_COLOUR = "#ffd43b"
 MARKER_TRACK_PX = 24
 """Height of the marker strip above the slider: a 15 px label over a 6 px tick."""
 

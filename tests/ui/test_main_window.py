@@ -390,3 +390,28 @@ def test_excursion_chart_grows_with_a_tall_bar(qtbot):
     assert lo <= -25.0 and hi >= 25.0
     cross_y = panel.faults.data["y"][0]
     assert 25.0 < cross_y < hi  # the cross above the tallest bar, inside the chart
+
+
+def test_record_and_mark_write_the_marker_and_show_it_on_the_trace(qtbot, kick, tmp_path):
+    from imu_monitor.storage.recording import load_recording
+
+    rec, cal = kick
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=cal)
+    w, _ = _window(qtbot, ds, tmp_path, recordings_dir=tmp_path, start=False)
+    out = tmp_path / "session.imr"
+    assert w.start_recording(out)
+    assert w.header.record_btn.isChecked() and w.header.marker_btn.isEnabled()
+    chunks = _chunks(rec)
+    for c in chunks[:400]:
+        ds.pipeline.feed(c)
+    w.header.marker_btn.click()
+    t_mark = w.recording.current_t_s()
+    w.tick()
+    shown = [ln for ln in w.plots.marker_lines if ln.isVisible()]
+    assert [ln.label.toPlainText() for ln in shown] == ["note"]
+    w.header.record_btn.click()  # stop
+    assert w.recorder is None and not w.header.marker_btn.isEnabled()
+    back = load_recording(out)
+    assert [(m.kind, m.t_s) for m in back.markers] == [("note", pytest.approx(t_mark))]
+    assert any(t.startswith("recording saved") for t in w.notices.texts())
+    w.shutdown()

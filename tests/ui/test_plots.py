@@ -49,3 +49,30 @@ def test_limit_labels_do_not_overlap_the_y_axis(qtbot, line):
     axis = p.lumbar.getAxis("left")
     assert label.isVisible()
     assert label.sceneBoundingRect().left() >= axis.sceneBoundingRect().right()
+
+
+def _window_data(t_end_s: float, rate_hz: float = 50.0):
+    import numpy as np
+
+    t = np.arange(0.0, t_end_s, 1.0 / rate_hz)
+    return {"t_s": t, "lumbar_flexion_deg": np.zeros_like(t), "pitch_sacrum_deg": np.zeros_like(t)}
+
+
+def test_markers_in_the_window_are_vertical_lines_with_their_names(qtbot):
+    p = _plots(qtbot, ["sacrum"])
+    p.set_markers([(25.0, "set end"), (4.0, "set start"), (-20.0, "old {x}")])
+    p.update_window(_window_data(12.0))
+    t_last = _window_data(12.0)["t_s"][-1]
+    shown = [ln for ln in p.marker_lines if ln.isVisible()]
+    assert len(shown) == 1
+    assert shown[0].value() == pytest.approx(4.0 - t_last)
+    assert shown[0].label.toPlainText() == "set start"
+    p.update_window(_window_data(30.0))  # set start has left the window, set end came in
+    shown = [ln for ln in p.marker_lines if ln.isVisible()]
+    assert [ln.label.toPlainText() for ln in shown] == ["set end"]
+    p.add_marker(29.0, "note: {braces} kept")
+    p.update_window(_window_data(30.0))
+    assert [ln.label.toPlainText() for ln in p.marker_lines if ln.isVisible()] == [
+        "set end",
+        "note: {braces} kept",
+    ]
