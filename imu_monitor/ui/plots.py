@@ -8,8 +8,9 @@ time relative to the newest sample (-window .. 0 s), so the axes never rescale w
 Cost per redraw (Qt's software raster, measured with ``benchmarks/bench_ui.py``): the traces are
 drawn with 1 px cosmetic pens (Qt's fast line rasterizer; a 2 px pen goes through the stroker
 and costs about three times as much per curve), no view box autoscales (the lumbar y range
-follows the limits, the segment plot's y range moves in 5 degree steps only when the data
-leaves it or uses under a third of it), and the static text inside the plots (limit labels,
+follows the limits and grows in 5 degree steps only while an excursion beyond them is shown,
+the segment plot's y range moves in 5 degree steps only when the data leaves it or uses under
+a third of it), and the static text inside the plots (limit labels,
 legend) is cached as pixmaps so a redraw blits it instead of laying out text.
 """
 
@@ -71,6 +72,16 @@ def opaque_over_background(rgba: tuple[int, int, int, int]) -> tuple[int, int, i
     a = rgba[3] / 255.0
     r, g, b = (round(c * a + u * (1.0 - a)) for c, u in zip(rgba[:3], under, strict=True))
     return r, g, b
+
+
+def lumbar_span(peak_deg: float, base_deg: float) -> float:
+    """The lumbar plot's half range (degrees) for a trace reaching ``peak_deg`` (absolute):
+    ``base_deg`` (from the limits) while it fits with a margin, else the next multiple of
+    ``SEGMENT_RANGE_STEP_DEG`` above the peak."""
+    margin = 0.2 * SEGMENT_RANGE_STEP_DEG
+    if peak_deg + margin <= base_deg:
+        return base_deg
+    return float(np.ceil((peak_deg + margin) / SEGMENT_RANGE_STEP_DEG) * SEGMENT_RANGE_STEP_DEG)
 
 
 def segment_range(
@@ -260,8 +271,9 @@ class LivePlots(QWidget):
             -self.window_s * (1.0 - LIMIT_LABEL_POSITION), limits.flexion_deg * wf
         )
         self._last_key = None
-        span = max(limits.flexion_deg, limits.extension_deg) * 2.2
-        self.lumbar.setYRange(-span, span, padding=0)
+        self._lumbar_base_span = max(limits.flexion_deg, limits.extension_deg) * 2.2
+        self._lumbar_span = self._lumbar_base_span
+        self.lumbar.setYRange(-self._lumbar_span, self._lumbar_span, padding=0)
 
     def update_window(self, window: dict[str, np.ndarray]) -> None:
         """Draw the latest window (``Pipeline.window`` output, arrays of shape (n,))."""
@@ -274,6 +286,7 @@ class LivePlots(QWidget):
         self._last_key = key
         x = t - t[-1]
         self.lumbar_trace.set(x, window["lumbar_flexion_deg"])
+        self._fit_lumbar_range()
         for p, trace in self.sensor_traces.items():
             y = window.get(f"pitch_{p}_deg")
             if y is None:
@@ -320,6 +333,19 @@ class LivePlots(QWidget):
             line.setVisible(True)
         for line in self.marker_lines[len(shown) :]:
             line.setVisible(False)
+
+    def _fit_lumbar_range(self) -> None:
+        """Keep the whole lumbar trace in view: the range (symmetric about 0) follows the
+        limits, and grows in ``SEGMENT_RANGE_STEP_DEG`` steps only while an excursion beyond it
+        is in the window."""
+        tr = self.lumbar_trace
+        y = tr.y[: tr.n]
+        finite = np.isfinite(y)
+        peak = float(np.max(np.abs(y), initial=0.0, where=finite))
+        span = lumbar_span(peak, self._lumbar_base_span)
+        if span != self._lumbar_span:
+            self._lumbar_span = span
+            self.lumbar.setYRange(-span, span, padding=0)
 
     def _fit_segment_range(self) -> None:
         traces = list(self.sensor_traces.values())

@@ -76,3 +76,18 @@ def test_markers_in_the_window_are_vertical_lines_with_their_names(qtbot):
         "set end",
         "note: {braces} kept",
     ]
+
+
+def test_a_large_excursion_stays_in_view_and_the_range_returns(qtbot):
+    import numpy as np
+
+    p = _plots(qtbot, ["sacrum"])
+    base = p.lumbar.viewRange()[1]
+    data = _window_data(12.0)
+    data["lumbar_flexion_deg"][300] = -22.0  # a kick well past the extension limit
+    p.update_window(data)
+    lo, hi = p.lumbar.viewRange()[1]
+    assert lo <= -22.0 and hi >= 22.0 and lo < base[0]
+    later = _window_data(30.0)  # the excursion has left the 10 s window
+    p.update_window(later)
+    assert np.allclose(p.lumbar.viewRange()[1], base)
