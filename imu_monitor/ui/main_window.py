@@ -250,7 +250,7 @@ class DashboardWindow(QMainWindow):
             return
         self.sensor_strip.set_state(state, info)
         if state in ("error", "failed"):
-            self.notices.notify(f"source: {info.get('message', state)}")
+            self.notices.notify(f"source: {info.get('message', state)}", action=True)
 
     # -- frame --------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -286,7 +286,7 @@ class DashboardWindow(QMainWindow):
         try:
             path = self.ds.save_calibration(cal)
         except Exception as e:
-            self.notices.notify(f"calibration could not be saved: {e}")
+            self.notices.notify(f"calibration could not be saved: {e}", action=True)
             return
         if path:
             log.info("calibration saved to %s", path)
@@ -317,7 +317,7 @@ class DashboardWindow(QMainWindow):
             try:
                 self.settings_store.save(self.ds.settings)
             except OSError as e:
-                self.notices.notify(f"settings could not be saved: {e}")
+                self.notices.notify(f"settings could not be saved: {e}", action=True)
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the dialog: save them and swap the pipeline."""

@@ -32,10 +32,13 @@ class _ElidedLabel(QLabel):
     """One line that ends in "…" when it does not fit (the whole text is the tooltip); a click
     calls ``on_click``."""
 
-    def __init__(self, on_click) -> None:  # noqa: ANN001 - a zero-argument callable
+    def __init__(self, on_click, on_elided) -> None:  # noqa: ANN001 - zero-argument callables
         super().__init__()
         self._full = ""
         self._on_click = on_click
+        self._on_elided = on_elided
+        self.elided = False
+        """True while the line is cut short (its whole text is then in the details too)."""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
@@ -52,6 +55,10 @@ class _ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
         if shown != self.text():
             self.setText(shown)
+        elided = shown != self._full
+        if elided != self.elided:
+            self.elided = elided
+            self._on_elided()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(event)
@@ -73,7 +80,7 @@ class NoticeBar(QFrame):
         lay.setSpacing(4)
         row = QHBoxLayout()
         row.setSpacing(8)
-        self.line = _ElidedLabel(self.toggle_details)
+        self.line = _ElidedLabel(self.toggle_details, self._update)
         self.line.setObjectName("noticeLine")
         self.details_btn = QPushButton()
         self.details_btn.setObjectName("noticeButton")
@@ -125,11 +132,14 @@ class NoticeBar(QFrame):
         return self.notices[-1] if self.notices else None
 
     def detail_lines(self) -> list[str]:
-        """Everything the details show: the other notices, then every notice's details."""
+        """Everything the details show: the line itself when it is cut short, the other
+        notices, then every notice's details."""
         top = self.headline()
         lines = [n.text for n in self.notices if n is not top]
+        if top is not None and self.line.elided:
+            lines.insert(0, top.text)
         if top is None:  # only details: the first is on the line
-            return self._extra[1:]
+            return self._extra if self.line.elided else self._extra[1:]
         for n in self.notices:
             lines.extend(n.details)
         return lines + self._extra

@@ -8,7 +8,8 @@ time relative to the newest sample (-window .. 0 s), so the axes never rescale w
 Cost per redraw (Qt's software raster, measured with ``benchmarks/bench_ui.py``): the traces are
 drawn with 1 px cosmetic pens (Qt's fast line rasterizer; a 2 px pen goes through the stroker
 and costs about three times as much per curve), no view box autoscales (the lumbar y range
-follows the limits and grows in 5 degree steps only while an excursion beyond them is shown,
+follows the limits and, where every angle is judged, grows in 5 degree steps only while an
+excursion beyond them is shown,
 the segment plot's y range moves in 5 degree steps only when the data leaves it or uses under
 a third of it), and the static text inside the plots (limit labels,
 legend) is cached as pixmaps so a redraw blits it instead of laying out text.
@@ -272,6 +273,9 @@ class LivePlots(QWidget):
         )
         self._last_key = None
         self._lumbar_base_span = max(limits.flexion_deg, limits.extension_deg) * 2.2
+        # one sensor in a hip thrust (flexion not judged): the angle between lockouts is the
+        # hips moving, not judged; following it would shrink the limits to a sliver
+        self._lumbar_grows = judge_flexion
         self._lumbar_span = self._lumbar_base_span
         self.lumbar.setYRange(-self._lumbar_span, self._lumbar_span, padding=0)
 
@@ -342,7 +346,8 @@ class LivePlots(QWidget):
         y = tr.y[: tr.n]
         finite = np.isfinite(y)
         peak = float(np.max(np.abs(y), initial=0.0, where=finite))
-        span = lumbar_span(peak, self._lumbar_base_span)
+        span = lumbar_span(peak, self._lumbar_base_span) if self._lumbar_grows else None
+        span = span or self._lumbar_base_span
         if span != self._lumbar_span:
             self._lumbar_span = span
             self.lumbar.setYRange(-span, span, padding=0)

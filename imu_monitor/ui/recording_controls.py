@@ -23,8 +23,8 @@ from imu_monitor.storage.recording import EXTENSION, RecordingWriter
 class RecordingControls(QObject):
     """Drives ``record_btn`` (checkable) and ``marker_btn``. ``session``: returns the current
     ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
-    button writes; ``notify``: shows a one-line notice. ``marked(Marker)``: a marker was
-    written."""
+    button writes; ``notify(text, action=...)``: shows a one-line notice.
+    ``marked(Marker)``: a marker was written."""
 
     marked = Signal(object)
 
@@ -35,7 +35,7 @@ class RecordingControls(QObject):
         *,
         session: Callable[[], DashboardSession],
         recordings_dir: Path | None,
-        notify: Callable[[str], Any],
+        notify: Callable[..., Any],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -77,7 +77,7 @@ class RecordingControls(QObject):
             path.parent.mkdir(parents=True, exist_ok=True)
             self.recorder = RecordingWriter(path, meta, ds.source.sensors)
         except Exception as e:
-            self._notify(f"cannot record: {e}")
+            self._notify(f"cannot record: {e}", action=True)
             self._show(False)
             return False
         ds.pipeline.set_recorder(self.recorder)

@@ -89,3 +89,16 @@ def test_calibration_notice_says_what_to_do():
         _cal({"sacrum": "gravity-two-postures", "thigh": "gravity-start-only"})
     )
     assert "thigh strap straight" in strap and "gravity" not in strap
+
+
+def test_a_line_cut_short_is_whole_in_the_details(qtbot):
+    bar = _bar(qtbot)
+    long = "One sensor cannot tell lumbar from hip extension: " + "only the lockout is judged. " * 8
+    bar.notify(long)
+    QApplication.processEvents()
+    assert bar.line.elided and bar.line.text().endswith("…")
+    assert bar.line.toolTip() == long
+    assert not bar.details_btn.isHidden() and bar.detail_lines() == [long]
+    bar.window_.resize(4000, 200)  # room for all of it: nothing more to show
+    QApplication.processEvents()
+    assert not bar.line.elided and bar.detail_lines() == [] and bar.details_btn.isHidden()

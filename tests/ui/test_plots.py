@@ -91,3 +91,18 @@ def test_a_large_excursion_stays_in_view_and_the_range_returns(qtbot):
     later = _window_data(30.0)  # the excursion has left the 10 s window
     p.update_window(later)
     assert np.allclose(p.lumbar.viewRange()[1], base)
+
+
+def test_one_sensor_lockout_range_stays_on_the_limits(qtbot):
+    import numpy as np
+
+    from imu_monitor.exercises import get_exercise
+
+    ex = get_exercise("hip-thrust")
+    p = LivePlots(["sacrum"], ex.limits, window_s=10.0, judge_flexion=False)
+    qtbot.addWidget(p)
+    base = p.lumbar.viewRange()[1]
+    data = _window_data(12.0)
+    data["lumbar_flexion_deg"][:] = -40.0  # the hips between lockouts: not judged
+    p.update_window(data)
+    assert np.allclose(p.lumbar.viewRange()[1], base)
