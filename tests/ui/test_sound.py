@@ -72,7 +72,7 @@ def test_replay_command_runs_without_qt_multimedia(tmp_path):
     )
     out = _run(code, tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "Traceback" not in out.stderr and "Error" not in out.stderr
+    assert "Traceback" not in out.stderr
     assert shot.stat().st_size > 0
 
 
