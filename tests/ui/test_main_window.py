@@ -271,7 +271,7 @@ def test_replay_controls_drive_the_replay_source(qtbot, kick):
 
 
 def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
-    from imu_monitor.ui import app as app_mod
+    from imu_monitor.cli import demo
 
     out = tmp_path / "shots" / "demo.png"
     args = argparse.Namespace(
@@ -285,8 +285,9 @@ def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
         screenshot=str(out),
         user=None,
         config_dir=tmp_path,
+        no_alert=False,
     )
-    assert app_mod.run_demo(args) == 0
+    assert demo.run(args) == 0
     from PySide6.QtGui import QImage
 
     img = QImage(str(out))
