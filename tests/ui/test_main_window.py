@@ -83,7 +83,9 @@ class ThreadSource:
 @pytest.fixture(scope="module")
 def kick():
     rec = simulate_session(
-        SimulationConfig(reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"))
+        SimulationConfig(
+            reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"), motion="ramps"
+        )
     )
     return rec, calibrate_recording(rec)
 
