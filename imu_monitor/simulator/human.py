@@ -13,11 +13,12 @@ others' draws unchanged (for ablations). Ranges, with units:
   one) and each phase's duration by 0.80-1.20 (+-20 %) around the exercise's tempo; rests between
   reps 0.8-2.5 s. Off: every rep at the exercise's tempo and full range, rests of 1.4 s.
 - ``pelvis_motion``: even in good form the pelvis rolls 1-3 deg, turns (axial) 1-3 deg (back kick
-  3-7 deg: the kicking-side hip rises as the weight shifts), shifts sideways 10-30 mm towards the
-  support leg and tilts 1-3 deg (lumbar angle change, either sign) with each rep; the roll, turn
+  3-7 deg: the kicking-side hip rises as the weight shifts), shifts sideways 10-30 mm (weight
+  shift) and tilts 1-3 deg (lumbar angle change, either sign) with each rep; the roll, turn
   and shift lead the leg by 50-200 ms (anticipatory weight shift). Off: none of it.
 - ``rest_postures``: between reps the pelvis rests turned by up to +-0.5 deg about its x and z
-  axes and the lumbar angle by up to +-0.4 deg from the previous rest ("a few tenths").
+  axes, and the lumbar angle differs by up to +-0.4 deg from the calibrated neutral (uniform, "a
+  few tenths"; hip thrust / bridge: at each lockout too). Off: every rest is the calibrated one.
   ``rest_variation_deg`` of the config, when > 0, replaces the +-0.5 deg roll/turn range.
 - ``breathing``: 12-20 breaths/min (adult resting respiratory rate); the thorax pitches
   0.2-0.5 deg and the pelvis 0.05-0.15 deg the other way with each breath (amplitudes), so the
@@ -178,7 +179,7 @@ def build_human_program(
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
     the rise, start of the lowering, end of the lowering); the truth's phase boundaries are
-    measured from the resulting motion (``truth.phase_boundaries``)."""
+    measured from the resulting motion (``truth.phase_truth``)."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))

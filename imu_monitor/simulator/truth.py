@@ -10,8 +10,10 @@
   lowering are two movements, each with its own peak); between the samples the crossing is
   interpolated linearly. The driving coordinate is the working thigh's sagittal inclination in
   the world (deg): the hip-extension movement that defines back kicks, hip thrusts and bridges.
-  5 % of peak velocity is the usual onset/offset threshold of motor-control and biomechanics
-  studies (thresholds of 2-10 % are in use).
+  A velocity threshold is the usual way motor-control and biomechanics studies time movement
+  onset (Botzer & Karniel 2009, Front Neurosci, doi:10.3389/neuro.20.002.2009); the fractions
+  in use range from 2 % (reach-to-grasp kinematics) to 10 % of the peak; 5 % is the default here
+  (``SimulationConfig.phase_onset_fraction``).
 """
 
 from __future__ import annotations
