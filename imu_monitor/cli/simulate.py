@@ -10,8 +10,10 @@ from typing import Any
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import FAULTS, SENSOR_SETS, Recording
+from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.config import MARKER_SETS, MOTIONS, SENSOR_FEATURES
 from imu_monitor.simulator.human import HumanFeatures
+from imu_monitor.storage.recording import save_recording
 
 _FEATURES = tuple(n.replace("_", "-") for n in (*HumanFeatures.names(), *SENSOR_FEATURES))
 
@@ -92,8 +94,6 @@ def truth_summary(rec: Recording, config: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.simulator import SimulationConfig, simulate_session
-
     if not args.output and not args.json:
         raise ImuMonitorError("nothing to do: give -o FILE to write a recording and/or --json")
     faults = None
@@ -120,8 +120,6 @@ def run(args: argparse.Namespace) -> int:
     )
     rec = simulate_session(config)
     if args.output:
-        from imu_monitor.storage.recording import save_recording
-
         save_recording(rec, args.output)
     summary = truth_summary(rec, config)
     if args.json:

@@ -29,16 +29,14 @@ from imu_monitor.errors import (
     ProfileMismatchError,
 )
 from imu_monitor.model import SensorInfo, check_placement
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 from imu_monitor.sources.ble_client import (
     BATTERY_INTERVAL_S,
     BleBackend,
-    ChunkCallback,
     FoundDevice,
-    GapCallback,
     ReconnectPolicy,
     SensorLink,
     SensorTarget,
-    StatusCallback,
     looks_like_address,
     resolve_targets,
     scan,

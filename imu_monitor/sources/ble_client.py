@@ -40,12 +40,10 @@ from imu_monitor.errors import (
     ProfileMismatchError,
 )
 from imu_monitor.model import Gap, SampleChunk
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 
 log = logging.getLogger(__name__)
 
-ChunkCallback = Callable[[SampleChunk], None]
-GapCallback = Callable[[Gap], None]
-StatusCallback = Callable[[str, dict[str, Any]], None]
 
 LATENCY_WINDOW = 4096
 """Notification-to-processed latencies kept per sensor for the percentiles."""
