@@ -40,7 +40,7 @@ WOBBLE_HZ = (5.0, 12.0)
 WOBBLE_DAMPING = (0.2, 0.4)
 WOBBLE_GAIN_DEG_PER_M_S2 = (0.05, 0.15)
 LEVER_M = (0.010, 0.020)
-GRID_HZ = 1000.0
+GRID_HZ = 400.0
 """The wobble is integrated on this uniform grid and interpolated (cubic) at the sample times."""
 
 
