@@ -9,7 +9,7 @@ original one) or ``both`` (the default here, for comparison). Prints one JSON ob
 tables.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
-        [--online] [--only back-kick:1] [--markers all|set|none]
+        [--online] [--only back-kick:1] [--markers all|set|none] [--without skin_motion,...]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def run_scenario(
     rest_variation: float = 0.0,
     motion: str = "human",
     markers: str = "all",
+    without: tuple[str, ...] = (),
 ):
     rows, goals = [], []
     for seed in range(seeds):
@@ -61,6 +62,7 @@ def run_scenario(
                 rest_variation_deg=rest_variation,
                 motion=motion,
                 markers=markers,
+                **dict.fromkeys(without, False),
             )
         )
         an = analyze_recording(rec, offline=offline)
@@ -237,7 +239,15 @@ def main() -> int:
         help="markers in the simulated recordings: all (default), set (no calibration "
         "markers), none (as an import)",
     )
+    ap.add_argument(
+        "--without",
+        metavar="LIST",
+        default="",
+        help="comma-separated human-model features to switch off (ablation), e.g. "
+        "skin_motion,acc_errors (SimulationConfig field names)",
+    )
     args = ap.parse_args()
+    without = tuple(f.strip() for f in args.without.split(",") if f.strip())
     scenarios = SCENARIOS
     if args.only:
         ex, n = args.only.split(":")
@@ -259,6 +269,7 @@ def main() -> int:
                 args.rest_variation,
                 motion,
                 args.markers,
+                without,
             )
             for ex, n in scenarios
         ]
@@ -275,6 +286,8 @@ def main() -> int:
         out["scenarios"] = models[motions[0]]
     out["motion"] = args.motion
     out["markers"] = args.markers
+    if without:
+        out["without"] = list(without)
     if len(motions) > 1:
         out["models"] = models
     out["elapsed_s_per_model"] = elapsed
