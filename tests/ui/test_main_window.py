@@ -362,7 +362,7 @@ def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path)
 
 
 def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
-    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2))
+    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2, motion="ramps"))
     ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
     w, _ = _window(qtbot, ds, tmp_path, start=False)
     chunks = iter(_chunks(rec))
