@@ -48,7 +48,7 @@ sees host scheduling jitter, stretched SPEED times)."""
 
 def _air(**peripheral: object) -> BumbleAir:
     air = BumbleAir(SimClock(speed=SPEED))
-    air.add_person("p1", exercise="back-kick", sensors=1, seed=3, rate_hz=200.0)
+    air.add_person("p1", exercise="back-kick", sensors=1, seed=3, rate_hz=200.0, motion="ramps")
     air.add_peripheral(profile="diy_imu", placement="sacrum", **peripheral)  # type: ignore[arg-type]
     return air
 

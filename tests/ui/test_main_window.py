@@ -84,7 +84,9 @@ class ThreadSource:
 @pytest.fixture(scope="module")
 def kick():
     rec = simulate_session(
-        SimulationConfig(reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"))
+        SimulationConfig(
+            reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"), motion="ramps"
+        )
     )
     return rec, calibrate_recording(rec)
 
@@ -360,7 +362,7 @@ def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path)
 
 
 def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
-    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2))
+    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2, motion="ramps"))
     ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
     w, _ = _window(qtbot, ds, tmp_path, start=False)
     chunks = iter(_chunks(rec))
