@@ -76,7 +76,9 @@ def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_pat
     assert main(["analyze", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["tempo_approximate"] for r in report["reps"]] == arched
-    assert report["truth"]["phase_abs_err_max_not_approximate_s"] < 0.1
+    # (the ramp model's truth is the tangent method's; the monitor times phases at movement
+    # onset / offset, which on ramps with 0.1-0.15 s blends lie up to about 0.1 s from it)
+    assert report["truth"]["phase_abs_err_max_not_approximate_s"] < 0.15
     assert main(["analyze", str(path)]) == 0
     text = capsys.readouterr().out
     assert "tempo approximate" in text and text.count("~") == 3 * sum(arched) + 1

@@ -50,6 +50,20 @@ class RepConfig:
     e.g. from standing into a hip thrust lockout and down to the bottom)."""
     amplitude_memory: int = 5
     """How many recent reps set the typical amplitude."""
+    onset_fraction: float = 0.05
+    """Phase boundaries at movement onset / offset: where the rep signal's speed crosses this
+    fraction of the movement's peak speed (``onset``)."""
+    confirm_fraction: float = 0.10
+    """Hysteresis: below the onset threshold counts only if the speed stays under this
+    fraction of the peak for ``min_phase_s``."""
+    min_phase_s: float = 0.1
+    """Shortest quiet stretch that ends (or precedes) a movement; shorter dips are wobbles."""
+    velocity_smooth_s: float = 0.1
+    """Centred moving average before the speed is differentiated."""
+    end_wait_fraction: float = 0.6
+    end_wait_min_s: float = 0.15
+    end_wait_max_s: float = 1.0
+    """How long after the tangent end the rep waits for its offset (``onset.end_wait_s``)."""
     smooth_n: int = 9
     """Detection (not the fit) runs on a causal moving average over this many samples
     (45 ms at 200 Hz), so single noisy samples cannot start or end a rep."""

@@ -298,10 +298,10 @@ class Monitor:
         """Keep events in time order (a rep's fitted end can fall before an alarm event of the
         last few samples: the end then moves to that event) and fill in ``alarmed`` and
         ``tempo_approximate``."""
-        if rep.t_s < self._t_last_event:
+        t_end = rep.t_s
+        if rep.t_s < self._t_last_event:  # the event after that one; the phases as fitted
             rep.t_s = self._t_last_event
-            rep.eccentric_s = rep.t_s - rep.t_hold_end_s
-        rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
+        rep.alarmed = self._alarmed(rep.t_start_s, t_end)
         rep.tempo_approximate = rep.judged == MonitorMode.LOCKOUT and rep.alarmed
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
