@@ -504,3 +504,20 @@ def test_rep_buffer_stays_bounded_over_a_long_session_in_small_chunks():
     # a rep (4.5 s with its rest) plus keep_s and the 64 chunks joined at once, not 900 s
     cfg = tracker.cfg
     assert most <= (cfg.keep_s + 5.0) * FS + 65 * 8
+
+
+def test_a_shallower_paused_bottom_ends_the_rep_and_is_never_a_lockout():
+    """One-sensor hip thrust (the reading is the pelvis tilt from the lockout): the second rep
+    comes back 24 % short of the first rest and pauses there 2 s before the next one. It is a
+    rep that ended, not a rep held at its top: counted, and the bottom (-38 deg, far past the
+    extension limit) never judged."""
+    knots = [(0.0, -50.0), (2.0, -50.0), (3.0, 0.0), (4.0, 0.0), (5.0, -50.0), (6.5, -50.0)]
+    knots += [(7.5, 0.0), (8.5, 0.0), (9.5, -38.0), (11.5, -38.0), (12.5, 0.0), (13.5, 0.0)]
+    knots += [(14.5, -48.0), (17.0, -48.0)]
+    t = np.arange(0.0, 17.0, DT)
+    m = corner_smoothed(t, [k[0] for k in knots], [k[1] for k in knots], 0.15)
+    m += np.random.default_rng(3).normal(0.0, 0.05, len(t))
+    res = analyze_angles(t, m, m, HIP_THRUST, mode="lockout")
+    assert len(res.reps) == 3
+    assert of_type(res.events, AlarmStarted) == []
+    assert res.reps[1].t_s == pytest.approx(9.5, abs=0.15)  # ended at the shallower bottom

@@ -36,6 +36,10 @@ class RepConfig:
     """The fall has settled where the next ``settle_s`` lower the signal by less than this
     fraction of the amplitude: a rep can end at another level than it started from (the pelvis
     rests a little differently after a kick), and its falling line then meets that level."""
+    settle_depth: float = 0.65
+    """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
+    the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
+    it started from."""
     rest_window_s: float = 0.5
     """Length of rest before the rep used for the rest level."""
     pre_window_s: float = 1.0

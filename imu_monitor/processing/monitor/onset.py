@@ -48,12 +48,21 @@ def rep_velocity(t_s: np.ndarray, m_deg: np.ndarray, cfg: RepConfig) -> np.ndarr
         idx = np.maximum.accumulate(idx)
         first = int(np.flatnonzero(~bad)[0])
         x = np.where(idx >= 0, x[np.maximum(idx, 0)], x[first])
-    dt = float(t_s[-1] - t_s[0]) / (n - 1)
+    steps = np.diff(t_s)
+    dt = float(np.median(steps))
+    if not dt > 0:
+        return np.zeros(n)
+    uneven = bool(steps.max() > 1.5 * dt or steps.min() < 0.5 * dt)
+    tu = t_s
+    if uneven:  # lost samples: differentiate on an even grid, then back at the samples' times
+        tu = t_s[0] + dt * np.arange(int((t_s[-1] - t_s[0]) / dt) + 1)
+        x = np.interp(tu, t_s, x)
     h = max(1, int(round(0.5 * cfg.velocity_smooth_s / dt)))
     k = np.arange(-h, h + 1, dtype=np.float64)
     w = k / (float(np.dot(k, k)) * dt)
     ext = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
-    return np.correlate(ext, w, mode="valid")
+    v = np.correlate(ext, w, mode="valid")
+    return np.interp(t_s, tu, v) if uneven else v
 
 
 def _cross(t: np.ndarray, s: np.ndarray, i: int, j: int, level: float) -> float:
@@ -131,6 +140,21 @@ def movement_bounds(
     return onset, offset
 
 
+def _speed_noise(t: np.ndarray, v: np.ndarray) -> float:
+    """The speed's noise at rest: the robust spread (1.4826 x median absolute deviation) of the
+    quietest quarter-second before the rep (the rest before it may hold other movement, e.g.
+    getting into position); 0 without a quarter-second of samples."""
+    n = len(v)
+    if n < 10 or not t[-1] > t[0]:
+        return 0.0
+    per = max(10, int(0.25 * (len(t) - 1) / float(t[-1] - t[0])))
+    if n < per:
+        return 0.0
+    blocks = v[: (n // per) * per].reshape(-1, per)
+    med = np.median(blocks, axis=1, keepdims=True)
+    return 1.4826 * float(np.median(np.abs(blocks - med), axis=1).min())
+
+
 def onset_fit(t: np.ndarray, m: np.ndarray, fit: RepFit, t_from: float, cfg: RepConfig) -> RepFit:
     """The rep's phase boundaries at movement onset / offset (``t``, ``m``: the rest before the
     rep, the rep and the samples after its end; ``fit``: the tangent fit, which says where each
@@ -153,11 +177,7 @@ def onset_fit(t: np.ndarray, m: np.ndarray, fit: RepFit, t_from: float, cfg: Rep
     c, d = span(fit.t_hold_end_s, fit.t_end_s)
     if a >= n or c >= n:
         return fit
-    # the speed's noise: robust spread at rest before the rise (the threshold stays above it)
-    rest_v = v[lo:a]
-    noise = 0.0
-    if len(rest_v) >= 10:
-        noise = 1.4826 * float(np.median(np.abs(rest_v - np.median(rest_v))))
+    noise = _speed_noise(t, v[lo:a])
     k_up = a + int(np.argmax(v[a:b]))
     k_dn = c + int(np.argmin(v[c:d]))
     if not (v[k_up] > 0 and v[k_dn] < 0 and k_up < k_dn):

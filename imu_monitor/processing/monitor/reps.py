@@ -14,11 +14,13 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   the running maximum has not grown for ``top_settle_s`` (*hold*), and *eccentric* once the signal
   is ``eccentric_fraction`` of the amplitude (at least ``thr_on / 2``) below the maximum.
 - the rep is *back* when the signal falls below ``end_fraction`` of the amplitude above the rest
-  reference: the online phase is *rest* from there (a pause at the bottom is never a hold, so
-  never judged as a lockout). The tangent fit (``fit_rep``) then says where the movements are
-  and how long to wait for the lowering's offset (``onset.end_wait_s``; a new rise ends the wait
-  early); the phase boundaries are timed at movement onset / offset (``onset.onset_fit``) and
-  the RepEnded event fires at that sample, its time the offset (events stay in time order).
+  reference, or has come ``settle_depth`` of it down from the top and has stopped falling
+  (less than ``settle_fraction`` of it over ``settle_s``: a shallower bottom). The online phase
+  is *rest* from there (a pause at the bottom is never a hold, so never judged as a lockout).
+  The tangent fit (``fit_rep``) then says where the movements are and how long to wait for the
+  lowering's offset (``onset.end_wait_s``; a new rise ends the wait early); the phase
+  boundaries are timed at movement onset / offset (``onset.onset_fit``) and the RepEnded event
+  fires at that sample, its time the offset (events stay in time order).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); a rep
   that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
@@ -115,6 +117,9 @@ class RepTracker:
         self._buf_l: list[np.ndarray] = []
         self._t_prev = -np.inf
         """Time of the last sample of the previous chunk."""
+        self._tail_t = np.zeros(0)
+        self._tail_s = np.zeros(0)
+        """The smoothed signal's last ``2 settle_s`` before this chunk (the settled test)."""
         self._tail: np.ndarray | None = None
         """The last ``smooth_n - 1`` (NaN-filled) samples, for the moving average."""
         self._last_finite = 0.0
@@ -151,6 +156,11 @@ class RepTracker:
             self._buf_l.append(lumbar_deg)
             self._trim(float(t_s[-1]))
             self._t_prev = float(t_s[-1])
+            # the last settle_s of the smoothed signal, for the settled-bottom test
+            tt = np.concatenate([self._tail_t, t_s])
+            ss = np.concatenate([self._tail_s, ms])
+            k = max(int(tt.searchsorted(tt[-1] - 2.0 * self.cfg.settle_s)) - 1, 0)
+            self._tail_t, self._tail_s = tt[k:].copy(), ss[k:].copy()
         return changes, events
 
     def _smooth(self, m: np.ndarray) -> np.ndarray:
@@ -236,6 +246,16 @@ class RepTracker:
         cmax = np.fmax(np.fmax.accumulate(seg), self._run_max)
         amp = cmax - self._rep_rest_ref
         end = seg < self._rep_rest_ref + cfg.end_fraction * amp
+        # ... or settled at a shallower bottom: well down from the top and no longer falling
+        # (the depth varies from rep to rep, and the rest level moves)
+        ext_t = np.concatenate([self._tail_t, t])
+        ext_s = np.concatenate([self._tail_s, ms])
+        back = ext_s[ext_t.searchsorted(ts - cfg.settle_s)]
+        end |= (
+            (seg < cmax - cfg.settle_depth * amp)
+            & (back - seg < cfg.settle_fraction * amp)
+            & (ts - cfg.settle_s >= ext_t[0])
+        )
         # the time tests are monotonic in time: when the window's last sample does not pass,
         # none does
         since_detect = float(ts[-1]) - self._t_detect
