@@ -111,10 +111,16 @@ def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
 
 
 def find_still_periods(
-    rec: Recording, *, min_duration_s: float = MIN_STILL_S, step_s: float = 0.25
+    rec: Recording,
+    *,
+    min_duration_s: float = MIN_STILL_S,
+    step_s: float = 0.25,
+    max_gyro_deg_s: float = MAX_GYRO_DEV_DEG_S,
+    max_acc_dev_m_s2: float = MAX_ACC_DEV_M_S2,
 ) -> list[tuple[float, float]]:
     """Periods (t0, t1) in s where every sensor of ``rec`` is still for >= ``min_duration_s``,
-    earliest first, each extended while all sensors stay still.
+    earliest first, each extended while all sensors stay still (``check_still`` with the given
+    limits).
 
     The search: windows ``[t0, t0 + min_duration_s]`` on a ``step_s`` grid from the latest first
     sample; a window where every sensor passes ``check_still`` (at 0.95 of the duration) starts a
@@ -129,7 +135,7 @@ def find_still_periods(
     so the periods are those of checking every window in full. Each sensor's samples are taken
     in time order (non-finite rows dropped).
     """
-    scans = [_SensorScan(s) for s in rec.series.values()]
+    scans = [_SensorScan(s, max_gyro_deg_s, max_acc_dev_m_s2) for s in rec.series.values()]
     filled = [s for s in rec.series.values() if len(s)]
     if not filled:
         return []
@@ -193,7 +199,8 @@ def _grid_after(t0: float, target: float, step_s: float) -> float:
 class _SensorScan:
     """One sensor's finite samples in time order, with running sums for window means."""
 
-    def __init__(self, series: SensorSeries) -> None:
+    def __init__(self, series: SensorSeries, max_gyro_deg_s: float, max_acc_m_s2: float) -> None:
+        self.max_gyro, self.max_acc = float(max_gyro_deg_s), float(max_acc_m_s2)
         t, acc, gyr = _finite(series)
         if len(t) > 1 and not bool((t[1:] >= t[:-1]).all()):
             order = np.argsort(t, kind="stable")
@@ -215,7 +222,9 @@ class _SensorScan:
 
     def exact(self, a: int, b: int, min_s: float) -> bool:
         w = SensorSeries(self.t[a:b], self.acc[a:b], self.gyr[a:b])
-        return check_still(w, min_duration_s=min_s).ok
+        return check_still(
+            w, min_duration_s=min_s, max_gyro_deg_s=self.max_gyro, max_acc_dev_m_s2=self.max_acc
+        ).ok
 
     def sums(self) -> tuple[np.ndarray, np.ndarray]:
         """Running sums of acc and gyro (row i: the sum of samples before i)."""
@@ -287,7 +296,7 @@ class _Extension:
         g_mean = (gyr_sum[b] - gyr_sum[a]) / n
         acc_mean = (acc_sum[b] - acc_sum[a]) / n
         # gyro: how many samples exceed the limit, bounded
-        lim_g = MAX_GYRO_DEV_DEG_S
+        lim_g = sc.max_gyro
         if not np.degrees(np.linalg.norm(g_mean - self._c)) <= _GYRO_BAND_DEG_S / 2:
             self._c = g_mean
             self._n_hi = self._n_lo = 0
@@ -311,7 +320,7 @@ class _Extension:
             self._in_lo = np.minimum(self._in_lo, part.min(axis=0))
             self._in_hi = np.maximum(self._in_hi, part.max(axis=0))
             self._in_end = in_end
-        lim_a = MAX_ACC_DEV_M_S2
+        lim_a = sc.max_acc
         far_in = np.maximum(self._in_hi - acc_mean, acc_mean - self._in_lo)
         if float(far_in.max()) > lim_a + _ACC_TOL:
             return False
