@@ -104,6 +104,7 @@ class SensorLink:
         self._intentional = False
         self._lost = asyncio.Event()
         self._decoder: Decoder | None = None
+        self._device_offset_s: float | None = None  # the last connection's device clock offset
         self._old_stats: list[dict[str, Any]] = []
         self._counters = LinkCounters()
         self._latency = LatencyWindow()
@@ -164,6 +165,8 @@ class SensorLink:
         self.t0_s = t0_s
         client = self._require_client()
         self._decoder = Decoder(self.profile, self.placement, t0_s=t0_s)
+        # after a reconnect, keep the device clock's time base when it ran on (issue 13)
+        self._decoder.continue_device_clock(self._device_offset_s, self._timeline.last_t)
         self._timeline.new_decoder()
         for uuid in self.profile.notify_uuids:
             await client.start_notify(uuid, self._on_notify)
@@ -283,6 +286,8 @@ class SensorLink:
         self._battery.stop()
         if self._decoder is not None:
             self._old_stats.append(self._decoder.stats.to_dict())
+            if self._decoder.device_offset_s is not None:
+                self._device_offset_s = self._decoder.device_offset_s
             self._decoder = None
         old, self._client = self._client, None
         if old is not None and old.is_connected:

@@ -58,6 +58,9 @@ class SimFaults:
     ``garbage_fraction``: notifications replaced by random bytes of the same length;
     ``short_fraction``: notifications truncated. ``burst_every_s``: every this many seconds the
     next ``burst_hold_s`` of notifications are held back and sent together.
+    ``hold_after_reconnect_s``: after each reconnection (not the first connection), the first
+    this many seconds of notifications are held back and then sent together (a link that comes
+    back congested, so the first notifications the client sees are late).
     ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
     ``seed``: for the random choices.
     """
@@ -69,6 +72,7 @@ class SimFaults:
     short_fraction: float = 0.0
     burst_every_s: float | None = None
     burst_hold_s: float = 0.1
+    hold_after_reconnect_s: float = 0.0
     battery_read_fails: bool = False
     seed: int = 0
 
@@ -112,6 +116,11 @@ class SimDevice:
     """Simulated seconds per 1 % drained."""
     battery_notify: bool = True
     """Whether the battery characteristic offers notifications (else read only)."""
+    record_notifications: bool = False
+    """Keep every notification delivered in ``notified`` (for tests: what was sent when)."""
+    notified: list[tuple[float, str, bytes]] = field(default_factory=list)
+    """With ``record_notifications``: (world time s, characteristic UUID, payload) of every
+    notification handed to the client, in order."""
 
     def __post_init__(self) -> None:
         self.connected_client: SimClient | None = None
@@ -290,6 +299,9 @@ class SimDevice:
         t0 = self.person.t0_s
         k = int(math.ceil((clock.now() - t0) * rate))
         self.stats.streams += 1
+        hold_until = -math.inf
+        if self.stats.streams > 1:
+            hold_until = clock.now() - t0 + self.faults.hold_after_reconnect_s
         held: list[tuple[str, bytes]] = []
         try:
             while True:
@@ -305,7 +317,7 @@ class SimDevice:
                     out = self._apply_faults(payload, t_send)
                     if out is None:
                         continue
-                    if self._in_burst(t_send):
+                    if self._in_burst(t_send) or t_send < hold_until:
                         held.append((uuid, out))
                         continue
                     for h_uuid, h_payload in held:
@@ -322,6 +334,8 @@ class SimDevice:
     def _notify(self, uuid: str, payload: bytes) -> None:
         cb = self._callbacks.get(uuid)
         if cb is not None:
+            if self.record_notifications:
+                self.notified.append((self.world.clock.now(), uuid, payload))
             cb(bytearray(payload))
 
     def _apply_faults(self, payload: bytes, t_send: float) -> bytes | None:
