@@ -100,6 +100,8 @@ def classify(
     for ig in ignore:
         if all(data[o : o + len(h)] == h for o, h in ig.match):
             stats.ignored += 1
+            if ig.name:
+                stats.ignored_by[ig.name] = stats.ignored_by.get(ig.name, 0) + 1
             return None, 0
     stats.bad(reason)
     return None, 0

@@ -24,6 +24,11 @@ Time base (``SampleChunk.t_s``, seconds on the session clock), by the profile's
 - ``receive``: each packet's last sample at its receive time (Arduino Science Journal, which sends
   whenever its loop runs rather than at a fixed rate).
 
+A characteristic with ``[[framing]]`` is a byte stream: notifications go through a
+``framing.StreamFramer`` (buffer kept across notifications, every frame's header checked) and each
+whole frame is then decoded as a packet received with the notification that completed it.
+Fields with ``scale_by`` are scaled by a value a start reply carried (``set_captured``).
+
 Acc and gyro sent in separate notifications are paired by time (within
 ``timing.pair_tolerance_s``); halves without a partner are dropped and counted as orphans.
 """
@@ -37,6 +42,7 @@ import numpy as np
 
 from imu_monitor.devices.batch import NotificationBatch, classify, runs_many
 from imu_monitor.devices.decode_stats import MAX_GAP_S, DecodeStats, KindState, SequenceTrack
+from imu_monitor.devices.framing import StreamAssembler
 from imu_monitor.devices.packet_layout import (
     PacketLayout,
     encode,
@@ -79,6 +85,9 @@ class Decoder:
         self._ignore: dict[str, list] = {}
         for ig in profile.ignore:
             self._ignore.setdefault(ig.char_uuid, []).append(ig)
+        self._assembler = StreamAssembler(profile, self.stats)
+        self.captured: dict[str, float] = {}
+        self.set_captured({c.name: c.default for c in profile.captures if c.default is not None})
         self._tol = profile.pair_tolerance_s
         self._max_pending = max(64, int(2.0 * self.rate_hz))
         self._pending_cap = self._max_pending
@@ -105,6 +114,14 @@ class Decoder:
         self._grid = NominalGrid(self.rate_hz, self.profile.reanchor_samples, self.stats)
         self._pairer = HalfPairer(self._tol, self.stats)
         self._resynced = self._last_emit_t > -np.inf
+        self._assembler.reset()
+
+    def set_captured(self, values: dict[str, float]) -> None:
+        """Values a start reply carried (``devices.replies.check_reply``), e.g. Polar's
+        conversion factor: fields with ``scale_by`` scale by them from now on."""
+        self.captured.update({k: float(v) for k, v in values.items()})
+        for lay in self._layouts:
+            lay.set_factors(self.captured)
 
     @property
     def device_offset_s(self) -> float | None:
@@ -146,6 +163,11 @@ class Decoder:
         if not lays and char_uuid not in self._ignore:
             self.stats.bad("unknown_char", npk)
             return None
+        if char_uuid in self._assembler.chars:  # split packets joined, frames cut
+            payloads, t_received_s = self._assembler.push(char_uuid, payloads, t_received_s)
+            if not payloads:
+                return None
+            npk = len(payloads)
         ignore = self._ignore.get(char_uuid, ())
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
         batch = NotificationBatch(payloads, t_received_s)
@@ -354,6 +376,32 @@ class Decoder:
             )
 
     # -------------------------------------------------------------- time bases
+
+    def _join(self, cont, payloads, t_received_s) -> tuple[list[bytes], list[float]]:
+        """Notifications -> packets, a first part joined with its continuation (a first part
+        waits for the next notification, also across calls)."""
+        out: list[bytes] = []
+        times: list[float] = []
+        first, nxt, split = cont.first, cont.next, cont.split_length
+        for data, t in zip(payloads, t_received_s, strict=True):
+            data = bytes(data)
+            held = self._held.pop(cont.char_uuid, None)
+            if data[: len(nxt)] == nxt:
+                if held is None:
+                    self.stats.bad("orphan_continuation")
+                else:
+                    out.append(held[0] + data[len(nxt) :])
+                    times.append(float(t))
+                continue
+            if held is not None:  # never continued: decoded (or counted) as it is
+                out.append(held[0])
+                times.append(held[1])
+            if len(data) == split and data[: len(first)] == first:
+                self._held[cont.char_uuid] = (data, float(t))
+                continue
+            out.append(data)
+            times.append(float(t))
+        return out, times
 
     # -------------------------------------------------------------- time bases
 

@@ -31,6 +31,10 @@ class DecodeStats:
     reanchors: int = 0
     resyncs: int = 0
     ignored: int = 0
+    ignored_by: dict[str, int] = field(default_factory=dict)
+    """Ignored notifications by the ignore rule's name (named rules only)."""
+    skipped_bytes: int = 0
+    """Framed streams: bytes skipped while re-synchronising on a frame header."""
 
     def bad(self, reason: str, n: int = 1) -> None:
         self.malformed[reason] = self.malformed.get(reason, 0) + n
@@ -52,6 +56,8 @@ class DecodeStats:
             "reanchors": self.reanchors,
             "resyncs": self.resyncs,
             "ignored": self.ignored,
+            "ignored_by": dict(self.ignored_by),
+            "skipped_bytes": self.skipped_bytes,
         }
 
 

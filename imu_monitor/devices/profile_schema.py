@@ -160,6 +160,19 @@ class Framing:
 
 
 @dataclass(frozen=True)
+class Continuation:
+    """A packet split over two notifications (Movesense DATA / DATA_PART2): a notification on
+    ``char_uuid`` starting with ``first`` and exactly ``split_length`` bytes long waits for the
+    next one; if that starts with ``next``, its bytes after ``next`` are appended and the joined
+    packet is decoded."""
+
+    char_uuid: str
+    first: bytes
+    next: bytes
+    split_length: int
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     """A per-sample field in a notification record.
 
@@ -241,6 +254,8 @@ class IgnoreSpec:
 
     char_uuid: str
     match: tuple[tuple[int, bytes], ...]
+    name: str = ""
+    """Optional: counted by this name in ``DecodeStats.ignored_by`` (e.g. "measurement_stopped")."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +292,7 @@ class Profile:
     """The smallest ATT MTU the device's packets fit in (``gatt.min_mtu``; 23 is the BLE
     default every link has)."""
     framing: tuple[Framing, ...] = ()
+    continuation: tuple[Continuation, ...] = ()
     probe: Probe | None = None
     """Set when the profile has variants: read this before the start sequence."""
     variants: tuple[Variant, ...] = ()
