@@ -36,7 +36,7 @@ Acc and gyro sent in separate notifications are paired by time (within
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -86,6 +86,9 @@ class Decoder:
         for ig in profile.ignore:
             self._ignore.setdefault(ig.char_uuid, []).append(ig)
         self._assembler = StreamAssembler(profile, self.stats)
+        self.on_half: Callable[[str, np.ndarray, np.ndarray], None] | None = None
+        """Called with (stream, t_s, values) for every acc or gyr half before pairing (when the
+        device sends them separately): to see what one message means on its own."""
         self.captured: dict[str, float] = {}
         self.set_captured({c.name: c.default for c in profile.captures if c.default is not None})
         self._tol = profile.pair_tolerance_s
@@ -371,6 +374,8 @@ class Decoder:
         if lay.stream is None:
             out.append((t, si["acc"], si["gyr"], seq))
         else:
+            if self.on_half is not None:
+                self.on_half(lay.stream, t, si[lay.stream])
             self._last_emit_t = self._pairer.pair(
                 lay.stream, t, si[lay.stream], self._last_emit_t, self._pending_cap, out
             )
