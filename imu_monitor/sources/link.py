@@ -30,7 +30,7 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakErro
 
 from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile
-from imu_monitor.errors import BleError, ProfileMismatchError
+from imu_monitor.errors import BleError
 from imu_monitor.model import Gap, SampleChunk
 from imu_monitor.sources.battery import BATTERY_INTERVAL_S, BatteryWatcher
 from imu_monitor.sources.link_stats import (
@@ -40,6 +40,16 @@ from imu_monitor.sources.link_stats import (
     link_stats,
 )
 from imu_monitor.sources.scanning import BleBackend, FoundDevice, scan, unavailable_error
+from imu_monitor.sources.start_sequence import (
+    ReplyWaiter,
+    StepCallback,
+    StepReport,
+    check_services,
+    negotiated_mtu,
+    probe_variant,
+    require_mtu,
+    run_start_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +101,10 @@ class SensorLink:
     ) -> None:
         self.placement = placement
         self.device = device
+        self.base_profile = profile
+        """The profile as given (before a variant probe picks the device's variant)."""
         self.profile = profile
+        """The profile in use: the variant the probe chose after ``start_stream``."""
         self.backend = backend
         self.policy = policy or ReconnectPolicy()
         self.clock = clock
@@ -105,6 +118,7 @@ class SensorLink:
         self._lost = asyncio.Event()
         self._decoder: Decoder | None = None
         self._device_offset_s: float | None = None  # the last connection's device clock offset
+        self._device_ahead_s = 0.0  # and how far it ran ahead of receive times
         self._old_stats: list[dict[str, Any]] = []
         self._counters = LinkCounters()
         self._latency = LatencyWindow()
@@ -112,6 +126,12 @@ class SensorLink:
         self._battery = BatteryWatcher(
             placement, profile, device.describe, self._report_battery, battery_interval_s
         )
+        self._replies = ReplyWaiter()
+        self.mtu: int | None = None
+        """The ATT MTU of the current connection (None: the backend cannot tell)."""
+        self.steps: list[StepReport] = []
+        """The probe and start steps of the latest ``start_stream``, as they went."""
+        self.on_step: StepCallback = lambda r: None
 
     # -- connecting ---------------------------------------------------------------------------
     async def connect(self, ble_device: BLEDevice | None = None) -> None:
@@ -138,43 +158,52 @@ class SensorLink:
             if isinstance(e, OSError | BleakBluetoothNotAvailableError | BleakDBusError):
                 raise unavailable_error(e) from e
             raise BleError(f"cannot connect to {self.device.describe()}: {e}") from e
-        self._check_profile(client)
+        check_services(client, self.base_profile, self.device.describe())
+        self.mtu = await negotiated_mtu(client)
+        require_mtu(self.base_profile, self.mtu, self.device.describe())
         self.state = "connected"
         self.on_status("connected", self._info())
 
-    def _check_profile(self, client: BleakClient) -> None:
-        have = {c.uuid for c in client.services.characteristics.values()}
-        need = set(self.profile.notify_uuids)
-        for w in self.profile.start_writes + self.profile.stop_writes:
-            need.add(w.char_uuid)
-        missing = sorted(need - have)
-        if missing:
-            services = "; ".join(
-                f"{s.uuid}: {', '.join(c.uuid for c in s.characteristics) or 'no characteristics'}"
-                for s in client.services
-            )
-            raise ProfileMismatchError(
-                f"device {self.device.describe()} does not offer what firmware profile "
-                f"{self.profile.name} needs (missing characteristics: {', '.join(missing)}); "
-                f"the device has {services or 'no services'}. Pick the right --profile "
-                "(imu-monitor scan shows the matching one) or fix the profile file"
-            )
-
     async def start_stream(self, t0_s: float) -> None:
-        """Subscribe to every notify characteristic, then send the start writes."""
+        """Subscribe to every notify characteristic, probe the variant (when the profile has
+        variants), then run the start steps (writes, replies checked, delays). Raises
+        ``ProfileReplyError`` / ``DeviceVariantError`` / ``MtuTooSmallError`` naming the device
+        and the step."""
         self.t0_s = t0_s
         client = self._require_client()
-        self._decoder = Decoder(self.profile, self.placement, t0_s=t0_s)
-        # after a reconnect, keep the device clock's time base when it ran on (issue 13)
-        self._decoder.continue_device_clock(self._device_offset_s, self._timeline.last_t)
-        self._timeline.new_decoder()
-        for uuid in self.profile.notify_uuids:
+        name = self.device.describe()
+        self._decoder = None
+        self.steps = []
+        subscribed = list(self.base_profile.notify_uuids)
+        for uuid in subscribed:
             await client.start_notify(uuid, self._on_notify)
-        for w in self.profile.start_writes:
-            await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
+        profile = await probe_variant(client, self.base_profile, self._replies, name, self._step)
+        if profile is not self.base_profile:
+            require_mtu(profile, self.mtu, name)
+            for uuid in profile.notify_uuids:
+                if uuid not in subscribed:
+                    await client.start_notify(uuid, self._on_notify)
+        self.profile = profile
+        decoder = Decoder(profile, self.placement, t0_s=t0_s)
+        # after a reconnect, keep the device clock's time base when it ran on (issue 13)
+        decoder.continue_device_clock(
+            self._device_offset_s, self._timeline.last_t, self._device_ahead_s
+        )
+        self._timeline.new_decoder()
+        self._decoder = decoder
+        await run_start_steps(client, profile, self._replies, decoder, name, self._step)
         self.state = "streaming"
         self.on_status("streaming", self._info())
         self._battery.start(client)
+
+    def _step(self, report: StepReport) -> None:
+        self.steps.append(report)
+        log.info("%s: %s", self.placement, report.describe())
+        try:
+            self.on_step(report)
+        except Exception:
+            self._counters.callback_errors += 1
+            log.exception("reporting a start step of %s failed", self.placement)
 
     def _require_client(self) -> BleakClient:
         if self._client is None or not self._client.is_connected:
@@ -197,6 +226,7 @@ class SensorLink:
     # -- notifications (the hot path) ---------------------------------------------------------
     def _on_notify(self, char: Any, data: bytearray) -> None:
         t_rx = time.perf_counter()
+        self._replies.offer(char.uuid, bytes(data))
         dec = self._decoder
         if dec is None:
             return
@@ -288,6 +318,7 @@ class SensorLink:
             self._old_stats.append(self._decoder.stats.to_dict())
             if self._decoder.device_offset_s is not None:
                 self._device_offset_s = self._decoder.device_offset_s
+                self._device_ahead_s = self._decoder.ahead_s
             self._decoder = None
         old, self._client = self._client, None
         if old is not None and old.is_connected:

@@ -19,7 +19,8 @@ types, ``devices``, ``simulator`` and bleak.
 
 from imu_monitor.sources.sim.backend import ADVERTISING_INTERVAL_S, SimClient, SimScanner
 from imu_monitor.sources.sim.clock import SimClock
-from imu_monitor.sources.sim.device import BATTERY_DRAIN_S, SimDevice, SimDeviceStats, SimFaults
+from imu_monitor.sources.sim.device import BATTERY_DRAIN_S, SimDevice
+from imu_monitor.sources.sim.faults import SimDeviceStats, SimFaults
 from imu_monitor.sources.sim.gatt import (
     BATTERY_SERVICE_UUID,
     CCCD_UUID,

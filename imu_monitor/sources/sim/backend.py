@@ -19,7 +19,6 @@ from bleak.backends.scanner import AdvertisementDataCallback, BaseBleakScanner
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from imu_monitor.sources.sim.device import SimDevice
-from imu_monitor.sources.sim.gatt import SIM_MTU
 from imu_monitor.sources.sim.world import SimWorld
 
 ADVERTISING_INTERVAL_S = 0.1
@@ -117,7 +116,7 @@ class SimClient(BaseBleakClient):
 
     @property
     def mtu_size(self) -> int:
-        return SIM_MTU
+        return self._resolve().mtu_size
 
     @property
     def is_connected(self) -> bool:

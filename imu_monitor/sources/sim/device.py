@@ -35,8 +35,17 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile
 from imu_monitor.errors import SimError
-from imu_monitor.sources.sim.gatt import alert_direction, build_gatt, is_write, samples_in
+from imu_monitor.sources.sim.faults import SimDeviceStats, SimFaults
+from imu_monitor.sources.sim.gatt import (
+    SIM_MTU,
+    alert_direction,
+    build_gatt,
+    is_write,
+    samples_in,
+)
 from imu_monitor.sources.sim.person import SimPerson
+from imu_monitor.sources.sim.pose import POSES, resting_samples
+from imu_monitor.sources.sim.protocols import DeviceProtocol, protocol_for
 
 if TYPE_CHECKING:
     from imu_monitor.sources.sim.backend import SimClient
@@ -46,51 +55,6 @@ log = logging.getLogger(__name__)
 
 BATTERY_DRAIN_S = 180.0
 """Simulated seconds per 1 % of battery drained."""
-
-
-@dataclass
-class SimFaults:
-    """Faults a simulated device injects. Times are device seconds (the person's time: 0 when
-    the first device of the person starts streaming).
-
-    ``drop_fraction``: notifications lost in the air. ``link_loss_at_s``: device times at which
-    the link drops; the device is then gone for ``link_down_s`` before it advertises again.
-    ``garbage_fraction``: notifications replaced by random bytes of the same length;
-    ``short_fraction``: notifications truncated. ``burst_every_s``: every this many seconds the
-    next ``burst_hold_s`` of notifications are held back and sent together.
-    ``hold_after_reconnect_s``: after each reconnection (not the first connection), the first
-    this many seconds of notifications are held back and then sent together (a link that comes
-    back congested, so the first notifications the client sees are late).
-    ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
-    ``seed``: for the random choices.
-    """
-
-    drop_fraction: float = 0.0
-    link_loss_at_s: tuple[float, ...] = ()
-    link_down_s: float = 1.0
-    garbage_fraction: float = 0.0
-    short_fraction: float = 0.0
-    burst_every_s: float | None = None
-    burst_hold_s: float = 0.1
-    hold_after_reconnect_s: float = 0.0
-    battery_read_fails: bool = False
-    seed: int = 0
-
-
-@dataclass
-class SimDeviceStats:
-    """What a simulated device did (for tests to compare with what the client saw)."""
-
-    notifications: int = 0
-    """Notifications sent into the air (including dropped and corrupted ones)."""
-    samples_sent: int = 0
-    """Samples in notifications that arrived intact."""
-    dropped: int = 0
-    garbage: int = 0
-    short: int = 0
-    link_losses: int = 0
-    connections: int = 0
-    streams: int = 0
 
 
 @dataclass
@@ -116,6 +80,14 @@ class SimDevice:
     """Simulated seconds per 1 % drained."""
     battery_notify: bool = True
     """Whether the battery characteristic offers notifications (else read only)."""
+    mtu: int | None = None
+    """ATT MTU of the device's links (None: the vendor's, else ``SIM_MTU``)."""
+    protocol_options: dict[str, Any] = field(default_factory=dict)
+    """Options of the vendor protocol (``sim.protocols``): ``factor`` (Polar), ``poll_every_s``
+    and ``chunk_bytes`` (WitMotion), ``chip`` (MetaWear: ``bmi160`` or ``bmi270``)."""
+    pose: str | None = None
+    """None: worn by its person (streams the person's motion); else put down still in this
+    pose (``sim.pose.POSES``: ``flat`` label up, ``long_edge``), as check-device asks."""
     record_notifications: bool = False
     """Keep every notification delivered in ``notified`` (for tests: what was sent when)."""
     notified: list[tuple[float, str, bytes]] = field(default_factory=list)
@@ -123,11 +95,19 @@ class SimDevice:
     notification handed to the client, in order."""
 
     def __post_init__(self) -> None:
+        try:
+            self.protocol: DeviceProtocol = protocol_for(self.profile, **self.protocol_options)
+        except (TypeError, ValueError) as e:
+            raise SimError(f"simulated device {self.name}: {e}") from None
+        self.firmware = self.protocol.encode_profile(self.profile)
+        """The profile the device's firmware speaks (its chip's variant, its vendor's packet
+        sizes); the client may use another."""
         self.connected_client: SimClient | None = None
         self.down_until_s = -math.inf
         self._rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
         self._losses = sorted(self.faults.link_loss_at_s)
         self._start_progress = 0
+        self._first_part_bytes = 0
         self._streaming_requested = False
         self._stream_task: asyncio.Task[None] | None = None
         self._callbacks: dict[str, NotifyCallback] = {}
@@ -208,7 +188,12 @@ class SimDevice:
     # -- GATT ---------------------------------------------------------------------------------
     def gatt(self) -> BleakGATTServiceCollection:
         """The services and characteristics the profile describes (with CCCDs on notify)."""
-        return build_gatt(self.profile, battery_notify=self.battery_notify)
+        return build_gatt(self.firmware, battery_notify=self.battery_notify)
+
+    @property
+    def mtu_size(self) -> int:
+        """The ATT MTU a link to this device negotiates."""
+        return self.mtu or self.protocol.mtu or SIM_MTU
 
     def _attach(self, client: SimClient) -> None:
         if self.connected_client is not None:
@@ -218,8 +203,9 @@ class SimDevice:
                 self.address, f"simulated device {self.address} is out of range"
             )
         self.connected_client = client
+        self.protocol.reset()
         self._start_progress = 0
-        self._streaming_requested = not self.profile.start_writes
+        self._streaming_requested = not self.firmware.start_writes
         self._callbacks = {}
         self.stats.connections += 1
 
@@ -236,6 +222,9 @@ class SimDevice:
             self._stop_battery_task()
 
     def _read(self, uuid: str) -> bytes:
+        value = self.protocol.on_read(uuid)
+        if value is not None:
+            return value
         if uuid == self.profile.battery_uuid:
             if self.faults.battery_read_fails:
                 raise BleakError(
@@ -247,11 +236,17 @@ class SimDevice:
     def _write(self, uuid: str, data: bytes) -> None:
         now = self.world.clock.now()
         self.writes.append((now, uuid, data))
-        prof = self.profile
-        direction = alert_direction(prof, uuid, data)
+        direction = alert_direction(self.profile, uuid, data)
         if direction is not None:
             self.alerts.append((now, direction))
             return
+        replies, accepted = self.protocol.on_write(uuid, data, self._stream_task is not None)
+        loop = asyncio.get_running_loop()
+        for r_uuid, r_data in replies:  # answered after the write returns, as over the air
+            loop.call_soon(self._notify, r_uuid, r_data)
+        if not accepted:
+            return
+        prof = self.firmware
         if prof.stop_writes and is_write(prof.stop_writes[0], uuid, data):
             self._streaming_requested = False
             self._start_progress = 0
@@ -268,7 +263,7 @@ class SimDevice:
 
     def _maybe_start(self) -> None:
         ready = self._streaming_requested and all(
-            u in self._callbacks for u in self.profile.notify_uuids
+            u in self._callbacks for u in self.firmware.notify_uuids
         )
         if ready and self._stream_task is None:
             self._stream_task = asyncio.get_running_loop().create_task(
@@ -288,11 +283,23 @@ class SimDevice:
         self._streaming_requested = False
 
     # -- streaming ----------------------------------------------------------------------------
+    def readings(self, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray]:
+        """acc (m/s^2) and gyro (rad/s) of samples ``k0..k1-1`` in the sensor frame: the
+        person's motion, or the device lying still in ``pose``."""
+        if self.pose is None:
+            return self.person.samples(self.placement, k0, k1)
+        if self.pose not in POSES:
+            raise SimError(
+                f"simulated device {self.name}: unknown pose {self.pose!r} "
+                f"(poses: {', '.join(POSES)})"
+            )
+        return resting_samples(self.pose, k0, k1, _stable_hash(self.address))
+
     async def _stream(self) -> None:
         """Send the person's motion from now on, encoded by the profile, at the profile rate."""
         clock = self.world.clock
         rate = self.profile.rate_hz
-        spn = max(p.encode_samples for p in self.profile.packets)
+        spn = max(p.encode_samples for p in self.firmware.packets)
         block = spn * max(1, int(round(0.25 * rate / spn)))  # about 0.25 s per encode call
         if self.person.t0_s is None:
             self.person.t0_s = clock.now()
@@ -303,11 +310,12 @@ class SimDevice:
         if self.stats.streams > 1:
             hold_until = clock.now() - t0 + self.faults.hold_after_reconnect_s
         held: list[tuple[str, bytes]] = []
+        captured = self.protocol.captured(self.firmware)
         try:
             while True:
-                acc, gyr = self.person.samples(self.placement, k, k + block)
+                acc, gyr = self.readings(k, k + block)
                 idx = np.arange(k, k + block)
-                notes = encode(self.profile, idx / rate, acc, gyr, idx)
+                notes = encode(self.firmware, idx / rate, acc, gyr, idx, captured)
                 for uuid, payload, t_send in notes:
                     await clock.sleep_until(t0 + t_send)
                     if self._losses and t_send >= self._losses[0]:
@@ -317,13 +325,15 @@ class SimDevice:
                     out = self._apply_faults(payload, t_send)
                     if out is None:
                         continue
+                    shaped = self.protocol.shape([(uuid, out)], t_send)
                     if self._in_burst(t_send) or t_send < hold_until:
-                        held.append((uuid, out))
+                        held.extend(shaped)
                         continue
                     for h_uuid, h_payload in held:
                         self._notify(h_uuid, h_payload)
                     held.clear()
-                    self._notify(uuid, out)
+                    for s_uuid, s_payload in shaped:
+                        self._notify(s_uuid, s_payload)
                 k += block
         except asyncio.CancelledError:
             pass
@@ -342,6 +352,8 @@ class SimDevice:
         f = self.faults
         self.stats.notifications += 1
         r = self._rng.random(3)
+        if r[0] < f.drop_fraction or r[1] < f.garbage_fraction or r[2] < f.short_fraction:
+            self._first_part_bytes = 0
         if r[0] < f.drop_fraction:
             self.stats.dropped += 1
             return None
@@ -351,8 +363,16 @@ class SimDevice:
         if r[2] < f.short_fraction and len(payload) > 1:
             self.stats.short += 1
             return payload[: int(self._rng.integers(1, len(payload)))]
-        self.stats.samples_sent += samples_in(self.profile, payload)
+        self.stats.samples_sent += samples_in(self.firmware, payload, self._first_part_bytes)
+        self._first_part_bytes = self._first_part(payload)
         return payload
+
+    def _first_part(self, payload: bytes) -> int:
+        """Its length when ``payload`` is the first part of a split packet, else 0."""
+        for c in self.firmware.continuation:
+            if payload.startswith(c.first) and len(payload) == c.split_length:
+                return len(payload)
+        return 0
 
     def _in_burst(self, t_s: float) -> bool:
         every = self.faults.burst_every_s

@@ -68,12 +68,22 @@ def alert_direction(profile: Profile, uuid: str, data: bytes) -> str | None:
     return None
 
 
-def samples_in(profile: Profile, payload: bytes) -> int:
-    """How many samples a data notification of ``profile`` carries (for a device's stats)."""
+def samples_in(profile: Profile, payload: bytes, first_part_bytes: int = 0) -> int:
+    """How many samples a data notification of ``profile`` carries (for a device's stats). A
+    packet split over two notifications (``[[continuation]]``) counts on its second part, joined
+    to a first part of ``first_part_bytes`` (0: the first part did not arrive intact)."""
     spec = profile.packets[0]
+    length = len(payload)
+    for c in profile.continuation:
+        if payload.startswith(c.first) and length == c.split_length:
+            return 0
+        if payload.startswith(c.next):
+            if not first_part_bytes:
+                return 0
+            length = first_part_bytes + length - len(c.next)
     if spec.samples is not None:
         return spec.samples
-    return max(0, (len(payload) - spec.data_offset) // spec.sample_nbytes)
+    return max(0, (length - spec.data_offset) // spec.sample_nbytes)
 
 
 def is_write(w: Any, uuid: str, data: bytes) -> bool:

@@ -9,7 +9,8 @@ from imu_monitor.devices.profiles import Profile, load_profile
 from imu_monitor.errors import SimError
 from imu_monitor.model import SENSOR_SETS
 from imu_monitor.sources.sim.clock import SimClock
-from imu_monitor.sources.sim.device import BATTERY_DRAIN_S, SimDevice, SimFaults
+from imu_monitor.sources.sim.device import BATTERY_DRAIN_S, SimDevice
+from imu_monitor.sources.sim.faults import SimFaults
 from imu_monitor.sources.sim.person import SimPerson
 
 
@@ -62,10 +63,13 @@ class SimWorld:
         battery_pct: int | None = None,
         battery_drain_s: float = BATTERY_DRAIN_S,
         battery_notify: bool = True,
+        mtu: int | None = None,
+        protocol_options: dict[str, Any] | None = None,
     ) -> SimDevice:
         """A device worn by ``person`` at ``placement``, speaking ``profile``. Battery (when the
         profile has one): level at time 0 (percent; None: seeded 60-100), simulated seconds
-        per 1 % drained, and whether it notifies."""
+        per 1 % drained, and whether it notifies. ``mtu``: the ATT MTU of its links (None: the
+        vendor's); ``protocol_options``: see ``SimDevice.protocol_options``."""
         prof = profile if isinstance(profile, Profile) else load_profile(profile)
         if person not in self.people:
             raise SimError(
@@ -95,6 +99,8 @@ class SimWorld:
             battery_pct=battery_pct,
             battery_drain_s=battery_drain_s,
             battery_notify=battery_notify,
+            mtu=mtu,
+            protocol_options=dict(protocol_options or {}),
         )
         who.samples(placement, 0, 1)  # fails early if the person has no such sensor
         self.devices[address] = dev
@@ -124,8 +130,10 @@ def make_world(
     reps: int = 10,
     faulty: int = 3,
     faults: SimFaults | None = None,
+    **device_options: Any,
 ) -> SimWorld:
-    """One person wearing one device per placement (the ``--device sim`` setup)."""
+    """One person wearing one device per placement (the ``--device sim`` setup);
+    ``device_options`` go to every ``add_device`` (``mtu``, ``protocol_options``, ...)."""
     prof = load_profile(profile)
     sensors = next((n for n, ps in sorted(SENSOR_SETS.items()) if set(placements) <= set(ps)), None)
     if sensors is None:
@@ -141,5 +149,5 @@ def make_world(
         faulty=faulty,
     )
     for p in placements:
-        world.add_device(profile=prof, placement=p, person="p1", faults=faults)
+        world.add_device(profile=prof, placement=p, person="p1", faults=faults, **device_options)
     return world

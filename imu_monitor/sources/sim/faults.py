@@ -1,0 +1,50 @@
+"""Faults a simulated wearable injects, and what it counts of what it sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class SimFaults:
+    """Faults a simulated device injects. Times are device seconds (the person's time: 0 when
+    the first device of the person starts streaming).
+
+    ``drop_fraction``: notifications lost in the air. ``link_loss_at_s``: device times at which
+    the link drops; the device is then gone for ``link_down_s`` before it advertises again.
+    ``garbage_fraction``: notifications replaced by random bytes of the same length;
+    ``short_fraction``: notifications truncated. ``burst_every_s``: every this many seconds the
+    next ``burst_hold_s`` of notifications are held back and sent together.
+    ``hold_after_reconnect_s``: after each reconnection (not the first connection), the first
+    this many seconds of notifications are held back and then sent together (a link that comes
+    back congested, so the first notifications the client sees are late).
+    ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
+    ``seed``: for the random choices.
+    """
+
+    drop_fraction: float = 0.0
+    link_loss_at_s: tuple[float, ...] = ()
+    link_down_s: float = 1.0
+    garbage_fraction: float = 0.0
+    short_fraction: float = 0.0
+    burst_every_s: float | None = None
+    burst_hold_s: float = 0.1
+    hold_after_reconnect_s: float = 0.0
+    battery_read_fails: bool = False
+    seed: int = 0
+
+
+@dataclass
+class SimDeviceStats:
+    """What a simulated device did (for tests to compare with what the client saw)."""
+
+    notifications: int = 0
+    """Notifications sent into the air (including dropped and corrupted ones)."""
+    samples_sent: int = 0
+    """Samples in notifications that arrived intact."""
+    dropped: int = 0
+    garbage: int = 0
+    short: int = 0
+    link_losses: int = 0
+    connections: int = 0
+    streams: int = 0
