@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "mark",
     "import_",
     "simulate",
+    "check_device",
 )
 """Subcommand modules under imu_monitor.cli, in the order --help lists them."""
 

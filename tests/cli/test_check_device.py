@@ -1,0 +1,69 @@
+"""``imu-monitor check-device`` on the simulated wearable: a profile that fits passes; a profile
+whose acc scale or axis mapping is wrong gets a FAIL verdict naming it; usage errors exit 2."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from imu_monitor.cli.main import main
+from imu_monitor.devices.profiles import PROFILE_DIR
+
+SIM = ["check-device", "--device", "sim", "--speed", "10", "--sim-firmware", "diy_imu"]
+
+
+def diy_copy(tmp_path: Path, old: str, new: str) -> str:
+    """diy_imu.toml with one line changed (the device still runs the real diy_imu firmware)."""
+    text = (PROFILE_DIR / "diy_imu.toml").read_text()
+    assert old in text
+    path = tmp_path / "diy_changed.toml"
+    path.write_text(text.replace(old, new).replace('name = "diy_imu"', 'name = "diy_changed"'))
+    return str(path)
+
+
+def test_a_fitting_profile_passes_with_each_start_step_shown(capsys):
+    assert main(SIM) == 0
+    out = capsys.readouterr().out
+    assert "step 1: write 01 c8 00 08" in out  # the start sequence, step by step
+    assert "label up" in out and "long edge" in out  # the guided poses
+    for check in ("rate", "loss", "acc scale", "gyro bias", "axes (label up)", "axes (long edge)"):
+        assert re.search(rf"^PASS  {re.escape(check)}:", out, re.M), check
+    assert "MTU      247" in out and re.search(r"battery  \d+ %", out)
+    assert "verdict: PASS" in out
+
+
+def test_a_wrong_acc_scale_fails_naming_the_scale(tmp_path, capsys):
+    prof = diy_copy(tmp_path, "lsb_per_unit = 2048.0", "lsb_per_unit = 4096.0")
+    assert main([*SIM, "--profile", prof]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^FAIL  acc scale: \|acc\| at rest 4\.9\d m/s\^2", out, re.M)
+    assert "lsb_per_unit" in out and "verdict: FAIL (acc scale)" in out
+
+
+def test_a_wrong_axis_mapping_fails_naming_the_axes(tmp_path, capsys):
+    prof = diy_copy(
+        tmp_path,
+        '{ name = "acc", type = "i16", unit = "g", lsb_per_unit = 2048.0 }',
+        '{ name = "acc", type = "i16", unit = "g", lsb_per_unit = 2048.0, axes = ["x", "z", "y"] }',
+    )
+    assert main([*SIM, "--profile", prof]) == 1
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^FAIL  axes \(label up\): gravity should read on \+z here but reads on \+y", out, re.M
+    )
+    assert "axes mapping is wrong" in out and "verdict: FAIL (axes" in out
+
+
+def test_a_device_that_is_not_there_is_a_one_line_error(capsys):
+    assert main(["check-device", "--device", "NoSuchDevice", "--scan-timeout", "0.01"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("imu-monitor check-device: error:") and err.count("\n") == 1
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["check-device", "--seconds", "abc"])
+    assert e.value.code == 2
+    assert main(["check-device", "--device", "sim", "--seconds", "0"]) == 2
