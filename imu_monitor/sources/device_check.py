@@ -66,6 +66,8 @@ class CheckResult:
     mtu: int | None
     battery_pct: int | None
     steps: list[str]
+    counted: bool = True
+    """The packets carry a counter or timestamp, so loss is counted, not estimated."""
     poses: dict[str, PoseData] = field(default_factory=dict)
 
 
@@ -85,14 +87,15 @@ class _Collector:
             self.cond.notify_all()
 
     def wait_session(self, t_s: float, timeout_s: float) -> None:
-        """Until the stream's session time reaches ``t_s`` (``BleError`` after ``timeout_s``
-        host seconds without it)."""
+        """Until both the session clock and the newest sample reach session time ``t_s``
+        (``BleError`` after ``timeout_s`` host seconds without it). Both: a receive-time base
+        can run ahead of the clock, and the samples can lag it."""
         deadline = threading.Event()
         timer = threading.Timer(timeout_s, deadline.set)
         timer.start()
         try:
             with self.cond:
-                while self.src.stream_time() < t_s:
+                while min(self.src.stream_time(), self.src.session_time()) < t_s:
                     if deadline.is_set():
                         raise BleError(
                             f"no data from the device for {timeout_s:g} s; is it switched on "
@@ -129,10 +132,11 @@ def run_check(
             mtu=link.mtu,
             battery_pct=None,
             steps=[r.describe() for r in link.steps],
+            counted=link.profile.has_counter or link.profile.has_timestamp,
         )
         for pose, seconds in (("flat", stream_s), ("long_edge", edge_s)):
             place(pose)
-            t = src.stream_time() + SETTLE_S
+            t = max(src.stream_time(), src.session_time()) + SETTLE_S
             col.wait_session(t, timeout_s)
             lost0 = (
                 src.stats()[placement]["lost_samples"] + src.stats()[placement]["lost_in_link_gaps"]
@@ -194,7 +198,11 @@ def verdicts(r: CheckResult) -> list[Finding]:
                           "profile's rate.hz says")))  # fmt: skip
     loss = flat.lost_samples / (n + flat.lost_samples)
     v = "PASS" if loss <= LOSS_PASS else "WARN" if loss <= LOSS_FAIL else "FAIL"
-    out.append(Finding("loss", v, f"{100 * loss:.1f} % of samples lost ({flat.lost_samples})"))
+    text = f"{100 * loss:.1f} % of samples lost ({flat.lost_samples})"
+    if not r.counted:  # no counter or timestamp: an estimate from receive times
+        v = "PASS" if v == "PASS" else "WARN"
+        text += ", estimated from receive times (the packets carry no counter)"
+    out.append(Finding("loss", v, text))
     if float(np.max(flat.acc_m_s2.std(axis=0))) > STILL_STD_M_S2:
         out.append(Finding("still", "FAIL", "the sensor moved while it should lie still; "
                            "run the check again without touching it"))  # fmt: skip
