@@ -27,8 +27,9 @@ import vqf
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.exercises import get_exercise
-from imu_monitor.processing.angles import compute_angles, pitch_roll_from_up, up_in_segment
+from imu_monitor.processing.angles import compute_angles
 from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.processing.frames import pitch_roll_from_up, up_in_segment
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.orientation import estimate_orientation
 from imu_monitor.simulator import SimulationConfig, simulate_session

@@ -7,10 +7,45 @@ Every event has ``t_s`` (session time of the sample that caused it) and ``to_dic
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from typing import Any, ClassVar
 
-DIRECTIONS = ("flexion", "extension")
-PHASES = ("rest", "concentric", "hold", "eccentric")
+
+class Direction(StrEnum):
+    """Which way the lumbar spine left neutral: flexion (rounding, +) or extension (arching, -)."""
+
+    FLEXION = "flexion"
+    EXTENSION = "extension"
+
+
+class Phase(StrEnum):
+    """Phase of a rep as the monitor tracks it online."""
+
+    REST = "rest"
+    CONCENTRIC = "concentric"
+    HOLD = "hold"
+    ECCENTRIC = "eccentric"
+
+
+class MonitorState(StrEnum):
+    """What the status panel shows: ``moving`` only in lockout mode (hips moving, not judged)."""
+
+    NEUTRAL = "neutral"
+    WARNING = "warning"
+    ALARM = "alarm"
+    MOVING = "moving"
+
+
+class MonitorMode(StrEnum):
+    """``continuous``: judged at every sample (a trunk-supported exercise, or two sensors);
+    ``lockout``: one sensor in a hip thrust / bridge, judged only at a held lockout."""
+
+    CONTINUOUS = "continuous"
+    LOCKOUT = "lockout"
+
+
+DIRECTIONS: tuple[str, ...] = tuple(Direction)
+PHASES: tuple[str, ...] = tuple(Phase)
 
 
 @dataclass
@@ -90,6 +125,37 @@ class RepEnded(Event):
         d["t_end_s"] = self.t_s
         d["duration_s"] = self.t_s - self.t_start_s
         return d
+
+
+@dataclass
+class AlarmRecord:
+    """One alarm, from the monitor to every sink: open while ``t_end_s`` is None.
+
+    ``peak_deg``: the most extreme lumbar angle so far (signed: flexion +, extension -);
+    ``t_crossed_s``: when the angle first went beyond the limit (the alarm fires a dwell later,
+    at ``t_start_s``); ``rep``: index of the rep in progress, None between reps.
+    """
+
+    t_start_s: float
+    direction: Direction
+    peak_deg: float
+    phase: Phase
+    rep: int | None
+    t_crossed_s: float
+    t_end_s: float | None = None
+    duration_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys ``analyze --json`` prints."""
+        return {
+            "t_start_s": self.t_start_s,
+            "t_end_s": self.t_end_s,
+            "direction": str(self.direction),
+            "peak_deg": self.peak_deg,
+            "duration_s": self.duration_s,
+            "phase": str(self.phase),
+            "rep": self.rep,
+        }
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
+from imu_monitor.events import MonitorMode
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Exercise:
     horizontal, belly to the ceiling (hip thrust lockout)."""
     calibration_posture: str
     """What the user is told to hold still during neutral capture."""
-    one_sensor_mode: str
+    one_sensor_mode: MonitorMode
     """``continuous``: one sacrum sensor is judged all the time (the trunk is supported).
     ``lockout``: one sensor only sees lumbar extension beyond the neutral calibrated at lockout;
     flexion readings are hip movement and are not judged."""
@@ -83,7 +84,7 @@ EXERCISES: dict[str, Exercise] = {
             tempo=Tempo(up_s=1.5, hold_s=0.5, down_s=1.5, min_rep_s=1.5),
             start_pitch_deg=90.0,
             calibration_posture="on hands and knees, back flat, spine neutral",
-            one_sensor_mode="continuous",
+            one_sensor_mode=MonitorMode.CONTINUOUS,
             one_sensor_note="One sacrum sensor: the trunk is supported, so any pitch change of "
             "the lower back is lumbar flexion or extension.",
             thigh_start_pitch_deg=0.0,
@@ -96,7 +97,7 @@ EXERCISES: dict[str, Exercise] = {
             start_pitch_deg=-90.0,
             calibration_posture="at the top (lockout): trunk and thighs in line, glutes squeezed, "
             "slight posterior pelvic tilt, chin tucked",
-            one_sensor_mode="lockout",
+            one_sensor_mode=MonitorMode.LOCKOUT,
             one_sensor_note="One sensor cannot tell lumbar from hip extension: only extension "
             "beyond the neutral calibrated at lockout is judged. Add an upper-lumbar sensor to "
             "judge the whole rep.",
@@ -109,7 +110,7 @@ EXERCISES: dict[str, Exercise] = {
             tempo=Tempo(up_s=1.0, hold_s=2.0, down_s=2.0, min_rep_s=2.0),
             start_pitch_deg=-115.0,
             calibration_posture="at the top of the bridge: hips up, ribs down, glutes squeezed",
-            one_sensor_mode="lockout",
+            one_sensor_mode=MonitorMode.LOCKOUT,
             one_sensor_note="One sensor cannot tell lumbar from hip extension: only extension "
             "beyond the neutral calibrated at the top is judged. Add an upper-lumbar sensor to "
             "judge the whole rep.",

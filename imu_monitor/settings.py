@@ -8,18 +8,12 @@ for tests) plus ``last_user`` naming whose settings the next start opens. ``Sett
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from imu_monitor.errors import SettingsError
-from imu_monitor.exercises import EXERCISES, Exercise, Limits, Tempo, get_exercise
+from imu_monitor.exercises import EXERCISES, Exercise, Tempo, get_exercise
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +28,31 @@ class ExerciseSettings:
     up_s: float | None = None
     hold_s: float | None = None
     down_s: float | None = None
+
+
+@dataclass(frozen=True)
+class LimitOverrides:
+    """Limits given for one run (``--flexion-limit``, ``--extension-limit``, ``--dwell``);
+    None keeps the value underneath. The one place limits are laid over an exercise."""
+
+    flexion_deg: float | None = None
+    extension_deg: float | None = None
+    dwell_s: float | None = None
+
+    def changes(self) -> dict[str, float]:
+        return {k: float(v) for k, v in asdict(self).items() if v is not None}
+
+    def apply(self, exercise: Exercise) -> Exercise:
+        """``exercise`` with these limits."""
+        changes = self.changes()
+        return exercise.with_limits(**changes) if changes else exercise
+
+    def onto(self, settings: Settings, exercise: str | None = None) -> Settings:
+        """``settings`` with these limits set for ``exercise`` (default: its current one)."""
+        o = settings.overrides(exercise)
+        for name, value in self.changes().items():
+            setattr(o, name, value)
+        return settings
 
 
 @dataclass
@@ -51,20 +70,14 @@ class Settings:
         """The exercise with this user's limits and tempo target applied."""
         ex = get_exercise(exercise or self.exercise)
         o = self.overrides(ex.name)
-        limits = Limits(
-            flexion_deg=_pick(o.flexion_deg, ex.limits.flexion_deg),
-            extension_deg=_pick(o.extension_deg, ex.limits.extension_deg),
-            dwell_s=_pick(o.dwell_s, ex.limits.dwell_s),
-            hysteresis_deg=ex.limits.hysteresis_deg,
-            warning_fraction=ex.limits.warning_fraction,
-        )
+        ex = LimitOverrides(o.flexion_deg, o.extension_deg, o.dwell_s).apply(ex)
         up = _pick(o.up_s, ex.tempo.up_s)
         hold = _pick(o.hold_s, ex.tempo.hold_s)
         down = _pick(o.down_s, ex.tempo.down_s)
         # a rep shorter than the default's fraction of its target is too fast
         frac = ex.tempo.min_rep_s / (ex.tempo.up_s + ex.tempo.hold_s + ex.tempo.down_s)
         tempo = Tempo(up_s=up, hold_s=hold, down_s=down, min_rep_s=frac * (up + hold + down))
-        return replace(ex, limits=limits, tempo=tempo)
+        return replace(ex, tempo=tempo)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,52 +120,3 @@ class Settings:
 
 def _pick(value: float | None, default: float) -> float:
     return float(default if value is None else value)
-
-
-def _safe_name(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._") or "default"
-
-
-class SettingsStore:
-    """Reads and writes ``Settings`` under ``directory`` (default: the user config dir)."""
-
-    def __init__(self, directory: Path | str | None = None) -> None:
-        self.directory = (
-            Path(
-                directory if directory is not None else platformdirs.user_config_dir("imu-monitor")
-            )
-            / "settings"
-        )
-
-    def path(self, user: str) -> Path:
-        return self.directory / f"{_safe_name(user)}.json"
-
-    def last_user(self) -> str:
-        try:
-            return (self.directory / "last_user").read_text(encoding="utf-8").strip() or "default"
-        except OSError:
-            return "default"
-
-    def load(self, user: str | None = None) -> Settings:
-        """The settings of ``user`` (default: the last one used); defaults when none saved."""
-        user = user or self.last_user()
-        path = self.path(user)
-        if not path.exists():
-            return Settings(user=user)
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise SettingsError(f"cannot read settings file {path}: {e}; fix or delete it") from e
-        s = Settings.from_dict(d, source=str(path))
-        s.user = user
-        return s
-
-    def save(self, settings: Settings) -> Path:
-        """Write atomically and remember ``settings.user`` as the last user."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(settings.user)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(settings.to_dict(), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-        (self.directory / "last_user").write_text(settings.user, encoding="utf-8")
-        return path

@@ -7,6 +7,9 @@ from typing import Any
 
 from imu_monitor.cli.common import add_analysis_options, exercise_and_limits, print_json
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
+from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.simulator.scoring import evaluate
+from imu_monitor.storage.recording import load_recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
-    from imu_monitor.processing.pipeline import analyze_recording
-    from imu_monitor.simulator.scoring import evaluate
-    from imu_monitor.storage.recording import load_recording
-
     rec = load_recording(path)
     ex, limits = exercise_and_limits(args, rec.exercise)
     an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)

@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from imu_monitor.app.sources import SIM_DEVICE, SimulatedPerson, live_source
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.sources.ble import BleSource, SensorTarget, sim_source
 from imu_monitor.sources.device_check import POSE_PROMPTS, run_check, verdicts
-from imu_monitor.sources.sim import make_world
 
 STREAM_S = 10.0
 """Session seconds streamed lying flat (rate, loss, |acc|, gyro bias)."""
@@ -66,18 +65,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if args.device == "sim":
-        firmware = args.sim_firmware or args.profile or "diy_imu"
-        world = make_world(profile=firmware, speed=args.speed, reps=1, faulty=0)
-        (dev,) = world.devices.values()
-        src = sim_source(world, profile=args.profile, scan_timeout_s=args.scan_timeout)
+    sim = args.device == SIM_DEVICE
+    live = live_source(
+        {"sacrum": SIM_DEVICE if sim else (args.device or "")},  # "": any matching device
+        profile=args.profile,
+        person=SimulatedPerson(speed=args.speed, reps=1, faulty=0),
+        sim_firmware=args.sim_firmware,
+    )
+    src = live.source
+    src.scan_timeout_s = args.scan_timeout
+    if live.world is not None:
+        (dev,) = live.world.devices.values()
 
         def place(pose: str) -> None:
             print(POSE_PROMPTS[pose] + " (the simulated person does it)")
             dev.pose = pose
     else:
-        target = SensorTarget("sacrum", args.device, args.profile)
-        src = BleSource([target], scan_timeout_s=args.scan_timeout)
 
         def place(pose: str) -> None:
             if sys.stdin.isatty():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, get_exercise
+from imu_monitor.settings import LimitOverrides
 
 
 def positive_factor(text: str) -> float:
@@ -49,16 +51,19 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def limit_overrides(args: argparse.Namespace) -> LimitOverrides:
+    """The limits given on the command line (``add_analysis_options``)."""
+    return LimitOverrides(
+        flexion_deg=getattr(args, "flexion_limit", None),
+        extension_deg=getattr(args, "extension_limit", None),
+        dwell_s=getattr(args, "dwell", None),
+    )
+
+
 def exercise_and_limits(args: argparse.Namespace, recorded: str) -> tuple[Exercise, Limits]:
-    ex = get_exercise(args.exercise or recorded)
-    changes: dict[str, float] = {}
-    if args.flexion_limit is not None:
-        changes["flexion_deg"] = args.flexion_limit
-    if args.extension_limit is not None:
-        changes["extension_deg"] = args.extension_limit
-    if args.dwell is not None:
-        changes["dwell_s"] = args.dwell
-    ex = ex.with_limits(**changes) if changes else ex
+    """The exercise to judge as (``--exercise``, else the recorded one) with the command
+    line's limits."""
+    ex = limit_overrides(args).apply(get_exercise(args.exercise or recorded))
     return ex, ex.limits
 
 
@@ -75,3 +80,32 @@ def _jsonable(o: Any) -> Any:
     if isinstance(o, np.ndarray):
         return o.tolist()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def add_window_options(p: argparse.ArgumentParser, *, with_user: bool = True) -> None:
+    """``--exit-after``, ``--screenshot``, ``--user`` (unless the command has its own) and
+    ``--config-dir`` (for the dashboard)."""
+    p.add_argument("--exit-after", type=float, metavar="S", help="close the window after S s")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window on exit")
+    add_config_options(p, with_user=with_user)
+
+
+def add_config_options(p: argparse.ArgumentParser, *, with_user: bool = True) -> None:
+    if with_user:
+        p.add_argument(
+            "--user", help="whose settings and calibrations to use (default: the last one)"
+        )
+    p.add_argument(
+        "--config-dir",
+        type=Path,
+        help="settings/calibration directory (default: the platform's user config directory)",
+    )
+
+
+def window_options(args: argparse.Namespace) -> Any:
+    """The dashboard's ``WindowOptions`` from ``--exit-after`` / ``--screenshot`` (imports the
+    UI: call only when a window is to be shown)."""
+    from imu_monitor.ui.app import WindowOptions
+
+    shot = getattr(args, "screenshot", None)
+    return WindowOptions(getattr(args, "exit_after", None), None if shot is None else Path(shot))

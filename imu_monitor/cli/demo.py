@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from imu_monitor.cli.common import positive_factor
+from imu_monitor.app.config import user_stores
+from imu_monitor.app.sources import SimulatedPerson, live_source
+from imu_monitor.cli.common import add_window_options, positive_factor, window_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imu_monitor.ui.app import add_window_options
-
     p = sub.add_parser(
         "demo",
         help="open the dashboard on the simulated wearable (no hardware needed)",
@@ -42,6 +42,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.ui.app import run_demo
+    """The dashboard on the simulated wearable (the real BLE client code against the simulated
+    bleak backend). Its calibrations go to a separate store so they never replace real ones."""
+    from imu_monitor.ui.app import run_live
 
-    return run_demo(args)
+    person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
+    live = live_source({p: "sim" for p in SENSOR_SETS[args.sensors]}, person=person)
+    settings_store, cal_store = user_stores(args.config_dir, simulated=True)
+    settings = settings_store.load(args.user)
+    settings.exercise = args.exercise
+    return run_live(
+        live,
+        settings,
+        settings_store=settings_store,
+        calibration_store=cal_store,
+        options=window_options(args),
+        wearable_alerts=not args.no_alert,
+        use_stored=False,
+        title="demo: simulated wearable",
+    )

@@ -22,10 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from imu_monitor import __version__
-from imu_monitor.cli.common import positive_factor
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.app.config import user_stores
+from imu_monitor.app.session import Session
+from imu_monitor.app.sources import LiveSource, SimulatedPerson, live_source, parse_sensors
+from imu_monitor.cli.common import add_window_options, positive_factor, window_options
+from imu_monitor.cli.console import EventPrinter
 from imu_monitor.exercises import EXERCISES
-from imu_monitor.model import PLACEMENTS, SENSOR_SETS, check_placement
+from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.storage.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +64,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", metavar="FILE", help="record the session to FILE (.imr)")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--user", default="default", help="whose calibration and settings")
-    from imu_monitor.ui.app import add_window_options
-
     add_window_options(p, with_user=False)
     p.add_argument(
         "--use-saved-calibration",
@@ -83,72 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# ---------------------------------------------------------------------------------- sources
-
-
-def parse_sensors(text: str, device: str | None) -> dict[str, str]:
-    """``--sensors`` and ``--device`` -> {placement: device name, address or "sim"}."""
-    text = (text or "1").strip()
-    if text.isdigit():
-        n = int(text)
-        if n not in SENSOR_SETS:
-            raise ImuMonitorError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
-        placements = SENSOR_SETS[n]
-        dev = device or "sim"
-        if dev != "sim" and n > 1:
-            raise ImuMonitorError(
-                f"--device {dev} names one wearable but --sensors {n} needs {n}: name each, e.g. "
-                f"--sensors {','.join(p + '=NAME' for p in placements)}"
-            )
-        return {p: dev for p in placements}
-    out: dict[str, str] = {}
-    for part in text.split(","):
-        placement, sep, dev = part.partition("=")
-        placement, dev = placement.strip(), dev.strip()
-        if not sep or not dev:
-            raise ImuMonitorError(
-                f"--sensors entry {part!r} is not placement=device (placements: "
-                f"{', '.join(PLACEMENTS)})"
-            )
-        check_placement(placement)
-        if placement in out:
-            raise ImuMonitorError(f"--sensors names placement {placement!r} twice")
-        out[placement] = dev
-    if "sacrum" not in out:
-        raise ImuMonitorError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
-    return out
-
-
-def build_source(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The ``BleSource`` for the arguments and, for ``sim``, its ``SimWorld`` (else None).
-    Used by the headless path and the dashboard."""
-    from imu_monitor.sources.ble import BleSource, SensorTarget, sim_source
-
-    mapping = parse_sensors(args.sensors, args.device)
-    sims = [p for p, d in mapping.items() if d == "sim"]
-    if sims and len(sims) != len(mapping):
-        raise ImuMonitorError(
-            "mixing simulated and real wearables is not supported: use sim for all or none"
-        )
-    if sims:
-        from imu_monitor.sources.sim import make_world
-
-        ordered = tuple(p for p in PLACEMENTS if p in mapping)
-        world = make_world(
-            profile=args.profile or "diy_imu",
-            exercise=args.exercise,
-            placements=ordered,
-            seed=args.seed,
-            speed=args.speed,
-            reps=args.reps,
-            faulty=args.faulty,
-        )
-        by_placement = {d.placement: d.address for d in world.devices.values()}
-        return sim_source(world, by_placement, profile=args.profile), world
-    targets = [SensorTarget(p, d, args.profile) for p, d in mapping.items()]
-    return BleSource(targets), None
-
-
 # ---------------------------------------------------------------------------------- headless
 
 
@@ -156,8 +92,6 @@ class _Output:
     """Prints events, status changes and calibration prompts (text or JSON lines)."""
 
     def __init__(self, as_json: bool) -> None:
-        from imu_monitor.cli.console import EventPrinter
-
         self.as_json = as_json
         self.events = EventPrinter(as_json=as_json)
         self.status: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
@@ -189,29 +123,49 @@ class _Output:
             )
 
 
+def build_source(args: argparse.Namespace) -> LiveSource:
+    """The wearables ``--sensors`` / ``--device`` name (the simulated one: doing what the
+    simulation options say)."""
+    person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
+    return live_source(
+        parse_sensors(args.sensors, args.device), profile=args.profile, person=person
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from imu_monitor.ui.app import run_live
-
-        return int(run_live(args) or 0)
+        return run_dashboard(args)
     return run_headless(args)
 
 
+def run_dashboard(args: argparse.Namespace) -> int:
+    # the UI is imported only here, so that headless sessions never load Qt
+    from imu_monitor.ui.app import run_live
+
+    live = build_source(args)
+    settings_store, cal_store = user_stores(args.config_dir, simulated=live.world is not None)
+    settings = settings_store.load(args.user)
+    settings.exercise = args.exercise
+    return run_live(
+        live,
+        settings,
+        settings_store=settings_store,
+        calibration_store=cal_store,
+        options=window_options(args),
+        wearable_alerts=not args.no_alert,
+        record=None if args.record is None else Path(args.record),
+        profile=args.profile,
+    )
+
+
 def run_headless(args: argparse.Namespace) -> int:
-    import platformdirs
-
-    from imu_monitor.app.session import Session
-    from imu_monitor.processing.calibration import CalibrationStore
-    from imu_monitor.processing.pipeline import Pipeline
-
     out = _Output(args.json)
-    source, world = build_source(args)
+    live = build_source(args)
+    source, world = live.source, live.world
     source.open()  # scan + connect: errors name the device and what was found
     recorder = None
     try:
         if args.record:
-            from imu_monitor.storage.recording import RecordingWriter
-
             meta = {
                 "format_version": 1,
                 "exercise": args.exercise,
@@ -223,11 +177,7 @@ def run_headless(args: argparse.Namespace) -> int:
             if world is not None:
                 meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
             recorder = RecordingWriter(args.record, meta, source.sensors)
-        base = args.config_dir
-        if base is None and world is not None:
-            # the simulated person's calibrations stay apart from the user's real ones
-            base = Path(platformdirs.user_config_dir("imu-monitor")) / "demo"
-        store = CalibrationStore(None if base is None else Path(base) / "calibrations")
+        _, store = user_stores(args.config_dir, simulated=world is not None)
         saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
         if saved is not None:
             saved.valid_from_s = None  # made in an earlier session: judge from the start

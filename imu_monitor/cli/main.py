@@ -10,6 +10,7 @@ import logging
 import sys
 
 from imu_monitor import __version__
+from imu_monitor.app.platform import has_display
 from imu_monitor.errors import ImuMonitorError
 
 COMMANDS: tuple[str, ...] = (
@@ -44,18 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
 HEADLESS_DEMO_S = 45.0
 """How long ``imu-monitor`` with no arguments runs the simulated session on a machine with no
 display."""
-
-
-def has_display() -> bool:
-    """True when a Qt window can be shown (an X or Wayland display, or a platform chosen)."""
-    import os
-
-    return bool(
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM")
-        or sys.platform in ("win32", "darwin")
-    )
 
 
 def default_command() -> list[str]:

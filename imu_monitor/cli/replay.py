@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from imu_monitor.app.config import user_stores
+from imu_monitor.app.replay import rep_starts_of, replay_pipeline
+from imu_monitor.app.session import Session
+from imu_monitor.app.sources import Replay, replay_source
 from imu_monitor.cli.common import (
     add_analysis_options,
     exercise_and_limits,
+    limit_overrides,
     print_json,
     replay_speed,
+    window_options,
 )
+from imu_monitor.cli.console import EventPrinter
+from imu_monitor.events import MonitorMode
+from imu_monitor.model import Recording
+from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.storage.recording import load_recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,54 +50,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def replay_pipeline(rec, args: argparse.Namespace):
-    """The pipeline for a replay: the recording's calibration, or one computed from it."""
-    from imu_monitor.processing.calibration import Calibration, calibrate_recording
-    from imu_monitor.processing.pipeline import Pipeline
-
-    ex, limits = exercise_and_limits(args, rec.exercise)
-    notes: list[str] = []
-    if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
-        cal = Calibration.from_dict(rec.calibration)
-        notes.append("calibration: the one stored in the recording")
-    else:
-        cal = calibrate_recording(rec, ex)
-        notes.append(f"calibration computed from the recording ({cal.method})")
-        notes.extend(cal.notes)
-    return Pipeline(ex, rec.sensors, calibration=cal, limits=limits), notes
-
-
 def run(args: argparse.Namespace) -> int:
-    if not args.headless:
-        from imu_monitor.ui.app import run_replay
-
-        return run_replay(args)
-    from imu_monitor.app.session import ReplayThreadSource, Session
-    from imu_monitor.cli.console import EventPrinter
-    from imu_monitor.sources.replay import ReplaySource
-    from imu_monitor.storage.recording import load_recording
-
     rec = load_recording(args.file)
-    pipeline, notes = replay_pipeline(rec, args)
+    exercise, _ = exercise_and_limits(args, rec.exercise)
+    pipeline, notes = replay_pipeline(rec, exercise)
+    replay = replay_source(rec, speed=args.speed, loop=args.loop, start_s=args.start)
+    if not args.headless:
+        return run_dashboard(args, rec, replay, pipeline, notes)
     if not args.json:
         for n in notes:
             print(f"note: {n}")
-        if pipeline.mode == "lockout":
+        if pipeline.mode == MonitorMode.LOCKOUT:
             print(f"note: {pipeline.exercise.one_sensor_note}")
     pipeline.add_listener(EventPrinter(as_json=args.json))
-    replay = ReplaySource(rec, speed=args.speed, loop=args.loop)
-    if args.start:
-        clamped = replay.seek(args.start)
-        if clamped != args.start:
-            print(
-                f"note: --start {args.start:g} s is past the end: clamped to {clamped:g} s",
-                file=sys.stderr,
-            )
-    source = ReplayThreadSource(replay)
-    session = Session(source, pipeline, wearable_alerts=False)
+    if args.start and replay.start_s != args.start:
+        print(
+            f"note: --start {args.start:g} s is past the end: clamped to {replay.start_s:g} s",
+            file=sys.stderr,
+        )
+    session = Session(replay.source, pipeline, wearable_alerts=False)
     session.start()
     try:
-        source.finished.wait()
+        replay.source.finished.wait()
     except KeyboardInterrupt:
         pass
     session.stop()
@@ -98,3 +84,26 @@ def run(args: argparse.Namespace) -> int:
             f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms"
         )
     return 0
+
+
+def run_dashboard(
+    args: argparse.Namespace, rec: Recording, replay: Replay, pipeline: Pipeline, notes: list[str]
+) -> int:
+    # the UI is imported only here, so that headless replays never load Qt
+    from imu_monitor.ui.app import run_replay
+
+    settings_store, _ = user_stores(getattr(args, "config_dir", None))
+    settings = limit_overrides(args).onto(
+        settings_store.load(getattr(args, "user", None)), pipeline.exercise.name
+    )
+    settings.exercise = pipeline.exercise.name
+    return run_replay(
+        rec,
+        replay,
+        pipeline,
+        settings,
+        options=window_options(args),
+        notes=notes,
+        rep_starts=rep_starts_of(rec, pipeline.calibration),
+        title=f"replay: {Path(args.file).name}",
+    )

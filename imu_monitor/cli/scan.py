@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from imu_monitor.app.sources import idle_simulated_wearables, scan_wearables
 from imu_monitor.model import SENSOR_SETS
 
 
@@ -41,22 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.sources.ble import scan_devices, sim_backend
-
-    backend = None
+    world = None
     timeout = args.timeout
     if args.device == "sim":
-        from imu_monitor.sources.sim import make_world
-
-        world = make_world(
-            profile=args.profile or "diy_imu",
-            placements=SENSOR_SETS[args.sensors],
-            reps=1,
-            faulty=0,
-        )
-        backend = sim_backend(world)
+        world = idle_simulated_wearables(SENSOR_SETS[args.sensors], args.profile)
         timeout = 0.5 if timeout is None else timeout
-    found = scan_devices(5.0 if timeout is None else timeout, backend)
+    found = scan_wearables(5.0 if timeout is None else timeout, world)
     shown = [f for f in found if args.all or f.profile is not None]
     if args.json:
         for f in shown:

@@ -29,35 +29,30 @@ The neutral pitch/roll of each sensor is the segment's pitch/roll in the calibra
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
-from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import Recording, SensorSeries
+from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
+from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
+from imu_monitor.processing.stillness import (
+    MIN_STILL_S,
+    _finite,
+    _window,
+    check_still,
+    find_still_periods,
+)
 
 log = logging.getLogger(__name__)
 
-MIN_STILL_S = 2.0
-"""Shortest still capture accepted (s)."""
-MAX_GYRO_DEV_DEG_S = 6.0
-"""Largest angular-rate deviation from its mean allowed while holding still (deg/s); the mean
-itself is not judged, so a constant gyro bias is tolerated."""
-MAX_ACC_DEV_M_S2 = 0.5
-"""Largest deviation of the 0.1 s-smoothed acceleration from its mean while holding still
-(m/s^2); 0.5 m/s^2 is a 2.9 deg tilt change, or a slow drift the gyro test cannot see."""
 MOTION_WINDOW_S = 60.0
 """How much of the movement after the calibration capture the functional axis uses (method B):
 about ten reps define the axis and its sign; the whole session would only cost an orientation
@@ -77,69 +72,6 @@ _PITCH_DIRECTION: dict[str, dict[str, int]] = {
     "hip-thrust": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
     "glute-bridge": {"sacrum": +1, "upper_lumbar": +1, "thigh": -1},
 }
-
-
-@dataclass
-class StillnessReport:
-    """How still a capture was. ``ok`` with an empty ``reason``, or not ok and why."""
-
-    ok: bool
-    reason: str
-    duration_s: float
-    gyro_dev_deg_s: float
-    acc_dev_m_s2: float
-    mean_acc_m_s2: list[float]
-    n_samples: int
-
-
-def _finite(series: SensorSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    t, acc, gyr = series.t_s, series.acc_m_s2, series.gyr_rad_s
-    ok = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-    return t[ok], acc[ok], gyr[ok]
-
-
-def check_still(
-    series: SensorSeries,
-    *,
-    min_duration_s: float = MIN_STILL_S,
-    max_gyro_deg_s: float = MAX_GYRO_DEV_DEG_S,
-    max_acc_dev_m_s2: float = MAX_ACC_DEV_M_S2,
-) -> StillnessReport:
-    """Judge whether one sensor was held still over the whole of ``series``.
-
-    Gyro: the 99th percentile of ``|gyr - mean(gyr)|`` (deg/s). Acc: the largest deviation of the
-    0.1 s moving average of acc from its mean (m/s^2). Non-finite samples are ignored.
-    """
-    t, acc, gyr = _finite(series)
-    n = len(t)
-    duration = float(t[-1] - t[0]) if n > 1 else 0.0
-    if n < 10 or duration < min_duration_s:
-        return StillnessReport(
-            False,
-            f"only {duration:.1f} s of data (need {min_duration_s:.1f} s)",
-            duration,
-            math.nan,
-            math.nan,
-            acc.mean(axis=0).tolist() if n else [math.nan] * 3,
-            n,
-        )
-    rate = (n - 1) / duration
-    gdev = np.degrees(np.linalg.norm(gyr - gyr.mean(axis=0), axis=1))
-    gyro_dev = float(np.percentile(gdev, 99))
-    acc_lp = uniform_filter1d(acc, size=max(1, round(0.1 * rate)), axis=0, mode="nearest")
-    acc_mean = acc.mean(axis=0)
-    acc_dev = float(np.linalg.norm(acc_lp - acc_mean, axis=1).max())
-    problems = []
-    if gyro_dev > max_gyro_deg_s:
-        problems.append(f"it rotated at up to {gyro_dev:.1f} deg/s (limit {max_gyro_deg_s:g})")
-    if acc_dev > max_acc_dev_m_s2:
-        problems.append(
-            f"its acceleration varied by {acc_dev:.2f} m/s^2 (limit {max_acc_dev_m_s2:g}, "
-            f"about {math.degrees(math.asin(min(1.0, acc_dev / 9.81))):.1f} deg of tilt)"
-        )
-    return StillnessReport(
-        not problems, " and ".join(problems), duration, gyro_dev, acc_dev, acc_mean.tolist(), n
-    )
 
 
 @dataclass
@@ -265,8 +197,6 @@ def _functional(
     prior: Rotation,
 ) -> tuple[Rotation, str] | None:
     """Method B; None when the movement does not define the axis well."""
-    from imu_monitor.processing.angles import pitch_roll_from_up, wrap_deg
-    from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
 
     t, acc, gyr = _finite(motion)
     if len(t) < 50:
@@ -316,7 +246,6 @@ def _calibrate_sensor(
     motion: SensorSeries | None,
     notes: list[str],
 ) -> SensorCalibration:
-    from imu_monitor.processing.angles import pitch_roll_from_up
 
     up_sens = _unit(_finite(start)[1].mean(axis=0))
     up_seg = _up_nominal(exercise, placement)
@@ -410,56 +339,6 @@ def calibrate(
 # -- from a recording ----------------------------------------------------------------------------
 
 
-def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
-    t = series.t_s
-    if t0 == t0 and t1 == t1 and bool((t[1:] >= t[:-1]).all()):
-        # times in order (no NaN): the window is one slice, found by bisection; copied, as the
-        # boolean selection below would
-        a, b = int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "right"))
-        b = max(a, b)
-        return SensorSeries(
-            t[a:b].copy(),
-            series.acc_m_s2[a:b].copy(),
-            series.gyr_rad_s[a:b].copy(),
-            None if series.seq is None else series.seq[a:b].copy(),
-        )
-    sel = (t >= t0) & (t <= t1)
-    return SensorSeries(
-        series.t_s[sel],
-        series.acc_m_s2[sel],
-        series.gyr_rad_s[sel],
-        None if series.seq is None else series.seq[sel],
-    )
-
-
-def find_still_periods(
-    rec: Recording, *, min_duration_s: float = MIN_STILL_S, step_s: float = 0.25
-) -> list[tuple[float, float]]:
-    """Periods (t0, t1) in s where every sensor of ``rec`` is still for >= ``min_duration_s``,
-    earliest first, each extended while all sensors stay still."""
-    t_first = max(float(s.t_s[0]) for s in rec.series.values() if len(s))
-    t_last = min(float(s.t_s[-1]) for s in rec.series.values() if len(s))
-
-    def still(t0: float, t1: float) -> bool:
-        return all(
-            check_still(_window(s, t0, t1), min_duration_s=min_duration_s * 0.95).ok
-            for s in rec.series.values()
-        )
-
-    periods: list[tuple[float, float]] = []
-    t0 = t_first
-    while t0 + min_duration_s <= t_last:
-        if still(t0, t0 + min_duration_s):
-            t1 = t0 + min_duration_s
-            while t1 + step_s <= t_last and still(t0, t1 + step_s):
-                t1 += step_s
-            periods.append((t0, t1))
-            t0 = t1 + step_s
-        else:
-            t0 += step_s
-    return periods
-
-
 def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Calibration:
     """Calibrate from a recording.
 
@@ -543,51 +422,3 @@ def _motion_after(
     """The movement after a calibration capture that the functional axis is found from: the
     first ``MOTION_WINDOW_S`` of it."""
     return {p: _window(s, t0, min(t_end, t0 + MOTION_WINDOW_S)) for p, s in series.items()}
-
-
-# -- store ---------------------------------------------------------------------------------------
-
-
-def _safe_name(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._") or "default"
-
-
-class CalibrationStore:
-    """Calibrations saved as JSON, one file per user and exercise:
-    ``<dir>/<user>/<exercise>.json``; ``dir`` defaults to the user config dir of imu-monitor."""
-
-    def __init__(self, directory: Path | str | None = None) -> None:
-        self.directory = Path(
-            directory
-            if directory is not None
-            else platformdirs.user_config_dir("imu-monitor") + "/calibrations"
-        )
-
-    def path(self, user: str, exercise: str) -> Path:
-        return self.directory / _safe_name(user or "default") / f"{_safe_name(exercise)}.json"
-
-    def save(self, cal: Calibration) -> Path:
-        """Write ``cal`` (atomically: a crash never leaves half a file) and return its path."""
-        path = self.path(cal.user, cal.exercise)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(cal.to_dict(), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-        log.info("calibration saved to %s", path)
-        return path
-
-    def load(self, user: str, exercise: str) -> Calibration | None:
-        """The saved calibration, or None when there is none."""
-        path = self.path(user, exercise)
-        if not path.exists():
-            return None
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ImuMonitorError(
-                f"cannot read calibration file {path}: {e}; delete it and calibrate again"
-            ) from e
-        try:
-            return Calibration.from_dict(d)
-        except ImuMonitorError as e:
-            raise ImuMonitorError(f"calibration file {path}: {e}") from e

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import Event, RepEnded
+from imu_monitor.events import AlarmRecord, Event, MonitorMode, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, Recording, SampleChunk, SensorInfo
 from imu_monitor.processing.angles import AngleSet, compute_angles
@@ -40,12 +40,12 @@ log = logging.getLogger(__name__)
 MASTER = "sacrum"
 
 
-def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> str:
+def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
     """``lockout`` for a one-sensor lift whose trunk rotates (hip thrust, bridge), else
     ``continuous``."""
-    if "upper_lumbar" not in placements and exercise.one_sensor_mode == "lockout":
-        return "lockout"
-    return "continuous"
+    if "upper_lumbar" not in placements and exercise.one_sensor_mode == MonitorMode.LOCKOUT:
+        return MonitorMode.LOCKOUT
+    return MonitorMode.CONTINUOUS
 
 
 def _check_sensors(sensors: dict[str, SensorInfo] | list[str]) -> list[str]:
@@ -242,8 +242,8 @@ class Pipeline:
         return {p: s.counts.to_dict() for p, s in self._orientation.items()}
 
     @property
-    def alarms(self) -> list[dict[str, Any]]:
-        """Every alarm of the session (``MonitorResult.alarms`` dicts)."""
+    def alarms(self) -> list[AlarmRecord]:
+        """Every alarm of the session."""
         return self._earlier_alarms + self.monitor.alarms
 
     def summary(self) -> dict[str, Any]:
@@ -293,19 +293,7 @@ class Analysis:
 
     def alarms(self) -> list[dict[str, Any]]:
         """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
-        return [
-            {
-                "t_start_s": a["start"],
-                "t_end_s": a["end"],
-                "direction": a["direction"],
-                "peak_deg": a["peak_deg"],
-                "duration_s": a["duration_s"],
-                "phase": a["phase"],
-                "rep": a["rep"],
-            }
-            for a in self.result.alarms
-            if a["end"] is not None
-        ]
+        return [a.to_dict() for a in self.result.alarms if a.t_end_s is not None]
 
     def summary(self) -> dict[str, Any]:
         return summarize(

@@ -1,8 +1,10 @@
-"""Where samples come from: the ``Source`` protocol and its implementations.
+"""Data sources: everything that produces sample chunks for a pipeline.
 
-``replay`` plays a recording back; ``ble`` is the synchronous facade over the asynchronous BLE
-client (``scanning``: scan and choose devices; ``link``: one wearable per placement, with
-reconnection; ``link_stats``, ``battery``); ``sim`` is the simulated wearable as a bleak backend.
-The only layer that imports bleak. May import the core types, ``devices`` and ``simulator`` (the
-simulated person's motion); nothing above.
+The ``Source`` protocol (``sources.base``), replay of a recording, and BLE wearables through
+bleak (``ble``, the facade): scanning (``scanning``), the per-sensor link with reconnection
+(``link``, ``link_stats``, ``battery``), the conversation that starts a device
+(``start_sequence``), checking a device against its profile (``device_check``), and the
+simulated wearable as a bleak backend (``sim/``). The only place that imports bleak. May
+import the core types, ``devices`` (to decode and encode notifications), ``simulator`` (what the
+simulated wearer does) and ``storage``; never ``processing``, ``app``, ``ui`` or ``cli``.
 """

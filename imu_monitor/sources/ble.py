@@ -30,14 +30,9 @@ from imu_monitor.errors import (
     ProfileMismatchError,
 )
 from imu_monitor.model import SensorInfo, check_placement
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 from imu_monitor.sources.battery import BATTERY_INTERVAL_S
-from imu_monitor.sources.link import (
-    ChunkCallback,
-    GapCallback,
-    ReconnectPolicy,
-    SensorLink,
-    StatusCallback,
-)
+from imu_monitor.sources.link import ReconnectPolicy, SensorLink
 from imu_monitor.sources.scanning import (
     BleBackend,
     FoundDevice,

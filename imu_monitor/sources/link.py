@@ -31,7 +31,8 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakErro
 from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile
 from imu_monitor.errors import BleError
-from imu_monitor.model import Gap, SampleChunk
+from imu_monitor.model import Gap
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 from imu_monitor.sources.battery import BATTERY_INTERVAL_S, BatteryWatcher
 from imu_monitor.sources.link_stats import (
     LatencyWindow,
@@ -52,10 +53,6 @@ from imu_monitor.sources.start_sequence import (
 )
 
 log = logging.getLogger(__name__)
-
-ChunkCallback = Callable[[SampleChunk], None]
-GapCallback = Callable[[Gap], None]
-StatusCallback = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Gap, Recording, SampleChunk
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 
 log = logging.getLogger(__name__)
 
@@ -272,3 +273,45 @@ class ReplaySource:
             if remaining <= 0:
                 return True
             self._sleep(min(remaining, MAX_SLEEP_S))
+
+
+class ReplayThreadSource:
+    """Adapts ``ReplaySource`` (a blocking chunk generator) to ``sources.base.Source``."""
+
+    def __init__(self, replay: ReplaySource) -> None:
+        self.replay = replay
+        self.sensors = dict(replay.rec.sensors)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+
+    def start(
+        self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
+    ) -> None:
+        self.replay.on_gap = on_gap
+        self.replay.on_jump = lambda pos: on_status("jump", {"position_s": pos})
+
+        def run() -> None:
+            on_status("replaying", {"duration_s": self.replay.duration_s})
+            try:
+                for chunk in self.replay.chunks():
+                    if self._stop.is_set():
+                        break
+                    on_chunk(chunk)
+            finally:
+                self.finished.set()
+                on_status("finished", {})
+
+        self._thread = threading.Thread(target=run, name="replay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.replay.loop = False
+        if self.replay.paused:
+            self.replay.resume()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def alert(self, direction: str) -> None:
+        """A recording has no wearable to alert."""

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imu_monitor.app.sources import chosen_devices_source, scan_wearables
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.ui import theme
 
@@ -119,13 +120,6 @@ class DevicePanel(QDialog):
         self.timer.start()
         self.refresh_status()
 
-    def _backend(self) -> Any:
-        if self.world is None:
-            return None
-        from imu_monitor.sources.ble import sim_backend
-
-        return sim_backend(self.world)
-
     # -- scan ---------------------------------------------------------------------------------
     def scan(self) -> None:
         """Scan for ``scan_s`` seconds in a worker thread."""
@@ -133,10 +127,8 @@ class DevicePanel(QDialog):
         self.scan_state.setText(f"scanning for {self.scan_s:g} s…")
 
         def work() -> None:
-            from imu_monitor.sources.ble import scan_devices
-
             try:
-                found = scan_devices(self.scan_s, self._backend())
+                found = scan_wearables(self.scan_s, self.world)
                 self.scanned.emit(found, "")
             except Exception as e:  # shown in the panel: no adapter, Bluetooth off, ...
                 self.scanned.emit([], str(e))
@@ -196,19 +188,13 @@ class DevicePanel(QDialog):
         self.connect_state.setText("connecting…")
 
         def work() -> None:
-            from imu_monitor.sources.ble import BleSource, SensorTarget
-
-            kw: dict[str, Any] = {"backend": self._backend()}
-            if self.world is not None:
-                kw["clock"] = self.world.clock.now
-            source = BleSource([SensorTarget(p, a, self.profile) for p, a in chosen.items()], **kw)
+            source = chosen_devices_source(chosen, profile=self.profile, world=self.world)
             try:
                 source.open()
             except Exception as e:
                 source.stop()
                 self.connected.emit(None, str(e))
                 return
-            source.kind = "sim" if self.world is not None else "ble"  # type: ignore[attr-defined]
             self.connected.emit(source, "")
 
         threading.Thread(target=work, name="device-connect", daemon=True).start()

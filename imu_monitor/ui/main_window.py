@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.events import AlarmStarted, Event, RepEnded
 from imu_monitor.model import Marker
-from imu_monitor.settings import Settings, SettingsStore
+from imu_monitor.settings import Settings
+from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.notices import NoticeBar

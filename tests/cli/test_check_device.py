@@ -11,7 +11,17 @@ import pytest
 from imu_monitor.cli.main import main
 from imu_monitor.devices.profiles import PROFILE_DIR
 
-SIM = ["check-device", "--device", "sim", "--speed", "10", "--seconds", "4", "--sim-firmware", "diy_imu"]
+SIM = [
+    "check-device",
+    "--device",
+    "sim",
+    "--speed",
+    "10",
+    "--seconds",
+    "4",
+    "--sim-firmware",
+    "diy_imu",
+]
 
 
 def diy_copy(tmp_path: Path, old: str, new: str) -> str:

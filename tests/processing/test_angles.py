@@ -10,13 +10,9 @@ from scipy.spatial.transform import Rotation
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import get_exercise
-from imu_monitor.processing.angles import (
-    compute_angles,
-    hip_share,
-    segment_pitch_roll,
-    up_in_segment,
-)
+from imu_monitor.processing.angles import compute_angles, hip_share
 from imu_monitor.processing.calibration import Calibration, SensorCalibration
+from imu_monitor.processing.frames import segment_pitch_roll, up_in_segment
 
 IDENTITY = [1.0, 0.0, 0.0, 0.0]
 

@@ -13,14 +13,10 @@ from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import Marker, Recording, SensorInfo, SensorSeries
 from imu_monitor.processing.angles import compute_angles
-from imu_monitor.processing.calibration import (
-    Calibration,
-    CalibrationStore,
-    calibrate,
-    calibrate_recording,
-    check_still,
-)
+from imu_monitor.processing.calibration import Calibration, calibrate, calibrate_recording
 from imu_monitor.processing.orientation import estimate_orientation
+from imu_monitor.processing.stillness import check_still
+from imu_monitor.storage.stores import CalibrationStore
 
 RATE = 100.0
 

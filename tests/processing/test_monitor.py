@@ -107,8 +107,8 @@ def test_alarm_starts_after_dwell_and_ends_with_hysteresis():
     assert e.t_s == pytest.approx(t[i_end])
     assert e.peak_deg == pytest.approx(14.0)
     assert e.duration_s == pytest.approx(e.t_s - s.t_s)
-    assert res.alarms[0]["start"] == s.t_s and res.alarms[0]["end"] == e.t_s
-    assert res.alarms[0]["peak_deg"] == pytest.approx(14.0)
+    assert res.alarms[0].t_start_s == s.t_s and res.alarms[0].t_end_s == e.t_s
+    assert res.alarms[0].peak_deg == pytest.approx(14.0)
 
 
 def test_extension_alarm_negative_limit_and_peak():

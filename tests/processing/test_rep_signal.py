@@ -7,8 +7,9 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.exercises import get_exercise
-from imu_monitor.processing.angles import _axial_deg, compute_angles, segment_frame
+from imu_monitor.processing.angles import compute_angles
 from imu_monitor.processing.calibration import Calibration, SensorCalibration
+from imu_monitor.processing.frames import _axial_deg, segment_frame
 from imu_monitor.processing.rep_signal import AxialTracker, axial_turn_deg
 
 MOUNT = Rotation.from_euler("xyz", [12.0, -20.0, 8.0], degrees=True)  # segment <- sensor

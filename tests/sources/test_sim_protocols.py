@@ -131,7 +131,8 @@ def test_movesense_sends_its_packets_split_at_the_mtu_it_negotiates():
     notes = record(world, dev, prof, 1.0)
     assert max(len(d) for _, d, _ in notes) <= 161 - 3
     parts = [d for _, d, _ in notes if d[:2] == b"\x03\x63"]
-    assert parts and len(parts) == sum(1 for _, d, _ in notes if d[:2] == b"\x02\x63")
+    firsts = sum(1 for _, d, _ in notes if d[:2] == b"\x02\x63")
+    assert parts and firsts - len(parts) in (0, 1)  # the recording may end between the two
     dec = decode(prof, notes)
     assert dec.stats.samples == dev.stats.samples_sent > 0 and dec.stats.malformed_total == 0
     naive = decode(dataclasses.replace(prof, continuation=()), notes)

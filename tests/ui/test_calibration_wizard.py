@@ -10,9 +10,9 @@ import pytest  # noqa: E402
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.model import Recording  # noqa: E402
-from imu_monitor.processing.calibration import CalibrationStore
 from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
+from imu_monitor.storage.stores import CalibrationStore
 from imu_monitor.ui.calibration_wizard import CalibrationWizard  # noqa: E402
 
 pytestmark = [

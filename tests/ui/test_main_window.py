@@ -17,10 +17,11 @@ from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import SettingsError
 from imu_monitor.events import AlarmStarted, RepEnded  # noqa: E402
 from imu_monitor.exercises import get_exercise  # noqa: E402
-from imu_monitor.processing.calibration import CalibrationStore, calibrate_recording
-from imu_monitor.settings import Settings, SettingsStore
+from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
+from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
 from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
@@ -270,7 +271,7 @@ def test_replay_controls_drive_the_replay_source(qtbot, kick):
 
 
 def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
-    from imu_monitor.ui import app as app_mod
+    from imu_monitor.cli import demo
 
     out = tmp_path / "shots" / "demo.png"
     args = argparse.Namespace(
@@ -284,8 +285,9 @@ def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
         screenshot=str(out),
         user=None,
         config_dir=tmp_path,
+        no_alert=False,
     )
-    assert app_mod.run_demo(args) == 0
+    assert demo.run(args) == 0
     from PySide6.QtGui import QImage
 
     img = QImage(str(out))

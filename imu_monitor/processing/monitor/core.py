@@ -19,13 +19,23 @@ from __future__ import annotations
 
 import logging
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from imu_monitor.errors import MonitorError
-from imu_monitor.events import AlarmEnded, AlarmStarted, Event, RepEnded
+from imu_monitor.events import (
+    AlarmEnded,
+    AlarmRecord,
+    AlarmStarted,
+    Direction,
+    Event,
+    MonitorMode,
+    MonitorState,
+    Phase,
+    RepEnded,
+)
 from imu_monitor.exercises import Exercise, Limits
 from imu_monitor.processing.monitor.alarms import AlarmTransition, DirectionAlarm
 from imu_monitor.processing.monitor.config import RepConfig
@@ -34,8 +44,8 @@ from imu_monitor.processing.monitor.reps import RepTracker
 
 log = logging.getLogger(__name__)
 
-MODES = ("continuous", "lockout")
-STATES = ("neutral", "warning", "alarm", "moving")
+MODES: tuple[str, ...] = tuple(MonitorMode)
+STATES: tuple[str, ...] = tuple(MonitorState)
 BATCH_BLOCK = 16384
 """Samples per block when ``analyze_angles`` feeds the monitor."""
 
@@ -57,10 +67,10 @@ class MonitorStatus:
     ``t_s``: time of the latest sample (NaN before the first).
     """
 
-    state: str = "neutral"
-    direction: str | None = None
+    state: MonitorState = MonitorState.NEUTRAL
+    direction: Direction | None = None
     angle_deg: float = float("nan")
-    phase: str = "rest"
+    phase: Phase = Phase.REST
     rep_index: int | None = None
     reps_done: int = 0
     t_s: float = float("nan")
@@ -68,16 +78,15 @@ class MonitorStatus:
 
 @dataclass
 class MonitorResult:
-    """The batch result: every event in time order, the finished reps, the alarms as dicts
-    (``start``, ``end``, ``direction``, ``peak_deg``, ``rep``, plus ``t_crossed``, ``phase``,
-    ``duration_s``; times in seconds), a summary, and the limits and mode used."""
+    """The batch result: every event in time order, the finished reps, the alarms, a summary,
+    and the limits and mode used."""
 
     events: list[Event]
     reps: list[RepEnded]
-    alarms: list[dict[str, Any]]
+    alarms: list[AlarmRecord]
     summary: dict[str, Any]
     limits: Limits
-    mode: str = "continuous"
+    mode: MonitorMode = MonitorMode.CONTINUOUS
 
 
 def check_limits(limits: Limits) -> Limits:
@@ -115,34 +124,34 @@ class Monitor:
         exercise: Exercise,
         *,
         limits: Limits | None = None,
-        mode: str = "continuous",
+        mode: MonitorMode | str = MonitorMode.CONTINUOUS,
         reps: RepConfig | None = None,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
         self.exercise = exercise
         self.limits = check_limits(limits or exercise.limits)
-        self.mode = mode
+        self.mode = MonitorMode(mode)
         lim = self.limits
-        self._lockout = LockoutGate() if mode == "lockout" else None
+        self._lockout = LockoutGate() if mode == MonitorMode.LOCKOUT else None
         dwell = lim.dwell_s
         if self._lockout is not None:
             # a reading is judged only once it has been held still for the gate's window, which
             # is a dwell already: only what the window lacks of the dwell is added
             dwell = max(0.0, dwell - self._lockout.still_window_s)
         self._dirs: list[DirectionAlarm] = []
-        if mode == "continuous":
+        if mode == MonitorMode.CONTINUOUS:
             self._dirs.append(
-                DirectionAlarm("flexion", 1.0, lim.flexion_deg, dwell, lim.hysteresis_deg)
+                DirectionAlarm(Direction.FLEXION, 1.0, lim.flexion_deg, dwell, lim.hysteresis_deg)
             )
         self._dirs.append(
-            DirectionAlarm("extension", -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
+            DirectionAlarm(Direction.EXTENSION, -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
         )
         self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
         self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
-        self.alarms: list[dict[str, Any]] = []
-        """Every alarm so far (dicts as in ``MonitorResult.alarms``; ``end`` None while open)."""
+        self.alarms: list[AlarmRecord] = []
+        """Every alarm so far (``t_end_s`` None while open)."""
         self._open: dict[str, dict[str, Any]] = {}
         self._t_last = -np.inf
         self._t_last_event = -np.inf
@@ -249,16 +258,14 @@ class Monitor:
         lim = self.limits
         if tr.kind == "start":
             limit = lim.flexion_deg if tr.direction == "flexion" else -lim.extension_deg
-            entry = {
-                "start": tr.t_s,
-                "end": None,
-                "direction": tr.direction,
-                "peak_deg": tr.angle_deg,
-                "rep": rep,
-                "t_crossed": tr.t_crossed_s,
-                "phase": phase,
-                "duration_s": None,
-            }
+            entry = AlarmRecord(
+                t_start_s=tr.t_s,
+                direction=tr.direction,
+                peak_deg=tr.angle_deg,
+                phase=Phase(phase),
+                rep=rep,
+                t_crossed_s=tr.t_crossed_s,
+            )
             self.alarms.append(entry)
             self._open[tr.direction] = entry
             return AlarmStarted(
@@ -272,13 +279,13 @@ class Monitor:
             )
         entry = self._open.pop(tr.direction)
         duration = tr.t_s - tr.t_fired_s
-        entry.update(end=tr.t_s, peak_deg=tr.peak_deg, duration_s=duration)
+        entry.t_end_s, entry.peak_deg, entry.duration_s = tr.t_s, tr.peak_deg, duration
         return AlarmEnded(
             t_s=tr.t_s,
             direction=tr.direction,
             peak_deg=tr.peak_deg,
             duration_s=duration,
-            rep=entry["rep"],
+            rep=entry.rep,
         )
 
     def _finish_rep(self, rep: RepEnded) -> None:
@@ -289,39 +296,41 @@ class Monitor:
             rep.t_s = self._t_last_event
             rep.eccentric_s = rep.t_s - rep.t_hold_end_s
         rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
-        rep.tempo_approximate = rep.judged == "lockout" and rep.alarmed
+        rep.tempo_approximate = rep.judged == MonitorMode.LOCKOUT and rep.alarmed
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
         """Did an alarm (fired before ``t_end``) overlap ``[t_start, t_end]``? Alarms never
         overlap each other, so the scan stops at the first one that ended before the rep."""
         for a in reversed(self.alarms):
-            if a["start"] >= t_end:
+            if a.t_start_s >= t_end:
                 continue
-            return a["end"] is None or a["end"] > t_start
+            return a.t_end_s is None or a.t_end_s > t_start
         return False
 
     def _update_status(self, t: float, angle: float) -> None:
-        state, direction = "neutral", None
+        state, direction = MonitorState.NEUTRAL, None
         active = [d for d in self._dirs if d.active]
         pending = [d for d in self._dirs if d.pending]
         if active:
-            state, direction = "alarm", active[0].direction
+            state, direction = MonitorState.ALARM, active[0].direction
         elif pending:
-            state, direction = "warning", pending[0].direction
+            state, direction = MonitorState.WARNING, pending[0].direction
         elif self._lockout is not None and not self._lockout.last_judged:
-            state = "moving"  # one sensor, hips moving: nothing is judged until the lockout
+            state = (
+                MonitorState.MOVING
+            )  # one sensor, hips moving: nothing is judged until the lockout
         else:
             frac = self.limits.warning_fraction
             for d in self._dirs:
                 if d.sign * angle > frac * d.limit_deg:
-                    state, direction = "warning", d.direction
+                    state, direction = MonitorState.WARNING, d.direction
         s = self.status
         s.state, s.direction, s.angle_deg, s.t_s = state, direction, angle, t
         s.phase, s.rep_index, s.reps_done = self._reps.phase, self._reps.rep, self._reps.reps_done
 
 
 def summarize_result(
-    events: list[Event], reps: list[RepEnded], alarms: list[dict[str, Any]]
+    events: list[Event], reps: list[RepEnded], alarms: list[AlarmRecord]
 ) -> dict[str, Any]:
     """Counts and means of one session: reps, alarmed / too-fast reps, alarms per direction,
     alarm time (s), mean phase durations (s), largest lumbar excursions (deg)."""
@@ -330,9 +339,9 @@ def summarize_result(
         "reps_alarmed": sum(r.alarmed for r in reps),
         "reps_too_fast": sum(r.too_fast for r in reps),
         "alarms": len(alarms),
-        "alarms_flexion": sum(a["direction"] == "flexion" for a in alarms),
-        "alarms_extension": sum(a["direction"] == "extension" for a in alarms),
-        "alarm_time_s": float(sum(a["duration_s"] or 0.0 for a in alarms)),
+        "alarms_flexion": sum(a.direction == Direction.FLEXION for a in alarms),
+        "alarms_extension": sum(a.direction == Direction.EXTENSION for a in alarms),
+        "alarm_time_s": float(sum(a.duration_s or 0.0 for a in alarms)),
         "max_flexion_deg": max((r.peak_flexion_deg for r in reps), default=0.0),
         "max_extension_deg": max((r.peak_extension_deg for r in reps), default=0.0),
         "events": len(events),
@@ -354,7 +363,7 @@ def analyze_angles(
     exercise: Exercise,
     *,
     limits: Limits | None = None,
-    mode: str = "continuous",
+    mode: MonitorMode | str = MonitorMode.CONTINUOUS,
     reps: RepConfig | None = None,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
@@ -374,7 +383,7 @@ def analyze_angles(
         mon.update(t, lum, mov)  # still checks the shapes
     events += mon.finish()
     rep_list = [e for e in events if isinstance(e, RepEnded)]
-    alarms = [dict(a) for a in mon.alarms]
+    alarms = [replace(a) for a in mon.alarms]
     return MonitorResult(
         events=events,
         reps=rep_list,

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from imu_monitor.events import Phase
 from imu_monitor.processing.monitor.reps import PhaseChange
 
-TOP_PHASES = ("hold", "eccentric")
+TOP_PHASES = (Phase.HOLD, Phase.ECCENTRIC)
 
 
 class LockoutGate:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imu_monitor.events import RepEnded, RepStarted
+from imu_monitor.events import Phase, RepEnded, RepStarted
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
 
@@ -54,7 +54,7 @@ class PhaseChange:
     """The online phase from sample ``index`` (into the chunk) on."""
 
     index: int
-    phase: str
+    phase: Phase
     rep: int | None
 
 
@@ -78,7 +78,7 @@ class RepTracker:
         self.min_rep_s = float(min_rep_s)
         self.judged = judged
         self.state = IDLE
-        self.phase = "rest"
+        self.phase = Phase.REST
         self.rep: int | None = None
         self.reps_done = 0
         self._amplitudes: deque[float] = deque(maxlen=cfg.amplitude_memory)
@@ -199,7 +199,7 @@ class RepTracker:
         """A rep starts at sample ``i``. Its index is the number of reps ended so far, so a
         dropped rep's index is used again by the next one."""
         self.state = IN_REP
-        self.phase = "concentric"
+        self.phase = Phase.CONCENTRIC
         self.rep = self.reps_done
         self._rep_rest_ref = rest_ref
         self._rep_idle_start = idle_start
@@ -207,7 +207,7 @@ class RepTracker:
         self._run_max = float(ms[i])
         self._t_last_max = float(t[i])
         self._watch_min = np.inf
-        changes.append(PhaseChange(i, "concentric", self.rep))
+        changes.append(PhaseChange(i, Phase.CONCENTRIC, self.rep))
         events.append(RepOutput(i, RepStarted(t_s=float(t[i]), index=self.rep)))
 
     def _scan_rep(
@@ -236,13 +236,13 @@ class RepTracker:
 
         i_end = first(end)
         i_to = first(ts - self._t_detect > cfg.max_rep_s) if since_detect > cfg.max_rep_s else n
-        if self.phase == "eccentric":
+        if self.phase == Phase.ECCENTRIC:
             i_ecc = p
         else:
             ecc = seg < cmax - np.maximum(0.5 * self.thr_on, cfg.eccentric_fraction * amp)
             i_ecc = first(ecc)
         t_last = None  # concentric: the time of the latest new maximum at each sample
-        if self.phase == "concentric":
+        if self.phase == Phase.CONCENTRIC:
             # where the running maximum first reached its value at each sample; still the carried
             # value: reached before this window
             t_last = ts[cmax.searchsorted(cmax)]
@@ -256,7 +256,7 @@ class RepTracker:
         i_rs, watch_min = n, self._watch_min
         if i_watch < n:
             sub = seg[i_watch - p :]
-            start_min = self._watch_min if self.phase != "concentric" else np.inf
+            start_min = self._watch_min if self.phase != Phase.CONCENTRIC else np.inf
             # only a long "rep" (not a dip during the hold of a faulty rep, which a single
             # sensor sees as movement) is started again
             if since_detect >= cfg.restart_after_s:
@@ -268,12 +268,12 @@ class RepTracker:
             else:
                 watch_min = float(np.fmin(np.fmin.reduce(sub), start_min))
         stop = min(i_end, i_to, i_rs)
-        if self.phase == "concentric" and i_hold < min(i_ecc, stop, n):
-            self.phase = "hold"
-            changes.append(PhaseChange(i_hold, "hold", self.rep))
-        if self.phase != "eccentric" and i_ecc <= stop and i_ecc < n:
-            self.phase = "eccentric"
-            changes.append(PhaseChange(i_ecc, "eccentric", self.rep))
+        if self.phase == Phase.CONCENTRIC and i_hold < min(i_ecc, stop, n):
+            self.phase = Phase.HOLD
+            changes.append(PhaseChange(i_hold, Phase.HOLD, self.rep))
+        if self.phase != Phase.ECCENTRIC and i_ecc <= stop and i_ecc < n:
+            self.phase = Phase.ECCENTRIC
+            changes.append(PhaseChange(i_ecc, Phase.ECCENTRIC, self.rep))
         self._watch_min = watch_min
         last_i = min(stop, n - 1) - p
         self._run_max = float(cmax[last_i])
@@ -392,19 +392,19 @@ class RepTracker:
         elif self.state == IN_REP:
             log.info("rep %s not finished at the end of the stream: not counted", self.rep)
         self.state = IDLE
-        self.phase = "rest"
+        self.phase = Phase.REST
         self.rep = None
         return out
 
     # -- helpers -------------------------------------------------------------------------------
     def _to_rest(self, i: int, t_i: float, changes: list[PhaseChange]) -> None:
         self.state = IDLE
-        self.phase = "rest"
+        self.phase = Phase.REST
         self.rep = None
         self._fit = None
         self._rest_ref = np.inf
         self._t_idle_start = t_i
-        changes.append(PhaseChange(i, "rest", None))
+        changes.append(PhaseChange(i, Phase.REST, None))
 
     def _track_lumbar(self, x: np.ndarray) -> None:
         if len(x) == 0:

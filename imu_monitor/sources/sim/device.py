@@ -24,7 +24,7 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from bleak.backends.client import NotifyCallback
@@ -35,6 +35,7 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile
 from imu_monitor.errors import SimError
+from imu_monitor.sources.sim.clock import SimClock
 from imu_monitor.sources.sim.faults import SimDeviceStats, SimFaults
 from imu_monitor.sources.sim.gatt import (
     SIM_MTU,
@@ -47,9 +48,18 @@ from imu_monitor.sources.sim.person import SimPerson
 from imu_monitor.sources.sim.pose import POSES, resting_samples
 from imu_monitor.sources.sim.protocols import DeviceProtocol, protocol_for
 
-if TYPE_CHECKING:
-    from imu_monitor.sources.sim.backend import SimClient
-    from imu_monitor.sources.sim.world import SimWorld
+
+class World(Protocol):
+    """What a device needs of its world (``world.SimWorld``): the shared clock."""
+
+    clock: SimClock
+
+
+class Client(Protocol):
+    """What a device needs of the client connected to it (``backend.SimClient``)."""
+
+    def _link_lost(self) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +76,7 @@ class SimDevice:
     profile: Profile
     placement: str
     person: SimPerson
-    world: SimWorld
+    world: World
     rssi: int = -60
     faults: SimFaults = field(default_factory=SimFaults)
     writes: list[tuple[float, str, bytes]] = field(default_factory=list)
@@ -102,7 +112,7 @@ class SimDevice:
         self.firmware = self.protocol.encode_profile(self.profile)
         """The profile the device's firmware speaks (its chip's variant, its vendor's packet
         sizes); the client may use another."""
-        self.connected_client: SimClient | None = None
+        self.connected_client: Client | None = None
         self.down_until_s = -math.inf
         self._rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
         self._losses = sorted(self.faults.link_loss_at_s)
@@ -195,7 +205,7 @@ class SimDevice:
         """The ATT MTU a link to this device negotiates."""
         return self.mtu or self.protocol.mtu or SIM_MTU
 
-    def _attach(self, client: SimClient) -> None:
+    def _attach(self, client: Client) -> None:
         if self.connected_client is not None:
             raise BleakError(f"simulated device {self.name} ({self.address}) is already connected")
         if not self.advertising:

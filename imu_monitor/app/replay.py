@@ -1,0 +1,49 @@
+"""A recording replayed through the live pipeline: the pipeline with the right calibration,
+and the rep list for the replay controls. Used by ``replay --headless`` and the dashboard."""
+
+from __future__ import annotations
+
+import logging
+
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.exercises import Exercise
+from imu_monitor.model import Recording
+from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.pipeline import Pipeline, analyze_recording
+
+log = logging.getLogger(__name__)
+
+
+def recording_calibration(rec: Recording, exercise: Exercise) -> tuple[Calibration, list[str]]:
+    """The calibration to judge ``rec`` with, and notes saying where it came from: the one
+    stored in the recording when it was made for this exercise, else one computed from the
+    recording's own calibration captures (or, without markers, its still periods)."""
+    if rec.calibration is not None and rec.calibration.get("exercise") == exercise.name:
+        return Calibration.from_dict(rec.calibration), [
+            "calibration: the one stored in the recording"
+        ]
+    cal = calibrate_recording(rec, exercise)
+    return cal, [f"calibration computed from the recording ({cal.method})", *cal.notes]
+
+
+def replay_pipeline(rec: Recording, exercise: Exercise) -> tuple[Pipeline, list[str]]:
+    """The pipeline for a replay of ``rec`` judged as ``exercise`` (with its limits), and the
+    calibration notes."""
+    cal, notes = recording_calibration(rec, exercise)
+    return Pipeline(exercise, rec.sensors, calibration=cal, limits=exercise.limits), notes
+
+
+def rep_starts_of(rec: Recording, calibration: Calibration | None = None) -> list[float]:
+    """Rep start times (recording clock): the recorded events, else the simulation's truth,
+    else a quick batch analysis of the recording."""
+    starts = [float(e["t_start_s"]) for e in rec.events if e.get("type") == "rep_ended"]
+    if starts:
+        return starts
+    if rec.truth is not None and rec.truth.reps:
+        return [float(r.t_start_s) for r in rec.truth.reps]
+    try:
+        analysis = analyze_recording(rec, calibration=calibration, offline=False)
+        return [float(r.t_start_s) for r in analysis.result.reps]
+    except ImuMonitorError as e:
+        log.warning("no rep list for the replay controls: %s", e)
+        return []
