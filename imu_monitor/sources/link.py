@@ -223,7 +223,7 @@ class SensorLink:
     # -- notifications (the hot path) ---------------------------------------------------------
     def _on_notify(self, char: Any, data: bytearray) -> None:
         t_rx = time.perf_counter()
-        self._replies.offer(char.uuid, bytes(data))
+        self._replies.offer(char.uuid, data)
         dec = self._decoder
         if dec is None:
             return

@@ -82,12 +82,13 @@ class ReplyWaiter:
     def disarm(self) -> None:
         self._spec = self._fut = None
 
-    def offer(self, char_uuid: str, data: bytes) -> None:
+    def offer(self, char_uuid: str, data: bytes | bytearray) -> None:
         spec, fut = self._spec, self._fut
         if spec is None or fut is None or fut.done():
-            return
+            return  # the hot path: nothing armed while streaming
+        data = bytes(data)
         if reply_matches(spec, char_uuid, data):
-            fut.set_result(bytes(data))
+            fut.set_result(data)
 
 
 async def _exchange(
