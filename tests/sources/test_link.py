@@ -49,3 +49,30 @@ def test_a_late_first_packet_after_a_reconnect_does_not_shift_the_rest_of_the_se
     if after[0] == before[0]:
         not_sent = int(firsts[j] - firsts[j - 1] - len(chunks[j - 1].t_s))
         assert gap.samples_lost == not_sent > 0
+
+
+def test_a_device_that_restarted_its_clock_is_anchored_anew():
+    """A reconnected device whose counter and clock began again at 0 (it rebooted) cannot keep
+    the old time base: the link anchors anew, after the samples it already handed out."""
+    faults = SimFaults(
+        link_loss_at_s=(2.0,), link_down_s=0.5, hold_after_reconnect_s=0.15,
+        reboot_on_link_loss=True,
+    )  # fmt: skip
+    world = make_world(speed=10, reps=1, faulty=0, faults=faults)
+    dev = next(iter(world.devices.values()))
+    dev.record_notifications = True
+    src = sim_source(world, policy=FAST)
+    chunks, gaps = [], []
+    src.start(chunks.append, gaps.append, lambda s, i: None)
+    deadline = time.monotonic() + 30.0
+    while src.session_time() < 5.0:
+        assert time.monotonic() < deadline, "the simulated stream did not advance"
+        time.sleep(0.01)
+    src.stop()
+    firsts = [int.from_bytes(p[2:4], "little") for _, _, p in dev.notified]
+    restart = [b for a, b in zip(firsts, firsts[1:], strict=False) if b < a]
+    assert dev.stats.link_losses == 1 and restart == [0]  # its counter began again at 0
+    t = np.concatenate([c.t_s for c in chunks])
+    assert np.all(np.diff(t) > 0)
+    (gap,) = [g for g in gaps if g.reason == "link_lost"]
+    assert gap.t_end_s - gap.t_start_s >= 0.5  # the device was gone 0.5 s

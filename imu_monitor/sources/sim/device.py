@@ -118,6 +118,7 @@ class SimDevice:
         self._losses = sorted(self.faults.link_loss_at_s)
         self._start_progress = 0
         self._first_part_bytes = 0
+        self._boot_k = 0
         self._streaming_requested = False
         self._stream_task: asyncio.Task[None] | None = None
         self._callbacks: dict[str, NotifyCallback] = {}
@@ -315,6 +316,8 @@ class SimDevice:
             self.person.t0_s = clock.now()
         t0 = self.person.t0_s
         k = int(math.ceil((clock.now() - t0) * rate))
+        if self.faults.reboot_on_link_loss and self.stats.link_losses:
+            self._boot_k = k  # the firmware restarted: its counter and clock begin at 0
         self.stats.streams += 1
         hold_until = -math.inf
         if self.stats.streams > 1:
@@ -324,7 +327,7 @@ class SimDevice:
         try:
             while True:
                 acc, gyr = self.readings(k, k + block)
-                idx = np.arange(k, k + block)
+                idx = np.arange(k, k + block) - self._boot_k
                 notes = encode(self.firmware, idx / rate, acc, gyr, idx, captured)
                 for uuid, payload, t_send in notes:
                     await clock.sleep_until(t0 + t_send)

@@ -18,6 +18,8 @@ class SimFaults:
     ``hold_after_reconnect_s``: after each reconnection (not the first connection), the first
     this many seconds of notifications are held back and then sent together (a link that comes
     back congested, so the first notifications the client sees are late).
+    ``reboot_on_link_loss``: the device restarts with its link: after a link loss its sample
+    counter and clock start again from 0 (the person's motion goes on).
     ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
     ``seed``: for the random choices.
     """
@@ -30,6 +32,7 @@ class SimFaults:
     burst_every_s: float | None = None
     burst_hold_s: float = 0.1
     hold_after_reconnect_s: float = 0.0
+    reboot_on_link_loss: bool = False
     battery_read_fails: bool = False
     seed: int = 0
 
