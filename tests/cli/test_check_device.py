@@ -77,3 +77,23 @@ def test_usage_errors_exit_2(capsys):
         main(["check-device", "--seconds", "abc"])
     assert e.value.code == 2
     assert main(["check-device", "--device", "sim", "--seconds", "0"]) == 2
+
+
+def test_a_refused_start_step_is_a_one_line_error_naming_it(tmp_path, capsys):
+    text = (PROFILE_DIR / "polar_verity_sense.toml").read_text()
+    acc = "02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03"
+    assert acc in text
+    path = tmp_path / "polar_200hz.toml"
+    path.write_text(text.replace(acc, acc.replace("34 00", "c8 00", 1)))
+    argv = ["check-device", "--device", "sim", "--speed", "10", "--profile", str(path)]
+    assert main([*argv, "--sim-firmware", "polar_verity_sense"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "start step 1" in err and "ERROR_INVALID_SAMPLE_RATE" in err
+
+
+def test_the_variant_probe_is_shown(capsys):
+    argv = ["check-device", "--device", "sim", "--speed", "10", "--seconds", "4"]
+    assert main([*argv, "--profile", "metamotion"]) == 0
+    out = capsys.readouterr().out
+    assert "probe: write 13 80" in out and "-> reply 13 80 00 01 -> variant bmi160" in out
+    assert "profile  metamotion (bmi160)" in out
