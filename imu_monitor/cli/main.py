@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "mark",
     "import_",
     "simulate",
+    "decode",
     "check_device",
 )
 """Subcommand modules under imu_monitor.cli, in the order --help lists them."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from imu_monitor.devices.decode_stats import DecodeStats
 from imu_monitor.devices.profile_schema import Continuation, Framing, Profile
 
@@ -26,6 +28,7 @@ class StreamFramer:
     def __init__(self, framing: Framing, kinds: set[bytes], stats: DecodeStats) -> None:
         self.framing = framing
         self.kinds = frozenset(kinds)
+        self._kind_codes = np.array([int.from_bytes(k, "big") for k in kinds], dtype=np.uint64)
         self.stats = stats
         self._buf = bytearray()
 
@@ -37,6 +40,28 @@ class StreamFramer:
     def pending(self) -> int:
         """Bytes waiting for the rest of their frame."""
         return len(self._buf)
+
+    def push_aligned(
+        self, payloads: Sequence[bytes], t_received_s: Sequence[float]
+    ) -> tuple[list[bytes], np.ndarray] | None:
+        """The common case at once: nothing pending, every notification whole frames, every
+        frame of a known kind (a recorded stream). Returns (frames, receive times), or None when
+        the stream needs the walk of ``push`` (same result either way)."""
+        fr = self.framing
+        flen, hlen = fr.frame_length, fr.header_length
+        if self._buf or len(payloads) < 8 or hlen > 8:
+            return None
+        lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+        if (lengths % flen).any() or not lengths.all():
+            return None
+        rows = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(-1, flen)
+        weights = np.left_shift(1, 8 * np.arange(hlen - 1, -1, -1, dtype=np.uint64))
+        head = rows[:, :hlen].astype(np.uint64) @ weights.astype(np.uint64)
+        if not np.isin(head, self._kind_codes).all():
+            return None
+        frames = [r.tobytes() for r in rows]
+        times = np.repeat(np.asarray(t_received_s, dtype=np.float64), lengths // flen)
+        return frames, times
 
     def push(self, data: bytes) -> list[bytes]:
         """Append one notification; return the whole frames of known kinds now complete."""
@@ -146,6 +171,9 @@ class StreamAssembler:
         framer = self.framers.get(char_uuid)
         if framer is None:
             return payloads, t_received_s
+        fast = framer.push_aligned(payloads, t_received_s)
+        if fast is not None:
+            return fast
         frames: list[bytes] = []
         times: list[float] = []
         for data, t in zip(payloads, t_received_s, strict=True):

@@ -258,3 +258,19 @@ def test_thingy_and_arduino_resting_frames_read_one_g():
     ch = d.feed(sj.notify_uuids[1], struct.pack("<3f", 0, 0, 0), 1.01)
     assert np.linalg.norm(ch.acc_m_s2[0]) == pytest.approx(REST, abs=REST_TOL)
     assert sj.matches("BLE Sense - 3F2A", []) and sj.matches("BLESense - 3F2A", [])
+
+
+def test_witmotion_recorded_stream_decodes_the_same_in_one_batch():
+    prof = load_profile("witmotion_wt901ble")
+    char = prof.notify_uuids[0]
+    notes = []
+    for k in range(40):  # one frame per notification, a register reply now and then
+        notes.append(_wit(k, 0, 2048) + (WIT_REPLY if k % 7 == 3 else b""))
+    times = [1.0 + k / 200 for k in range(40)]
+    one = Decoder(prof, "s")
+    a = [c for c in (one.feed(char, n, t) for n, t in zip(notes, times, strict=True)) if c]
+    many = Decoder(prof, "s")
+    b = many.feed_many(char, notes, times)
+    assert np.array_equal(np.concatenate([c.acc_m_s2 for c in a]), b.acc_m_s2)
+    assert np.allclose(np.concatenate([c.t_s for c in a]), b.t_s)
+    assert one.stats.to_dict() == many.stats.to_dict()
