@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the profile the simulated device's firmware speaks (default: --profile, or diy_imu)",
     )
     sim.add_argument("--speed", type=float, default=1.0, help="simulated time per real time")
+    sim.add_argument(
+        "--sim-chip",
+        choices=["bmi160", "bmi270"],
+        help="MetaMotion: the IMU chip of the simulated board (default bmi160)",
+    )
     p.set_defaults(func=run)
 
 
@@ -76,6 +81,8 @@ def _check(args: argparse.Namespace) -> int:
     src.scan_timeout_s = args.scan_timeout
     if live.world is not None:
         (dev,) = live.world.devices.values()
+        if args.sim_chip:
+            dev.set_protocol_options(chip=args.sim_chip)
 
         def place(pose: str) -> None:
             print(POSE_PROMPTS[pose] + " (the simulated person does it)")

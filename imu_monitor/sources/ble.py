@@ -276,6 +276,16 @@ class BleSource:
         except RuntimeError:  # loop closing
             pass
 
+    def alert_and_wait(self, direction: str, timeout_s: float = 5.0) -> dict[str, bool]:
+        """Send the wearable alert for ``direction`` and wait for the writes: per placement,
+        whether they went through (False: no alert in the profile, or the write failed).
+        Blocking: not for the BLE thread (check-device's alert check)."""
+
+        async def send() -> dict[str, bool]:
+            return {p: await link.alert(direction) for p, link in self.links.items()}
+
+        return self._call(send(), timeout_s)
+
     # -- reporting ----------------------------------------------------------------------------
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per placement: ``SensorLink.stats()`` (packets, samples, loss, malformed, gaps,

@@ -12,9 +12,10 @@ a table to interpret.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -24,6 +25,10 @@ from imu_monitor.sources.ble import BleSource
 
 Verdict = Literal["PASS", "WARN", "FAIL"]
 
+WAKE_S = 0.05
+"""Host seconds between looks at the session clock while waiting."""
+CATCH_UP_S = 2.0
+"""Host seconds the samples may lag the session clock before the check goes on without them."""
 SETTLE_S = 1.0
 """Session seconds discarded after each pose is taken (the hand lets go)."""
 ACC_TOLERANCE_M_S2 = 0.2
@@ -37,6 +42,10 @@ LOSS_PASS = 0.01
 LOSS_FAIL = 0.05
 AXIS_OFF_FRACTION = 0.2
 """In a pose, the other two axes may read at most this fraction of |acc| (about 11 deg)."""
+MALFORMED_PASS = 0.01
+"""Malformed notifications (or unpaired halves) above this fraction fail."""
+ORPHANS_FAIL = 0.1
+"""Unpaired halves above this fraction of the samples fail (receive-time pairing jitters)."""
 STILL_STD_M_S2 = 0.3
 """acc standard deviation above this per axis: the sensor moved during the measurement."""
 
@@ -56,6 +65,12 @@ class PoseData:
     gyr_rad_s: np.ndarray
     span_s: float
     lost_samples: int = 0
+    packets: int = 0
+    malformed: dict[str, int] = field(default_factory=dict)
+    orphans: int = 0
+    """acc or gyro halves that found no partner (profiles sending them apart)."""
+    ignored: int = 0
+    """Expected non-data messages (replies) skipped."""
 
 
 @dataclass
@@ -68,6 +83,8 @@ class CheckResult:
     steps: list[str]
     counted: bool = True
     """The packets carry a counter or timestamp, so loss is counted, not estimated."""
+    alert_sent: bool | None = None
+    """The profile's alert write went through (None: the profile has no alert)."""
     poses: dict[str, PoseData] = field(default_factory=dict)
 
 
@@ -87,23 +104,20 @@ class _Collector:
             self.cond.notify_all()
 
     def wait_session(self, t_s: float, timeout_s: float) -> None:
-        """Until both the session clock and the newest sample reach session time ``t_s``
-        (``BleError`` after ``timeout_s`` host seconds without it). Both: a receive-time base
-        can run ahead of the clock, and the samples can lag it."""
-        deadline = threading.Event()
-        timer = threading.Timer(timeout_s, deadline.set)
-        timer.start()
-        try:
-            with self.cond:
-                while min(self.src.stream_time(), self.src.session_time()) < t_s:
-                    if deadline.is_set():
-                        raise BleError(
-                            f"no data from the device for {timeout_s:g} s; is it switched on "
-                            "and in range?"
-                        )
-                    self.cond.wait(0.5)
-        finally:
-            timer.cancel()
+        """Until the session clock reaches ``t_s`` and the samples have caught up with it (a
+        receive-time base can run ahead of the clock, and processing can lag it); samples
+        that stopped coming (none decode, or the link is gone) are waited for at most
+        ``CATCH_UP_S`` host seconds: the verdict then says what was missing. ``BleError``
+        when the clock itself does not get there within ``timeout_s`` host seconds."""
+        deadline = time.monotonic() + timeout_s
+        with self.cond:
+            while self.src.session_time() < t_s:
+                if time.monotonic() > deadline:
+                    raise BleError(f"the session clock stalled for {timeout_s:g} s")
+                self.cond.wait(WAKE_S)
+            catch_up = time.monotonic() + CATCH_UP_S
+            while 0 < self.src.stream_time() < t_s and time.monotonic() < catch_up:
+                self.cond.wait(WAKE_S)
 
 
 def run_check(
@@ -138,9 +152,7 @@ def run_check(
             place(pose)
             t = max(src.stream_time(), src.session_time()) + SETTLE_S
             col.wait_session(t, timeout_s)
-            lost0 = (
-                src.stats()[placement]["lost_samples"] + src.stats()[placement]["lost_in_link_gaps"]
-            )
+            st0 = src.stats()[placement]
             with col.cond:
                 col.chunks = []
                 col.active = True
@@ -151,18 +163,33 @@ def run_check(
                 chunks, col.chunks = col.chunks, []
                 t_end = src.session_time()
             st = src.stats()[placement]
-            lost = st["lost_samples"] + st["lost_in_link_gaps"] - lost0
             span = t_end - t_start
             if chunks and link.profile.time_source in ("timestamp", "counter"):
                 # the device's own clock times its samples: its rate, free of receive jitter
                 span = float(chunks[-1].t_s[-1] - chunks[0].t_s[0]) + 1.0 / link.profile.rate_hz
             acc = np.concatenate([c.acc_m_s2 for c in chunks]) if chunks else np.zeros((0, 3))
             gyr = np.concatenate([c.gyr_rad_s for c in chunks]) if chunks else np.zeros((0, 3))
-            result.poses[pose] = PoseData(acc, gyr, span, lost)
+            result.poses[pose] = PoseData(acc, gyr, span, **_counts(st0, st))
+        if link.profile.alerts.get("extension"):
+            result.alert_sent = src.alert_and_wait("extension")[placement]
         result.battery_pct = src.stats()[placement]["battery_pct"]
     finally:
         src.stop()
     return result
+
+
+def _counts(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What the link counted between two ``stats()``."""
+    was = before["malformed"]
+    malformed = {k: v - was.get(k, 0) for k, v in after["malformed"].items() if v > was.get(k, 0)}
+    lost = ("lost_samples", "lost_in_link_gaps")
+    return {
+        "lost_samples": sum(after[k] - before[k] for k in lost),
+        "packets": after["packets"] - before["packets"],
+        "malformed": malformed,
+        "orphans": after["orphans"] - before["orphans"],
+        "ignored": after["ignored"] - before["ignored"],
+    }
 
 
 @dataclass(frozen=True)
@@ -203,6 +230,31 @@ def verdicts(r: CheckResult) -> list[Finding]:
         v = "PASS" if v == "PASS" else "WARN"
         text += ", estimated from receive times (the packets carry no counter)"
     out.append(Finding("loss", v, text))
+    bad = sum(flat.malformed.values())
+    if bad > MALFORMED_PASS * max(flat.packets, 1):
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(flat.malformed.items()))
+        text = (
+            f"{bad} of {flat.packets + bad} notifications did not decode ({reasons}): the "
+            "profile's [[packet]] layout does not match them (imu-monitor decode shows what "
+            "their bytes mean)"
+        )
+        out.append(Finding("packets", "FAIL", text))
+    else:
+        out.append(Finding("packets", "PASS", f"{flat.packets} decoded, {bad} malformed, "
+                           f"{flat.ignored} replies skipped"))  # fmt: skip
+    if flat.orphans > MALFORMED_PASS * n:
+        v = "FAIL" if flat.orphans > ORPHANS_FAIL * n else "WARN"
+        text = (
+            f"{flat.orphans} acc/gyro halves found no partner ({n} pairs): they do not arrive "
+            "together as the profile expects (its pair_tolerance_s, or a chip variant sending "
+            "on other registers)"
+        )
+        out.append(Finding("pairing", v, text))
+    if r.alert_sent is not None:
+        v = "PASS" if r.alert_sent else "FAIL"
+        text = ("sent: the wearable should have buzzed, beeped or blinked now" if r.alert_sent
+                else "the alert write failed (see the log with -v)")  # fmt: skip
+        out.append(Finding("alert", v, text))
     if float(np.max(flat.acc_m_s2.std(axis=0))) > STILL_STD_M_S2:
         out.append(Finding("still", "FAIL", "the sensor moved while it should lie still; "
                            "run the check again without touching it"))  # fmt: skip

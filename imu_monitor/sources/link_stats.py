@@ -145,6 +145,8 @@ def link_stats(
         "loss_fraction": lost_total / (samples + lost_total) if samples + lost_total else 0.0,
         "malformed": dict(d.get("malformed", {})),
         "malformed_total": int(d.get("malformed_total", 0)),
+        "ignored": int(d.get("ignored", 0)),
+        "orphans": int(d.get("orphan_acc", 0)) + int(d.get("orphan_gyr", 0)),
         "gaps": c.gaps,
         "link_losses": c.link_losses,
         "reconnects": c.reconnects,

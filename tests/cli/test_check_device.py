@@ -38,7 +38,8 @@ def test_a_fitting_profile_passes_with_each_start_step_shown(capsys):
     out = capsys.readouterr().out
     assert "step 1: write 01 c8 00 08" in out  # the start sequence, step by step
     assert "label up" in out and "long edge" in out  # the guided poses
-    for check in ("rate", "loss", "acc scale", "gyro bias", "axes (label up)", "axes (long edge)"):
+    checks = ("rate", "loss", "packets", "alert", "acc scale", "gyro bias", "axes (label up)")
+    for check in (*checks, "axes (long edge)"):
         assert re.search(rf"^PASS  {re.escape(check)}:", out, re.M), check
     assert "MTU      247" in out and re.search(r"battery  \d+ %", out)
     assert "verdict: PASS" in out
@@ -92,8 +93,35 @@ def test_a_refused_start_step_is_a_one_line_error_naming_it(tmp_path, capsys):
 
 
 def test_the_variant_probe_is_shown(capsys):
-    argv = ["check-device", "--device", "sim", "--speed", "10", "--seconds", "4"]
+    argv = ["check-device", "--device", "sim", "--speed", "4", "--seconds", "4"]
     assert main([*argv, "--profile", "metamotion"]) == 0
     out = capsys.readouterr().out
     assert "probe: write 13 80" in out and "-> reply 13 80 00 01 -> variant bmi160" in out
     assert "profile  metamotion (bmi160)" in out
+
+
+def bmi160_only(tmp_path: Path) -> str:
+    """metamotion.toml as a profile that knows only the BMI160: no probe, no variants, the
+    BMI160 variant's tables at the top level."""
+    head, *variants = (PROFILE_DIR / "metamotion.toml").read_text().split("\n[[variant]]\n")
+    lines, skip = [], False
+    for line in head.splitlines():  # drop the [probe] table
+        if line.startswith("["):
+            skip = line.startswith("[probe]")
+        if not skip:
+            lines.append(line)
+    bmi160 = next(v for v in variants if v.startswith('name = "bmi160"'))
+    body = bmi160.split("\n[[variant.", 1)[1]
+    path = tmp_path / "metamotion_bmi160_only.toml"
+    path.write_text("\n".join(lines) + "\n[[" + body.replace("[[variant.", "[["))
+    return str(path)
+
+
+def test_a_profile_without_the_chip_variant_fails_on_a_bmi270(tmp_path, capsys):
+    """A MetaMotion S (BMI270) read with a profile that only knows the BMI160: its gyro comes
+    on another register, so no acc/gyro pair forms and the verdict says so."""
+    argv = ["check-device", "--device", "sim", "--speed", "4", "--seconds", "4"]
+    prof = bmi160_only(tmp_path)
+    rc = main([*argv, "--profile", prof, "--sim-firmware", "metamotion", "--sim-chip", "bmi270"])
+    out = capsys.readouterr().out
+    assert rc == 1 and re.search(r"^FAIL  data: only 0 complete samples arrived", out, re.M)

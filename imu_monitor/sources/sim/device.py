@@ -105,13 +105,7 @@ class SimDevice:
     notification handed to the client, in order."""
 
     def __post_init__(self) -> None:
-        try:
-            self.protocol: DeviceProtocol = protocol_for(self.profile, **self.protocol_options)
-        except (TypeError, ValueError) as e:
-            raise SimError(f"simulated device {self.name}: {e}") from None
-        self.firmware = self.protocol.encode_profile(self.profile)
-        """The profile the device's firmware speaks (its chip's variant, its vendor's packet
-        sizes); the client may use another."""
+        self.set_protocol_options(**self.protocol_options)
         self.connected_client: Client | None = None
         self.down_until_s = -math.inf
         self._rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
@@ -138,6 +132,18 @@ class SimDevice:
                 f"seconds (got {self.battery_drain_s})"
             )
         self._battery_task: asyncio.Task[None] | None = None
+
+    def set_protocol_options(self, **options: Any) -> None:
+        """(Re)build the vendor protocol with ``options`` (see ``protocol_options``) before the
+        device is connected."""
+        try:
+            self.protocol: DeviceProtocol = protocol_for(self.profile, **options)
+        except (TypeError, ValueError) as e:
+            raise SimError(f"simulated device {self.name}: {e}") from None
+        self.protocol_options = dict(options)
+        self.firmware = self.protocol.encode_profile(self.profile)
+        """The profile the device's firmware speaks (its chip's variant, its vendor's packet
+        sizes); the client may use another."""
 
     # -- battery ------------------------------------------------------------------------------
     def battery_level(self, t_s: float | None = None) -> int:
