@@ -2,9 +2,10 @@
 
 ``run_check`` connects one device through the production ``BleSource`` (the start sequence is
 reported step by step), asks for two resting poses and measures, on the device's own data: the
-delivered sample rate against the profile's, loss, |acc| at rest against gravity, the gyro bias
-at rest, and whether gravity shows up on the axis the profile's axis mapping says (label up:
-+z; standing on its long edge: y). ``verdicts`` turns the measurements into PASS / WARN / FAIL
+delivered sample rate against the profile's, loss, notifications decoded / malformed, acc and
+gyro halves paired, |acc| at rest against gravity, the gyro bias at rest, and whether gravity
+shows up on the axis the profile's axis mapping says (label up: +z; standing on its long edge:
+y); it sends the profile's alert once. ``verdicts`` turns the measurements into PASS / WARN / FAIL
 lines that name the profile field to look at, so a wrong scale or axis reads as a verdict, not
 a table to interpret.
 """

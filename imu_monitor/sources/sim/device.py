@@ -36,13 +36,12 @@ from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile
 from imu_monitor.errors import SimError
 from imu_monitor.sources.sim.clock import SimClock
-from imu_monitor.sources.sim.faults import SimDeviceStats, SimFaults
+from imu_monitor.sources.sim.faults import FaultInjector, SimDeviceStats, SimFaults
 from imu_monitor.sources.sim.gatt import (
     SIM_MTU,
     alert_direction,
     build_gatt,
     is_write,
-    samples_in,
 )
 from imu_monitor.sources.sim.person import SimPerson
 from imu_monitor.sources.sim.pose import POSES, resting_samples
@@ -108,10 +107,10 @@ class SimDevice:
         self.set_protocol_options(**self.protocol_options)
         self.connected_client: Client | None = None
         self.down_until_s = -math.inf
-        self._rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
+        rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
+        self._injector = FaultInjector(self.faults, self.stats, rng)
         self._losses = sorted(self.faults.link_loss_at_s)
         self._start_progress = 0
-        self._first_part_bytes = 0
         self._boot_k = 0
         self._streaming_requested = False
         self._stream_task: asyncio.Task[None] | None = None
@@ -341,11 +340,11 @@ class SimDevice:
                         self._losses.pop(0)
                         self._lose_link()
                         return
-                    out = self._apply_faults(payload, t_send)
+                    out = self._injector.apply(payload, self.firmware)
                     if out is None:
                         continue
                     shaped = self.protocol.shape([(uuid, out)], t_send)
-                    if self._in_burst(t_send) or t_send < hold_until:
+                    if self._injector.in_burst(t_send) or t_send < hold_until:
                         held.extend(shaped)
                         continue
                     for h_uuid, h_payload in held:
@@ -366,38 +365,6 @@ class SimDevice:
             if self.record_notifications:
                 self.notified.append((self.world.clock.now(), uuid, payload))
             cb(bytearray(payload))
-
-    def _apply_faults(self, payload: bytes, t_send: float) -> bytes | None:
-        f = self.faults
-        self.stats.notifications += 1
-        r = self._rng.random(3)
-        if r[0] < f.drop_fraction or r[1] < f.garbage_fraction or r[2] < f.short_fraction:
-            self._first_part_bytes = 0
-        if r[0] < f.drop_fraction:
-            self.stats.dropped += 1
-            return None
-        if r[1] < f.garbage_fraction:
-            self.stats.garbage += 1
-            return self._rng.integers(0, 256, len(payload), dtype=np.uint8).tobytes()
-        if r[2] < f.short_fraction and len(payload) > 1:
-            self.stats.short += 1
-            return payload[: int(self._rng.integers(1, len(payload)))]
-        self.stats.samples_sent += samples_in(self.firmware, payload, self._first_part_bytes)
-        self._first_part_bytes = self._first_part(payload)
-        return payload
-
-    def _first_part(self, payload: bytes) -> int:
-        """Its length when ``payload`` is the first part of a split packet, else 0."""
-        for c in self.firmware.continuation:
-            if payload.startswith(c.first) and len(payload) == c.split_length:
-                return len(payload)
-        return 0
-
-    def _in_burst(self, t_s: float) -> bool:
-        every = self.faults.burst_every_s
-        if not every:
-            return False
-        return (t_s % every) < self.faults.burst_hold_s
 
     def _lose_link(self) -> None:
         """The radio link breaks: the device vanishes for ``link_down_s``."""

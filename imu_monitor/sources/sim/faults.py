@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from imu_monitor.devices.profiles import Profile
+from imu_monitor.sources.sim.gatt import samples_in
+
 
 @dataclass
 class SimFaults:
@@ -51,3 +56,43 @@ class SimDeviceStats:
     link_losses: int = 0
     connections: int = 0
     streams: int = 0
+
+
+class FaultInjector:
+    """Applies ``faults`` to a device's outgoing data notifications, counting in ``stats``."""
+
+    def __init__(self, faults: SimFaults, stats: SimDeviceStats, rng: np.random.Generator) -> None:
+        self.faults = faults
+        self.stats = stats
+        self._rng = rng
+        self._first_part_bytes = 0  # a split packet's first part, sent intact
+
+    def apply(self, payload: bytes, firmware: Profile) -> bytes | None:
+        """The notification as it arrives: None (dropped), garbage, truncated or intact."""
+        f = self.faults
+        self.stats.notifications += 1
+        r = self._rng.random(3)
+        if r[0] < f.drop_fraction or r[1] < f.garbage_fraction or r[2] < f.short_fraction:
+            self._first_part_bytes = 0
+        if r[0] < f.drop_fraction:
+            self.stats.dropped += 1
+            return None
+        if r[1] < f.garbage_fraction:
+            self.stats.garbage += 1
+            return self._rng.integers(0, 256, len(payload), dtype=np.uint8).tobytes()
+        if r[2] < f.short_fraction and len(payload) > 1:
+            self.stats.short += 1
+            return payload[: int(self._rng.integers(1, len(payload)))]
+        self.stats.samples_sent += samples_in(firmware, payload, self._first_part_bytes)
+        self._first_part_bytes = 0
+        for c in firmware.continuation:
+            if payload.startswith(c.first) and len(payload) == c.split_length:
+                self._first_part_bytes = len(payload)
+        return payload
+
+    def in_burst(self, t_s: float) -> bool:
+        """Whether a notification sent at device time ``t_s`` is held back in a burst."""
+        every = self.faults.burst_every_s
+        if not every:
+            return False
+        return (t_s % every) < self.faults.burst_hold_s
