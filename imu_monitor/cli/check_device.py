@@ -3,10 +3,10 @@
 Connects one wearable, runs its profile's start sequence showing each step and reply, streams
 it lying still, and checks the profile against what the device really sends: delivered rate vs
 the profile's, loss, packets decoded, acc/gyro pairing, |acc| at rest vs 9.81 m/s^2, gyro bias at
-rest, MTU, battery, the alert, and a guided axis check (label up, then on its long edge). Each check ends in PASS / WARN / FAIL naming what
-to fix. ``--device sim`` runs it against the simulated wearable, whose simulated person puts the
-device down as asked. Exit codes: 0 all checks pass (warnings allowed), 1 a check failed or the
-device could not be checked, 2 usage.
+rest, MTU, battery, the alert, and a guided axis check (label up, then on its long edge). Each
+check ends in PASS / WARN / FAIL naming what to fix. ``--device sim`` runs it against the
+simulated wearable, whose simulated person puts the device down as asked. Exit codes: 0 all
+checks pass (warnings allowed), 1 a check failed or the device could not be checked, 2 usage.
 """
 
 from __future__ import annotations
