@@ -127,7 +127,9 @@ def test_no_import_inside_a_function_except_the_lazy_ui():
     wrong = [
         f"{i.importer}:{i.line} imports {i.target} inside a function"
         for i in IMPORTS
-        if i.in_function and not (layer(i.importer) == "cli" and layer(i.target) == "ui")
+        if i.in_function
+        and i.importer not in FACADES  # the Python API is loaded on first use
+        and not (layer(i.importer) == "cli" and layer(i.target) == "ui")
     ]
     assert not wrong, "\n".join(wrong)
 
