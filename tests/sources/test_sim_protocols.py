@@ -13,7 +13,7 @@ from bleak import BleakClient
 
 from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile, load_profile
-from imu_monitor.sources.sim import SimClient, SimClock, SimDevice, SimWorld
+from imu_monitor.sources.sim import SimClient, SimClock, SimDevice, SimWorld, protocols
 from imu_monitor.sources.sim.protocols import WIT_NOTIFY, WIT_WRITE, PolarPmd
 
 SPEED = 50.0
@@ -137,3 +137,18 @@ def test_movesense_sends_its_packets_split_at_the_mtu_it_negotiates():
     assert dec.stats.samples == dev.stats.samples_sent > 0 and dec.stats.malformed_total == 0
     naive = decode(dataclasses.replace(prof, continuation=()), notes)
     assert naive.stats.samples < dev.stats.samples_sent
+
+
+def test_movesense_hello_and_metawear_module_info_replies():
+    ms = protocols.Movesense()
+    (reply,), _ = ms.on_write("34800001-7185-4d5d-b431-630e7050e8f0", bytes([0, 0x63]), False)
+    assert reply == (protocols.MOVESENSE_DATA, bytes([1, 0x63]) + b"Hello")
+    for chip, acc, gyro in (
+        ("bmi160", "03 80 01 01", "13 80 00 01"),
+        ("bmi270", "03 80 04 00", "13 80 01 00"),
+    ):
+        mw = protocols.MetaWear(chip)
+        cmd = "326a9001-85cb-9195-d9dd-464cfbbae75a"
+        assert mw.on_write(cmd, bytes.fromhex("03 80"), False)[0][0][1] == bytes.fromhex(acc)
+        assert mw.on_write(cmd, bytes.fromhex("13 80"), False)[0][0][1] == bytes.fromhex(gyro)
+        assert mw.on_write(cmd, bytes.fromhex("10 80"), False)[0][0][1] == bytes.fromhex("10 80")
