@@ -330,7 +330,7 @@ def test_battery_without_notify_is_polled():
 
 
 def test_profile_without_battery_gives_none():
-    world = world_of(profile="movesense_imu6")
+    world = world_of(profile="witmotion_wt901ble")
     src = sim_source(world, policy=FAST)
     col = Collector()
     col.start(src)
