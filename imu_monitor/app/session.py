@@ -7,11 +7,10 @@ source to raise the wearable's own alert.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from imu_monitor.events import AlarmStarted, Event
 from imu_monitor.processing.pipeline import Pipeline
-from imu_monitor.sources.base import Source, StatusCallback
+from imu_monitor.sources.base import Source, SourceState, SourceStatus, StatusCallback
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,8 @@ class Session:
         self.source = source
         self.pipeline = pipeline
         self.wearable_alerts = wearable_alerts
-        self.status: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.status: dict[str, SourceStatus] = {}
+        """The latest status per sensor placement ("" for the whole source)."""
         self._on_status = on_status
         self.alerts_sent: list[tuple[float, str]] = []
         pipeline.add_listener(self._on_event)
@@ -43,12 +43,12 @@ class Session:
             except Exception:  # the alarm on screen and in sound must not depend on it
                 log.exception("wearable alert failed")
 
-    def _status(self, state: str, info: dict[str, Any]) -> None:
-        if state == "jump":  # a replay was seeked or looped: times jump
+    def _status(self, status: SourceStatus) -> None:
+        if status.state == SourceState.JUMP:  # a replay was seeked or looped: times jump
             self.pipeline.reset()
-        self.status[info.get("sensor", "")] = (state, info)
+        self.status[status.sensor] = status
         if self._on_status is not None:
-            self._on_status(state, info)
+            self._on_status(status)
 
     def start(self) -> None:
         self.source.start(self.pipeline.feed, self.pipeline.mark_gap, self._status)

@@ -29,6 +29,7 @@ from imu_monitor.cli.common import add_window_options, positive_factor, window_o
 from imu_monitor.cli.console import EventPrinter
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.sources.base import SourceStatus
 from imu_monitor.storage.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class _Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.events = EventPrinter(as_json=as_json)
-        self.status: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.status: queue.Queue[SourceStatus] = queue.Queue()
 
     def line(self, kind: str, message: str, **data: Any) -> None:
         """``message`` for people; with --json the ``data`` (which may have its own text)."""
@@ -103,23 +104,24 @@ class _Output:
         else:
             print(message, flush=True)
 
-    def on_status(self, state: str, info: dict[str, Any]) -> None:
-        self.status.put((state, info))  # printed by the main thread
+    def on_status(self, status: SourceStatus) -> None:
+        self.status.put(status)  # printed by the main thread
 
     def drain(self) -> None:
         while True:
             try:
-                state, info = self.status.get_nowait()
+                status = self.status.get_nowait()
             except queue.Empty:
                 return
-            extra = f" (attempt {info['attempt']})" if "attempt" in info else ""
-            if info.get("battery_pct") is not None:  # state "battery": the new level
-                extra = f" {info['battery_pct']} %"
+            extra = f" (attempt {status.attempt})" if status.attempt is not None else ""
+            if status.battery_pct is not None:  # state "battery": the new level
+                extra = f" {status.battery_pct} %"
+            if status.message:
+                extra += f": {status.message}"
             self.line(
                 "status",
-                f"{info.get('sensor', '')}: {state.replace('_', ' ')}{extra}",
-                state=state,
-                **info,
+                f"{status.sensor}: {status.state.replace('_', ' ')}{extra}",
+                **status.to_dict(),
             )
 
 

@@ -47,7 +47,11 @@ class Collector:
         self.status = []
 
     def start(self, src: BleSource) -> None:
-        src.start(self.chunks.append, self.gaps.append, lambda s, i: self.status.append((s, i)))
+        src.start(
+            self.chunks.append,
+            self.gaps.append,
+            lambda st: self.status.append((st.state, st.to_dict())),
+        )
 
     def series(self, sensor: str) -> SensorSeries:
         return SensorSeries.concat([c for c in self.chunks if c.sensor == sensor])

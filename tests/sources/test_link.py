@@ -23,7 +23,7 @@ def test_a_late_first_packet_after_a_reconnect_does_not_shift_the_rest_of_the_se
     dev.record_notifications = True
     src = sim_source(world, policy=FAST)
     chunks, gaps = [], []
-    src.start(chunks.append, gaps.append, lambda s, i: None)
+    src.start(chunks.append, gaps.append, lambda status: None)
     deadline = time.monotonic() + 30.0
     while src.session_time() < 5.0:
         assert time.monotonic() < deadline, "the simulated stream did not advance"
@@ -63,7 +63,7 @@ def test_a_device_that_restarted_its_clock_is_anchored_anew():
     dev.record_notifications = True
     src = sim_source(world, policy=FAST)
     chunks, gaps = [], []
-    src.start(chunks.append, gaps.append, lambda s, i: None)
+    src.start(chunks.append, gaps.append, lambda status: None)
     deadline = time.monotonic() + 30.0
     while src.session_time() < 5.0:
         assert time.monotonic() < deadline, "the simulated stream did not advance"
