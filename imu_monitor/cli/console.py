@@ -6,7 +6,14 @@ import json
 import sys
 from typing import TextIO
 
-from imu_monitor.events import AlarmEnded, AlarmStarted, Event, RepEnded, RepStarted
+from imu_monitor.events import (
+    AlarmEnded,
+    AlarmStarted,
+    Event,
+    RecordingFailed,
+    RepEnded,
+    RepStarted,
+)
 
 
 def format_event(ev: Event) -> str:
@@ -33,6 +40,8 @@ def format_event(ev: Event) -> str:
             f"{about}{ev.hold_s:.1f} s hold / {about}{ev.eccentric_s:.1f} s down, lumbar "
             f"+{ev.peak_flexion_deg:.1f}° / -{ev.peak_extension_deg:.1f}°: {verdict}{fast}"
         )
+    if isinstance(ev, RecordingFailed):
+        return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 
 
