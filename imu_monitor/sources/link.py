@@ -12,6 +12,10 @@ dropped link by a flag (on Linux/BlueZ the disconnected callback fires for both)
 Times: ``clock`` (default ``time.perf_counter``) is the session clock the samples' ``t_s`` are
 anchored to (the simulated backend passes its ``SimClock.now``); latency is always measured on
 ``time.perf_counter``.
+
+Length: one class, one state machine (connect, stream, lose, reconnect, stop) over the same
+client and decoder; its statistics, battery and start sequence already live apart
+(``link_stats``, ``battery``, ``start_sequence``).
 """
 
 from __future__ import annotations
