@@ -21,8 +21,12 @@ import imu_monitor
 from imu_monitor.errors import ProfileError
 from imu_monitor.model import GRAVITY_M_S2
 
-PROFILE_DIR = Path(imu_monitor.__file__).resolve().parents[1] / "firmware_profiles"
-"""Where profiles are looked up by name (the repository's ``firmware_profiles/``)."""
+_PACKAGE = Path(imu_monitor.__file__).resolve().parent
+PROFILE_DIR = _PACKAGE / "firmware_profiles"
+if not PROFILE_DIR.is_dir():
+    PROFILE_DIR = _PACKAGE.parent / "firmware_profiles"
+"""Where profiles are looked up by name: ``imu_monitor/firmware_profiles/`` in an installed wheel
+(copied there at build time, see setup.py), else the repository's ``firmware_profiles/``."""
 
 SCHEMA_VERSION = 1
 
