@@ -105,7 +105,7 @@ def _adapter_present() -> bool:
 
 @pytest.mark.skipif(_adapter_present(), reason="this machine has a Bluetooth adapter")
 def test_scan_without_adapter_explains_in_one_line(capsys):
-    assert main(["scan", "--timeout", "0.2"]) == 2
+    assert main(["scan", "--timeout", "0.2"]) == 1  # a runtime error, not a usage error
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "Bluetooth is not available" in lines[0]

@@ -171,10 +171,10 @@ def test_bad_input_gets_clear_errors(kick_file, tmp_path, capsys):
     data = bytearray(kick_file.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64
     broken.write_bytes(bytes(data))
-    assert main(["analyze", str(broken)]) == 2
+    assert main(["analyze", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "broken.imr" in err and "byte" in err
-    assert main(["analyze", str(tmp_path / "missing.imr")]) == 2
+    assert main(["analyze", str(tmp_path / "missing.imr")]) == 1
     assert "missing.imr" in capsys.readouterr().err
 
 
