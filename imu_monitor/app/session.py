@@ -65,14 +65,20 @@ class Session:
 
     def _feed(self, chunk: SampleChunk) -> list[Event]:
         if self._before_feed is not None:
-            self._before_feed(chunk)
+            try:
+                self._before_feed(chunk)
+            except Exception:  # a broken sink must not stop the stream
+                log.exception("before_feed hook %r failed", self._before_feed)
         events = self.pipeline.feed(chunk)
         if self._on_calibration is not None:
             step, prompt = calibration_step(self.pipeline)
             if step != self._step:
                 self._step = step
                 if step is not None:
-                    self._on_calibration(step, prompt)
+                    try:
+                        self._on_calibration(step, prompt)
+                    except Exception:
+                        log.exception("calibration callback %r failed", self._on_calibration)
         return events
 
     def _on_event(self, ev: Event) -> None:

@@ -19,9 +19,10 @@ import rich.console
 import rich.progress
 import rich.table
 
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, RecordingError
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, get_exercise
 from imu_monitor.settings import LimitOverrides
+from imu_monitor.storage.recording import load_recording
 
 
 class Interrupted(KeyboardInterrupt):
@@ -194,6 +195,8 @@ def check_output(path: str | Path, *, force: bool, option: str) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise ImuMonitorError(f"{option} {p}: the folder {parent} does not exist; create it first")
+    if p.exists() and not p.is_file():
+        raise ImuMonitorError(f"{option} {p}: not a regular file; give a file name")
     if p.exists() and not force:
         raise ImuMonitorError(f"{option} {p}: the file exists; pass --force to overwrite it")
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
@@ -204,12 +207,22 @@ def check_output(path: str | Path, *, force: bool, option: str) -> Path:
 def load_for_command(path: str, args: argparse.Namespace) -> Any:
     """``load_recording`` with the command's ``--allow-partial``; what was skipped is said on
     stderr."""
-    from imu_monitor.storage.recording import load_recording
-
-    rec = load_recording(path, allow_partial=getattr(args, "allow_partial", False))
+    allow = getattr(args, "allow_partial", False)
+    try:
+        rec = load_recording(path, allow_partial=allow)
+    except RecordingError as e:
+        # the storage layer's advice is for Python callers; a shell user has an option for it
+        text = str(e)
+        cut = text.find("load it with")
+        if cut < 0 or allow:
+            raise
+        raise ImuMonitorError(
+            f"{text[:cut].rstrip('; ,')}; add --allow-partial to use the readable part"
+        ) from None
     warning = rec.meta.get("load_warning")
     if warning:
-        print(f"note: {path}: {warning}", file=sys.stderr)
+        where = "" if str(path) in str(warning) else f"{path}: "
+        print(f"note: {where}{warning}", file=sys.stderr)
     return rec
 
 

@@ -85,7 +85,7 @@ class Output:
         if not self.as_json:
             self.write(line)
 
-    def record(self, kind: str, message: str, **data: Any) -> None:
+    def record(self, kind: str, message: str, /, **data: Any) -> None:
         """``message`` for people; with --json ``{"type": kind, **data}`` (numbers as users
         read them)."""
         self.write(json_line({"type": kind, **for_user(data)}) if self.as_json else message)

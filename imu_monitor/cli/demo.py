@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     """The dashboard on the simulated wearable (the real BLE client code against the simulated
     bleak backend). Its calibrations go to a separate store so they never replace real ones.
     With no display (and no --screenshot): the same session headless, with a note."""
+    live_command.check_simulation(argparse.Namespace(device="sim", **vars(args)))
     if not has_display() and args.screenshot is None:
         print(
             "imu-monitor demo: no display for the dashboard: running the simulated session "

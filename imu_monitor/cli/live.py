@@ -38,6 +38,7 @@ from imu_monitor.cli.common import (
     window_options,
 )
 from imu_monitor.cli.console import EventPrinter, Output
+from imu_monitor.errors import UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.storage.recording import RecordingWriter
@@ -145,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    check_simulation(args)
 
     record = None
     if args.record is not None:
@@ -167,7 +169,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     )
 
 
+def check_simulation(args: argparse.Namespace) -> None:
+    """The simulated wearer's options, checked before anything connects."""
+    if (args.device in (None, "sim")) and args.faulty > args.reps:
+        raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
+
+
 def run_headless(args: argparse.Namespace) -> int:
+    check_simulation(args)
     out = Output(args.json)
     record = None
     if args.record:

@@ -110,6 +110,17 @@ def _setup_logging(verbose: bool) -> None:
     root.addHandler(handler)
 
 
+def _thread_error(args: threading.ExceptHookArgs) -> None:
+    """An exception that ends a worker thread: one log line (its traceback only with -v)."""
+    if args.exc_type is SystemExit:
+        return
+    logging.getLogger("imu_monitor").error(
+        "thread %s stopped",
+        getattr(args.thread, "name", "?"),
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
 def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
@@ -154,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # --help, --version (0) and usage errors (2)
         return int(e.code or 0)
     _setup_logging(args.verbose)
+    threading.excepthook = _thread_error
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_OK

@@ -147,10 +147,11 @@ def run_headless(
                     break
     except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (cli.main): close as at the end
         interrupted = e
+    played_to_the_end = replay.source.finished.is_set()
     session.stop()
     if out.closed.is_set():
         raise BrokenPipeError  # the reader went away: main ends quietly
-    if replay.source.finished.is_set():
+    if played_to_the_end:
         markers.show_until(float("inf"))
     summary = pipeline.summary()
     summary["markers"] = markers.shown
