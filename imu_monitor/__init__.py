@@ -6,6 +6,14 @@ Python API: ``load(path)`` (a recording in one call), ``analyze(path)`` and ``ta
 
 __version__ = "0.1.0"
 
-from imu_monitor.app.api import analyze, load, table
-
 __all__ = ["__version__", "analyze", "load", "table"]
+
+
+def __getattr__(name: str):
+    # the API is loaded on first use, so that ``import imu_monitor.model`` (or the command's
+    # start-up) does not pay for numpy, scipy and vqf through the whole analysis stack
+    if name in ("analyze", "load", "table"):
+        from imu_monitor.app import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'imu_monitor' has no attribute {name!r}")

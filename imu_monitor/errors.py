@@ -113,6 +113,46 @@ class ProfileMismatchError(BleError):
     """The device connected but does not offer what its firmware profile needs."""
 
 
+class ProfileReplyError(BleError):
+    """A device answered a start step with an error status, a malformed reply, or not at all.
+    ``step``: the 0-based index of the step in the start sequence; ``status``: the status code
+    (None when there was no usable reply); ``status_name``: the vendor's name for it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        device: str | None = None,
+        step: int | None = None,
+        status: int | None = None,
+        status_name: str | None = None,
+    ):
+        self.step = step
+        self.status = status
+        self.status_name = status_name
+        super().__init__(message, device=device)
+
+
+class DeviceVariantError(BleError):
+    """The device is a variant its profile does not support (e.g. an unknown IMU chip).
+    ``value``: the probed value; ``what``: what was probed."""
+
+    def __init__(self, message: str, *, device: str | None = None, value=None, what=None):
+        self.value = value
+        self.what = what
+        super().__init__(message, device=device)
+
+
+class MtuTooSmallError(BleError):
+    """The negotiated ATT MTU is below what the profile's packets need. ``mtu``: negotiated;
+    ``min_mtu``: needed."""
+
+    def __init__(self, message: str, *, device: str | None = None, mtu: int = 0, min_mtu: int = 0):
+        self.mtu = mtu
+        self.min_mtu = min_mtu
+        super().__init__(message, device=device)
+
+
 class SimError(ImuMonitorError):
     """A simulated world is set up wrongly (unknown person, duplicate device, ...)."""
 

@@ -15,20 +15,19 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.model import Recording
+from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.storage.export import export_columns
+from imu_monitor.storage.recording import load_recording
 
 
 def load(path: str | Path, *, allow_partial: bool = False) -> Recording:
     """Load a recording (``.imr``) in one call."""
-    from imu_monitor.storage.recording import load_recording
-
     return load_recording(path, allow_partial=allow_partial)
 
 
 def analyze(source: str | Path | Recording, **options: Any):
     """Analyse a recording (a path or a loaded ``Recording``); options as
     ``pipeline.analyze_recording`` (exercise, limits, calibration, offline)."""
-    from imu_monitor.processing.pipeline import analyze_recording
-
     rec = source if isinstance(source, Recording) else load(source)
     return analyze_recording(rec, **options)
 
@@ -36,7 +35,5 @@ def analyze(source: str | Path | Recording, **options: Any):
 def table(source: str | Path | Recording, **options: Any) -> dict[str, np.ndarray]:
     """The export table (the CSV export's columns) as a dict of numpy arrays, ready for
     ``pandas.DataFrame(...)``."""
-    from imu_monitor.storage.export import export_columns
-
     rec = source if isinstance(source, Recording) else load(source)
     return export_columns(rec, analyze(rec, **options))

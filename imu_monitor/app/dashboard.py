@@ -17,6 +17,7 @@ from imu_monitor.app.session import Session
 from imu_monitor.events import Event
 from imu_monitor.model import Gap, SampleChunk
 from imu_monitor.processing.calibration import Calibration
+from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import Source
@@ -167,7 +168,7 @@ class DashboardSession:
         self._saved = (cal, path)
         return path
 
-    def start_calibration(self) -> Any:
+    def start_calibration(self) -> LiveCalibrator:
         """Restart the guided calibration (standing, then the start posture)."""
         return self.pipeline.current.start_calibration()
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import PLACEMENTS
+from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
+from imu_monitor.storage.importers.common import MAX_RATE_HZ, MIN_RATE_HZ, valid_rate
+from imu_monitor.storage.recording import save_recording
 
 
 def _three(value: str) -> list[str]:
@@ -16,17 +19,37 @@ def _three(value: str) -> list[str]:
     return names
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    from imu_monitor.storage.importers import IMPORTERS
+def _rate(value: str) -> float:
+    try:
+        return valid_rate(value, "--rate")
+    except ImuMonitorError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--rate: ")) from None
 
+
+def _sensor(value: str) -> tuple[str, str]:
+    placement, sep, file = value.partition("=")
+    placement = placement.strip()
+    if not sep or not file.strip():
+        raise argparse.ArgumentTypeError(f"expected PLACEMENT=FILE, got {value!r}")
+    if placement not in PLACEMENTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
+        )
+    return placement, file.strip()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="import another tool's recording (CSV, Xsens MT Manager) as a .imr recording",
-        description="Convert a CSV file (time, accelerometer xyz, gyroscope xyz) or an Xsens "
-        "MT Manager text export into a recording. The result has no calibration: analysis "
-        "calibrates from the first still period. See docs/recording-format.md.",
+        description="Convert a CSV file (time, accelerometer xyz, gyroscope xyz) or Xsens "
+        "MT Manager text exports (one file per sensor: --sensor sacrum=a.txt --sensor "
+        "thigh=b.txt) into a recording. A CSV written by `imu-monitor export` comes back with "
+        "its exercise, calibration, markers and events when its .meta.json is beside it; other "
+        "files have no calibration: analysis calibrates from the first still period. See "
+        "docs/recording-format.md.",
     )
-    p.add_argument("file", help="file to import")
+    p.add_argument("file", nargs="?", help="file to import (or give --sensor for xsens)")
     p.add_argument(
         "--format",
         required=True,
@@ -40,8 +63,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where the sensor was worn (default sacrum); for files written by `imu-monitor "
         "export` with several placements: import only this one (default: all)",
     )
+    p.add_argument(
+        "--sensor",
+        action="append",
+        type=_sensor,
+        metavar="PLACEMENT=FILE",
+        help="xsens: one MT Manager export per sensor, aligned on SampleTimeFine/PacketCounter "
+        "(repeat for each sensor, e.g. --sensor sacrum=a.txt --sensor thigh=b.txt)",
+    )
     p.add_argument("--exercise", help="the exercise performed (stored in the recording)")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: from the file)")
+    p.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="HZ",
+        help=f"sample rate, {MIN_RATE_HZ:g} to {MAX_RATE_HZ:g} Hz (default: from the file)",
+    )
     p.add_argument(
         "--skip-bad-rows",
         action="store_true",
@@ -59,13 +95,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu_monitor.storage.importers import IMPORTERS, import_file
-    from imu_monitor.storage.recording import save_recording
-
     if args.format not in IMPORTERS:
         raise ImuMonitorError(
             f"unknown import format {args.format!r}; known formats: {', '.join(IMPORTERS)}"
         )
+    sensors = dict(args.sensor or [])
+    if args.sensor and len(sensors) != len(args.sensor):
+        raise ImuMonitorError("--sensor names a placement twice; give each placement once")
+    if sensors and args.format != "xsens":
+        raise ImuMonitorError("--sensor only applies to --format xsens")
+    if sensors and (args.file or args.placement):
+        raise ImuMonitorError("give either FILE (with --placement) or --sensor PLACEMENT=FILE")
+    if not sensors and not args.file:
+        raise ImuMonitorError("give the FILE to import (or --sensor PLACEMENT=FILE for xsens)")
 
     options = {
         "placement": args.placement,
@@ -89,17 +131,27 @@ def run(args: argparse.Namespace) -> int:
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise ImuMonitorError(f"{opts} only apply to --format csv")
     out = Path(args.output)
+    if out.is_dir():
+        raise ImuMonitorError(f"{out} is a folder; give a file name such as out.imr")
     if out.exists() and not args.force:
         raise ImuMonitorError(f"{out} exists; pass --force to overwrite it")
-    rec = import_file(args.file, args.format, **options)
+    if sensors:
+        del options["placement"]
+        rec = import_xsens_sensors(sensors, **options)
+        what = ", ".join(f"{p}={f}" for p, f in sensors.items())
+    else:
+        rec = import_file(args.file, args.format, **options)
+        what = args.file
     save_recording(rec, out)
     info = rec.meta["import"]
-    print(f"imported {args.file} ({args.format}) -> {out}")
+    print(f"imported {what} ({args.format}) -> {out}")
     for name, s in rec.series.items():
         print(
             f"  {name}: {len(s)} samples, {rec.duration_s:.2f} s, "
             f"{rec.sensors[name].rate_hz:.2f} Hz"
         )
+    if "aligned_on" in info:
+        print(f"  sensors aligned on {info['aligned_on']}")
     units = ", ".join(f"{k} {u} ({how})" for k, (u, how) in info["units"].items())
     print(f"  units: {units}")
     if info.get("time_offset_s"):
@@ -109,5 +161,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  skipped {info['skipped_rows']} of {info['rows']} rows: {reasons}")
         for example in info["examples"]:
             print(f"    {example}")
-    print("  no calibration: analysis calibrates from the first still period")
+    if "export_meta_file" in info:
+        print(
+            f"  from {info['export_meta_file']}: exercise {rec.exercise}, "
+            f"{'a' if rec.calibration else 'no'} calibration, {len(rec.markers)} markers, "
+            f"{len(rec.events)} events"
+        )
+    else:
+        print("  no calibration: analysis calibrates from the first still period")
     return 0

@@ -39,6 +39,7 @@ COMMANDS: tuple[str, ...] = (
     "mark",
     "import_",
     "simulate",
+    "decode",
 )
 """Subcommand modules under imu_monitor.cli, in the order --help lists them."""
 
@@ -160,10 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     if not argv:
         argv = default_command()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # --help, --version (0) and usage errors (2)
-        return int(e.code or 0)
+    args = parser.parse_args(argv)  # --help, --version: SystemExit(0); usage errors: (2)
     _setup_logging(args.verbose)
     threading.excepthook = _thread_error
     if getattr(args, "func", None) is None:

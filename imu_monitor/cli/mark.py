@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import Marker, Recording
+from imu_monitor.storage.recording import add_marker, load_recording
 
 MARKER_KINDS = ("note", "set_start", "set_end")
 
@@ -26,11 +31,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from imu_monitor.errors import ImuMonitorError
-    from imu_monitor.model import Marker
-    from imu_monitor.storage.recording import add_marker, load_recording
+def check_marker_times(at: float, until: float | None, rec: Recording, path: str) -> None:
+    """Refuse marker times outside the recording's time range (or an end before the start)."""
+    starts = [float(s.t_s[0]) for s in rec.series.values() if len(s)]
+    ends = [float(s.t_s[-1]) for s in rec.series.values() if len(s)]
+    if not starts:
+        raise ImuMonitorError(f"{path} holds no samples, so there is no time to mark")
+    first, last = min(starts), max(ends)
+    span = f"the recording runs from {first:.2f} to {last:.2f} s"
+    for option, value in (("--at", at), ("--until", until)):
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            raise ImuMonitorError(f"{option} {value}: give a time in seconds ({span})")
+        if not first <= value <= last:
+            raise ImuMonitorError(f"{option} {value:g} s is outside {path}: {span}")
+    if until is not None and until <= at:
+        raise ImuMonitorError(
+            f"--until {until:g} s is not after --at {at:g} s; a marked stretch ends after it starts"
+        )
 
+
+def run(args: argparse.Namespace) -> int:
     if args.list:
         rec = load_recording(args.file)
         for m in sorted(rec.markers, key=lambda m: m.t_s):
@@ -40,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.at is None:
         raise ImuMonitorError("give the marker's time with --at SECONDS (or use --list)")
+    rec = load_recording(args.file)
+    check_marker_times(args.at, args.until, rec, args.file)
     data = {
         k: v
         for k, v in {

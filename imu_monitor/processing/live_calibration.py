@@ -21,7 +21,7 @@ from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import SampleChunk, SensorSeries
 from imu_monitor.processing.calibration import Calibration, calibrate
-from imu_monitor.processing.stillness import check_still
+from imu_monitor.processing.stillness import MIN_STILL_S, check_still
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,12 @@ STEPS = ("standing", "start", "done")
 
 QUIET_WINDOW_S = 0.5
 """The progress display tests the last this-many seconds with the capture's own stillness check."""
+
+START_POSTURE_CHANGE_DEG = 30.0
+"""How far the sacrum's gravity direction must turn from standing before the guided capture
+takes the start posture (deg). Larger than the two-posture alignment's own minimum
+(``calibration.MIN_POSTURE_CHANGE_DEG``) so that a lean or a half-way posture is not taken
+for the start position."""
 
 
 class LiveCalibrator:
@@ -40,8 +46,8 @@ class LiveCalibrator:
         placements: list[str],
         *,
         user: str = "default",
-        hold_s: float = 2.0,
-        min_posture_change_deg: float = 30.0,
+        hold_s: float = MIN_STILL_S,
+        min_posture_change_deg: float = START_POSTURE_CHANGE_DEG,
         with_standing: bool = True,
     ) -> None:
         self.exercise = exercise

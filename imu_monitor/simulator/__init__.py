@@ -3,7 +3,10 @@
 ``simulate_session(SimulationConfig(...))`` returns a ``model.Recording`` whose sensor series
 look like a real session (mounting misalignment, gyro bias, noise, timing jitter, dropped
 samples) and whose ``truth`` holds what really happened (lumbar angle, segment pitches, reps with
-their phase boundaries and faults, mountings, biases).
+their phase boundaries and faults, mountings, biases). ``scoring`` judges an analysis against
+that truth.
+
+Imports only the core types, numpy and scipy: the truth never depends on the monitor's code.
 """
 
 from imu_monitor.errors import SimulationError

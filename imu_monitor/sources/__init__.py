@@ -1,0 +1,8 @@
+"""Data sources: everything that produces sample chunks for a pipeline.
+
+The ``Source`` protocol (``sources.base``), replay of a recording, and BLE wearables through
+bleak: scanning, the per-sensor link with reconnection, and the simulated wearable as a bleak
+backend. The only place that imports bleak. May import the core types, ``devices`` (to decode
+and encode notifications), ``simulator`` (what the simulated wearer does) and ``storage``; never
+``processing``, ``app``, ``ui`` or ``cli``.
+"""

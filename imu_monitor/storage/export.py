@@ -13,20 +13,34 @@ Columns (``<p>`` is each placement: sacrum, upper_lumbar, thigh):
 - ``true_lumbar_flexion_deg``: ground truth, only for simulated recordings.
 
 Events go to a second file beside it, ``<name>.events.csv``: ``t_s,type,direction,rep,value_deg,
-duration_s`` (alarms and reps).
+duration_s`` (alarms and reps found by the analysis).
+
+What the table cannot hold goes to a third file, ``<name>.meta.json`` (``export_meta``): the
+recording's meta data (exercise, source, ...), each sensor's placement, profile, device and rate,
+the calibration in force, markers (calibration postures, sets, notes), the events recorded during
+the session, and gaps. ``imu-monitor import`` reads it back when it sits beside the CSV, so
+export -> import gives the same analysis.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded, RepStarted
 from imu_monitor.model import Recording
+from imu_monitor.storage.recording.format import encode_json
 
 AXES = ("x", "y", "z")
+EXPORT_META_FORMAT = "imu-monitor export meta"
+EXPORT_META_VERSION = 1
+PRIVATE_FILE_MODE = 0o600
+"""Exported files hold a person's movement data: readable by their owner only."""
 
 
 def export_columns(rec: Recording, analysis: Any) -> dict[str, np.ndarray]:
@@ -60,12 +74,27 @@ def export_columns(rec: Recording, analysis: Any) -> dict[str, np.ndarray]:
     return cols
 
 
+def _open_private(path: str | Path, mode: str = "w"):
+    """Open ``path`` for writing, created 0600 (an existing file keeps its mode); a clear
+    ``ImuMonitorError`` instead of an OSError."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+    except IsADirectoryError:
+        raise ImuMonitorError(f"{path}: is a folder; give a file name such as out.csv") from None
+    except FileNotFoundError:
+        raise ImuMonitorError(f"{path}: its folder does not exist; create it first") from None
+    except OSError as e:
+        raise ImuMonitorError(f"{path}: cannot write the file: {e.strerror}") from None
+
+
 def write_csv(path: str | Path, cols: dict[str, np.ndarray]) -> None:
     names = list(cols)
     table = np.column_stack([np.asarray(cols[n], dtype=np.float64) for n in names])
     raw = [n for n in names if "_acc_" in n or "_gyr_" in n or n == "t_s"]
     fmt = ["%.17g" if n in raw else "%.9g" for n in names]
-    np.savetxt(path, table, delimiter=",", header=",".join(names), comments="", fmt=fmt)
+    with _open_private(path) as f:
+        np.savetxt(f, table, delimiter=",", header=",".join(names), comments="", fmt=fmt)
 
 
 def write_events_csv(path: str | Path, events: list[Any]) -> None:
@@ -87,9 +116,42 @@ def write_events_csv(path: str | Path, events: list[Any]) -> None:
         else:
             continue
         lines.append(",".join("" if v is None else str(v) for v in row))
-    Path(path).write_text("\n".join(lines) + "\n")
+    with _open_private(path) as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def events_path(csv_path: str | Path) -> Path:
     p = Path(csv_path)
     return p.with_name(p.stem + ".events.csv")
+
+
+def meta_path(csv_path: str | Path) -> Path:
+    p = Path(csv_path)
+    return p.with_name(p.stem + ".meta.json")
+
+
+def export_meta(rec: Recording, placements: list[str], rows: int) -> dict[str, Any]:
+    """The ``<name>.meta.json`` document: what the CSV table cannot hold (see the module doc).
+
+    ``placements`` and ``rows`` describe the CSV it belongs to, so an importer can tell a stale
+    file from the right one.
+    """
+    meta = {k: v for k, v in rec.meta.items() if k not in ("load_warning", "import")}
+    return {
+        "format": EXPORT_META_FORMAT,
+        "format_version": EXPORT_META_VERSION,
+        "rows": int(rows),
+        "placements": list(placements),
+        "meta": meta,
+        "sensors": {p: rec.sensors[p].to_dict() for p in placements if p in rec.sensors},
+        "calibration": rec.calibration,
+        "markers": [m.to_dict() for m in rec.markers],
+        "events": list(rec.events),
+        "gaps": [g.to_dict() for g in rec.gaps if g.sensor in placements],
+    }
+
+
+def write_meta_json(path: str | Path, doc: dict[str, Any]) -> None:
+    text = json.dumps(json.loads(encode_json(doc)), indent=1)
+    with _open_private(path) as f:
+        f.write(text + "\n")

@@ -194,6 +194,5 @@ def run_replay(
         wearable_alerts=False,
     )
     window = DashboardWindow(ds, replay=replay.player, rep_starts=rep_starts, title=title)
-    for n in notes:
-        window.notices.notify(n)
+    window.notices.add_details(notes)  # technical: behind the notice line's "details"
     return run_window(window, options)

@@ -19,7 +19,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -38,6 +37,8 @@ from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.processing.calibration import Calibration
+from imu_monitor.processing.live_calibration import LiveCalibrator
+from imu_monitor.processing.stillness import MIN_STILL_S
 from imu_monitor.ui import theme
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class CalibrationWizard(QDialog):
         self.countdown_s = countdown_s
         self.phase = "choose"
         self.step = "standing"
-        self.calibrator: Any = None
+        self.calibrator: LiveCalibrator | None = None
         self.calibration: Calibration | None = None
         self.saved_path: str | None = None
         self._phase_t0 = 0.0
@@ -256,7 +257,7 @@ class CalibrationWizard(QDialog):
             self._enter("hold")
             return
         if self.phase == "hold":
-            hold_s = getattr(cal, "hold_s", 2.0)
+            hold_s = cal.hold_s if cal is not None else MIN_STILL_S
             self.countdown.setText("Hold still")
             self.hold_bar.setValue(int(min(100.0, 100.0 * elapsed / hold_s)))
             if elapsed >= hold_s:

@@ -5,13 +5,15 @@ Data flow: the source's thread feeds the pipeline; pipeline events reach this wi
 ``pipeline.window`` / ``pipeline.status`` / ``pipeline.calibrator`` and redraws. The window never
 computes physics and never blocks: an alarm event plays the sound, switches the status panel and
 flashes the screen in the same slot call.
+
+The parts live in their own modules: the top bar (``header``), the sensor line
+(``sensor_strip``), the Record/Mark logic (``recording_controls``), the alarm flash (``flash``);
+this module lays them out, wires them to the session and runs the frame.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,74 +22,37 @@ from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.events import AlarmStarted, Event, RepEnded
-from imu_monitor.model import Marker
 from imu_monitor.settings import Settings
 from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
-from imu_monitor.ui.notices import NoticeBar
+from imu_monitor.ui.calibration_wizard import CalibrationWizard
+from imu_monitor.ui.flash import FlashOverlay
+from imu_monitor.ui.header import HeaderBar, session_summary
+from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
+from imu_monitor.ui.recording_controls import RecordingControls
+from imu_monitor.ui.replay_controls import ReplayControls, marker_label
 from imu_monitor.ui.reps_panel import RepsPanel
+from imu_monitor.ui.sensor_strip import SensorStrip
+from imu_monitor.ui.settings_dialog import SettingsDialog
 from imu_monitor.ui.sound import AlarmSound
-from imu_monitor.ui.status_panel import StatusPanel, StatusView
+from imu_monitor.ui.status_panel import (
+    StatusPanel,
+    StatusView,
+    status_view_for,
+    wearable_alert_text,
+)
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 10.0
 """Seconds of trace shown."""
 FRAME_HZ = 60.0
-SENSOR_STRIP_PERIOD_S = 0.5
-
-
-def format_link_stats(stats: dict[str, dict[str, Any]]) -> str:
-    """One line per sensor from ``BleSource.stats()``: state, rate, loss, reconnects."""
-    parts = []
-    for placement, st in stats.items():
-        text = (
-            f"{placement.replace('_', ' ')} ({st.get('device') or st.get('address', '')}): "
-            f"{st.get('state', '?')}, {st.get('effective_rate_hz', 0.0):.0f} Hz, "
-            f"loss {100.0 * st.get('loss_fraction', 0.0):.1f} %"
-        )
-        if st.get("reconnects"):
-            text += f", {st['reconnects']} reconnects"
-        if st.get("battery_pct") is not None:
-            low = " LOW" if st["battery_pct"] < 15 else ""
-            text += f", battery {st['battery_pct']} %{low}"
-        parts.append(text)
-    return "    ".join(parts)
-
-
-class FlashOverlay(QWidget):
-    """A translucent full-window flash in the alarm direction's colour (mouse passes through)."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.hide()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
-
-    def flash(self, colour: str, duration_ms: int = theme.FLASH_MS) -> None:
-        c = colour.lstrip("#")
-        r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
-        self.setStyleSheet(f"background: rgba({r},{g},{b},150);")
-        self.setGeometry(self.parentWidget().rect())
-        self.show()
-        self.raise_()
-        self._timer.start(duration_ms)
 
 
 class DashboardWindow(QMainWindow):
@@ -96,8 +61,8 @@ class DashboardWindow(QMainWindow):
     ``sound``: the alarm sound (a new ``AlarmSound`` when None). ``settings_store``: where
     settings changes are saved. ``replay``: a ``ReplaySource`` for the replay controls.
     ``rep_starts``: rep start times (recording clock) for "jump to rep".
-    ``recordings_dir``: where the record button writes. ``clock``: perf_counter-like seconds,
-    for the latency figures. ``start``: start the session at once.
+    ``recordings_dir``: where the record button writes. ``device_panel_factory``: makes the
+    Devices dialog (live sessions). ``start``: start the session at once.
     """
 
     alarm_shown = Signal(str, float)
@@ -123,123 +88,42 @@ class DashboardWindow(QMainWindow):
         self.settings_store = settings_store
         self.replay = replay
         self.rep_starts = list(rep_starts or [])
-        self.recordings_dir = recordings_dir
         self.device_panel_factory = device_panel_factory
         self.window_s = window_s
         self.alarm_latencies_s: deque[float] = deque(maxlen=1000)
         self.sound_latencies_s: deque[float] = deque(maxlen=1000)
-        self.recorder: Any | None = None
+        self.frames = 0
+        self._frame_busy_s = 0.0
         self._generation = -1
         self._calibration_seen: Any | None = None
         self._alerts_seen = 0
-        self._last_strip = -math.inf
-        self._samples_prev: dict[str, tuple[float, int]] = {}
-        self._frame_busy_s = 0.0
-        self.frames = 0
+        self._wearable_alert: tuple[float, str] | None = None
+        """(sample time, direction) of the last wearable alert while its line is shown."""
+        self.wizard: CalibrationWizard | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.device_dialog: QWidget | None = None
 
         self.setWindowTitle(f"imu-monitor — {title}" if title else "imu-monitor")
         self.setStyleSheet(theme.stylesheet())
         self.resize(1400, 860)
-        central = QWidget()
-        self.setCentralWidget(central)
-        root = QVBoxLayout(central)
-        root.setContentsMargins(12, 10, 12, 10)
-        root.setSpacing(8)
-
-        # top bar: what is monitored, and the actions
-        top = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setObjectName("title")
-        self.subtitle = QLabel()
-        self.subtitle.setObjectName("dim")
-        self.subtitle.setWordWrap(True)
-        self.subtitle.setMinimumWidth(200)
-        tcol = QVBoxLayout()
-        tcol.addWidget(self.title)
-        tcol.addWidget(self.subtitle)
-        top.addLayout(tcol, 1)
-        self.calibrate_btn = QPushButton("Calibrate…")
-        self.settings_btn = QPushButton("Settings…")
-        self.devices_btn = QPushButton("Devices…")
-        self.record_btn = QPushButton("● Record")
-        self.record_btn.setCheckable(True)
-        self.marker_btn = QPushButton("Mark")
-        self.marker_btn.setEnabled(False)
-        self.mute_btn = QPushButton("Sound on")
-        self.mute_btn.setCheckable(True)
-        for b in (
-            self.calibrate_btn,
-            self.settings_btn,
-            self.devices_btn,
-            self.record_btn,
-            self.marker_btn,
-            self.mute_btn,
-        ):
-            top.addWidget(b)
-        self.devices_btn.setVisible(device_panel_factory is not None)
-        self.record_btn.setVisible(replay is None and recordings_dir is not None)
-        self.marker_btn.setVisible(replay is None and recordings_dir is not None)
-        self.marker_btn.setToolTip("add a marker to the recording at the current time")
-        root.addLayout(top)
-
-        self.notices = NoticeBar()
-        root.addWidget(self.notices)
-
-        body = QHBoxLayout()
-        root.addLayout(body, 1)
-        self._body = body
-        p = ds.pipeline
-        ex = p.exercise
-        self.plots = self._make_plots()
-        body.addWidget(self.plots, 5)
-        right = QVBoxLayout()
-        body.addLayout(right, 4)
-        self.status_panel = StatusPanel()
-        right.addWidget(self.status_panel, 3)
-        self.reps_panel = RepsPanel(ex.tempo, p.limits)
-        right.addWidget(self.reps_panel, 3)
-
-        self.sensor_strip = QLabel("")
-        self.sensor_strip.setObjectName("dim")
-        self.sensor_strip.setWordWrap(True)
-        self.sensor_strip.setMinimumWidth(200)
-        root.addWidget(self.sensor_strip)
-
-        self.replay_controls = None
-        if replay is not None:
-            from imu_monitor.ui.replay_controls import ReplayControls
-
-            self.replay_controls = ReplayControls(replay, self.rep_starts)
-            root.addWidget(self.replay_controls)
-
-        self.flash_overlay = FlashOverlay(central)
-
-        # sound
-        self.sound = sound if sound is not None else AlarmSound(self)
-        self.sound.unavailable.connect(self.notices.notify)
-        self.sound.muted = not ds.settings.sound_on
-        self.mute_btn.setChecked(not ds.settings.sound_on)
-        self._update_mute_text()
-        self.sound.announce()
-
-        # threads -> GUI
+        self._build_layout(recording=replay is None and recordings_dir is not None)
+        self.recording = RecordingControls(
+            self.header.record_btn,
+            self.header.marker_btn,
+            session=lambda: self.ds,
+            recordings_dir=recordings_dir,
+            notify=self.notices.notify,
+            parent=self,
+        )
+        self.recording.marked.connect(
+            lambda m: self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
+        )
+        self._init_sound(sound)
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
         self.bridge.connect_status(self._on_source_status)
-        ds.pipeline.add_listener(self.bridge.listener)
-        ds.status_listeners.append(self.bridge.on_status)
-        self.source_states: dict[str, tuple[str, dict]] = {}
-
-        self.calibrate_btn.clicked.connect(self.open_calibration_wizard)
-        self.settings_btn.clicked.connect(self.open_settings)
-        self.devices_btn.clicked.connect(self.open_devices)
-        self.mute_btn.toggled.connect(self.set_muted)
-        self.record_btn.toggled.connect(self.set_recording)
-        self.marker_btn.clicked.connect(lambda: self.add_marker("note"))
-        self.wizard = None
-        self.settings_dialog = None
-        self.device_dialog = None
-
+        self._attach(ds)
+        self._connect_actions()
         self._refresh_titles()
         self.frame_timer = QTimer(self)
         self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -249,22 +133,61 @@ class DashboardWindow(QMainWindow):
         if start:
             ds.start()
 
-    def _make_plots(self) -> LivePlots:
+    # -- construction -------------------------------------------------------------------------
+    def _build_layout(self, *, recording: bool) -> None:
+        """Header, notices, plots | status + reps, sensor line, replay controls; the flash."""
+        central = QWidget()
+        self.setCentralWidget(central)
+        root = QVBoxLayout(central)
+        root.setContentsMargins(12, 10, 12, 10)
+        root.setSpacing(8)
+        self.header = HeaderBar(devices=self.device_panel_factory is not None, recording=recording)
+        root.addWidget(self.header)
+        self.notices = NoticeBar()
+        root.addWidget(self.notices)
+        self._body = QHBoxLayout()
+        root.addLayout(self._body, 1)
+        self.plots = self._make_plots()
+        self._body.addWidget(self.plots, 5)
+        right = QVBoxLayout()
+        self._body.addLayout(right, 4)
+        self.status_panel = StatusPanel()
+        right.addWidget(self.status_panel, 3)
         p = self.ds.pipeline
-        ex = p.exercise
-        offsets = {
-            "sacrum": ex.start_pitch_deg,
-            "upper_lumbar": ex.start_pitch_deg,
-            "thigh": ex.thigh_start_pitch_deg,
-        }
-        return LivePlots(
-            p.placements,
-            p.limits,
-            window_s=self.window_s,
-            rate_hz=p.sensors[p.placements[0]].rate_hz,
-            judge_flexion=p.mode != "lockout",
-            pitch_offsets_deg=offsets,
-        )
+        self.reps_panel = RepsPanel(p.exercise.tempo, p.limits)
+        right.addWidget(self.reps_panel, 3)
+        self.sensor_strip = SensorStrip()
+        root.addWidget(self.sensor_strip)
+        self.replay_controls: ReplayControls | None = None
+        if self.replay is not None:
+            self.replay_controls = ReplayControls(self.replay, self.rep_starts)
+            root.addWidget(self.replay_controls)
+            markers = getattr(self.replay.rec, "markers", [])
+            self.plots.set_markers([(m.t_s, marker_label(m.kind, m.data)) for m in markers])
+        self.flash_overlay = FlashOverlay(central)
+
+    def _make_plots(self) -> LivePlots:
+        return LivePlots.for_pipeline(self.ds.pipeline, window_s=self.window_s)
+
+    def _init_sound(self, sound: AlarmSound | None) -> None:
+        self.sound = sound if sound is not None else AlarmSound(self)
+        self.sound.unavailable.connect(self.notices.notify)
+        self.sound.muted = not self.ds.settings.sound_on
+        self.header.mute_btn.setChecked(not self.ds.settings.sound_on)
+        self.header.show_muted(self.sound.muted)
+        self.sound.announce()
+
+    def _attach(self, ds: DashboardSession) -> None:
+        """Receive ``ds``'s events and source states (through the bridge, in the GUI thread)."""
+        ds.pipeline.add_listener(self.bridge.listener)
+        ds.status_listeners.append(self.bridge.on_status)
+
+    def _connect_actions(self) -> None:
+        h = self.header
+        h.calibrate_btn.clicked.connect(self.open_calibration_wizard)
+        h.settings_btn.clicked.connect(self.open_settings)
+        h.devices_btn.clicked.connect(self.open_devices)
+        h.mute_btn.toggled.connect(self.set_muted)
 
     def switch_source(self, source: Any) -> None:
         """Monitor another (opened) source: the device panel's Connect. The old session stops
@@ -284,8 +207,7 @@ class DashboardWindow(QMainWindow):
             history_s=old.history_s,
         )
         self.ds = ds
-        ds.pipeline.add_listener(self.bridge.listener)
-        ds.status_listeners.append(self.bridge.on_status)
+        self._attach(ds)
         if list(ds.pipeline.placements) != list(self.plots.placements):
             new = self._make_plots()
             self._body.replaceWidget(self.plots, new)
@@ -293,8 +215,8 @@ class DashboardWindow(QMainWindow):
             self.plots = new
         self._generation = -1
         self._alerts_seen = 0
-        self._samples_prev.clear()
-        self.source_states.clear()
+        self._wearable_alert = None
+        self.sensor_strip.reset()
         ds.start()
         self.tick()
 
@@ -318,18 +240,17 @@ class DashboardWindow(QMainWindow):
         sent = self.ds.session.alerts_sent
         if len(sent) > self._alerts_seen:
             self._alerts_seen = len(sent)
-            t_s, direction = sent[-1]
+            self._wearable_alert = (float(sent[-1][0]), str(sent[-1][1]))
             self.status_panel.show_wearable_alert(
-                f"wearable alert sent: {direction} (t = {t_s:.1f} s)"
+                wearable_alert_text(self._wearable_alert, self._wearable_alert[0])
             )
 
     def _on_source_status(self, state: str, info: dict) -> None:
         if state == "jump":  # a replay seek or loop: not a link state
             return
-        self.source_states[str(info.get("sensor", ""))] = (state, info)
+        self.sensor_strip.set_state(state, info)
         if state in ("error", "failed"):
-            self.notices.notify(f"source: {info.get('message', state)}")
-        self._last_strip = -math.inf
+            self.notices.notify(f"source: {info.get('message', state)}", action=True)
 
     # -- frame --------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -344,30 +265,18 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_reps(list(p.reps))
             self._calibration_seen = p.calibration
             self._refresh_titles()
+        self.status_panel.show_view(status_view_for(self.ds.pipeline))
+        if self._wearable_alert is not None:
+            text = wearable_alert_text(self._wearable_alert, float(p.status.t_s))
+            self.status_panel.show_wearable_alert(text)
+            if not text:
+                self._wearable_alert = None
         cal = p.calibration
-        calibrator = p.calibrator
-        if cal is None and calibrator is not None:
-            view = StatusView(
-                "calibrating",
-                prompt=calibrator.prompt,
-                progress=calibrator.progress,
-                refusal=calibrator.refusal,
-            )
-        else:
-            st = p.status
-            if st.t_s != st.t_s:  # NaN: no sample judged yet
-                view = StatusView("waiting")
-            else:
-                view = StatusView(st.state, st.direction, st.angle_deg)
-        self.status_panel.show_view(view)
         if cal is not None and cal is not self._calibration_seen:
             self._calibration_seen = cal
             self._on_new_calibration(cal)
         self.plots.update_window(p.window(self.window_s))
-        now = time.monotonic()
-        if now - self._last_strip >= SENSOR_STRIP_PERIOD_S:
-            self._last_strip = now
-            self._update_sensor_strip(now)
+        self.sensor_strip.refresh(self.ds, time.monotonic())
         if self.replay_controls is not None:
             self.replay_controls.refresh()
         self.frames += 1
@@ -377,60 +286,22 @@ class DashboardWindow(QMainWindow):
         try:
             path = self.ds.save_calibration(cal)
         except Exception as e:
-            self.notices.notify(f"calibration could not be saved: {e}")
+            self.notices.notify(f"calibration could not be saved: {e}", action=True)
             return
         if path:
             log.info("calibration saved to %s", path)
         self._refresh_titles()
 
-    def _update_sensor_strip(self, now: float) -> None:
-        p = self.ds.pipeline
-        stats_fn = getattr(self.ds.source, "stats", None)
-        if stats_fn is not None:
-            try:
-                self.sensor_strip.setText(format_link_stats(stats_fn()))
-                return
-            except Exception:  # the source is closing: fall back to the pipeline's counts
-                log.debug("source stats unavailable", exc_info=True)
-        parts = []
-        try:
-            quality = p.quality()
-        except Exception:
-            quality = {}
-        for name in p.placements:
-            n = p.samples_in.get(name, 0)
-            prev = self._samples_prev.get(name)
-            self._samples_prev[name] = (now, n)
-            rate = (n - prev[1]) / (now - prev[0]) if prev and now > prev[0] else float("nan")
-            text = f"{name.replace('_', ' ')}: "
-            text += f"{rate:.0f} Hz" if rate == rate else "– Hz"
-            q = quality.get(name, {})
-            lost, got = q.get("samples_missing"), q.get("samples_in")
-            if isinstance(lost, int | float) and isinstance(got, int | float) and lost + got:
-                text += f", loss {100.0 * lost / (lost + got):.1f} %"
-            state, info = self.source_states.get(name, self.source_states.get("", ("", {})))
-            if "battery" in info:
-                text += f", battery {info['battery']} %"
-            if state:
-                text += f", {state}"
-            parts.append(text)
-        self.sensor_strip.setText("    ".join(parts))
-
     def _refresh_titles(self) -> None:
         p = self.ds.pipeline
-        self.title.setText(p.exercise.title)
-        lim = p.limits
-        bits = [
-            f"user {self.ds.settings.user}",
-            f"sensors: {', '.join(x.replace('_', ' ') for x in p.placements)}",
-            f"limits: flexion {lim.flexion_deg:g}°, extension {lim.extension_deg:g}°, "
-            f"dwell {lim.dwell_s * 1000:.0f} ms",
-        ]
-        if p.calibration is not None:
-            bits.append(f"neutral: {p.calibration.method}, {p.calibration.created_utc}")
-        self.subtitle.setText("   ·   ".join(bits))
+        cal = p.calibration
+        how = "" if cal is None else f"neutral: {cal.method}, {cal.created_utc} (UTC)"
+        self.header.show_session(p.exercise.title, session_summary(p, self.ds.settings.user), how)
         if p.mode == "lockout":
             self.notices.notify(p.exercise.one_sensor_note)
+        advice = calibration_notice(cal)
+        if advice is not None:
+            self.notices.notify(advice, action=True, details=cal.notes)
 
     # -- actions ------------------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:
@@ -438,37 +309,30 @@ class DashboardWindow(QMainWindow):
         if muted:
             self.sound.stop()
         self.ds.settings.sound_on = not muted
-        self._update_mute_text()
+        self.header.show_muted(muted)
         self._save_settings()
-
-    def _update_mute_text(self) -> None:
-        self.mute_btn.setText("Sound muted" if self.sound.muted else "Sound on")
 
     def _save_settings(self) -> None:
         if self.settings_store is not None:
             try:
                 self.settings_store.save(self.ds.settings)
             except OSError as e:
-                self.notices.notify(f"settings could not be saved: {e}")
+                self.notices.notify(f"settings could not be saved: {e}", action=True)
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the dialog: save them and swap the pipeline."""
         self.ds.apply_settings(settings)
         self.sound.muted = not settings.sound_on
-        self.mute_btn.setChecked(not settings.sound_on)
+        self.header.mute_btn.setChecked(not settings.sound_on)
         self._save_settings()
         self.tick()
 
     def open_settings(self) -> None:
-        from imu_monitor.ui.settings_dialog import SettingsDialog
-
         self.settings_dialog = SettingsDialog(self.ds.settings, self)
         self.settings_dialog.accepted_settings.connect(self.apply_settings)
         self.settings_dialog.show()
 
     def open_calibration_wizard(self) -> None:
-        from imu_monitor.ui.calibration_wizard import CalibrationWizard
-
         self.wizard = CalibrationWizard(self.ds, self)
         self.wizard.exercise_chosen.connect(self._wizard_exercise)
         self.wizard.show()
@@ -485,61 +349,19 @@ class DashboardWindow(QMainWindow):
         self.device_dialog = self.device_panel_factory(self)
         self.device_dialog.show()
 
-    def set_recording(self, on: bool) -> None:
-        """Record button: start (a new file in ``recordings_dir``) or stop recording."""
-        if on and self.recorder is None:
-            from imu_monitor.storage.recording import EXTENSION
+    # recording: the window's face of ``RecordingControls`` (the CLI starts one with --record)
+    @property
+    def recorder(self) -> Any | None:
+        return self.recording.recorder
 
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            s = self.ds.settings
-            name = f"{s.user}-{s.exercise}-{stamp}{EXTENSION}"
-            self.start_recording(Path(self.recordings_dir or "recordings") / name)
-        elif not on and self.recorder is not None:
-            self.ds.pipeline.set_recorder(None)
-            self.recorder.close()
-            self.notices.notify(f"recording saved: {self.recorder.path}")
-            self.recorder = None
-            self._set_record_buttons(False)
+    def set_recording(self, on: bool) -> None:
+        self.recording.set_recording(on)
 
     def start_recording(self, path: Path) -> bool:
-        """Record the stream (raw samples, events, markers, calibration) to ``path``."""
-        from imu_monitor.storage.recording import RecordingWriter
-
-        if self.recorder is not None:
-            return False
-        s = self.ds.settings
-        meta = {
-            "exercise": s.exercise,
-            "user": s.user,
-            "source": getattr(self.ds.source, "kind", "ble"),
-        }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.recorder = RecordingWriter(path, meta, self.ds.source.sensors)
-        except Exception as e:
-            self.notices.notify(f"cannot record: {e}")
-            self._set_record_buttons(False)
-            return False
-        self.ds.pipeline.set_recorder(self.recorder)
-        self._set_record_buttons(True)
-        self.notices.notify(f"recording to {path}")
-        return True
-
-    def _set_record_buttons(self, recording: bool) -> None:
-        self.record_btn.blockSignals(True)
-        self.record_btn.setChecked(recording)
-        self.record_btn.blockSignals(False)
-        self.record_btn.setText("■ Stop recording" if recording else "● Record")
-        self.marker_btn.setEnabled(recording)
-
-    def current_t_s(self) -> float:
-        t = self.ds.pipeline.status.t_s
-        return float(t) if t == t else 0.0
+        return self.recording.start_recording(path)
 
     def add_marker(self, kind: str, **data: Any) -> None:
-        """A marker at the latest sample time in the recording being written."""
-        if self.recorder is not None:
-            self.recorder.write_marker(Marker(self.current_t_s(), kind, None, dict(data)))
+        self.recording.add_marker(kind, **data)
 
     # -- Qt -----------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name

@@ -2,7 +2,8 @@
 
 Updated from ``RepEnded`` events (not per frame). Bars: flexion up (orange), extension down
 (blue), one pair per rep, the last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a
-red cross above their bars and are listed in the caption.
+red cross above their bars and are listed in the caption. The chart's height grows with the
+tallest bar, so none is cut off.
 """
 
 from __future__ import annotations
@@ -23,6 +24,19 @@ TEMPO_TOLERANCE = 0.3
 FAULT_COLOUR = "#ff4d4f"
 TEMPO_TITLE = "LAST REP  (up / hold / down)"
 APPROXIMATE_TITLE = "  ≈ split approximate: the arch at lockout tilted the same pelvis"
+
+
+FAULT_MARK_AT = 0.85
+"""The faulty-rep crosses sit at this fraction of the chart's half height."""
+
+
+def bars_span_deg(limits: Limits, heights_deg: np.ndarray) -> float:
+    """The excursion chart's half height (degrees): twice the larger limit, more when a bar is
+    taller, so no bar is cut off and the crosses sit above the bars."""
+    base = max(limits.flexion_deg, limits.extension_deg) * 2.0
+    finite = np.abs(heights_deg[np.isfinite(heights_deg)])
+    tallest = float(finite.max()) if finite.size else 0.0
+    return max(base, tallest / (FAULT_MARK_AT - 0.1))
 
 
 def rep_is_faulty(rep: RepEnded) -> bool:
@@ -114,7 +128,7 @@ class RepsPanel(QFrame):
         )
         self.flex_line.setPos(limits.flexion_deg)
         self.ext_line.setPos(-limits.extension_deg)
-        span = max(limits.flexion_deg, limits.extension_deg) * 2.0
+        span = bars_span_deg(limits, np.zeros(0))
         self.bars.setYRange(-span, span, padding=0)
 
     def show_reps(self, reps: list[RepEnded]) -> None:
@@ -128,8 +142,9 @@ class RepsPanel(QFrame):
         self.flex_bars.setOpts(x=x, height=flex, width=0.7)
         self.ext_bars.setOpts(x=x, height=ext, width=0.7)
         bad = np.array([rep_is_faulty(r) for r in last], dtype=bool)
-        top = max(self.limits.flexion_deg, self.limits.extension_deg) * 1.7
-        self.faults.setData(x=x[bad], y=np.full(int(bad.sum()), top))
+        span = bars_span_deg(self.limits, np.concatenate([flex, ext]))
+        self.bars.setYRange(-span, span, padding=0)
+        self.faults.setData(x=x[bad], y=np.full(int(bad.sum()), FAULT_MARK_AT * span))
         self.bars.setXRange(first_index + 0.3, first_index + MAX_BARS + 0.7, padding=0)
         faulty = [r for r in reps if rep_is_faulty(r)]
         self.faulty_caption.setText(

@@ -4,7 +4,10 @@ Flexion is one long low tone, extension two short high beeps, so the direction c
 without looking. The tones are generated here (numpy -> 16-bit PCM WAV in a cache directory) and
 played with ``QSoundEffect``, which keeps the decoded sound in memory so ``play()`` starts it at
 once. Where the machine has no audio output, ``AlarmSound`` stays silent and emits
-``unavailable`` once with the reason; the window shows it as a notice.
+``unavailable`` once with the reason; the window shows it as a notice. Qt Multimedia itself is
+optional: it links the PulseAudio client library (Debian ``libpulse0``) and QtNetwork, and where
+those are missing its import fails; the sound is then unavailable with a one-line reason that
+names the package to install, and the dashboard runs without it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,28 @@ import platformdirs
 from PySide6.QtCore import QObject, QUrl, Signal
 
 log = logging.getLogger(__name__)
+
+NO_SOUND_CONSEQUENCE = "alarms are shown on screen and sent to the wearable only"
+
+
+def multimedia_import_problem(error: ImportError) -> str:
+    """The one-line notice for a Qt Multimedia that cannot be imported."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "libpulse" in text:
+        why = "the PulseAudio client library is missing (install libpulse0)"
+    else:
+        why = f"Qt Multimedia cannot be loaded ({text})"
+    return f"no audio output: {why}; {NO_SOUND_CONSEQUENCE}"
+
+
+try:
+    from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+except ImportError as _error:  # a missing system library: no sound, the window still runs
+    QMediaDevices = QSoundEffect = None  # type: ignore[assignment,misc]
+    MULTIMEDIA_PROBLEM: str | None = multimedia_import_problem(_error)
+    log.debug("Qt Multimedia unavailable", exc_info=True)
+else:
+    MULTIMEDIA_PROBLEM = None
 
 SAMPLE_RATE_HZ = 44_100
 
@@ -99,12 +124,10 @@ def tone_files(cache_dir: Path | None = None) -> dict[str, Path]:
 
 def default_output_problem() -> str | None:
     """None when the machine has a default audio output, else why not (for the notice)."""
-    from PySide6.QtMultimedia import QMediaDevices
-
+    if QMediaDevices is None:
+        return MULTIMEDIA_PROBLEM
     if QMediaDevices.defaultAudioOutput().isNull():
-        return (
-            "no audio output device found: alarms are shown on screen and sent to the wearable only"
-        )
+        return f"no audio output device found: {NO_SOUND_CONSEQUENCE}"
     return None
 
 
@@ -145,15 +168,16 @@ class AlarmSound(QObject):
         return self.problem is None
 
     def _load(self) -> None:
+        if QSoundEffect is None:
+            self.problem = MULTIMEDIA_PROBLEM
+            return
         try:
-            from PySide6.QtMultimedia import QSoundEffect
-
             for direction, path in tone_files(self._cache_dir).items():
                 effect = QSoundEffect(self)
                 effect.setSource(QUrl.fromLocalFile(str(path)))
                 effect.setVolume(1.0)
                 self._effects[direction] = effect
-        except (OSError, ImportError) as e:
+        except OSError as e:
             self.problem = f"alarm sound unavailable ({e}): alarms are shown on screen only"
             log.warning("%s", self.problem)
 

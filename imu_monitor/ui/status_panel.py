@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
@@ -22,6 +23,28 @@ ANGLE_REFRESH_S = 0.1
 """While the state stays the same, the angle number changes at most this often (seconds): a
 number redrawn at the frame rate is unreadable and costs a repaint of the panel every frame.
 A change of state (an alarm) shows its angle at once."""
+JUDGING_STARTS = "judging starts after the calibration"
+"""The waiting line once data flows but the calibration capture (in a replay, the recording's
+own calibration steps) has not ended yet."""
+WEARABLE_ALERT_SHOWN_S = 10.0
+"""The line saying the wearable was alerted goes away this long after the alert (seconds of
+sample time, so a replay at any speed behaves the same)."""
+
+
+def wearable_alert_text(alert: tuple[float, str] | None, t_now_s: float) -> str:
+    """The line under the status for the last wearable alert ``(t_s, direction)`` at sample
+    time ``t_now_s``: how long ago it was sent, or nothing once it is old (or after a seek back
+    before it)."""
+    if alert is None:
+        return ""
+    t_s, direction = alert
+    ago = t_now_s - t_s
+    if ago != ago:  # no sample time yet
+        ago = 0.0
+    if ago < -0.5 or ago > WEARABLE_ALERT_SHOWN_S:
+        return ""
+    when = "just now" if ago < 1.0 else f"{ago:.0f} s ago"
+    return f"wearable alert sent: {direction}, {when}"
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,25 @@ class StatusView:
     prompt: str = ""
     progress: float = 0.0
     refusal: str | None = None
+
+
+def status_view_for(pipeline: Any) -> StatusView:
+    """What ``pipeline`` (a ``Pipeline`` or its switch) shows now: the calibration prompt until
+    there is a neutral, "waiting" before the first judged sample, then the monitor's state."""
+    calibrator = pipeline.calibrator
+    if pipeline.calibration is None and calibrator is not None:
+        return StatusView(
+            "calibrating",
+            prompt=calibrator.prompt,
+            progress=calibrator.progress,
+            refusal=calibrator.refusal,
+        )
+    st = pipeline.status
+    if st.t_s != st.t_s:  # NaN: no sample judged yet
+        if any(getattr(pipeline, "samples_in", {}).values()):  # data, before the neutral's end
+            return StatusView("waiting", prompt=JUDGING_STARTS)
+        return StatusView("waiting")
+    return StatusView(st.state, st.direction, st.angle_deg)
 
 
 def colour_for(view: StatusView) -> str:
@@ -69,7 +111,7 @@ def detail_for(view: StatusView) -> str:
         return view.prompt
     if view.state == "moving":
         return "checked when you hold the lockout"
-    return "waiting for data from the wearable"
+    return view.prompt or "waiting for data from the wearable"
 
 
 class StatusPanel(QFrame):

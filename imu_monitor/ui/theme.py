@@ -59,7 +59,11 @@ def stylesheet() -> str:
     QLabel#prompt {{ font-size: 30px; font-weight: bold; }}
     QLabel#countdown {{ font-size: 120px; font-weight: bold; }}
     QLabel#dim {{ color: {TEXT_DIM}; }}
-    QLabel#notice {{ background: #5c3d00; color: #ffe8a3; border-radius: 6px; padding: 6px 10px; }}
+    QFrame#notice {{ background: #5c3d00; border-radius: 6px; }}
+    QFrame#notice QLabel {{ background: transparent; color: #ffe8a3; }}
+    QLabel#noticeDetails {{ color: #f5dfa0; font-size: 15px; }}
+    QPushButton#noticeButton {{ background: #7a5300; border: 1px solid #9a6c10; padding: 2px 10px;
+                  color: #ffe8a3; }}
     QPushButton {{ background: #2b3540; border: 1px solid #3d4853; border-radius: 6px;
                   padding: 6px 14px; }}
     QPushButton:hover {{ background: #35414d; }}

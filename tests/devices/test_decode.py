@@ -152,11 +152,13 @@ def test_polar_delta_frame_by_hand():
     )
     gyr_frame = bytes((0x05,)) + struct.pack("<Q", ts_ns + 1000) + bytes((0x80,)) + gyr_body
     d = Decoder(prof, "sacrum")
+    # conversion factors as start replies would carry them (chosen for this test)
+    d.set_captured({"acc_factor": 1 / 4.096, "gyr_factor": 1000 / 16384})
     data = prof.notify_uuids[1]
     out = [d.feed(data, acc_frame, 1.0), d.feed(data, gyr_frame, 1.001)]
     s = concat(out)
     assert len(s) == 3
-    # acc: mG with factor 0.244 mG/LSB (4.096 LSB per mG)
+    # acc 0x81: mG x factor (0.244 mG/LSB here); gyro 0x80: deg/s x factor
     assert s.acc_m_s2[0] == pytest.approx(np.array(ref) / 4.096 * 1e-3 * G)
     assert s.gyr_rad_s[0] == pytest.approx([1000 * D2R, 0, -1000 * D2R])
     # the timestamp stamps the LAST sample: samples are 1/52 s apart before it

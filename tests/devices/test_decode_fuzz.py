@@ -48,6 +48,9 @@ def _cannot_match(prof: Profile, char: str, data: bytes) -> bool:
     )
     if data and data[0] in starts:
         return False
+    for ig in prof.ignore:  # rules that look past byte 0 (MetaMotion module info: byte 1 = 80)
+        if ig.char_uuid == char and all(data[o : o + len(h)] == h for o, h in ig.match):
+            return False
     if headless:
         for pk in prof.packets:
             if pk.char_uuid != char or pk.compression:
@@ -79,6 +82,18 @@ def test_random_packets_never_raise(name, data):
     # every packet is accounted for: decoded, malformed, ignored, or held for pairing
     unknown = sum(1 for c, _ in batch if c not in prof.notify_uuids)
     assert s.malformed.get("unknown_char", 0) == unknown
+    if prof.framing:  # a byte stream: every byte is a frame's, skipped, or still pending
+        fr = prof.framing[0]
+        framed = sum(len(p) for c, p in batch if c == fr.char_uuid)
+        frames = d._assembler.framers[fr.char_uuid]
+        assert (
+            s.samples * fr.frame_length
+            + s.ignored * fr.frame_length
+            + s.skipped_bytes
+            + (frames.pending)
+            == framed
+        )
+        return
     must_fail = sum(1 for c, p in batch if c in prof.notify_uuids and _cannot_match(prof, c, p))
     assert s.malformed_total - unknown >= must_fail
 
@@ -93,19 +108,29 @@ def test_garbage_interleaved_with_valid_packets(name):
     ref = SensorSeries.concat([c for c in (clean.feed(*p) for p in valid) if c is not None])
     mixed = []
     n_garbage = 0
+    cont = prof.continuation
+    framed = {fr.char_uuid: fr.sync for fr in prof.framing}
     for char, payload, t in valid:
         mixed.append((char, payload, t))
+        if any(c.char_uuid == char and len(payload) == c.split_length for c in cont):
+            continue  # the firmware sends a split packet's two parts back to back
         for _ in range(rng.integers(0, 4)):
             while True:
                 g = rng.integers(0, 256, rng.integers(0, 120), dtype=np.uint8).tobytes()
                 gchar = prof.notify_uuids[rng.integers(len(prof.notify_uuids))]
-                if _cannot_match(prof, gchar, g):
-                    break
+                if _cannot_match(prof, gchar, g) and not (gchar in framed and framed[gchar] in g):
+                    break  # (framed: no sync byte in garbage, else it could start a frame)
             mixed.append((gchar, g, t))
             n_garbage += 1
     d = Decoder(prof, "sacrum")
     got = SensorSeries.concat([c for c in (d.feed(*p) for p in mixed) if c is not None])
-    assert d.stats.malformed_total == n_garbage
+    if framed:  # a byte stream: garbage bytes are skipped and counted as bytes
+        n_bytes = sum(len(g) for c, g, _ in mixed if c in framed) - sum(
+            len(p) for c, p, _ in valid if c in framed
+        )
+        assert d.stats.skipped_bytes == n_bytes
+    else:
+        assert d.stats.malformed_total == n_garbage
     assert len(got) == len(ref)
     assert np.array_equal(got.acc_m_s2, ref.acc_m_s2)
     assert np.array_equal(got.gyr_rad_s, ref.gyr_rad_s)

@@ -206,3 +206,13 @@ def test_match_profile_by_service_and_name():
     assert match_profile("Kettle", ["180f"]) is None
     assert load_profile("thingy52").matches("Thingy", [])
     assert not load_profile("thingy52").matches("Polar Sense", [])
+
+
+def test_vendor_profiles_cite_sources_with_commits_and_list_what_is_unverified():
+    for p in list_profiles():
+        if p.name == "diy_imu":  # this project's own reference layout (README), no vendor
+            continue
+        assert p.sources and p.unverified, p.name
+        for s in p.sources:
+            # owner/repo@<40-hex commit>:path, or a vendor document / issue thread named
+            assert re.search(r"@[0-9a-f]{40}:|datasheet|issues? #\d+", s), (p.name, s)

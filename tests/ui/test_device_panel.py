@@ -17,7 +17,7 @@ from imu_monitor.sources.ble import ReconnectPolicy, sim_source  # noqa: E402
 from imu_monitor.sources.sim import make_world
 from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.device_panel import STATUS_COLUMNS, DevicePanel  # noqa: E402
-from imu_monitor.ui.main_window import format_link_stats  # noqa: E402
+from imu_monitor.ui.sensor_strip import format_link_stats  # noqa: E402
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 

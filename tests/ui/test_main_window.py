@@ -148,14 +148,14 @@ def test_muted_alarm_plays_nothing_but_still_shows(qtbot, kick, tmp_path):
     rec, cal = kick
     ds = DashboardSession(ThreadSource(rec, []), Settings(sound_on=False), calibration=cal)
     w, snd = _window(qtbot, ds, tmp_path, start=False)
-    assert snd.muted and w.mute_btn.isChecked()
+    assert snd.muted and w.header.mute_btn.isChecked()
     ev = AlarmStarted(
         t_s=1.0, direction="extension", angle_deg=-12.0, limit_deg=-9.0, phase="hold", rep=0
     )
     w._on_event(ev, 0.0)
     assert w.status_panel.headline.text() == "EXTENSION"
     assert [d for _, d in snd.requests] == ["extension"]
-    w.mute_btn.setChecked(False)
+    w.header.mute_btn.setChecked(False)
     assert ds.settings.sound_on and SettingsStore(tmp_path).load("default").sound_on
 
 
@@ -327,3 +327,92 @@ def test_reps_panel_shows_an_approximate_split_as_such(qtbot):
     assert "approximate" in panel.tempo_title.text()
     assert theme.WARNING not in panel.phase_labels[0].styleSheet()  # not judged
     assert "upper-lumbar sensor" in panel.phase_labels[1].toolTip()
+
+
+def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path):
+    """The replay of a 3-sensor file at 1400 x 860: the notices (no audio, the calibration's
+    notes) take one line, the window does not grow, the excursion chart keeps its height."""
+    from pathlib import Path
+
+    from imu_monitor.sources.replay import ReplayThreadSource
+    from imu_monitor.storage.recording import load_recording
+
+    path = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_faulty_3sensors.imr"
+    rec = load_recording(path)
+    cal = calibrate_recording(rec)
+    replay = ReplaySource(rec, clock=lambda: 0.0, sleep=lambda s: None)
+    ds = DashboardSession(ReplayThreadSource(replay), Settings(), calibration=cal, use_stored=False)
+    w, _ = _window(qtbot, ds, tmp_path, replay=replay, start=False)
+    w.notices.add_details(["calibration computed from the recording", *cal.notes])
+    w.resize(1400, 860)
+    w.show()
+    qtbot.waitExposed(w)
+    w.tick()
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    assert len(w.notices.texts()) >= 4
+    assert w.notices.height() <= 2 * w.notices.line.fontMetrics().lineSpacing() + 16
+    assert w.height() <= 860
+    assert w.reps_panel.bars.height() >= 130
+    assert "hip angle" in w.plots.segments.titleLabel.text
+    assert w.replay_controls is not None and w.replay_controls.marks
+
+
+def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
+    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2))
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
+    w, _ = _window(qtbot, ds, tmp_path, start=False)
+    chunks = iter(_chunks(rec))
+
+    def feed_until(t_s):
+        while not ds.pipeline.status.t_s >= t_s:
+            ds.pipeline.feed(next(chunks))
+        w.tick()
+
+    feed_until(12.0)
+    ds.session.alerts_sent.append((11.0, "extension"))  # as Session records a sent alert
+    w._show_wearable_alert()
+    assert w.status_panel.wearable.text() == "wearable alert sent: extension, just now"
+    feed_until(14.0)
+    assert w.status_panel.wearable.text() == "wearable alert sent: extension, 3 s ago"
+    feed_until(21.5)
+    assert w.status_panel.wearable.text() == ""
+    w.shutdown()
+
+
+def test_excursion_chart_grows_with_a_tall_bar(qtbot):
+    ex = get_exercise("back-kick")
+    panel = RepsPanel(ex.tempo, ex.limits)
+    qtbot.addWidget(panel)
+    tall = RepEnded(5.0, 0, 0.0, 1.0, 2.0, 1.0, 0.5, 1.5, 3.0, 25.0, True, False)
+    panel.show_reps([tall])
+    lo, hi = panel.bars.getPlotItem().viewRange()[1]
+    assert lo <= -25.0 and hi >= 25.0
+    cross_y = panel.faults.data["y"][0]
+    assert 25.0 < cross_y < hi  # the cross above the tallest bar, inside the chart
+
+
+def test_record_and_mark_write_the_marker_and_show_it_on_the_trace(qtbot, kick, tmp_path):
+    from imu_monitor.storage.recording import load_recording
+
+    rec, cal = kick
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=cal)
+    w, _ = _window(qtbot, ds, tmp_path, recordings_dir=tmp_path, start=False)
+    out = tmp_path / "session.imr"
+    assert w.start_recording(out)
+    assert w.header.record_btn.isChecked() and w.header.marker_btn.isEnabled()
+    chunks = _chunks(rec)
+    for c in chunks[:400]:
+        ds.pipeline.feed(c)
+    w.header.marker_btn.click()
+    t_mark = w.recording.current_t_s()
+    w.tick()
+    shown = [ln for ln in w.plots.marker_lines if ln.isVisible()]
+    assert [ln.label.toPlainText() for ln in shown] == ["note"]
+    w.header.record_btn.click()  # stop
+    assert w.recorder is None and not w.header.marker_btn.isEnabled()
+    back = load_recording(out)
+    assert [(m.kind, m.t_s) for m in back.markers] == [("note", pytest.approx(t_mark))]
+    assert any(t.startswith("recording saved") for t in w.notices.texts())
+    w.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 
@@ -29,9 +30,12 @@ from imu_monitor.storage.recording.format import (
 log = logging.getLogger(__name__)
 
 _RECOVER_HINT = (
-    "load it with load_recording(path, allow_partial=True) to get the valid part "
-    "(then save_recording() writes a clean copy)"
+    "load it with allow_partial to get the valid part (`imu-monitor export FILE --csv OUT "
+    "--allow-partial`, or load_recording(path, allow_partial=True) in Python; save_recording() "
+    "then writes a clean copy)"
 )
+MAX_RECORDING_BYTES = 1 << 32
+"""Largest recording read (4 GiB, about 90 sensor-hours at 200 Hz)."""
 
 
 @dataclass
@@ -87,11 +91,19 @@ def scan(buf: bytes, path: object, *, allow_partial: bool) -> ScanResult:
     collected, damaged stretches are skipped (resynchronising on the next valid record) and the
     scan goes on.
     """
-    check_magic(buf, path)
     mv = memoryview(buf)
     out = ScanResult()
     n = len(buf)
     off = len(MAGIC)
+    if not buf.startswith(MAGIC):
+        first = _resync(buf, mv, -1) if allow_partial and len(buf) >= len(MAGIC) else None
+        if first is None:
+            check_magic(buf, path)
+        out.problems.append(
+            RecordingError(path, 0, f"the file's first bytes are damaged; skipped {first} bytes")
+        )
+        out.skips.append(0)
+        off = first
     head = RECORD_HEAD
     crc_s = RECORD_CRC
     crc32 = zlib.crc32
@@ -104,6 +116,12 @@ def scan(buf: bytes, path: object, *, allow_partial: bool) -> ScanResult:
                 f"{RECORD_OVERHEAD}): it was cut short, e.g. the recording program was killed "
                 "mid-write or a copy did not finish"
             )
+        elif buf.startswith(MAGIC, off):
+            problem = _second_recording(off, n)
+            if not allow_partial:
+                raise RecordingError(path, off, problem)
+            out.problems.append(RecordingError(path, off, problem))
+            break
         else:
             sync, length, rtype, _flags = head.unpack_from(buf, off)
             end = off + 12 + length
@@ -131,19 +149,42 @@ def scan(buf: bytes, path: object, *, allow_partial: bool) -> ScanResult:
         out.problems.append(RecordingError(path, off, f"{problem}; skipped {skipped} bytes"))
         if nxt is None:
             break
+        if nxt >= len(MAGIC) and buf.startswith(MAGIC, nxt - len(MAGIC)):
+            start = nxt - len(MAGIC)
+            out.problems.append(RecordingError(path, start, _second_recording(start, n)))
+            break
         out.skips.append(len(records))
         off = nxt
     return out
 
 
+def _second_recording(off: int, n: int) -> str:
+    return (
+        "a second recording starts here (two files were joined into one); only the first is "
+        f"loaded; split the file: `head -c {off} FILE > first.imr` and "
+        f"`tail -c {n - off} FILE > second.imr`"
+    )
+
+
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``MAX_RECORDING_BYTES``)."""
     try:
         with open(path, "rb") as f:
-            return f.read()
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecordingError(path, None, "not a regular file; give a recording's path")
+            data = f.read(MAX_RECORDING_BYTES + 1)
     except FileNotFoundError:
         raise RecordingError(path, None, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise RecordingError(path, None, "is a folder; give a recording's path") from None
     except OSError as e:
         raise RecordingError(path, None, f"cannot read the file: {e.strerror}") from e
+    if len(data) > MAX_RECORDING_BYTES:
+        raise RecordingError(
+            path, None, f"larger than {MAX_RECORDING_BYTES} bytes; this is not a recording"
+        )
+    return data
 
 
 def _assemble(buf: bytes, blocks: list[tuple[int, int, int]]) -> SensorSeries:
@@ -189,17 +230,30 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
     buf = read_file_bytes(path)
     result = scan(buf, path, allow_partial=allow_partial)
     records = result.records
-    if not records or records[0][1] != RecordType.HEADER or records[0][0] != len(MAGIC):
+    warnings = [str(p) for p in result.problems]
+    if records and records[0][1] == RecordType.HEADER and records[0][0] == len(MAGIC):
+        _, _, hp, hl = records[0]
+        header = decode_json(buf[hp : hp + hl])
+        if header.get("format") != FORMAT_NAME:
+            raise RecordingError(path, hp, f"the header does not name the format {FORMAT_NAME!r}")
+        first_record = 1
+    elif any(r[1] == RecordType.SAMPLES for r in records):
+        # allow_partial only (else the scan raised): the samples name their sensor, so they
+        # are recovered without the header; its meta data (exercise, devices) is lost.
+        header = {"format_version": FORMAT_VERSION, "meta": {}, "sensors": {}}
+        warnings.append(
+            f"{path}: the header record (meta data, sensors) is damaged: the samples were "
+            "recovered from their own records, sensor rates estimated from their times, "
+            "profiles and devices unknown"
+        )
+        first_record = 0
+    else:
         raise RecordingError(
             path,
             len(MAGIC),
-            "the header record (meta data and sensors) is missing or damaged, so nothing can "
-            "be loaded; restore the file from a backup",
+            "the header record (meta data and sensors) is missing or damaged and no samples "
+            "were found after it; restore the file from a backup",
         )
-    _, _, hp, hl = records[0]
-    header = decode_json(buf[hp : hp + hl])
-    if header.get("format") != FORMAT_NAME:
-        raise RecordingError(path, hp, f"the header does not name the format {FORMAT_NAME!r}")
     version = int(header.get("format_version", 0))
     if version > FORMAT_VERSION:
         log.warning(
@@ -220,14 +274,14 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
     calibration = None
     truth: Truth | None = None
     closed = False
-    warnings = [str(p) for p in result.problems]
+    recovered: set[str] = set()
     skip_at = set(result.skips)
     # Per sensor: (last time before a skip, skip count then), to turn skipped damage into gaps.
     last_t: dict[str, float] = {}
     last_epoch: dict[str, int] = {}
     epoch = 0
     samples_type = int(RecordType.SAMPLES)
-    for idx in range(1, len(records)):
+    for idx in range(first_record, len(records)):
         if idx in skip_at:
             epoch += 1
         off, rtype, p, length = records[idx]
@@ -235,9 +289,11 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
             if rtype == samples_type:
                 sensor, n, cols, tp = samples_layout(buf, p, length)
                 if sensor not in blocks:
-                    log.warning("%s: samples of sensor %r not in the header", path, sensor)
+                    if first_record:
+                        log.warning("%s: samples of sensor %r not in the header", path, sensor)
                     sensors[sensor] = SensorInfo(placement=sensor, profile="unknown")
                     blocks[sensor] = []
+                    recovered.add(sensor)
                 if n == 0:
                     continue
                 if skip_at and last_epoch.get(sensor, epoch) != epoch:
@@ -279,9 +335,26 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
             "mid-session); all data written up to then is intact"
         )
         log.warning(warnings[-1])
+    series = {name: _assemble(buf, b) for name, b in blocks.items()}
+    for name in recovered:
+        t = series[name].t_s
+        steps = np.diff(t)
+        steps = steps[steps > 0]
+        if len(steps):
+            sensors[name].rate_hz = float(1.0 / np.median(steps))
+    if first_record == 0 and isinstance(calibration, dict) and calibration.get("exercise"):
+        meta.setdefault("exercise", calibration["exercise"])
+    for name, s in series.items():
+        back = np.flatnonzero(np.diff(s.t_s) < 0)
+        if len(back):
+            i = int(back[0])
+            warnings.append(
+                f"{path}: the times of sensor {name!r} go back from {s.t_s[i]:.6g} s to "
+                f"{s.t_s[i + 1]:.6g} s (sample {i + 1} of {len(s)}): samples of two sessions "
+                "seem mixed in this file; analysis drops the samples that go back"
+            )
     if warnings:
         meta["load_warning"] = "; ".join(warnings)
-    series = {name: _assemble(buf, b) for name, b in blocks.items()}
     return Recording(
         meta=meta,
         sensors=sensors,

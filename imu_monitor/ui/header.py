@@ -1,0 +1,99 @@
+"""The window's top bar: what is being monitored (exercise, user, sensors, limits, neutral) and
+the action buttons (calibrate, settings, devices, record, mark, sound).
+
+The bar only shows and offers; the window connects the buttons to its actions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+NBSP = "\u00a0"
+SEPARATOR = "   ·   "
+
+
+def keep_together(text: str) -> str:
+    """``text`` with non-breaking spaces: a wrapping label breaks between parts, never inside
+    one (no "ms" alone on a line)."""
+    return text.replace(" ", NBSP)
+
+
+def calibrated_when(created_utc: str, now: _dt.datetime | None = None) -> str:
+    """When a calibration was made, in local time: "14:05" today, else "2026-12-04 14:05"."""
+    try:
+        t = _dt.datetime.fromisoformat(created_utc).astimezone()
+    except ValueError:
+        return created_utc
+    now = now or _dt.datetime.now().astimezone()
+    return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%Y-%m-%d %H:%M")
+
+
+def session_summary(pipeline: Any, user: str) -> list[str]:
+    """The subtitle's parts for ``pipeline`` (a ``Pipeline`` or its switch): user, sensors,
+    limits and when the neutral was calibrated (the method is in the subtitle's tooltip)."""
+    lim = pipeline.limits
+    bits = [
+        f"user {user}",
+        f"sensors: {', '.join(x.replace('_', ' ') for x in pipeline.placements)}",
+        f"limits: flexion {lim.flexion_deg:g}°, extension {lim.extension_deg:g}°, "
+        f"dwell {lim.dwell_s * 1000:.0f} ms",
+    ]
+    if pipeline.calibration is not None:
+        bits.append(f"neutral calibrated {calibrated_when(pipeline.calibration.created_utc)}")
+    return bits
+
+
+class HeaderBar(QWidget):
+    """Title, subtitle and buttons. ``devices``: offer the Devices button; ``recording``: offer
+    Record and Mark (live sessions with a recordings directory)."""
+
+    def __init__(self, *, devices: bool, recording: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        top = QHBoxLayout()
+        col.addLayout(top)
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.subtitle = QLabel()  # under title and buttons, the window's full width
+        self.subtitle.setObjectName("dim")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setMinimumWidth(200)
+        col.addWidget(self.subtitle)
+        top.addWidget(self.title, 1)
+        self.calibrate_btn = QPushButton("Calibrate…")
+        self.settings_btn = QPushButton("Settings…")
+        self.devices_btn = QPushButton("Devices…")
+        self.record_btn = QPushButton("● Record")
+        self.record_btn.setCheckable(True)
+        self.marker_btn = QPushButton("Mark")
+        self.marker_btn.setEnabled(False)
+        self.marker_btn.setToolTip("add a marker to the recording at the current time")
+        self.mute_btn = QPushButton("Sound on")
+        self.mute_btn.setCheckable(True)
+        for b in (
+            self.calibrate_btn,
+            self.settings_btn,
+            self.devices_btn,
+            self.record_btn,
+            self.marker_btn,
+            self.mute_btn,
+        ):
+            top.addWidget(b)
+        self.devices_btn.setVisible(devices)
+        self.record_btn.setVisible(recording)
+        self.marker_btn.setVisible(recording)
+
+    def show_session(self, title: str, bits: list[str], details: str = "") -> None:
+        """The exercise title, the subtitle parts (``session_summary``; each kept on one
+        line) and the subtitle's tooltip."""
+        self.title.setText(title)
+        self.subtitle.setText(SEPARATOR.join(keep_together(b) for b in bits))
+        self.subtitle.setToolTip(details)
+
+    def show_muted(self, muted: bool) -> None:
+        self.mute_btn.setText("Sound muted" if muted else "Sound on")

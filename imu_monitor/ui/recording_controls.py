@@ -1,0 +1,105 @@
+"""The Record and Mark buttons: record the live stream to a file, put markers in it.
+
+``RecordingControls`` owns the ``RecordingWriter`` while a recording runs; the pipeline writes
+samples, gaps, events and the calibration into it, the Mark button writes markers at the latest
+sample time. Problems (a directory that cannot be written) are notices, never exceptions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QPushButton
+
+from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.model import Marker
+from imu_monitor.storage.recording import EXTENSION, RecordingWriter
+
+
+class RecordingControls(QObject):
+    """Drives ``record_btn`` (checkable) and ``marker_btn``. ``session``: returns the current
+    ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
+    button writes; ``notify(text, action=...)``: shows a one-line notice.
+    ``marked(Marker)``: a marker was written."""
+
+    marked = Signal(object)
+
+    def __init__(
+        self,
+        record_btn: QPushButton,
+        marker_btn: QPushButton,
+        *,
+        session: Callable[[], DashboardSession],
+        recordings_dir: Path | None,
+        notify: Callable[..., Any],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.record_btn = record_btn
+        self.marker_btn = marker_btn
+        self._session = session
+        self.recordings_dir = recordings_dir
+        self._notify = notify
+        self.recorder: RecordingWriter | None = None
+        record_btn.toggled.connect(self.set_recording)
+        marker_btn.clicked.connect(lambda: self.add_marker("note"))
+
+    def set_recording(self, on: bool) -> None:
+        """Record button: start (a new file in ``recordings_dir``) or stop recording."""
+        if on and self.recorder is None:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            s = self._session().settings
+            name = f"{s.user}-{s.exercise}-{stamp}{EXTENSION}"
+            self.start_recording(Path(self.recordings_dir or "recordings") / name)
+        elif not on and self.recorder is not None:
+            self._session().pipeline.set_recorder(None)
+            self.recorder.close()
+            self._notify(f"recording saved: {self.recorder.path}")
+            self.recorder = None
+            self._show(False)
+
+    def start_recording(self, path: Path) -> bool:
+        """Record the stream (raw samples, events, markers, calibration) to ``path``."""
+        if self.recorder is not None:
+            return False
+        ds = self._session()
+        s = ds.settings
+        meta = {
+            "exercise": s.exercise,
+            "user": s.user,
+            "source": getattr(ds.source, "kind", "ble"),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.recorder = RecordingWriter(path, meta, ds.source.sensors)
+        except Exception as e:
+            self._notify(f"cannot record: {e}", action=True)
+            self._show(False)
+            return False
+        ds.pipeline.set_recorder(self.recorder)
+        self._show(True)
+        self._notify(f"recording to {path}")
+        return True
+
+    def current_t_s(self) -> float:
+        """The latest judged sample time (recording clock), 0 before the first."""
+        t = self._session().pipeline.status.t_s
+        return float(t) if t == t else 0.0
+
+    def add_marker(self, kind: str, **data: Any) -> None:
+        """A marker at the latest sample time in the recording being written."""
+        if self.recorder is not None:
+            marker = Marker(self.current_t_s(), kind, None, dict(data))
+            self.recorder.write_marker(marker)
+            self.marked.emit(marker)
+
+    def _show(self, recording: bool) -> None:
+        self.record_btn.blockSignals(True)
+        self.record_btn.setChecked(recording)
+        self.record_btn.blockSignals(False)
+        self.record_btn.setText("■ Stop recording" if recording else "● Record")
+        self.marker_btn.setEnabled(recording)

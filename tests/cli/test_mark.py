@@ -1,0 +1,45 @@
+"""`imu-monitor mark`: markers only inside the recording's time range."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imu_monitor.cli.main import main
+from imu_monitor.storage.recording import load_recording
+
+RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_good_1sensor.imr"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "-5"], "--at -5 s is outside"),
+        (["--at", "9999"], "--at 9999 s is outside"),
+        (["--at", "nan"], "give a time in seconds"),
+        (["--at", "10", "--until", "5"], "--until 5 s is not after --at 10 s"),
+        (["--at", "10", "--until", "10"], "not after"),
+        (["--at", "10", "--until", "500"], "--until 500 s is outside"),
+    ],
+)
+def test_mark_refuses_times_outside_the_recording(
+    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "r.imr"
+    shutil.copy(RECORDING, f)
+    before = f.read_bytes()
+    assert main(["mark", str(f), *args]) != 0
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert f.read_bytes() == before  # nothing appended
+
+
+def test_mark_inside_the_range_is_kept(tmp_path: Path) -> None:
+    f = tmp_path / "r.imr"
+    shutil.copy(RECORDING, f)
+    assert main(["mark", str(f), "--at", "10", "--until", "12.5", "--text", "ok"]) == 0
+    m = [m for m in load_recording(f).markers if m.data.get("text") == "ok"]
+    assert len(m) == 1 and (m[0].t_s, m[0].t_end_s) == (10.0, 12.5)

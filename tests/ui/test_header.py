@@ -1,0 +1,65 @@
+"""The header: the session line fits the window's width on one line, and where it must wrap
+it wraps between parts ("dwell 150 ms" stays together)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from imu_monitor.exercises import get_exercise
+from imu_monitor.ui import theme
+from imu_monitor.ui.header import NBSP, HeaderBar, calibrated_when, session_summary
+
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
+]
+
+
+def _pipeline():
+    cal = SimpleNamespace(
+        method="mixed: gravity-start-only, gravity-two-postures",
+        created_utc=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    return SimpleNamespace(
+        limits=get_exercise("back-kick").limits,
+        placements=["sacrum", "upper_lumbar", "thigh"],
+        calibration=cal,
+    )
+
+
+def test_three_sensor_session_line_is_one_line_at_1400_px(qtbot):
+    bar = HeaderBar(devices=True, recording=True)
+    qtbot.addWidget(bar)
+    bar.setStyleSheet(theme.stylesheet())
+    bar.show_session("Back kick (quadruped hip extension)", session_summary(_pipeline(), "default"))
+    bar.resize(1376, 80)  # the 1400 px window less its margins
+    bar.show()
+    qtbot.waitExposed(bar)
+    QApplication.processEvents()
+    sub = bar.subtitle
+    sub.ensurePolished()
+    assert sub.width() >= 1300  # the line has the window's full width, not a column
+    assert sub.heightForWidth(sub.width()) < 2 * sub.fontMetrics().lineSpacing(), sub.text()
+    assert "dwell" + NBSP + "150" + NBSP + "ms" in bar.subtitle.text()
+    assert "gravity" not in bar.subtitle.text()  # the method is jargon: not in the line
+
+
+def test_parts_wrap_only_between_parts(qtbot):
+    bar = HeaderBar(devices=False, recording=False)
+    qtbot.addWidget(bar)
+    bar.show_session("t", session_summary(_pipeline(), "a rather long user name"))
+    for part in bar.subtitle.text().split("   ·   "):
+        assert " " not in part
+
+
+def test_calibrated_when_is_local_time_today_else_with_the_date():
+    now = dt.datetime(2026, 12, 5, 15, 0).astimezone()
+    today = now.replace(hour=9, minute=7).astimezone(dt.UTC).isoformat()
+    assert calibrated_when(today, now) == "09:07"
+    earlier = (now - dt.timedelta(days=2)).astimezone(dt.UTC).isoformat()
+    assert calibrated_when(earlier, now) == (now - dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    assert calibrated_when("not a time", now) == "not a time"
