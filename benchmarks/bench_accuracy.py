@@ -2,10 +2,14 @@
 
 For each scenario (exercise x sensor set) and each seed: simulate a session with faulty reps,
 analyse it (calibration from the recording's calibration markers, vqf orientation, angles,
-monitor) and score it with ``imu_monitor.simulator.scoring.evaluate``. Prints one JSON object
-with the per-scenario aggregates and a Markdown table for the README.
+monitor) and score it with ``imu_monitor.simulator.scoring.evaluate`` (the figures reported so
+far) and ``scoring.session_goals`` (issue 11's goals: ``goals`` in each scenario). ``--motion``
+picks the simulator's model: ``human`` (the default model of the simulator), ``ramps`` (the
+original one) or ``both`` (the default here, for comparison). Prints one JSON object and Markdown
+tables.
 
-    python benchmarks/bench_accuracy.py [--seeds 20] [--reps 10] [--faulty 4] [--online]
+    python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
+        [--online] [--only back-kick:1] [--markers all|set|none] [--without skin_motion,...]
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 
 from imu_monitor.processing.pipeline import analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
-from imu_monitor.simulator.scoring import evaluate
+from imu_monitor.simulator.scoring import evaluate, session_goals
 
 SCENARIOS = [
     ("back-kick", 1),
@@ -42,8 +46,11 @@ def run_scenario(
     faulty: int,
     offline: bool,
     rest_variation: float = 0.0,
+    motion: str = "human",
+    markers: str = "all",
+    without: tuple[str, ...] = (),
 ):
-    rows = []
+    rows, goals = [], []
     for seed in range(seeds):
         rec = simulate_session(
             SimulationConfig(
@@ -53,10 +60,14 @@ def run_scenario(
                 sensors=sensors,
                 seed=seed,
                 rest_variation_deg=rest_variation,
+                motion=motion,
+                markers=markers,
+                **dict.fromkeys(without, False),
             )
         )
         an = analyze_recording(rec, offline=offline)
         rows.append(evaluate(an, rec.truth))
+        goals.append(session_goals(an, rec.truth, rec.meta))
     delays = np.concatenate([np.asarray(r["alarm_delay_s"], float) for r in rows] or [[]])
     lockout = rows[0]["lockout_rmse_deg"] is not None
     rmse = np.array([r["lockout_rmse_deg"] if lockout else r["angle_rmse_deg"] for r in rows])
@@ -103,6 +114,44 @@ def run_scenario(
         else None,
         "too_fast_true": sum(r["too_fast_true"] for r in rows),
         "too_fast_flagged": sum(r["too_fast_flagged"] for r in rows),
+        "goals": aggregate_goals(goals),
+    }
+
+
+def _pcts_ms(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "max": None}
+    a = np.asarray(values, float) * 1000.0
+    return {
+        "p50": float(np.percentile(a, 50)),
+        "p90": float(np.percentile(a, 90)),
+        "max": float(a.max()),
+    }
+
+
+def aggregate_goals(goals: list[dict]) -> dict:
+    """Issue 11's goal figures over a scenario's sessions (``scoring.session_goals`` each)."""
+    rmse = np.array([g["rmse_deg"] for g in goals if g["rmse_deg"] is not None])
+    phase = np.array([e for g in goals for e in g["phase_errors_s"]]).reshape(-1, 3)
+    approx = np.array([a for g in goals for a in g["tempo_approximate"]], bool)
+    delays = [d for g in goals for d in g["alarm_delays_s"]]
+    return {
+        "sessions": len(goals),
+        "reps_exact_sessions": sum(g["reps_exact"] for g in goals),
+        "reps_true": sum(g["reps_true"] for g in goals),
+        "reps_detected": sum(g["reps_detected"] for g in goals),
+        "faulty_reps_past_limit": sum(g["goal_faulty_reps"] for g in goals),
+        "faulty_reps_past_limit_alarmed": sum(g["goal_faulty_alarmed"] for g in goals),
+        "false_alarms": sum(g["false_alarms"] for g in goals),
+        "false_alarm_angles_deg": [a for g in goals for a in g["false_alarm_angles_deg"]],
+        "rmse_scope": goals[0]["rmse_scope"] if goals else None,
+        "rmse_deg_mean": float(rmse.mean()) if len(rmse) else None,
+        "rmse_deg_max": float(rmse.max()) if len(rmse) else None,
+        "alarm_delay_ms": _pcts_ms(delays),
+        "phase_abs_err_ms": _pcts_ms(list(np.abs(phase).ravel())),
+        "phase_abs_err_not_approximate_ms": _pcts_ms(list(np.abs(phase[~approx]).ravel())),
+        "phase_bias_s": [float(x) for x in phase.mean(axis=0)] if len(phase) else None,
+        "tempo_approximate_reps": int(approx.sum()),
     }
 
 
@@ -115,43 +164,35 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else str(round(v))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--reps", type=int, default=10)
-    ap.add_argument("--faulty", type=int, default=4)
-    ap.add_argument("--online", action="store_true", help="online (live) filter instead of offline")
-    ap.add_argument("--only", help="exercise:sensors, e.g. back-kick:1")
-    ap.add_argument(
-        "--rest-variation",
-        type=float,
-        default=0.0,
-        help="the pelvis rests up to this many degrees away from the calibration posture "
-        "between reps (SimulationConfig.rest_variation_deg)",
+def _goal_table(models: dict[str, list[dict]]) -> None:
+    print(
+        "\n| model | setup | reps exact | faulty reps alarmed | false alarms | RMSE mean / max "
+        "(deg) | alarm delay p50 / p90 / max (ms) | phase error p50 / p90 / max (ms) "
+        "| phase bias conc / hold / ecc (s) |"
     )
-    args = ap.parse_args()
-    scenarios = SCENARIOS
-    if args.only:
-        ex, n = args.only.split(":")
-        scenarios = [(ex, int(n))]
-    t0 = time.perf_counter()
-    results = [
-        run_scenario(
-            ex, n, args.seeds, args.reps, args.faulty, not args.online, args.rest_variation
-        )
-        for ex, n in scenarios
-    ]
-    out = {
-        "benchmark": "accuracy",
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
-        "filter": "online" if args.online else "offline",
-        "rest_variation_deg": args.rest_variation,
-        "elapsed_s": round(time.perf_counter() - t0, 1),
-        "scenarios": results,
-    }
-    json.dump(out, sys.stdout, indent=2)
-    print()
+    print("|---|---|---|---|---|---|---|---|---|")
+    for motion, results in models.items():
+        for r in results:
+            g = r["goals"]
+            d, p = g["alarm_delay_ms"], g["phase_abs_err_ms"]
+            bias = g["phase_bias_s"] or [float("nan")] * 3
+            rmse = (
+                "-"
+                if g["rmse_deg_mean"] is None
+                else (f"{g['rmse_deg_mean']:.2f} / {g['rmse_deg_max']:.2f}")
+            )
+            print(
+                f"| {motion} | {r['exercise']} {r['sensors']} | "
+                f"{g['reps_exact_sessions']}/{g['sessions']} | "
+                f"{g['faulty_reps_past_limit_alarmed']}/{g['faulty_reps_past_limit']} | "
+                f"{g['false_alarms']} | {rmse} ({g['rmse_scope']}) | "
+                f"{_ms(d['p50'])} / {_ms(d['p90'])} / {_ms(d['max'])} | "
+                f"{_ms(p['p50'])} / {_ms(p['p90'])} / {_ms(p['max'])} | "
+                f"{bias[0]:+.2f} / {bias[1]:+.2f} / {bias[2]:+.2f} |"
+            )
+
+
+def _readme_table(results: list[dict]) -> None:
     print(
         "\n| exercise | sensors | RMSE mean / max (deg) | faulty reps alarmed "
         "| false alarms / 100 good reps | median alarm delay (ms) | rep count exact "
@@ -168,6 +209,95 @@ def main() -> int:
             f" | {r['rep_count_exact']}/{r['seeds']} | "
             f"{_ms(r['phase_err_max_no_lumbar_fault_ms'])} / {_ms(r['phase_err_max_ms'])} |"
         )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--faulty", type=int, default=4)
+    ap.add_argument("--online", action="store_true", help="online (live) filter instead of offline")
+    ap.add_argument("--only", help="exercise:sensors, e.g. back-kick:1")
+    ap.add_argument(
+        "--rest-variation",
+        type=float,
+        default=0.0,
+        help="the pelvis rests up to this many degrees away from the calibration posture "
+        "between reps (SimulationConfig.rest_variation_deg)",
+    )
+    ap.add_argument(
+        "--motion",
+        choices=("human", "ramps", "both"),
+        default="both",
+        help="the simulator's model: human (moves like a person), ramps (the original model), "
+        "or both (default)",
+    )
+    ap.add_argument(
+        "--markers",
+        choices=("all", "set", "none"),
+        default="all",
+        help="markers in the simulated recordings: all (default), set (no calibration "
+        "markers), none (as an import)",
+    )
+    ap.add_argument(
+        "--without",
+        metavar="LIST",
+        default="",
+        help="comma-separated human-model features to switch off (ablation), e.g. "
+        "skin_motion,acc_errors (SimulationConfig field names)",
+    )
+    args = ap.parse_args()
+    without = tuple(f.strip() for f in args.without.split(",") if f.strip())
+    scenarios = SCENARIOS
+    if args.only:
+        ex, n = args.only.split(":")
+        scenarios = [(ex, int(n))]
+    motions = ("human", "ramps") if args.motion == "both" else (args.motion,)
+    models: dict[str, list[dict]] = {}
+    elapsed: dict[str, float] = {}
+    t_all = time.perf_counter()
+    for motion in motions:
+        t0 = time.perf_counter()
+        models[motion] = [
+            run_scenario(
+                ex,
+                n,
+                args.seeds,
+                args.reps,
+                args.faulty,
+                not args.online,
+                args.rest_variation,
+                motion,
+                args.markers,
+                without,
+            )
+            for ex, n in scenarios
+        ]
+        elapsed[motion] = round(time.perf_counter() - t0, 1)
+    out = {
+        "benchmark": "accuracy",
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "filter": "online" if args.online else "offline",
+        "rest_variation_deg": args.rest_variation,
+        "elapsed_s": round(time.perf_counter() - t_all, 1),
+    }
+    if len(motions) == 1:
+        out["scenarios"] = models[motions[0]]
+    out["motion"] = args.motion
+    out["markers"] = args.markers
+    if without:
+        out["without"] = list(without)
+    if len(motions) > 1:
+        out["models"] = models
+    out["elapsed_s_per_model"] = elapsed
+    json.dump(out, sys.stdout, indent=2)
+    print()
+    for motion, results in models.items():
+        if len(models) > 1:
+            print(f"\n{motion} model:")
+        _readme_table(results)
+    _goal_table(models)
     return 0
 
 

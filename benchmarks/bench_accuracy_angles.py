@@ -11,6 +11,9 @@ Stage figures: ``alignment_err_deg`` (angle between the estimated and the true m
 the true segment pitch: the orientation stage alone), ``lumbar_rmse_deg`` (the whole chain).
 
     python benchmarks/bench_accuracy_angles.py [--seeds 20] [--reps 10] [--faulty 4]
+        [--motion human|ramps]
+
+The throughput part always uses a ramp-model session (the figures stay comparable).
 
 Prints one JSON object.
 """
@@ -42,9 +45,13 @@ def _rot(q_wxyz) -> Rotation:
     return Rotation.from_quat(np.asarray(q_wxyz, dtype=np.float64)[[1, 2, 3, 0]])
 
 
-def run_seed(exercise: str, sensors: int, seed: int, reps: int, faulty: int) -> dict:
+def run_seed(
+    exercise: str, sensors: int, seed: int, reps: int, faulty: int, motion: str = "human"
+) -> dict:
     rec = simulate_session(
-        SimulationConfig(exercise=exercise, sensors=sensors, seed=seed, reps=reps, faulty=faulty)
+        SimulationConfig(
+            exercise=exercise, sensors=sensors, seed=seed, reps=reps, faulty=faulty, motion=motion
+        )
     )
     ex = get_exercise(exercise)
     truth = rec.truth
@@ -94,7 +101,7 @@ def _agg(values: list[float]) -> dict:
 def throughput(seconds: float = 600.0, rate_hz: float = 200.0, repeats: int = 3) -> dict:
     """Samples/s of ``estimate_orientation`` (online and offline) vs bare ``VQF.updateBatch``
     on the same samples (a simulated session tiled to ``seconds``)."""
-    rec = simulate_session(SimulationConfig(exercise="back-kick", reps=10, seed=0))
+    rec = simulate_session(SimulationConfig(exercise="back-kick", reps=10, seed=0, motion="ramps"))
     s = rec.series["sacrum"]
     k = int(np.ceil(seconds * rate_hz / len(s)))
     n = len(s) * k
@@ -132,17 +139,26 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--faulty", type=int, default=4)
     ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument(
+        "--motion",
+        choices=("human", "ramps"),
+        default="human",
+        help="the simulator's model (human: moves like a person, the default; ramps: the "
+        "original model)",
+    )
     args = ap.parse_args()
     out: dict = {
         "benchmark": "accuracy_angles",
         "python": platform.python_version(),
         "seeds": args.seeds,
+        "motion": args.motion,
         "goal_lumbar_rmse_deg": GOAL_LUMBAR_RMSE_DEG,
         "scenarios": {},
     }
     for exercise, sensors in SCENARIOS:
         rows = [
-            run_seed(exercise, sensors, seed, args.reps, args.faulty) for seed in range(args.seeds)
+            run_seed(exercise, sensors, seed, args.reps, args.faulty, args.motion)
+            for seed in range(args.seeds)
         ]
         summary: dict = {}
         for mode in ("online", "offline"):

@@ -57,7 +57,9 @@ def main() -> int:
     reps = max(1, int(args.minutes * 60 / 5.0))  # a back-kick rep with its rest is ~5 s
     t0 = time.perf_counter()
     rec = simulate_session(
-        SimulationConfig(exercise="back-kick", reps=reps, faulty=reps // 4, sensors=1, seed=1)
+        SimulationConfig(
+            exercise="back-kick", reps=reps, faulty=reps // 4, sensors=1, seed=1, motion="ramps"
+        )
     )
     sim_s = time.perf_counter() - t0
     s = rec.series["sacrum"]

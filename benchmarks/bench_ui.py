@@ -227,6 +227,7 @@ def main() -> int:
             faulty=6,
             seed=4,
             fault_types=("extension", "flexion", "rocking"),
+            motion="ramps",
         )
     )
     cal = calibrate_recording(rec)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from imu_monitor.events import AlarmStarted, Event
 from imu_monitor.model import SampleChunk
 from imu_monitor.processing.pipeline import Pipeline
-from imu_monitor.sources.base import Source, StatusCallback
+from imu_monitor.sources.base import Source, SourceState, SourceStatus, StatusCallback
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,8 @@ class Session:
         self.source = source
         self.pipeline = pipeline
         self.wearable_alerts = wearable_alerts
-        self.status: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.status: dict[str, SourceStatus] = {}
+        """The latest status per sensor placement ("" for the whole source)."""
         self._on_status = on_status
         self._on_calibration = on_calibration
         self._before_feed = before_feed
@@ -89,12 +89,12 @@ class Session:
             except Exception:  # the alarm on screen and in sound must not depend on it
                 log.exception("wearable alert failed")
 
-    def _status(self, state: str, info: dict[str, Any]) -> None:
-        if state == "jump":  # a replay was seeked or looped: times jump
+    def _status(self, status: SourceStatus) -> None:
+        if status.state == SourceState.JUMP:  # a replay was seeked or looped: times jump
             self.pipeline.reset()
-        self.status[info.get("sensor", "")] = (state, info)
+        self.status[status.sensor] = status
         if self._on_status is not None:
-            self._on_status(state, info)
+            self._on_status(status)
 
     def start(self) -> None:
         hooks = self._on_calibration is not None or self._before_feed is not None

@@ -10,8 +10,8 @@ from enum import StrEnum
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.model import PLACEMENTS, SENSOR_SETS, Recording, check_placement
 from imu_monitor.sources.ble import BleSource, SensorTarget, scan_devices, sim_backend, sim_source
-from imu_monitor.sources.ble_client import FoundDevice
 from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
+from imu_monitor.sources.scanning import FoundDevice
 from imu_monitor.sources.sim import SimWorld, make_world
 
 SIM_DEVICE = "sim"
@@ -87,12 +87,18 @@ def parse_sensors(text: str | None, device: str | None) -> dict[str, str]:
 
 
 def live_source(
-    devices: dict[str, str], *, profile: str | None = None, person: SimulatedPerson | None = None
+    devices: dict[str, str],
+    *,
+    profile: str | None = None,
+    person: SimulatedPerson | None = None,
+    sim_firmware: str | None = None,
 ) -> LiveSource:
     """The (unopened) source for ``devices`` ({placement: device name, address or "sim"}).
 
     All "sim": the simulated wearable doing what ``person`` says, one device per placement, on
-    ``profile`` (default ``diy_imu``). Otherwise real wearables through bleak.
+    ``profile`` (default ``diy_imu``); ``sim_firmware``: the profile its firmware speaks when
+    that differs from the one the client uses (check-device's test of a wrong profile).
+    Otherwise real wearables through bleak.
     """
     sims = [p for p, d in devices.items() if d == SIM_DEVICE]
     if sims and len(sims) != len(devices):
@@ -105,7 +111,7 @@ def live_source(
         return LiveSource(source, None)
     person = person or SimulatedPerson()
     world = make_world(
-        profile=profile or DEFAULT_SIM_PROFILE,
+        profile=sim_firmware or profile or DEFAULT_SIM_PROFILE,
         exercise=person.exercise,
         placements=tuple(p for p in PLACEMENTS if p in devices),
         seed=person.seed,

@@ -41,6 +41,7 @@ from imu_monitor.cli.console import EventPrinter, Output
 from imu_monitor.errors import UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.sources.base import SourceStatus
 from imu_monitor.storage.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ class _Messages:
     def __init__(self) -> None:
         self.queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
 
-    def on_status(self, state: str, info: dict[str, Any]) -> None:
-        self.queue.put(("status", state, info))
+    def on_status(self, status: SourceStatus) -> None:
+        self.queue.put(("status", status, None))
 
     def on_calibration(self, step: str, prompt: str) -> None:
         self.queue.put(("calibration", step, prompt))
@@ -267,15 +268,16 @@ def _print_messages(
     while True:
         kind, a, b = item
         if kind == "status":
-            state, info = a, b
-            extra = f" (attempt {info['attempt']})" if "attempt" in info else ""
-            if info.get("battery_pct") is not None:  # state "battery": the new level
-                extra = f" {info['battery_pct']} %"
+            status = a
+            extra = f" (attempt {status.attempt})" if status.attempt is not None else ""
+            if status.battery_pct is not None:  # state "battery": the new level
+                extra = f" {status.battery_pct} %"
+            if status.message:
+                extra += f": {status.message}"
             out.record(
                 "status",
-                f"{info.get('sensor', '')}: {state.replace('_', ' ')}{extra}",
-                state=state,
-                **info,
+                f"{status.sensor}: {status.state.replace('_', ' ')}{extra}",
+                **status.to_dict(),
             )
         elif a == "done":
             path = store.save(pipeline.calibration)

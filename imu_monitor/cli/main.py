@@ -40,6 +40,7 @@ COMMANDS: tuple[str, ...] = (
     "import_",
     "simulate",
     "decode",
+    "check_device",
 )
 """Subcommand modules under imu_monitor.cli, in the order --help lists them."""
 

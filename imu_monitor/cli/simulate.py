@@ -18,7 +18,11 @@ from imu_monitor.errors import SimulationError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import FAULTS, SENSOR_SETS, Recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.config import MARKER_SETS, MOTIONS, SENSOR_FEATURES
+from imu_monitor.simulator.human import HumanFeatures
 from imu_monitor.storage.recording import save_recording
+
+_FEATURES = tuple(n.replace("_", "-") for n in (*HumanFeatures.names(), *SENSOR_FEATURES))
 
 
 def fault_list(text: str) -> tuple[str, ...]:
@@ -39,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Simulate a session of an exercise as the wearable(s) would record it "
         "(mounting misalignment, gyro bias, noise, timing jitter, dropped samples), with the "
         "ground truth (lumbar angle, reps and their faults) stored in the recording. "
-        "Deterministic for a seed.",
+        "Deterministic for a seed. The default model moves like a person (bell-shaped "
+        "velocities, varying reps, pelvis motion, breathing, skin motion, sensor errors, "
+        "packet loss in bursts); --motion ramps gives the original model.",
     )
     p.add_argument("--exercise", choices=list(EXERCISES), default="back-kick")
     p.add_argument("--reps", type=count(1), default=10, help="number of reps (default 10)")
@@ -75,6 +81,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DEG",
         help="the pelvis rests up to DEG degrees away from the calibration posture between reps, "
         "differently each time (default 0: always the same posture)",
+    )
+    p.add_argument(
+        "--motion",
+        choices=MOTIONS,
+        default="human",
+        help="human: moves like a person (default); ramps: the original model (straight ramps, "
+        "rigid sensors, tangent-method phase truth)",
+    )
+    p.add_argument(
+        "--without",
+        metavar="LIST",
+        help=f"comma-separated features of the human model to switch off: {', '.join(_FEATURES)}",
+    )
+    p.add_argument(
+        "--markers",
+        choices=MARKER_SETS,
+        default="all",
+        help="markers written: all (default), set (no calibration markers), none (as an import)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
     add_force_option(p)
@@ -112,6 +136,7 @@ def truth_summary(rec: Recording, config: Any) -> dict[str, Any]:
         "exercise": rec.exercise,
         "sensors": list(rec.series),
         "seed": config.seed,
+        "motion": config.motion,
         "duration_s": rec.duration_s,
         "reps": reps,
         "faulty_reps": [r["index"] for r in reps if r["faulty"]],
@@ -123,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to do: give -o FILE to write a recording and/or --json")
     if args.faulty > args.reps:
         raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
+    off = [f.strip() for f in (args.without or "").split(",") if f.strip()]
+    unknown = [f for f in off if f not in _FEATURES]
+    if unknown:
+        raise UsageError(
+            f"--without: unknown feature(s) {', '.join(unknown)}; known: {', '.join(_FEATURES)}"
+        )
     out = check_output(args.output, force=args.force, option="-o") if args.output else None
     try:
         config = SimulationConfig(
@@ -134,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
             rate_hz=args.rate,
             fault_types=args.faults,
             rest_variation_deg=args.rest_variation,
+            motion=args.motion,
+            markers=args.markers,
+            **{f.replace("-", "_"): False for f in off},
         )
         rec = simulate_session(config)
     except SimulationError as e:

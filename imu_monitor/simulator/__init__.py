@@ -6,6 +6,11 @@ samples) and whose ``truth`` holds what really happened (lumbar angle, segment p
 their phase boundaries and faults, mountings, biases). ``scoring`` judges an analysis against
 that truth.
 
+Two models (``SimulationConfig.motion``): ``"human"`` (the default) moves like a person and
+defines its truth as biomechanics does (lumbar joint angle; phase boundaries at movement
+onset/offset, ``truth``); ``"ramps"`` is the original model (straight ramps with rounded
+corners, rigid sensors, tangent-method phase truth), kept unchanged for comparison.
+
 Imports only the core types, numpy and scipy: the truth never depends on the monitor's code.
 """
 

@@ -1,5 +1,8 @@
 """Scoring an analysis against ground truth (simulated recordings carry it).
 
+``evaluate`` gives the figures the README has reported so far; ``session_goals`` those of issue
+11's goals (against the truth as the human-motion model defines it, see ``truth``).
+
 Used by ``imu-monitor analyze --json`` (a ``truth`` block when the recording has truth) and by the
 accuracy benchmark. Definitions:
 
@@ -125,4 +128,127 @@ def evaluate(analysis: Any, truth: Truth) -> dict[str, Any]:
         "alarm_delay_s": delays,
         "too_fast_true": len(too_fast_true),
         "too_fast_flagged": sum(d.too_fast for d in detected),
+    }
+
+
+GOAL_MARGIN_DEG = 1.0
+"""Issue 11's goals: a faulty rep must be alarmed when its true lumbar angle stays more than
+this far past the limit for longer than the dwell."""
+
+
+def _longest_run_s(t: np.ndarray, beyond: np.ndarray) -> float:
+    """Longest time (s) ``beyond`` stays true (consecutive samples; from first to last + 1 dt)."""
+    if not np.any(beyond):
+        return 0.0
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    edges = np.diff(np.concatenate([[0], beyond.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return float(np.max(t[ends] - t[starts]) + dt)
+
+
+def reference_angle(
+    truth: Truth, meta: dict[str, Any] | None, one_sensor_trunk: bool
+) -> np.ndarray:
+    """The true angle an estimate is scored against (deg, on ``truth.t_s``): the lumbar joint
+    angle, or with one sensor that does not rotate with the trunk (back kick) and a human-model
+    truth, the sacrum segment's own sagittal tilt from its calibrated neutral (flexion positive),
+    which is all one sensor can see."""
+    about = (meta or {}).get("simulation_truth") or {}
+    if one_sensor_trunk and "sacrum_neutral_pitch_deg" in about:
+        pitch = truth.segment_pitch_deg["sacrum"]
+        return -(pitch - float(about["sacrum_neutral_pitch_deg"]))
+    return truth.lumbar_flexion_deg
+
+
+def session_goals(
+    analysis: Any, truth: Truth, meta: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Per-session figures of issue 11's goals (plain numbers; the benchmark aggregates them):
+
+    - ``reps_exact``: the number of detected reps equals the number of true reps.
+    - ``goal_faulty_reps``: reps with a lumbar fault whose true angle stays more than
+      ``GOAL_MARGIN_DEG`` past a limit for longer than the dwell (lockout mode: the extension
+      limit only); ``goal_faulty_alarmed``: those with an alarm starting between the rep's start
+      and ``SLACK_S`` after its end.
+    - ``false_alarms``: alarms starting outside every lumbar-faulty rep's window (as ``evaluate``);
+      ``false_alarm_angles_deg``: for each, the estimated and the true angle when it fired.
+    - ``rmse_deg``: estimate vs ``reference_angle`` over the exercise part (lockout mode: over the
+      true holds only), ``rmse_scope`` says which.
+    - ``alarm_delays_s``: per alarmed lumbar-faulty rep, alarm start minus (first true crossing of
+      the limit + dwell).
+    - ``phase_errors_s``: per matched rep, estimated minus true (concentric, hold, eccentric)
+      duration, signed; ``tempo_approximate``: per matched rep, the monitor's own flag.
+    """
+    angles = analysis.angles
+    limits = analysis.result.limits if hasattr(analysis.result, "limits") else None
+    limits = limits or analysis.exercise.limits
+    lockout = analysis.mode == "lockout"
+    t = angles.t_s
+    one_sensor = set(truth.segment_pitch_deg) == {"sacrum"}
+    ref = reference_angle(truth, meta, one_sensor and not lockout)
+    true_reps = truth.reps
+    t0 = (true_reps[0].t_start_s - SLACK_S) if true_reps else float(t[0])
+    if lockout:
+        sel = np.zeros(len(t), bool)
+        for r in true_reps:
+            sel |= (t >= r.t_top_s) & (t <= r.t_hold_end_s)
+        scope = "lockout (true holds)"
+    else:
+        sel = t >= t0
+        scope = "sacrum's own tilt" if ref is not truth.lumbar_flexion_deg else "lumbar joint"
+    err = angles.lumbar_flexion_deg[sel] - np.interp(t[sel], truth.t_s, ref)
+
+    alarms = [e for e in analysis.result.events if isinstance(e, AlarmStarted)]
+    flex = np.inf if lockout else limits.flexion_deg
+    ext = limits.extension_deg
+    faulty = [r for r in true_reps if r.fault in LUMBAR_FAULTS]
+    goal_n = goal_alarmed = 0
+    delays = []
+    for r in faulty:
+        in_rep = [a for a in alarms if r.t_start_s <= a.t_s <= r.t_end_s + SLACK_S]
+        w = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
+        tw, aw = truth.t_s[w], ref[w]
+        past = (aw > flex + GOAL_MARGIN_DEG) | (aw < -(ext + GOAL_MARGIN_DEG))
+        if _longest_run_s(tw, past) > limits.dwell_s:
+            goal_n += 1
+            goal_alarmed += bool(in_rep)
+        t_cross = _first_crossing(tw, aw, flex, ext)
+        if in_rep and t_cross is not None:
+            delays.append(in_rep[0].t_s - (t_cross + limits.dwell_s))
+    windows = [(r.t_start_s, r.t_end_s + SLACK_S) for r in faulty]
+    false_alarms = [a for a in alarms if not any(lo <= a.t_s <= hi for lo, hi in windows)]
+
+    detected = list(analysis.result.reps)
+    phase, approx = [], []
+    for tr in true_reps:
+        best, best_ov = None, 0.0
+        for d in detected:
+            ov = min(tr.t_end_s, d.t_s) - max(tr.t_start_s, d.t_start_s)
+            if ov > best_ov:
+                best, best_ov = d, ov
+        if best is None:
+            continue
+        approx.append(bool(best.tempo_approximate))
+        phase.append(
+            [
+                best.concentric_s - (tr.t_top_s - tr.t_start_s),
+                best.hold_s - (tr.t_hold_end_s - tr.t_top_s),
+                best.eccentric_s - (tr.t_end_s - tr.t_hold_end_s),
+            ]
+        )
+    return {
+        "reps_true": len(true_reps),
+        "reps_detected": len(detected),
+        "reps_exact": len(detected) == len(true_reps),
+        "goal_faulty_reps": goal_n,
+        "goal_faulty_alarmed": goal_alarmed,
+        "false_alarms": len(false_alarms),
+        "false_alarm_angles_deg": [
+            [float(a.angle_deg), float(np.interp(a.t_s, truth.t_s, ref))] for a in false_alarms
+        ],
+        "rmse_deg": float(np.sqrt(np.mean(err**2))) if len(err) else None,
+        "rmse_scope": scope,
+        "alarm_delays_s": delays,
+        "phase_errors_s": phase,
+        "tempo_approximate": approx,
     }

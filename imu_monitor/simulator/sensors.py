@@ -1,4 +1,6 @@
-"""The imperfections of a simulated wearable: mounting, gyro bias, noise, timing jitter, drops."""
+"""The imperfections of a simulated wearable: mounting, gyro bias, noise, timing jitter, drops;
+for the human-motion model also accelerometer offset and scale errors, gyro bias drift and
+packet loss in bursts (``HumanSensorErrors``, ``burst_drop_mask``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial.transform import Rotation
+
+from imu_monitor.simulator.tracks import SmoothTrack, sway_track
 
 
 @dataclass
@@ -72,4 +76,84 @@ def drop_mask(
         np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     )
     drop[idx[idx < n]] = True
+    return drop
+
+
+ACC_OFFSET_SD_M_S2 = 0.015 * 9.80665
+"""Accelerometer zero-g offset per axis: Gaussian, sd 15 mg (0.147 m/s^2). Consumer MEMS parts
+are specified at +-40 to +-80 mg before any calibration (e.g. Bosch BMI160 +-40 mg, InvenSense
+MPU-6050 +-50 mg x/y, +-80 mg z); 15 mg is what remains after a factory trim."""
+ACC_SCALE_RANGE = (0.01, 0.02)
+"""Accelerometer sensitivity error per axis: 1-2 % of the reading, random sign (datasheets
+give +-1 to +-3 % sensitivity tolerance)."""
+GYRO_DRIFT_DEG_S = (0.05, 0.3)
+"""Gyro bias warm-up drift: the bias moves by this much (deg/s, random direction) towards its
+settled value with a time constant of ``GYRO_DRIFT_TAU_S`` after power-on."""
+GYRO_DRIFT_TAU_S = (30.0, 120.0)
+GYRO_WANDER_DEG_S = 0.03
+"""Bias instability: the bias also wanders within +-0.03 deg/s per axis, changing every 5-15 s
+(the order of the 10-30 deg/h bias instability of consumer MEMS gyros)."""
+BURST_SAMPLES = (4, 8)
+"""Lost BLE notifications: each carries several samples, so samples go missing in bursts of
+4-8 consecutive samples."""
+
+
+@dataclass
+class HumanSensorErrors:
+    """The further errors of a sensor in the human-motion model, per session and sensor.
+
+    ``acc_offset_m_s2``, ``acc_scale``: (3,) in the sensor frame (reading = (1 + scale) * true +
+    offset). ``drift_rad_s`` (3,), ``drift_tau_s``: gyro bias warm-up drift; ``wander``: three
+    tracks (rad/s) of bias instability.
+    """
+
+    acc_offset_m_s2: np.ndarray
+    acc_scale: np.ndarray
+    drift_rad_s: np.ndarray
+    drift_tau_s: float
+    wander: list[SmoothTrack]
+
+    def gyro_bias_change(self, t_s: np.ndarray) -> np.ndarray:
+        """Bias minus its value at power-on (rad/s, (n, 3)) at times ``t_s`` (s)."""
+        warm = (1.0 - np.exp(-np.asarray(t_s) / self.drift_tau_s))[:, None] * self.drift_rad_s
+        return warm + np.stack([w.evaluate(t_s, False)[0] for w in self.wander], axis=-1)
+
+
+def draw_human_sensor_errors(
+    rng: np.random.Generator,
+    duration_s: float,
+    acc_errors: bool,
+    gyro_drift: bool,
+) -> HumanSensorErrors:
+    """Draw the errors above; a switched-off group is exactly zero (the draws still happen, so
+    the other group does not change)."""
+    offset = rng.normal(0.0, ACC_OFFSET_SD_M_S2, 3)
+    scale = rng.uniform(*ACC_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
+    drift = random_unit_vector(rng) * math.radians(rng.uniform(*GYRO_DRIFT_DEG_S))
+    tau = float(rng.uniform(*GYRO_DRIFT_TAU_S))
+    wander = [
+        sway_track(rng, math.radians(GYRO_WANDER_DEG_S), duration_s, (5.0, 15.0)) for _ in range(3)
+    ]
+    if not acc_errors:
+        offset, scale = np.zeros(3), np.zeros(3)
+    if not gyro_drift:
+        drift = np.zeros(3)
+        wander = [sway_track(rng, 0.0, duration_s, (5.0, 15.0)) for _ in range(3)]
+    return HumanSensorErrors(offset, scale, drift, tau, wander)
+
+
+def burst_drop_mask(
+    rng: np.random.Generator, n: int, fraction: float, burst: tuple[int, int] = BURST_SAMPLES
+) -> np.ndarray:
+    """Boolean mask (shape (n,)) of the samples to drop: about ``fraction * n`` samples in
+    bursts of ``burst`` (inclusive) consecutive samples; never the first sample."""
+    drop = np.zeros(n, dtype=bool)
+    mean_len = 0.5 * (burst[0] + burst[1])
+    events = int(round(fraction * n / mean_len)) if n > 1 else 0
+    if events <= 0:
+        return drop
+    starts = rng.integers(1, n, events)
+    lengths = rng.integers(burst[0], burst[1] + 1, events)
+    for s, length in zip(starts, lengths, strict=True):
+        drop[s : s + length] = True
     return drop

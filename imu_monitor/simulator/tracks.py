@@ -7,8 +7,9 @@ move between two knots is a trapezoidal velocity profile with smooth blends, and
 exactly where the steady-speed lines meet the rest levels (the tangent method). Velocity is C^1 and
 acceleration is continuous, so the simulated gyroscope and accelerometer have no steps.
 
-``sway_track`` makes a small random wander (physiological sway). ``Signal`` adds tracks with
-weights.
+``sway_track`` makes a small random wander (physiological sway). ``MinimumJerkTrack`` moves
+between knots along minimum-jerk paths (bell-shaped velocity, the human-motion model);
+``SineTrack`` sums sinusoids (breathing). ``Signal`` adds tracks with weights.
 Every component evaluates to ``(y, dy/dt, d2y/dt2)`` at sorted times ``t_s``, shape (n,) each.
 """
 
@@ -16,10 +17,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class Track(Protocol):
+    """Anything that evaluates to (value, first, second derivative) at sorted times."""
+
+    def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple: ...
 
 
 def _blend_terms(s: np.ndarray, w: np.ndarray, derivatives: bool = True) -> Triple:
@@ -117,9 +125,9 @@ def sway_track(
 class Signal:
     """A weighted sum of tracks (``terms``: list of (weight, track))."""
 
-    terms: list[tuple[float, SmoothTrack]] = field(default_factory=list)
+    terms: list[tuple[float, Track]] = field(default_factory=list)
 
-    def plus(self, component: SmoothTrack, weight: float = 1.0) -> Signal:
+    def plus(self, component: Track, weight: float = 1.0) -> Signal:
         return Signal([*self.terms, (weight, component)])
 
     def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple:
@@ -132,4 +140,70 @@ class Signal:
             if derivatives:
                 dy += weight * b
                 ddy += weight * c
+        return y, dy, ddy
+
+
+def minimum_jerk(s: np.ndarray) -> Triple:
+    """The minimum-jerk transition from 0 to 1 (Flash & Hogan 1985) at normalised time ``s``
+    (clipped to [0, 1]): ``10 s^3 - 15 s^4 + 6 s^5`` and its first and second derivatives with
+    respect to ``s``. Its velocity is bell-shaped, zero at both ends, 1.875 at its peak (s = 0.5).
+    """
+    s = np.clip(s, 0.0, 1.0)
+    s2 = s * s
+    p = s2 * s * (10.0 - 15.0 * s + 6.0 * s2)
+    dp = 30.0 * s2 * (1.0 - s) ** 2
+    ddp = 60.0 * s * (1.0 - s) * (1.0 - 2.0 * s)
+    return p, dp, ddp
+
+
+class MinimumJerkTrack:
+    """Point-to-point movements: between consecutive knots ``(t_k, v_k)`` the value moves along a
+    minimum-jerk path taking the whole interval (velocity and acceleration zero at every knot),
+    constant before the first and after the last knot. Equal neighbouring values make a hold.
+
+    ``t_knots``: strictly increasing times (s), shape (k,); ``v_knots``: values, shape (k,).
+    """
+
+    def __init__(self, t_knots: np.ndarray, v_knots: np.ndarray):
+        self.t = np.asarray(t_knots, dtype=np.float64)
+        self.v = np.asarray(v_knots, dtype=np.float64)
+        if self.t.ndim != 1 or self.t.shape != self.v.shape or self.t.size == 0:
+            raise ValueError("MinimumJerkTrack needs matching 1-D knot times and values")
+        if np.any(np.diff(self.t) <= 0.0):
+            raise ValueError("MinimumJerkTrack knot times must be strictly increasing")
+
+    def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple:
+        t = np.asarray(t_s, dtype=np.float64)
+        n = t.shape[0]
+        if self.t.size == 1:
+            return np.full(n, self.v[0]), np.zeros(n), np.zeros(n)
+        k = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, self.t.size - 2)
+        t0, dur = self.t[k], self.t[k + 1] - self.t[k]
+        dv = self.v[k + 1] - self.v[k]
+        p, dp, ddp = minimum_jerk((t - t0) / dur)
+        y = self.v[k] + dv * p
+        if not derivatives:
+            return y, np.zeros(n), np.zeros(n)
+        return y, dv * dp / dur, dv * ddp / (dur * dur)
+
+
+class SineTrack:
+    """A sum of sinusoids ``sum_i a_i sin(2 pi f_i t + phi_i)`` (amplitudes in the track's unit,
+    frequencies in Hz, phases in rad), for quasi-periodic motion such as breathing."""
+
+    def __init__(self, amplitudes: np.ndarray, freqs_hz: np.ndarray, phases_rad: np.ndarray):
+        self.a = np.atleast_1d(np.asarray(amplitudes, dtype=np.float64))
+        self.w = 2.0 * math.pi * np.atleast_1d(np.asarray(freqs_hz, dtype=np.float64))
+        self.phi = np.atleast_1d(np.asarray(phases_rad, dtype=np.float64))
+
+    def evaluate(self, t_s: np.ndarray, derivatives: bool = True) -> Triple:
+        t = np.asarray(t_s, dtype=np.float64)
+        y, dy, ddy = np.zeros(t.shape[0]), np.zeros(t.shape[0]), np.zeros(t.shape[0])
+        for a, w, phi in zip(self.a, self.w, self.phi, strict=True):
+            arg = w * t + phi
+            sin = np.sin(arg)
+            y += a * sin
+            if derivatives:
+                dy += a * w * np.cos(arg)
+                ddy -= a * w * w * sin
         return y, dy, ddy

@@ -29,6 +29,8 @@ def kick_file(tmp_path_factory):
                 "1",
                 "--seed",
                 "5",
+                "--motion",
+                "ramps",
                 "-o",
                 str(path),
             ]
@@ -66,7 +68,8 @@ def test_analyze_json_matches_the_ground_truth(kick_file, capsys):
 def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_path, capsys):
     path = tmp_path / "thrust.imr"
     args = ["--exercise", "hip-thrust", "--reps", "6", "--faulty", "2", "--sensors", "1"]
-    assert main(["simulate", *args, "--seed", "3", "-o", str(path), "--json"]) == 0
+    args += ["--seed", "3", "--motion", "ramps"]
+    assert main(["simulate", *args, "-o", str(path), "--json"]) == 0
     truth = json.loads(capsys.readouterr().out)
     arched = [r["fault"] == "extension" for r in truth["reps"]]
     assert any(arched) and not all(arched)

@@ -165,7 +165,9 @@ def test_lumbar_angle_matches_simulated_truth(exercise, sensors, offline, seed):
     from imu_monitor.simulator import SimulationConfig, simulate_session
 
     rec = simulate_session(
-        SimulationConfig(exercise=exercise, sensors=sensors, seed=seed, reps=4, faulty=2)
+        SimulationConfig(
+            exercise=exercise, sensors=sensors, seed=seed, reps=4, faulty=2, motion="ramps"
+        )
     )
     ex = get_exercise(exercise)
     cal = calibrate_recording(rec, ex)

@@ -404,7 +404,9 @@ def test_reps_on_simulated_truth(exercise, sensors, movement):
     sim = pytest.importorskip("imu_monitor.simulator")
     from imu_monitor.model import LUMBAR_FAULTS
 
-    cfg = sim.SimulationConfig(exercise=exercise, reps=8, faulty=3, sensors=sensors, seed=2)
+    cfg = sim.SimulationConfig(
+        exercise=exercise, reps=8, faulty=3, sensors=sensors, seed=2, motion="ramps"
+    )
     truth = sim.simulate_session(cfg).truth
     ex = get_exercise(exercise)
     pitch = truth.segment_pitch_deg[movement]

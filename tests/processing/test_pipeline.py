@@ -17,7 +17,7 @@ from tests.helpers import chunks_in_time_order
 @pytest.fixture(scope="module")
 def kick2():
     return simulate_session(
-        SimulationConfig(exercise="back-kick", reps=5, faulty=2, sensors=2, seed=7)
+        SimulationConfig(exercise="back-kick", reps=5, faulty=2, sensors=2, seed=7, motion="ramps")
     )
 
 

@@ -1,4 +1,5 @@
-"""The simulator's motion model and sensor model against their own ground truth."""
+"""The simulator's ramp model (``motion="ramps"``) and sensor model against their own ground
+truth; the human-motion model has tests/simulator/test_human.py."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def _config(exercise: str, **kw: object) -> SimulationConfig:
         "faulty": 4,
         "sensors": 3,
         "seed": 7,
+        "motion": "ramps",
     }
     base.update(kw)
     return SimulationConfig(**base)  # type: ignore[arg-type]
@@ -402,7 +404,7 @@ def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_rest_variation_moves_each_rest_posture_and_nothing_else():
-    config = SimulationConfig(exercise="back-kick", reps=6, faulty=0, seed=4)
+    config = SimulationConfig(exercise="back-kick", reps=6, faulty=0, seed=4, motion="ramps")
     plain = build_session_model(config).program
     varied = build_session_model(dataclasses.replace(config, rest_variation_deg=1.0)).program
     # the same reps at the same times, the same lumbar truth

@@ -48,7 +48,7 @@ sees host scheduling jitter, stretched SPEED times)."""
 
 def _air(**peripheral: object) -> BumbleAir:
     air = BumbleAir(SimClock(speed=SPEED))
-    air.add_person("p1", exercise="back-kick", sensors=1, seed=3, rate_hz=200.0)
+    air.add_person("p1", exercise="back-kick", sensors=1, seed=3, rate_hz=200.0, motion="ramps")
     air.add_peripheral(profile="diy_imu", placement="sacrum", **peripheral)  # type: ignore[arg-type]
     return air
 
@@ -118,7 +118,7 @@ def test_ble_source_streams_into_the_pipeline_losslessly_alerts_and_disconnects_
             enough.set()
 
     t_host = time.perf_counter()
-    src.start(on_chunk, gaps.append, lambda s, info: states.append(s))
+    src.start(on_chunk, gaps.append, lambda status: states.append(status.state))
     try:
         assert enough.wait(WAIT_S), "the stream did not deliver the samples in time"
         src.alert("flexion")
@@ -177,7 +177,7 @@ def test_link_dropped_by_the_peripheral_is_reconnected_over_the_stack():
             if sum(after) >= 400:
                 back.set()
 
-    src.start(on_chunk, gaps.append, lambda s, info: states.append(s))
+    src.start(on_chunk, gaps.append, lambda status: states.append(status.state))
     try:
         assert back.wait(WAIT_S), f"no data after the link loss (states: {states})"
     finally:

@@ -234,7 +234,7 @@ def test_world_setup_errors_name_the_problem():
     world = SimWorld(SimClock(speed=10))
     with pytest.raises(SimError, match="no simulated person 'nobody'"):
         world.add_device(person="nobody")
-    world.add_person("p1", reps=1, faulty=0, rate_hz=100.0)
+    world.add_person("p1", reps=1, faulty=0, rate_hz=100.0, motion="ramps")
     with pytest.raises(SimError, match="100.0 Hz but profile diy_imu streams at 200.0 Hz"):
         world.add_device(person="p1", profile="diy_imu")
     with pytest.raises(SimError, match="wears no 'thigh' sensor"):

@@ -39,7 +39,7 @@ class IdleSource:
 
 @pytest.fixture(scope="module")
 def rec():
-    return simulate_session(SimulationConfig(reps=2, faulty=0, seed=5))
+    return simulate_session(SimulationConfig(reps=2, faulty=0, seed=5, motion="ramps"))
 
 
 def feed(ds: DashboardSession, rec: Recording, t0: float, t1: float, n: int = 10) -> None:

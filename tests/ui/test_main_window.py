@@ -20,6 +20,7 @@ from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.processing.calibration import calibrate_recording
 from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
+from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
@@ -61,7 +62,7 @@ class ThreadSource:
     def start(self, on_chunk, on_gap, on_status):
         def run():
             self.go.wait()
-            on_status("connected", {"sensor": "sacrum", "battery": 87})
+            on_status(SourceStatus(SourceState.CONNECTED, sensor="sacrum", battery_pct=87))
             for c in self.chunks:
                 if self._stop.is_set():
                     break
@@ -84,7 +85,9 @@ class ThreadSource:
 @pytest.fixture(scope="module")
 def kick():
     rec = simulate_session(
-        SimulationConfig(reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"))
+        SimulationConfig(
+            reps=4, faulty=2, seed=3, fault_types=("extension", "flexion"), motion="ramps"
+        )
     )
     return rec, calibrate_recording(rec)
 
@@ -360,7 +363,7 @@ def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path)
 
 
 def test_wearable_alert_line_expires_on_the_sample_clock(qtbot, tmp_path):
-    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2))
+    rec = simulate_session(SimulationConfig(reps=3, faulty=0, seed=2, motion="ramps"))
     ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
     w, _ = _window(qtbot, ds, tmp_path, start=False)
     chunks = iter(_chunks(rec))

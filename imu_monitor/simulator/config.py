@@ -1,0 +1,154 @@
+"""The parameters of a simulated session."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu_monitor.errors import SimulationError
+from imu_monitor.exercises import Exercise, get_exercise
+from imu_monitor.model import FAULTS, SENSOR_SETS
+from imu_monitor.simulator import motion
+from imu_monitor.simulator.human import HumanFeatures
+from imu_monitor.simulator.truth import PHASE_ONSET_FRACTION
+
+MOTIONS: tuple[str, ...] = ("human", "ramps")
+MARKER_SETS: tuple[str, ...] = ("all", "set", "none")
+SENSOR_FEATURES: tuple[str, ...] = ("skin_motion", "acc_errors", "gyro_drift", "burst_loss")
+"""The switches of the human model's sensor errors (``HumanFeatures`` has the motion ones)."""
+
+
+@dataclass
+class SimulationConfig:
+    """Parameters of a simulated session (all of them are stored in the recording's meta).
+
+    ``motion`` chooses the model: ``"human"`` (the default) moves like a person (``human``,
+    ``skin``, ``sensors.HumanSensorErrors``; each feature has its switch below, all on by
+    default) and its truth is defined independently of the monitor (``truth``); ``"ramps"`` is the
+    original model (trapezoidal ramps, rigid sensors, tangent-method phase truth), unchanged: the
+    switches below have no effect on it, except ``markers``.
+    """
+
+    exercise: str = "back-kick"
+    reps: int = 10
+    faulty: int = 0
+    """How many of the reps are faulty (0..reps); which ones is drawn from the seed."""
+    sensors: int = 1
+    """1, 2 or 3: the placement set ``model.SENSOR_SETS[sensors]``."""
+    seed: int = 0
+    rate_hz: float = 200.0
+    gyro_bias_max_deg_s: float = 2.0
+    mounting_max_deg: float = 25.0
+    jitter_s: float = 0.0003
+    """Standard deviation of the true sample-time jitter (s)."""
+    drop_fraction: float = 0.005
+    """Fraction of samples dropped (removed from the output; visible as ``seq`` gaps)."""
+    fault_types: tuple[str, ...] | None = None
+    """Faults cycled through the faulty reps in order; None: the exercise's default cycle."""
+    gyro_noise_deg_s: float = 0.1
+    """Gyro white noise, rms per sample (deg/s)."""
+    acc_noise_m_s2: float = 0.02
+    """Accelerometer white noise, rms per sample (m/s^2)."""
+    rest_variation_deg: float = 0.0
+    """How differently the pelvis rests around each rep: turned about its x and z axes by up to
+    this (uniform, degrees) from the calibration posture; 0: every rep starts from it exactly.
+    Human model: replaces the +-0.5 deg range of ``rest_postures`` when > 0."""
+    motion: str = "human"
+    """``"human"`` or ``"ramps"`` (see above)."""
+    minimum_jerk: bool = True
+    """Human model: movements with bell-shaped (minimum-jerk) velocity; off: trapezoidal."""
+    rep_variation: bool = True
+    """Human model: reps vary +-15 % in depth and +-20 % in each phase's duration."""
+    pelvis_motion: bool = True
+    """Human model: the pelvis rolls, turns, shifts (10-30 mm) and tilts 1-3 deg with each rep
+    even in good form, leading the leg by 50-200 ms."""
+    rest_postures: bool = True
+    """Human model: rest postures differ by a few tenths of a degree (+-0.5 deg turn, +-0.4 deg
+    lumbar)."""
+    breathing: bool = True
+    """Human model: 12-20 breaths/min move the thorax 0.2-0.5 deg and the pelvis 0.05-0.15 deg."""
+    skin_motion: bool = True
+    """Human model: sensors on skin turn 0.3-1.2 deg (thigh 1-3 deg) with the hip and wobble at
+    5-12 Hz with acceleration (``skin``)."""
+    acc_errors: bool = True
+    """Human model: accelerometer offsets (sd 15 mg per axis) and 1-2 % scale errors."""
+    gyro_drift: bool = True
+    """Human model: gyro bias warm-up drift (0.05-0.3 deg/s, 30-120 s) and wander (+-0.03 deg/s)."""
+    burst_loss: bool = True
+    """Human model: ``drop_fraction`` of the samples lost in bursts of 4-8 (lost notifications)
+    instead of singles and short runs."""
+    markers: str = "all"
+    """Which markers the recording carries: ``all``; ``set`` (set start/end, no calibration
+    markers); ``none`` (as an imported file)."""
+    phase_onset_fraction: float = PHASE_ONSET_FRACTION
+    """Human model: the phase-boundary threshold of the truth, a fraction of each movement's peak
+    speed of the driving coordinate (``truth``)."""
+
+    def validate(self) -> Exercise:
+        """Check every field; return the exercise. Raises ``SimulationError`` naming the field."""
+        exercise = get_exercise(self.exercise)
+        if int(self.reps) < 1:
+            raise SimulationError(f"reps must be at least 1 (got {self.reps})")
+        if not 0 <= int(self.faulty) <= int(self.reps):
+            raise SimulationError(
+                f"faulty must be between 0 and reps={self.reps} (got {self.faulty})"
+            )
+        if not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise SimulationError(f"seed must be an integer >= 0 (got {self.seed!r})")
+        if self.sensors not in SENSOR_SETS:
+            raise SimulationError(
+                f"sensors must be one of {', '.join(map(str, SENSOR_SETS))} (got {self.sensors})"
+            )
+        if not (math.isfinite(self.rate_hz) and 10.0 <= self.rate_hz <= 2000.0):
+            raise SimulationError(f"rate_hz must be between 10 and 2000 Hz (got {self.rate_hz})")
+        if not 0.0 <= self.drop_fraction <= 0.5:
+            raise SimulationError(
+                f"drop_fraction must be between 0 and 0.5 (got {self.drop_fraction})"
+            )
+        for name in (
+            "gyro_bias_max_deg_s",
+            "mounting_max_deg",
+            "jitter_s",
+            "gyro_noise_deg_s",
+            "acc_noise_m_s2",
+            "rest_variation_deg",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise SimulationError(f"{name} must be a finite value >= 0 (got {value})")
+        if self.motion not in MOTIONS:
+            raise SimulationError(
+                f"motion must be one of {', '.join(MOTIONS)} (got {self.motion!r})"
+            )
+        if self.markers not in MARKER_SETS:
+            raise SimulationError(
+                f"markers must be one of {', '.join(MARKER_SETS)} (got {self.markers!r})"
+            )
+        for name in (*HumanFeatures.names(), *SENSOR_FEATURES):
+            if not isinstance(getattr(self, name), bool):
+                raise SimulationError(f"{name} must be true or false (got {getattr(self, name)!r})")
+        if not 0.01 <= self.phase_onset_fraction <= 0.3:
+            raise SimulationError(
+                f"phase_onset_fraction must be between 0.01 and 0.3 "
+                f"(got {self.phase_onset_fraction})"
+            )
+        if self.mounting_max_deg > 180.0:
+            raise SimulationError(f"mounting_max_deg must be <= 180 (got {self.mounting_max_deg})")
+        faults = self.resolved_fault_types()
+        unknown = [f for f in faults if f not in FAULTS]
+        if unknown or (self.faulty and not faults):
+            raise SimulationError(
+                f"fault_types {list(faults)!r} must be a non-empty list of: {', '.join(FAULTS)}"
+            )
+        return exercise
+
+    def resolved_fault_types(self) -> tuple[str, ...]:
+        if self.fault_types is not None:
+            return tuple(self.fault_types)
+        style = motion.MOTION_STYLES.get(self.exercise)
+        return style.default_faults if style else ()
+
+    def human_features(self) -> HumanFeatures:
+        return HumanFeatures(**{n: getattr(self, n) for n in HumanFeatures.names()})
