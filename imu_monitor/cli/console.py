@@ -15,7 +15,14 @@ import threading
 from typing import Any, TextIO
 
 from imu_monitor.cli.common import for_user, json_line
-from imu_monitor.events import AlarmEnded, AlarmStarted, Event, RepEnded, RepStarted
+from imu_monitor.events import (
+    AlarmEnded,
+    AlarmStarted,
+    Event,
+    RecordingFailed,
+    RepEnded,
+    RepStarted,
+)
 from imu_monitor.model import Marker
 
 
@@ -44,6 +51,8 @@ def format_event(ev: Event) -> str:
             f"{ev.peak_flexion_deg:+.1f}° / {-abs(ev.peak_extension_deg):+.1f}°: "
             f"{verdict}{fast}"
         )
+    if isinstance(ev, RecordingFailed):
+        return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 
 

@@ -453,3 +453,22 @@ def test_a_rep_that_comes_back_to_another_level_ends_where_its_fall_settles():
     assert fit.t_start_s == pytest.approx(1.0, abs=0.02)
     assert fit.t_hold_end_s == pytest.approx(2.5, abs=0.02)
     assert fit.t_end_s == pytest.approx(3.5, abs=0.02)
+
+
+def test_rep_buffer_stays_bounded_over_a_long_session_in_small_chunks():
+    """8-sample chunks (a BLE notification each) over 200 reps: the rep detector keeps only
+    the recent samples a fit can need, not the session, and finds every rep."""
+    reps = [(2.0, 1.0, 0.5, 1.0)] * 200
+    t, mov, truth = rep_trace(reps, amp_deg=20.0, noise_deg=0.05)
+    lum = np.zeros_like(t)
+    mon = Monitor(BACK_KICK, limits=LIMITS)
+    tracker = mon._reps
+    most, events = 0, []
+    for i in range(0, len(t), 8):
+        events += mon.update(t[i : i + 8], lum[i : i + 8], mov[i : i + 8])
+        most = max(most, sum(len(b) for b in tracker._buf_t))
+    events += mon.finish()
+    assert len(of_type(events, RepEnded)) == 200
+    # a rep (4.5 s with its rest) plus keep_s and the 64 chunks joined at once, not 900 s
+    cfg = tracker.cfg
+    assert most <= (cfg.keep_s + 5.0) * FS + 65 * 8

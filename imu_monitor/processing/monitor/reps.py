@@ -419,7 +419,10 @@ class RepTracker:
         self._lum_min = min(self._lum_min, lo)
 
     def _trim(self, t_last: float) -> None:
-        """Drop buffered samples no later decision can need."""
+        """Drop buffered samples no later decision can need (older than ``t_from``): whole
+        chunks, and when many small chunks are joined into one array, its part before
+        ``t_from`` too (a joined array always ends recently, so dropping only whole chunks
+        would keep the session's every sample)."""
         if self.state == IDLE:
             t_from = t_last - self.cfg.keep_s
         else:
@@ -429,6 +432,8 @@ class RepTracker:
             self._buf_m.pop(0)
             self._buf_l.pop(0)
         if len(self._buf_t) > 64:  # many small chunks: join them to keep concatenation cheap
-            self._buf_t = [np.concatenate(self._buf_t)]
-            self._buf_m = [np.concatenate(self._buf_m)]
-            self._buf_l = [np.concatenate(self._buf_l)]
+            # (a fresh array from the first needed sample on: a slice would keep the old one)
+            j0 = int(self._buf_t[0].searchsorted(t_from))
+            for buf in (self._buf_t, self._buf_m, self._buf_l):
+                buf[0] = buf[0][j0:]
+                buf[:] = [np.concatenate(buf)]
