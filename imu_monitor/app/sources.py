@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.model import PLACEMENTS, SENSOR_SETS, Recording, check_placement
 from imu_monitor.sources.ble import BleSource, SensorTarget, scan_devices, sim_backend, sim_source
-from imu_monitor.sources.ble_client import FoundDevice
 from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
+from imu_monitor.sources.scanning import FoundDevice
 from imu_monitor.sources.sim import SimWorld, make_world
 
 SIM_DEVICE = "sim"
@@ -59,11 +59,11 @@ def parse_sensors(text: str | None, device: str | None) -> dict[str, str]:
     if text.isdigit():
         n = int(text)
         if n not in SENSOR_SETS:
-            raise ImuMonitorError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
+            raise UsageError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
         placements = SENSOR_SETS[n]
         dev = device or SIM_DEVICE
         if dev != SIM_DEVICE and n > 1:
-            raise ImuMonitorError(
+            raise UsageError(
                 f"--device {dev} names one wearable but --sensors {n} needs {n}: name each, e.g. "
                 f"--sensors {','.join(p + '=NAME' for p in placements)}"
             )
@@ -73,26 +73,32 @@ def parse_sensors(text: str | None, device: str | None) -> dict[str, str]:
         placement, sep, dev = part.partition("=")
         placement, dev = placement.strip(), dev.strip()
         if not sep or not dev:
-            raise ImuMonitorError(
+            raise UsageError(
                 f"--sensors entry {part!r} is not placement=device (placements: "
                 f"{', '.join(PLACEMENTS)})"
             )
         check_placement(placement)
         if placement in out:
-            raise ImuMonitorError(f"--sensors names placement {placement!r} twice")
+            raise UsageError(f"--sensors names placement {placement!r} twice")
         out[placement] = dev
     if "sacrum" not in out:
-        raise ImuMonitorError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
+        raise UsageError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
     return out
 
 
 def live_source(
-    devices: dict[str, str], *, profile: str | None = None, person: SimulatedPerson | None = None
+    devices: dict[str, str],
+    *,
+    profile: str | None = None,
+    person: SimulatedPerson | None = None,
+    sim_firmware: str | None = None,
 ) -> LiveSource:
     """The (unopened) source for ``devices`` ({placement: device name, address or "sim"}).
 
     All "sim": the simulated wearable doing what ``person`` says, one device per placement, on
-    ``profile`` (default ``diy_imu``). Otherwise real wearables through bleak.
+    ``profile`` (default ``diy_imu``); ``sim_firmware``: the profile its firmware speaks when
+    that differs from the one the client uses (check-device's test of a wrong profile).
+    Otherwise real wearables through bleak.
     """
     sims = [p for p, d in devices.items() if d == SIM_DEVICE]
     if sims and len(sims) != len(devices):
@@ -105,7 +111,7 @@ def live_source(
         return LiveSource(source, None)
     person = person or SimulatedPerson()
     world = make_world(
-        profile=profile or DEFAULT_SIM_PROFILE,
+        profile=sim_firmware or profile or DEFAULT_SIM_PROFILE,
         exercise=person.exercise,
         placements=tuple(p for p in PLACEMENTS if p in devices),
         seed=person.seed,

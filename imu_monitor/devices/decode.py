@@ -31,6 +31,10 @@ Fields with ``scale_by`` are scaled by a value a start reply carried (``set_capt
 
 Acc and gyro sent in separate notifications are paired by time (within
 ``timing.pair_tolerance_s``); halves without a partner are dropped and counted as orphans.
+
+Length: one class; its batch, delta, joined-packet and time-base paths share the per-kind
+state they update, so they stay together. Stateless parts live apart (``batch``, ``framing``,
+``polar_delta``, ``timebase``, ``decode_stats``).
 """
 
 from __future__ import annotations
@@ -57,6 +61,13 @@ from imu_monitor.model import SampleChunk
 __all__ = ["DecodeStats", "Decoder", "encode"]
 
 log = logging.getLogger(__name__)
+
+
+CARRY_TOLERANCE_S = 0.25
+"""How much further (s) than during the previous connection a packet's last sample may lie after
+its receive time when a reconnected device's clock is taken to have run on (host scheduling,
+clock drift); a restarted clock puts the samples before the last handed out, a jumped one far
+beyond this."""
 
 
 class Decoder:
@@ -107,6 +118,10 @@ class Decoder:
                 st.ts.count_loss = s.counter is None  # the counter counts loss when present
             self._kinds.append(st)
         self._offset: float | None = None
+        self._carried: tuple[float, float, float] | None = None
+        self.ahead_s = 0.0
+        """How far the time base put a packet's last sample after its receive time, at most
+        (s; > 0 when the first packet anchored late)."""
         self._grid = NominalGrid(self.rate_hz, self.profile.reanchor_samples, self.stats)
         self._pairer = HalfPairer(self._tol, self.stats)
         self._resynced = self._last_emit_t > -np.inf
@@ -118,6 +133,28 @@ class Decoder:
         self.captured.update({k: float(v) for k, v in values.items()})
         for lay in self._layouts:
             lay.set_factors(self.captured)
+
+    @property
+    def device_offset_s(self) -> float | None:
+        """Device seconds minus session seconds, once the first packet anchored it (``timestamp``
+        and ``counter`` time sources; None for the others)."""
+        return self._offset if self.profile.time_source in ("timestamp", "counter") else None
+
+    def continue_device_clock(
+        self, device_offset_s: float | None, after_t_s: float | None, ahead_s: float = 0.0
+    ) -> None:
+        """After a reconnect, before the first packet: the device's clock (timestamp or counter)
+        may have run on while the link was down. The first packet then keeps the previous
+        connection's ``device_offset_s`` when its samples fall after ``after_t_s`` (the last
+        session time handed out) and its last sample lies no further after its receive time
+        than ``ahead_s`` (the previous connection's ``ahead_s``) plus ``CARRY_TOLERANCE_S``;
+        else (a restarted or jumped device clock) it anchors on its receive time as usual. So a
+        first packet that arrives late (notifications held back while the link came back) does
+        not shift the rest of the session."""
+        if device_offset_s is None or after_t_s is None:
+            self._carried = None
+        else:
+            self._carried = (float(device_offset_s), float(after_t_s), max(float(ahead_s), 0.0))
 
     # -------------------------------------------------------------- public feeding
 
@@ -332,6 +369,10 @@ class Decoder:
                 dev = seq_first.astype(np.float64) / rate
             off = self._device_offset(float(dev[0]), float(tr[0]), n)
             t = (dev - off)[:, None] + np.arange(n) / rate
+            if self.t0_s is not None:
+                ahead = float(np.max(t[:, -1] - (tr - self.t0_s)))
+                if ahead > self.ahead_s:
+                    self.ahead_s = ahead
         elif src == "receive":
             t = self._session(tr, n)[:, None] - np.arange(n - 1, -1, -1) / rate
         else:
@@ -395,8 +436,24 @@ class Decoder:
     def _device_offset(self, dev_first: float, t_recv: float, n: int) -> float:
         """Device seconds minus session seconds (set by the first packet)."""
         if self._offset is None:
+            self._offset = self._carried_offset(dev_first, t_recv, n)
+        if self._offset is None:
             self._offset = dev_first - self._first_anchor(t_recv, n)
         return self._offset
+
+    def _carried_offset(self, dev_first: float, t_recv: float, n: int) -> float | None:
+        """The previous connection's offset, if this first packet fits it (see
+        ``continue_device_clock``)."""
+        carried, self._carried = self._carried, None
+        if carried is None or self.t0_s is None:
+            return None
+        offset, after_t, ahead = carried
+        t_first = dev_first - offset
+        t_last = t_first + (n - 1) / self.rate_hz
+        if t_first > after_t and t_last <= t_recv - self.t0_s + ahead + CARRY_TOLERANCE_S:
+            self.ahead_s = ahead
+            return offset
+        return None
 
     def _session(self, tr: np.ndarray, n: int) -> np.ndarray:
         """Receive times (P,) -> session seconds (last sample of each packet)."""

@@ -8,8 +8,9 @@ synchronous facade.
 >>> src.stop()                  # stop writes, disconnect, join the thread
 
 ``BleBackend(scanner=SimScanner, client=SimClient, kwargs={"sim_world": world})`` runs the same
-code against the simulated wearable (``sources.ble_sim``); ``sim_source(...)`` builds that.
-The async parts (scan, device choice, links, reconnection) live in ``sources.ble_client``.
+code against the simulated wearable (``sources.sim``); ``sim_source(...)`` builds that.
+The async parts live in ``sources.scanning`` (scan, device choice), ``sources.link`` (one link
+per sensor, reconnection), ``sources.link_stats`` and ``sources.battery``.
 """
 
 from __future__ import annotations
@@ -30,17 +31,17 @@ from imu_monitor.errors import (
 )
 from imu_monitor.model import SensorInfo, check_placement
 from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
-from imu_monitor.sources.ble_client import (
-    BATTERY_INTERVAL_S,
+from imu_monitor.sources.battery import BATTERY_INTERVAL_S
+from imu_monitor.sources.link import ReconnectPolicy, SensorLink
+from imu_monitor.sources.scanning import (
     BleBackend,
     FoundDevice,
-    ReconnectPolicy,
-    SensorLink,
     SensorTarget,
     looks_like_address,
     resolve_targets,
     scan,
 )
+from imu_monitor.sources.sim import SimClient, SimScanner, SimWorld
 
 __all__ = [
     "BleBackend",
@@ -63,10 +64,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def sim_backend(world: Any) -> BleBackend:
-    """The bleak backend of a simulated world (``ble_sim.SimWorld``)."""
-    from imu_monitor.sources.sim import SimClient, SimScanner
-
+def sim_backend(world: SimWorld) -> BleBackend:
+    """The bleak backend of a simulated world (``sim.SimWorld``)."""
     return BleBackend(SimScanner, SimClient, {"sim_world": world})
 
 
@@ -277,6 +276,16 @@ class BleSource:
         except RuntimeError:  # loop closing
             pass
 
+    def alert_and_wait(self, direction: str, timeout_s: float = 5.0) -> dict[str, bool]:
+        """Send the wearable alert for ``direction`` and wait for the writes: per placement,
+        whether they went through (False: no alert in the profile, or the write failed).
+        Blocking: not for the BLE thread (check-device's alert check)."""
+
+        async def send() -> dict[str, bool]:
+            return {p: await link.alert(direction) for p, link in self.links.items()}
+
+        return self._call(send(), timeout_s)
+
     # -- reporting ----------------------------------------------------------------------------
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per placement: ``SensorLink.stats()`` (packets, samples, loss, malformed, gaps,
@@ -296,7 +305,7 @@ class BleSource:
 
 
 def sim_source(
-    world: Any,
+    world: SimWorld,
     placements: dict[str, str] | None = None,
     *,
     profile: str | None = None,
@@ -304,7 +313,7 @@ def sim_source(
     scan_timeout_s: float = 5.0,
     battery_interval_s: float = BATTERY_INTERVAL_S,
 ) -> BleSource:
-    """A ``BleSource`` on the simulated backend of ``world`` (``ble_sim.SimWorld``).
+    """A ``BleSource`` on the simulated backend of ``world`` (``sim.SimWorld``).
 
     ``placements``: placement -> device name or address; None: every device of the world at
     its own placement. Scan timeouts and ``battery_interval_s`` are host seconds.

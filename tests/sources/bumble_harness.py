@@ -8,9 +8,9 @@ controller per device):
   firmware profile (``firmware_profiles/*.toml``). It advertises the profile's service UUID and a
   name that fits the profile, serves the notify, control and alert characteristics (and Battery
   Level when the profile names one), and once notifications are enabled and the profile's start
-  writes have arrived it streams a simulated person's motion (``ble_sim.SimPerson``, i.e.
+  writes have arrived it streams a simulated person's motion (``sources.sim.SimPerson``, i.e.
   ``simulator.simulate_session``) encoded by ``decode.encode``, as ATT notifications at the
-  profile rate on a ``ble_sim.SimClock``. Writes and alert writes are recorded.
+  profile rate on a ``sources.sim.SimClock``. Writes and alert writes are recorded.
 * ``BumbleScanner`` / ``BumbleClient``: bleak backends (``BleakScanner(..., backend=...)``,
   ``BleakClient(..., backend=...)``) that drive a Bumble *central* ``Device`` on the same link:
   HCI LE scanning, LE connection, ATT MTU exchange, GATT discovery, CCCD writes,
@@ -65,7 +65,7 @@ from bumble.transport.common import AsyncPipeSink
 from imu_monitor.devices.decode import encode
 from imu_monitor.devices.profiles import Profile, load_profile
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.sources.ble_client import BleBackend
+from imu_monitor.sources.scanning import BleBackend
 from imu_monitor.sources.sim import (
     SimClock,
     SimPerson,
@@ -385,7 +385,7 @@ class BumbleAir:
         self._scanners = 0
 
     def add_person(self, name: str = "p1", **options: Any) -> SimPerson:
-        """A simulated person (``ble_sim.SimPerson`` keyword options)."""
+        """A simulated person (``sources.sim.SimPerson`` keyword options)."""
         if name in self.people:
             raise BumbleError(f"person {name!r} exists already on this Bumble air")
         self.people[name] = person = SimPerson(name, **options)

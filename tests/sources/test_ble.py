@@ -47,7 +47,11 @@ class Collector:
         self.status = []
 
     def start(self, src: BleSource) -> None:
-        src.start(self.chunks.append, self.gaps.append, lambda s, i: self.status.append((s, i)))
+        src.start(
+            self.chunks.append,
+            self.gaps.append,
+            lambda st: self.status.append((st.state, st.to_dict())),
+        )
 
     def series(self, sensor: str) -> SensorSeries:
         return SensorSeries.concat([c for c in self.chunks if c.sensor == sensor])
@@ -330,7 +334,7 @@ def test_battery_without_notify_is_polled():
 
 
 def test_profile_without_battery_gives_none():
-    world = world_of(profile="movesense_imu6")
+    world = world_of(profile="witmotion_wt901ble")
     src = sim_source(world, policy=FAST)
     col = Collector()
     col.start(src)
