@@ -163,3 +163,13 @@ class ScreenshotError(ImuMonitorError):
     def __init__(self, message: str, *, path: str | Path | None = None):
         self.path = None if path is None else str(path)
         super().__init__(message)
+
+
+class UsageError(ImuMonitorError):
+    """The command line asks for something that cannot be done as given (a missing or clashing
+    option, a value out of range); the command line exits with code 2, as for its own parse
+    errors. ``option``: the option at fault (``--duration``), when one is."""
+
+    def __init__(self, message: str, *, option: str | None = None):
+        self.option = option
+        super().__init__(message)

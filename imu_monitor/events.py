@@ -158,8 +158,28 @@ class AlarmRecord:
         }
 
 
+@dataclass
+class RecordingFailed(Event):
+    """Writing the session's recording failed (a full disk, a file size limit, a removed drive):
+    the recording stopped there (the file ends on its last complete record) and the monitoring
+    goes on. ``t_s``: the latest sample time when it failed; ``file``: the recording;
+    ``reason``: what failed and what to do."""
+
+    type: ClassVar[str] = "recording_failed"
+    file: str
+    reason: str
+
+    def notice(self) -> str:
+        """The line a console or a dashboard shows."""
+        where = "" if self.file in self.reason else f"{self.file}: "
+        return (
+            f"RECORDING STOPPED: {where}{self.reason} (the file ends at its last complete "
+            "record; the monitoring and its alarms go on)"
+        )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    c.type: c for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded)
+    c.type: c for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded, RecordingFailed)
 }
 
 

@@ -20,7 +20,7 @@ from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.settings import Settings
-from imu_monitor.sources.base import Source
+from imu_monitor.sources.base import Source, SourceStatus, StatusCallback
 from imu_monitor.storage.stores import CalibrationStore
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class DashboardSession:
         self.calibration_store = calibration_store
         self.history_s = history_s
         self.use_stored = use_stored
-        self.status_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.status_listeners: list[StatusCallback] = []
         self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
         self.session = Session(
@@ -110,11 +110,11 @@ class DashboardSession:
         )
         self.running = False
 
-    def _on_status(self, state: str, info: dict[str, Any]) -> None:
+    def _on_status(self, status: SourceStatus) -> None:
         """Source status (source thread): passed on to the listeners (the window's bridge)."""
         for fn in list(self.status_listeners):
             try:
-                fn(state, info)
+                fn(status)
             except Exception:
                 log.exception("status listener %r failed", fn)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.model import PLACEMENTS, SENSOR_SETS, Recording, check_placement
 from imu_monitor.sources.ble import BleSource, SensorTarget, scan_devices, sim_backend, sim_source
 from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
@@ -59,11 +59,11 @@ def parse_sensors(text: str | None, device: str | None) -> dict[str, str]:
     if text.isdigit():
         n = int(text)
         if n not in SENSOR_SETS:
-            raise ImuMonitorError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
+            raise UsageError(f"--sensors takes 1, 2 or 3 (or placement=device,...), not {n}")
         placements = SENSOR_SETS[n]
         dev = device or SIM_DEVICE
         if dev != SIM_DEVICE and n > 1:
-            raise ImuMonitorError(
+            raise UsageError(
                 f"--device {dev} names one wearable but --sensors {n} needs {n}: name each, e.g. "
                 f"--sensors {','.join(p + '=NAME' for p in placements)}"
             )
@@ -73,16 +73,16 @@ def parse_sensors(text: str | None, device: str | None) -> dict[str, str]:
         placement, sep, dev = part.partition("=")
         placement, dev = placement.strip(), dev.strip()
         if not sep or not dev:
-            raise ImuMonitorError(
+            raise UsageError(
                 f"--sensors entry {part!r} is not placement=device (placements: "
                 f"{', '.join(PLACEMENTS)})"
             )
         check_placement(placement)
         if placement in out:
-            raise ImuMonitorError(f"--sensors names placement {placement!r} twice")
+            raise UsageError(f"--sensors names placement {placement!r} twice")
         out[placement] = dev
     if "sacrum" not in out:
-        raise ImuMonitorError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
+        raise UsageError("--sensors must include a sacrum sensor (sacrum=DEVICE)")
     return out
 
 

@@ -5,11 +5,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from imu_monitor.cli.common import add_analysis_options, exercise_and_limits, print_json
+from imu_monitor.cli.common import (
+    add_analysis_options,
+    add_read_options,
+    exercise_and_limits,
+    for_user,
+    load_for_command,
+    print_json,
+    progress,
+    table,
+)
+from imu_monitor.cli.console import marker_dict
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.pipeline import analyze_recording
 from imu_monitor.simulator.scoring import evaluate
-from imu_monitor.storage.recording import load_recording
+
+ANALYSED_SAMPLES_PER_S = 100_000
+"""Rough analysis speed (samples of all sensors per second of this machine), to decide whether
+a progress indicator is worth showing."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,15 +34,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "summary. Options re-analyse with other settings; the file is not changed.",
     )
     p.add_argument("file", help="recording file")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
     add_analysis_options(p)
+    add_read_options(p)
     p.set_defaults(func=run)
 
 
 def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
-    rec = load_recording(path)
+    """What ``analyze`` prints, as users read it (``common.for_user``: reps and alarms from 1,
+    extension negative, the extension limit too)."""
+    rec = load_for_command(path, args)
     ex, limits = exercise_and_limits(args, rec.exercise)
-    an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
+    samples = sum(len(s) for s in rec.series.values())
+    with progress(f"analysing {path}", None, samples / ANALYSED_SAMPLES_PER_S):
+        an = analyze_recording(rec, exercise=ex, limits=limits, offline=not args.online)
     report: dict[str, Any] = {
         "file": str(path),
         "exercise": ex.name,
@@ -38,20 +56,21 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         "orientation_filter": "offline" if an.offline else "online",
         "limits": {
             "flexion_deg": limits.flexion_deg,
-            "extension_deg": limits.extension_deg,
+            "extension_deg": -abs(limits.extension_deg),
             "dwell_s": limits.dwell_s,
         },
         "judged": an.mode,
         "calibration": {"method": an.calibration.method, "notes": list(an.calibration.notes)},
         "reps": [_rep(r) for r in an.result.reps],
         "alarms": an.alarms(),
+        "markers": [marker_dict(m) for m in sorted(rec.markers, key=lambda m: m.t_s)],
         "summary": an.summary(),
     }
     if an.mode == "lockout":
         report["note"] = ex.one_sensor_note
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
-    return report
+    return for_user(report)
 
 
 def _rep(r: Any) -> dict[str, Any]:
@@ -83,27 +102,39 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if "note" in report:
         print(f"  note: {report['note']}")
-    print(
-        f"{'rep':>4} {'start s':>8} {'up s':>5} {'hold s':>6} {'down s':>6} "
-        f"{'flex°':>6} {'ext°':>6}  verdict"
-    )
+    rows = []
     for r in report["reps"]:
         verdict = ("ALARM " if r["alarmed"] else "ok    ") + ("too fast" if r["too_fast"] else "")
         up, hold, down = (
             ("~" if r["tempo_approximate"] else "") + f"{r[k]:.2f}"
             for k in ("concentric_s", "hold_s", "eccentric_s")
         )
-        print(
-            f"{r['index'] + 1:>4} {r['t_start_s']:>8.2f} {up:>5} {hold:>6} {down:>6} "
-            f"{r['peak_flexion_deg']:>6.1f} {r['peak_extension_deg']:>6.1f}  {verdict}"
+        rows.append(
+            [
+                str(r["index"]),
+                f"{r['t_start_s']:.2f}",
+                up,
+                hold,
+                down,
+                f"{r['peak_flexion_deg']:+.1f}",
+                f"{r['peak_extension_deg']:+.1f}",
+                verdict.rstrip(),
+            ]
         )
+    columns = ["rep", "start s", "up s", "hold s", "down s", "flex°", "ext°", "verdict"]
+    for line in table(None, columns, rows):
+        print(line)
     if any(r["tempo_approximate"] for r in report["reps"]):
         print(f"  ~ {APPROXIMATE_TEMPO_NOTE}")
     for a in report["alarms"]:
         print(
             f"alarm {a['direction']:<9} {a['t_start_s']:.2f}-{a['t_end_s']:.2f} s, "
-            f"peak {a['peak_deg']:+.1f}°, rep {'-' if a['rep'] is None else a['rep'] + 1}"
+            f"peak {a['peak_deg']:+.1f}°, rep {'-' if a['rep'] is None else a['rep']}"
         )
+    for m in report["markers"]:
+        span = "" if m["t_end_s"] is None else f"-{m['t_end_s']:.2f}"
+        extra = ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("t_s", "t_end_s", "kind"))
+        print(f"marker {m['kind']} at {m['t_s']:.2f}{span} s{': ' + extra if extra else ''}")
     s = report["summary"]
     print(
         f"summary: {s['reps']} reps, {s['reps_alarmed']} alarmed, {s['reps_too_fast']} too fast, "

@@ -9,10 +9,19 @@ sounds the alarm on the faulty ones.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from imu_monitor.app.config import user_stores
+from imu_monitor.app.platform import has_display
 from imu_monitor.app.sources import SimulatedPerson, live_source
-from imu_monitor.cli.common import add_window_options, positive_factor, window_options
+from imu_monitor.cli import live as live_command
+from imu_monitor.cli.common import (
+    add_window_options,
+    count,
+    dashboard,
+    positive_factor,
+    window_options,
+)
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
@@ -32,8 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=list(SENSOR_SETS),
         help="1: sacrum; 2: + upper lumbar; 3: + thigh (hip angle)",
     )
-    p.add_argument("--reps", type=int, default=30, help="reps per set (default 30)")
-    p.add_argument("--faulty", type=int, default=8, help="how many reps are faulty (default 8)")
+    p.add_argument("--reps", type=count(1), default=30, help="reps per set (default 30)")
+    p.add_argument(
+        "--faulty", type=count(0), default=8, help="how many reps are faulty (default 8)"
+    )
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
@@ -43,15 +54,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The dashboard on the simulated wearable (the real BLE client code against the simulated
-    bleak backend). Its calibrations go to a separate store so they never replace real ones."""
-    from imu_monitor.ui.app import run_live
+    bleak backend). Its calibrations go to a separate store so they never replace real ones.
+    With no display (and no --screenshot): the same session headless, with a note."""
+    live_command.check_simulation(argparse.Namespace(device="sim", **vars(args)))
+    if not has_display() and args.screenshot is None:
+        print(
+            "imu-monitor demo: no display for the dashboard: running the simulated session "
+            "headless (events printed here); for the window run it on a desktop, or add "
+            "--screenshot demo.png",
+            file=sys.stderr,
+        )
+        return live_command.run_headless(headless_args(args))
 
     person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
     live = live_source({p: "sim" for p in SENSOR_SETS[args.sensors]}, person=person)
     settings_store, cal_store = user_stores(args.config_dir, simulated=True)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
-    return run_live(
+    return dashboard().run_live(
         live,
         settings,
         settings_store=settings_store,
@@ -60,4 +80,28 @@ def run(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         use_stored=False,
         title="demo: simulated wearable",
+    )
+
+
+def headless_args(args: argparse.Namespace) -> argparse.Namespace:
+    """``live --headless --device sim`` options for the same simulated session (``--exit-after``
+    becomes ``--duration``)."""
+    return argparse.Namespace(
+        device="sim",
+        profile=None,
+        exercise=args.exercise,
+        sensors=str(args.sensors),
+        headless=True,
+        duration=args.exit_after,
+        record=None,
+        force=False,
+        json=False,
+        user=args.user or "default",
+        config_dir=args.config_dir,
+        use_saved_calibration=False,
+        no_alert=args.no_alert,
+        seed=args.seed,
+        speed=args.speed,
+        reps=args.reps,
+        faulty=args.faulty,
     )

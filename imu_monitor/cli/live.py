@@ -13,28 +13,42 @@ or ``sim``).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import queue
-import time
+import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from imu_monitor import __version__
 from imu_monitor.app.config import user_stores
+from imu_monitor.app.platform import has_display
 from imu_monitor.app.session import Session
 from imu_monitor.app.sources import LiveSource, SimulatedPerson, live_source, parse_sensors
-from imu_monitor.cli.common import add_window_options, positive_factor, window_options
-from imu_monitor.cli.console import EventPrinter
+from imu_monitor.cli.common import (
+    add_force_option,
+    add_window_options,
+    check_output,
+    count,
+    dashboard,
+    exit_code_after,
+    for_user,
+    json_line,
+    positive_factor,
+    positive_number,
+    window_options,
+)
+from imu_monitor.cli.console import EventPrinter, Output
+from imu_monitor.errors import UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.sources.base import SourceStatus
 from imu_monitor.storage.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.05
-"""How often the headless main loop checks the duration and the calibration prompt (host s)."""
+WAKE_S = 0.05
+"""How often the headless main loop wakes without news to check the duration (host s); the
+calibration steps and status changes themselves arrive on a queue, none is missed."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,8 +74,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="1, 2 or 3 sensors (sacrum; + upper_lumbar; + thigh), or placement=device pairs",
     )
     p.add_argument("--headless", action="store_true", help="no window: print events")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration",
+        type=positive_number("seconds"),
+        metavar="S",
+        help="stop after S seconds (default: at Ctrl-C)",
+    )
     p.add_argument("--record", metavar="FILE", help="record the session to FILE (.imr)")
+    add_force_option(p)
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--user", default="default", help="whose calibration and settings")
     add_window_options(p, with_user=False)
@@ -80,47 +100,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=1.0,
         help="simulated time per real time (default 1)",
     )
-    sim.add_argument("--reps", type=int, default=10, help="reps per simulated session")
-    sim.add_argument("--faulty", type=int, default=3, help="faulty reps per simulated session")
+    sim.add_argument("--reps", type=count(1), default=10, help="reps per simulated session")
+    sim.add_argument("--faulty", type=count(0), default=3, help="faulty reps per simulated session")
     p.set_defaults(func=run)
 
 
 # ---------------------------------------------------------------------------------- headless
 
 
-class _Output:
-    """Prints events, status changes and calibration prompts (text or JSON lines)."""
+class _Messages:
+    """Status changes and calibration steps from the source's thread, printed by the main
+    thread in the order they happened."""
 
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-        self.events = EventPrinter(as_json=as_json)
-        self.status: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
 
-    def line(self, kind: str, message: str, **data: Any) -> None:
-        """``message`` for people; with --json the ``data`` (which may have its own text)."""
-        if self.as_json:
-            print(json.dumps({"type": kind, **data}, default=str), flush=True)
-        else:
-            print(message, flush=True)
+    def on_status(self, status: SourceStatus) -> None:
+        self.queue.put(("status", status, None))
 
-    def on_status(self, state: str, info: dict[str, Any]) -> None:
-        self.status.put((state, info))  # printed by the main thread
-
-    def drain(self) -> None:
-        while True:
-            try:
-                state, info = self.status.get_nowait()
-            except queue.Empty:
-                return
-            extra = f" (attempt {info['attempt']})" if "attempt" in info else ""
-            if info.get("battery_pct") is not None:  # state "battery": the new level
-                extra = f" {info['battery_pct']} %"
-            self.line(
-                "status",
-                f"{info.get('sensor', '')}: {state.replace('_', ' ')}{extra}",
-                state=state,
-                **info,
-            )
+    def on_calibration(self, step: str, prompt: str) -> None:
+        self.queue.put(("calibration", step, prompt))
 
 
 def build_source(args: argparse.Namespace) -> LiveSource:
@@ -133,39 +132,63 @@ def build_source(args: argparse.Namespace) -> LiveSource:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.headless:
-        return run_dashboard(args)
-    return run_headless(args)
+    if args.headless:
+        return run_headless(args)
+    if not has_display() and args.screenshot is None:
+        print(
+            "imu-monitor live: no display for the dashboard: running headless (events printed "
+            "here); for the window run it on a desktop, or add --screenshot FILE.png",
+            file=sys.stderr,
+        )
+        if args.exit_after is not None and args.duration is None:
+            args.duration = args.exit_after
+        return run_headless(args)
+    return run_dashboard(args)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    # the UI is imported only here, so that headless sessions never load Qt
-    from imu_monitor.ui.app import run_live
+    check_simulation(args)
 
+    record = None
+    if args.record is not None:
+        record = check_output(args.record, force=args.force, option="--record")
+        if args.force:
+            record.unlink(missing_ok=True)
     live = build_source(args)
     settings_store, cal_store = user_stores(args.config_dir, simulated=live.world is not None)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
-    return run_live(
+    return dashboard().run_live(
         live,
         settings,
         settings_store=settings_store,
         calibration_store=cal_store,
         options=window_options(args),
         wearable_alerts=not args.no_alert,
-        record=None if args.record is None else Path(args.record),
+        record=record,
         profile=args.profile,
     )
 
 
+def check_simulation(args: argparse.Namespace) -> None:
+    """The simulated wearer's options, checked before anything connects."""
+    if (args.device in (None, "sim")) and args.faulty > args.reps:
+        raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
+
+
 def run_headless(args: argparse.Namespace) -> int:
-    out = _Output(args.json)
+    check_simulation(args)
+    out = Output(args.json)
+    record = None
+    if args.record:
+        record = check_output(args.record, force=args.force, option="--record")
     live = build_source(args)
     source, world = live.source, live.world
     source.open()  # scan + connect: errors name the device and what was found
     recorder = None
+    interrupted: KeyboardInterrupt | None = None
     try:
-        if args.record:
+        if record is not None:
             meta = {
                 "format_version": 1,
                 "exercise": args.exercise,
@@ -176,99 +199,134 @@ def run_headless(args: argparse.Namespace) -> int:
             }
             if world is not None:
                 meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
-            recorder = RecordingWriter(args.record, meta, source.sensors)
+            if args.force:
+                record.unlink(missing_ok=True)
+            recorder = RecordingWriter(record, meta, source.sensors)
         _, store = user_stores(args.config_dir, simulated=world is not None)
         saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
         if saved is not None:
             saved.valid_from_s = None  # made in an earlier session: judge from the start
             text = f"using the saved calibration of {saved.created_utc} ({saved.method})"
-            out.line("calibration", text, step="done", text=text)
+            out.record("calibration", text, step="done", text=text)
         elif args.use_saved_calibration:
             text = f"no saved calibration for user {args.user!r} and {args.exercise}: calibrating"
-            out.line("calibration", text, step="standing", text=text)
+            out.record("calibration", text, step="standing", text=text)
         pipeline = Pipeline(
             args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
         )
-        pipeline.add_listener(out.events)
+        pipeline.add_listener(EventPrinter(output=out))
+        messages = _Messages()
         session = Session(
-            source, pipeline, wearable_alerts=not args.no_alert, on_status=out.on_status
+            source,
+            pipeline,
+            wearable_alerts=not args.no_alert,
+            on_status=messages.on_status,
+            on_calibration=messages.on_calibration,
         )
         for s in source.sensors.values():
-            out.line(
+            out.record(
                 "connected",
                 f"{s.placement}: {s.device} ({s.profile}, {s.rate_hz:g} Hz)",
                 **s.to_dict(),
             )
         if pipeline.mode == "lockout":
-            out.line(
+            out.record(
                 "note",
                 f"note: {pipeline.exercise.one_sensor_note}",
                 text=pipeline.exercise.one_sensor_note,
             )
-        session.start()
-        prompt = None
+        if pipeline.calibrator is not None:
+            cal = pipeline.calibrator
+            out.record("calibration", cal.prompt, step=cal.step, prompt=cal.prompt)
         # the simulated wearable may run faster than processing keeps up: go by its data
         elapsed = source.stream_time if world is not None else source.session_time
+        session.start()
         try:
-            while args.duration is None or elapsed() < args.duration:
-                time.sleep(POLL_S)
-                out.drain()
-                cal = pipeline.calibrator
-                text = cal.prompt if cal is not None else None
-                if text is not None and text != prompt:
-                    out.line("calibration", text, step=cal.step, prompt=text)
-                if cal is None and prompt is not None:
-                    path = store.save(pipeline.calibration)
-                    out.line(
-                        "calibration",
-                        f"Calibrated: monitoring (saved to {path})",
-                        step="done",
-                        saved=str(path),
-                    )
-                prompt = text
-        except KeyboardInterrupt:
-            pass
+            while (args.duration is None or elapsed() < args.duration) and not out.closed.is_set():
+                _print_messages(messages, out, pipeline, store, wait_s=WAKE_S)
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (cli.main): close as at the end
+            interrupted = e
         session.stop()
-        out.drain()
+        _print_messages(messages, out, pipeline, store, wait_s=None)
     finally:
         if recorder is not None:
             recorder.close()
         source.stop()
+    _print_summary(args, out, pipeline, session, source, elapsed())
+    return exit_code_after(interrupted)
+
+
+def _print_messages(
+    messages: _Messages, out: Output, pipeline: Pipeline, store: Any, wait_s: float | None
+) -> None:
+    """Print what the source's thread reported: wait up to ``wait_s`` for the first message
+    (None: do not wait), then everything queued."""
+    try:
+        item = messages.queue.get(timeout=wait_s) if wait_s else messages.queue.get_nowait()
+    except queue.Empty:
+        return
+    while True:
+        kind, a, b = item
+        if kind == "status":
+            status = a
+            extra = f" (attempt {status.attempt})" if status.attempt is not None else ""
+            if status.battery_pct is not None:  # state "battery": the new level
+                extra = f" {status.battery_pct} %"
+            if status.message:
+                extra += f": {status.message}"
+            out.record(
+                "status",
+                f"{status.sensor}: {status.state.replace('_', ' ')}{extra}",
+                **status.to_dict(),
+            )
+        elif a == "done":
+            path = store.save(pipeline.calibration)
+            out.record(
+                "calibration",
+                f"Calibrated: monitoring (saved to {path})",
+                step="done",
+                saved=str(path),
+            )
+        else:
+            out.record("calibration", b, step=a, prompt=b)
+        try:
+            item = messages.queue.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _print_summary(
+    args: argparse.Namespace,
+    out: Output,
+    pipeline: Pipeline,
+    session: Session,
+    source: Any,
+    duration_s: float,
+) -> None:
     summary = pipeline.summary()
-    summary["duration_s"] = round(elapsed(), 3)
+    summary["duration_s"] = round(duration_s, 3)
     summary["sensors_stats"] = source.stats()
     summary["wearable_alerts"] = len(session.alerts_sent)
     if args.record:
         summary["recording"] = args.record
     if args.json:
-        print(json.dumps({"type": "summary", **summary}, default=_jsonable), flush=True)
-    else:
-        print(
-            f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
-            f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms, "
-            f"{summary['wearable_alerts']} wearable alerts, {summary['duration_s']:.1f} s"
+        out.write(json_line({"type": "summary", **for_user(summary)}))
+        return
+    out.write(
+        f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
+        f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms, "
+        f"{summary['wearable_alerts']} wearable alerts, {summary['duration_s']:.1f} s"
+    )
+    for p, st in summary["sensors_stats"].items():
+        lat = st["latency_ms"]
+        p99 = f"{lat['p99']:.2f} ms" if lat["p99"] is not None else "n/a"
+        pct = st.get("battery_pct")
+        battery = f"{pct} %" if pct is not None else "unknown"
+        out.write(
+            f"  {p}: {st['samples']} samples, {st['packets']} packets, "
+            f"loss {100 * st['loss_fraction']:.1f} %, {st['malformed_total']} malformed, "
+            f"{st['reconnects']} reconnects, {st['effective_rate_hz']:.1f} Hz, "
+            f"latency p99 {p99}, battery {battery}"
         )
-        for p, st in summary["sensors_stats"].items():
-            lat = st["latency_ms"]
-            p99 = f"{lat['p99']:.2f} ms" if lat["p99"] is not None else "n/a"
-            pct = st.get("battery_pct")
-            battery = f"{pct} %" if pct is not None else "unknown"
-            print(
-                f"  {p}: {st['samples']} samples, {st['packets']} packets, "
-                f"loss {100 * st['loss_fraction']:.1f} %, {st['malformed_total']} malformed, "
-                f"{st['reconnects']} reconnects, {st['effective_rate_hz']:.1f} Hz, "
-                f"latency p99 {p99}, battery {battery}"
-            )
-        if args.record:
-            print(f"  recorded to {args.record}")
-    return 0
-
-
-def _jsonable(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
+    if args.record:
+        out.write(f"  recorded to {args.record}")

@@ -1,15 +1,17 @@
 """``imu-monitor scan``: list nearby BLE devices with name, address, RSSI and matching profile.
 
 ``--device sim`` scans the simulated wearables instead (no Bluetooth needed). Without an adapter
-the command explains that in one line and exits with code 2.
+the command explains that in one line and exits with code 1. ``--json``: one object per device,
+then ``{"type": "summary", ...}``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 
 from imu_monitor.app.sources import idle_simulated_wearables, scan_wearables
+from imu_monitor.cli.common import json_line, positive_number, table
+from imu_monitor.cli.console import Output
 from imu_monitor.model import SENSOR_SETS
 
 
@@ -21,7 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "strength (RSSI) and the firmware profile that fits each (from firmware_profiles/).",
     )
     p.add_argument(
-        "--timeout", type=float, metavar="S", help="seconds to scan (default 5; sim: 0.5)"
+        "--timeout",
+        type=positive_number("seconds"),
+        metavar="S",
+        help="seconds to scan (default 5; sim: 0.5)",
     )
     p.add_argument(
         "--device",
@@ -37,7 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--profile", help="with --device sim: the profile they speak (default diy_imu)")
     p.add_argument("--all", action="store_true", help="also list devices no profile matches")
-    p.add_argument("--json", action="store_true", help="print one JSON object per device")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: each device, then a summary",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,18 +58,19 @@ def run(args: argparse.Namespace) -> int:
         timeout = 0.5 if timeout is None else timeout
     found = scan_wearables(5.0 if timeout is None else timeout, world)
     shown = [f for f in found if args.all or f.profile is not None]
+    hidden = len(found) - len(shown)
+    out = Output(args.json)
     if args.json:
         for f in shown:
-            print(json.dumps(f.to_dict()))
-        return 0
-    if not shown:
-        hidden = len(found) - len(shown)
+            out.write(json_line({"type": "device", **f.to_dict()}))
+        out.write(json_line({"type": "summary", "devices": len(shown), "not_shown": hidden}))
+    elif not shown:
         extra = f" ({hidden} without a matching profile: --all lists them)" if hidden else ""
-        print(f"no supported wearables found{extra}")
-        return 0
-    width = max(len(f.name or "") for f in shown)
-    width = max(width, 4)
-    print(f"{'NAME':<{width}}  {'ADDRESS':<17}  {'RSSI':>4}  PROFILE")
-    for f in shown:
-        print(f"{f.name or '':<{width}}  {f.address:<17}  {f.rssi:>4}  {f.profile or '-'}")
+        out.write(f"no supported wearables found{extra}")
+    else:
+        rows = [[f.name or "", f.address, str(f.rssi), f.profile or "-"] for f in shown]
+        for line in table(None, ["NAME", "ADDRESS", "RSSI", "PROFILE"], rows):
+            out.write(line)
+    if out.closed.is_set():
+        raise BrokenPipeError
     return 0

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.cli.common import (
+    add_force_option,
+    check_output,
+    count,
+    for_user,
+    non_negative_number,
+    positive_number,
+    print_json,
+)
+from imu_monitor.errors import SimulationError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import FAULTS, SENSOR_SETS, Recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
@@ -16,6 +23,17 @@ from imu_monitor.simulator.human import HumanFeatures
 from imu_monitor.storage.recording import save_recording
 
 _FEATURES = tuple(n.replace("_", "-") for n in (*HumanFeatures.names(), *SENSOR_FEATURES))
+
+
+def fault_list(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated fault names."""
+    names = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in names if f not in FAULTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault {', '.join(unknown) or repr(text)}; choose from {', '.join(FAULTS)}"
+        )
+    return names
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,10 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "packet loss in bursts); --motion ramps gives the original model.",
     )
     p.add_argument("--exercise", choices=list(EXERCISES), default="back-kick")
-    p.add_argument("--reps", type=int, default=10, help="number of reps (default 10)")
-    p.add_argument("--faulty", type=int, default=0, help="how many reps are faulty (default 0)")
+    p.add_argument("--reps", type=count(1), default=10, help="number of reps (default 10)")
+    p.add_argument(
+        "--faulty", type=count(0), default=0, help="how many reps are faulty (default 0)"
+    )
     p.add_argument(
         "--faults",
+        type=fault_list,
         metavar="LIST",
         help=f"comma-separated faults cycled through the faulty reps ({', '.join(FAULTS)}); "
         "default: the exercise's usual faults",
@@ -46,10 +67,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="1: sacrum; 2: + upper lumbar; 3: + thigh (default 1)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--rate", type=float, default=200.0, metavar="HZ", help="sample rate (200)")
+    p.add_argument(
+        "--rate",
+        type=positive_number("a rate in Hz"),
+        default=200.0,
+        metavar="HZ",
+        help="sample rate (200)",
+    )
     p.add_argument(
         "--rest-variation",
-        type=float,
+        type=non_negative_number("degrees"),
         default=0.0,
         metavar="DEG",
         help="the pelvis rests up to DEG degrees away from the calibration posture between reps, "
@@ -74,8 +101,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="markers written: all (default), set (no calibration markers), none (as an import)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
-    p.add_argument("--json", action="store_true", help="print the ground truth as JSON")
+    add_force_option(p)
+    p.add_argument(
+        "--json", action="store_true", help="print the ground truth as one JSON document"
+    )
     p.set_defaults(func=run)
+
+
+OPTION_OF_FIELD = {
+    "reps": "--reps",
+    "faulty": "--faulty",
+    "seed": "--seed",
+    "sensors": "--sensors",
+    "rate_hz": "--rate",
+    "fault_types": "--faults",
+    "rest_variation_deg": "--rest-variation",
+}
+"""The simulator's parameter names as this command's options (for its messages)."""
+
+
+def in_option_words(e: SimulationError) -> str:
+    """The simulator's message with its parameter named as the option the user typed."""
+    text = str(e)
+    name = e.field or text.split(" ", 1)[0]
+    option = OPTION_OF_FIELD.get(name)
+    return text.replace(name, option, 1) if option else text
 
 
 def truth_summary(rec: Recording, config: Any) -> dict[str, Any]:
@@ -95,36 +145,38 @@ def truth_summary(rec: Recording, config: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     if not args.output and not args.json:
-        raise ImuMonitorError("nothing to do: give -o FILE to write a recording and/or --json")
-    faults = None
-    if args.faults:
-        faults = tuple(f.strip() for f in args.faults.split(",") if f.strip())
+        raise UsageError("nothing to do: give -o FILE to write a recording and/or --json")
+    if args.faulty > args.reps:
+        raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
     off = [f.strip() for f in (args.without or "").split(",") if f.strip()]
     unknown = [f for f in off if f not in _FEATURES]
     if unknown:
-        raise ImuMonitorError(
+        raise UsageError(
             f"--without: unknown feature(s) {', '.join(unknown)}; known: {', '.join(_FEATURES)}"
         )
-    config = SimulationConfig(
-        exercise=args.exercise,
-        reps=args.reps,
-        faulty=args.faulty,
-        sensors=args.sensors,
-        seed=args.seed,
-        rate_hz=args.rate,
-        fault_types=faults,
-        rest_variation_deg=args.rest_variation,
-        motion=args.motion,
-        markers=args.markers,
-        **{f.replace("-", "_"): False for f in off},
-    )
-    rec = simulate_session(config)
-    if args.output:
-        save_recording(rec, args.output)
+    out = check_output(args.output, force=args.force, option="-o") if args.output else None
+    try:
+        config = SimulationConfig(
+            exercise=args.exercise,
+            reps=args.reps,
+            faulty=args.faulty,
+            sensors=args.sensors,
+            seed=args.seed,
+            rate_hz=args.rate,
+            fault_types=args.faults,
+            rest_variation_deg=args.rest_variation,
+            motion=args.motion,
+            markers=args.markers,
+            **{f.replace("-", "_"): False for f in off},
+        )
+        rec = simulate_session(config)
+    except SimulationError as e:
+        raise UsageError(in_option_words(e)) from None
+    if out is not None:
+        save_recording(rec, out)
     summary = truth_summary(rec, config)
     if args.json:
-        json.dump(summary, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json(for_user(summary))
     else:
         print(
             f"wrote {args.output}: {summary['exercise']}, {len(summary['reps'])} reps "

@@ -31,6 +31,10 @@ Fields with ``scale_by`` are scaled by a value a start reply carried (``set_capt
 
 Acc and gyro sent in separate notifications are paired by time (within
 ``timing.pair_tolerance_s``); halves without a partner are dropped and counted as orphans.
+
+Length: one class; its batch, delta, joined-packet and time-base paths share the per-kind
+state they update, so they stay together. Stateless parts live apart (``batch``, ``framing``,
+``polar_delta``, ``timebase``, ``decode_stats``).
 """
 
 from __future__ import annotations

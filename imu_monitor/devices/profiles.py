@@ -53,8 +53,12 @@ __all__ = [
     "parse_profile",
 ]
 
-PROFILE_DIR = Path(imu_monitor.__file__).resolve().parents[1] / "firmware_profiles"
-"""Where profiles are looked up by name (the repository's ``firmware_profiles/``)."""
+_PACKAGE = Path(imu_monitor.__file__).resolve().parent
+PROFILE_DIR = _PACKAGE / "firmware_profiles"
+if not PROFILE_DIR.is_dir():
+    PROFILE_DIR = _PACKAGE.parent / "firmware_profiles"
+"""Where profiles are looked up by name: ``imu_monitor/firmware_profiles/`` in an installed wheel
+(copied there at build time, see setup.py), else the repository's ``firmware_profiles/``."""
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

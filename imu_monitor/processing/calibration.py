@@ -1,5 +1,8 @@
 """Neutral capture and sensor-to-segment alignment.
 
+(Over 400 lines: the two alignment methods, the live and the recorded captures and the stored
+form share their checks and notes; split, each part would need the others.)
+
 A sensor is strapped on with an unknown rotation (``q_segment_sensor``, up to ~25 deg off its
 nominal mounting, where sensor axes = segment axes). That rotation must not leak into the angles:
 in particular, a sacrum sensor rotated about the trunk's vertical would read the pelvic roll of
@@ -338,6 +341,16 @@ def calibrate(
 
 # -- from a recording ----------------------------------------------------------------------------
 
+START_MAX_GYRO_DEG_S = 3.0
+"""A start posture guessed from a recording without markers must be this still (the gyro's
+99th-percentile deviation, deg/s; ``stillness.check_still``): half the limit of a guided capture,
+under the 4-5 deg/s a good back kick turns the sacrum at, well over a breathing person's sway."""
+START_MAX_ACC_DEV_M_S2 = 0.2
+"""... and its smoothed acceleration within this of its mean (m/s^2, about 1.2 deg of tilt)."""
+START_END_MARGIN_S = 0.5
+"""The guessed window ends this long (or 2 % of its length, if more) before its stillness test
+failed: the test fails only once the movement has gone on for a moment."""
+
 
 def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Calibration:
     """Calibrate from a recording.
@@ -370,7 +383,14 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             + (f", standing {stands[-1].t_s:.1f}-{stands[-1].t_end_s:.1f} s" if stands else "")
         )
     else:
-        periods = find_still_periods(rec)
+        # the start posture is guessed: a stricter stillness test, so a window cannot run on
+        # into the first reps (a good kick moves the sacrum only 2-5 deg at 4-5 deg/s)
+        periods = find_still_periods(
+            rec, max_gyro_deg_s=START_MAX_GYRO_DEG_S, max_acc_dev_m_s2=START_MAX_ACC_DEV_M_S2
+        )
+        strict = bool(periods)
+        if not strict:
+            periods = find_still_periods(rec)
         if not periods:
             raise CalibrationRefused(
                 "the recording has no calibration markers and no still period of "
@@ -396,6 +416,15 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 "sensor; the first still period was used"
             )
         t0, t1 = chosen
+        # end before the first movement: the window's test fails a little after it began
+        t1 = max(t0 + 0.95 * MIN_STILL_S, t1 - max(START_END_MARGIN_S, 0.02 * (t1 - t0)))
+        if not strict:
+            notes.append(
+                "no still period passed the stricter test for a guessed start posture (gyro "
+                f"within {START_MAX_GYRO_DEG_S:g} deg/s, acceleration within "
+                f"{START_MAX_ACC_DEV_M_S2:g} m/s^2); the ordinary one was used: the posture "
+                "may include movement; give the windows (calibration markers)"
+            )
         start = {p: _window(s, t0, t1) for p, s in series.items()}
         standing = None
         if stand_period is not None:

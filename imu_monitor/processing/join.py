@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+KEEP_AHEAD_S = 30.0
+"""Another sensor's samples kept while the master sends nothing (a master link drop): the
+newest this many seconds of them, so a long drop does not grow the joiner."""
+
 
 def interp_quat(t_query: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Quaternions ``q`` (n, 4) sampled at ``t`` (n,), interpolated at ``t_query`` (m,).
@@ -66,8 +70,13 @@ class SensorJoiner:
             self._pending_t = np.concatenate([self._pending_t, t_s])
             self._pending_q = np.concatenate([self._pending_q, quat])
         elif sensor in self._t:
-            self._t[sensor] = np.concatenate([self._t[sensor], t_s])
-            self._q[sensor] = np.concatenate([self._q[sensor], quat])
+            t_all = np.concatenate([self._t[sensor], t_s])
+            q_all = np.concatenate([self._q[sensor], quat])
+            if len(self._pending_t) == 0 and len(t_all) and t_all[0] < t_all[-1] - KEEP_AHEAD_S:
+                # the master is silent: keep the newest samples, one older as a left bracket
+                k = max(int(np.searchsorted(t_all, t_all[-1] - KEEP_AHEAD_S)) - 1, 0)
+                t_all, q_all = t_all[k:].copy(), q_all[k:].copy()
+            self._t[sensor], self._q[sensor] = t_all, q_all
         else:
             return np.zeros(0), {}
         return self._emit()

@@ -141,7 +141,8 @@ class OrientationStream:
 
     @property
     def gaps(self) -> list[GapInfo]:
-        return self.quality.gaps
+        """The latest gaps (``quality.RECENT_GAPS``; ``counts.gaps`` counts every one)."""
+        return list(self.quality.gaps)
 
     def update(self, chunk: _Samples) -> OrientationResult:
         """Process the next chunk (``SampleChunk`` or ``SensorSeries``) of this sensor."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmRecord, Event, MonitorMode, RepEnded
+from imu_monitor.events import AlarmRecord, Event, MonitorMode, RecordingFailed, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, Recording, SampleChunk, SensorInfo
 from imu_monitor.processing.angles import AngleSet, compute_angles
@@ -32,12 +33,21 @@ from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import SensorJoiner, join_batch
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.monitor import Monitor, MonitorResult, analyze_angles, summarize_result
+from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream, estimate_orientation
 from imu_monitor.processing.rep_signal import AxialTracker
 
 log = logging.getLogger(__name__)
 
 MASTER = "sacrum"
+RECENT_EVENTS = 2000
+"""Events a live pipeline keeps for the display (``Pipeline.events``); the summary counts all."""
+RECENT_REPS = 1000
+"""Finished reps kept for the display (``Pipeline.reps``, the reps table)."""
+RECENT_ALARMS = 500
+"""Alarm records kept (``Pipeline.alarms``)."""
+RECENT_GAPS = 1000
+"""Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
 
 
 def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
@@ -75,7 +85,12 @@ def _angle_columns(angles: AngleSet) -> dict[str, np.ndarray]:
 
 
 class Pipeline:
-    """Streaming processing of one session. ``feed`` is thread-safe."""
+    """Streaming processing of one session. ``feed`` is thread-safe.
+
+    The monitoring never depends on the recorder: when handing it anything fails (a full disk),
+    the recording stops there (the recorder is closed and dropped), one ``RecordingFailed``
+    event goes to the listeners, and every chunk goes on being judged.
+    """
 
     def __init__(
         self,
@@ -99,19 +114,28 @@ class Pipeline:
         self._listeners: list[Callable[[Event], None]] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
         self._joiner = SensorJoiner(self.placements, master=MASTER)
-        self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+        self.monitor = self._new_monitor()
         rate = self.sensors[MASTER].rate_hz
         channels = ["lumbar_flexion_deg", "lumbar_lateral_deg", "hip_flexion_deg", "movement_deg"]
         channels += [f"pitch_{p}_deg" for p in self.placements]
         self.buffer = RingBuffer(channels, capacity=int(history_s * rate * 1.1) + 16)
-        self.events: list[Event] = []
-        self._earlier_alarms: list[dict[str, Any]] = []  # of monitors replaced by reset()
-        self.reps: list[RepEnded] = []
-        self.gaps: list[Gap] = []
+        # bounded: a session of any length keeps the same memory; the summary is from the tally
+        self.events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        """The latest events (``RECENT_EVENTS``)."""
+        self._earlier_alarms: deque[AlarmRecord] = deque(maxlen=RECENT_ALARMS)
+        """Alarms of monitors replaced by ``reset()`` (the latest)."""
+        self.reps: deque[RepEnded] = deque(maxlen=RECENT_REPS)
+        """The latest finished reps (``RECENT_REPS``)."""
+        self.gaps: deque[Gap] = deque(maxlen=RECENT_GAPS)
+        self.gaps_total = 0
+        self.tally = SessionTally()
+        """The session's counts and means (every event, however many)."""
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
+        self._t_latest = float("nan")
+        self._notices: list[Event] = []  # RecordingFailed events of the current feed() call
         if calibration is not None:
             self.set_calibration(calibration)
         else:
@@ -128,7 +152,7 @@ class Pipeline:
             self.calibrator = None
             self._axial = AxialTracker(calibration.valid_from_s)
             if self.recorder is not None:
-                self.recorder.set_calibration(calibration.to_dict())
+                self._record(self.recorder.set_calibration, calibration.to_dict())
 
     def start_calibration(self, with_standing: bool = True) -> LiveCalibrator:
         """(Re)start the guided calibration; angles pause until it completes."""
@@ -145,7 +169,7 @@ class Pipeline:
         with self._lock:
             self.recorder = recorder
             if recorder is not None and self.calibration is not None:
-                recorder.set_calibration(self.calibration.to_dict())
+                self._record(recorder.set_calibration, self.calibration.to_dict())
 
     def capture_calibration(self) -> Calibration | None:
         """Capture the guided calibration's current step from the last seconds of data now
@@ -170,29 +194,37 @@ class Pipeline:
         if chunk.sensor not in self._orientation or len(chunk) == 0:
             return []
         with self._lock:
-            self.samples_in[chunk.sensor] += len(chunk)
-            if self.recorder is not None:
-                self.recorder.write_chunk(chunk)
-            if self.calibrator is not None:
-                cal = self.calibrator.feed(chunk)
-                if cal is not None:
-                    self.set_calibration(cal)
-            ori = self._orientation[chunk.sensor].update(chunk)
-            t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
-            if len(t) == 0 or self.calibration is None:
+            self._notices = []
+            events = self._feed(chunk)
+            return self._notices + events if self._notices else events
+
+    def _feed(self, chunk: SampleChunk) -> list[Event]:
+        self.samples_in[chunk.sensor] += len(chunk)
+        t_end = float(chunk.t_s[-1])
+        if not self._t_latest >= t_end:  # (NaN at first)
+            self._t_latest = t_end
+        if self.recorder is not None:
+            self._record(self.recorder.write_chunk, chunk)
+        if self.calibrator is not None:
+            cal = self.calibrator.feed(chunk)
+            if cal is not None:
+                self.set_calibration(cal)
+        ori = self._orientation[chunk.sensor].update(chunk)
+        t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
+        if len(t) == 0 or self.calibration is None:
+            return []
+        valid_from = self.calibration.valid_from_s
+        if valid_from is not None and t[0] <= valid_from:
+            # still inside the calibration capture: nothing to judge yet (as in the batch path)
+            keep = int(np.searchsorted(t, valid_from, side="right"))
+            t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
+            if len(t) == 0:
                 return []
-            valid_from = self.calibration.valid_from_s
-            if valid_from is not None and t[0] <= valid_from:
-                # still inside the calibration capture: nothing to judge yet (as in the batch path)
-                keep = int(np.searchsorted(t, valid_from, side="right"))
-                t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
-                if len(t) == 0:
-                    return []
-            angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
-            self.buffer.append(_angle_columns(angles))
-            events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
-            self._publish(events)
-            return events
+        angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
+        self.buffer.append(_angle_columns(angles))
+        events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
+        self._publish(events)
+        return events
 
     def reset(self) -> None:
         """Forget the stream's state (filters, sensor join, monitor, traces), keep the
@@ -204,15 +236,16 @@ class Pipeline:
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
-            self._earlier_alarms += self.monitor.alarms
-            self.monitor = Monitor(self.exercise, limits=self.limits, mode=self.mode)
+            self._earlier_alarms.extend(self.monitor.alarms)
+            self.monitor = self._new_monitor()
             self.buffer.clear()
 
     def mark_gap(self, gap: Gap) -> None:
         with self._lock:
             self.gaps.append(gap)
+            self.gaps_total += 1
             if self.recorder is not None:
-                self.recorder.write_gap(gap)
+                self._record(self.recorder.write_gap, gap)
 
     def finish(self) -> list[Event]:
         with self._lock:
@@ -223,15 +256,39 @@ class Pipeline:
     def _publish(self, events: list[Event]) -> None:
         for ev in events:
             self.events.append(ev)
+            self.tally.add(ev)
             if isinstance(ev, RepEnded):
                 self.reps.append(ev)
             if self.recorder is not None:
-                self.recorder.write_event(ev.to_dict())
+                self._record(self.recorder.write_event, ev.to_dict())
             for fn in self._listeners:
                 try:
                     fn(ev)
                 except Exception:  # a broken sink must not stop the stream
                     log.exception("event listener %r failed", fn)
+
+    def _record(self, write: Callable[..., Any], *args: Any) -> None:
+        """Hand something to the recorder; if that fails, stop the recording (class docstring)."""
+        recorder = self.recorder
+        try:
+            write(*args)
+        except Exception as err:  # whatever the recorder raised, the monitoring goes on
+            if self.recorder is recorder:
+                self._recording_failed(recorder, err)
+
+    def _recording_failed(self, recorder: Any, err: Exception) -> None:
+        self.recorder = None
+        reason = str(err) if isinstance(err, ImuMonitorError) else f"{type(err).__name__}: {err}"
+        log.info("recording stopped: %s", reason)
+        try:
+            recorder.close()  # (cuts the file back to its last complete record)
+        except Exception as close_err:
+            log.debug("closing the failed recording: %s", close_err)
+        ev = RecordingFailed(
+            t_s=self._t_latest, file=str(getattr(recorder, "path", "") or ""), reason=reason
+        )
+        self._notices.append(ev)
+        self._publish([ev])
 
     # -- data out -----------------------------------------------------------------------------
     def window(self, seconds: float) -> dict[str, np.ndarray]:
@@ -243,35 +300,37 @@ class Pipeline:
 
     @property
     def alarms(self) -> list[AlarmRecord]:
-        """Every alarm of the session."""
-        return self._earlier_alarms + self.monitor.alarms
+        """The session's latest alarms (``RECENT_ALARMS``; the summary counts every one)."""
+        recent = [*self._earlier_alarms, *self.monitor.alarms]
+        return recent[-RECENT_ALARMS:]
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            return summarize(
-                self.events,
-                self.reps,
-                self.alarms,
-                self.exercise,
-                self.placements,
-                self.mode,
-                self.quality(),
+            out = summarize(
+                self.tally.to_dict(), self.exercise, self.placements, self.mode, self.quality()
             ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
+            if self.gaps_total > len(self.gaps):
+                out["gaps_not_listed"] = self.gaps_total - len(self.gaps)
+            return out
+
+    def _new_monitor(self) -> Monitor:
+        return Monitor(
+            self.exercise, limits=self.limits, mode=self.mode, alarm_memory=RECENT_ALARMS
+        )
 
 
 def summarize(
-    events: list[Event],
-    reps: list[RepEnded],
-    alarms: list[dict[str, Any]],
+    counts: dict[str, Any],
     exercise: Exercise,
     placements: list[str],
     mode: str,
     quality: dict[str, Any],
 ) -> dict[str, Any]:
     """The summary block printed by ``analyze`` and at the end of a live session: what was
-    judged, the monitor's counts and means (``summarize_result``) and the data quality."""
+    judged, the monitor's counts and means (``counts``: ``summarize_result`` or a
+    ``SessionTally``) and the data quality."""
     head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
-    return head | summarize_result(events, reps, alarms) | {"quality": quality}
+    return head | counts | {"quality": quality}
 
 
 @dataclass
@@ -297,9 +356,7 @@ class Analysis:
 
     def summary(self) -> dict[str, Any]:
         return summarize(
-            self.result.events,
-            self.result.reps,
-            self.result.alarms,
+            summarize_result(self.result.events, self.result.reps, self.result.alarms),
             self.exercise,
             self.placements,
             self.mode,

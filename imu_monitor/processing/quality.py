@@ -21,6 +21,7 @@ same result. Bridging is causal: a gap is known when the next sample arrives.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ from imu_monitor.errors import ImuMonitorError
 
 GAP_FACTOR = 1.5
 """A step longer than this many nominal sample periods is a gap."""
+RECENT_GAPS = 1000
+"""Gaps a stream keeps (``QualityStream.gaps``); every one is counted."""
 MAX_BRIDGE_S = 0.1
 """Gaps up to this length (s) are bridged with interpolated samples for the filter."""
 
@@ -342,7 +345,8 @@ class QualityStream:
         self.gap_factor = float(gap_factor)
         self.state = QualityState()
         self.counts = QualityCounts()
-        self.gaps: list[GapInfo] = []
+        self.gaps: deque[GapInfo] = deque(maxlen=RECENT_GAPS)
+        """The latest gaps (``counts.gaps`` counts every one)."""
 
     def update(
         self,

@@ -137,7 +137,7 @@ def run_check(
     ((placement, link),) = src.links.items()
     link.on_step = lambda report: on_step(report.describe())
     col = _Collector(src)
-    src.start(col.on_chunk, lambda gap: None, lambda state, info: None)
+    src.start(col.on_chunk, lambda gap: None, lambda status: None)
     try:
         result = CheckResult(
             device=link.device.describe(),

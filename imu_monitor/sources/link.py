@@ -12,6 +12,10 @@ dropped link by a flag (on Linux/BlueZ the disconnected callback fires for both)
 Times: ``clock`` (default ``time.perf_counter``) is the session clock the samples' ``t_s`` are
 anchored to (the simulated backend passes its ``SimClock.now``); latency is always measured on
 ``time.perf_counter``.
+
+Length: one class, one state machine (connect, stream, lose, reconnect, stop) over the same
+client and decoder; its statistics, battery and start sequence already live apart
+(``link_stats``, ``battery``, ``start_sequence``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile
 from imu_monitor.errors import BleError
 from imu_monitor.model import Gap
-from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
+from imu_monitor.sources.base import (
+    ChunkCallback,
+    GapCallback,
+    SourceState,
+    SourceStatus,
+    StatusCallback,
+)
 from imu_monitor.sources.battery import BATTERY_INTERVAL_S, BatteryWatcher
 from imu_monitor.sources.link_stats import (
     LatencyWindow,
@@ -107,7 +117,7 @@ class SensorLink:
         self.clock = clock
         self.on_chunk: ChunkCallback = lambda c: None
         self.on_gap: GapCallback = lambda g: None
-        self.on_status: StatusCallback = lambda s, i: None
+        self.on_status: StatusCallback = lambda status: None
         self.state = "idle"
         self.t0_s = 0.0
         self._client: BleakClient | None = None
@@ -159,7 +169,7 @@ class SensorLink:
         self.mtu = await negotiated_mtu(client)
         require_mtu(self.base_profile, self.mtu, self.device.describe())
         self.state = "connected"
-        self.on_status("connected", self._info())
+        self.on_status(self._status(SourceState.CONNECTED))
 
     async def start_stream(self, t0_s: float) -> None:
         """Subscribe to every notify characteristic, probe the variant (when the profile has
@@ -190,7 +200,7 @@ class SensorLink:
         self._decoder = decoder
         await run_start_steps(client, profile, self._replies, decoder, name, self._step)
         self.state = "streaming"
-        self.on_status("streaming", self._info())
+        self.on_status(self._status(SourceState.STREAMING))
         self._battery.start(client)
 
     def _step(self, report: StepReport) -> None:
@@ -215,7 +225,7 @@ class SensorLink:
 
     def _report_battery(self, pct: int) -> None:
         try:
-            self.on_status("battery", self._info() | {"battery_pct": pct})
+            self.on_status(self._status(SourceState.BATTERY, battery_pct=pct))
         except Exception:
             self._counters.callback_errors += 1
             log.exception("reporting the battery level of %s failed", self.placement)
@@ -262,7 +272,7 @@ class SensorLink:
         self.state = "reconnecting"
         self._timeline.link_lost(self.clock() - self.t0_s)
         log.warning("%s sensor %s: link lost", self.placement, self.device.describe())
-        self.on_status("link_lost", self._info())
+        self.on_status(self._status(SourceState.LINK_LOST))
         self._lost.set()
 
     async def supervise(self) -> None:
@@ -281,11 +291,18 @@ class SensorLink:
         while not self._intentional:
             if self.policy.max_attempts is not None and attempt >= self.policy.max_attempts:
                 self.state = "failed"
-                self.on_status("failed", self._info() | {"attempts": attempt})
+                self.on_status(
+                    self._status(
+                        SourceState.FAILED,
+                        attempts=attempt,
+                        message=f"{self.placement} sensor {self.device.describe()}: gave up "
+                        f"reconnecting after {attempt} attempts; check that it is on and in range",
+                    )
+                )
                 return False
             delay = self.policy.delay(attempt)
             attempt += 1
-            self.on_status("reconnecting", self._info() | {"attempt": attempt, "delay_s": delay})
+            self.on_status(self._status(SourceState.RECONNECTING, attempt=attempt, delay_s=delay))
             await asyncio.sleep(delay)
             try:
                 found = await scan(
@@ -304,7 +321,7 @@ class SensorLink:
                 log.info("%s: reconnect attempt %d failed: %s", self.placement, attempt, e)
                 continue
             self._counters.reconnects += 1
-            self.on_status("reconnected", self._info() | {"attempts": attempt})
+            self.on_status(self._status(SourceState.RECONNECTED, attempts=attempt))
             return True
         return False
 
@@ -344,7 +361,7 @@ class SensorLink:
             except Exception as e:
                 log.info("%s: disconnect failed: %s", self.placement, e)
         self.state = "stopped"
-        self.on_status("stopped", self._info())
+        self.on_status(self._status(SourceState.STOPPED))
 
     async def alert(self, direction: str) -> bool:
         """Send the profile's alert writes for ``direction``; False when there are none or the
@@ -371,13 +388,15 @@ class SensorLink:
         """The last ``LATENCY_WINDOW`` notification-to-processed latencies (s, perf_counter)."""
         return self._latency.values_s()
 
-    def _info(self) -> dict[str, Any]:
-        return {
-            "sensor": self.placement,
-            "device": self.device.name or "",
-            "address": self.device.address,
-            "profile": self.profile.name,
-        }
+    def _status(self, state: SourceState, **facts: Any) -> SourceStatus:
+        return SourceStatus(
+            state,
+            sensor=self.placement,
+            device=self.device.name or "",
+            address=self.device.address,
+            profile=self.profile.name,
+            **facts,
+        )
 
     def stats(self) -> dict[str, Any]:
         """Packets, samples, loss (from the counter, plus estimated in link gaps), malformed

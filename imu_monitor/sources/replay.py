@@ -22,7 +22,13 @@ import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Gap, Recording, SampleChunk
-from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
+from imu_monitor.sources.base import (
+    ChunkCallback,
+    GapCallback,
+    SourceState,
+    SourceStatus,
+    StatusCallback,
+)
 
 log = logging.getLogger(__name__)
 
@@ -289,10 +295,10 @@ class ReplayThreadSource:
         self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
     ) -> None:
         self.replay.on_gap = on_gap
-        self.replay.on_jump = lambda pos: on_status("jump", {"position_s": pos})
+        self.replay.on_jump = lambda pos: on_status(SourceStatus(SourceState.JUMP, position_s=pos))
 
         def run() -> None:
-            on_status("replaying", {"duration_s": self.replay.duration_s})
+            on_status(SourceStatus(SourceState.REPLAYING, duration_s=self.replay.duration_s))
             try:
                 for chunk in self.replay.chunks():
                     if self._stop.is_set():
@@ -300,7 +306,7 @@ class ReplayThreadSource:
                     on_chunk(chunk)
             finally:
                 self.finished.set()
-                on_status("finished", {})
+                on_status(SourceStatus(SourceState.FINISHED))
 
         self._thread = threading.Thread(target=run, name="replay", daemon=True)
         self._thread.start()

@@ -9,7 +9,9 @@ display, the offscreen platform is chosen, so the UI can be checked on a headles
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +74,13 @@ def save_screenshot(window: Any, path: str | Path) -> Path:
 def run_window(
     window: Any, options: WindowOptions, *, before_exit: Callable[[], None] | None = None
 ) -> int:
-    """Show ``window`` and run the event loop; honours ``--exit-after`` and ``--screenshot``."""
+    """Show ``window`` and run the event loop; honours ``--exit-after`` and ``--screenshot``.
+    Ctrl-C and SIGTERM close the window as its close button does (recording ended, screenshot
+    taken); the exit code is then 130 / 143."""
     app = application()
     window.show()
     errors: list[Exception] = []
+    received: list[int] = []
     exit_after = options.exit_after_s
     screenshot = options.screenshot
 
@@ -91,15 +96,30 @@ def run_window(
         window.close()
         app.quit()
 
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        QTimer.singleShot(0, finish)
+
     if exit_after is not None:
         QTimer.singleShot(int(max(0.0, exit_after) * 1000), finish)
     elif screenshot:
         app.aboutToQuit.connect(lambda: save_screenshot(window, screenshot))
-    app.exec()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer()  # Python runs its signal handlers only when it gets control
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        app.exec()
+    finally:
+        wake.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
     window.shutdown()
     if errors:
         raise errors[0]
-    return 0
+    return 128 + received[0] if received else 0
 
 
 def run_live(

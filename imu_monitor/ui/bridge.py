@@ -13,26 +13,27 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from imu_monitor.events import Event
+from imu_monitor.sources.base import SourceStatus
 
 
 class EventBridge(QObject):
     """``listener`` / ``on_status`` are safe to call from any thread.
 
     ``event(ev, t_perf_s)``: a monitor event and the perf_counter time it was emitted (for the
-    latency figures). ``source_status(state, info)``: a source status change
-    (``connected``, ``reconnecting``, ``replaying``, ``finished``, ... with the sensor in info).
+    latency figures). ``source_status(status)``: a ``SourceStatus`` change
+    (``connected``, ``reconnecting``, ``replaying``, ``finished``, ...).
     """
 
     event = Signal(object, float)
-    source_status = Signal(str, dict)
+    source_status = Signal(object)
 
     def listener(self, ev: Event) -> None:
         """Pipeline listener: called in the feeding thread."""
         self.event.emit(ev, time.perf_counter())
 
-    def on_status(self, state: str, info: dict[str, Any]) -> None:
+    def on_status(self, status: SourceStatus) -> None:
         """Source status callback: called in the source's thread."""
-        self.source_status.emit(state, dict(info))
+        self.source_status.emit(status)
 
     def connect_event(self, slot: Any) -> None:
         """Connect ``slot(ev, t_perf_s)`` with a queued connection (runs in the GUI thread)."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.events import AlarmStarted, Event, RepEnded
 from imu_monitor.settings import Settings
+from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
@@ -245,12 +246,12 @@ class DashboardWindow(QMainWindow):
                 wearable_alert_text(self._wearable_alert, self._wearable_alert[0])
             )
 
-    def _on_source_status(self, state: str, info: dict) -> None:
-        if state == "jump":  # a replay seek or loop: not a link state
+    def _on_source_status(self, status: SourceStatus) -> None:
+        if status.state == SourceState.JUMP:  # a replay seek or loop: not a link state
             return
-        self.sensor_strip.set_state(state, info)
-        if state in ("error", "failed"):
-            self.notices.notify(f"source: {info.get('message', state)}", action=True)
+        self.sensor_strip.set_state(status)
+        if status.state == SourceState.FAILED:
+            self.notices.notify(status.message or f"{status.sensor}: {status.state}", action=True)
 
     # -- frame --------------------------------------------------------------------------------
     def tick(self) -> None:

@@ -8,6 +8,7 @@ sample time. Problems (a directory that cannot be written) are notices, never ex
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ class RecordingControls(QObject):
     def current_t_s(self) -> float:
         """The latest judged sample time (recording clock), 0 before the first."""
         t = self._session().pipeline.status.t_s
-        return float(t) if t == t else 0.0
+        return 0.0 if math.isnan(t) else float(t)
 
     def add_marker(self, kind: str, **data: Any) -> None:
         """A marker at the latest sample time in the recording being written."""

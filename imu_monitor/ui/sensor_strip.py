@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QWidget
 
+from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.ui.header import SEPARATOR, keep_together
 
 log = logging.getLogger(__name__)
@@ -65,18 +66,24 @@ class SensorStrip(QLabel):
         self.setObjectName("dim")
         self.setWordWrap(True)
         self.setMinimumWidth(200)
-        self.states: dict[str, tuple[str, dict]] = {}
-        """Per sensor ("" for the whole source): the last (state, info) from the source."""
+        self.states: dict[str, SourceStatus] = {}
+        """Per sensor ("" for the whole source): the last status from the source."""
+        self.battery_pct: dict[str, int] = {}
+        """Per sensor: the last battery level a status carried."""
         self._last = -math.inf
         self._samples_prev: dict[str, tuple[float, int]] = {}
 
-    def set_state(self, state: str, info: dict) -> None:
-        self.states[str(info.get("sensor", ""))] = (state, info)
+    def set_state(self, status: SourceStatus) -> None:
+        if status.state != SourceState.BATTERY:  # a new level is not a link state
+            self.states[status.sensor] = status
+        if status.battery_pct is not None:
+            self.battery_pct[status.sensor] = status.battery_pct
         self._last = -math.inf
 
     def reset(self) -> None:
         """A new source: forget its states and counts."""
         self.states.clear()
+        self.battery_pct.clear()
         self._samples_prev.clear()
         self._last = -math.inf
 
@@ -110,16 +117,16 @@ class SensorStrip(QLabel):
         for name in p.placements:
             rate = self._rate_hz(p, name, now)
             text = f"{name.replace('_', ' ')}: "
-            text += f"{rate:.0f} Hz" if rate == rate else "– Hz"
+            text += "– Hz" if math.isnan(rate) else f"{rate:.0f} Hz"
             q = quality.get(name, {})
             lost, got = q.get("samples_missing"), q.get("samples_in")
             if isinstance(lost, int | float) and isinstance(got, int | float) and lost + got:
                 text += f", loss {100.0 * lost / (lost + got):.1f} %"
-            state, info = self.states.get(name, self.states.get("", ("", {})))
-            if "battery" in info:
-                text += f", battery {info['battery']} %"
-            if state and state not in NORMAL_STATES:
-                text += f", {state}"
+            status = self.states.get(name, self.states.get(""))
+            if name in self.battery_pct:
+                text += f", battery {self.battery_pct[name]} %"
+            if status is not None and status.state not in NORMAL_STATES:
+                text += f", {status.state.replace('_', ' ')}"
             parts.append(text)
         return parts
 

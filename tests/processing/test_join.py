@@ -59,3 +59,19 @@ def test_interp_quat_is_unit_and_exact_at_knots():
     np.testing.assert_allclose(out, q, atol=1e-12)
     mid = interp_quat(np.array([0.05]), t, q)
     assert abs(np.linalg.norm(mid) - 1) < 1e-12
+
+
+def test_other_sensor_samples_are_bounded_while_the_master_is_silent():
+    from imu_monitor.processing.join import KEEP_AHEAD_S
+
+    joiner = SensorJoiner(["sacrum", "thigh"], max_wait_s=0.5)
+    t = np.arange(0, 600, 0.01)
+    q = _quats(t)
+    joiner.push("sacrum", t[:100], q[:100])
+    for i in range(100, len(t), 8):  # the sacrum link dropped: only the thigh sends
+        joiner.push("thigh", t[i : i + 8], q[i : i + 8])
+    assert len(joiner._t["thigh"]) <= (KEEP_AHEAD_S + 1.0) / 0.01
+    # the sacrum comes back: joined with the thigh at its own times
+    out_t, out_q = joiner.push("sacrum", t[-50:], q[-50:])
+    assert len(out_t) == 50
+    np.testing.assert_allclose(out_q["thigh"], q[-50:], atol=1e-9)

@@ -270,6 +270,21 @@ def test_bad_settings_and_inputs_raise_typed_errors():
 
 
 # -- reps ------------------------------------------------------------------------------------------
+def onset_truth(t: np.ndarray, clean: np.ndarray, knots) -> list[tuple[float, ...]]:
+    """Each rep's (start, top, hold end, end) at movement onset / offset of the noise-free
+    trace: 5 % of each movement's peak speed (the simulator's truth definition, ``truth``)."""
+    from imu_monitor.model import TruthRep
+    from imu_monitor.simulator.truth import phase_truth
+
+    def inside(b):  # each movement's peak searched inside it, clear of its neighbours' blends
+        up, down = 0.1 * (b[1] - b[0]), 0.1 * (b[3] - b[2])
+        return (b[0] + up, b[1] - up, b[2] + down, b[3] - down)
+
+    programmed = [TruthRep(i, *inside(b), None) for i, b in enumerate(knots)]
+    reps = phase_truth(t, clean, programmed)
+    return [(r.t_start_s, r.t_top_s, r.t_hold_end_s, r.t_end_s) for r in reps]
+
+
 def assert_phases(reps: list[RepEnded], truth, tol_s: float):
     assert len(reps) == len(truth)
     for r, (t0, t1, t2, t3) in zip(reps, truth, strict=True):
@@ -284,18 +299,22 @@ def assert_phases(reps: list[RepEnded], truth, tol_s: float):
     "kwargs",
     [
         {"amp_deg": 60.0, "noise_deg": 0.05},  # back kick, hip extension from a thigh sensor
-        {"amp_deg": 5.0, "noise_deg": 0.05},  # back kick, pelvic roll from one sensor
+        # back kick, pelvic roll from one sensor (noisy for its size: the threshold is raised
+        # above the noise and extrapolated; within 80 ms)
+        {"amp_deg": 5.0, "noise_deg": 0.05},
         {"rest_deg": -50.0, "amp_deg": 50.0, "noise_deg": 0.1},  # hip thrust: rest at -50
         {"rest_deg": -25.0, "amp_deg": [20.0, 30.0, 25.0, 22.0, 28.0]},  # bridge, varying
         {"amp_deg": 60.0, "blend_s": 0.15},
     ],
 )
-def test_rep_phases_by_tangent_method(kwargs):
+def test_rep_phases_at_movement_onset_and_offset(kwargs):
     reps = [(1.0, 1.5, 0.5, 1.5), (0.8, 1.0, 2.0, 2.0), (4.0, 1.2, 0.3, 1.8), (0.5, 2.0, 1.0, 1.0)]
     reps.append((2.0, 1.0, 2.5, 2.0))
     t, m, truth = rep_trace(reps, **kwargs)
     res = analyze_angles(t, np.zeros_like(t), m, BACK_KICK)
-    assert_phases(res.reps, truth, 0.05)
+    clean = {k: v for k, v in kwargs.items() if k != "noise_deg"}
+    tol = 0.08 if kwargs["amp_deg"] == 5.0 else 0.05
+    assert_phases(res.reps, onset_truth(t, rep_trace(reps, **clean)[1], truth), tol)
     assert [r.index for r in res.reps] == list(range(5))
     assert not any(r.too_fast for r in res.reps)
     starts = of_type(res.events, RepStarted)
@@ -309,7 +328,8 @@ def test_fast_reps_and_touch_and_go_are_counted_and_flagged():
     reps += [(0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 1.0, 1.0), (1.0, 0.4, 0.0, 0.4)]
     t, m, truth = rep_trace(reps, amp_deg=60.0, noise_deg=0.05, blend_s=0.08)
     res = analyze_angles(t, np.zeros_like(t), m, BACK_KICK)
-    assert_phases(res.reps, truth, 0.05)
+    clean = rep_trace(reps, amp_deg=60.0, blend_s=0.08)[1]
+    assert_phases(res.reps, onset_truth(t, clean, truth), 0.05)
     too_fast = [(b[3] - b[0]) < BACK_KICK.tempo.min_rep_s for b in truth]
     assert [r.too_fast for r in res.reps] == too_fast == [False, True, True, False, False, True]
 
@@ -328,7 +348,8 @@ def test_rest_level_found_after_a_start_at_the_top():
             reps, rest_deg=-50.0, amp_deg=50.0, noise_deg=0.1, lead_s=8.0, lead=lead
         )
         res = analyze_angles(t, np.zeros_like(t), m, HIP_THRUST, mode="lockout")
-        assert_phases(res.reps, truth, 0.05)
+        clean = rep_trace(reps, rest_deg=-50.0, amp_deg=50.0, lead_s=8.0, lead=lead)[1]
+        assert_phases(res.reps, onset_truth(t, clean, truth), 0.05)
         assert all(r.judged == "lockout" for r in res.reps)
 
 
@@ -418,11 +439,22 @@ def test_reps_on_simulated_truth(exercise, sensors, movement):
         assert d.t_start_s < r.t_end_s and r.t_start_s < d.t_s  # same rep
         assert d.too_fast == (r.fault == "too_fast")
         assert d.alarmed == (r.fault in LUMBAR_FAULTS)
-        if r.fault in LUMBAR_FAULTS and movement == "sacrum":
-            continue  # one sensor: the lumbar fault is part of the movement signal
-        assert d.concentric_s == pytest.approx(r.t_top_s - r.t_start_s, abs=0.05)
-        assert d.hold_s == pytest.approx(r.t_hold_end_s - r.t_top_s, abs=0.05)
-        assert d.eccentric_s == pytest.approx(r.t_end_s - r.t_hold_end_s, abs=0.05)
+
+
+def test_phases_on_human_motion_at_movement_onset_and_offset():
+    """A simulated person's back kicks (bell-shaped speed, varying reps, pauses): the thigh's
+    true signal timed at movement onset / offset, as the simulator's truth defines the phases
+    (its own threshold on the same coordinate), within 60 ms; the tangent method was 0.4 s off."""
+    sim = pytest.importorskip("imu_monitor.simulator")
+    cfg = sim.SimulationConfig(exercise="back-kick", reps=10, faulty=0, sensors=3, seed=4)
+    truth = sim.simulate_session(cfg).truth
+    mov = truth.segment_pitch_deg["thigh"]
+    res = analyze_angles(truth.t_s, truth.lumbar_flexion_deg, mov, BACK_KICK)
+    assert len(res.reps) == len(truth.reps)
+    for d, r in zip(res.reps, truth.reps, strict=True):
+        assert d.concentric_s == pytest.approx(r.t_top_s - r.t_start_s, abs=0.06)
+        assert d.hold_s == pytest.approx(r.t_hold_end_s - r.t_top_s, abs=0.06)
+        assert d.eccentric_s == pytest.approx(r.t_end_s - r.t_hold_end_s, abs=0.06)
 
 
 def test_rep_fit_copes_with_a_rise_below_the_rest_before_it():
@@ -453,3 +485,39 @@ def test_a_rep_that_comes_back_to_another_level_ends_where_its_fall_settles():
     assert fit.t_start_s == pytest.approx(1.0, abs=0.02)
     assert fit.t_hold_end_s == pytest.approx(2.5, abs=0.02)
     assert fit.t_end_s == pytest.approx(3.5, abs=0.02)
+
+
+def test_rep_buffer_stays_bounded_over_a_long_session_in_small_chunks():
+    """8-sample chunks (a BLE notification each) over 200 reps: the rep detector keeps only
+    the recent samples a fit can need, not the session, and finds every rep."""
+    reps = [(2.0, 1.0, 0.5, 1.0)] * 200
+    t, mov, truth = rep_trace(reps, amp_deg=20.0, noise_deg=0.05)
+    lum = np.zeros_like(t)
+    mon = Monitor(BACK_KICK, limits=LIMITS)
+    tracker = mon._reps
+    most, events = 0, []
+    for i in range(0, len(t), 8):
+        events += mon.update(t[i : i + 8], lum[i : i + 8], mov[i : i + 8])
+        most = max(most, sum(len(b) for b in tracker._buf_t))
+    events += mon.finish()
+    assert len(of_type(events, RepEnded)) == 200
+    # a rep (4.5 s with its rest) plus keep_s and the 64 chunks joined at once, not 900 s
+    cfg = tracker.cfg
+    assert most <= (cfg.keep_s + 5.0) * FS + 65 * 8
+
+
+def test_a_shallower_paused_bottom_ends_the_rep_and_is_never_a_lockout():
+    """One-sensor hip thrust (the reading is the pelvis tilt from the lockout): the second rep
+    comes back 24 % short of the first rest and pauses there 2 s before the next one. It is a
+    rep that ended, not a rep held at its top: counted, and the bottom (-38 deg, far past the
+    extension limit) never judged."""
+    knots = [(0.0, -50.0), (2.0, -50.0), (3.0, 0.0), (4.0, 0.0), (5.0, -50.0), (6.5, -50.0)]
+    knots += [(7.5, 0.0), (8.5, 0.0), (9.5, -38.0), (11.5, -38.0), (12.5, 0.0), (13.5, 0.0)]
+    knots += [(14.5, -48.0), (17.0, -48.0)]
+    t = np.arange(0.0, 17.0, DT)
+    m = corner_smoothed(t, [k[0] for k in knots], [k[1] for k in knots], 0.15)
+    m += np.random.default_rng(3).normal(0.0, 0.05, len(t))
+    res = analyze_angles(t, m, m, HIP_THRUST, mode="lockout")
+    assert len(res.reps) == 3
+    assert of_type(res.events, AlarmStarted) == []
+    assert res.reps[1].t_s == pytest.approx(9.5, abs=0.15)  # ended at the shallower bottom

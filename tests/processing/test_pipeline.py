@@ -1,11 +1,13 @@
 """The pipeline end to end on simulated sessions: streaming equals batch, live calibration works,
 and the angles follow the truth."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
-from imu_monitor.events import AlarmStarted, RepEnded
+from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import SensorInfo
 from imu_monitor.processing.calibration import calibrate_recording
@@ -99,3 +101,112 @@ def test_alarm_events_reach_listeners_immediately(kick2):
     alarms = [(e, n) for e, n in seen if isinstance(e, AlarmStarted)]
     assert alarms
     assert any(isinstance(e, RepEnded) for e, _ in seen)
+
+
+def test_a_long_session_keeps_recent_history_and_counts_everything(kick2, monkeypatch):
+    """The event, rep, alarm and gap lists are bounded windows; the summary still counts every
+    event, equal to the summary computed from the complete lists."""
+    import imu_monitor.processing.pipeline as pipeline_mod
+    from imu_monitor.model import Gap
+    from imu_monitor.processing.monitor import summarize_result
+
+    monkeypatch.setattr(pipeline_mod, "RECENT_EVENTS", 4)
+    monkeypatch.setattr(pipeline_mod, "RECENT_REPS", 2)
+    monkeypatch.setattr(pipeline_mod, "RECENT_ALARMS", 1)
+    monkeypatch.setattr(pipeline_mod, "RECENT_GAPS", 1)
+    cal = calibrate_recording(kick2, get_exercise("back-kick"))
+    pipe = Pipeline("back-kick", kick2.sensors, calibration=cal)
+    seen = []
+    pipe.add_listener(seen.append)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(5), max_chunk=8):
+        pipe.feed(chunk)
+    pipe.mark_gap(Gap("sacrum", 1.0, 1.5, 3))
+    pipe.mark_gap(Gap("sacrum", 2.0, 2.5, 3))
+    pipe.finish()
+    reps = [e for e in seen if isinstance(e, RepEnded)]
+    alarms = [e for e in seen if isinstance(e, AlarmStarted)]
+    assert len(reps) == 5 and len(alarms) >= 2
+    assert list(pipe.events) == seen[-4:]
+    assert list(pipe.reps) == reps[-2:]
+    assert len(pipe.alarms) == 1 and pipe.alarms[0].t_start_s == alarms[-1].t_s
+    summary = pipe.summary()
+    # every event counted, as from the whole lists (alarm records rebuilt from the events)
+    ends = [e for e in seen if isinstance(e, AlarmEnded)]
+    records = [SimpleNamespace(direction=e.direction, duration_s=e.duration_s) for e in ends]
+    records += [
+        SimpleNamespace(direction=e.direction, duration_s=None) for e in alarms[len(ends) :]
+    ]
+    expected = summarize_result(seen, reps, records)
+    assert {k: summary[k] for k in expected} == expected
+    assert summary["events"] == len(seen)
+    assert len(summary["gaps"]) == 1 and summary["gaps_not_listed"] == 1
+
+
+_FULL_DISK_SCRIPT = r"""
+import json, resource, sys
+import numpy as np
+from imu_monitor.exercises import get_exercise
+from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.storage.recording.writer import RecordingWriter
+from tests.helpers import chunks_in_time_order
+
+path, limit = sys.argv[1], int(sys.argv[2])
+rec = simulate_session(SimulationConfig(exercise="back-kick", reps=5, faulty=2, sensors=2, seed=7))
+cal = calibrate_recording(rec, get_exercise("back-kick"))
+writer = RecordingWriter(path, {"exercise": "back-kick"}, rec.sensors, flush_interval_s=0.0,
+                         background_flush=False)
+if limit:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+pipe = Pipeline("back-kick", rec.sensors, calibration=cal, recorder=writer)
+seen = []
+pipe.add_listener(lambda e: seen.append(e.to_dict()))
+for chunk in chunks_in_time_order(rec, np.random.default_rng(5), max_chunk=8):
+    pipe.feed(chunk)
+pipe.finish()
+writer.close()  # (what the live command does at the end; idempotent)
+print(json.dumps({"events": seen, "summary": {k: pipe.summary()[k] for k in ("reps", "alarms")}}))
+"""
+
+
+def _run_full_disk(tmp_path, limit):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / f"session_{limit}.imr"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_SCRIPT, str(path), str(limit)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return path, json.loads(out.stdout), out.stderr
+
+
+def test_a_full_disk_stops_the_recording_not_the_monitoring(tmp_path):
+    """The file may grow to 60 kB (``ulimit -f``): writing fails a few seconds in. Every rep and
+    alarm is still reported, one RecordingFailed says so, and the file ends on a complete
+    record (it loads without damage)."""
+    from imu_monitor.storage.recording.reader import load_recording
+
+    free_path, free, _ = _run_full_disk(tmp_path, 0)
+    path, full, stderr = _run_full_disk(tmp_path, 60_000)
+    failed = [e for e in full["events"] if e["type"] == "recording_failed"]
+    assert len(failed) == 1
+    assert failed[0]["file"] == str(path) and "too large" in failed[0]["reason"]
+    others = [e for e in full["events"] if e["type"] != "recording_failed"]
+    assert others == free["events"]
+    kinds = [e["type"] for e in others]
+    assert kinds.count("rep_ended") == 5 and kinds.count("alarm_started") >= 2
+    assert full["summary"] == free["summary"]
+    assert "Traceback" not in stderr
+    assert path.stat().st_size <= 60_000
+    rec = load_recording(path)  # no damage: it ends on a complete record
+    whole = load_recording(free_path)
+    assert 0 < len(rec.series["sacrum"]) < 0.2 * len(whole.series["sacrum"])

@@ -230,7 +230,7 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
     from imu_monitor.storage.recording import load_recording
 
     out = tmp_path / "s.imr"
-    base = ["simulate", "--reps", "2", "--seed", "3", "-o", str(out), "--json"]
+    base = ["simulate", "--reps", "2", "--seed", "3", "-o", str(out), "--force", "--json"]
     assert main(base) == 0
     assert json.loads(capsys.readouterr().out)["motion"] == "human"
     rec = load_recording(out)

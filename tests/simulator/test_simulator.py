@@ -396,8 +396,10 @@ def test_cli_rest_variation_is_simulated_and_recorded(tmp_path) -> None:
 def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--reps", "2", "--faulty", "3", "--json"]) == 2
     assert "faulty" in capsys.readouterr().err
-    assert main(["simulate", "--reps", "0", "--json"]) == 2
-    assert "reps" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # checked by argparse: a usage error
+        main(["simulate", "--reps", "0", "--json"])
+    assert e.value.code == 2
+    assert "--reps" in capsys.readouterr().err
     assert main(["simulate", "--reps", "2"]) == 2  # neither -o nor --json
 
 

@@ -19,6 +19,7 @@ from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
 
 from imu_monitor.model import SensorSeries
+from imu_monitor.sources.base import SourceStatus
 from imu_monitor.sources.ble import (
     BleBackend,
     BleSource,
@@ -62,9 +63,10 @@ class Collector:
         self.chunks.append(chunk)
         self.on_chunk(chunk)
 
-    def _status(self, state: str, info: dict) -> None:
-        self.status.append((state, info))
-        self.on_status(state, info)
+    def _status(self, status: SourceStatus) -> None:
+        info = status.to_dict()
+        self.status.append((status.state, info))
+        self.on_status(status.state, info)
 
     def series(self, sensor: str) -> SensorSeries:
         return SensorSeries.concat([c for c in self.chunks if c.sensor == sensor])

@@ -115,7 +115,7 @@ def test_ble_source_streams_into_the_pipeline_losslessly_alerts_and_disconnects_
             enough.set()
 
     t_host = time.perf_counter()
-    src.start(on_chunk, gaps.append, lambda s, info: states.append(s))
+    src.start(on_chunk, gaps.append, lambda status: states.append(status.state))
     try:
         assert enough.wait(WAIT_S), "the stream did not deliver the samples in time"
         src.alert("flexion")
@@ -173,7 +173,7 @@ def test_link_dropped_by_the_peripheral_is_reconnected_over_the_stack():
         if sum(len(c) for c in after) >= 400:
             back.set()
 
-    src.start(on_chunk, gaps.append, lambda s, info: states.append(s))
+    src.start(on_chunk, gaps.append, lambda status: states.append(status.state))
     try:
         assert back.wait(WAIT_S), f"no data after the link loss (states: {states})"
     finally:

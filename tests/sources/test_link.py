@@ -32,7 +32,7 @@ def test_a_late_first_packet_after_a_reconnect_does_not_shift_the_rest_of_the_se
     dev.record_notifications = True
     src = sim_source(world, policy=FAST)
     chunks, gaps = [], []
-    src.start(chunks.append, gaps.append, lambda s, i: None)
+    src.start(chunks.append, gaps.append, lambda status: None)
     stream_until(dev, 5.0)
     src.stop()
     assert dev.stats.link_losses == 1 and dev.stats.streams == 2
@@ -69,7 +69,7 @@ def test_a_device_that_restarted_its_clock_is_anchored_anew():
     dev.record_notifications = True
     src = sim_source(world, policy=FAST)
     chunks, gaps = [], []
-    src.start(chunks.append, gaps.append, lambda s, i: None)
+    src.start(chunks.append, gaps.append, lambda status: None)
     stream_until(dev, 5.0)
     src.stop()
     firsts = [int.from_bytes(p[2:4], "little") for _, _, p in dev.notified]

@@ -39,7 +39,7 @@ def stream(src: BleSource, sim_s: float, dev: SimDevice | None = None) -> list:
     arrived, however late the host ran the BLE loop), or with no ``dev`` until ``sim_s`` seconds
     of session time have passed (for a device that is not expected to stream)."""
     chunks: list = []
-    src.start(chunks.append, lambda g: None, lambda s, i: None)
+    src.start(chunks.append, lambda g: None, lambda status: None)
     deadline = time.monotonic() + 30.0
     while (dev.streamed_s if dev is not None else src.session_time()) < sim_s:
         assert time.monotonic() < deadline, "the simulated stream did not advance"
@@ -83,7 +83,7 @@ def test_a_refused_start_names_the_device_the_step_and_the_vendor_status(tmp_pat
     dev = next(iter(world.devices.values()))
     src = sim_source(world, profile=prof, policy=FAST)
     with pytest.raises(ProfileReplyError) as e:
-        src.start(lambda c: None, lambda g: None, lambda s, i: None)
+        src.start(lambda c: None, lambda g: None, lambda status: None)
     msg = str(e.value)
     assert dev.name in msg and "start step 1" in msg and "ERROR_INVALID_SAMPLE_RATE" in msg
     assert e.value.step == 0 and e.value.status == 8
@@ -123,7 +123,7 @@ def test_no_reply_in_time_names_the_step(tmp_path):
     dev = next(iter(world.devices.values()))
     src = sim_source(world, profile=prof, policy=FAST)
     with pytest.raises(ProfileReplyError, match=r"no reply to start step 1 .* within 0\.2 s") as e:
-        src.start(lambda c: None, lambda g: None, lambda s, i: None)
+        src.start(lambda c: None, lambda g: None, lambda status: None)
     assert dev.name in str(e.value)
 
 
@@ -157,4 +157,4 @@ def test_an_unknown_chip_is_refused_naming_what_was_found(monkeypatch):
     )
     src = sim_source(world, policy=FAST)
     with pytest.raises(DeviceVariantError, match="gyro module implementation is 7"):
-        src.start(lambda c: None, lambda g: None, lambda s, i: None)
+        src.start(lambda c: None, lambda g: None, lambda status: None)

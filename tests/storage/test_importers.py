@@ -298,16 +298,16 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "t,ax,ay,az,gx,gy,gz\n0,0,0,9.8,0,0,0\n0.01,x,0,9.8,0,0,0\n0.02,0,0,9.8,0,0,0\n",
     )
     out = tmp_path / "a.imr"
-    assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 2
+    assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 1
     assert "row 3 column 'ax'" in capsys.readouterr().err
     assert main(["import", str(f), "--format", "csv", "-o", str(out), "--skip-bad-rows"]) == 0
     printed = capsys.readouterr().out
     assert "skipped 1 of 3 rows: 1 non-numeric cell" in printed and "no calibration" in printed
     rec = load_recording(out)
     assert rec.meta["source"] == "import:csv" and len(rec.series["sacrum"]) == 2
-    assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 2
+    assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 1
     assert "exists" in capsys.readouterr().err
-    assert main(["import", str(f), "--format", "matlab", "-o", str(tmp_path / "b.imr")]) == 2
+    assert main(["import", str(f), "--format", "matlab", "-o", str(tmp_path / "b.imr")]) == 1
     assert "known formats: csv, xsens" in capsys.readouterr().err
-    assert main(["import", str(f), "--format", "xsens", "--acc-unit", "g", "-o", "q.imr"]) == 2
+    assert main(["import", str(f), "--format", "xsens", "--acc-unit", "g", "-o", "q.imr"]) == 1
     assert "--acc-unit only apply to --format csv" in capsys.readouterr().err

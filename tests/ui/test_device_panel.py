@@ -53,7 +53,7 @@ def test_panel_shows_the_battery_the_client_reads_from_the_sim_device(qtbot):
     world = make_world(placements=("sacrum", "thigh"), speed=50.0, reps=1, faulty=0, seed=5)
     fast = ReconnectPolicy(initial_delay_s=0.002, max_delay_s=0.05, scan_timeout_s=2.0)
     src = sim_source(world, policy=fast)
-    src.start(lambda c: None, lambda g: None, lambda s, i: None)
+    src.start(lambda c: None, lambda g: None, lambda status: None)
     try:
         deadline = time.monotonic() + 10.0
         while any(st["battery_pct"] is None for st in src.stats().values()):

@@ -20,6 +20,7 @@ from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.processing.calibration import calibrate_recording
 from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
+from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.sources.replay import ReplaySource  # noqa: E402
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
@@ -61,7 +62,7 @@ class ThreadSource:
     def start(self, on_chunk, on_gap, on_status):
         def run():
             self.go.wait()
-            on_status("connected", {"sensor": "sacrum", "battery": 87})
+            on_status(SourceStatus(SourceState.CONNECTED, sensor="sacrum", battery_pct=87))
             for c in self.chunks:
                 if self._stop.is_set():
                     break

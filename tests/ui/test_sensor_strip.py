@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from imu_monitor.model import SensorInfo
+from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.ui.header import NBSP
 from imu_monitor.ui.sensor_strip import SensorStrip, link_stats_parts
 
@@ -76,3 +77,17 @@ def test_ble_line_keeps_each_sensor_together_and_names_devices_in_the_tooltip(qt
     assert "reconnecting" in parts[2]  # an unusual state is shown, streaming is not
     assert "LumbarIMU-thigh-1" in strip.toolTip() and "LumbarIMU" not in strip.text()
     assert link_stats_parts(stats)[0].startswith("sacrum (LumbarIMU-sacrum-1): streaming")
+
+
+def test_a_battery_status_shows_its_level_and_a_lost_link_its_state(qtbot):
+    # the line once read a "battery" key the sources never sent: the level never showed
+    strip = SensorStrip()
+    qtbot.addWidget(strip)
+    ds = SimpleNamespace(source=object(), pipeline=CountingPipeline(200.0))
+    strip.set_state(SourceStatus(SourceState.STREAMING, sensor="sacrum"))
+    strip.set_state(SourceStatus(SourceState.BATTERY, sensor="sacrum", battery_pct=42))
+    strip.set_state(SourceStatus(SourceState.LINK_LOST, sensor="thigh"))
+    strip.refresh(ds, 0.0)
+    text = strip.text().replace(NBSP, " ")
+    assert "sacrum: 200 Hz, loss 0.3 %, battery 42 %" in text, text
+    assert "thigh: 200 Hz, loss 0.3 %, link lost" in text, text

@@ -36,6 +36,10 @@ class RepConfig:
     """The fall has settled where the next ``settle_s`` lower the signal by less than this
     fraction of the amplitude: a rep can end at another level than it started from (the pelvis
     rests a little differently after a kick), and its falling line then meets that level."""
+    settle_depth: float = 0.65
+    """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
+    the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
+    it started from."""
     rest_window_s: float = 0.5
     """Length of rest before the rep used for the rest level."""
     pre_window_s: float = 1.0
@@ -50,6 +54,20 @@ class RepConfig:
     e.g. from standing into a hip thrust lockout and down to the bottom)."""
     amplitude_memory: int = 5
     """How many recent reps set the typical amplitude."""
+    onset_fraction: float = 0.05
+    """Phase boundaries at movement onset / offset: where the rep signal's speed crosses this
+    fraction of the movement's peak speed (``onset``)."""
+    confirm_fraction: float = 0.10
+    """Hysteresis: below the onset threshold counts only if the speed stays under this
+    fraction of the peak for ``min_phase_s``."""
+    min_phase_s: float = 0.1
+    """Shortest quiet stretch that ends (or precedes) a movement; shorter dips are wobbles."""
+    velocity_smooth_s: float = 0.1
+    """Centred moving average before the speed is differentiated."""
+    end_wait_fraction: float = 0.6
+    end_wait_min_s: float = 0.15
+    end_wait_max_s: float = 1.0
+    """How long after the tangent end the rep waits for its offset (``onset.end_wait_s``)."""
     smooth_n: int = 9
     """Detection (not the fit) runs on a causal moving average over this many samples
     (45 ms at 200 Hz), so single noisy samples cannot start or end a rep."""

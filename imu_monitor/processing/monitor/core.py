@@ -18,7 +18,7 @@ Modes:
 from __future__ import annotations
 
 import logging
-import statistics
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +41,7 @@ from imu_monitor.processing.monitor.alarms import AlarmTransition, DirectionAlar
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.lockout import LockoutGate
 from imu_monitor.processing.monitor.reps import RepTracker
+from imu_monitor.processing.monitor.tally import summarize_result
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,9 @@ class Monitor:
     ``exercise``: sets the default limits and the tempo (``min_rep_s`` for too-fast reps).
     ``limits``: overrides ``exercise.limits``. ``mode``: ``continuous`` or ``lockout`` (module
     docstring). ``reps``: rep detector settings (``RepConfig``; defaults suit every movement
-    signal ``angles`` produces).
+    signal ``angles`` produces). ``alarm_memory``: how many of the latest alarm records
+    ``alarms`` keeps (None: all, for a batch result; a live session keeps a bounded window and
+    counts the rest elsewhere).
     """
 
     def __init__(
@@ -126,6 +129,7 @@ class Monitor:
         limits: Limits | None = None,
         mode: MonitorMode | str = MonitorMode.CONTINUOUS,
         reps: RepConfig | None = None,
+        alarm_memory: int | None = None,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
@@ -150,8 +154,10 @@ class Monitor:
         self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
         self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
-        self.alarms: list[AlarmRecord] = []
-        """Every alarm so far (``t_end_s`` None while open)."""
+        self.alarms: list[AlarmRecord] | deque[AlarmRecord] = (
+            [] if alarm_memory is None else deque(maxlen=alarm_memory)
+        )
+        """Every alarm so far, or the latest ``alarm_memory`` (``t_end_s`` None while open)."""
         self._open: dict[str, dict[str, Any]] = {}
         self._t_last = -np.inf
         self._t_last_event = -np.inf
@@ -292,10 +298,10 @@ class Monitor:
         """Keep events in time order (a rep's fitted end can fall before an alarm event of the
         last few samples: the end then moves to that event) and fill in ``alarmed`` and
         ``tempo_approximate``."""
-        if rep.t_s < self._t_last_event:
+        t_end = rep.t_s
+        if rep.t_s < self._t_last_event:  # the event after that one; the phases as fitted
             rep.t_s = self._t_last_event
-            rep.eccentric_s = rep.t_s - rep.t_hold_end_s
-        rep.alarmed = self._alarmed(rep.t_start_s, rep.t_s)
+        rep.alarmed = self._alarmed(rep.t_start_s, t_end)
         rep.tempo_approximate = rep.judged == MonitorMode.LOCKOUT and rep.alarmed
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
@@ -327,33 +333,6 @@ class Monitor:
         s = self.status
         s.state, s.direction, s.angle_deg, s.t_s = state, direction, angle, t
         s.phase, s.rep_index, s.reps_done = self._reps.phase, self._reps.rep, self._reps.reps_done
-
-
-def summarize_result(
-    events: list[Event], reps: list[RepEnded], alarms: list[AlarmRecord]
-) -> dict[str, Any]:
-    """Counts and means of one session: reps, alarmed / too-fast reps, alarms per direction,
-    alarm time (s), mean phase durations (s), largest lumbar excursions (deg)."""
-    out: dict[str, Any] = {
-        "reps": len(reps),
-        "reps_alarmed": sum(r.alarmed for r in reps),
-        "reps_too_fast": sum(r.too_fast for r in reps),
-        "alarms": len(alarms),
-        "alarms_flexion": sum(a.direction == Direction.FLEXION for a in alarms),
-        "alarms_extension": sum(a.direction == Direction.EXTENSION for a in alarms),
-        "alarm_time_s": float(sum(a.duration_s or 0.0 for a in alarms)),
-        "max_flexion_deg": max((r.peak_flexion_deg for r in reps), default=0.0),
-        "max_extension_deg": max((r.peak_extension_deg for r in reps), default=0.0),
-        "events": len(events),
-    }
-    if reps:
-        out["mean_tempo_s"] = {
-            "concentric": statistics.fmean(r.concentric_s for r in reps),
-            "hold": statistics.fmean(r.hold_s for r in reps),
-            "eccentric": statistics.fmean(r.eccentric_s for r in reps),
-            "rep": statistics.fmean(r.t_s - r.t_start_s for r in reps),
-        }
-    return out
 
 
 def analyze_angles(

@@ -14,15 +14,20 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   the running maximum has not grown for ``top_settle_s`` (*hold*), and *eccentric* once the signal
   is ``eccentric_fraction`` of the amplitude (at least ``thr_on / 2``) below the maximum.
 - the rep is *back* when the signal falls below ``end_fraction`` of the amplitude above the rest
-  reference. Its phase boundaries are then fitted (``fit_rep``, the tangent method) and the
-  RepEnded event fires at the first sample at or after the fitted end, so events stay in time
-  order while the end time is the fitted one.
+  reference, or has come ``settle_depth`` of it down from the top and has stopped falling
+  (less than ``settle_fraction`` of it over ``settle_s``: a shallower bottom). The online phase
+  is *rest* from there (a pause at the bottom is never a hold, so never judged as a lockout).
+  The tangent fit (``fit_rep``) then says where the movements are and how long to wait for the
+  lowering's offset (``onset.end_wait_s``; a new rise ends the wait early); the phase
+  boundaries are timed at movement onset / offset (``onset.onset_fit``) and the RepEnded event
+  fires at that sample, its time the offset (events stay in time order).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); a rep
   that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
   its index is used again by the next RepStarted.
 
-The tangent fit itself is in ``fit``.
+The tangent fit itself is in ``fit``, the onset / offset timing in ``onset``. (Over 400 lines:
+the detector's states share their carried state; split, they would pass it back and forth.)
 Every decision depends only on the samples up to the one being decided and on the carried
 state, so any chunking gives the same events as the whole array at once.
 """
@@ -40,6 +45,7 @@ import numpy as np
 from imu_monitor.events import Phase, RepEnded, RepStarted
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
+from imu_monitor.processing.monitor.onset import end_wait_s, onset_fit
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,12 @@ class RepTracker:
         self._watch_min = np.inf
         """Lowest (smoothed) level since the rep reached its top (hold or eccentric)."""
         # ending
+        self._t_wait = 0.0
+        """The rep ends at the first sample at or after this (``onset.end_wait_s``)."""
+        self._end_min = np.inf
+        """Lowest (smoothed) level while ending: the rest reference after it."""
+        self._end_rep: int | None = None
+        """Index of the rep that is ending (its online phase is rest already)."""
         self._fit: RepFit | None = None
         self._prev_fit: RepFit | None = None
         self._lum_max = -np.inf
@@ -105,6 +117,9 @@ class RepTracker:
         self._buf_l: list[np.ndarray] = []
         self._t_prev = -np.inf
         """Time of the last sample of the previous chunk."""
+        self._tail_t = np.zeros(0)
+        self._tail_s = np.zeros(0)
+        """The smoothed signal's last ``2 settle_s`` before this chunk (the settled test)."""
         self._tail: np.ndarray | None = None
         """The last ``smooth_n - 1`` (NaN-filled) samples, for the moving average."""
         self._last_finite = 0.0
@@ -133,7 +148,7 @@ class RepTracker:
             elif state == IN_REP:
                 p = self._scan_rep(t, m, s, lum, p, changes, events)
             else:
-                p = self._scan_ending(t, m, lum, p, changes, events)
+                p = self._scan_ending(t, m, s, lum, p, changes, events)
             span = 2 * span if p == q and self.state == state else SCAN_SPAN
         if n:
             self._buf_t.append(t_s)
@@ -141,6 +156,11 @@ class RepTracker:
             self._buf_l.append(lumbar_deg)
             self._trim(float(t_s[-1]))
             self._t_prev = float(t_s[-1])
+            # the last settle_s of the smoothed signal, for the settled-bottom test
+            tt = np.concatenate([self._tail_t, t_s])
+            ss = np.concatenate([self._tail_s, ms])
+            k = max(int(tt.searchsorted(tt[-1] - 2.0 * self.cfg.settle_s)) - 1, 0)
+            self._tail_t, self._tail_s = tt[k:].copy(), ss[k:].copy()
         return changes, events
 
     def _smooth(self, m: np.ndarray) -> np.ndarray:
@@ -226,6 +246,16 @@ class RepTracker:
         cmax = np.fmax(np.fmax.accumulate(seg), self._run_max)
         amp = cmax - self._rep_rest_ref
         end = seg < self._rep_rest_ref + cfg.end_fraction * amp
+        # ... or settled at a shallower bottom: well down from the top and no longer falling
+        # (the depth varies from rep to rep, and the rest level moves)
+        ext_t = np.concatenate([self._tail_t, t])
+        ext_s = np.concatenate([self._tail_s, ms])
+        back = ext_s[ext_t.searchsorted(ts - cfg.settle_s)]
+        end |= (
+            (seg < cmax - cfg.settle_depth * amp)
+            & (back - seg < cfg.settle_fraction * amp)
+            & (ts - cfg.settle_s >= ext_t[0])
+        )
         # the time tests are monotonic in time: when the window's last sample does not pass,
         # none does
         since_detect = float(ts[-1]) - self._t_detect
@@ -283,6 +313,11 @@ class RepTracker:
             return n
         if i_end <= stop:
             self._trigger(t, m, lum, i_end)
+            # back near the rest level: the online phase is rest from here (a pause at the
+            # bottom is never a hold or a lockout), though the rep ends once its offset is known
+            self.phase = Phase.REST
+            self._end_rep, self.rep = self.rep, None
+            changes.append(PhaseChange(i_end, Phase.REST, None))
             return i_end
         if i_to <= stop:
             log.info(
@@ -301,9 +336,11 @@ class RepTracker:
         self._start_rep(i_rs, t, ms, watch_min, self._t_idle_start, changes, events)
         return i_rs + 1
 
-    def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
-        """Fit the rep's phases from the buffer and the chunk up to sample ``i`` (inclusive);
-        sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
+    def _samples_upto(
+        self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rep's samples: the buffer and the chunk up to sample ``i`` (inclusive), from
+        the rest before the rep on."""
         t_from = max(self._rep_idle_start, self._t_detect - self.cfg.keep_s)
         # the buffered chunks and this one up to i, from the first sample at or after t_from
         # (only the pieces that reach t_from are joined)
@@ -317,9 +354,14 @@ class RepTracker:
         j0 = int(pieces[k][0].searchsorted(t_from))
         pieces[k] = tuple(x[j0:] for x in pieces[k])
         if k == len(pieces) - 1:  # all in this chunk (fit_rep does not write to its input)
-            bt, bm, bl = pieces[k]
-        else:
-            bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+            return pieces[k]
+        bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+        return bt, bm, bl
+
+    def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """Fit the rep's phases (the tangent method) from the buffer and the chunk up to sample
+        ``i`` (inclusive); sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
+        bt, bm, bl = self._samples_upto(t, m, lum, i)
         k_det = int(bt.searchsorted(self._t_detect))
         prev = self._prev_fit
         if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
@@ -330,35 +372,63 @@ class RepTracker:
         self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
 
     def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
-        """The rep is back (below ``end_fraction``): fit it; the fit gives the end to wait for."""
+        """The rep is back (below ``end_fraction``): fit it (tangent method); the fit says how
+        long to wait for the lowering's offset (``onset.end_wait_s``)."""
         self._fit_upto(t, m, lum, i)
+        assert self._fit is not None
+        self._t_wait = self._fit.t_end_s + end_wait_s(self._fit, self.cfg)
+        self._end_min = np.inf
         self.state = ENDING
+
+    def _onset_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+        """The phase boundaries at movement onset / offset (``onset``) from the samples up to
+        ``i``, the tangent fit saying where the movements are; the lumbar peaks within them."""
+        assert self._fit is not None
+        bt, bm, bl = self._samples_upto(t, m, lum, i)
+        prev = self._prev_fit
+        t_from = prev.t_end_s if prev is not None else -np.inf
+        fit = onset_fit(bt, bm, self._fit, t_from, self.cfg)
+        self._fit = fit
+        self._lum_max, self._lum_min = -np.inf, np.inf
+        self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
 
     def _scan_ending(
         self,
         t: np.ndarray,
         m: np.ndarray,
+        ms: np.ndarray,
         lum: np.ndarray,
         p: int,
         changes: list[PhaseChange],
         events: list[RepOutput],
     ) -> int:
-        """Wait for the fitted end, then emit the rep (its time is the fitted end, at or before
-        this sample)."""
+        """Wait until the lowering's offset is in the samples (or a new rise begins), then time
+        the phases at movement onset / offset and emit the rep (its time is the offset, at or
+        before this sample). The rest reference starts from the lowest level reached, so a
+        rise that began while waiting is a rise."""
         assert self._fit is not None
         n = len(t)
-        e = max(int(t.searchsorted(self._fit.t_end_s - TIME_EPS_S)), p)
+        e = max(int(t.searchsorted(self._t_wait - TIME_EPS_S)), p)
+        seg = ms[p : min(e + 1, n)]
+        if len(seg):  # a new rise before the wait is over ends the wait there
+            low = np.fmin(np.fmin.accumulate(seg), self._end_min)
+            rise = np.flatnonzero(seg > low + self.thr_on)
+            if len(rise):
+                e = p + int(rise[0])
+                seg, low = seg[: rise[0] + 1], low[: rise[0] + 1]
+            self._end_min = float(low[-1])
         if e >= n:
-            self._track_lumbar(lum[p:n])
             return n
-        self._track_lumbar(lum[p:e])
-        events.append(RepOutput(e, self._rep_ended(min(self._fit.t_end_s, float(t[e])))))
-        self._to_rest(e, float(t[e]), changes)
+        self._onset_upto(t, m, lum, e)
+        t_end = min(self._fit.t_end_s, float(t[e]))
+        events.append(RepOutput(e, self._rep_ended(t_end)))
+        self._to_rest(e, t_end, changes)
+        self._rest_ref = self._end_min
         return e
 
     def _rep_ended(self, t_end_s: float) -> RepEnded:
         fit = self._fit
-        assert fit is not None and self.rep is not None
+        assert fit is not None and self._end_rep is not None
         self.reps_done += 1
         self._prev_fit = fit
         amp = fit.top_deg - fit.rest_deg
@@ -369,7 +439,7 @@ class RepTracker:
         duration = t_end_s - fit.t_start_s
         return RepEnded(
             t_s=t_end_s,
-            index=self.rep,
+            index=self._end_rep,
             t_start_s=fit.t_start_s,
             t_top_s=fit.t_top_s,
             t_hold_end_s=fit.t_hold_end_s,
@@ -388,6 +458,12 @@ class RepTracker:
         that time; a rep still out is dropped."""
         out = None
         if self.state == ENDING and self._fit is not None:
+            if self._buf_t:  # the samples so far (the stream ended while waiting)
+                last = (self._buf_t[-1], self._buf_m[-1], self._buf_l[-1])
+                self._buf_t, self._buf_m, self._buf_l = (
+                    b[:-1] for b in (self._buf_t, self._buf_m, self._buf_l)
+                )
+                self._onset_upto(*last, len(last[0]) - 1)
             out = self._rep_ended(self._fit.t_end_s)
         elif self.state == IN_REP:
             log.info("rep %s not finished at the end of the stream: not counted", self.rep)
@@ -419,7 +495,10 @@ class RepTracker:
         self._lum_min = min(self._lum_min, lo)
 
     def _trim(self, t_last: float) -> None:
-        """Drop buffered samples no later decision can need."""
+        """Drop buffered samples no later decision can need (older than ``t_from``): whole
+        chunks, and when many small chunks are joined into one array, its part before
+        ``t_from`` too (a joined array always ends recently, so dropping only whole chunks
+        would keep the session's every sample)."""
         if self.state == IDLE:
             t_from = t_last - self.cfg.keep_s
         else:
@@ -429,6 +508,8 @@ class RepTracker:
             self._buf_m.pop(0)
             self._buf_l.pop(0)
         if len(self._buf_t) > 64:  # many small chunks: join them to keep concatenation cheap
-            self._buf_t = [np.concatenate(self._buf_t)]
-            self._buf_m = [np.concatenate(self._buf_m)]
-            self._buf_l = [np.concatenate(self._buf_l)]
+            # (a fresh array from the first needed sample on: a slice would keep the old one)
+            j0 = int(self._buf_t[0].searchsorted(t_from))
+            for buf in (self._buf_t, self._buf_m, self._buf_l):
+                buf[0] = buf[0][j0:]
+                buf[:] = [np.concatenate(buf)]

@@ -312,9 +312,21 @@ class RecordingWriter:
             self._write(b"".join(parts))
 
     def _write(self, data: bytes) -> None:
+        """Append ``data`` (whole records). If that fails part way (a full disk, a file size
+        limit), the file is cut back to where it was, so it still ends on a complete record."""
+        try:
+            start = os.lseek(self._fd, 0, os.SEEK_CUR)
+        except OSError:
+            start = None
         try:
             _write_all(self._fd, data)
         except OSError as e:
+            if start is not None:
+                try:  # (shrinking a file needs no space)
+                    os.ftruncate(self._fd, start)
+                    os.lseek(self._fd, start, os.SEEK_SET)
+                except OSError:
+                    log.debug("could not cut %s back to its last complete record", self.path)
             self._error = RecordingError(
                 self.path,
                 None,

@@ -1,0 +1,202 @@
+"""Phase boundaries at movement onset and offset, as biomechanics times a movement.
+
+A rep is two movements: the rise (concentric) and the lowering (eccentric), each with its own
+peak speed. A movement *starts* where the speed of the rep signal first rises above
+``onset_fraction`` of that movement's peak speed and *ends* where it falls back below it (the
+crossings interpolated between samples), the usual definition in motor-control and
+velocity-based-training work (thresholds of 2-10 % of the peak are in use; 5 % here).
+
+Against noise and pauses the threshold has hysteresis and a minimum duration: the speed is
+below the onset threshold for a boundary only if it then stays below ``confirm_fraction`` (10 %)
+of the peak for at least ``min_phase_s`` (before an onset, after an offset); a shorter dip, or
+one the speed comes back above 10 % from within that time, is a wobble inside the movement.
+The hold is the time between the rise's end and the lowering's start (0 when they touch).
+
+The speed is the slope of a line fitted through the ``velocity_smooth_s`` around each sample
+(a Savitzky-Golay derivative): without it, sensor noise at 200 Hz would cross 5 %
+of a slow movement's peak anywhere. Where the signal is noisier than that (a small rep signal),
+the threshold is raised above the noise measured at rest (``NOISE_FLOOR``), and the boundary is
+extrapolated from that crossing down to the nominal threshold along the speed's slope there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imu_monitor.processing.monitor.config import RepConfig
+from imu_monitor.processing.monitor.fit import RepFit
+
+NOISE_FLOOR = 3.0
+"""The onset threshold is at least this many times the speed's noise (its robust spread at rest
+before the rep); the confirm level twice that: a noisy signal's boundaries come a little later
+rather than at random."""
+
+
+def rep_velocity(t_s: np.ndarray, m_deg: np.ndarray, cfg: RepConfig) -> np.ndarray:
+    """The rep signal's speed (deg/s, shape (n,)): the slope of a least-squares line through
+    the ``velocity_smooth_s`` around each sample (a Savitzky-Golay first derivative; edges
+    held, NaN filled from the last finite value), for the mean sample interval."""
+    n = len(t_s)
+    if n < 3 or not t_s[-1] > t_s[0]:
+        return np.zeros(n)
+    x = np.asarray(m_deg, dtype=np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        if bad.all():
+            return np.zeros(n)
+        idx = np.where(bad, -1, np.arange(n))
+        idx = np.maximum.accumulate(idx)
+        first = int(np.flatnonzero(~bad)[0])
+        x = np.where(idx >= 0, x[np.maximum(idx, 0)], x[first])
+    steps = np.diff(t_s)
+    dt = float(np.median(steps))
+    if not dt > 0:
+        return np.zeros(n)
+    uneven = bool(steps.max() > 1.5 * dt or steps.min() < 0.5 * dt)
+    tu = t_s
+    if uneven:  # lost samples: differentiate on an even grid, then back at the samples' times
+        tu = t_s[0] + dt * np.arange(int((t_s[-1] - t_s[0]) / dt) + 1)
+        x = np.interp(tu, t_s, x)
+    h = max(1, int(round(0.5 * cfg.velocity_smooth_s / dt)))
+    k = np.arange(-h, h + 1, dtype=np.float64)
+    w = k / (float(np.dot(k, k)) * dt)
+    ext = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+    v = np.correlate(ext, w, mode="valid")
+    return np.interp(t_s, tu, v) if uneven else v
+
+
+def _cross(t: np.ndarray, s: np.ndarray, i: int, j: int, level: float) -> float:
+    """Time between samples i and j where ``s`` crosses ``level`` (linear)."""
+    if s[j] == s[i]:
+        return float(t[j])
+    f = (level - s[i]) / (s[j] - s[i])
+    return float(t[i] + min(max(f, 0.0), 1.0) * (t[j] - t[i]))
+
+
+def _reach(t: np.ndarray, s: np.ndarray, i: int, k: int, level: float, nominal: float) -> float:
+    """How long the speed takes between ``nominal`` and ``level`` at the crossing next to
+    sample ``i``: extrapolated along the line fitted through the speed between the crossing and
+    where it reaches twice ``level`` (towards the peak at ``k``); 0 when that is not rising."""
+    step = 1 if k >= i else -1
+    j = i
+    while j != k and s[j] < 2.0 * level:
+        j += step
+    a, b = (i, j) if step > 0 else (j, i)
+    if b - a < 2:
+        return 0.0
+    tt, ss = t[a : b + 1], s[a : b + 1]
+    tc = tt - tt.mean()
+    den = float(np.dot(tc, tc))
+    slope = abs(float(np.dot(tc, ss - ss.mean())) / den) if den > 0 else 0.0
+    return (level - nominal) / slope if slope > 0 else 0.0
+
+
+def movement_bounds(
+    t: np.ndarray, s: np.ndarray, k: int, lo: int, hi: int, cfg: RepConfig, noise: float = 0.0
+) -> tuple[float, float]:
+    """Onset and offset (s) of the movement whose speed ``s`` (signed so that the movement is
+    positive) peaks at sample ``k``, searched within samples ``[lo, hi)`` (the module
+    docstring's thresholds, never below ``NOISE_FLOOR`` times the speed's ``noise``). Where the
+    speed never drops below the threshold within the range, the range's end is the boundary."""
+    peak = float(s[k])
+    nominal = cfg.onset_fraction * peak
+    on_lvl = max(nominal, NOISE_FLOOR * noise)
+    confirm = max(cfg.confirm_fraction * peak, 2.0 * NOISE_FLOOR * noise)
+    # onset: back from the peak
+    i = k
+    onset = float(t[lo])
+    while i > lo:
+        below = np.flatnonzero(s[lo:i] < on_lvl)
+        if len(below) == 0:
+            break
+        a = lo + int(below[-1])  # the last sample below the threshold before i
+        # quiet before it? (below the confirm level for min_phase_s)
+        w0 = int(t.searchsorted(t[a] - cfg.min_phase_s))
+        back = s[max(w0, lo) : a + 1]
+        loud = np.flatnonzero(back >= confirm)
+        if len(loud) == 0:
+            onset = _cross(t, s, a, a + 1, on_lvl)
+            if on_lvl > nominal:  # raised above the noise: extrapolate down to the nominal
+                onset = max(onset - _reach(t, s, a + 1, k, on_lvl, nominal), float(t[lo]))
+            break
+        i = max(w0, lo) + int(loud[-1])  # a pause within the movement: look before it
+    # offset: forward from the peak
+    j = k
+    offset = float(t[hi - 1])
+    while j < hi - 1:
+        below = np.flatnonzero(s[j + 1 : hi] < on_lvl)
+        if len(below) == 0:
+            break
+        b = j + 1 + int(below[0])
+        w1 = int(t.searchsorted(t[b] + cfg.min_phase_s, "right"))
+        ahead = s[b : min(w1, hi)]
+        loud = np.flatnonzero(ahead >= confirm)
+        if len(loud) == 0:
+            offset = _cross(t, s, b - 1, b, on_lvl)
+            if on_lvl > nominal:
+                offset = min(offset + _reach(t, s, b - 1, k, on_lvl, nominal), float(t[hi - 1]))
+            break
+        j = b + int(loud[0])
+    return onset, offset
+
+
+def _speed_noise(t: np.ndarray, v: np.ndarray) -> float:
+    """The speed's noise at rest: the robust spread (1.4826 x median absolute deviation) of the
+    quietest quarter-second before the rep (the rest before it may hold other movement, e.g.
+    getting into position); 0 without a quarter-second of samples."""
+    n = len(v)
+    if n < 10 or not t[-1] > t[0]:
+        return 0.0
+    per = max(10, int(0.25 * (len(t) - 1) / float(t[-1] - t[0])))
+    if n < per:
+        return 0.0
+    blocks = v[: (n // per) * per].reshape(-1, per)
+    med = np.median(blocks, axis=1, keepdims=True)
+    return 1.4826 * float(np.median(np.abs(blocks - med), axis=1).min())
+
+
+def onset_fit(t: np.ndarray, m: np.ndarray, fit: RepFit, t_from: float, cfg: RepConfig) -> RepFit:
+    """The rep's phase boundaries at movement onset / offset (``t``, ``m``: the rest before the
+    rep, the rep and the samples after its end; ``fit``: the tangent fit, which says where each
+    movement's peak speed is looked for; ``t_from``: no boundary before it, the previous rep's
+    end). Without a rising and a falling peak speed the tangent fit is kept."""
+    n = len(t)
+    if n < 5:
+        return fit
+    v = rep_velocity(t, m, cfg)
+    pad = cfg.min_phase_s
+    lo = int(t.searchsorted(t_from, "right")) if t_from == t_from else 0
+    lo = min(lo, n - 1)
+
+    def span(t0: float, t1: float) -> tuple[int, int]:
+        a = max(int(t.searchsorted(t0 - pad)), lo)
+        b = int(t.searchsorted(t1 + pad, "right"))
+        return a, max(b, a + 1)
+
+    a, b = span(fit.t_start_s, fit.t_top_s)
+    c, d = span(fit.t_hold_end_s, fit.t_end_s)
+    if a >= n or c >= n:
+        return fit
+    noise = _speed_noise(t, v[lo:a])
+    k_up = a + int(np.argmax(v[a:b]))
+    k_dn = c + int(np.argmin(v[c:d]))
+    if not (v[k_up] > 0 and v[k_dn] < 0 and k_up < k_dn):
+        return fit
+    start, top = movement_bounds(t, v, k_up, lo, k_dn + 1, cfg, noise)
+    hold_end, end = movement_bounds(t, -v, k_dn, k_up, n, cfg, noise)
+    if hold_end < top:  # the movements touch: no hold, the turn where the speed changes sign
+        flip = k_up + int(np.flatnonzero(v[k_up : k_dn + 1] <= 0)[0])
+        top = hold_end = _cross(t, v, flip - 1, flip, 0.0)
+    return RepFit(
+        start, top, hold_end, max(end, hold_end), fit.rest_deg, fit.top_deg, fit.rise, fit.fall
+    )
+
+
+def end_wait_s(fit: RepFit, cfg: RepConfig) -> float:
+    """How long after the tangent fit's end to wait for the lowering's offset to be in the
+    samples: the offset of a smooth (minimum-jerk-like) lowering comes about a third of the
+    tangent fall's duration after its end; then the offset must be confirmed quiet
+    (``min_phase_s``) and the smoothing needs half its window."""
+    fall_s = max(fit.t_end_s - fit.t_hold_end_s, 0.0)
+    w = min(max(cfg.end_wait_fraction * fall_s, cfg.end_wait_min_s), cfg.end_wait_max_s)
+    return w + cfg.min_phase_s + 0.5 * cfg.velocity_smooth_s
