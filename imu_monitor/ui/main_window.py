@@ -25,7 +25,7 @@ from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
-from imu_monitor.events import AlarmStarted, Event, RepEnded
+from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.storage.stores import SettingsStore
@@ -236,6 +236,8 @@ class DashboardWindow(QMainWindow):
             self.alarm_shown.emit(ev.direction, latency)
         elif isinstance(ev, RepEnded):
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
+        elif isinstance(ev, RecordingFailed):
+            self.recording.recording_failed(ev.notice())
 
     def _show_wearable_alert(self) -> None:
         sent = self.ds.session.alerts_sent

@@ -86,6 +86,13 @@ class RecordingControls(QObject):
         self._notify(f"recording to {path}")
         return True
 
+    def recording_failed(self, notice: str) -> None:
+        """The pipeline dropped the recorder after a failed write (a full disk): the file is
+        already closed on its last complete record; say so and show the button as stopped."""
+        self.recorder = None
+        self._notify(notice, action=True)
+        self._show(False)
+
     def current_t_s(self) -> float:
         """The latest judged sample time (recording clock), 0 before the first."""
         t = self._session().pipeline.status.t_s

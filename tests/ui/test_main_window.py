@@ -6,7 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import threading  # noqa: E402
 import wave  # noqa: E402
 
@@ -15,7 +16,7 @@ import pytest  # noqa: E402
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import SettingsError
-from imu_monitor.events import AlarmStarted, RepEnded  # noqa: E402
+from imu_monitor.events import AlarmStarted, RecordingFailed, RepEnded  # noqa: E402
 from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.processing.calibration import calibrate_recording
 from imu_monitor.settings import Settings
@@ -273,24 +274,35 @@ def test_replay_controls_drive_the_replay_source(qtbot, kick):
     assert rc.slider.value() == rc.slider.maximum()
 
 
-def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
-    from imu_monitor.cli import demo
-
+def test_demo_screenshot_and_exit_after(tmp_path):
+    # in a child process: a dashboard's own event loop that quit leaves this process's
+    # QApplication unable to deliver queued signals to the windows of later tests
     out = tmp_path / "shots" / "demo.png"
-    args = argparse.Namespace(
-        exercise="back-kick",
-        sensors=1,
-        reps=2,
-        faulty=1,
-        seed=1,
-        speed=8.0,
-        exit_after=0.5,
-        screenshot=str(out),
-        user=None,
-        config_dir=tmp_path,
-        no_alert=False,
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imu_monitor",
+            "demo",
+            "--reps",
+            "2",
+            "--faulty",
+            "1",
+            "--speed",
+            "8",
+            "--exit-after",
+            "0.5",
+            "--screenshot",
+            str(out),
+            "--config-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
-    assert demo.run(args) == 0
+    assert proc.returncode == 0, proc.stderr
     from PySide6.QtGui import QImage
 
     img = QImage(str(out))
@@ -418,4 +430,30 @@ def test_record_and_mark_write_the_marker_and_show_it_on_the_trace(qtbot, kick, 
     back = load_recording(out)
     assert [(m.kind, m.t_s) for m in back.markers] == [("note", pytest.approx(t_mark))]
     assert any(t.startswith("recording saved") for t in w.notices.texts())
+    w.shutdown()
+
+
+def test_a_failed_recording_is_announced_and_the_button_shows_it_stopped(qtbot, kick, tmp_path):
+    rec, cal = kick
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=cal)
+    w, _ = _window(qtbot, ds, tmp_path, recordings_dir=tmp_path, start=False)
+    assert w.start_recording(tmp_path / "session.imr")
+    chunks = _chunks(rec)
+    for c in chunks[:50]:
+        ds.pipeline.feed(c)
+
+    def disk_full(chunk):
+        raise OSError(28, "No space left on device")
+
+    w.recorder.write_chunk = disk_full
+    with qtbot.waitSignal(
+        w.bridge.event,
+        timeout=5_000,
+        check_params_cb=lambda ev, _t: isinstance(ev, RecordingFailed),
+    ):
+        for c in chunks[50:60]:
+            ds.pipeline.feed(c)
+    qtbot.waitUntil(lambda: not w.header.record_btn.isChecked(), timeout=5_000)
+    assert w.recorder is None and not w.header.marker_btn.isEnabled()
+    assert any("RECORDING STOPPED" in t for t in w.notices.texts()), w.notices.texts()
     w.shutdown()
