@@ -143,6 +143,9 @@ def test_guessed_windows_are_said_in_every_output(unmarked: Path, capsys) -> Non
     ]
     assert "calibration windows guessed" in notes[0]
     assert "imu-monitor calibrate FILE --stand A-B --pose C-D" in notes[0]
+    assert main(["export", str(unmarked), "--csv", str(unmarked.with_suffix(".csv"))]) == 0
+    out = capsys.readouterr().out
+    assert "note: calibration windows guessed" in out and "imu-monitor calibrate FILE" in out
 
 
 def test_import_with_calibration_windows(tmp_path: Path, truth_windows, capsys) -> None:
