@@ -56,7 +56,7 @@ def run_one(seed: int, sensors: int, speed: float, reps: int, faulty: int) -> di
             src.alert(ev.direction)  # as Session does
 
     pipeline.add_listener(on_event)
-    src.start(on_chunk, pipeline.mark_gap, lambda s, i: None)
+    src.start(on_chunk, pipeline.mark_gap, lambda status: None)
     deadline = time.monotonic() + 4 * person.session_s / speed + 30
     while src.stream_time() < person.session_s and time.monotonic() < deadline:
         time.sleep(0.05)

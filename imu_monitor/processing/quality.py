@@ -188,7 +188,35 @@ def clean_chunk(
             new_state,
         )
     counts = QualityCounts(samples_in=n)
+    index, t_ok, acc_ok, gyr_ok, seq_ok = _accepted(t, acc, gyr, sq, state, counts)
+    if index.size == 0:
+        empty3 = np.zeros((0, 3))
+        return (
+            CleanChunk(index, t_ok, t_ok, empty3, empty3, np.zeros(0, bool), counts, []),
+            QualityState(state.t_s, state.acc_m_s2, state.gyr_rad_s, state.seq),
+        )
+    steps = _gaps(t_ok, seq_ok, state, dt_nom, gap_factor, max_bridge_s, counts)
+    is_out, ft, facc, fgyr = _bridged(t_ok, acc_ok, gyr_ok, state, steps, counts)
+    new_state = QualityState(
+        float(t_ok[-1]),
+        acc_ok[-1].copy(),
+        gyr_ok[-1].copy(),
+        None if seq_ok is None else int(seq_ok[-1]),
+    )
+    return CleanChunk(index, t_ok, ft, facc, fgyr, is_out, counts, steps.gaps), new_state
 
+
+def _accepted(
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    sq: np.ndarray | None,
+    state: QualityState,
+    counts: QualityCounts,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The finite samples later (in time and counter) than every earlier one: their indices
+    into the chunk and their rows. Counts NaN and backwards/repeated samples."""
+    n = t.size
     all_finite = bool(np.isfinite(t).all() and np.isfinite(acc).all() and np.isfinite(gyr).all())
     if all_finite:  # the per-sample test below is several times slower
         fin_idx = np.arange(n)
@@ -208,24 +236,36 @@ def clean_chunk(
         ok &= sf > prev_smax
     counts.backwards_or_repeated = int(fin_idx.size - ok.sum())
     index = fin_idx if counts.backwards_or_repeated == 0 else fin_idx[ok]
-    k = index.size
-    counts.samples_ok = int(k)
-    if k == n:  # every sample accepted (the usual case): no copies
-        t_ok, acc_ok, gyr_ok, seq_ok = t, acc, gyr, sq
-    else:
-        t_ok, acc_ok, gyr_ok = t[index], acc[index], gyr[index]
-        seq_ok = None if sq is None else sq[index]
+    counts.samples_ok = int(index.size)
+    if index.size == n:  # every sample accepted (the usual case): no copies
+        return index, t, acc, gyr, sq
+    return index, t[index], acc[index], gyr[index], None if sq is None else sq[index]
 
-    new_state = QualityState(state.t_s, state.acc_m_s2, state.gyr_rad_s, state.seq)
-    gaps: list[GapInfo] = []
-    if k == 0:
-        empty3 = np.zeros((0, 3))
-        return (
-            CleanChunk(index, t_ok, t_ok, empty3, empty3, np.zeros(0, bool), counts, gaps),
-            new_state,
-        )
 
-    # steps between consecutive accepted samples, including the one from the previous chunk
+@dataclass
+class _Steps:
+    """The steps between consecutive accepted samples (the first from the previous chunk's last
+    sample) and, per gap, where it is (``gi``: the accepted sample after it) and how many
+    samples bridge it (``n_ins``, 0 for a gap too long to bridge)."""
+
+    dt: np.ndarray
+    t_prev: np.ndarray
+    gi: np.ndarray
+    n_ins: np.ndarray
+    gaps: list[GapInfo]
+
+
+def _gaps(
+    t_ok: np.ndarray,
+    seq_ok: np.ndarray | None,
+    state: QualityState,
+    dt_nom: float,
+    gap_factor: float,
+    max_bridge_s: float,
+    counts: QualityCounts,
+) -> _Steps:
+    """Find the gaps (a time step over ``gap_factor`` nominal steps, or a counter jump) and
+    decide which are bridged; counts them."""
     have_prev = state.acc_m_s2 is not None
     t_prev = np.concatenate(([state.t_s], t_ok[:-1]))
     dt = t_ok - t_prev
@@ -253,6 +293,7 @@ def clean_chunk(
     counts.samples_missing = int(missing.sum())
     counts.gaps_bridged = int(bridge.sum())
     counts.samples_bridged = int(n_ins.sum())
+    gaps: list[GapInfo] = []
     if gi.size:
         counts.longest_gap_s = float(dt_gap.max())
         # converted in bulk (tolist gives Python floats/ints/bools, as float()/int()/bool() would)
@@ -266,48 +307,54 @@ def clean_chunk(
                 strict=True,
             )
         ]
+    return _Steps(dt, t_prev, gi, n_ins, gaps)
 
+
+def _bridged(
+    t_ok: np.ndarray,
+    acc_ok: np.ndarray,
+    gyr_ok: np.ndarray,
+    state: QualityState,
+    steps: _Steps,
+    counts: QualityCounts,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The filter input: the accepted samples with the bridging samples (linear between the
+    samples around each bridged gap) in place, and which rows are accepted samples."""
+    k = t_ok.size
     total = int(k + counts.samples_bridged)
     if total == k:  # nothing to bridge: the filter input is the accepted samples themselves
-        is_out = np.ones(k, dtype=bool)
-        ft, facc, fgyr = t_ok, acc_ok, gyr_ok
-    else:
-        # the bridged gaps: the accepted sample after each (gb) and how many samples fill it
-        cnt = n_ins[n_ins > 0]
-        gb = gi[n_ins > 0]
-        shift = np.zeros(k, dtype=np.int64)
-        shift[gb] = cnt
-        pos = np.arange(k) + np.cumsum(shift)  # of the accepted samples in the filter input
-        is_out = np.zeros(total, dtype=bool)
-        is_out[pos] = True
-        # each bridging sample: the accepted sample it precedes (owner), its number within the
-        # gap (1, 2, ...) and the gap's count
-        owner = np.repeat(gb, cnt)
-        j = np.arange(total - k) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
-        frac = (j / (np.repeat(cnt, cnt) + 1))[:, None]
-        first_acc = state.acc_m_s2 if have_prev else acc_ok[0]
-        first_gyr = state.gyr_rad_s if have_prev else gyr_ok[0]
-        # the accepted sample before each gap (the previous chunk's last one before the first)
-        before = owner - 1
-        from_prev = before < 0
-        acc0, gyr0 = acc_ok[np.maximum(before, 0)], gyr_ok[np.maximum(before, 0)]
-        acc0[from_prev], gyr0[from_prev] = first_acc, first_gyr
-        # filter row i is row src[i] of (accepted samples, bridging samples): a gather is several
-        # times faster than scattering the accepted rows into place
-        src = np.empty(total, dtype=np.int64)
-        src[pos] = np.arange(k)
-        src[~is_out] = np.arange(k, total)
-        ft = np.concatenate((t_ok, t_prev[owner] + frac[:, 0] * dt[owner])).take(src)
-        facc = np.concatenate((acc_ok, acc0 + frac * (acc_ok[owner] - acc0))).take(src, axis=0)
-        fgyr = np.concatenate((gyr_ok, gyr0 + frac * (gyr_ok[owner] - gyr0))).take(src, axis=0)
-
-    new_state = QualityState(
-        float(t_ok[-1]),
-        acc_ok[-1].copy(),
-        gyr_ok[-1].copy(),
-        None if seq_ok is None else int(seq_ok[-1]),
-    )
-    return CleanChunk(index, t_ok, ft, facc, fgyr, is_out, counts, gaps), new_state
+        return np.ones(k, dtype=bool), t_ok, acc_ok, gyr_ok
+    gi, n_ins, dt, t_prev = steps.gi, steps.n_ins, steps.dt, steps.t_prev
+    have_prev = state.acc_m_s2 is not None
+    # the bridged gaps: the accepted sample after each (gb) and how many samples fill it
+    cnt = n_ins[n_ins > 0]
+    gb = gi[n_ins > 0]
+    shift = np.zeros(k, dtype=np.int64)
+    shift[gb] = cnt
+    pos = np.arange(k) + np.cumsum(shift)  # of the accepted samples in the filter input
+    is_out = np.zeros(total, dtype=bool)
+    is_out[pos] = True
+    # each bridging sample: the accepted sample it precedes (owner), its number within the
+    # gap (1, 2, ...) and the gap's count
+    owner = np.repeat(gb, cnt)
+    j = np.arange(total - k) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
+    frac = (j / (np.repeat(cnt, cnt) + 1))[:, None]
+    first_acc = state.acc_m_s2 if have_prev else acc_ok[0]
+    first_gyr = state.gyr_rad_s if have_prev else gyr_ok[0]
+    # the accepted sample before each gap (the previous chunk's last one before the first)
+    before = owner - 1
+    from_prev = before < 0
+    acc0, gyr0 = acc_ok[np.maximum(before, 0)], gyr_ok[np.maximum(before, 0)]
+    acc0[from_prev], gyr0[from_prev] = first_acc, first_gyr
+    # filter row i is row src[i] of (accepted samples, bridging samples): a gather is several
+    # times faster than scattering the accepted rows into place
+    src = np.empty(total, dtype=np.int64)
+    src[pos] = np.arange(k)
+    src[~is_out] = np.arange(k, total)
+    ft = np.concatenate((t_ok, t_prev[owner] + frac[:, 0] * dt[owner])).take(src)
+    facc = np.concatenate((acc_ok, acc0 + frac * (acc_ok[owner] - acc0))).take(src, axis=0)
+    fgyr = np.concatenate((gyr_ok, gyr0 + frac * (gyr_ok[owner] - gyr0))).take(src, axis=0)
+    return is_out, ft, facc, fgyr
 
 
 def clean_samples(
