@@ -12,8 +12,8 @@ import pytest
 
 from imu_monitor.cli.main import main as _main
 from imu_monitor.model import Recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import CAL_MARKER_STANDING, CAL_MARKER_START
-from imu_monitor.processing.pipeline import analyze_recording
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.generate import simulate_session
 from imu_monitor.storage.recording import load_recording, save_recording
