@@ -127,10 +127,10 @@ def movement_signal(
     - with a thigh sensor: the thigh's pitch change (hip extension of the working leg);
     - hip thrust / bridge with an upper-lumbar sensor: ``-(upper-lumbar pitch change)``, the
       trunk's rotation (near 0 at lockout, strongly negative at the bottom);
-    - back kick without a thigh sensor: the size of the pelvis' turn about its long axis (the
-      kicking-side hip rises with the weight shift) since its latest rest, computed in
-      ``compute_angles`` with ``axial.AxialTracker`` so that the pitch (a lumbar fault) does
-      not enter it; this function's fallback is the roll change;
+    - back kick without a thigh sensor: the pelvis' turn about its long axis in the kick's
+      direction (the kicking-side hip rises with the weight shift) since its latest rest,
+      computed in ``compute_angles`` with ``axial.AxialTracker`` so that the pitch (a lumbar
+      fault) does not enter it; this function's fallback is the roll change;
     - one sensor in a hip thrust / bridge: ``-(sacrum pitch change)``, which also carries the
       lumbar angle: one sensor cannot separate them.
     """

@@ -11,9 +11,18 @@ tempo of a faulty rep was off by up to 0.7 s.
 Here the rotation is measured with the gyroscope's help, from the full 6D orientation, relative
 to the pelvis' orientation at its latest rest (the reference, heading included). The relative
 rotation ``Q = R_ref^T R`` is split in the pelvis' Cardan order (tilt about y, obliquity about
-x, rotation about z: ``Q = Ry(a) Rx(b) Rz(c)``, the ISB order), and the rep signal is ``|c|``,
-which a pitch change (tilt) and a turn about the vertical (obliquity, on all fours) leave
-untouched. The reference is taken again at every rest, so the slowly drifting heading of a 6D
+x, rotation about z: ``Q = Ry(a) Rx(b) Rz(c)``, the ISB order), and the rep signal is ``c`` in
+the kick's direction, which a pitch change (tilt) and a turn about the vertical (obliquity, on
+all fours) leave untouched. The direction is the side the pelvis first turns more than
+``REST_TOLERANCE_DEG`` to; it changes only when the pelvis turns the other way by more than
+that, than half the previous kick and than it has turned this way since the last rest (a kick
+with the other leg). Not its size ``|c|``: a rest a few tenths of a degree on the other side of
+the previous one folded the lowering back up from 0, ending it 0.2-0.5 s early. A rest's signal
+lies on a baseline: where the reference starts to slide (below) the baseline becomes the
+signal's level there if that is below 0, else 0, so the signal never steps up (a step up
+could look like the start of a kick) and each kick is its turn from the rest before it.
+
+The reference is taken again at every rest, so the slowly drifting heading of a 6D
 filter never accumulates, and a rest posture that differs a little from rep to rep (people do
 not come back to exactly the same one) is each rep's own starting point.
 
@@ -97,6 +106,19 @@ class AxialTracker:
         self._run_is_rest = False
         self._peak = 0.0
         """The largest gravity-visible turn from the current reference since the last rest."""
+        self._sign = 0.0
+        """The kick's direction (+1 / -1 about the pelvis' z axis; 0: not known yet)."""
+        self._base = 0.0
+        """The baseline: the signal's level where the current rest's reference began to slide."""
+        self._most = 0.0
+        """The largest turn in the kick's direction since then."""
+        self._kick = 0.0
+        """The previous kick's largest turn (a turn the other way is a kick only past half of
+        it, and past ``REST_TOLERANCE_DEG``: less is a change of rest posture)."""
+        self._last = 0.0
+        """The latest output (for the next baseline)."""
+        self._sliding = False
+        """Whether the latest sample's reference was sliding (within a rest)."""
 
     def update(
         self,
@@ -181,14 +203,18 @@ class AxialTracker:
         self._t_busy = float(t_busy[-1])
 
         # the signal: the turn from each sample's reference (the latest fixed at or before it,
-        # else the one in force when the chunk began)
+        # else the one in force when the chunk began), in the kick's direction, on the baseline
         fixed = np.maximum.accumulate(ref_idx)
         j = int(np.argmax(fixed >= 0)) if fixed[-1] >= 0 else n  # the first fixed in the chunk
+        first = 0 if carried is not None else j  # samples before it have no reference yet
+        turn = np.zeros(n)
         if carried is not None and j > 0:
-            out[:j] = np.abs(axial_turn_deg(x_axis[:, :j], y_axis[:, :j], carried))
+            turn[:j] = axial_turn_deg(x_axis[:, :j], y_axis[:, :j], carried)
         if j < n:
             refs = all_y.take(fixed[j:], axis=1)
-            out[j:] = np.abs(axial_turn_deg(x_axis[:, j:], y_axis[:, j:], refs))
+            turn[j:] = axial_turn_deg(x_axis[:, j:], y_axis[:, j:], refs)
+        if first < n:
+            out[first:] = self._directed(turn[first:], ref_idx[first:] >= 0)
 
         # keep what the next samples may look back to: the sample at or before REST_LAG_S and
         # STILL_STEP_S ago (a reference, a step)
@@ -196,6 +222,33 @@ class AxialTracker:
         keep = max(int(all_t.searchsorted(all_t[-1] - look_back, "right")) - 1, 0)
         self._tail_t, self._tail_y = all_t[keep:], all_y[:, keep:]
         self._tail_g, self._tail_p = all_g[keep:], all_p[keep:]
+        return out
+
+    def _directed(self, turn: np.ndarray, sliding: np.ndarray) -> np.ndarray:
+        """The rep signal from the signed turns (``sliding``: the sample's reference is the one
+        ``REST_LAG_S`` before it, in a rest): see the module docstring (the kick's direction,
+        the baseline)."""
+        out = np.empty(len(turn))
+        sign, base, most, last = self._sign, self._base, self._most, self._last
+        kick, was_sliding = self._kick, self._sliding
+        for i, (c, sl) in enumerate(zip(turn.tolist(), sliding.tolist(), strict=True)):
+            if sl and not was_sliding:  # a rest's reference starts to slide: the new baseline
+                base = min(0.0, last)
+                if most > REST_TOLERANCE_DEG:
+                    kick = most
+                most = 0.0
+            was_sliding = sl
+            if not sl:
+                if sign == 0.0:
+                    if abs(c) > REST_TOLERANCE_DEG:
+                        sign = 1.0 if c > 0 else -1.0
+                elif -sign * c > max(REST_TOLERANCE_DEG, RETURN_FRACTION * kick, most):
+                    sign = -sign  # a kick the other way (with the other leg)
+                most = max(most, sign * c)
+            last = base + (sign * c if sign else abs(c))
+            out[i] = last
+        self._sign, self._base, self._most, self._last = sign, base, most, last
+        self._kick, self._sliding = kick, was_sliding
         return out
 
     def _is_rest(self, grav: float, pitch: float) -> bool:

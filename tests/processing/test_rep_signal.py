@@ -110,7 +110,8 @@ def test_a_rest_away_from_the_start_posture_is_a_rest_and_a_held_top_is_not():
     # three kicks with a 0.6 s hold at the top; between them the pelvis rests turned about its
     # long axis by 1 deg and then -0.3 deg from the start posture (and 0.8 deg about the
     # vertical), a different posture each time, as people do. Each kick's signal is its turn
-    # from the rest just before it.
+    # from the rest just before it (on a baseline that a rest turned back past the previous
+    # one lowers, and that never rises above 0).
     t = np.arange(0.0, 16.0, 0.01)
     rest_turn = 1.0 * _smooth(t, 5.6, 5.9) - 1.3 * _smooth(t, 10.1, 10.4)
     rest_obliquity = 0.8 * _smooth(t, 5.6, 5.9)
@@ -118,6 +119,24 @@ def test_a_rest_away_from_the_start_posture_is_a_rest_and_a_held_top_is_not():
     turn = rest_turn + 5.0 * sum(kicks)
     q = _wxyz(_body(np.full(len(t), 25.0), np.full(len(t), 90.0), rest_obliquity, turn))
     angles = compute_angles(t, {"sacrum": q}, _calibration(), get_exercise("back-kick"))
+    m = angles.movement_deg
     for kick in kicks:
         during = kick > 0.0
-        np.testing.assert_allclose(angles.movement_deg[during], 5.0 * kick[during], atol=0.05)
+        before = m[np.flatnonzero(during)[0] - 1]
+        assert before <= 0.05
+        np.testing.assert_allclose(m[during] - before, 5.0 * kick[during], atol=0.05)
+    assert np.diff(m[t >= 0.5]).max() < 0.1  # no step up (it could look like a kick)
+
+
+def test_a_kick_that_comes_back_past_its_rest_is_timed_to_its_end():
+    # a kick turns the pelvis 4 deg; the rest after it lies 0.6 deg the other side of the rest
+    # before it. The lowering goes on until the pelvis stops there: its size must not fold
+    # back up from 0, which ended the lowering 0.2-0.5 s early (the tempo's eccentric phase).
+    t = np.arange(0.0, 9.0, 0.01)
+    down_end = 2.0 + 1.0 + 0.5 + 1.2
+    turn = 4.0 * _smooth(t, 2.0, 3.0) - 4.6 * _smooth(t, 3.5, down_end)
+    q = _wxyz(_body(np.full(len(t), 25.0), np.full(len(t), 90.0), np.zeros(len(t)), turn))
+    m = compute_angles(t, {"sacrum": q}, _calibration(), get_exercise("back-kick")).movement_deg
+    lowering = (t >= 3.5) & (t <= down_end)
+    np.testing.assert_allclose(m[lowering], turn[lowering], atol=0.05)
+    assert np.diff(m[(t >= 3.5) & (t <= down_end + 1.0)]).max() < 0.01
