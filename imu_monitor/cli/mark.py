@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         }.items()
         if v not in (None, "")
     }
-    add_marker(args.file, Marker(args.at, args.kind, args.until, data))
+    add_marker(
+        args.file, Marker(args.at, args.kind, args.until, data), allow_partial=args.allow_partial
+    )
     print(f"marked {args.file}: {args.kind} at {args.at:g} s")
     return 0
