@@ -23,7 +23,7 @@ from datetime import date
 
 import numpy as np
 
-from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import evaluate, session_goals
 

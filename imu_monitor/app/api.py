@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.model import Recording
-from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.storage.export import export_columns
 from imu_monitor.storage.recording import load_recording
 
@@ -27,7 +27,7 @@ def load(path: str | Path, *, allow_partial: bool = False) -> Recording:
 
 def analyze(source: str | Path | Recording, **options: Any):
     """Analyse a recording (a path or a loaded ``Recording``); options as
-    ``pipeline.analyze_recording`` (exercise, limits, calibration, offline)."""
+    ``processing.analysis.analyze_recording`` (exercise, limits, calibration, offline)."""
     rec = source if isinstance(source, Recording) else load(source)
     return analyze_recording(rec, **options)
 

@@ -8,8 +8,9 @@ import logging
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import Recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import Calibration, calibrate_recording
-from imu_monitor.processing.pipeline import Pipeline, analyze_recording
+from imu_monitor.processing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

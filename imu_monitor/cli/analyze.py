@@ -17,7 +17,7 @@ from imu_monitor.cli.common import (
 )
 from imu_monitor.cli.console import marker_dict
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
-from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.simulator.scoring import evaluate
 
 ANALYSED_SAMPLES_PER_S = 100_000

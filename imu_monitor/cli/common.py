@@ -1,6 +1,9 @@
 """Options and helpers several subcommands share: argparse value types that say what they want
 in the option's words, ``--force`` / ``--allow-partial``, the user's view of numbers (reps from 1,
-extension negative) and JSON output."""
+extension negative) and JSON output.
+
+Length: a toolbox of small independent helpers every command uses; each is short, and splitting
+the box would only lengthen every command's imports."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from imu_monitor.cli.common import add_analysis_options, exercise_and_limits
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.processing.pipeline import analyze_recording
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.storage.export import (
     events_path,
     export_columns,

@@ -6,10 +6,10 @@
       └──► LiveCalibrator (until calibrated)       RingBuffer (dashboard) ◄──┘        │
                                                           listeners, recorder ◄─ events
 
-``Pipeline`` is the streaming wrapper used for live data and replay; ``analyze_recording`` is the
-batch path over a whole recording. Both call the same pure stage functions, so a recording fed
-through ``Pipeline`` in any chunking gives the events ``analyze_recording`` gives (with the same
-calibration and the online filter).
+``Pipeline`` is the streaming wrapper used for live data and replay;
+``analysis.analyze_recording`` is the batch path over a whole recording. Both call the same
+pure stage functions, so a recording fed through ``Pipeline`` in any chunking gives the events
+``analyze_recording`` gives (with the same calibration and the online filter).
 """
 
 from __future__ import annotations
@@ -18,28 +18,33 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmRecord, Event, MonitorMode, RecordingFailed, RepEnded
+from imu_monitor.events import AlarmRecord, Event, RecordingFailed, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
-from imu_monitor.model import Gap, Recording, SampleChunk, SensorInfo
-from imu_monitor.processing.angles import AngleSet, compute_angles
+from imu_monitor.model import Gap, SampleChunk, SensorInfo
+from imu_monitor.processing.analysis import (
+    MASTER,
+    _angle_columns,
+    _check_sensors,
+    monitor_mode,
+    summarize,
+)
+from imu_monitor.processing.angles import compute_angles
 from imu_monitor.processing.buffers import RingBuffer
-from imu_monitor.processing.calibration import Calibration, calibrate_recording
-from imu_monitor.processing.join import SensorJoiner, join_batch
+from imu_monitor.processing.calibration import Calibration
+from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_calibration import LiveCalibrator
-from imu_monitor.processing.monitor import Monitor, MonitorResult, analyze_angles, summarize_result
+from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
-from imu_monitor.processing.orientation import OrientationStream, estimate_orientation
+from imu_monitor.processing.orientation import OrientationStream
 from imu_monitor.processing.rep_signal import AxialTracker
 
 log = logging.getLogger(__name__)
 
-MASTER = "sacrum"
 RECENT_EVENTS = 2000
 """Events a live pipeline keeps for the display (``Pipeline.events``); the summary counts all."""
 RECENT_REPS = 1000
@@ -48,40 +53,6 @@ RECENT_ALARMS = 500
 """Alarm records kept (``Pipeline.alarms``)."""
 RECENT_GAPS = 1000
 """Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
-
-
-def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
-    """``lockout`` for a one-sensor lift whose trunk rotates (hip thrust, bridge), else
-    ``continuous``."""
-    if "upper_lumbar" not in placements and exercise.one_sensor_mode == MonitorMode.LOCKOUT:
-        return MonitorMode.LOCKOUT
-    return MonitorMode.CONTINUOUS
-
-
-def _check_sensors(sensors: dict[str, SensorInfo] | list[str]) -> list[str]:
-    placements = list(sensors)
-    if MASTER not in placements:
-        raise ImuMonitorError(
-            f"no sacrum sensor among {placements}: the lumbar angle needs a sensor on the "
-            "sacrum (placement 'sacrum')"
-        )
-    return [MASTER] + [p for p in placements if p != MASTER]
-
-
-def _angle_columns(angles: AngleSet) -> dict[str, np.ndarray]:
-    n = len(angles.t_s)
-    cols = {
-        "t_s": angles.t_s,
-        "lumbar_flexion_deg": angles.lumbar_flexion_deg,
-        "lumbar_lateral_deg": angles.lumbar_lateral_deg,
-        "hip_flexion_deg": (
-            angles.hip_flexion_deg if angles.hip_flexion_deg is not None else np.full(n, np.nan)
-        ),
-        "movement_deg": angles.movement_deg,
-    }
-    for p, pitch in angles.pitch_deg.items():
-        cols[f"pitch_{p}_deg"] = pitch
-    return cols
 
 
 class Pipeline:
@@ -317,108 +288,3 @@ class Pipeline:
         return Monitor(
             self.exercise, limits=self.limits, mode=self.mode, alarm_memory=RECENT_ALARMS
         )
-
-
-def summarize(
-    counts: dict[str, Any],
-    exercise: Exercise,
-    placements: list[str],
-    mode: str,
-    quality: dict[str, Any],
-) -> dict[str, Any]:
-    """The summary block printed by ``analyze`` and at the end of a live session: what was
-    judged, the monitor's counts and means (``counts``: ``summarize_result`` or a
-    ``SessionTally``) and the data quality."""
-    head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
-    return head | counts | {"quality": quality}
-
-
-@dataclass
-class Analysis:
-    """The batch result for one recording."""
-
-    exercise: Exercise
-    placements: list[str]
-    mode: str
-    calibration: Calibration
-    offline: bool
-    angles: AngleSet
-    quats: dict[str, np.ndarray]
-    """Per placement, quat_ws on the master (sacrum) time base ``angles.t_s``."""
-    master_index: np.ndarray
-    """Index of each output row into the recording's sacrum series (valid samples only)."""
-    result: MonitorResult
-    quality: dict[str, Any] = field(default_factory=dict)
-
-    def alarms(self) -> list[dict[str, Any]]:
-        """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
-        return [a.to_dict() for a in self.result.alarms if a.t_end_s is not None]
-
-    def summary(self) -> dict[str, Any]:
-        return summarize(
-            summarize_result(self.result.events, self.result.reps, self.result.alarms),
-            self.exercise,
-            self.placements,
-            self.mode,
-            self.quality,
-        )
-
-
-def analyze_recording(
-    rec: Recording,
-    *,
-    exercise: Exercise | str | None = None,
-    limits: Limits | None = None,
-    calibration: Calibration | None = None,
-    offline: bool = True,
-) -> Analysis:
-    """Batch analysis of a whole recording.
-
-    ``exercise``/``limits``/``calibration`` override what the recording holds (re-analysis with new
-    settings; the raw data is not changed). Without a calibration argument the recording's stored
-    calibration is used, else one is computed from the recording (``calibrate_recording``: its
-    calibration markers, or its first still period, and its notes say which).
-    ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
-    """
-    ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
-    placements = _check_sensors(rec.sensors)
-    if calibration is None:
-        if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
-            calibration = Calibration.from_dict(rec.calibration)
-        else:
-            calibration = calibrate_recording(rec, ex)
-    ori = {
-        p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
-        for p in placements
-    }
-    master = ori[MASTER]
-    quats = {MASTER: master.quat_ws}
-    quats |= join_batch(
-        master.t_s, {p: (ori[p].t_s, ori[p].quat_ws) for p in placements if p != MASTER}
-    )
-    angles = compute_angles(master.t_s, quats, calibration, ex)
-    mode = monitor_mode(ex, placements)
-    # judge from the end of the calibration capture: before it the user was getting into position
-    first = 0
-    if calibration.valid_from_s is not None:
-        first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
-    result = analyze_angles(
-        angles.t_s[first:],
-        angles.lumbar_flexion_deg[first:],
-        angles.movement_deg[first:],
-        ex,
-        limits=limits or ex.limits,
-        mode=mode,
-    )
-    return Analysis(
-        exercise=ex,
-        placements=placements,
-        mode=mode,
-        calibration=calibration,
-        offline=offline,
-        angles=angles,
-        quats=quats,
-        master_index=master.index,
-        result=result,
-        quality={p: o.counts.to_dict() for p, o in ori.items()},
-    )

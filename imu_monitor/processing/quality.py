@@ -16,6 +16,9 @@ Per sensor, every sample passes these checks, in order:
 The core, ``clean_chunk``, works on arrays and takes/returns the state of the previous chunk, so
 cleaning a series in one call (``clean_samples``) and chunk by chunk (``QualityStream``) give the
 same result. Bridging is causal: a gap is known when the next sample arrives.
+
+Length: one stage, its counters and state types, its three steps and its streaming wrapper;
+apart they would only pass the counters around.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from imu_monitor.exercises import Exercise
-from imu_monitor.model import Marker, TruthRep
+from imu_monitor.model import TruthRep
 from imu_monitor.simulator.motion import (
     CAL_HOLD_S,
     FINAL_REST_S,
@@ -49,6 +49,7 @@ from imu_monitor.simulator.motion import (
     TRANSITION_S,
     MotionProgram,
     MotionStyle,
+    session_markers,
 )
 from imu_monitor.simulator.tracks import (
     MinimumJerkTrack,
@@ -341,20 +342,7 @@ def build_human_program(
     standing_window = (0.0, STAND_S - MARGIN_S)
     cal_window = (t_cal0 + MARGIN_S, t_cal1 - MARGIN_S)
     first, last = program_reps[0], program_reps[-1]
-    set_data = {"exercise": exercise.name}
-    markers = [
-        Marker(
-            standing_window[0], "calibration_standing", standing_window[1], {"posture": "standing"}
-        ),
-        Marker(
-            cal_window[0],
-            "calibration_start",
-            cal_window[1],
-            {"exercise": exercise.name, "posture": exercise.calibration_posture},
-        ),
-        Marker(first.t_start_s - 0.4, "set_start", None, dict(set_data)),
-        Marker(last.t_end_s + 1.0, "set_end", None, dict(set_data)),
-    ]
+    markers = session_markers(exercise, standing_window, cal_window, first, last)
     return MotionProgram(
         heading_rad=heading,
         signals=signals,

@@ -168,6 +168,31 @@ class _Keyframes:
         return SmoothTrack(np.array(self.t), np.array(self.values[name]), np.array(self.w))
 
 
+def session_markers(
+    exercise: Exercise,
+    standing_window: tuple[float, float],
+    cal_window: tuple[float, float],
+    first: TruthRep,
+    last: TruthRep,
+) -> list[Marker]:
+    """The markers a simulated session carries: both calibration captures (windows in s) and
+    the set around the reps from ``first`` to ``last``."""
+    set_data = {"exercise": exercise.name}
+    return [
+        Marker(
+            standing_window[0], "calibration_standing", standing_window[1], {"posture": "standing"}
+        ),
+        Marker(
+            cal_window[0],
+            "calibration_start",
+            cal_window[1],
+            {"exercise": exercise.name, "posture": exercise.calibration_posture},
+        ),
+        Marker(first.t_start_s - 0.4, "set_start", None, dict(set_data)),
+        Marker(last.t_end_s + 1.0, "set_end", None, dict(set_data)),
+    ]
+
+
 def _phases(
     rng: np.random.Generator, exercise: Exercise, fault: str | None
 ) -> tuple[float, float, float]:
@@ -346,20 +371,7 @@ def build_program(
     standing_window = (0.0, STAND_S - margin)
     cal_window = (t_cal0 + margin, t_cal1 - margin)
     first, last = truth_reps[0], truth_reps[-1]
-    set_data = {"exercise": exercise.name}
-    markers = [
-        Marker(
-            standing_window[0], "calibration_standing", standing_window[1], {"posture": "standing"}
-        ),
-        Marker(
-            cal_window[0],
-            "calibration_start",
-            cal_window[1],
-            {"exercise": exercise.name, "posture": exercise.calibration_posture},
-        ),
-        Marker(first.t_start_s - 0.4, "set_start", None, dict(set_data)),
-        Marker(last.t_end_s + 1.0, "set_end", None, dict(set_data)),
-    ]
+    markers = session_markers(exercise, standing_window, cal_window, first, last)
     return MotionProgram(
         heading_rad=heading,
         signals=signals,

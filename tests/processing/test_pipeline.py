@@ -10,8 +10,9 @@ from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import SensorInfo
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import calibrate_recording
-from imu_monitor.processing.pipeline import Pipeline, analyze_recording
+from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from tests.helpers import chunks_in_time_order
 

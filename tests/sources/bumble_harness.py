@@ -348,9 +348,11 @@ class BumblePeripheral:
                             hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR
                         )
                         return
-                    await self.device.notify_subscribers(self._chars[uuid], payload)
+                    # counted when handed to the stack: the client may receive it before this
+                    # task resumes, or this task be cancelled (the stop write) in between
                     self.stats.notifications += 1
                     self.stats.samples_sent += samples_in(self.profile, payload)
+                    await self.device.notify_subscribers(self._chars[uuid], payload)
                 k += block
         except asyncio.CancelledError:
             pass

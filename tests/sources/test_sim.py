@@ -13,12 +13,18 @@ from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import list_profiles, load_profile, match_profile
 from imu_monitor.errors import SimError
 from imu_monitor.sources.sim import SimClient, SimClock, SimFaults, SimScanner, SimWorld, make_world
+from tests.sources.virtual_time import VirtualTime, run_virtual
 
 SPEED = 50.0
 
 
-def run(coro):
-    return asyncio.run(coro)
+def run(world: SimWorld, coro):
+    """Run ``coro`` with ``world`` on virtual time (``tests.sources.virtual_time``): what the
+    simulated devices do by a simulated time has all happened when a test's wait for that time
+    ends, however loaded the machine is."""
+    vt = VirtualTime()
+    world.clock = SimClock(SPEED, time_fn=vt.time)
+    return run_virtual(vt, coro)
 
 
 def world_of(placements=("sacrum",), faults=None, profile="diy_imu", **kw) -> SimWorld:
@@ -40,7 +46,7 @@ def test_advertises_like_the_profile_says():
             timeout=0.05, return_adv=True, backend=SimScanner, sim_world=world
         )
 
-    found = run(go())
+    found = run(world, go())
     assert set(found) == set(world.devices)
     for addr, (bd, adv) in found.items():
         dev = world.devices[addr]
@@ -62,7 +68,7 @@ def test_scanner_service_filter_hides_other_devices():
             service_uuids=["0000feed-0000-1000-8000-00805f9b34fb"],
         )
 
-    assert run(go()) == []
+    assert run(world, go()) == []
 
 
 def test_streams_only_after_subscription_and_start_writes_and_stops_on_stop_write():
@@ -89,7 +95,7 @@ def test_streams_only_after_subscription_and_start_writes_and_stops_on_stop_writ
             await wait_sim(world, 0.5)
             assert len(got) == n
 
-    run(go())
+    run(world, go())
 
 
 def test_notifications_carry_the_simulated_motion_in_the_profile_layout():
@@ -112,7 +118,7 @@ def test_notifications_carry_the_simulated_motion_in_the_profile_layout():
                 await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
             await wait_sim(world, 2.0)
 
-    run(go())
+    run(world, go())
     seq = np.concatenate([c.seq for c in chunks])
     acc = np.concatenate([c.acc_m_s2 for c in chunks])
     gyr = np.concatenate([c.gyr_rad_s for c in chunks])
@@ -136,7 +142,7 @@ def test_alert_writes_are_recorded():
             for w in prof.alerts["off"]:
                 await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
 
-    run(go())
+    run(world, go())
     assert [d for _, d in dev.alerts] == ["extension", "off"]
 
 
@@ -168,7 +174,7 @@ def test_link_loss_fires_disconnect_and_device_vanishes_for_a_while():
         )
         assert seen is not None and dev.advertising  # back after link_down_s
 
-    run(go())
+    run(world, go())
     assert dev.stats.link_losses == 1
 
 
@@ -184,7 +190,7 @@ def test_own_disconnect_also_fires_the_callback_like_bluez():
         await client.connect()
         await client.disconnect()
 
-    run(go())
+    run(world, go())
     assert len(calls) == 1 and dev.advertising
 
 
@@ -201,7 +207,7 @@ def test_faults_are_counted_by_the_device():
                 await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
             await wait_sim(world, 4.0)
 
-    run(go())
+    run(world, go())
     s = dev.stats
     assert s.dropped > 0 and s.garbage > 0 and s.short > 0
     assert len(n) == s.notifications - s.dropped
@@ -261,7 +267,7 @@ def test_every_profile_can_be_simulated(profile):
                 await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
             await wait_sim(world, max(1.0, 30 / prof.rate_hz))
 
-    run(go())
+    run(world, go())
     dec = Decoder(prof, "sacrum")
     for uuid, payload, t_rx in received:
         dec.feed(uuid, payload, t_rx)
@@ -293,7 +299,7 @@ def test_battery_is_served_readable_and_notifying_and_drains():
             await wait_sim(world, 7.0)
             return first, await client.read_gatt_char(BATTERY)
 
-    first, last = run(go())
+    first, last = run(world, go())
     assert len(first) == 1 and first[0] == start
     assert [n for n, _ in notified] == [start - 1, start - 2, start - 3]
     assert all(abs(t - 2.0 * (i + 1)) < 0.5 for i, (_, t) in enumerate(notified))
@@ -321,6 +327,6 @@ def test_battery_read_fault_and_profile_without_battery():
             with pytest.raises(BleakError, match="injected"):
                 await client.read_gatt_char(BATTERY)
 
-    run(go())
+    run(world, go())
     with pytest.raises(SimError, match="0-100"):
         world.add_device(person="p1", profile="diy_imu", battery_pct=120)

@@ -5,7 +5,6 @@ ignores these loses data."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
@@ -15,6 +14,7 @@ from imu_monitor.devices.decode import Decoder
 from imu_monitor.devices.profiles import Profile, load_profile
 from imu_monitor.sources.sim import SimClient, SimClock, SimDevice, SimWorld, protocols
 from imu_monitor.sources.sim.protocols import WIT_NOTIFY, WIT_WRITE, PolarPmd
+from tests.sources.virtual_time import VirtualTime, run_virtual
 
 SPEED = 50.0
 
@@ -28,10 +28,13 @@ def world_with(profile: str | Profile, **device_options) -> tuple[SimWorld, SimD
 
 
 def record(world: SimWorld, dev: SimDevice, prof: Profile, sim_s: float, extra=()) -> list:
-    """Notifications (uuid, bytes, receive time s) after subscribing and sending ``prof``'s
-    start writes (no
-    reply handling: the raw conversation) and the ``extra`` writes."""
+    """Notifications (uuid, bytes, receive time s) in the first ``sim_s`` simulated seconds
+    after subscribing and sending ``prof``'s start writes (no reply handling: the raw
+    conversation) and the ``extra`` writes. On virtual time (``tests.sources.virtual_time``):
+    everything the device sends by then has arrived, however loaded the machine is."""
     got: list[tuple[str, bytes, float]] = []
+    vt = VirtualTime()
+    world.clock = SimClock(SPEED, time_fn=vt.time)
 
     async def go():
         async with BleakClient(dev.address, backend=SimClient, sim_world=world) as client:
@@ -43,7 +46,7 @@ def record(world: SimWorld, dev: SimDevice, prof: Profile, sim_s: float, extra=(
                 await client.write_gatt_char(w.char_uuid, w.data, response=w.response)
             await world.clock.sleep(sim_s)
 
-    asyncio.run(go())
+    run_virtual(vt, go())
     return got
 
 

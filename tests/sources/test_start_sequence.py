@@ -14,7 +14,7 @@ from imu_monitor.devices.profiles import PROFILE_DIR
 from imu_monitor.errors import DeviceVariantError, MtuTooSmallError, ProfileReplyError
 from imu_monitor.model import GRAVITY_M_S2
 from imu_monitor.sources.ble import BleSource, ReconnectPolicy, sim_source
-from imu_monitor.sources.sim import SimWorld, make_world, protocols
+from imu_monitor.sources.sim import SimDevice, SimWorld, make_world, protocols
 
 FAST = ReconnectPolicy(initial_delay_s=0.002, max_delay_s=0.05, scan_timeout_s=2.0)
 ACC_52HZ = "02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03"
@@ -34,11 +34,14 @@ def profile_copy(tmp_path: Path, name: str, *edits: tuple[str, str]) -> str:
     return str(path)
 
 
-def stream(src: BleSource, sim_s: float) -> list:
+def stream(src: BleSource, sim_s: float, dev: SimDevice | None = None) -> list:
+    """Chunks until ``dev`` has streamed ``sim_s`` device seconds (all it sent by then has
+    arrived, however late the host ran the BLE loop), or with no ``dev`` until ``sim_s`` seconds
+    of session time have passed (for a device that is not expected to stream)."""
     chunks: list = []
     src.start(chunks.append, lambda g: None, lambda status: None)
     deadline = time.monotonic() + 30.0
-    while src.session_time() < sim_s:
+    while (dev.streamed_s if dev is not None else src.session_time()) < sim_s:
         assert time.monotonic() < deadline, "the simulated stream did not advance"
         time.sleep(0.005)
     return chunks
@@ -47,7 +50,7 @@ def stream(src: BleSource, sim_s: float) -> list:
 def test_polar_steps_wait_for_each_reply_and_the_stream_flows():
     world = polar_world()
     src = sim_source(world, policy=FAST)
-    chunks = stream(src, 2.0)
+    chunks = stream(src, 2.0, next(iter(world.devices.values())))
     link = src.links["sacrum"]
     src.stop()
     replies = [r.reply for r in link.steps]
@@ -63,7 +66,7 @@ def test_the_conversion_factor_in_a_polar_reply_scales_the_data():
     dev = next(iter(world.devices.values()))
     dev.pose = "flat"
     src = sim_source(world, policy=FAST)
-    chunks = stream(src, 2.0)
+    chunks = stream(src, 2.0, dev)
     link = src.links["sacrum"]
     src.stop()
     assert link.steps[0].reply[5:7] == bytes([5, 1])
@@ -139,7 +142,7 @@ def test_the_metamotion_probe_picks_the_chip_and_it_streams(chip, reply):
         profile="metamotion", speed=20, reps=1, faulty=0, protocol_options={"chip": chip}
     )
     src = sim_source(world, policy=FAST)
-    chunks = stream(src, 2.0)
+    chunks = stream(src, 2.0, next(iter(world.devices.values())))
     link = src.links["sacrum"]
     src.stop()
     assert link.steps[0].index is None and link.steps[0].reply == bytes.fromhex(reply)

@@ -6,7 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import threading  # noqa: E402
 import wave  # noqa: E402
 
@@ -273,24 +274,35 @@ def test_replay_controls_drive_the_replay_source(qtbot, kick):
     assert rc.slider.value() == rc.slider.maximum()
 
 
-def test_demo_screenshot_and_exit_after(qtbot, tmp_path):
-    from imu_monitor.cli import demo
-
+def test_demo_screenshot_and_exit_after(tmp_path):
+    # in a child process: a dashboard's own event loop that quit leaves this process's
+    # QApplication unable to deliver queued signals to the windows of later tests
     out = tmp_path / "shots" / "demo.png"
-    args = argparse.Namespace(
-        exercise="back-kick",
-        sensors=1,
-        reps=2,
-        faulty=1,
-        seed=1,
-        speed=8.0,
-        exit_after=0.5,
-        screenshot=str(out),
-        user=None,
-        config_dir=tmp_path,
-        no_alert=False,
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imu_monitor",
+            "demo",
+            "--reps",
+            "2",
+            "--faulty",
+            "1",
+            "--speed",
+            "8",
+            "--exit-after",
+            "0.5",
+            "--screenshot",
+            str(out),
+            "--config-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
-    assert demo.run(args) == 0
+    assert proc.returncode == 0, proc.stderr
     from PySide6.QtGui import QImage
 
     img = QImage(str(out))

@@ -8,7 +8,8 @@ layout (``decode.encode``) at the profile's rate on the world's clock. Alert wri
 (``SimDevice.alerts``).
 
 Fault injection (``SimFaults``): dropped notifications (fraction), link loss at given device times
-(the device disappears for ``link_down_s`` and then advertises again), garbage or truncated
+or after given seconds of each stream (the device disappears for ``link_down_s`` and then
+advertises again), garbage or truncated
 notifications (fractions), delayed bursts (notifications held back and then sent at once), and
 failing battery reads.
 
@@ -109,7 +110,10 @@ class SimDevice:
         self.down_until_s = -math.inf
         rng = np.random.default_rng([self.faults.seed, _stable_hash(self.address)])
         self._injector = FaultInjector(self.faults, self.stats, rng)
-        self._losses = sorted(self.faults.link_loss_at_s)
+        self.streamed_s = -math.inf
+        """Person time (s) of the newest data notification the stream has put into the air
+        (sent, dropped or held back): all before it has been handed to the client. For tests
+        to wait on: the host may run the stream late, and then it catches up at once."""
         self._start_progress = 0
         self._boot_k = 0
         self._streaming_requested = False
@@ -151,11 +155,6 @@ class SimDevice:
         drained = int(max(t, 0.0) // self.battery_drain_s)
         return max(int(self.battery_pct or 0) - drained, 0)
 
-    def _notify_battery(self) -> None:
-        uuid = self.profile.battery_uuid
-        if uuid is not None:
-            self._notify(uuid, bytes([self.battery_level()]))
-
     def _start_battery_task(self) -> None:
         self._battery_task = asyncio.get_running_loop().create_task(
             self._drain(), name=f"sim-battery-{self.name}"
@@ -169,15 +168,18 @@ class SimDevice:
     async def _drain(self) -> None:
         """Notify the subscriber at every 1 % step until the battery is empty."""
         clock = self.world.clock
+        uuid = self.profile.battery_uuid
+        assert uuid is not None
         last = self.battery_level()
         try:
             while last > 0:
                 steps = (max(clock.now(), 0.0) // self.battery_drain_s) + 1
                 await clock.sleep_until(steps * self.battery_drain_s)
-                level = self.battery_level()
-                if level != last:
+                # every 1 % step its own notification, as the firmware sends it at the step, even
+                # when the host ran this task late and several steps have passed since
+                for level in range(last - 1, self.battery_level() - 1, -1):
                     last = level
-                    self._notify_battery()
+                    self._notify(uuid, bytes([level]))
         except asyncio.CancelledError:
             pass
         finally:
@@ -323,7 +325,9 @@ class SimDevice:
         k = int(math.ceil((clock.now() - t0) * rate))
         if self.faults.reboot_on_link_loss and self.stats.link_losses:
             self._boot_k = k  # the firmware restarted: its counter and clock begin at 0
+        boot_s = self._boot_k / rate  # the person's time when the firmware's clock began
         self.stats.streams += 1
+        self._injector.stream_started(k / rate, self.stats.streams)
         hold_until = -math.inf
         if self.stats.streams > 1:
             hold_until = clock.now() - t0 + self.faults.hold_after_reconnect_s
@@ -334,30 +338,38 @@ class SimDevice:
                 acc, gyr = self.readings(k, k + block)
                 idx = np.arange(k, k + block) - self._boot_k
                 notes = encode(self.firmware, idx / rate, acc, gyr, idx, captured)
-                for uuid, payload, t_send in notes:
+                for uuid, payload, t_fw in notes:
+                    t_send = boot_s + t_fw  # paced, faults timed, on the person's time
                     await clock.sleep_until(t0 + t_send)
-                    if self._losses and t_send >= self._losses[0]:
-                        self._losses.pop(0)
+                    if self._injector.link_lost(t_send):
                         self._lose_link()
                         return
-                    out = self._injector.apply(payload, self.firmware)
-                    if out is None:
-                        continue
-                    shaped = self.protocol.shape([(uuid, out)], t_send)
-                    if self._injector.in_burst(t_send) or t_send < hold_until:
-                        held.extend(shaped)
-                        continue
-                    for h_uuid, h_payload in held:
-                        self._notify(h_uuid, h_payload)
-                    held.clear()
-                    for s_uuid, s_payload in shaped:
-                        self._notify(s_uuid, s_payload)
+                    self._send(uuid, payload, t_send, t_send < hold_until, held)
+                    self.streamed_s = t_send
                 k += block
         except asyncio.CancelledError:
             pass
         finally:
             if self._stream_task is _current_task():
                 self._stream_task = None
+
+    def _send(
+        self, uuid: str, payload: bytes, t_s: float, hold: bool, held: list[tuple[str, bytes]]
+    ) -> None:
+        """One data notification of device time ``t_s`` into the air: faults applied, held back
+        (``hold``, or in a burst) or sent after the ones ``held`` so far."""
+        out = self._injector.apply(payload, self.firmware)
+        if out is None:
+            return
+        shaped = self.protocol.shape([(uuid, out)], t_s)
+        if hold or self._injector.in_burst(t_s):
+            held.extend(shaped)
+            return
+        for h_uuid, h_payload in held:
+            self._notify(h_uuid, h_payload)
+        held.clear()
+        for s_uuid, s_payload in shaped:
+            self._notify(s_uuid, s_payload)
 
     def _notify(self, uuid: str, payload: bytes) -> None:
         cb = self._callbacks.get(uuid)

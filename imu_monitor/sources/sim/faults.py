@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,9 @@ class SimFaults:
 
     ``drop_fraction``: notifications lost in the air. ``link_loss_at_s``: device times at which
     the link drops; the device is then gone for ``link_down_s`` before it advertises again.
+    ``link_loss_after_s``: seconds of streaming after which the link drops, one per stream:
+    the i-th stream (first connection, then each reconnection) drops after
+    ``link_loss_after_s[i]`` seconds, however long the reconnection before it took.
     ``garbage_fraction``: notifications replaced by random bytes of the same length;
     ``short_fraction``: notifications truncated. ``burst_every_s``: every this many seconds the
     next ``burst_hold_s`` of notifications are held back and sent together.
@@ -31,6 +35,7 @@ class SimFaults:
 
     drop_fraction: float = 0.0
     link_loss_at_s: tuple[float, ...] = ()
+    link_loss_after_s: tuple[float, ...] = ()
     link_down_s: float = 1.0
     garbage_fraction: float = 0.0
     short_fraction: float = 0.0
@@ -66,6 +71,23 @@ class FaultInjector:
         self.stats = stats
         self._rng = rng
         self._first_part_bytes = 0  # a split packet's first part, sent intact
+        self._losses = sorted(faults.link_loss_at_s)
+        self._drop_at_s = math.inf  # this stream's link_loss_after_s
+
+    def stream_started(self, t_s: float, streams: int) -> None:
+        """Stream number ``streams`` (1: the first) starts at device time ``t_s``."""
+        after = self.faults.link_loss_after_s
+        self._drop_at_s = t_s + after[streams - 1] if streams <= len(after) else math.inf
+
+    def link_lost(self, t_s: float) -> bool:
+        """Whether the link drops before the notification of device time ``t_s``."""
+        if self._losses and t_s >= self._losses[0]:
+            self._losses.pop(0)
+            return True
+        if t_s >= self._drop_at_s:
+            self._drop_at_s = math.inf
+            return True
+        return False
 
     def apply(self, payload: bytes, firmware: Profile) -> bytes | None:
         """The notification as it arrives: None (dropped), garbage, truncated or intact."""

@@ -1,0 +1,169 @@
+"""The batch analysis of a whole recording (``analyze_recording``) and the pieces the
+streaming ``Pipeline`` shares with it: which monitor mode a sensor set gets, the sensor check,
+the angle columns, and the summary block.
+
+Batch and streaming give the same result for the same samples (tests feed recordings in random
+chunk sizes through the pipeline and compare).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.events import MonitorMode
+from imu_monitor.exercises import Exercise, Limits, get_exercise
+from imu_monitor.model import Recording, SensorInfo
+from imu_monitor.processing.angles import AngleSet, compute_angles
+from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.join import join_batch
+from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
+from imu_monitor.processing.orientation import estimate_orientation
+
+log = logging.getLogger(__name__)
+
+MASTER = "sacrum"
+"""The placement every other sensor is joined onto (its clock is the session's)."""
+
+
+def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
+    """``lockout`` for a one-sensor lift whose trunk rotates (hip thrust, bridge), else
+    ``continuous``."""
+    if "upper_lumbar" not in placements and exercise.one_sensor_mode == MonitorMode.LOCKOUT:
+        return MonitorMode.LOCKOUT
+    return MonitorMode.CONTINUOUS
+
+
+def _check_sensors(sensors: dict[str, SensorInfo] | list[str]) -> list[str]:
+    placements = list(sensors)
+    if MASTER not in placements:
+        raise ImuMonitorError(
+            f"no sacrum sensor among {placements}: the lumbar angle needs a sensor on the "
+            "sacrum (placement 'sacrum')"
+        )
+    return [MASTER] + [p for p in placements if p != MASTER]
+
+
+def _angle_columns(angles: AngleSet) -> dict[str, np.ndarray]:
+    n = len(angles.t_s)
+    cols = {
+        "t_s": angles.t_s,
+        "lumbar_flexion_deg": angles.lumbar_flexion_deg,
+        "lumbar_lateral_deg": angles.lumbar_lateral_deg,
+        "hip_flexion_deg": (
+            angles.hip_flexion_deg if angles.hip_flexion_deg is not None else np.full(n, np.nan)
+        ),
+        "movement_deg": angles.movement_deg,
+    }
+    for p, pitch in angles.pitch_deg.items():
+        cols[f"pitch_{p}_deg"] = pitch
+    return cols
+
+
+def summarize(
+    counts: dict[str, Any],
+    exercise: Exercise,
+    placements: list[str],
+    mode: str,
+    quality: dict[str, Any],
+) -> dict[str, Any]:
+    """The summary block printed by ``analyze`` and at the end of a live session: what was
+    judged, the monitor's counts and means (``counts``: ``summarize_result`` or a
+    ``SessionTally``) and the data quality."""
+    head = {"exercise": exercise.name, "sensors": placements, "judged": mode}
+    return head | counts | {"quality": quality}
+
+
+@dataclass
+class Analysis:
+    """The batch result for one recording."""
+
+    exercise: Exercise
+    placements: list[str]
+    mode: str
+    calibration: Calibration
+    offline: bool
+    angles: AngleSet
+    quats: dict[str, np.ndarray]
+    """Per placement, quat_ws on the master (sacrum) time base ``angles.t_s``."""
+    master_index: np.ndarray
+    """Index of each output row into the recording's sacrum series (valid samples only)."""
+    result: MonitorResult
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    def alarms(self) -> list[dict[str, Any]]:
+        """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
+        return [a.to_dict() for a in self.result.alarms if a.t_end_s is not None]
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(
+            summarize_result(self.result.events, self.result.reps, self.result.alarms),
+            self.exercise,
+            self.placements,
+            self.mode,
+            self.quality,
+        )
+
+
+def analyze_recording(
+    rec: Recording,
+    *,
+    exercise: Exercise | str | None = None,
+    limits: Limits | None = None,
+    calibration: Calibration | None = None,
+    offline: bool = True,
+) -> Analysis:
+    """Batch analysis of a whole recording.
+
+    ``exercise``/``limits``/``calibration`` override what the recording holds (re-analysis with new
+    settings; the raw data is not changed). Without a calibration argument the recording's stored
+    calibration is used, else one is computed from the recording (``calibrate_recording``: its
+    calibration markers, or its first still period, and its notes say which).
+    ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
+    """
+    ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
+    placements = _check_sensors(rec.sensors)
+    if calibration is None:
+        if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
+            calibration = Calibration.from_dict(rec.calibration)
+        else:
+            calibration = calibrate_recording(rec, ex)
+    ori = {
+        p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
+        for p in placements
+    }
+    master = ori[MASTER]
+    quats = {MASTER: master.quat_ws}
+    quats |= join_batch(
+        master.t_s, {p: (ori[p].t_s, ori[p].quat_ws) for p in placements if p != MASTER}
+    )
+    angles = compute_angles(master.t_s, quats, calibration, ex)
+    mode = monitor_mode(ex, placements)
+    # judge from the end of the calibration capture: before it the user was getting into position
+    first = 0
+    if calibration.valid_from_s is not None:
+        first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
+    result = analyze_angles(
+        angles.t_s[first:],
+        angles.lumbar_flexion_deg[first:],
+        angles.movement_deg[first:],
+        ex,
+        limits=limits or ex.limits,
+        mode=mode,
+    )
+    return Analysis(
+        exercise=ex,
+        placements=placements,
+        mode=mode,
+        calibration=calibration,
+        offline=offline,
+        angles=angles,
+        quats=quats,
+        master_index=master.index,
+        result=result,
+        quality={p: o.counts.to_dict() for p, o in ori.items()},
+    )
