@@ -18,13 +18,18 @@ log = logging.getLogger(__name__)
 def recording_calibration(rec: Recording, exercise: Exercise) -> tuple[Calibration, list[str]]:
     """The calibration to judge ``rec`` with, and notes saying where it came from: the one
     stored in the recording when it was made for this exercise, else one computed from the
-    recording's own calibration captures (or, without markers, its still periods)."""
+    recording's own calibration captures (or, without markers, its still periods). When the
+    windows were guessed, the first note says so and how to give them: the dashboard shows the
+    first note on its notice line."""
     if rec.calibration is not None and rec.calibration.get("exercise") == exercise.name:
         return Calibration.from_dict(rec.calibration), [
             "calibration: the one stored in the recording"
         ]
     cal = calibrate_recording(rec, exercise)
-    return cal, [f"calibration computed from the recording ({cal.method})", *cal.notes]
+    head = f"calibration computed from the recording ({cal.method})"
+    if cal.windows_guessed:  # its first note is the guess and what to do about it
+        return cal, [*cal.notes[:1], head, *cal.notes[1:]]
+    return cal, [head, *cal.notes]
 
 
 def replay_pipeline(rec: Recording, exercise: Exercise) -> tuple[Pipeline, list[str]]:

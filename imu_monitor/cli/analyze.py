@@ -60,7 +60,11 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
             "dwell_s": limits.dwell_s,
         },
         "judged": an.mode,
-        "calibration": {"method": an.calibration.method, "notes": list(an.calibration.notes)},
+        "calibration": {
+            "method": an.calibration.method,
+            "guessed": an.calibration.windows_guessed,
+            "notes": list(an.calibration.notes),
+        },
         "reps": [_rep(r) for r in an.result.reps],
         "alarms": an.alarms(),
         "markers": [marker_dict(m) for m in sorted(rec.markers, key=lambda m: m.t_s)],
@@ -97,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{report['file']}: {report['exercise']}, sensors {', '.join(report['sensors'])}, "
         f"{report['duration_s']:.1f} s, calibration: {report['calibration']['method']}"
+        + (" (windows guessed)" if report["calibration"]["guessed"] else "")
     )
     for note in report["calibration"]["notes"]:
         print(f"  note: {note}")

@@ -65,4 +65,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns), {ev_path} and {m_path}"
     )
+    if an.calibration.windows_guessed:  # the angles rest on it: say so, and how to do better
+        print(f"  note: {an.calibration.notes[0]}")
     return 0

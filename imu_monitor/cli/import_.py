@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imu_monitor.app.calibration_windows import existing_calibration, set_calibration_windows
+from imu_monitor.cli.calibrate import calibration_lines, calibration_option
 from imu_monitor.errors import ImuMonitorError
+from imu_monitor.exercises import get_exercise
 from imu_monitor.model import PLACEMENTS
+from imu_monitor.processing.calibration import GIVE_WINDOWS
+from imu_monitor.processing.frames import axes_matrix
 from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
+from imu_monitor.storage.importers.axes import ALL_SENSORS, apply_axes
 from imu_monitor.storage.importers.common import MAX_RATE_HZ, MIN_RATE_HZ, valid_rate
 from imu_monitor.storage.recording import save_recording
 
@@ -38,6 +44,21 @@ def _sensor(value: str) -> tuple[str, str]:
     return placement, file.strip()
 
 
+def _axes(value: str) -> tuple[str, str]:
+    """``PLACEMENT=X,Y,Z`` or ``X,Y,Z`` (every sensor), checked (``frames.axes_matrix``)."""
+    placement, sep, spec = value.rpartition("=")
+    placement = placement.strip() if sep else ALL_SENSORS
+    if sep and placement not in PLACEMENTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
+        )
+    try:
+        axes_matrix(spec)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return placement, spec
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
@@ -46,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "MT Manager text exports (one file per sensor: --sensor sacrum=a.txt --sensor "
         "thigh=b.txt) into a recording. A CSV written by `imu-monitor export` comes back with "
         "its exercise, calibration, markers and events when its .meta.json is beside it; other "
-        "files have no calibration: analysis calibrates from the first still period. See "
+        "files have no calibration unless --calibration gives its windows: analysis guesses "
+        "them from the still periods. See "
         "docs/recording-format.md.",
     )
     p.add_argument("file", nargs="?", help="file to import (or give --sensor for xsens)")
@@ -82,6 +104,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--skip-bad-rows",
         action="store_true",
         help="skip rows with missing/non-numeric cells or non-increasing times (counted)",
+    )
+    p.add_argument(
+        "--calibration",
+        type=calibration_option,
+        metavar="STAND_FROM-TO,POSE_FROM-TO",
+        help="the calibration windows in seconds: standing still, then still in the exercise's "
+        "calibration posture (or POSE_FROM-TO alone); checked and stored as calibration markers "
+        "(as `imu-monitor calibrate`); without them analysis guesses them from still periods",
+    )
+    p.add_argument(
+        "--axes",
+        action="append",
+        type=_axes,
+        metavar="[PLACEMENT=]X,Y,Z",
+        help="the sensor's axes that are our x (anterior), y (left), z (up when standing), "
+        "signed, e.g. --axes=-x,y,-z (every sensor) or --axes sacrum=z,y,-x (a sensor worn with "
+        "its -x up); a rotation: each axis once, right-handed. Applied to acc and gyro",
     )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     g = p.add_argument_group("CSV options (default: detected from the header)")
@@ -142,6 +181,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         rec = import_file(args.file, args.format, **options)
         what = args.file
+    axes = dict(args.axes or [])
+    if args.axes and len(axes) != len(args.axes):
+        raise ImuMonitorError("--axes names a sensor twice; give each placement once")
+    applied = apply_axes(rec, axes)
+    cal_lines = []
+    if args.calibration is not None:
+        stand, pose = args.calibration
+        before = existing_calibration(rec)
+        if before is not None:
+            cal_lines.append(f"  the file's own calibration ({before}) is replaced")
+        _, cal = set_calibration_windows(rec, get_exercise(rec.exercise), pose, stand)
+        cal_lines += calibration_lines(cal, stand is not None)
     save_recording(rec, out)
     info = rec.meta["import"]
     print(f"imported {what} ({args.format}) -> {out}")
@@ -161,12 +212,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"  skipped {info['skipped_rows']} of {info['rows']} rows: {reasons}")
         for example in info["examples"]:
             print(f"    {example}")
-    if "export_meta_file" in info:
+    if applied:
+        print("  axes mapped: " + ", ".join(f"{p} {a}" for p, a in applied.items()))
+    if cal_lines:
+        for line in cal_lines:
+            print(line)
+    elif "export_meta_file" in info:
         print(
             f"  from {info['export_meta_file']}: exercise {rec.exercise}, "
             f"{'a' if rec.calibration else 'no'} calibration, {len(rec.markers)} markers, "
             f"{len(rec.events)} events"
         )
     else:
-        print("  no calibration: analysis calibrates from the first still period")
+        print(
+            "  no calibration windows: analysis guesses them from the still periods; give them "
+            "with --calibration, or afterwards: " + GIVE_WINDOWS.replace("FILE", str(out))
+        )
     return 0

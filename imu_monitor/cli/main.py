@@ -37,6 +37,7 @@ COMMANDS: tuple[str, ...] = (
     "analyze",
     "export",
     "mark",
+    "calibrate",
     "import_",
     "simulate",
     "decode",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from imu_monitor.cli.common import add_read_options, load_for_command
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Marker, Recording
-from imu_monitor.storage.recording import add_marker, load_recording
+from imu_monitor.storage.recording import add_marker
 
 MARKER_KINDS = ("note", "set_start", "set_end")
 
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--load-kg", type=float, help="external load in kg")
     p.add_argument("--side", choices=("left", "right", "both"), help="working side")
     p.add_argument("--list", action="store_true", help="list the markers and exit")
+    add_read_options(p)
     p.set_defaults(func=run)
 
 
@@ -54,7 +56,7 @@ def check_marker_times(at: float, until: float | None, rec: Recording, path: str
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
-        rec = load_recording(args.file)
+        rec = load_for_command(args.file, args)
         for m in sorted(rec.markers, key=lambda m: m.t_s):
             span = "" if m.t_end_s is None else f"-{m.t_end_s:.2f}"
             extra = ", ".join(f"{k}={v}" for k, v in m.data.items())
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.at is None:
         raise ImuMonitorError("give the marker's time with --at SECONDS (or use --list)")
-    rec = load_recording(args.file)
+    rec = load_for_command(args.file, args)  # (a marker is appended: the damage stays as it was)
     check_marker_times(args.at, args.until, rec, args.file)
     data = {
         k: v
@@ -74,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         }.items()
         if v not in (None, "")
     }
-    add_marker(args.file, Marker(args.at, args.kind, args.until, data))
+    add_marker(
+        args.file, Marker(args.at, args.kind, args.until, data), allow_partial=args.allow_partial
+    )
     print(f"marked {args.file}: {args.kind} at {args.at:g} s")
     return 0

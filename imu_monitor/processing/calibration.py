@@ -65,6 +65,9 @@ MIN_POSTURE_CHANGE_DEG = 20.0
 
 CAL_MARKER_STANDING = "calibration_standing"
 CAL_MARKER_START = "calibration_start"
+GIVE_WINDOWS = "imu-monitor calibrate FILE --stand A-B --pose C-D"
+"""How a user gives the calibration windows of a recording (seconds), said whenever they were
+guessed."""
 
 # Direction the movement takes a segment's pitch from the calibration posture (+1 increases):
 # back kick: the thigh goes into hip extension (its pitch increases), the trunk should not pitch;
@@ -120,6 +123,9 @@ class Calibration:
     valid_from_s: float | None = None
     """Session time at which the calibration capture ended (the end of the still start-posture
     window), when it was made from this session's data; judging starts there."""
+    windows_guessed: bool = False
+    """The capture windows were guessed from the recording's still periods (it had no
+    calibration markers); every output says so (``GIVE_WINDOWS``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +135,7 @@ class Calibration:
             "created_utc": self.created_utc,
             "method": self.method,
             "notes": list(self.notes),
+            "windows_guessed": self.windows_guessed,
             "sensors": {p: s.to_dict() for p, s in self.sensors.items()},
         }
 
@@ -145,6 +152,7 @@ class Calibration:
                 method=str(d.get("method", "")),
                 notes=[str(n) for n in d.get("notes", [])],
                 valid_from_s=(None if d.get("valid_from_s") is None else float(d["valid_from_s"])),
+                windows_guessed=bool(d.get("windows_guessed", False)),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ImuMonitorError(
@@ -423,26 +431,39 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 "no still period passed the stricter test for a guessed start posture (gyro "
                 f"within {START_MAX_GYRO_DEG_S:g} deg/s, acceleration within "
                 f"{START_MAX_ACC_DEV_M_S2:g} m/s^2); the ordinary one was used: the posture "
-                "may include movement; give the windows (calibration markers)"
+                "may include movement"
             )
         start = {p: _window(s, t0, t1) for p, s in series.items()}
         standing = None
         if stand_period is not None:
             standing = {p: _window(s, *stand_period) for p, s in series.items()}
             notes.append(
-                f"standing posture taken from the still period {stand_period[0]:.1f}-"
-                f"{stand_period[1]:.1f} s"
+                f"standing posture taken from the still period {_s(stand_period[0])}-"
+                f"{_s(stand_period[1])} s"
             )
         motion = _motion_after(series, t1, t_end)
-        notes.append(
-            f"no calibration markers: the still period {t0:.1f}-{t1:.1f} s was taken as the "
-            f"calibration posture ({ex.calibration_posture})"
+        guessed = (
+            f"calibration windows guessed (no calibration markers): the still period "
+            f"{_s(t0)}-{_s(t1)} s was taken as the calibration posture ({ex.calibration_posture})"
+            + (
+                f" and {_s(stand_period[0])}-{_s(stand_period[1])} s as standing"
+                if stand_period is not None
+                else ""
+            )
+            + f"; to give the windows: {GIVE_WINDOWS}"
         )
+        notes.insert(0, guessed)
     cal = calibrate(ex, start, standing, motion)
+    cal.windows_guessed = not starts
     cal.valid_from_s = float(start["sacrum"].t_s[-1]) if len(start["sacrum"]) else None
     cal.notes = notes + cal.notes
     cal.user = str(rec.meta.get("user", ""))
     return cal
+
+
+def _s(t: float) -> str:
+    """A time in notes, to 0.1 s (a first sample a microsecond before 0 is "0.0", not "-0.0")."""
+    return f"{round(t, 1) + 0.0:.1f}"
 
 
 def _motion_after(

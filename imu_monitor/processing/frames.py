@@ -129,6 +129,33 @@ def wrap_deg(a: np.ndarray) -> np.ndarray:
     return x % 360.0 - 180.0
 
 
+AXIS_NAMES = "xyz"
+
+
+def axes_matrix(spec: str) -> np.ndarray:
+    """The rotation ``M`` (3, 3) with ``v_project = M v_sensor`` for a sensor whose axes are
+    labelled otherwise than ours: ``spec`` names, for the project's x, y and z axes in turn, the
+    sensor axis (signed) that points that way, e.g. ``-x,y,-z`` (turned 180 deg about y) or
+    ``z,y,-x`` (its -x axis is our z). Each axis once and right-handed (a proper rotation, not a
+    mirror image: the gyro would turn the wrong way); ``ValueError`` says what is wrong."""
+    parts = [p.strip().lower() for p in spec.split(",")]
+    m = np.zeros((3, 3))
+    for row, part in enumerate(parts[:3]):
+        sign, name = (-1.0, part[1:]) if part.startswith("-") else (1.0, part.removeprefix("+"))
+        if len(name) != 1 or name not in AXIS_NAMES:
+            raise ValueError(f"{part!r} is not an axis; name three of x, y, z, each signed + or -")
+        m[row, AXIS_NAMES.index(name)] = sign
+    if len(parts) != 3:
+        raise ValueError(f"{spec!r}: name three axes (our x, y, z), e.g. -x,y,-z")
+    if (np.abs(m).sum(axis=0) != 1).any():
+        raise ValueError(f"{spec!r} names an axis twice; each of x, y, z must appear once")
+    if np.linalg.det(m) < 0:
+        raise ValueError(
+            f"{spec!r} is a mirror image (left-handed), not a rotation; change one sign"
+        )
+    return m
+
+
 def _axial_deg(up: np.ndarray) -> np.ndarray:
     """Rotation about the segment's z (superior) axis as gravity shows it when that axis is
     near horizontal (on all fours): the angle of world-up (rows (3, n), or one (3,)) in the

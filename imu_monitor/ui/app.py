@@ -30,6 +30,7 @@ from imu_monitor.settings import Settings
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui.device_panel import DevicePanel
 from imu_monitor.ui.main_window import DashboardWindow
+from imu_monitor.ui.notices import show_calibration_notes
 
 log = logging.getLogger(__name__)
 
@@ -194,5 +195,5 @@ def run_replay(
         wearable_alerts=False,
     )
     window = DashboardWindow(ds, replay=replay.player, rep_starts=rep_starts, title=title)
-    window.notices.add_details(notes)  # technical: behind the notice line's "details"
+    show_calibration_notes(window.notices, notes)  # a guess on the line, the rest in details
     return run_window(window, options)

@@ -17,6 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
+from imu_monitor.processing.calibration import GIVE_WINDOWS
+
 
 @dataclass
 class Notice:
@@ -193,3 +195,14 @@ def calibration_notice(calibration: Any) -> str | None:
         f"Keep the {' and '.join(assumed)} strap straight: its alignment could not be measured "
         "in these postures and is assumed."
     )
+
+
+def show_calibration_notes(bar: NoticeBar, notes: Iterable[str]) -> None:
+    """A replay's calibration notes (``app.replay.recording_calibration``): technical, so behind
+    "details", except the one saying the calibration windows were guessed and how to give them
+    (``GIVE_WINDOWS``), which asks the user to do something and so takes the line."""
+    notes = list(notes)
+    for n in notes:
+        if GIVE_WINDOWS in n:
+            bar.notify(n, action=True)
+    bar.add_details([n for n in notes if GIVE_WINDOWS not in n])

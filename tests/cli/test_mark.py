@@ -43,3 +43,18 @@ def test_mark_inside_the_range_is_kept(tmp_path: Path) -> None:
     assert main(["mark", str(f), "--at", "10", "--until", "12.5", "--text", "ok"]) == 0
     m = [m for m in load_recording(f).markers if m.data.get("text") == "ok"]
     assert len(m) == 1 and (m[0].t_s, m[0].t_end_s) == (10.0, 12.5)
+
+
+def test_a_damaged_recording_is_marked_with_allow_partial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "r.imr"  # saved in ~1 s blocks (the bundled files are older: one block)
+    assert main(["simulate", "--reps", "3", "--faulty", "0", "--seed", "2", "-o", str(f)]) == 0
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one damaged byte inside a block of samples
+    f.write_bytes(bytes(data))
+    assert main(["mark", str(f), "--at", "10"]) == 1
+    assert "--allow-partial" in capsys.readouterr().err
+    assert main(["mark", str(f), "--at", "10", "--allow-partial"]) == 0
+    assert main(["mark", str(f), "--list", "--allow-partial"]) == 0
+    assert "10.00 s  note" in capsys.readouterr().out

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from imu_monitor.processing.calibration import Calibration, SensorCalibration
-from imu_monitor.ui.notices import NoticeBar, calibration_notice
+from imu_monitor.processing.calibration import GIVE_WINDOWS, Calibration, SensorCalibration
+from imu_monitor.ui.notices import NoticeBar, calibration_notice, show_calibration_notes
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -102,3 +102,23 @@ def test_a_line_cut_short_is_whole_in_the_details(qtbot):
     bar.window_.resize(4000, 200)  # room for all of it: nothing more to show
     QApplication.processEvents()
     assert not bar.line.elided and bar.detail_lines() == [] and bar.details_btn.isHidden()
+
+
+def test_a_guessed_calibration_takes_the_line_and_says_how_to_give_the_windows(qtbot):
+    bar = _bar(qtbot)
+    bar.notify("no audio output device found: alarms are shown on screen only")
+    guessed = (
+        "calibration windows guessed (no calibration markers): the still period 5.5-9.2 s was "
+        f"taken as the calibration posture; to give the windows: {GIVE_WINDOWS}"
+    )
+    show_calibration_notes(bar, [guessed, *JARGON])
+    assert bar.line.full_text() == guessed
+    assert "imu-monitor calibrate FILE --stand A-B --pose C-D" in bar.line.full_text()
+    assert all(t in bar.detail_lines() for t in JARGON)
+
+
+def test_calibration_notes_without_a_guess_stay_in_the_details(qtbot):
+    bar = _bar(qtbot)
+    bar.notify("no audio output device found: alarms are shown on screen only")
+    show_calibration_notes(bar, JARGON)
+    assert bar.line.full_text().startswith("no audio output")

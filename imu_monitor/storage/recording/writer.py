@@ -126,15 +126,18 @@ def save_recording(rec: Recording, path: str | os.PathLike[str]) -> None:
         raise RecordingError(path, None, f"cannot write the recording: {e.strerror}") from e
 
 
-def add_marker(path: str | os.PathLike[str], marker: Marker) -> None:
+def add_marker(
+    path: str | os.PathLike[str], marker: Marker, *, allow_partial: bool = False
+) -> None:
     """Append ``marker`` to an existing recording (annotating a session afterwards).
 
-    The file is checked first (every record's CRC): appending after damage would hide the
-    marker from readers, so a damaged file raises ``RecordingError`` (repair it by loading with
-    ``allow_partial=True`` and saving).
+    The file is checked first (every record's CRC): a strict reader stops at damage, so it
+    would not see a marker appended after it; a damaged file raises ``RecordingError`` (repair it
+    by loading with ``allow_partial=True`` and saving) unless ``allow_partial``, when the marker
+    is appended all the same (readers that skip the damage find it).
     """
     buf = read_file_bytes(path)
-    scan(buf, path, allow_partial=False)
+    scan(buf, path, allow_partial=allow_partial)
     try:
         with open(path, "ab") as f:
             f.write(frame(RecordType.MARKER, encode_json(marker.to_dict())))

@@ -1,0 +1,118 @@
+"""Calibration windows given by the user (``imu-monitor calibrate``, ``import --calibration``):
+checked against the recording (inside its time range, every sensor still), written as the
+calibration markers ``calibrate_recording`` uses, and the calibration they give.
+
+For recordings whose captures the program cannot know (imported files, sessions recorded
+without the guided calibration), where it would otherwise guess them from still periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError
+from imu_monitor.exercises import Exercise
+from imu_monitor.model import Marker, Recording, SensorSeries
+from imu_monitor.processing.calibration import (
+    CAL_MARKER_STANDING,
+    CAL_MARKER_START,
+    Calibration,
+    calibrate_recording,
+)
+from imu_monitor.processing.stillness import MIN_STILL_S, check_still
+
+CAL_MARKERS = (CAL_MARKER_STANDING, CAL_MARKER_START)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A capture window in seconds on the recording's clock; ``label`` names it in messages
+    as the user gave it (``--pose 5.8-8.2``)."""
+
+    t0_s: float
+    t1_s: float
+    label: str
+
+
+def _span(rec: Recording) -> tuple[float, float]:
+    filled = [s for s in rec.series.values() if len(s)]
+    if not filled:
+        raise ImuMonitorError("the recording holds no samples, so it has no time to calibrate from")
+    return min(float(s.t_s[0]) for s in filled), max(float(s.t_s[-1]) for s in filled)
+
+
+def _inside(s: SensorSeries, t0: float, t1: float) -> SensorSeries:
+    sel = (s.t_s >= t0) & (s.t_s <= t1)
+    return SensorSeries(s.t_s[sel], s.acc_m_s2[sel], s.gyr_rad_s[sel])
+
+
+def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
+    """Refuse ``w`` unless it lies inside the recording, lasts ``MIN_STILL_S`` or more and every
+    sensor was still over it (``check_still``); one line naming the window and what moved."""
+    first, last = _span(rec)
+    if not (np.isfinite(w.t0_s) and np.isfinite(w.t1_s)) or w.t1_s <= w.t0_s:
+        raise ImuMonitorError(f"{w.label}: give the window as FROM-TO in seconds, FROM before TO")
+    if w.t0_s < first or w.t1_s > last:
+        first = round(first, 2) + 0.0  # a first sample just before 0 reads 0.00, not -0.00
+        raise ImuMonitorError(
+            f"{w.label} s is outside the recording: it runs from {first:.2f} to {last:.2f} s"
+        )
+    if w.t1_s - w.t0_s < MIN_STILL_S:
+        raise ImuMonitorError(
+            f"{w.label} s lasts {w.t1_s - w.t0_s:.2g} s; a calibration window needs "
+            f"{MIN_STILL_S:g} s or more of holding still"
+        )
+    for placement, series in rec.series.items():
+        rep = check_still(_inside(series, w.t0_s, w.t1_s))
+        if not rep.ok:
+            raise CalibrationRefused(
+                f"{w.label} s: sensor {placement!r} was not still ({posture}): {rep.reason}; "
+                "give a window where every sensor is held still",
+                sensor=placement,
+                step=step,
+            )
+
+
+def existing_calibration(rec: Recording) -> str | None:
+    """What calibration the recording already carries (markers or a stored calibration), in
+    words, or None."""
+    parts = [
+        f"{m.kind.removeprefix('calibration_')} {m.t_s:.1f}-{m.t_end_s:.1f} s"
+        for m in rec.markers
+        if m.kind in CAL_MARKERS and m.t_end_s is not None
+    ]
+    if rec.calibration is not None:
+        parts.append("a calibration stored during the session")
+    return ", ".join(parts) or None
+
+
+def set_calibration_windows(
+    rec: Recording, exercise: Exercise, pose: Window, stand: Window | None = None
+) -> tuple[list[Marker], Calibration]:
+    """Check the windows, replace the recording's calibration markers (and any stored
+    calibration, which would otherwise take precedence) with markers for them, and return the
+    new markers and the calibration they give (its notes say the markers were used)."""
+    if stand is not None and stand.t0_s < pose.t1_s and pose.t0_s < stand.t1_s:
+        raise ImuMonitorError(
+            f"{stand.label} and {pose.label} overlap; standing and the calibration posture "
+            "are two different postures"
+        )
+    check_window(rec, pose, exercise.calibration_posture, "start")
+    if stand is not None:
+        check_window(rec, stand, "standing upright", "standing")
+    markers = []
+    if stand is not None:
+        markers.append(Marker(stand.t0_s, CAL_MARKER_STANDING, stand.t1_s, {"posture": "standing"}))
+    markers.append(
+        Marker(
+            pose.t0_s,
+            CAL_MARKER_START,
+            pose.t1_s,
+            {"exercise": exercise.name, "posture": exercise.calibration_posture},
+        )
+    )
+    rec.markers = [m for m in rec.markers if m.kind not in CAL_MARKERS] + markers
+    rec.calibration = None
+    return markers, calibrate_recording(rec, exercise)
