@@ -34,6 +34,15 @@ class ProfileError(ImuMonitorError):
         super().__init__(message)
 
 
+class CalibrationFileError(ImuMonitorError):
+    """A saved calibration file cannot be used (unreadable, not JSON, wrong types or values).
+    ``path``: the file. The message names it and says what to do (delete it, calibrate again)."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(message)
+
+
 class RecordingError(ImuMonitorError):
     """A recording file cannot be read or written.
 

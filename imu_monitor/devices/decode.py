@@ -3,7 +3,8 @@
 One ``Decoder`` per connected sensor. ``feed()`` takes one notification; ``feed_many()`` takes a
 run of notifications and decodes every run of equally long packets of one kind with a single
 ``np.frombuffer`` over a structured dtype (no per-sample Python). Bad bytes never raise: they are
-counted by reason in ``Decoder.stats.malformed`` and skipped.
+counted by reason in ``Decoder.stats.malformed`` and skipped, and so are packets whose samples
+no IMU can measure (``plausibility``: reason ``implausible``).
 
 Time base (``SampleChunk.t_s``, seconds on the session clock), by the profile's
 ``timing.source``:
@@ -54,6 +55,7 @@ from imu_monitor.devices.packet_layout import (
     polar_delta_decode_many,
 )
 from imu_monitor.devices.pairing import HalfPairer
+from imu_monitor.devices.plausibility import implausible_packets
 from imu_monitor.devices.profile_schema import Profile, normalize_uuid
 from imu_monitor.devices.timebase import NominalGrid
 from imu_monitor.model import SampleChunk
@@ -347,6 +349,10 @@ class Decoder:
                 tsu = np.zeros(len(ts), dtype=np.int64)
                 tsu[keep], keep_ts = st.ts.update(ts[keep], n, self.stats)
                 keep[np.flatnonzero(keep)[~keep_ts]] = False
+        bad = implausible_packets(si, n)  # header-less garbage decodes to tens of g
+        if bad is not None:
+            self.stats.bad("implausible", int(bad.sum() if keep is None else (bad & keep).sum()))
+            keep = ~bad if keep is None else keep & ~bad
         if keep is not None and not keep.all():
             if not keep.any():
                 return

@@ -16,6 +16,14 @@ MISSING = object()
 REQUIRED = object()
 """Pass as ``default`` to make a key mandatory."""
 
+MAX_GOT_CHARS = 120
+"""A wrong value is quoted in the error up to this length (the message stays one short line)."""
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_GOT_CHARS else f"{text[:MAX_GOT_CHARS]}... ({len(text)} chars)"
+
 
 class FieldReader:
     """Helpers that read typed values out of the TOML table and raise ProfileError on misfit."""
@@ -24,7 +32,7 @@ class FieldReader:
         self.path = path
 
     def fail(self, where: str, expected: str, got: Any = None) -> ProfileError:
-        got_s = "missing" if got is MISSING else f"got {got!r}"
+        got_s = "missing" if got is MISSING else f"got {_short_repr(got)}"
         return ProfileError(
             f"firmware profile {self.path}: field '{where}': expected {expected} ({got_s}); "
             "fix the file (schema: firmware_profiles/README.md)",
@@ -57,12 +65,23 @@ class FieldReader:
             raise self.fail(f"{where}{key}", f"an integer in [{lo}, {hi}]", v)
         return v
 
-    def number(self, t: dict, key: str, where: str, positive: bool = True, default=None) -> float:
+    def number(
+        self,
+        t: dict,
+        key: str,
+        where: str,
+        positive: bool = True,
+        default=None,
+        bounds: tuple[float, float] | None = None,
+    ) -> float:
+        """A finite number (> 0 when ``positive``), within ``bounds`` (lo, hi) when given."""
         v = self.get(t, key, where, "a number", default)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise self.fail(f"{where}{key}", "a finite number", v)
         if positive and v <= 0:
             raise self.fail(f"{where}{key}", "a positive number", v)
+        if bounds is not None and not bounds[0] <= v <= bounds[1]:
+            raise self.fail(f"{where}{key}", f"a number in [{bounds[0]:g}, {bounds[1]:g}]", v)
         return float(v)
 
     def boolean(self, t: dict, key: str, where: str, default: Any = None) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from imu_monitor.devices.name_pattern import UnsafePattern, check_name_pattern
 from imu_monitor.devices.profile_fields import REQUIRED, FieldReader, read_dtype, read_match
 from imu_monitor.devices.profile_schema import (
     SCHEMA_VERSION,
@@ -35,13 +36,28 @@ from imu_monitor.errors import ProfileError
 
 _AXIS_RE = re.compile(r"^([+-]?)([xyz])$")
 
+RATE_HZ_BOUNDS = (1.0, 5000.0)
+"""Nominal sample rates a profile may state (BLE carries a few kHz of 6-axis samples at most)."""
+LSB_BOUNDS = (1e-6, 1e9)
+"""``lsb_per_unit``: raw counts per g, deg/s, ... (floats are 1.0, 16-bit ints a few thousand)."""
+UNITS_S_BOUNDS = (1e-9, 1.0)
+"""Timestamp units: ns to s."""
+PAIR_TOLERANCE_S_BOUNDS = (1e-6, 1.0)
+REANCHOR_SAMPLES_BOUNDS = (0.5, 10_000.0)
+MAX_PACKET_BYTES = 8192
+"""The longest packet layout (``data_offset`` + ``max_samples`` x sample bytes). A notification
+holds at most 512 bytes (the longest attribute value, Core spec Vol 3 Part F 3.2.9), two when a
+``[[continuation]]`` joins them; ``max_samples`` is a loose bound in some profiles (Polar's raw
+frames: 10 + 1024 x 6 bytes), so the limit only refuses the absurd."""
+MAX_RECORD_FIELDS = 32
+
 
 def _header_field(ctx: FieldReader, t: dict, where: str, kind: str, bo: str) -> HeaderField:
     offset = ctx.integer(t, "offset", where, 0, 512, REQUIRED)
     dt = read_dtype(ctx, t, where, bo, ints_only=True)
     wrap = 1 << (8 * int(dt[2:]))
     if kind == "timestamp":
-        units = ctx.number(t, "units_s", where, True, REQUIRED)
+        units = ctx.number(t, "units_s", where, True, REQUIRED, UNITS_S_BOUNDS)
         sample = ctx.choice(t, "sample", where, ("first", "last"), REQUIRED)
         return HeaderField(offset, dt, wrap, units_s=units, sample=sample)
     if kind == "counter":
@@ -77,8 +93,8 @@ def _packet(ctx: FieldReader, p: Any, where: str, notify: tuple[str, ...], bo: s
         ctx.choice(p, "compression", where, ("polar_delta",))
     fields = []
     recs = ctx.array(p, "record", where, REQUIRED)
-    if not recs:
-        raise ctx.fail(f"{where}record", "at least one field", recs)
+    if not recs or len(recs) > MAX_RECORD_FIELDS:
+        raise ctx.fail(f"{where}record", f"1 to {MAX_RECORD_FIELDS} fields", f"{len(recs)} fields")
     for i, r in enumerate(recs):
         rw = f"{where}record[{i}]."
         if not isinstance(r, dict):
@@ -93,7 +109,7 @@ def _packet(ctx: FieldReader, p: Any, where: str, notify: tuple[str, ...], bo: s
             si_ok = ("g", "mg", "m/s^2") if fname == "acc" else ("deg/s", "mdeg/s", "rad/s")
             if unit not in si_ok:
                 raise ctx.fail(f"{rw}unit", f"one of {si_ok} for {fname}", unit)
-            lsb = ctx.number(r, "lsb_per_unit", rw, True, REQUIRED)
+            lsb = ctx.number(r, "lsb_per_unit", rw, True, REQUIRED, LSB_BOUNDS)
             axes_raw = ctx.array(r, "axes", rw, ["x", "y", "z"])
             axes = []
             for a in axes_raw:
@@ -128,6 +144,13 @@ def _packet(ctx: FieldReader, p: Any, where: str, notify: tuple[str, ...], bo: s
                 f"a header field ending by data_offset {data_offset}",
                 hf.offset,
             )
+    longest = data_offset + (samples or max_samples) * sum(f.nbytes for f in fields)
+    if compression is None and longest > MAX_PACKET_BYTES:
+        raise ctx.fail(
+            f"{where}max_samples" if samples is None else f"{where}samples",
+            f"a packet of at most {MAX_PACKET_BYTES} bytes (data_offset + samples x record)",
+            f"{longest} bytes",
+        )
     if compression == "polar_delta" and (layout != "interleaved" or len(fields) != 1):
         raise ctx.fail(f"{where}record", "a single acc or gyr field for polar_delta frames", names)
     return PacketSpec(
@@ -214,11 +237,13 @@ def _parse_fields(
     if pattern is not None:
         ctx.string(match, "name_pattern", "match.")
         try:
-            re.compile(pattern)
+            check_name_pattern(pattern)
         except re.error as e:
             raise ctx.fail(
                 "match.name_pattern", f"a valid regular expression ({e})", pattern
             ) from None
+        except UnsafePattern as e:
+            raise ctx.fail("match.name_pattern", f"a bounded pattern: {e}", pattern) from None
     services = tuple(
         ctx.uuid_value(u, f"match.service_uuids[{i}]")
         for i, u in enumerate(ctx.array(match, "service_uuids", "match.", []))
@@ -233,7 +258,7 @@ def _parse_fields(
     battery = ctx.uuid(gatt, "battery", "gatt.") if "battery" in gatt else None
     min_mtu = ctx.integer(gatt, "min_mtu", "gatt.", 23, 517, 23)
     rate = ctx.table(data, "rate", "", REQUIRED)
-    rate_hz = ctx.number(rate, "hz", "rate.", True, REQUIRED)
+    rate_hz = ctx.number(rate, "hz", "rate.", True, REQUIRED, RATE_HZ_BOUNDS)
     ctx.string(rate, "how", "rate.", REQUIRED)
     start = read_steps(ctx, data.get("start", []), "start", notify)
     stop = read_steps(ctx, data.get("stop", []), "stop", notify, replies=False)
@@ -299,8 +324,9 @@ def _parse_fields(
         if need is None:
             raise ctx.fail(f"packet[{i}].{source}", f"present (timing.source = {source!r})", None)
     combined = not any(p.streams == frozenset(STREAMS) for p in packets)
-    tol = ctx.number(timing, "pair_tolerance_s", "timing.", True, 0.5 / rate_hz)
-    reanchor = ctx.number(timing, "reanchor_samples", "timing.", True, 4.0)
+    tol_bounds, re_bounds = PAIR_TOLERANCE_S_BOUNDS, REANCHOR_SAMPLES_BOUNDS
+    tol = ctx.number(timing, "pair_tolerance_s", "timing.", True, 0.5 / rate_hz, tol_bounds)
+    reanchor = ctx.number(timing, "reanchor_samples", "timing.", True, 4.0, re_bounds)
     if combined and "pair_tolerance_s" not in timing and source == "receive":
         raise ctx.fail("timing.pair_tolerance_s", "a number (seconds) for receive-time pairing")
     spn = packets[0].samples  # what the first (primary) packet kind carries

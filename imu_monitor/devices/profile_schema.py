@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imu_monitor.devices.name_pattern import search_name
 from imu_monitor.model import GRAVITY_M_S2
 
 SCHEMA_VERSION = 1
@@ -315,7 +316,7 @@ class Profile:
         ours = set(self.service_uuids)
         if any(normalize_uuid(u) in ours for u in service_uuids):
             return "service"
-        if name and self.name_pattern and re.search(self.name_pattern, name):
+        if name and self.name_pattern and search_name(re.compile(self.name_pattern), name):
             return "name"
         return None
 

@@ -11,6 +11,8 @@ dataclasses are in ``profile_schema``, the validation in ``profile_parse``, deco
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -72,14 +74,85 @@ def load_profile(name_or_path: str | Path) -> Profile:
                 f"no firmware profile named {str(name_or_path)!r} in {PROFILE_DIR}; "
                 f"known profiles: {known or '(none)'}"
             )
+    return parse_profile(read_profile_toml(p), p)
+
+
+MAX_PROFILE_BYTES = 1 << 20
+"""A profile is a few kB; a larger file is refused before it is read whole."""
+MAX_PROFILE_DEPTH = 16
+"""Tables and arrays nested deeper than this are refused (a profile nests 4 deep)."""
+
+
+def read_profile_toml(p: Path) -> dict:
+    """The TOML table in ``p``, read with bounds: a regular file of at most
+    ``MAX_PROFILE_BYTES``, UTF-8, nested at most ``MAX_PROFILE_DEPTH`` deep; anything else
+    raises ``ProfileError`` naming the file and what to do. Opened without blocking (a named
+    pipe with no writer) and checked on the open descriptor, so a directory, device or pipe is
+    never read."""
     try:
-        with open(p, "rb") as f:
-            data = tomllib.load(f)
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise ProfileError(f"firmware profile {p} does not exist; check the path") from None
+        raise ProfileError(f"firmware profile {p} does not exist; check the path", path=p) from None
+    except OSError as e:
+        raise ProfileError(
+            f"cannot open firmware profile {p}: {e.strerror or e}; check the path and its "
+            "permissions",
+            path=p,
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ProfileError(
+                f"firmware profile {p} is not a regular file (a directory, device or pipe); "
+                "give the path of a .toml file",
+                path=p,
+            )
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(MAX_PROFILE_BYTES + 1)
+    except OSError as e:
+        raise ProfileError(f"cannot read firmware profile {p}: {e}", path=p) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise ProfileError(
+            f"firmware profile {p} is larger than {MAX_PROFILE_BYTES // 1024} KiB; a profile "
+            "is a small TOML file: check that this is the right file",
+            path=p,
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProfileError(
+            f"firmware profile {p}: not UTF-8 text (bad byte at offset {e.start}); save it as "
+            "UTF-8",
+            path=p,
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"firmware profile {p}: not valid TOML ({e}); fix the syntax") from None
-    return parse_profile(data, p)
+        raise ProfileError(
+            f"firmware profile {p}: not valid TOML ({e}); fix the syntax", path=p
+        ) from None
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_PROFILE_DEPTH:
+        raise ProfileError(
+            f"firmware profile {p}: tables or arrays nested more than {MAX_PROFILE_DEPTH} deep; "
+            "fix the file (schema: firmware_profiles/README.md)",
+            path=p,
+        )
+    return data
+
+
+def _depth(value: object) -> int:
+    """How deep tables and arrays nest in ``value`` (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict | list):
+            deepest = max(deepest, d)
+            if d <= MAX_PROFILE_DEPTH:
+                stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
 
 
 def list_profiles() -> list[Profile]:

@@ -2,20 +2,27 @@
 directory (``platformdirs.user_config_dir("imu-monitor")``; injectable for tests).
 
 A person's settings and calibrations are health data: folders are created 0700 and files 0600,
-and every file is written atomically (a crash never leaves half a file).
+and every file is written atomically (a crash never leaves half a file). Reading is bounded and
+checked: a file that is not a regular file of at most ``MAX_STORE_BYTES``, not UTF-8, not JSON,
+or holds values of the wrong type raises one error naming the file and what to do.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import platformdirs
 
-from imu_monitor.errors import ImuMonitorError, SettingsError
+from imu_monitor.errors import CalibrationFileError, ImuMonitorError, SettingsError
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.settings import Settings
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 APP_DIR_NAME = "imu-monitor"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+MAX_STORE_BYTES = 1 << 20
+"""Settings and calibration files are a few kB; a larger one is refused before it is read."""
 
 
 def safe_name(s: str) -> str:
@@ -73,11 +82,16 @@ class SettingsStore:
         path = self.path(user)
         if not path.exists():
             return Settings(user=user)
+
+        def fail(reason: str) -> SettingsError:
+            return SettingsError(f"settings file {path}: {reason}; fix or delete it", path=path)
+
+        d = read_json_file(path, fail)
+        _check_settings_types(d, fail)
         try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise SettingsError(f"cannot read settings file {path}: {e}; fix or delete it") from e
-        s = Settings.from_dict(d, source=str(path))
+            s = Settings.from_dict(d, source=str(path))
+        except SettingsError as e:
+            raise SettingsError(str(e), path=path, field=e.field) from None
         s.user = user
         return s
 
@@ -111,13 +125,84 @@ class CalibrationStore:
         path = self.path(user, exercise)
         if not path.exists():
             return None
+
+        def fail(reason: str) -> CalibrationFileError:
+            return CalibrationFileError(
+                f"calibration file {path}: {reason}; delete it and calibrate again", path=path
+            )
+
+        d = read_json_file(path, fail)
+        if not isinstance(d, dict):
+            raise fail(f"expected a JSON object, found {_json_type(d)}")
         try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ImuMonitorError(
-                f"cannot read calibration file {path}: {e}; delete it and calibrate again"
-            ) from e
-        try:
-            return Calibration.from_dict(d)
+            cal = Calibration.from_dict(d)
         except ImuMonitorError as e:
-            raise ImuMonitorError(f"calibration file {path}: {e}") from e
+            raise fail(str(e)) from None
+        except (AttributeError, TypeError, ValueError, KeyError) as e:
+            raise fail(f"malformed ({type(e).__name__}: {e})") from None
+        for place, sc in cal.sensors.items():
+            q = np.asarray(sc.q_segment_sensor, dtype=float)
+            angles = (sc.neutral_pitch_deg, sc.neutral_roll_deg)
+            if not (np.isfinite(q).all() and np.linalg.norm(q) > 1e-6):
+                raise fail(f"sensor {place!r}: q_segment_sensor is not a rotation ({list(q)})")
+            if not all(math.isfinite(a) and abs(a) <= 360.0 for a in angles):
+                raise fail(f"sensor {place!r}: neutral angles out of range {angles}")
+        if cal.valid_from_s is not None and not math.isfinite(cal.valid_from_s):
+            raise fail(f"valid_from_s is not a finite time ({cal.valid_from_s})")
+        return cal
+
+
+def read_json_file(path: Path, fail: Callable[[str], Exception]) -> Any:
+    """The JSON value in ``path``, read with bounds: a regular file (opened without blocking,
+    checked on the open descriptor) of at most ``MAX_STORE_BYTES``, UTF-8, nested no deeper
+    than the parser's recursion allows. Anything else raises ``fail(reason)``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise fail("not a regular file (a directory, device or pipe)")
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                raw = f.read(MAX_STORE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise fail(f"cannot read it ({e.strerror or e})") from None
+    if len(raw) > MAX_STORE_BYTES:
+        raise fail(f"larger than {MAX_STORE_BYTES // 1024} KiB, not one of ours")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise fail(f"not UTF-8 text (bad byte at offset {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise fail(f"not JSON ({e})") from None
+    except RecursionError:
+        raise fail("not JSON we wrote (nested too deeply)") from None
+
+
+def _json_type(v: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true/false"}
+    return "null" if v is None else names.get(type(v), "a number")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_settings_types(d: Any, fail: Callable[[str], Exception]) -> None:
+    """Every key the program reads has the JSON type it writes (``Settings.to_dict``)."""
+    if not isinstance(d, dict):
+        raise fail(f"expected a JSON object, found {_json_type(d)}")
+    for key, want, ok in (
+        ("user", "a string", lambda v: isinstance(v, str)),
+        ("exercise", "a string", lambda v: isinstance(v, str)),
+        ("sound_on", "true or false", lambda v: isinstance(v, bool)),
+        ("per_exercise", "an object", lambda v: v is None or isinstance(v, dict)),
+    ):
+        if key in d and not ok(d[key]):
+            raise fail(f"'{key}' must be {want}, found {_json_type(d[key])} {d[key]!r:.60}")
+    for name, o in (d.get("per_exercise") or {}).items():
+        if not isinstance(o, dict):
+            raise fail(f"'per_exercise.{name}' must be an object, found {_json_type(o)}")
+        for k, v in o.items():
+            if v is not None and not _number(v):
+                raise fail(f"'per_exercise.{name}.{k}' must be a finite number, found {v!r:.60}")

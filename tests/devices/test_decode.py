@@ -230,15 +230,17 @@ def test_encode_decode_round_trip(name):
 
 
 def test_saturation_is_clipped_not_wrapped():
+    # Thingy:52 gyro is Q11.5 in an i16: +-1024 deg/s full scale, within the plausible range
     prof = load_profile("thingy52")
     t = np.arange(3) / 100
-    acc = np.array([[0, 0, 100 * G], [0, 0, -100 * G], [0, 0, G]])
+    dps = np.pi / 180
+    gyr = np.array([[0, 0, 5000 * dps], [0, 0, -5000 * dps], [0, 0, 0]])
     s = concat(
         Decoder(prof, "s").feed(c, b, ts)
-        for c, b, ts in encode(prof, t, acc, np.zeros((3, 3)), None)
+        for c, b, ts in encode(prof, t, np.tile([0, 0, G], (3, 1)), gyr, None)
     )
-    assert s.acc_m_s2[0, 2] == pytest.approx(32767 / 1024 * G)
-    assert s.acc_m_s2[1, 2] == pytest.approx(-32768 / 1024 * G)
+    assert s.gyr_rad_s[0, 2] == pytest.approx(32767 / 32 * dps)
+    assert s.gyr_rad_s[1, 2] == pytest.approx(-32768 / 32 * dps)
 
 
 # ------------------------------------------------------------------ counters and time
@@ -480,7 +482,8 @@ def test_polar_feed_many_equals_feed_with_varied_and_broken_frames():
     for k in range(120):
         for kind in (1, 0) if k % 2 else (0, 1):
             n = int(rng.choice([12, 12, 12, 7, 36]))
-            raw = np.cumsum(rng.integers(-400, 400, (n, 3)), axis=0)
+            # a random walk kept within a gyro's +-2000 deg/s (plausible: not dropped)
+            raw = np.clip(np.cumsum(rng.integers(-400, 400, (n, 3)), axis=0), -2000, 2000)
             t_ns[kind] += round(n / prof.rate_hz * 1e9)
             frame = _polar_frame(kind, t_ns[kind], raw)
             t_recv = t_ns[kind] * 1e-9 + 0.02

@@ -112,6 +112,41 @@ def _broken(tmp_path: Path, old: str, new: str, name: str = "diy_imu") -> Path:
             "regular",
         ),
         ("flexion = [", "flexionx = [", "alerts.flexionx", "only keys"),
+        # absurd values: finite and positive, yet no device has them
+        ("hz = 200.0", "hz = 1e308", "rate.hz", "5000"),
+        ("hz = 200.0", "hz = 1e-300", "rate.hz", "5000"),
+        (
+            "lsb_per_unit = 2048.0",
+            "lsb_per_unit = 1e-308",
+            "packet[0].record[0].lsb_per_unit",
+            "1e-06",
+        ),
+        ("units_s = 1e-6", "units_s = 1e300", "packet[0].timestamp.units_s", "1e-09"),
+        ("max_samples = 19", "max_samples = 4096", "packet[0].max_samples", "8192 bytes"),
+        (
+            'name_pattern = "^(LumbarIMU',
+            'name_pattern = "^(a+)+$" #',
+            "match.name_pattern",
+            "bounded",
+        ),
+        (
+            'name_pattern = "^(LumbarIMU',
+            'name_pattern = "(a|aa)+" #',
+            "match.name_pattern",
+            "bounded",
+        ),
+        (
+            'name_pattern = "^(LumbarIMU',
+            'name_pattern = "a*b*c*" #',
+            "match.name_pattern",
+            "bounded",
+        ),
+        (
+            'name_pattern = "^(LumbarIMU',
+            'name_pattern = "(?=x)" #',
+            "match.name_pattern",
+            "bounded",
+        ),
     ],
 )
 def test_validation_errors_name_file_and_field(tmp_path, old, new, field, expected):
@@ -216,3 +251,20 @@ def test_vendor_profiles_cite_sources_with_commits_and_list_what_is_unverified()
         for s in p.sources:
             # owner/repo@<40-hex commit>:path, or a vendor document / issue thread named
             assert re.search(r"@[0-9a-f]{40}:|datasheet|issues? #\d+", s), (p.name, s)
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^Thingy", "^(LumbarIMU|imu-monitor)", "^BLE ?Sense", r"^WT\d{1,4}.*", "(?i)^polar"]
+)
+def test_plain_name_patterns_are_accepted(tmp_path, pattern):
+    path = _broken(tmp_path, 'name_pattern = "^(LumbarIMU', f"name_pattern = '{pattern}' #")
+    assert load_profile(path).name_pattern == pattern
+
+
+def test_names_are_matched_cut_to_the_ble_maximum_of_248(tmp_path):
+    """A name pattern sees at most 248 characters of an advertised name (BLE's longest device
+    name), so a long name cannot make matching slow."""
+    path = _broken(tmp_path, 'name_pattern = "^(LumbarIMU', 'name_pattern = "^a+b" #')
+    prof = load_profile(path)
+    assert prof.matches("a" * 246 + "b", [])
+    assert not prof.matches("a" * 248 + "b", [])
