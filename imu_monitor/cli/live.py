@@ -3,7 +3,7 @@
 ``--headless`` prints alarms and reps as they happen and a summary at the end (``--json``: one
 JSON object per line); without it the dashboard opens (``imu_monitor.ui.app.run_live``).
 ``--device sim`` (the default when no device is named) streams the simulated wearable through
-the real bleak client code (``sources.ble_sim`` is a bleak backend).
+the real bleak client code (``sources.sim`` is a bleak backend).
 
 Sensors: ``--sensors 1|2|3`` (sacrum; + upper lumbar; + thigh) or
 ``--sensors sacrum=NAME,upper_lumbar=NAME`` naming each placement's device (name or address,
