@@ -204,9 +204,11 @@ class TruthRep:
 
     Phase boundaries: the rep starts when the movement leaves the start position (``t_start_s``),
     reaches the top (``t_top_s``, end of the concentric phase), leaves the top (``t_hold_end_s``,
-    end of the hold) and is back in the start position (``t_end_s``). Boundaries are the times
-    where the programmed steady-speed part of each phase, extended, meets the rest level (the
-    tangent method), which is what ``monitor`` estimates.
+    end of the hold) and is back in the start position (``t_end_s``). In the human-motion model
+    (the default) the boundaries are movement onset and offset: where the working segment's speed
+    crosses a fraction (5 %) of that movement's peak (``simulator.truth``); in the old ramp model
+    they are where the programmed steady-speed part of each phase, extended, meets the rest level
+    (the tangent method).
     ``fault``: None for a good rep, else one of ``FAULTS``.
     """
 
