@@ -3,6 +3,7 @@ captured values), the variant probe, and stream framing. See ``firmware_profiles
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from imu_monitor.devices.profile_fields import (
@@ -161,18 +162,28 @@ def read_probe(ctx: FieldReader, t: Any, notify: tuple[str, ...]) -> Probe:
     return Probe(what, value, write=step)
 
 
-def read_framing(ctx: FieldReader, items: Any, notify: tuple[str, ...]) -> tuple[Framing, ...]:
-    """The ``[[framing]]`` tables."""
+def _notify_tables(
+    ctx: FieldReader, items: Any, key: str, fields: tuple[str, ...], notify: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Each table of the array ``key`` (its ``fields``, the first a notify characteristic):
+    its field prefix for messages (``framing[0].``), the table and its checked ``char``."""
     if not isinstance(items, list):
-        raise ctx.fail("framing", "an array of tables {char, frame_length, sync, ...}", items)
-    out = []
+        raise ctx.fail(key, f"an array of tables {{{', '.join(fields[:3])}, ...}}", items)
     for i, t in enumerate(items):
-        w = f"framing[{i}]."
+        w = f"{key}[{i}]."
         if not isinstance(t, dict):
-            raise ctx.fail(w[:-1], "a table {char, frame_length, sync, header_length}", t)
+            raise ctx.fail(w[:-1], f"a table {{{', '.join(fields)}}}", t)
         char = ctx.uuid(t, "char", w, REQUIRED)
         if char not in notify:
             raise ctx.fail(f"{w}char", f"one of gatt.notify {list(notify)}", char)
+        yield w, t, char
+
+
+def read_framing(ctx: FieldReader, items: Any, notify: tuple[str, ...]) -> tuple[Framing, ...]:
+    """The ``[[framing]]`` tables."""
+    out: list[Framing] = []
+    fields = ("char", "frame_length", "sync", "header_length")
+    for w, t, char in _notify_tables(ctx, items, "framing", fields, notify):
         if any(f.char_uuid == char for f in out):
             raise ctx.fail(f"{w}char", "one framing per characteristic", char)
         length = ctx.integer(t, "frame_length", w, 2, 512, REQUIRED)
@@ -188,16 +199,9 @@ def read_continuation(
     ctx: FieldReader, items: Any, notify: tuple[str, ...]
 ) -> tuple[Continuation, ...]:
     """The ``[[continuation]]`` tables."""
-    if not isinstance(items, list):
-        raise ctx.fail("continuation", "an array of tables {char, first, next, ...}", items)
-    out = []
-    for i, t in enumerate(items):
-        w = f"continuation[{i}]."
-        if not isinstance(t, dict):
-            raise ctx.fail(w[:-1], "a table {char, first, next, split_length}", t)
-        char = ctx.uuid(t, "char", w, REQUIRED)
-        if char not in notify:
-            raise ctx.fail(f"{w}char", f"one of gatt.notify {list(notify)}", char)
+    out: list[Continuation] = []
+    fields = ("char", "first", "next", "split_length")
+    for w, t, char in _notify_tables(ctx, items, "continuation", fields, notify):
         first = ctx.hexbytes(t, "first", w, REQUIRED)
         nxt = ctx.hexbytes(t, "next", w, REQUIRED)
         if not first or not nxt or first == nxt:
