@@ -45,10 +45,10 @@ from imu_monitor.simulator.motion import (
     MOTION_STYLES,
     STAND_S,
     STANDING_ROOT_M,
-    TOO_FAST_RANGE_S,
     TRANSITION_S,
     MotionProgram,
     MotionStyle,
+    phase_durations,
     session_markers,
 )
 from imu_monitor.simulator.tracks import (
@@ -123,22 +123,6 @@ class _Knots:
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), 20, stream])
-
-
-def _phase_durations(
-    rng: np.random.Generator, exercise: Exercise, fault: str | None, vary: bool
-) -> tuple[float, float, float]:
-    tempo = exercise.tempo
-    if fault == "too_fast":
-        hi = min(TOO_FAST_RANGE_S[1], 0.75 * tempo.min_rep_s)
-        total = rng.uniform(min(TOO_FAST_RANGE_S[0], 0.8 * hi), hi)
-        frac = np.array([0.4, 0.15, 0.45]) * rng.uniform(0.9, 1.1, 3)
-        up, hold, down = total * frac / frac.sum()
-        return float(up), float(hold), float(down)
-    f = rng.uniform(1.0 - TIMING_SPREAD, 1.0 + TIMING_SPREAD, 3)
-    if not vary:
-        f = np.ones(3)
-    return tempo.up_s * f[0], tempo.hold_s * f[1], tempo.down_s * f[2]
 
 
 def _fault_knots(
@@ -266,7 +250,8 @@ def build_human_program(
     program_reps: list[TruthRep] = []
     amplitudes: dict[int, float] = {}
     for i, fault in enumerate(fault_of_rep):
-        up, hold, down = _phase_durations(timing, exercise, fault, features.rep_variation)
+        spread = TIMING_SPREAD if features.rep_variation else 0.0
+        up, hold, down = phase_durations(timing, exercise, fault, spread)
         gap = float(timing.uniform(*REST_S)) if features.rep_variation else FIXED_REST_S
         t0 = t + gap
         times = (t0, t0 + up, t0 + up + hold, t0 + up + hold + down)

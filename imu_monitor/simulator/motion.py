@@ -193,9 +193,12 @@ def session_markers(
     ]
 
 
-def _phases(
-    rng: np.random.Generator, exercise: Exercise, fault: str | None
+def phase_durations(
+    rng: np.random.Generator, exercise: Exercise, fault: str | None, spread: float = TEMPO_SPREAD
 ) -> tuple[float, float, float]:
+    """Concentric, hold and eccentric durations (s) of one rep: a too-fast rep's drawn within
+    ``TOO_FAST_RANGE_S``, else the exercise's tempo, each phase scaled by a factor drawn within
+    1 +- ``spread`` (the same random draws whatever the spread)."""
     tempo = exercise.tempo
     if fault == "too_fast":
         hi = min(TOO_FAST_RANGE_S[1], 0.75 * tempo.min_rep_s)
@@ -203,7 +206,7 @@ def _phases(
         frac = np.array([0.4, 0.15, 0.45]) * rng.uniform(0.9, 1.1, 3)
         up, hold, down = total * frac / frac.sum()
         return float(up), float(hold), float(down)
-    f = rng.uniform(1.0 - TEMPO_SPREAD, 1.0 + TEMPO_SPREAD, 3)
+    f = rng.uniform(1.0 - spread, 1.0 + spread, 3)
     return tempo.up_s * f[0], tempo.hold_s * f[1], tempo.down_s * f[2]
 
 
@@ -313,7 +316,7 @@ def build_program(
     truth_reps: list[TruthRep] = []
     amplitudes: dict[int, float] = {}
     for i, fault in enumerate(fault_of_rep):
-        up, hold, down = _phases(rng, exercise, fault)
+        up, hold, down = phase_durations(rng, exercise, fault)
         rp = _RepParams(
             thigh_rot * (1.0 if style.calibrate_at_top else float(rng.uniform(0.9, 1.1))),
             float(rng.uniform(*style.pelvis_roll_deg)),
