@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "imu_monitor"
 
-CORE = {"model", "events", "exercises", "errors", "settings"}
+CORE = {"model", "events", "exercises", "errors", "settings", "files"}
 RANK = {
     "core": 0,
     "devices": 1,

@@ -11,8 +11,6 @@ dataclasses are in ``profile_schema``, the validation in ``profile_parse``, deco
 
 from __future__ import annotations
 
-import os
-import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +32,7 @@ from imu_monitor.devices.profile_schema import (
     normalize_uuid,
 )
 from imu_monitor.errors import ProfileError
+from imu_monitor.files import FileTooLargeError, NotRegularFileError, read_regular_file
 
 __all__ = [
     "PROFILE_DIR",
@@ -90,34 +89,27 @@ def read_profile_toml(p: Path) -> dict:
     pipe with no writer) and checked on the open descriptor, so a directory, device or pipe is
     never read."""
     try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        raw = read_regular_file(p, MAX_PROFILE_BYTES)
     except FileNotFoundError:
         raise ProfileError(f"firmware profile {p} does not exist; check the path", path=p) from None
+    except (IsADirectoryError, NotRegularFileError):
+        raise ProfileError(
+            f"firmware profile {p} is not a regular file (a directory, device or pipe); "
+            "give the path of a .toml file",
+            path=p,
+        ) from None
+    except FileTooLargeError:
+        raise ProfileError(
+            f"firmware profile {p} is larger than {MAX_PROFILE_BYTES // 1024} KiB; a profile "
+            "is a small TOML file: check that this is the right file",
+            path=p,
+        ) from None
     except OSError as e:
         raise ProfileError(
             f"cannot open firmware profile {p}: {e.strerror or e}; check the path and its "
             "permissions",
             path=p,
         ) from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ProfileError(
-                f"firmware profile {p} is not a regular file (a directory, device or pipe); "
-                "give the path of a .toml file",
-                path=p,
-            )
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_PROFILE_BYTES + 1)
-    except OSError as e:
-        raise ProfileError(f"cannot read firmware profile {p}: {e}", path=p) from None
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise ProfileError(
-            f"firmware profile {p} is larger than {MAX_PROFILE_BYTES // 1024} KiB; a profile "
-            "is a small TOML file: check that this is the right file",
-            path=p,
-        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import re
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import platformdirs
 
 from imu_monitor.errors import CalibrationFileError, ImuMonitorError, SettingsError
+from imu_monitor.files import FileTooLargeError, NotRegularFileError, read_regular_file
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.settings import Settings
 
@@ -157,18 +157,13 @@ def read_json_file(path: Path, fail: Callable[[str], Exception]) -> Any:
     checked on the open descriptor) of at most ``MAX_STORE_BYTES``, UTF-8, nested no deeper
     than the parser's recursion allows. Anything else raises ``fail(reason)``."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise fail("not a regular file (a directory, device or pipe)")
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                raw = f.read(MAX_STORE_BYTES + 1)
-        finally:
-            os.close(fd)
+        raw = read_regular_file(path, MAX_STORE_BYTES)
+    except (IsADirectoryError, NotRegularFileError):
+        raise fail("not a regular file (a directory, device or pipe)") from None
+    except FileTooLargeError:
+        raise fail(f"larger than {MAX_STORE_BYTES // 1024} KiB, not one of ours") from None
     except OSError as e:
         raise fail(f"cannot read it ({e.strerror or e})") from None
-    if len(raw) > MAX_STORE_BYTES:
-        raise fail(f"larger than {MAX_STORE_BYTES // 1024} KiB, not one of ours")
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import math
-import os
-import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ import numpy as np
 
 from imu_monitor.errors import ImportFileError, ImuMonitorError
 from imu_monitor.exercises import get_exercise
+from imu_monitor.files import FileTooLargeError, NotRegularFileError, read_regular_file
 from imu_monitor.model import GRAVITY_M_S2, Recording, SensorInfo, SensorSeries
 
 REBASE_TIME_S = 60.0
@@ -81,24 +80,21 @@ def valid_rate(value: object, what: str) -> float:
 def read_bounded(path: Path, max_bytes: int) -> bytes:
     """The bytes of regular file ``path`` (at most ``max_bytes``), or ``ImportFileError``."""
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise ImportFileError(path, "not a regular file; give the path of a data file")
-            if st.st_size > max_bytes:
-                raise ImportFileError(
-                    path, f"{st.st_size} bytes is more than the {max_bytes} this reads; split it"
-                )
-            data = f.read(max_bytes + 1)
+        return read_regular_file(path, max_bytes)
     except FileNotFoundError:
         raise ImportFileError(path, "no such file; check the path") from None
     except IsADirectoryError:
         raise ImportFileError(path, "is a folder; give the path of a data file") from None
+    except NotRegularFileError:
+        raise ImportFileError(path, "not a regular file; give the path of a data file") from None
+    except FileTooLargeError as e:
+        if e.size is not None:
+            raise ImportFileError(
+                path, f"{e.size} bytes is more than the {max_bytes} this reads; split it"
+            ) from None
+        raise ImportFileError(path, f"more than {max_bytes} bytes; split it") from None
     except OSError as e:
         raise ImportFileError(path, f"cannot read the file: {e.strerror}") from None
-    if len(data) > max_bytes:
-        raise ImportFileError(path, f"more than {max_bytes} bytes; split it")
-    return data
 
 
 def _num(v: float) -> str:

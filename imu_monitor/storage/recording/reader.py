@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from imu_monitor.errors import RecordingError
+from imu_monitor.files import FileTooLargeError, NotRegularFileError, read_regular_file
 from imu_monitor.model import Gap, Marker, Recording, SensorInfo, SensorSeries, Truth
 from imu_monitor.storage.recording.format import (
     FORMAT_NAME,
@@ -169,22 +169,19 @@ def _second_recording(off: int, n: int) -> str:
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of the regular file ``path`` (at most ``MAX_RECORDING_BYTES``)."""
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise RecordingError(path, None, "not a regular file; give a recording's path")
-            data = f.read(MAX_RECORDING_BYTES + 1)
+        return read_regular_file(path, MAX_RECORDING_BYTES)
     except FileNotFoundError:
         raise RecordingError(path, None, "no such file; check the path") from None
     except IsADirectoryError:
         raise RecordingError(path, None, "is a folder; give a recording's path") from None
-    except OSError as e:
-        raise RecordingError(path, None, f"cannot read the file: {e.strerror}") from e
-    if len(data) > MAX_RECORDING_BYTES:
+    except NotRegularFileError:
+        raise RecordingError(path, None, "not a regular file; give a recording's path") from None
+    except FileTooLargeError:
         raise RecordingError(
             path, None, f"larger than {MAX_RECORDING_BYTES} bytes; this is not a recording"
-        )
-    return data
+        ) from None
+    except OSError as e:
+        raise RecordingError(path, None, f"cannot read the file: {e.strerror}") from e
 
 
 def _assemble(buf: bytes, blocks: list[tuple[int, int, int]]) -> SensorSeries:
