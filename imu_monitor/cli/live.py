@@ -38,6 +38,7 @@ from imu_monitor.cli.common import (
     window_options,
 )
 from imu_monitor.cli.console import EventPrinter, Output
+from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options, open_lsl
 from imu_monitor.errors import UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
@@ -92,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(only if the sensors are strapped on as before)",
     )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    add_lsl_options(p)
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
     sim.add_argument(
@@ -148,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     check_simulation(args)
+    check_lsl_options(args)
 
     record = None
     if args.record is not None:
@@ -167,7 +170,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         record=record,
         profile=args.profile,
+        lsl=lsl_request(args),
     )
+
+
+def lsl_request(args: argparse.Namespace) -> Any:
+    """``fn(sensors, pipeline)`` opening the LSL outlets for the dashboard (None without
+    ``--lsl``)."""
+    if not getattr(args, "lsl", False):
+        return None
+    return lambda sensors, pipeline: open_lsl(args, sensors, pipeline, None)
 
 
 def check_simulation(args: argparse.Namespace) -> None:
@@ -178,6 +190,7 @@ def check_simulation(args: argparse.Namespace) -> None:
 
 def run_headless(args: argparse.Namespace) -> int:
     check_simulation(args)
+    check_lsl_options(args)
     out = Output(args.json)
     record = None
     if args.record:
@@ -186,6 +199,7 @@ def run_headless(args: argparse.Namespace) -> int:
     source, world = live.source, live.world
     source.open()  # scan + connect: errors name the device and what was found
     recorder = None
+    lsl = None
     interrupted: KeyboardInterrupt | None = None
     try:
         if record is not None:
@@ -215,6 +229,7 @@ def run_headless(args: argparse.Namespace) -> int:
             args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
         )
         pipeline.add_listener(EventPrinter(output=out))
+        lsl = open_lsl(args, source.sensors, pipeline, out)
         messages = _Messages()
         session = Session(
             source,
@@ -252,6 +267,8 @@ def run_headless(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
         source.stop()
+        if lsl is not None:
+            lsl.close()
     _print_summary(args, out, pipeline, session, source, elapsed())
     return exit_code_after(interrupted)
 

@@ -136,10 +136,11 @@ def run_live(
     recordings_dir: Path = Path("recordings"),
     title: str | None = None,
     profile: str | None = None,
+    lsl: Callable[[dict, Any], Any] | None = None,
 ) -> int:
     """The dashboard on BLE wearables or the simulated one. ``live.source`` is opened here,
     before the window (errors name the device); ``record`` records from the start, the Record
-    button at any time."""
+    button at any time. ``lsl(sensors, pipeline)``: opens LSL outlets fed by the session."""
     options.prepare()
     application()
     source, world = live.source, live.world
@@ -166,11 +167,16 @@ def run_live(
         )
         if record is not None:
             window.start_recording(record)
+        outlets = None if lsl is None else lsl(source.sensors, ds.pipeline)
         ds.start()
     except BaseException:
         source.stop()
         raise
-    return run_window(window, options)
+    try:
+        return run_window(window, options)
+    finally:
+        if outlets is not None:
+            outlets.close()
 
 
 def run_replay(
@@ -183,8 +189,10 @@ def run_replay(
     notes: list[str],
     rep_starts: list[float],
     title: str,
+    lsl: Callable[[dict, Any], Any] | None = None,
 ) -> int:
-    """The dashboard on a recording, with replay controls (``replay.player``)."""
+    """The dashboard on a recording, with replay controls (``replay.player``); ``lsl`` as for
+    ``run_live``."""
     options.prepare()
     application()
     ds = DashboardSession(
@@ -196,4 +204,9 @@ def run_replay(
     )
     window = DashboardWindow(ds, replay=replay.player, rep_starts=rep_starts, title=title)
     show_calibration_notes(window.notices, notes)  # a guess on the line, the rest in details
-    return run_window(window, options)
+    outlets = None if lsl is None else lsl(rec.sensors, ds.pipeline)
+    try:
+        return run_window(window, options)
+    finally:
+        if outlets is not None:
+            outlets.close()
