@@ -2,7 +2,7 @@
 
 Each layer imports only the layers below it (``imu_monitor/<layer>/__init__.py`` says what it
 may import); no import circle, not even one hidden in a function; bleak only in ``sources``,
-Qt only in ``ui``, pylsl in one module, and the Bumble test harness nowhere in
+Qt only in ``ui``, pylsl and pyxdf each in one module, and the Bumble test harness nowhere in
 the package.
 """
 
@@ -33,8 +33,8 @@ import each other."""
 FACADES = {"imu_monitor", "imu_monitor.__main__"}
 """The package's public face (``import imu_monitor as im``; ``python -m imu_monitor``)."""
 ONLY_IN = {"bleak": "sources", "PySide6": "ui", "pyqtgraph": "ui", "shiboken6": "ui"}
-ONLY_MODULE = {"pylsl": "imu_monitor.app.lsl"}
-"""Libraries one module wraps: the LSL outlets."""
+ONLY_MODULE = {"pylsl": "imu_monitor.app.lsl", "pyxdf": "imu_monitor.storage.importers.xdf"}
+"""Libraries one module wraps: the LSL outlets and the XDF importer."""
 NEVER = {"bumble"}
 
 
