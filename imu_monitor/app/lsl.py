@@ -56,6 +56,11 @@ ANGLES = (
     ("lumbar_lateral_deg", "lumbar_lateral_flexion"),
     ("hip_flexion_deg", "hip_flexion"),
 )
+CHUNK_S = 0.05
+"""Samples go out in chunks of this much session time (10 samples at 200 Hz; muse-lsl sends 12
+at 256 Hz): a push per BLE notification and quantity cost half as much CPU again as the whole
+headless session (benchmarks/bench_lsl.py). Adds up to this much latency on LSL; the markers go
+out at once; ``flush`` (and ``close``) sends what is left."""
 MAX_BUFFERED_S = 360
 """Seconds an outlet keeps for a slow consumer (liblsl's default)."""
 LINGER_S = 0.5
@@ -94,6 +99,32 @@ def marker_text(doc: dict[str, Any]) -> str:
     return json.dumps(_clean(doc), separators=(",", ":"), sort_keys=True)
 
 
+class _Chunker:
+    """Collects one outlet's samples and pushes them ``CHUNK_S`` at a time."""
+
+    def __init__(self, outlet: Any, rate_hz: float) -> None:
+        self.outlet = outlet
+        self.size = max(1, int(round(rate_hz * CHUNK_S)))
+        self.values: list[np.ndarray] = []
+        self.stamps: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, values: np.ndarray, stamps: np.ndarray) -> None:
+        self.values.append(values)
+        self.stamps.append(stamps)
+        self.n += len(stamps)
+        if self.n >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.n:
+            return
+        values = np.ascontiguousarray(np.concatenate(self.values), dtype=np.float64)
+        stamps = np.concatenate(self.stamps).tolist()
+        self.values, self.stamps, self.n = [], [], 0
+        self.outlet.push_chunk(values, stamps)
+
+
 def _manufacturer_model(info: SensorInfo) -> tuple[str, str]:
     if info.profile in ("sim", "import", "unknown", ""):
         what = {"sim": "simulated wearable", "import": "imported recording"}
@@ -116,9 +147,9 @@ class LslOutlets:
         self._lock = threading.Lock()
         self.offset_s: float | None = None
         """LSL time minus session time, fixed at the first sample (None before)."""
-        self._acc: dict[str, Any] = {}
-        self._gyr: dict[str, Any] = {}
-        self._ori: dict[str, Any] = {}
+        self._acc: dict[str, _Chunker] = {}
+        self._gyr: dict[str, _Chunker] = {}
+        self._ori: dict[str, _Chunker] = {}
         for p, info in self.sensors.items():
             uid = f"{PREFIX}:{source or info.device or info.profile}:{p}"
             self._acc[p] = self._outlet(
@@ -186,7 +217,8 @@ class LslOutlets:
             frame = "earth (z up, heading arbitrary)" if mocap_object else "sensor"
             desc.append_child_value("reference_frame", frame)
         desc.append_child_value("software", f"{PREFIX} {__version__}")
-        return pylsl.StreamOutlet(si, 0, MAX_BUFFERED_S)
+        outlet = pylsl.StreamOutlet(si, 0, MAX_BUFFERED_S)
+        return outlet if rate == 0.0 else _Chunker(outlet, si.nominal_srate())
 
     def attach(self, pipeline: Any) -> None:
         """Be fed by ``pipeline`` (a ``Pipeline`` or the dashboard's ``PipelineSwitch``)."""
@@ -194,9 +226,14 @@ class LslOutlets:
         pipeline.add_listener(self.event)
 
     @property
+    def _chunkers(self) -> list[_Chunker]:
+        every = [*self._acc.values(), *self._gyr.values(), *self._ori.values(), self._angles]
+        return [c for c in every if c is not None]
+
+    @property
     def outlets(self) -> list[Any]:
-        every = [*self._acc.values(), *self._gyr.values(), *self._ori.values()]
-        return [o for o in (*every, self._angles, self._markers) if o is not None]
+        markers = [] if self._markers is None else [self._markers]
+        return [c.outlet for c in self._chunkers] + markers
 
     @property
     def stream_names(self) -> list[str]:
@@ -222,20 +259,19 @@ class LslOutlets:
 
     def samples(self, chunk: SampleChunk) -> None:
         offset = self._offset(float(chunk.t_s[-1]))  # the newest sample arrived about now
-        stamps = (chunk.t_s + offset).tolist()
-        self._acc[chunk.sensor].push_chunk(np.ascontiguousarray(chunk.acc_m_s2), stamps)
-        self._gyr[chunk.sensor].push_chunk(np.ascontiguousarray(chunk.gyr_rad_s), stamps)
+        stamps = chunk.t_s + offset
+        self._acc[chunk.sensor].add(chunk.acc_m_s2, stamps)
+        self._gyr[chunk.sensor].add(chunk.gyr_rad_s, stamps)
 
     def orientation(self, sensor: str, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
-        stamps = (t_s + self._offset(float(t_s[0]))).tolist()
-        self._ori[sensor].push_chunk(np.ascontiguousarray(quat_ws), stamps)
+        self._ori[sensor].add(quat_ws, t_s + self._offset(float(t_s[0])))
 
     def angles(self, columns: dict[str, np.ndarray]) -> None:
         t = columns["t_s"]
         if len(t) == 0:
             return
         values = np.column_stack([columns[c] for c in self.angle_columns])
-        self._angles.push_chunk(values, (t + self._offset(float(t[0]))).tolist())
+        self._angles.add(values, t + self._offset(float(t[0])))
 
     def event(self, ev: Event) -> None:
         """A monitor event (pipeline listener): a marker; a finished rep also its phases."""
@@ -263,10 +299,16 @@ class LslOutlets:
             self._markers.push_sample([text], stamp)
             self.counts["markers"] += 1
 
+    def flush(self) -> None:
+        """Send the samples still collected for a chunk (the session stopped)."""
+        for c in self._chunkers:
+            c.flush()
+
     def close(self) -> None:
-        """Destroy the outlets (consumers see the streams end), ``LINGER_S`` after the last
-        sample when a consumer is connected; samples after this are errors the pipeline logs.
-        Idempotent."""
+        """Flush, then destroy the outlets (consumers see the streams end), ``LINGER_S`` after
+        the last sample when a consumer is connected; samples after this are errors the
+        pipeline logs. Idempotent."""
+        self.flush()
         if any(o.have_consumers() for o in self.outlets):
             threading.Event().wait(LINGER_S)  # a delivery delay, not a synchronisation
         self._acc, self._gyr, self._ori = {}, {}, {}

@@ -91,6 +91,7 @@ def test_every_sample_orientation_and_marker_reaches_the_inlets(session):
     # wait on the data itself: 30 s of session (past the calibration and three reps)
     inlets.pull_until(lambda: len(inlets.stamps["imu-monitor sacrum acc"]) >= 30 * 200, "data")
     sess.stop()
+    outlets.flush()  # the last part-chunk (close() would send it too)
     recorder.close()
     rec = load_recording(path)
     counts = {p: len(rec.series[p]) for p in PLACEMENTS}
