@@ -260,8 +260,9 @@ class LslOutlets:
     def samples(self, chunk: SampleChunk) -> None:
         offset = self._offset(float(chunk.t_s[-1]))  # the newest sample arrived about now
         stamps = chunk.t_s + offset
-        self._acc[chunk.sensor].add(chunk.acc_m_s2, stamps)
-        self._gyr[chunk.sensor].add(chunk.gyr_rad_s, stamps)
+        # copies: a chunk's arrays may be reused by its source once fed (as for the recorder)
+        self._acc[chunk.sensor].add(np.array(chunk.acc_m_s2, dtype=np.float64), stamps)
+        self._gyr[chunk.sensor].add(np.array(chunk.gyr_rad_s, dtype=np.float64), stamps)
 
     def orientation(self, sensor: str, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
         self._ori[sensor].add(quat_ws, t_s + self._offset(float(t_s[0])))
