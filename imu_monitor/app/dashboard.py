@@ -15,7 +15,7 @@ from typing import Any
 
 from imu_monitor.app.session import Session
 from imu_monitor.events import Event
-from imu_monitor.model import Gap, SampleChunk
+from imu_monitor.model import Gap, Marker, SampleChunk
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.pipeline import DataSink, Pipeline
@@ -108,6 +108,8 @@ class DashboardSession:
         self.history_s = history_s
         self.use_stored = use_stored
         self.status_listeners: list[StatusCallback] = []
+        self.marker_listeners: list[Callable[[Marker], None]] = []
+        """Called with each marker the user sets (the LSL outlets)."""
         self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
         self.session = Session(

@@ -168,6 +168,8 @@ def run_live(
         if record is not None:
             window.start_recording(record)
         outlets = None if lsl is None else lsl(source.sensors, ds.pipeline)
+        if outlets is not None:
+            ds.marker_listeners.append(outlets.marker)
         ds.start()
     except BaseException:
         source.stop()

@@ -8,6 +8,7 @@ sample time. Problems (a directory that cannot be written) are notices, never ex
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import QPushButton
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.model import Marker
 from imu_monitor.storage.recording import EXTENSION, RecordingWriter
+
+log = logging.getLogger(__name__)
 
 
 class RecordingControls(QObject):
@@ -104,6 +107,11 @@ class RecordingControls(QObject):
             marker = Marker(self.current_t_s(), kind, None, dict(data))
             self.recorder.write_marker(marker)
             self.marked.emit(marker)
+            for fn in self._session().marker_listeners:
+                try:
+                    fn(marker)
+                except Exception:  # a broken sink must not stop the marking
+                    log.exception("marker listener %r failed", fn)
 
     def _show(self, recording: bool) -> None:
         self.record_btn.blockSignals(True)
