@@ -84,8 +84,8 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         report["note"] = ex.one_sensor_note
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
-    if args.save:
-        store = HistoryStore(args.data_dir)
+    if getattr(args, "save", False):
+        store = HistoryStore(getattr(args, "data_dir", None))
         row = index_analysis(store, path, rec, an)
         report["history"] = {"database": str(store.path), "id": row.id, "user": row.user}
     return for_user(report)

@@ -24,7 +24,8 @@ def add_history_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-dir",
         type=Path,
-        help="history directory (default: the platform's user data directory)",
+        help="history directory (default: the platform's user data directory; sessions of the "
+        "simulated wearer go to its demo folder)",
     )
 
 

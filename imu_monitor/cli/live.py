@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imu_monitor import __version__
-from imu_monitor.app.config import user_stores
+from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.history import index_session
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.session import Session
@@ -44,7 +44,6 @@ from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.base import SourceStatus
-from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
@@ -171,6 +170,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         record=record,
         profile=args.profile,
+        history=history_store(args.data_dir, simulated=live.world is not None),
     )
 
 
@@ -311,7 +311,7 @@ def _index(
 ) -> dict[str, Any]:
     """Put the recorded session into the history; a history that cannot be written is a note
     in the summary (the recording is safe either way)."""
-    store = HistoryStore(getattr(args, "data_dir", None))
+    store = history_store(getattr(args, "data_dir", None), simulated=meta.get("source") == "sim")
     try:
         row = index_session(store, recorder.path, meta, pipeline.summary(), duration_s)
     except (ImuMonitorError, OSError) as e:
