@@ -148,9 +148,26 @@ def _count(v: Any) -> int | None:
     return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def _fraction(v: Any) -> float | None:
-    x = _number(v, math.nan)
-    return x if 0.0 <= x <= 1.0 else None
+def tempo_adherence(summary: Mapping[str, Any]) -> float | None:
+    """The fraction of a session's reps whose every phase met the target tempo (0-1): one less
+    the reps off tempo (``faulty_reps_by_direction.tempo`` of each set) per rep of the sets.
+    None without sets or reps."""
+    sets = summary.get("sets")
+    if not isinstance(sets, list):
+        return None
+    reps = off = 0
+    for st in sets:
+        if not isinstance(st, Mapping):
+            return None
+        faulty = st.get("faulty_reps_by_direction")
+        n, k = (
+            _count(st.get("reps")),
+            _count(faulty.get("tempo")) if isinstance(faulty, Mapping) else None,
+        )
+        if n is None or k is None:
+            return None
+        reps, off = reps + n, off + k
+    return 1.0 - off / reps if reps else None
 
 
 def session_row(
@@ -167,15 +184,17 @@ def session_row(
     session, ``Pipeline.summary()``). ``user`` overrides the recording's own.
 
     The start time is the recording's ``created_utc``, else the file's modification time.
-    Sets, good reps and tempo adherence come from the summary when it gives them (``sets``: a
-    list of sets or a count; ``good_reps``; ``tempo_adherence``)."""
+    Sets, good reps and tempo adherence come from the summary's sets block
+    (``processing.sets``: ``sets_count``, ``good_reps``, and per set its reps and those off the
+    target tempo); a summary without one (an older analysis) leaves them None."""
     date = str(meta.get("created_utc") or "")
     if not date:
         mtime = os.stat(path).st_mtime
         date = _dt.datetime.fromtimestamp(mtime, _dt.UTC).isoformat(timespec="seconds")
     sets = summary.get("sets")
-    n_sets = len(sets) if isinstance(sets, list) else _count(sets)
-    adherence = summary.get("tempo_adherence")
+    n_sets = _count(summary.get("sets_count"))
+    if n_sets is None and isinstance(sets, list):
+        n_sets = len(sets)
     return SessionRow(
         user=str(user or meta.get("user") or "default"),
         date=date,
@@ -191,7 +210,7 @@ def session_row(
         source=str(meta.get("source") or ""),
         sets=n_sets,
         good_reps=_count(summary.get("good_reps")),
-        tempo_adherence=_fraction(adherence),
+        tempo_adherence=tempo_adherence(summary),
         summary=dict(summary),
     )
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from imu_monitor.app.history import index_archive, index_file, index_session, recordings_in
@@ -61,6 +63,11 @@ def test_an_archive_is_indexed_and_bad_files_are_named(archive, tmp_path, jobs):
             tuple(summary["sensors"]),
         )
         assert r.peak_flexion_deg == summary["max_flexion_deg"]
+        # sets, good reps and tempo adherence from the analysis' sets block
+        assert (r.sets, r.good_reps) == (summary["sets_count"], summary["good_reps"])
+        off = sum(s["faulty_reps_by_direction"]["tempo"] for s in summary["sets"])
+        assert r.tempo_adherence == pytest.approx(1 - off / summary["reps"])
+        assert r.summary["sets"] == json.loads(json.dumps(summary["sets"]))
         assert r.sha256 == file_sha256(r.path)
     # indexing again updates, does not duplicate; --user files everything under one user
     index_archive(recordings_in(archive), store, jobs=jobs, user="coach")

@@ -12,6 +12,7 @@ from imu_monitor.storage.history import (
     SessionRow,
     file_sha256,
     session_row,
+    tempo_adherence,
 )
 
 
@@ -161,15 +162,16 @@ def test_session_row_from_a_summary(tmp_path):
     )
     assert row.sha256 == hashlib.sha256(b"x" * 3_000_000).hexdigest()
     assert (row.sets, row.good_reps, row.tempo_adherence) == (None, None, None)
-    row2 = session_row(
-        {},
-        summary | {"sets": [{}, {}, {}], "good_reps": 9, "tempo_adherence": 0.5},
-        path=f,
-        sha256="d" * 64,
-        duration_s=300.0,
-        user="cy",
-    )
-    assert (row2.user, row2.sets, row2.good_reps, row2.tempo_adherence) == ("cy", 3, 9, 0.5)
+
+    def one_set(reps, off_tempo):
+        return {"reps": reps, "faulty_reps_by_direction": {"flexion": 1, "tempo": off_tempo}}
+
+    sets = {"sets_count": 3, "good_reps": 9, "sets": [one_set(4, 1), one_set(4, 0), one_set(2, 1)]}
+    row2 = session_row({}, summary | sets, path=f, sha256="d" * 64, duration_s=300.0, user="cy")
+    assert (row2.user, row2.sets, row2.good_reps) == ("cy", 3, 9)
+    assert row2.tempo_adherence == pytest.approx(1 - 2 / 10)
+    assert tempo_adherence({"sets": []}) is None  # no reps: nothing to adhere to
+    assert tempo_adherence({"sets": [{"reps": 3}]}) is None  # not a sets block we know
     assert row2.date.endswith("+00:00")  # the file's time when the recording has none
     store = HistoryStore(tmp_path / "h")
     store.add(row)  # NaN in the summary is stored as null

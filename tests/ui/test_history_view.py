@@ -142,6 +142,8 @@ def test_a_dashboard_recording_is_indexed_when_it_ends(qtbot, kick, tmp_path):
     summary = ds.pipeline.summary()
     assert row.sha256 == file_sha256(out) and row.reps == summary["reps"] > 0
     assert (row.alarms, row.source, row.user) == (summary["alarms"], "ble", "ann")
+    assert (row.good_reps, row.sets) == (summary["good_reps"], summary["sets_count"])
+    assert row.tempo_adherence is not None
     assert row.duration_s == pytest.approx(rec.duration_s, abs=1.0)
     assert any("in the history of ann" in t for t in w.notices.texts())
     w.header.history_btn.click()
