@@ -20,6 +20,7 @@ from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
+from imu_monitor.simulator.set_truth import score_analysis_sets
 
 ANALYSED_SAMPLES_PER_S = 100_000
 """Rough analysis speed (samples of all sensors per second of this machine), to decide whether
@@ -85,6 +86,7 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         report["note"] = ex.one_sensor_note
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
+        report["truth"]["sets"] = score_analysis_sets(an, rec.truth, rec.meta)
     return for_user(report)
 
 
