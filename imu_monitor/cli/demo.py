@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imu_monitor.app.config import user_stores
+from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.sources import SimulatedPerson, live_source
 from imu_monitor.cli import live as live_command
@@ -22,6 +22,7 @@ from imu_monitor.cli.common import (
     positive_factor,
     window_options,
 )
+from imu_monitor.cli.history import add_history_options
 from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
@@ -48,9 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
+    p.add_argument(
+        "--tempo-cue",
+        action="store_true",
+        help="dashboard: a short tick at each phase change the target tempo asks for (up, hold, "
+        "down), on the computer's sound and, where its profile has one, the wearable's tick",
+    )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     add_lsl_options(p)
     add_window_options(p)
+    add_history_options(p)
     p.set_defaults(func=run)
 
 
@@ -74,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     settings_store, cal_store = user_stores(args.config_dir, simulated=True)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
+    settings.tempo_cue = settings.tempo_cue or args.tempo_cue
     return dashboard().run_live(
         live,
         settings,
@@ -84,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         use_stored=False,
         title="demo: simulated wearable",
         lsl=live_command.lsl_request(args),
+        history=history_store(args.data_dir, simulated=True),
     )
 
 
@@ -102,6 +112,7 @@ def headless_args(args: argparse.Namespace) -> argparse.Namespace:
         json=False,
         user=args.user or "default",
         config_dir=args.config_dir,
+        data_dir=args.data_dir,
         use_saved_calibration=False,
         no_alert=args.no_alert,
         seed=args.seed,
