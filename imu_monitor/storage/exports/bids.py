@@ -18,7 +18,7 @@ gaps), then per placement ``<p>_acc_{x,y,z}`` (ACCEL, m/s^2, sensor frame), ``<p
 (GYRO, rad/s, sensor frame), ``<p>_quat_{w,x,y,z}`` (ORNT, sensor to earth), then the joint
 angles (JNTANG, deg, relative to the calibrated neutral): ``lumbar_flexion``, ``lumbar_lateral``,
 ``hip_flexion`` with a thigh sensor, and ``true_lumbar_flexion`` for simulated sessions.
-Values are fixed-point: 6 decimals for m/s^2, deg and s, 7 for rad/s, 9 for quaternions (far
+Values are fixed-point: 6 decimals for m/s^2, deg and s, 7 for rad/s and quaternions (far
 below the sensors' resolution); gaps of a non-sacrum sensor are ``n/a``.
 
 ``motionbids`` (PyPI 0.6.0) is not used: it requires ipykernel and pip>=26 at run time, writes
@@ -55,7 +55,7 @@ BIDS_VERSION = "1.11.1"
 BIDS 1.11.1, schema 1.2.7)."""
 TRACKSYS = "imu"
 AXES = ("x", "y", "z")
-DECIMALS = {"LATENCY": 6, "ACCEL": 6, "GYRO": 7, "ORNT": 9, "JNTANG": 6}
+DECIMALS = {"LATENCY": 6, "ACCEL": 6, "GYRO": 7, "ORNT": 7, "JNTANG": 6}
 
 FRAMES = {
     "sensor": {

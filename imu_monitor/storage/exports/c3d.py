@@ -159,14 +159,17 @@ def write_c3d(
     c["data"]["points"] = np.zeros((4, 0, frames))
     events = c3d_events(rec, an, table.t0_s)
     chosen = _choose(events)
-    for e in chosen:
-        minutes = int(e.t_s // 60.0) if e.t_s > 0 else 0
-        c.add_event(
-            [minutes, float(e.t_s - 60.0 * minutes)],
-            context=e.context,
-            label=e.label,
-            description=e.description,
-        )
+    if chosen:  # the EVENT group as ezc3d's add_event builds it, in one go
+        minutes = np.array([int(e.t_s // 60.0) if e.t_s > 0 else 0 for e in chosen])
+        seconds = np.array([e.t_s for e in chosen]) - 60.0 * minutes
+        c.add_parameter("EVENT", "USED", len(chosen))
+        c.add_parameter("EVENT", "TIMES", np.vstack([minutes.astype(float), seconds]))
+        c.add_parameter("EVENT", "CONTEXTS", [e.context for e in chosen])
+        c.add_parameter("EVENT", "LABELS", [e.label for e in chosen])
+        c.add_parameter("EVENT", "DESCRIPTIONS", [e.description for e in chosen])
+        c.add_parameter("EVENT", "SUBJECTS", ["" for _ in chosen])
+        c.add_parameter("EVENT", "ICON_IDS", [0.0] * len(chosen))
+        c.add_parameter("EVENT", "GENERIC_FLAGS", [0.0] * len(chosen))
     c.add_parameter("MANUFACTURER", "SOFTWARE", "imu-monitor")
     try:
         # created owner-only first: ezc3d truncates and writes into it, keeping the mode

@@ -70,6 +70,31 @@ def working_side(rec: Recording) -> str:
     return "l" if sides and all(s.startswith("l") for s in sides) else "r"
 
 
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton products of (n, 4) or (4,) w,x,y,z quaternions (scipy's composition of
+    rotation arrays is several times slower on long series)."""
+    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
+    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
+
+
+def _conj(q: np.ndarray) -> np.ndarray:
+    return np.asarray(q, dtype=np.float64) * [1.0, -1.0, -1.0, -1.0]
+
+
+def _rotate(q: np.ndarray, v: list[float]) -> np.ndarray:
+    """Vector ``v`` rotated by each quaternion of ``q`` (n, 4)."""
+    return _qmul(_qmul(q, np.array([0.0, *v])), _conj(q))[:, 1:]
+
+
 def _as_rotation(q_wxyz: np.ndarray) -> tuple[Rotation, np.ndarray]:
     q = np.asarray(q_wxyz, dtype=np.float64).reshape(-1, 4)
     ok = np.isfinite(q).all(axis=1) & (np.abs(q).sum(axis=1) > 0)
@@ -78,8 +103,12 @@ def _as_rotation(q_wxyz: np.ndarray) -> tuple[Rotation, np.ndarray]:
 
 
 def _wxyz(r: Rotation) -> np.ndarray:
-    q = r.as_quat().reshape(-1, 4)[:, [3, 0, 1, 2]]
-    return np.where(q[:, :1] < 0, -q, q)  # scalar part >= 0: one of the two equal quaternions
+    return _positive(r.as_quat().reshape(-1, 4)[:, [3, 0, 1, 2]])
+
+
+def _positive(q: np.ndarray) -> np.ndarray:
+    """The one of q and -q (the same rotation) whose scalar part is >= 0."""
+    return np.where(q[:, :1] < 0, -q, q)
 
 
 def segment_orientations(
@@ -93,22 +122,27 @@ def segment_orientations(
     if not in_win.any():
         in_win = np.zeros(t.shape, dtype=bool)
         in_win[0] = True
-    world_seg: dict[str, Rotation] = {}
+    a = _wxyz(_A)[0]
+    world_seg: dict[str, np.ndarray] = {}
     valid: dict[str, np.ndarray] = {}
     heading: dict[str, float] = {}
     for p in table.placements:
-        r_ws, ok = _as_rotation(an.quats[p])
-        r_ss, _ = _as_rotation(np.asarray(an.calibration.sensors[p].q_segment_sensor))
-        r = r_ws * r_ss.inv()
-        world_seg[p], valid[p] = r, ok
+        q_ws = np.asarray(an.quats[p], dtype=np.float64)
+        ok = np.isfinite(q_ws).all(axis=1)
+        q_ss = np.asarray(an.calibration.sensors[p].q_segment_sensor, dtype=np.float64)
+        q = _qmul(q_ws, _conj(q_ss / np.linalg.norm(q_ss)))
+        world_seg[p], valid[p] = q, ok
         use = in_win & ok
-        left = r[np.flatnonzero(use)].apply([0.0, 1.0, 0.0]) if use.any() else [[0.0, 1.0, 0.0]]
+        left = _rotate(q[use], [0.0, 1.0, 0.0]) if use.any() else np.array([[0.0, 1.0, 0.0]])
         m = np.mean(left, axis=0)
         heading[p] = float(np.arctan2(m[1], m[0]))
     out: dict[str, np.ndarray] = {}
     for p in table.placements:
-        turn = Rotation.from_rotvec([0.0, 0.0, heading["sacrum"] - heading[p]])
-        q = _wxyz(_A * turn * world_seg[p] * _A.inv())
+        half = 0.5 * (heading["sacrum"] - heading[p])
+        turn = np.array([np.cos(half), 0.0, 0.0, np.sin(half)])
+        q = _qmul(_qmul(a, turn), _qmul(world_seg[p], _conj(a)))
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        q = _positive(q)
         q[~valid[p]] = np.nan
         out[p] = q
     return out

@@ -91,7 +91,7 @@ def test_motion_values_read_back_equal_the_recording(session, dataset):
     data = np.genfromtxt(motion / f"{STEM}_motion.tsv", delimiter="\t", missing_values="n/a")
     cols = export_columns(rec, an)
     assert data.shape == (len(cols["t_s"]), len(chans))
-    tol = {"ACCEL": 5e-7, "GYRO": 5e-8, "ORNT": 5e-10, "JNTANG": 5e-7, "LATENCY": 5e-7}
+    tol = {"ACCEL": 5e-7, "GYRO": 5e-8, "ORNT": 5e-8, "JNTANG": 5e-7, "LATENCY": 5e-7}
     for k, c in enumerate(chans):
         name = c["name"]
         if c["type"] == "LATENCY":
