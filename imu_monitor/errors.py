@@ -162,6 +162,15 @@ class MtuTooSmallError(BleError):
         super().__init__(message, device=device)
 
 
+class HistoryError(ImuMonitorError):
+    """The session history database cannot be used (not an SQLite database, written by a newer
+    version, cannot be opened). ``path``: the database file."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(message)
+
+
 class SimError(ImuMonitorError):
     """A simulated world is set up wrongly (unknown person, duplicate device, ...)."""
 
@@ -172,6 +181,18 @@ class ScreenshotError(ImuMonitorError):
     def __init__(self, message: str, *, path: str | Path | None = None):
         self.path = None if path is None else str(path)
         super().__init__(message)
+
+
+class LslUnavailableError(ImuMonitorError):
+    """``--lsl`` was asked for but pylsl or the liblsl it loads cannot be used; the message is
+    what failed to load (one line)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"the Lab Streaming Layer library cannot be loaded ({reason}); install it with "
+            "`pip install pylsl` (its wheels bundle liblsl) or run without --lsl"
+        )
 
 
 class UsageError(ImuMonitorError):

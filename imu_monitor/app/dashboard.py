@@ -15,10 +15,10 @@ from typing import Any
 
 from imu_monitor.app.session import Session
 from imu_monitor.events import Event
-from imu_monitor.model import Gap, SampleChunk
+from imu_monitor.model import Gap, Marker, SampleChunk
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.live_calibration import LiveCalibrator
-from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.processing.pipeline import DataSink, Pipeline
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import Source, SourceStatus, StatusCallback
 from imu_monitor.storage.stores import CalibrationStore
@@ -33,6 +33,7 @@ class PipelineSwitch:
         self._lock = threading.Lock()
         self._current = pipeline
         self._listeners: list[Callable[[Event], None]] = []
+        self._sinks: list[DataSink] = []
         self.generation = 0
         """Incremented at every swap (the UI clears per-pipeline displays when it changes)."""
 
@@ -45,11 +46,18 @@ class PipelineSwitch:
             self._listeners.append(fn)
             self._current.add_listener(fn)
 
+    def add_data_sink(self, sink: DataSink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+            self._current.add_data_sink(sink)
+
     def replace(self, pipeline: Pipeline) -> None:
-        """Feed ``pipeline`` from now on; it gets the listeners and the recorder."""
+        """Feed ``pipeline`` from now on; it gets the listeners, data sinks and the recorder."""
         with self._lock:
             for fn in self._listeners:
                 pipeline.add_listener(fn)
+            for sink in self._sinks:
+                pipeline.add_data_sink(sink)
             if pipeline.recorder is None and self._current.recorder is not None:
                 pipeline.recorder = self._current.recorder
             self._current = pipeline
@@ -100,6 +108,8 @@ class DashboardSession:
         self.history_s = history_s
         self.use_stored = use_stored
         self.status_listeners: list[StatusCallback] = []
+        self.marker_listeners: list[Callable[[Marker], None]] = []
+        """Called with each marker the user sets (the LSL outlets)."""
         self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
         self.session = Session(
@@ -177,6 +187,23 @@ class DashboardSession:
         (the wizard's countdown ended); raises ``CalibrationRefused`` with the reason. When
         the last step is captured the pipeline takes the calibration and it is returned."""
         return self.pipeline.current.capture_calibration()
+
+    def wearable_tick_supported(self) -> bool:
+        """Whether a connected wearable's firmware profile has a ``tick`` alert (the tempo
+        cue's beat); sources without profiles (replays, imports) have none."""
+        links = getattr(self.source, "links", None) or {}
+        return any("tick" in getattr(link.profile, "alerts", {}) for link in links.values())
+
+    def send_tick(self) -> bool:
+        """Send the wearable's ``tick`` (never blocks); False when no profile has one."""
+        if not self.wearable_tick_supported():
+            return False
+        try:
+            self.source.alert("tick")
+        except Exception:  # the cue on the computer must not depend on it
+            log.exception("wearable tick failed")
+            return False
+        return True
 
     def start(self) -> None:
         if not self.running:

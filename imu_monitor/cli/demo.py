@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imu_monitor.app.config import user_stores
+from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.sources import SimulatedPerson, live_source
 from imu_monitor.cli import live as live_command
@@ -22,6 +22,8 @@ from imu_monitor.cli.common import (
     positive_factor,
     window_options,
 )
+from imu_monitor.cli.history import add_history_options
+from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
@@ -47,8 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
+    p.add_argument(
+        "--tempo-cue",
+        action="store_true",
+        help="dashboard: a short tick at each phase change the target tempo asks for (up, hold, "
+        "down), on the computer's sound and, where its profile has one, the wearable's tick",
+    )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    add_lsl_options(p)
     add_window_options(p)
+    add_history_options(p)
     p.set_defaults(func=run)
 
 
@@ -57,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     bleak backend). Its calibrations go to a separate store so they never replace real ones.
     With no display (and no --screenshot): the same session headless, with a note."""
     live_command.check_simulation(argparse.Namespace(device="sim", **vars(args)))
+    check_lsl_options(args)
     if not has_display() and args.screenshot is None:
         print(
             "imu-monitor demo: no display for the dashboard: running the simulated session "
@@ -71,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     settings_store, cal_store = user_stores(args.config_dir, simulated=True)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
+    settings.tempo_cue = settings.tempo_cue or args.tempo_cue
     return dashboard().run_live(
         live,
         settings,
@@ -80,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         use_stored=False,
         title="demo: simulated wearable",
+        lsl=live_command.lsl_request(args),
+        history=history_store(args.data_dir, simulated=True),
     )
 
 
@@ -98,10 +112,13 @@ def headless_args(args: argparse.Namespace) -> argparse.Namespace:
         json=False,
         user=args.user or "default",
         config_dir=args.config_dir,
+        data_dir=args.data_dir,
         use_saved_calibration=False,
         no_alert=args.no_alert,
         seed=args.seed,
         speed=args.speed,
         reps=args.reps,
         faulty=args.faulty,
+        lsl=args.lsl,
+        lsl_wait=args.lsl_wait,
     )

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream
 from imu_monitor.processing.rep_signal import AxialTracker
+from imu_monitor.processing.sets import SetTracker
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,21 @@ RECENT_REPS = 1000
 """Finished reps kept for the display (``Pipeline.reps``, the reps table)."""
 RECENT_ALARMS = 500
 """Alarm records kept (``Pipeline.alarms``)."""
+RECENT_SETS = 200
+"""Finished sets and judged reps kept (``Pipeline.sets``); the summary counts every rep."""
 RECENT_GAPS = 1000
 """Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
+
+
+class DataSink(Protocol):
+    """What a pipeline hands a data sink (``Pipeline.add_data_sink``; an LSL outlet), in the
+    feeding thread: each chunk as fed, each sensor's orientation, the angles once calibrated."""
+
+    def samples(self, chunk: SampleChunk) -> None: ...
+
+    def orientation(self, sensor: str, t_s: np.ndarray, quat_ws: np.ndarray) -> None: ...
+
+    def angles(self, columns: dict[str, np.ndarray]) -> None: ...
 
 
 class Pipeline:
@@ -83,6 +97,7 @@ class Pipeline:
         self.mode = monitor_mode(self.exercise, self.placements)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []
+        self._sinks: list[DataSink] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
         self._joiner = SensorJoiner(self.placements, master=MASTER)
         self.monitor = self._new_monitor()
@@ -101,6 +116,10 @@ class Pipeline:
         self.gaps_total = 0
         self.tally = SessionTally()
         """The session's counts and means (every event, however many)."""
+        self.sets = SetTracker(
+            self.exercise, limits=self.limits, mode=self.mode, memory=RECENT_SETS
+        )
+        """Sets and good reps (``processing.sets``)."""
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
         self._axial = AxialTracker()
@@ -116,6 +135,10 @@ class Pipeline:
     def add_listener(self, fn: Callable[[Event], None]) -> None:
         """``fn(event)`` is called in the feeding thread the moment an event happens."""
         self._listeners.append(fn)
+
+    def add_data_sink(self, sink: DataSink) -> None:
+        """``sink`` gets the samples, orientations and angles (``DataSink``) as they come."""
+        self._sinks.append(sink)
 
     def set_calibration(self, calibration: Calibration) -> None:
         with self._lock:
@@ -181,6 +204,8 @@ class Pipeline:
             if cal is not None:
                 self.set_calibration(cal)
         ori = self._orientation[chunk.sensor].update(chunk)
+        if self._sinks:
+            self._to_sinks(chunk, ori.t_s, ori.quat_ws)
         t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
         if len(t) == 0 or self.calibration is None:
             return []
@@ -192,10 +217,25 @@ class Pipeline:
             if len(t) == 0:
                 return []
         angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
-        self.buffer.append(_angle_columns(angles))
+        columns = _angle_columns(angles)
+        self.buffer.append(columns)
+        for sink in self._sinks:
+            try:
+                sink.angles(columns)
+            except Exception:  # a broken sink must not stop the stream
+                log.exception("data sink %r failed", sink)
         events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
         self._publish(events)
         return events
+
+    def _to_sinks(self, chunk: SampleChunk, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
+        for sink in self._sinks:
+            try:
+                sink.samples(chunk)
+                if len(t_s):
+                    sink.orientation(chunk.sensor, t_s, quat_ws)
+            except Exception:  # a broken sink must not stop the stream
+                log.exception("data sink %r failed", sink)
 
     def reset(self) -> None:
         """Forget the stream's state (filters, sensor join, monitor, traces), keep the
@@ -218,16 +258,24 @@ class Pipeline:
             if self.recorder is not None:
                 self._record(self.recorder.write_gap, gap)
 
+    def mark_set(self, t_s: float, kind: str = "set_start") -> None:
+        """A ``set_start`` / ``set_end`` marker (a button, a replayed recording's markers):
+        splits the sets as in the batch analysis."""
+        with self._lock:
+            self.sets.add_marker(t_s, kind)
+
     def finish(self) -> list[Event]:
         with self._lock:
             events = self.monitor.finish()
             self._publish(events)
+            self.sets.finish()
             return events
 
     def _publish(self, events: list[Event]) -> None:
         for ev in events:
             self.events.append(ev)
             self.tally.add(ev)
+            self.sets.add(ev)
             if isinstance(ev, RepEnded):
                 self.reps.append(ev)
             if self.recorder is not None:
@@ -277,9 +325,11 @@ class Pipeline:
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            out = summarize(
-                self.tally.to_dict(), self.exercise, self.placements, self.mode, self.quality()
-            ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
+            counts = self.tally.to_dict() | self.sets.to_dict()
+            out = summarize(counts, self.exercise, self.placements, self.mode, self.quality()) | {
+                "gaps": [g.to_dict() for g in self.gaps],
+                "samples": dict(self.samples_in),
+            }
             if self.gaps_total > len(self.gaps):
                 out["gaps_not_listed"] = self.gaps_total - len(self.gaps)
             return out

@@ -8,7 +8,9 @@ flashes the screen in the same slot call.
 
 The parts live in their own modules: the top bar (``header``), the sensor line
 (``sensor_strip``), the Record/Mark logic (``recording_controls``), the alarm flash (``flash``);
-this module lays them out, wires them to the session and runs the frame.
+this module lays them out, wires them to the session and runs the frame. (Over 400 lines: the
+window's slots each wire one event to its panels; split, each would reach back into the window.
+The users box and the History view keep their logic in ``user_picker`` and ``history_view``.)
 """
 
 from __future__ import annotations
@@ -25,15 +27,19 @@ from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
-from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded, RepStarted
+from imu_monitor.processing.sets import SET_MARKERS
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
+from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.calibration_wizard import CalibrationWizard
 from imu_monitor.ui.flash import FlashOverlay
 from imu_monitor.ui.header import HeaderBar, session_summary
+from imu_monitor.ui.history_view import HistoryView
 from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
@@ -48,6 +54,8 @@ from imu_monitor.ui.status_panel import (
     status_view_for,
     wearable_alert_text,
 )
+from imu_monitor.ui.tempo_cue import TempoCue, tempo_cue_notice
+from imu_monitor.ui.user_picker import UserControls
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +71,9 @@ class DashboardWindow(QMainWindow):
     settings changes are saved. ``replay``: a ``ReplaySource`` for the replay controls.
     ``rep_starts``: rep start times (recording clock) for "jump to rep".
     ``recordings_dir``: where the record button writes. ``device_panel_factory``: makes the
-    Devices dialog (live sessions). ``start``: start the session at once.
+    Devices dialog (live sessions). ``history``: the session history (recordings are indexed
+    into it when they end; the History view and the user box show it). ``start``: start the
+    session at once.
     """
 
     alarm_shown = Signal(str, float)
@@ -79,6 +89,7 @@ class DashboardWindow(QMainWindow):
         rep_starts: list[float] | None = None,
         recordings_dir: Path | None = None,
         device_panel_factory: Callable[[QWidget], QWidget] | None = None,
+        history: HistoryStore | None = None,
         title: str = "",
         window_s: float = WINDOW_S,
         frame_hz: float = FRAME_HZ,
@@ -90,6 +101,8 @@ class DashboardWindow(QMainWindow):
         self.replay = replay
         self.rep_starts = list(rep_starts or [])
         self.device_panel_factory = device_panel_factory
+        self.history = history
+        self.history_view: HistoryView | None = None
         self.window_s = window_s
         self.alarm_latencies_s: deque[float] = deque(maxlen=1000)
         self.sound_latencies_s: deque[float] = deque(maxlen=1000)
@@ -114,12 +127,26 @@ class DashboardWindow(QMainWindow):
             session=lambda: self.ds,
             recordings_dir=recordings_dir,
             notify=self.notices.notify,
+            history=history,
             parent=self,
         )
-        self.recording.marked.connect(
-            lambda m: self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
-        )
+        self.users: UserControls | None = None
+        if settings_store is not None and replay is None:
+            self.users = UserControls(
+                self.header.user_box,
+                settings_store=settings_store,
+                history=history,
+                settings=lambda: self.ds.settings,
+                apply=self.apply_settings,
+                before_switch=lambda: self.set_recording(False),
+                notify=self.notices.notify,
+                parent=self,
+            )
+            self.users.switched.connect(self._user_switched)
+        self.recording.marked.connect(self._marked)
         self._init_sound(sound)
+        self.tempo_cue = TempoCue(self._play_cue, self)
+        self.set_tempo_cue(ds.settings.tempo_cue, save=False)
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
         self.bridge.connect_status(self._on_source_status)
@@ -142,7 +169,12 @@ class DashboardWindow(QMainWindow):
         root = QVBoxLayout(central)
         root.setContentsMargins(12, 10, 12, 10)
         root.setSpacing(8)
-        self.header = HeaderBar(devices=self.device_panel_factory is not None, recording=recording)
+        self.header = HeaderBar(
+            devices=self.device_panel_factory is not None,
+            recording=recording,
+            users=self.settings_store is not None and self.replay is None,
+            history=self.history is not None,
+        )
         root.addWidget(self.header)
         self.notices = NoticeBar()
         root.addWidget(self.notices)
@@ -188,6 +220,7 @@ class DashboardWindow(QMainWindow):
         h.calibrate_btn.clicked.connect(self.open_calibration_wizard)
         h.settings_btn.clicked.connect(self.open_settings)
         h.devices_btn.clicked.connect(self.open_devices)
+        h.history_btn.clicked.connect(self.open_history)
         h.mute_btn.toggled.connect(self.set_muted)
 
     def switch_source(self, source: Any) -> None:
@@ -222,6 +255,16 @@ class DashboardWindow(QMainWindow):
         self.tick()
 
     # -- events (GUI thread, queued from the source's thread) ---------------------------------
+    def _marked(self, m: Any) -> None:
+        self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
+        if m.kind in SET_MARKERS:  # a new set from here (as the batch analysis splits it)
+            self.ds.pipeline.mark_set(m.t_s, m.kind)
+
+    def _play_cue(self, phase: str) -> None:
+        """One tick of the tempo cue: the computer's sound and the wearable's tick alert."""
+        self.sound.play_cue(phase)
+        self.ds.send_tick()
+
     def _on_event(self, ev: Event, t_emitted: float) -> None:
         if isinstance(ev, AlarmStarted):
             self.sound.play(ev.direction)  # first: the sound matters most
@@ -234,8 +277,14 @@ class DashboardWindow(QMainWindow):
             self.alarm_latencies_s.append(latency)
             self._show_wearable_alert()
             self.alarm_shown.emit(ev.direction, latency)
+        elif isinstance(ev, RepStarted):
+            p = self.ds.pipeline
+            late = float(p.status.t_s) - ev.t_s
+            self.tempo_cue.rep_started(p.exercise.tempo, late if late > 0 else 0.0)
         elif isinstance(ev, RepEnded):
+            self.tempo_cue.cancel()  # (a rep over before its ticks: no tick into the rest)
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
+            self.reps_panel.show_sets(self.ds.pipeline.sets)
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
 
@@ -265,7 +314,10 @@ class DashboardWindow(QMainWindow):
             self._generation = p.generation
             self.reps_panel.set_targets(p.exercise.tempo, p.limits)
             self.plots.set_limits(p.limits, judge_flexion=p.mode != "lockout")
+            for m in getattr(self.replay, "rec", None) and self.replay.rec.markers or []:
+                p.mark_set(m.t_s, m.kind)  # a replay's sets split at its markers too
             self.reps_panel.show_reps(list(p.reps))
+            self.reps_panel.show_sets(p.sets)
             self._calibration_seen = p.calibration
             self._refresh_titles()
         self.status_panel.show_view(status_view_for(self.ds.pipeline))
@@ -315,6 +367,20 @@ class DashboardWindow(QMainWindow):
         self.header.show_muted(muted)
         self._save_settings()
 
+    def set_tempo_cue(self, on: bool, *, save: bool = True) -> None:
+        """Turn the tempo cue on or off; say where its ticks go (the computer's sound, the
+        wearable) and when neither can play them."""
+        self.tempo_cue.enabled = on
+        self.ds.settings.tempo_cue = on
+        if not on:
+            self.tempo_cue.cancel()
+        else:
+            self.notices.notify(
+                tempo_cue_notice(self.sound.problem, self.ds.wearable_tick_supported())
+            )
+        if save:
+            self._save_settings()
+
     def _save_settings(self) -> None:
         if self.settings_store is not None:
             try:
@@ -327,6 +393,8 @@ class DashboardWindow(QMainWindow):
         self.ds.apply_settings(settings)
         self.sound.muted = not settings.sound_on
         self.header.mute_btn.setChecked(not settings.sound_on)
+        if settings.tempo_cue != self.tempo_cue.enabled:
+            self.set_tempo_cue(settings.tempo_cue, save=False)
         self._save_settings()
         self.tick()
 
@@ -345,6 +413,21 @@ class DashboardWindow(QMainWindow):
             s = Settings.from_dict(self.ds.settings.to_dict())
             s.exercise = name
             self.apply_settings(s)
+
+    def open_history(self) -> None:
+        if self.history is None:
+            return
+        s = self.ds.settings
+        try:
+            self.history_view = HistoryView(self.history, s.user, s.exercise, self)
+        except ImuMonitorError as e:  # a database that cannot be used: say so, go on
+            self.notices.notify(str(e), action=True)
+            return
+        self.history_view.show()
+
+    def _user_switched(self, user: str) -> None:
+        if self.history_view is not None:
+            self.history_view.show_user(user, self.ds.settings.exercise)
 
     def open_devices(self) -> None:
         if self.device_panel_factory is None:

@@ -84,6 +84,36 @@ def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_pat
     assert "tempo approximate" in text and text.count("~") == 3 * sum(arched) + 1
 
 
+def test_analyze_shows_sets_and_good_reps_with_the_coachs_settings(kick_file, capsys):
+    capsys.readouterr()
+    assert main(["analyze", str(kick_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (only,) = report["sets"]  # one set: the reps are seconds apart
+    assert (only["index"], only["first_rep"], only["last_rep"], only["reps"]) == (1, 1, 6, 6)
+    good = [r["index"] for r in report["reps"] if r["good"]]
+    assert report["good_reps"] == report["summary"]["good_reps"] == only["good_reps"] == len(good)
+    alarmed = [r for r in report["reps"] if r["alarmed"]]
+    assert alarmed and all(not r["good"] and "past 9° limit" in r["reasons"][0] for r in alarmed)
+    assert only["peak_extension_deg"] <= 0  # signed for users, as the reps' peaks
+    assert set(only["tempo"]) == {"up", "hold", "down"}
+    assert report["tempo_target_s"] == {"up": 1.5, "hold": 0.5, "down": 1.5}
+    # a coach's tempo, tolerance and pause: every rep is now too slow, sets split at 0.5 s rests
+    args = ["--tempo", "0.5:0.2:0.5", "--tempo-tolerance", "0.2", "--set-pause", "0.5"]
+    assert main(["analyze", str(kick_file), "--json", *args]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["good_reps"] == 0 and len(report["sets"]) > 1
+    timed = [r for r in report["reps"] if not r["tempo_approximate"]]  # the others: not judged
+    assert timed and all("up_long" in r["faults"] for r in timed)
+    assert report["set_rules"]["tempo_tolerance_s"] == 0.2
+    assert main(["analyze", str(kick_file), *args]) == 0
+    text = capsys.readouterr().out
+    assert "NOT COUNTED: up" in text and "good of 6 reps in" in text
+    assert "drift °/rep" in text
+    with pytest.raises(SystemExit):
+        main(["analyze", str(kick_file), "--tempo", "1:2"])
+    assert "expected UP:HOLD:DOWN seconds" in capsys.readouterr().err
+
+
 def test_live_console_marks_an_approximate_split():
     def rep(approximate: bool) -> RepEnded:
         return RepEnded(
@@ -192,3 +222,14 @@ def test_no_arguments_opens_the_demo_or_runs_headless(monkeypatch):
     assert cmd[:4] == ["live", "--device", "sim", "--headless"]
     monkeypatch.setenv("DISPLAY", ":0")
     assert default_command() == ["demo"]
+
+
+def test_simulate_a_session_of_sets(capsys):
+    args = ["simulate", "--reps", "3", "--sets", "2", "--tempo-faulty", "1", "--drift-reps", "2"]
+    assert main([*args, "--json"]) == 0
+    truth = json.loads(capsys.readouterr().out)
+    assert [r["set_index"] for r in truth["reps"]] == [0, 0, 0, 1, 1, 1]
+    assert sum(r["tempo_fault"] is not None for r in truth["reps"]) == 1
+    assert [r["drift_fraction"] is not None for r in truth["reps"]] == [False] * 4 + [True] * 2
+    assert main(["simulate", "--reps", "3", "--drift-reps", "4", "--json"]) == 2  # usage
+    assert "--drift-reps must be between 0 and the reps of a set" in capsys.readouterr().err

@@ -38,11 +38,36 @@ def test_streaming_in_random_chunks_equals_batch(kick2):
     pipe.finish()
     assert [_event_key(e) for e in pipe.events] == [_event_key(e) for e in batch.result.events]
     assert len(pipe.reps) == 5
+    # the same sets and good reps
+    assert pipe.sets.to_dict() == batch.sets.block
+    assert list(pipe.sets.judgements) == batch.sets.judgements
     w = pipe.window(5.0)
     assert w["t_s"][-1] == pytest.approx(batch.angles.t_s[-1])
     np.testing.assert_allclose(
         w["lumbar_flexion_deg"], batch.angles.lumbar_flexion_deg[-len(w["t_s"]) :], atol=1e-9
     )
+
+
+@pytest.mark.parametrize("pause_s", [1.2, 20.0])
+def test_streaming_gives_the_batch_sets_and_good_reps(kick2, pause_s):
+    """Sets split by a short pause (several sets) and by the recording's markers, in streaming
+    as in the batch analysis, with every rep judged the same."""
+    ex = get_exercise("back-kick").with_set_rules(pause_s=pause_s)
+    cal = calibrate_recording(kick2, ex)
+    batch = analyze_recording(kick2, exercise=ex, calibration=cal, offline=False)
+    pipe = Pipeline(ex, kick2.sensors, calibration=cal)
+    for m in kick2.markers:
+        pipe.mark_set(m.t_s, m.kind)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(11)):
+        pipe.feed(chunk)
+    pipe.finish()
+    summary = pipe.summary()
+    assert summary["sets"] == batch.summary()["sets"]
+    assert summary["good_reps"] == batch.summary()["good_reps"] == batch.sets.good_reps
+    assert list(pipe.sets.judgements) == batch.sets.judgements
+    n_sets = len(batch.sets.sets)
+    assert (n_sets > 1) == (pause_s < 2.0)
+    assert sum(s.reps for s in batch.sets.sets) == 5
 
 
 def test_guided_live_calibration_on_the_simulated_protocol(kick2):
@@ -211,3 +236,41 @@ def test_a_full_disk_stops_the_recording_not_the_monitoring(tmp_path):
     rec = load_recording(path)  # no damage: it ends on a complete record
     whole = load_recording(free_path)
     assert 0 < len(rec.series["sacrum"]) < 0.2 * len(whole.series["sacrum"])
+
+
+class _Sink:
+    def __init__(self, broken: bool = False) -> None:
+        self.broken = broken
+        self.samples_n = {}
+        self.ori_n = {}
+        self.angle_t = []
+
+    def samples(self, chunk):
+        if self.broken:
+            raise RuntimeError("outlet gone")
+        self.samples_n[chunk.sensor] = self.samples_n.get(chunk.sensor, 0) + len(chunk)
+
+    def orientation(self, sensor, t_s, quat_ws):
+        assert quat_ws.shape == (len(t_s), 4)
+        self.ori_n[sensor] = self.ori_n.get(sensor, 0) + len(t_s)
+
+    def angles(self, columns):
+        self.angle_t.extend(columns["t_s"])
+
+
+def test_data_sinks_get_every_sample_and_a_broken_one_stops_nothing(kick2):
+    cal = calibrate_recording(kick2, get_exercise("back-kick"))
+    batch = analyze_recording(kick2, calibration=cal, offline=False)
+    pipe = Pipeline("back-kick", kick2.sensors, calibration=cal)
+    broken, sink = _Sink(broken=True), _Sink()
+    pipe.add_data_sink(broken)
+    pipe.add_data_sink(sink)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(2)):
+        pipe.feed(chunk)
+    pipe.finish()
+    assert sink.samples_n == {p: len(s) for p, s in kick2.series.items()}
+    assert sink.ori_n == {p: len(s) for p, s in kick2.series.items()}  # (no sample refused)
+    # the angles from the end of the calibration capture on (as the monitor judges them)
+    assert sink.angle_t[0] > cal.valid_from_s
+    np.testing.assert_allclose(sink.angle_t, batch.angles.t_s[-len(sink.angle_t) :], atol=1e-12)
+    assert len(pipe.reps) == 5  # the broken sink did not stop the judging
