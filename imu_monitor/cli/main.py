@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "scan",
     "replay",
     "analyze",
+    "history",
     "export",
     "mark",
     "calibrate",

@@ -29,7 +29,7 @@ TEMPO_TOLERANCE = 0.3
 """A phase within +-30 % of its target counts as on tempo."""
 FAULT_COLOUR = "#ff4d4f"
 TEMPO_TITLE = "LAST REP  (up / hold / down)"
-APPROXIMATE_TITLE = "  ≈ split approximate: the arch at lockout tilted the same pelvis"
+APPROXIMATE_TITLE = "  ≈ split approximate: the lumbar fault moved the pelvis the rep is timed from"
 
 
 FAULT_MARK_AT = 0.85
