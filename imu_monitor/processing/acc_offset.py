@@ -54,6 +54,14 @@ PAIR_SD_RAD = 0.008
 """How well one pair's gravity directions are expected to agree once the offset is off (rad,
 about 0.5 deg: a 1 % gyro scale error over a 45 deg turn); it weights the prior against the
 pairs."""
+MAX_OFFSET_M_S2 = 0.8
+"""The fit looks for an offset within this per axis (m/s^2, about 80 mg: the largest untrimmed
+offset a consumer datasheet gives, InvenSense MPU-6050's z axis)."""
+MAX_MISMATCH_DEG = 2.0
+"""The offset is applied only when, with it, the pairs' gravity directions agree with the gyro
+within this (median, deg; people's sessions: 0.2-1.9). Otherwise the still moments and the gyro
+disagree for another reason (moments that were not still, turns the gyro got wrong) and the
+accelerations are left as recorded, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +72,26 @@ class AccOffset:
     pairs: int
     """Still-moment pairs used (0: not estimated, the offset is zero)."""
     largest_turn_deg: float
+    mismatch_deg: tuple[float, float] = (math.nan, math.nan)
+    """Median disagreement of the pairs with the gyro (deg): without the offset, with it."""
+    not_applied: str = ""
+    """Why the offset was not applied (the offset is then zero); empty when it was."""
+
+    @property
+    def applied(self) -> bool:
+        return self.pairs > 0 and not self.not_applied
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "offset_m_s2": [round(v, 4) for v in self.offset_m_s2],
             "pairs": self.pairs,
             "largest_turn_deg": round(self.largest_turn_deg, 1),
         }
+        if self.pairs:
+            out["mismatch_deg"] = [round(v, 2) for v in self.mismatch_deg]
+        if self.not_applied:
+            out["not_applied"] = self.not_applied
+        return out
 
 
 NO_OFFSET = AccOffset((0.0, 0.0, 0.0), 0, 0.0)
@@ -163,7 +184,8 @@ def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]
 def estimate_acc_offset(series: SensorSeries) -> AccOffset:
     """The offset of one sensor from the still-moment pairs of its recording (module
     docstring); ``NO_OFFSET`` when the sensor never turned ``MIN_TURN_DEG`` between two still
-    moments."""
+    moments, a zero offset with ``not_applied`` when the fit does not explain the pairs
+    (``MAX_MISMATCH_DEG``)."""
     pairs = _pairs(series)
     if not pairs:
         return NO_OFFSET
@@ -171,23 +193,39 @@ def estimate_acc_offset(series: SensorSeries) -> AccOffset:
     second = np.array([p[1] for p in pairs])
     back = Rotation.concatenate([p[2] for p in pairs]).inv()
 
-    def residuals(b: np.ndarray) -> np.ndarray:
+    def mismatch(b: np.ndarray) -> np.ndarray:
         u = first - b
         v = second - b
         u /= np.linalg.norm(u, axis=1, keepdims=True)
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         # gravity seen at the first moment, turned into the second moment's sensor frame
-        mismatch = (v - back.apply(u)) / PAIR_SD_RAD
-        return np.concatenate([mismatch.ravel(), b / PRIOR_SD_M_S2])
+        return v - back.apply(u)
 
-    fit = least_squares(residuals, np.zeros(3))
-    turns = [math.degrees(p[2].magnitude()) for p in pairs]
+    def residuals(b: np.ndarray) -> np.ndarray:
+        return np.concatenate([(mismatch(b) / PAIR_SD_RAD).ravel(), b / PRIOR_SD_M_S2])
+
+    # soft_l1: a pair whose still moment was not still weighs like a few, not like hundreds
+    fit = least_squares(
+        residuals, np.zeros(3), bounds=(-MAX_OFFSET_M_S2, MAX_OFFSET_M_S2), loss="soft_l1"
+    )
     b = fit.x
-    return AccOffset((float(b[0]), float(b[1]), float(b[2])), len(pairs), max(turns))
+    turns = max(math.degrees(p[2].magnitude()) for p in pairs)
+    before, after = (
+        math.degrees(float(np.median(np.linalg.norm(mismatch(x), axis=1))))
+        for x in (np.zeros(3), b)
+    )
+    reason = ""
+    if after > MAX_MISMATCH_DEG:
+        reason = (
+            f"the still postures disagree with the gyro by {after:.1f} deg (median) even with "
+            "an offset: the accelerations were left as recorded"
+        )
+    offset = (0.0, 0.0, 0.0) if reason else (float(b[0]), float(b[1]), float(b[2]))
+    return AccOffset(offset, len(pairs), turns, (before, after), reason)
 
 
 def remove_acc_offset(series: SensorSeries, offset: AccOffset) -> SensorSeries:
     """``series`` with ``offset`` taken off its accelerations (the same object if it is zero)."""
-    if offset.pairs == 0:
+    if not offset.applied:
         return series
     return replace(series, acc_m_s2=series.acc_m_s2 - np.asarray(offset.offset_m_s2))
