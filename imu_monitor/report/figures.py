@@ -52,14 +52,17 @@ RC = {
 }
 
 _XML_HEAD = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
 
 def svg_text(fig: Figure) -> str:
-    """``fig`` as an ``<svg>`` element to inline in HTML (no XML declaration or doctype)."""
+    """``fig`` as an ``<svg>`` element to inline in HTML (no XML declaration, doctype or RDF
+    metadata)."""
     buf = io.StringIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return _XML_HEAD.sub("", buf.getvalue(), count=1).strip()
+    text = _XML_HEAD.sub("", buf.getvalue(), count=1)
+    return _METADATA.sub("", text, count=1).strip()
 
 
 MARGINS_IN = {"left": 0.85, "right": 0.15, "top": 0.15, "bottom": 0.5, "gap": 0.45}
