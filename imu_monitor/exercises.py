@@ -45,6 +45,35 @@ class Tempo:
 
 
 @dataclass(frozen=True)
+class SetRules:
+    """How reps are grouped into sets and judged good (a coach's settings; see
+    ``processing.sets``).
+
+    ``pause_s``: a rest longer than this (one rep's end to the next one's start) ends a set.
+    ``tempo_tolerance_s``: the concentric (up) and eccentric (down) phase of a good rep are
+    within this of the target; the hold is not shorter than its target. ``drift_warning_fraction``:
+    form drift is flagged at the first rep of a set whose lumbar excursion passes this fraction
+    of the limit.
+    """
+
+    pause_s: float = 20.0
+    tempo_tolerance_s: float = 0.5
+    drift_warning_fraction: float = 0.8
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, what is wrong) for each value that cannot work; empty when all can."""
+        out = []
+        for name in ("pause_s", "tempo_tolerance_s"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                out.append((name, f"must be a number of seconds above 0, got {v}"))
+        f = self.drift_warning_fraction
+        if not (math.isfinite(f) and 0 < f <= 1):
+            out.append(("drift_warning_fraction", f"must be above 0 and at most 1, got {f}"))
+        return out
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     title: str
@@ -63,6 +92,8 @@ class Exercise:
     one_sensor_note: str
     thigh_start_pitch_deg: float
     """Nominal pitch of the thigh in the calibration posture (0 = vertical as in standing)."""
+    sets: SetRules = SetRules()
+    """Set pause, tempo tolerance and drift warning (coach's settings override them)."""
 
     def up_in_segment(self, pitch_deg: float | None = None) -> np.ndarray:
         """World 'up' expressed in the pelvis segment frame for a posture of the given pitch."""
@@ -72,6 +103,18 @@ class Exercise:
     def with_limits(self, **changes: float) -> Exercise:
         """A copy with some limit fields replaced (for settings and re-analysis)."""
         return replace(self, limits=replace(self.limits, **changes))
+
+    def with_set_rules(self, **changes: float) -> Exercise:
+        """A copy with some ``SetRules`` fields replaced."""
+        return replace(self, sets=replace(self.sets, **changes))
+
+    def with_tempo(self, up_s: float, hold_s: float, down_s: float) -> Exercise:
+        """A copy with another tempo target; the too-fast threshold keeps its share of the
+        rep's target duration."""
+        t = self.tempo
+        frac = t.min_rep_s / (t.up_s + t.hold_s + t.down_s)
+        total = up_s + hold_s + down_s
+        return replace(self, tempo=Tempo(up_s, hold_s, down_s, min_rep_s=frac * total))
 
 
 EXERCISES: dict[str, Exercise] = {

@@ -9,11 +9,11 @@ for tests) plus ``last_user`` naming whose settings the next start opens. ``Sett
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imu_monitor.errors import SettingsError
-from imu_monitor.exercises import EXERCISES, Exercise, Tempo, get_exercise
+from imu_monitor.exercises import EXERCISES, Exercise, get_exercise
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,17 @@ class ExerciseSettings:
     up_s: float | None = None
     hold_s: float | None = None
     down_s: float | None = None
+    set_pause_s: float | None = None
+    tempo_tolerance_s: float | None = None
+    drift_warning_fraction: float | None = None
+
+
+SET_RULE_FIELDS = {
+    "set_pause_s": "pause_s",
+    "tempo_tolerance_s": "tempo_tolerance_s",
+    "drift_warning_fraction": "drift_warning_fraction",
+}
+"""``ExerciseSettings`` field -> ``exercises.SetRules`` field."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +86,9 @@ class Settings:
         hold = _pick(o.hold_s, ex.tempo.hold_s)
         down = _pick(o.down_s, ex.tempo.down_s)
         # a rep shorter than the default's fraction of its target is too fast
-        frac = ex.tempo.min_rep_s / (ex.tempo.up_s + ex.tempo.hold_s + ex.tempo.down_s)
-        tempo = Tempo(up_s=up, hold_s=hold, down_s=down, min_rep_s=frac * (up + hold + down))
-        return replace(ex, tempo=tempo)
+        ex = ex.with_tempo(up, hold, down)
+        rules = {r: getattr(o, f) for f, r in SET_RULE_FIELDS.items() if getattr(o, f) is not None}
+        return ex.with_set_rules(**rules) if rules else ex
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +126,12 @@ class Settings:
             for k, v in asdict(o).items():
                 if v is not None and not v > 0:
                     raise SettingsError(f"{source}: {name}.{k} must be positive, got {v}")
+            f = o.drift_warning_fraction
+            if f is not None and not f <= 1:
+                raise SettingsError(
+                    f"{source}: {name}.drift_warning_fraction must be at most 1 (a fraction of "
+                    f"the limit), got {f}"
+                )
         return s
 
 

@@ -18,6 +18,7 @@ from imu_monitor.cli.common import (
 from imu_monitor.cli.console import marker_dict
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
 
 ANALYSED_SAMPLES_PER_S = 100_000
@@ -60,12 +61,22 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
             "dwell_s": limits.dwell_s,
         },
         "judged": an.mode,
+        "tempo_target_s": {"up": ex.tempo.up_s, "hold": ex.tempo.hold_s, "down": ex.tempo.down_s},
+        "set_rules": {
+            "pause_s": ex.sets.pause_s,
+            "tempo_tolerance_s": ex.sets.tempo_tolerance_s,
+            "drift_warning_fraction": ex.sets.drift_warning_fraction,
+        },
         "calibration": {
             "method": an.calibration.method,
             "guessed": an.calibration.windows_guessed,
             "notes": list(an.calibration.notes),
         },
-        "reps": [_rep(r) for r in an.result.reps],
+        "reps": [
+            _rep(r) | _judged(j) for r, j in zip(an.result.reps, an.sets.judgements, strict=True)
+        ],
+        "sets": [st.to_dict() for st in an.sets.sets],
+        "good_reps": an.sets.good_reps,
         "alarms": an.alarms(),
         "markers": [marker_dict(m) for m in sorted(rec.markers, key=lambda m: m.t_s)],
         "summary": an.summary(),
@@ -93,6 +104,44 @@ def _rep(r: Any) -> dict[str, Any]:
     }
 
 
+def _judged(j: RepJudgement) -> dict[str, Any]:
+    return {
+        "set": j.set_index,
+        "good": j.good,
+        "faults": list(j.faults),
+        "reasons": list(j.reasons),
+    }
+
+
+def _set_lines(sets: list[dict[str, Any]]) -> list[str]:
+    """The sets block of the text output (numbers as users read them)."""
+    rows = []
+    for st in sets:
+        f = st["faulty_reps_by_direction"]
+        tempo = " ".join(
+            "-" if st["tempo"][k]["mean_s"] is None else f"{st['tempo'][k]['mean_s']:.1f}"
+            for k in ("up", "hold", "down")
+        )
+        slope = st["drift_slope_deg_per_rep"]
+        warn = st["drift_first_rep"]
+        rows.append(
+            [
+                str(st["index"]),
+                f"{st['first_rep']}-{st['last_rep']}",
+                f"{st['good_reps']} / {st['reps']}",
+                f"{f['flexion']}/{f['extension']}/{f['tempo']}",
+                f"{st['peak_flexion_deg']:+.1f}",
+                f"{st['peak_extension_deg']:+.1f}",
+                tempo,
+                "-" if slope is None else f"{slope:+.2f}",
+                "-" if warn is None else f"rep {warn}",
+            ]
+        )
+    columns = ["set", "reps", "good", "flex/ext/tempo", "flex°", "ext°", "up hold down s"]
+    columns += ["drift °/rep", "warning"]
+    return table(None, columns, rows)
+
+
 def run(args: argparse.Namespace) -> int:
     report = analysis_report(args.file, args)
     if args.json:
@@ -109,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {report['note']}")
     rows = []
     for r in report["reps"]:
-        verdict = ("ALARM " if r["alarmed"] else "ok    ") + ("too fast" if r["too_fast"] else "")
+        verdict = ("good" if r["good"] else "NOT COUNTED: " + "; ".join(r["reasons"])) + (
+            ", too fast" if r["too_fast"] else ""
+        )
         up, hold, down = (
             ("~" if r["tempo_approximate"] else "") + f"{r[k]:.2f}"
             for k in ("concentric_s", "hold_s", "eccentric_s")
@@ -123,10 +174,11 @@ def run(args: argparse.Namespace) -> int:
                 down,
                 f"{r['peak_flexion_deg']:+.1f}",
                 f"{r['peak_extension_deg']:+.1f}",
+                str(r["set"]),
                 verdict.rstrip(),
             ]
         )
-    columns = ["rep", "start s", "up s", "hold s", "down s", "flex°", "ext°", "verdict"]
+    columns = ["rep", "start s", "up s", "hold s", "down s", "flex°", "ext°", "set", "verdict"]
     for line in table(None, columns, rows):
         print(line)
     if any(r["tempo_approximate"] for r in report["reps"]):
@@ -140,9 +192,20 @@ def run(args: argparse.Namespace) -> int:
         span = "" if m["t_end_s"] is None else f"-{m['t_end_s']:.2f}"
         extra = ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("t_s", "t_end_s", "kind"))
         print(f"marker {m['kind']} at {m['t_s']:.2f}{span} s{': ' + extra if extra else ''}")
+    t, rules = report["tempo_target_s"], report["set_rules"]
+    print(
+        f"sets (target {t['up']:g}-{t['hold']:g}-{t['down']:g} s up-hold-down, "
+        f"±{rules['tempo_tolerance_s']:g} s, hold not shorter; a set ends after "
+        f"{rules['pause_s']:g} s of rest; drift warning at "
+        f"{rules['drift_warning_fraction']:.0%} of the limit):"
+    )
+    for line in _set_lines(report["sets"]):
+        print(line)
     s = report["summary"]
     print(
-        f"summary: {s['reps']} reps, {s['reps_alarmed']} alarmed, {s['reps_too_fast']} too fast, "
+        f"summary: {s['good_reps']} good of {s['reps']} reps in {s['sets_count']} "
+        f"set{'s' if s['sets_count'] != 1 else ''}, {s['reps_alarmed']} alarmed, "
+        f"{s['reps_too_fast']} too fast, "
         f"{s['alarms']} alarms ({s['alarms_flexion']} flexion, {s['alarms_extension']} extension)"
     )
     return 0

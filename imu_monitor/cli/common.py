@@ -155,6 +155,73 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
         help="use the online (causal) orientation filter, as live mode does, instead of the "
         "offline forward-backward one",
     )
+    add_set_options(p)
+
+
+def tempo_target(text: str) -> tuple[float, float, float]:
+    """argparse type: ``UP:HOLD:DOWN`` seconds, e.g. ``1:2:2``."""
+    parts = text.replace("-", ":").split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected UP:HOLD:DOWN seconds like 1:2:2, not {text!r}")
+    values = tuple(_number(x, "seconds") for x in parts)
+    if any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"every phase must be above 0 s, not {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number above 0 and at most 1."""
+    value = _number(text, "a fraction")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction above 0 and at most 1, not {text!r}")
+    return value
+
+
+def add_set_options(p: argparse.ArgumentParser) -> None:
+    """Sets and good reps: the target tempo, its tolerance, the set pause, the drift warning."""
+    p.add_argument(
+        "--tempo",
+        type=tempo_target,
+        metavar="UP:HOLD:DOWN",
+        help="target tempo in seconds (default: the exercise's, e.g. 1:2:2 for a hip thrust)",
+    )
+    p.add_argument(
+        "--tempo-tolerance",
+        type=positive_number("seconds"),
+        metavar="S",
+        help="a good rep's up and down phases are within this of the target (default 0.5); "
+        "its hold is never shorter than the target",
+    )
+    p.add_argument(
+        "--set-pause",
+        type=positive_number("seconds"),
+        metavar="S",
+        help="a rest longer than this ends a set (default 20)",
+    )
+    p.add_argument(
+        "--drift-warning",
+        type=fraction,
+        metavar="F",
+        help="form drift is flagged at the first rep of a set past this fraction of the limit "
+        "(default 0.8)",
+    )
+
+
+def set_overrides(args: argparse.Namespace, exercise: Exercise) -> Exercise:
+    """``exercise`` with the command line's tempo and set rules (``add_set_options``)."""
+    tempo = getattr(args, "tempo", None)
+    if tempo is not None:
+        exercise = exercise.with_tempo(*tempo)
+    rules = {
+        name: value
+        for name, value in (
+            ("pause_s", getattr(args, "set_pause", None)),
+            ("tempo_tolerance_s", getattr(args, "tempo_tolerance", None)),
+            ("drift_warning_fraction", getattr(args, "drift_warning", None)),
+        )
+        if value is not None
+    }
+    return exercise.with_set_rules(**rules) if rules else exercise
 
 
 def limit_overrides(args: argparse.Namespace) -> LimitOverrides:
@@ -170,6 +237,7 @@ def exercise_and_limits(args: argparse.Namespace, recorded: str) -> tuple[Exerci
     """The exercise to judge as (``--exercise``, else the recorded one) with the command
     line's limits."""
     ex = limit_overrides(args).apply(get_exercise(args.exercise or recorded))
+    ex = set_overrides(args, ex)
     return ex, ex.limits
 
 
@@ -233,9 +301,13 @@ EXTENSION_KEYS = ("peak_extension_deg", "max_extension_deg")
 """Sizes of extension inside the program; shown to users as negative angles."""
 
 
+NUMBER_KEYS = ("index", "rep", "first_rep", "last_rep", "drift_first_rep", "set")
+"""Keys holding a rep, alarm or set number: counted from 0 inside, from 1 for users."""
+
+
 def for_user(obj: Any) -> Any:
     """A record as users see it in every output (text and JSON): reps and alarms numbered from 1
-    (``index``, ``rep``, ``faulty_reps``) and every angle signed, flexion + and extension -
+    (``NUMBER_KEYS``, ``faulty_reps``; sets too) and every angle signed, flexion + and extension -
     (``peak_extension_deg``, ``max_extension_deg``). Inside the program and in recordings reps
     count from 0 and extension peaks are sizes. Recurses into lists and dicts."""
     if isinstance(obj, list | tuple):
@@ -244,7 +316,7 @@ def for_user(obj: Any) -> Any:
         return obj
     out: dict[str, Any] = {}
     for k, v in obj.items():
-        if k in ("index", "rep") and isinstance(v, int | np.integer) and not isinstance(v, bool):
+        if k in NUMBER_KEYS and isinstance(v, int | np.integer) and not isinstance(v, bool):
             out[k] = int(v) + 1
         elif k == "faulty_reps" and isinstance(v, list):
             out[k] = [int(i) + 1 for i in v]

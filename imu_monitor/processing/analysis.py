@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
 from imu_monitor.processing.orientation import estimate_orientation
+from imu_monitor.processing.sets import SET_MARKERS, SessionSets, judge_session
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,19 @@ class Analysis:
     """Index of each output row into the recording's sacrum series (valid samples only)."""
     result: MonitorResult
     quality: dict[str, Any] = field(default_factory=dict)
+    set_markers: list[tuple[float, str]] = field(default_factory=list)
+    """(time, kind) of the recording's ``set_start`` / ``set_end`` markers."""
+
+    @cached_property
+    def sets(self) -> SessionSets:
+        """The session's sets and judged reps (``processing.sets``)."""
+        return judge_session(
+            self.result.events,
+            self.exercise,
+            limits=self.result.limits,
+            mode=self.mode,
+            markers=self.set_markers,
+        )
 
     def alarms(self) -> list[dict[str, Any]]:
         """The session's alarms, finished ones, with the keys ``analyze --json`` prints."""
@@ -101,7 +116,8 @@ class Analysis:
 
     def summary(self) -> dict[str, Any]:
         return summarize(
-            summarize_result(self.result.events, self.result.reps, self.result.alarms),
+            summarize_result(self.result.events, self.result.reps, self.result.alarms)
+            | self.sets.block,
             self.exercise,
             self.placements,
             self.mode,
@@ -166,4 +182,5 @@ def analyze_recording(
         master_index=master.index,
         result=result,
         quality={p: o.counts.to_dict() for p, o in ori.items()},
+        set_markers=[(m.t_s, m.kind) for m in rec.markers if m.kind in SET_MARKERS],
     )

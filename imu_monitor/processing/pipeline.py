@@ -42,6 +42,7 @@ from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream
 from imu_monitor.processing.rep_signal import AxialTracker
+from imu_monitor.processing.sets import SetTracker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ RECENT_REPS = 1000
 """Finished reps kept for the display (``Pipeline.reps``, the reps table)."""
 RECENT_ALARMS = 500
 """Alarm records kept (``Pipeline.alarms``)."""
+RECENT_SETS = 200
+"""Finished sets and judged reps kept (``Pipeline.sets``); the summary counts every rep."""
 RECENT_GAPS = 1000
 """Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
 
@@ -101,6 +104,10 @@ class Pipeline:
         self.gaps_total = 0
         self.tally = SessionTally()
         """The session's counts and means (every event, however many)."""
+        self.sets = SetTracker(
+            self.exercise, limits=self.limits, mode=self.mode, memory=RECENT_SETS
+        )
+        """Sets and good reps (``processing.sets``)."""
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
         self._axial = AxialTracker()
@@ -218,16 +225,24 @@ class Pipeline:
             if self.recorder is not None:
                 self._record(self.recorder.write_gap, gap)
 
+    def mark_set(self, t_s: float, kind: str = "set_start") -> None:
+        """A ``set_start`` / ``set_end`` marker (a button, a replayed recording's markers):
+        splits the sets as in the batch analysis."""
+        with self._lock:
+            self.sets.add_marker(t_s, kind)
+
     def finish(self) -> list[Event]:
         with self._lock:
             events = self.monitor.finish()
             self._publish(events)
+            self.sets.finish()
             return events
 
     def _publish(self, events: list[Event]) -> None:
         for ev in events:
             self.events.append(ev)
             self.tally.add(ev)
+            self.sets.add(ev)
             if isinstance(ev, RepEnded):
                 self.reps.append(ev)
             if self.recorder is not None:
@@ -277,9 +292,11 @@ class Pipeline:
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            out = summarize(
-                self.tally.to_dict(), self.exercise, self.placements, self.mode, self.quality()
-            ) | {"gaps": [g.to_dict() for g in self.gaps], "samples": dict(self.samples_in)}
+            counts = self.tally.to_dict() | self.sets.to_dict()
+            out = summarize(counts, self.exercise, self.placements, self.mode, self.quality()) | {
+                "gaps": [g.to_dict() for g in self.gaps],
+                "samples": dict(self.samples_in),
+            }
             if self.gaps_total > len(self.gaps):
                 out["gaps_not_listed"] = self.gaps_total - len(self.gaps)
             return out

@@ -84,6 +84,35 @@ def test_one_sensor_hip_thrust_flags_the_split_of_reps_arched_at_lockout(tmp_pat
     assert "tempo approximate" in text and text.count("~") == 3 * sum(arched) + 1
 
 
+def test_analyze_shows_sets_and_good_reps_with_the_coachs_settings(kick_file, capsys):
+    capsys.readouterr()
+    assert main(["analyze", str(kick_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (only,) = report["sets"]  # one set: the reps are seconds apart
+    assert (only["index"], only["first_rep"], only["last_rep"], only["reps"]) == (1, 1, 6, 6)
+    good = [r["index"] for r in report["reps"] if r["good"]]
+    assert report["good_reps"] == report["summary"]["good_reps"] == only["good_reps"] == len(good)
+    alarmed = [r for r in report["reps"] if r["alarmed"]]
+    assert alarmed and all(not r["good"] and "past 9° limit" in r["reasons"][0] for r in alarmed)
+    assert only["peak_extension_deg"] <= 0  # signed for users, as the reps' peaks
+    assert set(only["tempo"]) == {"up", "hold", "down"}
+    assert report["tempo_target_s"] == {"up": 1.5, "hold": 0.5, "down": 1.5}
+    # a coach's tempo, tolerance and pause: every rep is now too slow, sets split at 0.5 s rests
+    args = ["--tempo", "0.5:0.2:0.5", "--tempo-tolerance", "0.2", "--set-pause", "0.5"]
+    assert main(["analyze", str(kick_file), "--json", *args]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["good_reps"] == 0 and len(report["sets"]) > 1
+    assert all("up_long" in r["faults"] for r in report["reps"])
+    assert report["set_rules"]["tempo_tolerance_s"] == 0.2
+    assert main(["analyze", str(kick_file), *args]) == 0
+    text = capsys.readouterr().out
+    assert "NOT COUNTED: up" in text and "good of 6 reps in" in text
+    assert "drift °/rep" in text
+    with pytest.raises(SystemExit):
+        main(["analyze", str(kick_file), "--tempo", "1:2"])
+    assert "expected UP:HOLD:DOWN seconds" in capsys.readouterr().err
+
+
 def test_live_console_marks_an_approximate_split():
     def rep(approximate: bool) -> RepEnded:
         return RepEnded(

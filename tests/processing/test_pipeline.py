@@ -38,11 +38,36 @@ def test_streaming_in_random_chunks_equals_batch(kick2):
     pipe.finish()
     assert [_event_key(e) for e in pipe.events] == [_event_key(e) for e in batch.result.events]
     assert len(pipe.reps) == 5
+    # the same sets and good reps
+    assert pipe.sets.to_dict() == batch.sets.block
+    assert list(pipe.sets.judgements) == batch.sets.judgements
     w = pipe.window(5.0)
     assert w["t_s"][-1] == pytest.approx(batch.angles.t_s[-1])
     np.testing.assert_allclose(
         w["lumbar_flexion_deg"], batch.angles.lumbar_flexion_deg[-len(w["t_s"]) :], atol=1e-9
     )
+
+
+@pytest.mark.parametrize("pause_s", [1.2, 20.0])
+def test_streaming_gives_the_batch_sets_and_good_reps(kick2, pause_s):
+    """Sets split by a short pause (several sets) and by the recording's markers, in streaming
+    as in the batch analysis, with every rep judged the same."""
+    ex = get_exercise("back-kick").with_set_rules(pause_s=pause_s)
+    cal = calibrate_recording(kick2, ex)
+    batch = analyze_recording(kick2, exercise=ex, calibration=cal, offline=False)
+    pipe = Pipeline(ex, kick2.sensors, calibration=cal)
+    for m in kick2.markers:
+        pipe.mark_set(m.t_s, m.kind)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(11)):
+        pipe.feed(chunk)
+    pipe.finish()
+    summary = pipe.summary()
+    assert summary["sets"] == batch.summary()["sets"]
+    assert summary["good_reps"] == batch.summary()["good_reps"] == batch.sets.good_reps
+    assert list(pipe.sets.judgements) == batch.sets.judgements
+    n_sets = len(batch.sets.sets)
+    assert (n_sets > 1) == (pause_s < 2.0)
+    assert sum(s.reps for s in batch.sets.sets) == 5
 
 
 def test_guided_live_calibration_on_the_simulated_protocol(kick2):
