@@ -121,6 +121,12 @@ def envelope(
     return 0.5 * (edges[:-1] + edges[1:]), lo, hi
 
 
+def _headroom(ax, share: float = 0.3) -> None:
+    """Room above the data for the legend (a share of the axis' height)."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + share * (hi - lo))
+
+
 def _time_axis(duration_s: float) -> tuple[float, str]:
     return (60.0, "min") if duration_s > SECONDS_AXIS_UP_TO_S else (1.0, "s")
 
@@ -190,6 +196,7 @@ def trace_figure(
     ax.set_ylabel("lumbar angle (°)\nflexion + / extension −")
     if len(t_s):
         ax.set_xlim(t_s[0] / scale, t_s[-1] / scale)
+    _headroom(ax, 0.15)
     ax.legend(loc="upper right", fontsize=8, ncols=4, frameon=False)
     return fig
 
@@ -203,11 +210,12 @@ def rep_bars_figure(
     flexion_limit_deg: float,
     extension_limit_deg: float,
     set_breaks: Sequence[int] = (),
+    not_good: Sequence[bool] | None = None,
 ) -> Figure:
     """Per rep, its peak flexion (up) and extension (down, ``peak_extension_deg`` as sizes);
-    a rep that alarmed in a direction has that bar in the direction's colour, and every faulty
-    rep a cross above it. The limits as lines; ``set_breaks``: the first rep number of every
-    set after the first."""
+    a rep that alarmed in a direction has that bar in the direction's colour, and every rep
+    that did not count (``not_good``; default: the alarmed ones) a cross above it. The limits
+    as lines; ``set_breaks``: the first rep number of every set after the first."""
     fig, (ax,) = _figure(3.0)
     n = len(peak_flexion_deg)
     x = np.arange(1, n + 1)
@@ -226,14 +234,17 @@ def rep_bars_figure(
     ax.axhline(-extension_limit_deg, color=EXTENSION, linestyle="--", linewidth=1.0)
     ax.axhline(0.0, color=TARGET, linewidth=0.6)
     top = max(float(np.nanmax(flex, initial=0.0)), flexion_limit_deg) * 1.12 + 0.5
-    if bad.any():
-        ax.scatter(x[bad], np.full(bad.sum(), top), marker="x", s=18, color="#c92a2a",
-                   label="faulty (alarm in the rep)")  # fmt: skip
+    crossed = bad if not_good is None else np.asarray(not_good, dtype=bool)
+    if crossed.any():
+        ax.scatter(x[crossed], np.full(crossed.sum(), top), marker="x", s=18, color="#c92a2a",
+                   label="rep not counted")  # fmt: skip
     for b in set_breaks:
         ax.axvline(b - 0.5, color=TARGET, linewidth=0.8, linestyle=":")
     ax.set_xlim(0.3, n + 0.7)
     ax.set_xlabel("rep")
     ax.set_ylabel("peak lumbar angle (°)")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 0.25 * (hi - lo), hi)  # room below for the legend
     ax.legend(loc="lower right", fontsize=8, ncols=4, frameon=False)
     return fig
 
@@ -278,6 +289,7 @@ def tempo_figure(
         for b in set_breaks:
             ax.axvline(b - 0.5, color=TARGET, linewidth=0.8, linestyle=":")
         ax.set_ylabel(f"{label} (s)")
+        _headroom(ax, 0.25)
         ax.legend(loc="upper right", fontsize=8, frameon=False)
     axes[-1].set_xlabel("rep")
     return fig
@@ -286,23 +298,33 @@ def tempo_figure(
 def drift_figure(
     sets: Sequence[Sequence[float]],
     slopes_deg_per_rep: Sequence[float],
-    warning_deg: float,
+    warning: float,
+    *,
+    first_warning: Sequence[int | None] = (),
 ) -> Figure:
-    """Form drift: per set, each rep's lumbar excursion (deg, the larger of flexion and
-    extension) against its place in the set, one line per set; and each set's trend (slope,
-    deg per rep) as a bar."""
-    fig, (ax, bx) = _figure(3.2, rows=2)
+    """Form drift: per set, each rep's lumbar excursion (``sets``: in % of its limit) against
+    its place in the set, one line per set, the ``warning`` level, and ringed the first rep of
+    each set past it (``first_warning``: 0-based place in the set, or None); below, each set's
+    trend (slope, deg per rep) as a bar."""
+    fig, (ax, bx) = _figure(4.2, rows=2)
     n = len(sets)
     cmap = matplotlib.colormaps["viridis"]
     for i, exc in enumerate(sets):
         colour = cmap(i / max(n - 1, 1))
         ax.plot(np.arange(1, len(exc) + 1), exc, marker="o", markersize=2.5, linewidth=1.0,
                 color=colour, label=f"set {i + 1}" if n <= 8 else None)  # fmt: skip
-    ax.axhline(warning_deg, color="#c92a2a", linestyle="--", linewidth=1.0,
-               label=f"warning {warning_deg:.1f}°")  # fmt: skip
+        k = first_warning[i] if i < len(first_warning) else None
+        if k is not None and k < len(exc):
+            ax.scatter([k + 1], [exc[k]], s=60, facecolors="none", edgecolors="#c92a2a",
+                       linewidths=1.2, zorder=3)  # fmt: skip
+    ax.axhline(warning, color="#c92a2a", linestyle="--", linewidth=1.0,
+               label=f"warning {warning:.0f} %")  # fmt: skip
+    ax.axhline(100.0, color=TARGET, linestyle=":", linewidth=1.0, label="limit")
     ax.set_xlabel("rep in the set")
-    ax.set_ylabel("excursion (°)")
-    ax.legend(loc="upper left", fontsize=8, ncols=5, frameon=False)
+    ax.set_ylabel("excursion (% of limit)")
+    ax.set_ylim(0.0, None)
+    _headroom(ax, 0.3)
+    ax.legend(loc="upper left", fontsize=8, ncols=11, frameon=False)
     slopes = np.asarray(slopes_deg_per_rep, dtype=float)
     xs = np.arange(1, n + 1)
     slopes = np.nan_to_num(slopes)

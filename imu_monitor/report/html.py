@@ -7,101 +7,16 @@ notes, calibration notes) goes through ``esc``; numbers are formatted here.
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from imu_monitor import __version__
-from imu_monitor.events import Direction, MonitorMode
+from imu_monitor.events import DIRECTIONS, Direction, MonitorMode
+from imu_monitor.processing.sets import SetSummary
 from imu_monitor.report import figures
+from imu_monitor.report.markup import CSS, card, clock, esc, num, table
+from imu_monitor.report.quality_html import quality_section
 from imu_monitor.report.session import SessionReport
-
-TEMPO_TOLERANCE_S = 0.5
-"""A phase within this of its target is on tempo (a hold only needs to reach its target)."""
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#212529;
-margin:0 auto;max-width:1140px;padding:16px 24px;background:#fff;line-height:1.4}
-h1{font-size:1.6em;margin:0.2em 0}h2{font-size:1.2em;margin:1.4em 0 0.4em;
-border-bottom:2px solid #dee2e6;padding-bottom:2px}
-.meta{color:#495057}.note{background:#fff3bf;border-left:4px solid #f59f00;padding:4px 8px;
-margin:4px 0}.cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
-.card{border:1px solid #dee2e6;border-radius:6px;padding:6px 12px;min-width:120px}
-.card .v{font-size:1.5em;font-weight:600}.card .k{color:#495057;font-size:0.85em}
-table{border-collapse:collapse;font-size:0.9em;margin:4px 0}
-th,td{border-bottom:1px solid #e9ecef;padding:2px 8px;text-align:right}
-th{background:#f1f3f5}td.l,th.l{text-align:left}tr.bad td{background:#fff0f0}
-.fig svg{width:100%;height:auto}.flex{color:#e8590c}.ext{color:#1c64d9}
-.ok{color:#2b8a3e}.warn{color:#c92a2a}details{margin:6px 0}summary{cursor:pointer}
-footer{color:#868e96;font-size:0.8em;margin-top:2em}
-@media print{details{display:block}}
-"""
-
-
-def esc(text: Any) -> str:
-    """User or file text, safe inside HTML text and attribute values."""
-    return html.escape(str(text), quote=True)
-
-
-def num(x: Any, fmt: str = ".1f", unit: str = "") -> str:
-    """A number as shown (NaN / None: an en dash)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:{fmt}}{unit}"
-
-
-def _table(
-    columns: Sequence[str], rows: Iterable[Sequence[str]], *, left: int = 1, classes=()
-) -> str:
-    """A table of already-escaped cells; the first ``left`` columns are left-aligned."""
-    head = "".join(
-        f'<th class="l">{c}</th>' if i < left else f"<th>{c}</th>" for i, c in enumerate(columns)
-    )
-    body = []
-    classes = list(classes)
-    for k, r in enumerate(rows):
-        cls = f' class="{classes[k]}"' if k < len(classes) and classes[k] else ""
-        cells = "".join(
-            f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
-        )
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _card(value: str, key: str, cls: str = "") -> str:
-    return f'<div class="card"><div class="v {cls}">{value}</div><div class="k">{key}</div></div>'
-
-
-def _clock(t_s: float) -> str:
-    """A session time as m:ss.s (h:mm:ss past an hour)."""
-    if not math.isfinite(t_s):
-        return "–"
-    sign = "-" if t_s < 0 else ""
-    t_s = abs(t_s)
-    h, rem = divmod(t_s, 3600.0)
-    m, s = divmod(rem, 60.0)
-    if h >= 1:
-        return f"{sign}{int(h)}:{int(m):02d}:{s:04.1f}"
-    return f"{sign}{int(m)}:{s:04.1f}"
-
-
-def _alarm_directions(r: SessionReport) -> dict[int, set[str]]:
-    """Per rep (0-based), the directions it alarmed in."""
-    out: dict[int, set[str]] = {}
-    for a in r.analysis.result.alarms:
-        if a.rep is not None:
-            out.setdefault(a.rep, set()).add(str(a.direction))
-    return out
-
-
-def _fault_counts(reps, directions: dict[int, set[str]]) -> tuple[int, int]:
-    """Faulty reps of ``reps`` with a flexion alarm, with an extension alarm (a rep with both
-    counts in both)."""
-    flex = sum(1 for x in reps if Direction.FLEXION in directions.get(x.index, ()))
-    ext = sum(1 for x in reps if Direction.EXTENSION in directions.get(x.index, ()))
-    return flex, ext
 
 
 def _summary(r: SessionReport) -> str:
@@ -109,66 +24,82 @@ def _summary(r: SessionReport) -> str:
     lim = r.limits
     tempo = r.exercise.tempo
     mean = s.get("mean_tempo_s", {})
+    tempo_faults = sum(1 for j in r.judgements if any(f not in DIRECTIONS for f in j.faults))
     cards = [
-        _card(str(s["reps"]), "reps"),
-        _card(str(s["reps"] - s["reps_alarmed"]), "reps within limits", "ok"),
-        _card(str(s["reps_alarmed"]), "reps with an alarm", "warn" if s["reps_alarmed"] else ""),
-        _card(
+        card(f"{s['good_reps']} / {s['reps']}", "good reps (limits and tempo)", "ok"),
+        card(str(s["reps_alarmed"]), "reps with an alarm", "warn" if s["reps_alarmed"] else ""),
+        card(str(tempo_faults), "reps off the tempo", "warn" if tempo_faults else ""),
+        card(
             f'{s["alarms"]} <small>(<span class="flex">{s["alarms_flexion"]} flex</span>, '
             f'<span class="ext">{s["alarms_extension"]} ext</span>)</small>',
             "alarms",
         ),
-        _card(num(s["max_flexion_deg"], "+.1f", "°"), "largest flexion", "flex"),
-        _card(num(-abs(s["max_extension_deg"]), "+.1f", "°"), "largest extension", "ext"),
-        _card(num(s["alarm_time_s"], ".1f", " s"), "time in alarm"),
-        _card(str(len(r.sets)), "sets"),
+        card(num(s["max_flexion_deg"], "+.1f", "°"), "largest flexion", "flex"),
+        card(num(-abs(s["max_extension_deg"]), "+.1f", "°"), "largest extension", "ext"),
+        card(num(s["alarm_time_s"], ".1f", " s"), "time in alarm"),
+        card(str(len(r.sets)), "sets"),
     ]
     if mean:
         cards.append(
-            _card(
+            card(
                 " / ".join(num(mean[k], ".1f") for k in ("concentric", "hold", "eccentric")),
                 f"mean up / hold / down (s); target {tempo.up_s:g} / {tempo.hold_s:g} / "
                 f"{tempo.down_s:g}",
             )
         )
+    rules = r.exercise.sets
     limits = (
         f"limits: flexion +{lim.flexion_deg:g}°"
         + (" (not judged)" if r.analysis.mode == MonitorMode.LOCKOUT else "")
-        + f", extension −{lim.extension_deg:g}°, dwell {lim.dwell_s * 1000:.0f} ms"
+        + f", extension −{lim.extension_deg:g}°, dwell {lim.dwell_s * 1000:.0f} ms; a good rep "
+        f"stays within them with up and down within ±{rules.tempo_tolerance_s:g} s of the "
+        f"target and a hold of at least {tempo.hold_s:g} s; a set ends at a rest over "
+        f"{rules.pause_s:g} s or a set marker"
     )
     return f'<div class="cards">{"".join(cards)}</div><p class="meta">{esc(limits)}</p>'
 
 
-def _sets_table(r: SessionReport) -> str:
+def _phase(s: SetSummary, name: str) -> str:
+    p = s.phase(name)
+    if p.mean_s is None:
+        return "–"
+    return f"{p.mean_s:.2f} ± {p.sd_s or 0.0:.2f}"
+
+
+def _setstable(r: SessionReport) -> str:
     rows, classes = [], []
-    directions = _alarm_directions(r)
     for s in r.sets:
-        flex, ext = _fault_counts(s.reps, directions)
-        n = len(s.reps)
-        good = sum(1 for x in s.reps if not x.alarmed)
-
-        def mean(key: str, reps=s.reps, n=n) -> str:
-            return num(sum(getattr(x, key) for x in reps) / n, ".2f") if n else "–"
-
         rows.append(
             [
-                str(s.number),
-                f"{_clock(s.t_start_s)}–{_clock(s.t_end_s)}",
-                str(n),
-                str(good),
-                str(flex),
-                str(ext),
-                num(max((x.peak_flexion_deg for x in s.reps), default=math.nan), "+.1f"),
-                num(-max((x.peak_extension_deg for x in s.reps), default=math.nan), "+.1f"),
-                mean("concentric_s"),
-                mean("hold_s"),
-                mean("eccentric_s"),
+                str(s.index + 1),
+                f"{clock(s.t_start_s)}–{clock(s.t_end_s)}",
+                str(s.reps),
+                str(s.good_reps),
+                str(s.faulty_flexion),
+                str(s.faulty_extension),
+                str(s.faulty_tempo),
+                num(s.peak_flexion_deg, "+.1f"),
+                num(-s.peak_extension_deg, "+.1f"),
+                _phase(s, "up"),
+                _phase(s, "hold"),
+                _phase(s, "down"),
+                num(s.drift_slope_deg_per_rep, "+.2f"),
+                "–" if s.drift_first_rep is None else str(s.drift_first_rep - s.first_rep + 1),
+                "–" if s.rest_before_s is None else num(s.rest_before_s, ".0f"),
             ]
         )
-        classes.append("bad" if good < n else "")
-    cols = ["set", "time", "reps", "within limits", "flexion faults", "extension faults",
-            "peak flex °", "peak ext °", "up s", "hold s", "down s"]  # fmt: skip
-    return _table(cols, rows, left=2, classes=classes)
+        classes.append("bad" if s.good_reps < s.reps else "")
+    t = r.exercise.tempo
+    cols = ["set", "time", "reps", "good", "flexion faults", "extension faults", "tempo faults",
+            "peak flex °", "peak ext °", f"up s ({t.up_s:g})", f"hold s ({t.hold_s:g})",
+            f"down s ({t.down_s:g})", "drift °/rep", "drift warning at rep",
+            "rest before s"]  # fmt: skip
+    note = (
+        "<p class=meta>Tempo: mean ± spread of the set's reps (target in brackets). Drift: the "
+        "trend of the reps' lumbar excursion over the set, and the rep of the set whose "
+        f"excursion first passed {r.exercise.sets.drift_warning_fraction:.0%} of its limit.</p>"
+    )
+    return table(cols, rows, left=2, classes=classes) + note
 
 
 def _figure_block(fig) -> str:
@@ -179,7 +110,7 @@ def _plots(r: SessionReport) -> str:
     t, y = r.trace
     lim = r.limits
     alarms = [a.to_dict() for a in r.analysis.result.alarms if a.t_end_s is not None]
-    starts = [s.reps[0].index + 1 for s in r.sets[1:] if s.reps]
+    breaks = [s.first_rep + 1 for s in r.sets[1:]]
     parts = ["<h2>Lumbar angle</h2>"]
     if len(t):
         parts.append(
@@ -196,74 +127,108 @@ def _plots(r: SessionReport) -> str:
                 )
             )
         )
-    reps = r.reps
-    directions = _alarm_directions(r)
-    if not reps:
+    js = r.judgements
+    if not js:
         parts.append("<p>No rep was found in this recording.</p>")
         return "".join(parts)
-    parts.append("<h2>Lumbar excursion per rep</h2>")
+    parts.append(
+        "<h2>Lumbar excursion per rep</h2><p class=meta>Bars: each rep's peak flexion (up) and "
+        "extension (down), coloured where an alarm went off; a cross over every rep that did "
+        "not count (lumbar or tempo); dotted lines between sets.</p>"
+    )
     parts.append(
         _figure_block(
             figures.rep_bars_figure(
-                [x.peak_flexion_deg for x in reps],
-                [x.peak_extension_deg for x in reps],
-                [Direction.FLEXION in directions.get(x.index, ()) for x in reps],
-                [Direction.EXTENSION in directions.get(x.index, ()) for x in reps],
+                [j.peak_flexion_deg for j in js],
+                [j.peak_extension_deg for j in js],
+                [Direction.FLEXION in j.faults for j in js],
+                [Direction.EXTENSION in j.faults for j in js],
                 flexion_limit_deg=lim.flexion_deg,
                 extension_limit_deg=lim.extension_deg,
-                set_breaks=starts,
+                set_breaks=breaks,
+                not_good=[not j.good for j in js],
             )
         )
     )
     tempo = r.exercise.tempo
+    tol = r.exercise.sets.tempo_tolerance_s
     parts.append(
         f"<h2>Tempo against the target</h2><p class=meta>Target up {tempo.up_s:g} s, hold "
-        f"{tempo.hold_s:g} s, down {tempo.down_s:g} s; on tempo within ±{TEMPO_TOLERANCE_S:g} s "
-        "(a hold at least its target). Open marks: phase split approximate.</p>"
+        f"{tempo.hold_s:g} s, down {tempo.down_s:g} s; on tempo within ±{tol:g} s (a hold at "
+        "least its target): the green band. Open marks: phase split approximate (not "
+        "judged).</p>"
     )
     parts.append(
         _figure_block(
             figures.tempo_figure(
-                {k: [getattr(x, k) for x in reps] for k, _ in figures.PHASES},
+                {
+                    "concentric_s": [j.up_s for j in js],
+                    "hold_s": [j.hold_s for j in js],
+                    "eccentric_s": [j.down_s for j in js],
+                },
                 {"concentric_s": tempo.up_s, "hold_s": tempo.hold_s, "eccentric_s": tempo.down_s},
-                TEMPO_TOLERANCE_S,
-                approximate=[x.tempo_approximate for x in reps],
-                set_breaks=starts,
+                tol,
+                approximate=[j.tempo_approximate for j in js],
+                set_breaks=breaks,
+            )  # fmt: skip
+        )
+    )
+    frac = r.exercise.sets.drift_warning_fraction
+    parts.append(
+        "<h2>Form drift per set</h2><p class=meta>Each rep's lumbar excursion as a share of its "
+        f"limit, one line per set, the warning at {frac:.0%} (ringed: the first rep past it); "
+        "below, each set's trend in degrees per rep.</p>"
+    )
+    per_set = [[j for j in js if j.set_index == s.index] for s in r.sets]
+    parts.append(
+        _figure_block(
+            figures.drift_figure(
+                [[100.0 * j.excursion_fraction for j in sj] for sj in per_set],
+                [
+                    math.nan if s.drift_slope_deg_per_rep is None else s.drift_slope_deg_per_rep
+                    for s in r.sets
+                ],
+                100.0 * frac,
+                first_warning=[
+                    None if s.drift_first_rep is None else s.drift_first_rep - s.first_rep
+                    for s in r.sets
+                ],
             )
         )
     )
     return "".join(parts)
 
 
-def _reps_table(r: SessionReport) -> str:
+def _repstable(r: SessionReport) -> str:
     rows, classes = [], []
-    for x in r.reps:
+    for x, j in zip(r.reps, r.judgements, strict=True):
         rows.append(
             [
                 str(x.index + 1),
-                _clock(x.t_start_s),
+                str(j.set_index + 1),
+                clock(x.t_start_s),
                 ("~" if x.tempo_approximate else "") + num(x.concentric_s, ".2f"),
                 num(x.hold_s, ".2f"),
                 num(x.eccentric_s, ".2f"),
                 num(x.peak_flexion_deg, "+.1f"),
                 num(-x.peak_extension_deg, "+.1f"),
-                ("alarm" if x.alarmed else "ok") + (", too fast" if x.too_fast else ""),
+                "good" if j.good else esc(j.reason),
             ]
         )
-        classes.append("bad" if x.alarmed else "")
-    cols = ["rep", "start", "up s", "hold s", "down s", "flex °", "ext °", "verdict"]
-    table = _table(cols, rows, left=2, classes=classes)
-    return f"<details><summary>Every rep ({len(rows)})</summary>{table}</details>"
+        classes.append("" if j.good else "bad")
+    cols = ["rep", "set", "start", "up s", "hold s", "down s", "flex °", "ext °", "verdict"]
+    body = table(cols, rows, left=3, classes=classes)
+    return f"<details><summary>Every rep ({len(rows)})</summary>{body}</details>"
 
 
-def _alarms_table(r: SessionReport) -> str:
+def _alarmstable(r: SessionReport) -> str:
     alarms = [a for a in r.analysis.result.alarms if a.t_end_s is not None]
     if not alarms:
         return "<p>No alarm.</p>"
     rows = [
         [
             f'<span class="{"flex" if a.direction == "flexion" else "ext"}">{a.direction}</span>',
-            _clock(a.t_start_s),
+            clock(a.t_start_s),
             num(a.duration_s, ".2f"),
             num(a.peak_deg, "+.1f"),
             str(a.phase),
@@ -271,114 +236,19 @@ def _alarms_table(r: SessionReport) -> str:
         ]
         for a in alarms
     ]
-    table = _table(["direction", "start", "s", "peak °", "phase", "rep"], rows, left=1)
-    return f"<details><summary>Every alarm ({len(rows)})</summary>{table}</details>"
+    body = table(["direction", "start", "s", "peak °", "phase", "rep"], rows, left=1)
+    return f"<details><summary>Every alarm ({len(rows)})</summary>{body}</details>"
 
 
-def _markers_table(r: SessionReport) -> str:
+def _markerstable(r: SessionReport) -> str:
     if not r.markers:
         return ""
     rows = []
     for m in r.markers:
-        span = _clock(m["t_s"]) + ("" if m["t_end_s"] is None else f"–{_clock(m['t_end_s'])}")
+        span = clock(m["t_s"]) + ("" if m["t_end_s"] is None else f"–{clock(m['t_end_s'])}")
         data = ", ".join(f"{esc(k)}: {esc(v)}" for k, v in m["data"].items())
         rows.append([span, esc(m["kind"]), data])
-    return "<h2>Markers</h2>" + _table(["time", "kind", "details"], rows, left=3)
-
-
-STILL = '<span class="ok">still</span>'
-MOVED = '<span class="warn">moved</span>'
-
-
-def _quality(r: SessionReport) -> str:
-    q = r.quality
-    out = ["<h2>Measurement quality</h2>"]
-    cal = q["calibration"]
-    out.append(
-        f"<p><b>Calibration</b>: {esc(cal['method'])}"
-        + (' <span class="warn">(capture windows guessed)</span>' if cal["guessed"] else "")
-        + f"; orientation filter {esc(q['orientation_filter'])}.</p>"
-    )
-    if cal["notes"]:
-        out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in cal["notes"]) + "</ul>")
-    nc = q["neutral_capture"]
-    if nc["window_s"] is None:
-        out.append(f"<p><b>Neutral capture</b>: {esc(nc['how'])}.</p>")
-    else:
-        a, b = nc["window_s"]
-        out.append(
-            f"<p><b>Neutral capture</b> {_clock(a)}–{_clock(b)} ({esc(nc['how'])}): how still "
-            "each sensor held (limits of a capture: 6 deg/s, 0.5 m/s²).</p>"
-        )
-        rows = [
-            [
-                esc(p),
-                STILL if s["still"] else MOVED,
-                num(s["gyro_dev_deg_s"], ".2f"),
-                num(s["acc_dev_m_s2"], ".3f"),
-                num(s["tilt_dev_deg"], ".2f"),
-            ]
-            for p, s in nc["sensors"].items()
-        ]
-        out.append(
-            _table(["sensor", "verdict", "gyro p99 dev °/s", "acc dev m/s²", "tilt dev °"], rows)
-        )
-    res = q["rest_residuals"]
-    if res:
-        out.append(
-            "<p><b>Angle left over at rest after each set</b> (median lumbar angle "
-            "1–3 s after the last rep, back in the start posture: the calibrated neutral, so "
-            "anything left is drift or a changed posture).</p>"
-        )
-        rows = [
-            [
-                str(x["set"]),
-                "–" if x["window_s"] is None else f"{_clock(x['window_s'][0])}",
-                num(x["residual_deg"], "+.2f"),
-                num(x.get("spread_deg"), ".2f"),
-                esc(x.get("reason", "")),
-            ]
-            for x in res
-        ]
-        out.append(_table(["set", "from", "left-over °", "p10–p90 °", "note"], rows, left=1))
-    rows = [
-        [
-            esc(p),
-            esc(s["profile"]) + (f" ({esc(s['device'])})" if s["device"] else ""),
-            num(s["rate_hz"], ".0f"),
-            str(s["samples"]),
-            str(s["samples_missing"]),
-            num(s["loss_percent"], ".2f"),
-            str(s["gaps"]),
-            str(s["gaps_bridged"]),
-            num(s["longest_gap_s"], ".3f"),
-            f"{s['link_gaps']} ({num(s['link_gap_s'], '.1f')} s)",
-        ]
-        for p, s in q["sensors"].items()
-    ]
-    out.append("<p><b>Packets and gaps</b> per sensor.</p>")
-    cols = ["sensor", "profile", "Hz", "samples", "lost", "loss %", "gaps", "bridged",
-            "longest gap s", "link gaps"]  # fmt: skip
-    out.append(_table(cols, rows, left=2))
-    if q["clock_offsets"]:
-        out.append(
-            "<p><b>Clock offset against the sacrum</b>, measured from the movement (the lag at "
-            "which the sensors' turning correlates best; positive: the sensor's samples are "
-            "stamped late).</p>"
-        )
-        rows = [
-            [
-                esc(p),
-                num(c["offset_s"] * 1000 if c["measurable"] else math.nan, "+.1f"),
-                num(c["correlation"], ".2f"),
-                esc(c["reason"]),
-            ]
-            for p, c in q["clock_offsets"].items()
-        ]
-        out.append(_table(["sensor", "offset ms", "correlation", "note"], rows, left=1))
-    else:
-        out.append("<p><b>Clock offset</b>: one sensor, nothing to compare.</p>")
-    return "".join(out)
+    return "<h2>Markers</h2>" + table(["time", "kind", "details"], rows, left=3)
 
 
 def session_html(r: SessionReport, *, generated_utc: str | None = None) -> str:
@@ -390,7 +260,7 @@ def session_html(r: SessionReport, *, generated_utc: str | None = None) -> str:
         f"file {esc(r.source)}",
         f"user {esc(r.user)}" if r.user else "",
         f"recorded {esc(created)}" if created else "",
-        f"duration {_clock(r.duration_s)}",
+        f"duration {clock(r.duration_s)}",
         "sensors " + esc(", ".join(r.analysis.placements)),
         "judged " + esc(r.analysis.mode),
     ]
@@ -406,13 +276,13 @@ def session_html(r: SessionReport, *, generated_utc: str | None = None) -> str:
         "<h2>Summary</h2>",
         _summary(r),
         "<h2>Sets</h2>",
-        _sets_table(r) if r.sets else "<p>No set: no rep was found.</p>",
+        _setstable(r) if r.sets else "<p>No set: no rep was found.</p>",
         _plots(r),
         "<h2>Reps and alarms</h2>",
-        _reps_table(r) if r.reps else "",
-        _alarms_table(r),
-        _markers_table(r),
-        _quality(r),
+        _repstable(r) if r.reps else "",
+        _alarmstable(r),
+        _markerstable(r),
+        quality_section(r),
         f"<footer>imu-monitor {esc(__version__)}, report written {esc(when)} (UTC). Angles in "
         "degrees from the calibrated neutral: flexion (rounding) +, extension (arching) −."
         "</footer>",

@@ -21,6 +21,7 @@ from imu_monitor.model import Recording, SensorSeries
 from imu_monitor.processing.analysis import MASTER, Analysis
 from imu_monitor.processing.calibration import CAL_MARKER_START
 from imu_monitor.processing.clock_offset import estimate_clock_offset
+from imu_monitor.processing.sets import RepJudgement, SetSummary
 from imu_monitor.processing.stillness import MIN_STILL_S, check_still
 
 REST_SETTLE_S = 1.0
@@ -35,16 +36,6 @@ MIN_REST_S = 0.5
 
 
 @dataclass
-class SetRows:
-    """One set as the report shows it: its number (from 1), time span and reps."""
-
-    number: int
-    t_start_s: float
-    t_end_s: float
-    reps: list[RepEnded]
-
-
-@dataclass
 class SessionReport:
     """Everything a session report shows (``build_session_report``). Times in seconds on the
     recording's clock, angles in degrees (flexion +, extension -), reps numbered from 1 where
@@ -56,7 +47,6 @@ class SessionReport:
     analysis: Analysis
     duration_s: float
     markers: list[dict[str, Any]]
-    sets: list[SetRows]
     quality: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
@@ -71,6 +61,15 @@ class SessionReport:
     @property
     def reps(self) -> list[RepEnded]:
         return self.analysis.result.reps
+
+    @property
+    def sets(self) -> list[SetSummary]:
+        return self.analysis.sets.sets
+
+    @property
+    def judgements(self) -> list[RepJudgement]:
+        """Per rep (in ``reps`` order), good or not and why (``processing.sets``)."""
+        return self.analysis.sets.judgements
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -132,7 +131,9 @@ def neutral_capture(rec: Recording, analysis: Analysis) -> dict[str, Any]:
     return {"window_s": [t0, t1], "how": how, "sensors": sensors}
 
 
-def rest_residuals(analysis: Analysis, sets: list[SetRows], duration_end_s: float) -> list[dict]:
+def rest_residuals(
+    analysis: Analysis, sets: list[SetSummary], duration_end_s: float
+) -> list[dict[str, Any]]:
     """Per set, the lumbar angle at rest after its last rep (median over the rest window,
     degrees; ``REST_*``), a drift estimate: the start posture is the calibrated neutral."""
     out: list[dict[str, Any]] = []
@@ -140,7 +141,7 @@ def rest_residuals(analysis: Analysis, sets: list[SetRows], duration_end_s: floa
     starts = sorted(r.t_start_s for r in analysis.result.reps)
     lockout = analysis.mode == MonitorMode.LOCKOUT
     for s in sets:
-        row: dict[str, Any] = {"set": s.number, "window_s": None, "residual_deg": math.nan}
+        row: dict[str, Any] = {"set": s.index + 1, "window_s": None, "residual_deg": math.nan}
         if lockout:
             row["reason"] = (
                 "not measured: one sensor in this exercise rests at the bottom, away from the "
@@ -148,11 +149,7 @@ def rest_residuals(analysis: Analysis, sets: list[SetRows], duration_end_s: floa
             )
             out.append(row)
             continue
-        if not s.reps:
-            row["reason"] = "no rep in the set"
-            out.append(row)
-            continue
-        t_last = max(r.t_s for r in s.reps)
+        t_last = s.t_end_s
         t0 = t_last + REST_SETTLE_S
         after = [x for x in starts if x > t_last]
         t1 = min(t0 + REST_WINDOW_S, duration_end_s)
@@ -217,7 +214,7 @@ def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any
 
 
 def quality_record(
-    rec: Recording, analysis: Analysis, sets: list[SetRows], end_s: float
+    rec: Recording, analysis: Analysis, sets: list[SetSummary], end_s: float
 ) -> dict[str, Any]:
     cal = analysis.calibration
     return {
@@ -236,17 +233,9 @@ def quality_record(
     }
 
 
-def group_sets(analysis: Analysis) -> list[SetRows]:
-    """The session as sets of reps (the whole session as one set until sets are known)."""
-    reps = list(analysis.result.reps)
-    if not reps:
-        return []
-    return [SetRows(1, reps[0].t_start_s, reps[-1].t_s, reps)]
-
-
 def build_session_report(rec: Recording, analysis: Analysis, *, source: str) -> SessionReport:
     """Gather a report of ``rec`` (analysed as ``analysis``); ``source`` names the file."""
-    sets = group_sets(analysis)
+    sets = analysis.sets.sets
     t_end = float(analysis.angles.t_s[-1]) if len(analysis.angles.t_s) else 0.0
     markers = [
         {"t_s": m.t_s, "t_end_s": m.t_end_s, "kind": m.kind, "data": dict(m.data)}
@@ -264,7 +253,6 @@ def build_session_report(rec: Recording, analysis: Analysis, *, source: str) -> 
         analysis=analysis,
         duration_s=rec.duration_s,
         markers=markers,
-        sets=sets,
         quality=quality_record(rec, analysis, sets, t_end),
         notes=notes,
     )

@@ -69,7 +69,7 @@ def test_the_page_text_holds_the_sessions_numbers(rendered):
     report, _, dom = rendered
     s = report.summary
     assert "Session report: Back kick" in dom
-    assert f'<div class="v ">{s["reps"]}</div><div class="k">reps</div>' in dom
+    assert f'{s["good_reps"]} / {s["reps"]}</div><div class="k">good reps' in dom
     assert f"{s['max_flexion_deg']:+.1f}°" in dom
     assert f"Every alarm ({s['alarms']})" in dom
-    assert dom.count("<svg") == 3
+    assert dom.count("<svg") == 4

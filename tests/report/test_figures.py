@@ -73,7 +73,7 @@ def test_faulty_reps_are_marked_in_their_direction():
         flexion_limit_deg=9, extension_limit_deg=9,
     )  # fmt: skip
     ax = fig.axes[0]
-    crosses = [c for c in ax.collections if c.get_label() == "faulty (alarm in the rep)"]
+    crosses = [c for c in ax.collections if c.get_label() == "rep not counted"]
     assert [list(p) for p in crosses[0].get_offsets()[:, 0:1]] == [[2.0], [3.0]]
     filled = {p.get_label(): p for p in ax.patches}
     # the flexion-alarm outline reaches the faulty rep's 12 degrees, nothing else's

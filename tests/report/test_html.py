@@ -42,12 +42,13 @@ def test_nothing_is_fetched_when_it_is_viewed(document):
 def test_the_document_says_the_sessions_numbers(document):
     report, doc = document
     s = report.summary
-    assert doc.count("<svg") == 3  # trace, excursion per rep, tempo
+    assert doc.count("<svg") == 4  # trace, excursion per rep, tempo, drift
     cards = dict(
         (k, v)
         for v, k in re.findall(r'<div class="v[^"]*">(.*?)</div><div class="k">(.*?)</div>', doc)
     )
-    assert cards["reps"] == str(s["reps"])
+    assert cards["good reps (limits and tempo)"] == f"{s['good_reps']} / {s['reps']}"
+    assert cards["sets"] == str(len(report.sets)) == str(s["sets_count"])
     assert cards["reps with an alarm"] == str(s["reps_alarmed"])
     assert cards["largest flexion"] == f"{s['max_flexion_deg']:+.1f}°"
     rep_rows = re.search(r"Every rep \((\d+)\)", doc)

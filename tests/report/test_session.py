@@ -15,7 +15,6 @@ from imu_monitor.model import SensorSeries
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.report.session import (
     REST_SETTLE_S,
-    SetRows,
     build_session_report,
     neutral_capture,
     rest_residuals,
@@ -49,6 +48,11 @@ def _rep(index, t0, t1):
     return SimpleNamespace(index=index, t_start_s=t0, t_s=t1)
 
 
+def _set(index, t_end_s):
+    """What ``rest_residuals`` reads of a ``SetSummary``: its index and its last rep's end."""
+    return SimpleNamespace(index=index, t_end_s=t_end_s)
+
+
 def _analysis(t, y, reps, mode=MonitorMode.CONTINUOUS):
     return SimpleNamespace(
         angles=SimpleNamespace(t_s=t, lumbar_flexion_deg=y),
@@ -63,7 +67,7 @@ def test_the_angle_left_over_after_each_set_is_its_median_at_rest():
     y[(t > 30) & (t < 40)] = 1.5  # back in the start posture 1.5 deg off after set 1
     y[(t > 80)] = -0.7
     reps = [_rep(0, 10, 14), _rep(1, 15, 29), _rep(2, 60, 65), _rep(3, 66, 79)]
-    sets = [SetRows(1, 10, 29, reps[:2]), SetRows(2, 60, 79, reps[2:])]
+    sets = [_set(0, 29), _set(1, 79)]
     out = rest_residuals(_analysis(t, y, reps), sets, 100.0)
     assert [round(x["residual_deg"], 6) for x in out] == [1.5, -0.7]
     assert out[0]["window_s"][0] == 29 + REST_SETTLE_S
@@ -72,10 +76,10 @@ def test_the_angle_left_over_after_each_set_is_its_median_at_rest():
 def test_no_left_over_angle_when_the_next_rep_follows_at_once_or_in_lockout():
     t = np.arange(0, 40, 0.005)
     reps = [_rep(0, 10, 14), _rep(1, 15.5, 20)]
-    out = rest_residuals(_analysis(t, np.zeros_like(t), reps), [SetRows(1, 10, 14, reps[:1])], 40)
+    out = rest_residuals(_analysis(t, np.zeros_like(t), reps), [_set(0, 14)], 40)
     assert math.isnan(out[0]["residual_deg"]) and "too soon" in out[0]["reason"]
     lock = _analysis(t, np.zeros_like(t), reps, MonitorMode.LOCKOUT)
-    out = rest_residuals(lock, [SetRows(1, 10, 20, reps)], 40)
+    out = rest_residuals(lock, [_set(0, 20)], 40)
     assert math.isnan(out[0]["residual_deg"]) and "lockout" in out[0]["reason"]
 
 
