@@ -73,6 +73,7 @@ class HeaderBar(QWidget):
         self.marker_btn = QPushButton("Mark")
         self.marker_btn.setEnabled(False)
         self.marker_btn.setToolTip("add a marker to the recording at the current time")
+        self.report_btn = QPushButton("Save report…")
         self.mute_btn = QPushButton("Sound on")
         self.mute_btn.setCheckable(True)
         for b in (
@@ -81,6 +82,7 @@ class HeaderBar(QWidget):
             self.devices_btn,
             self.record_btn,
             self.marker_btn,
+            self.report_btn,
             self.mute_btn,
         ):
             top.addWidget(b)

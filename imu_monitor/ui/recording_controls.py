@@ -25,9 +25,11 @@ class RecordingControls(QObject):
     """Drives ``record_btn`` (checkable) and ``marker_btn``. ``session``: returns the current
     ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
     button writes; ``notify(text, action=...)``: shows a one-line notice.
-    ``marked(Marker)``: a marker was written."""
+    ``marked(Marker)``: a marker was written; ``saved(Path)``: a recording was stopped and
+    closed complete."""
 
     marked = Signal(object)
+    saved = Signal(object)
 
     def __init__(
         self,
@@ -60,8 +62,10 @@ class RecordingControls(QObject):
             self._session().pipeline.set_recorder(None)
             self.recorder.close()
             self._notify(f"recording saved: {self.recorder.path}")
+            path = Path(self.recorder.path)
             self.recorder = None
             self._show(False)
+            self.saved.emit(path)
 
     def start_recording(self, path: Path) -> bool:
         """Record the stream (raw samples, events, markers, calibration) to ``path``."""
