@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from imu_monitor.events import Direction, MonitorMode
@@ -127,6 +128,13 @@ def _headroom(ax, share: float = 0.3) -> None:
     ax.set_ylim(lo, hi + share * (hi - lo))
 
 
+def _set_breaks(ax, first_reps: Sequence[int]) -> None:
+    """Dotted lines before the first rep of each set after the first (one collection)."""
+    if len(first_reps):
+        ax.vlines(np.asarray(first_reps) - 0.5, 0.0, 1.0, transform=ax.get_xaxis_transform(),
+                  color=TARGET, linewidth=0.8, linestyles=":")  # fmt: skip
+
+
 def _time_axis(duration_s: float) -> tuple[float, str]:
     return (60.0, "min") if duration_s > SECONDS_AXIS_UP_TO_S else (1.0, "s")
 
@@ -154,8 +162,11 @@ def trace_figure(
         ax.fill_between(tc / scale, lo, hi, color=TRACE, linewidth=0.6, edgecolor=TRACE)
     else:
         ax.plot(t_s / scale, angle_deg, color=TRACE, linewidth=1.0)
-    for i, (a, b) in enumerate(sets):
-        ax.axvspan(a / scale, b / scale, color="#f1f3f5" if i % 2 else "#e7f5ff", zorder=0)
+    for parity, colour in ((0, "#e7f5ff"), (1, "#f1f3f5")):  # sets shaded in turn: 2 shapes
+        spans = [(a / scale, (b - a) / scale) for a, b in list(sets)[parity::2]]
+        if spans:
+            ax.broken_barh(spans, (0.0, 1.0), transform=ax.get_xaxis_transform(), color=colour,
+                           zorder=0)  # fmt: skip
     judge_flexion = mode != MonitorMode.LOCKOUT
     ax.axhline(
         flexion_limit_deg,
@@ -190,8 +201,9 @@ def trace_figure(
             zorder=3,
             label=f"{direction} alarm ({len(mine)})",
         )
-    for m in markers:
-        ax.axvline(m / scale, ymin=0.96, ymax=1.0, color=TARGET, linewidth=1.0)
+    if len(markers):
+        ax.vlines(np.asarray(markers) / scale, 0.96, 1.0, transform=ax.get_xaxis_transform(),
+                  color=TARGET, linewidth=1.0)  # fmt: skip
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("lumbar angle (°)\nflexion + / extension −")
     if len(t_s):
@@ -238,8 +250,7 @@ def rep_bars_figure(
     if crossed.any():
         ax.scatter(x[crossed], np.full(crossed.sum(), top), marker="x", s=18, color="#c92a2a",
                    label="rep not counted")  # fmt: skip
-    for b in set_breaks:
-        ax.axvline(b - 0.5, color=TARGET, linewidth=0.8, linestyle=":")
+    _set_breaks(ax, set_breaks)
     ax.set_xlim(0.3, n + 0.7)
     ax.set_xlabel("rep")
     ax.set_ylabel("peak lumbar angle (°)")
@@ -286,8 +297,7 @@ def tempo_figure(
             if mask.any():
                 ax.scatter(x[mask], d[mask], s=10, color=colour if fill else "none",
                            edgecolors=colour, linewidths=0.8)  # fmt: skip
-        for b in set_breaks:
-            ax.axvline(b - 0.5, color=TARGET, linewidth=0.8, linestyle=":")
+        _set_breaks(ax, set_breaks)
         ax.set_ylabel(f"{label} (s)")
         _headroom(ax, 0.25)
         ax.legend(loc="upper right", fontsize=8, frameon=False)
@@ -309,14 +319,26 @@ def drift_figure(
     fig, (ax, bx) = _figure(4.2, rows=2)
     n = len(sets)
     cmap = matplotlib.colormaps["viridis"]
-    for i, exc in enumerate(sets):
-        colour = cmap(i / max(n - 1, 1))
-        ax.plot(np.arange(1, len(exc) + 1), exc, marker="o", markersize=2.5, linewidth=1.0,
-                color=colour, label=f"set {i + 1}" if n <= 8 else None)  # fmt: skip
-        k = first_warning[i] if i < len(first_warning) else None
-        if k is not None and k < len(exc):
-            ax.scatter([k + 1], [exc[k]], s=60, facecolors="none", edgecolors="#c92a2a",
-                       linewidths=1.2, zorder=3)  # fmt: skip
+    colours = [cmap(i / max(n - 1, 1)) for i in range(n)]
+    lines = [np.column_stack([np.arange(1, len(e) + 1), e]) for e in sets]
+    # one collection for the lines and one for the points: 60 sets stay one drawing each
+    ax.add_collection(LineCollection(lines, colors=colours, linewidths=1.0))
+    points = [(p, c) for line, c in zip(lines, colours, strict=True) for p in line]
+    if points:
+        ax.scatter([p[0] for p, _ in points], [p[1] for p, _ in points], s=6,
+                   c=[c for _, c in points])  # fmt: skip
+    if n <= 8:
+        for i, c in enumerate(colours):
+            ax.plot([], [], color=c, marker="o", markersize=2.5, label=f"set {i + 1}")
+    ringed = [
+        (k + 1, sets[i][k])
+        for i, k in enumerate(first_warning)
+        if i < n and k is not None and k < len(sets[i])
+    ]
+    if ringed:
+        ax.scatter(*zip(*ringed, strict=True), s=60, facecolors="none", edgecolors="#c92a2a",
+                   linewidths=1.2, zorder=3, label="first past the warning")  # fmt: skip
+    ax.autoscale_view()
     ax.axhline(warning, color="#c92a2a", linestyle="--", linewidth=1.0,
                label=f"warning {warning:.0f} %")  # fmt: skip
     ax.axhline(100.0, color=TARGET, linestyle=":", linewidth=1.0, label="limit")
