@@ -162,6 +162,15 @@ class MtuTooSmallError(BleError):
         super().__init__(message, device=device)
 
 
+class HistoryError(ImuMonitorError):
+    """The session history database cannot be used (not an SQLite database, written by a newer
+    version, cannot be opened). ``path``: the database file."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(message)
+
+
 class SimError(ImuMonitorError):
     """A simulated world is set up wrongly (unknown person, duplicate device, ...)."""
 

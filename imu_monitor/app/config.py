@@ -1,14 +1,15 @@
-"""Where a session's settings and calibrations live."""
+"""Where a session's settings, calibrations and history live."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from imu_monitor.storage.history import HistoryStore, data_dir
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore, config_dir
 
 SIMULATED_SUBDIR = "demo"
-"""The simulated wearer's settings and calibrations stay apart from the user's real ones, in
-this folder of the config directory."""
+"""The simulated wearer's settings, calibrations and history stay apart from the user's real
+ones, in this folder of the config (and data) directory."""
 
 
 def user_stores(
@@ -21,3 +22,11 @@ def user_stores(
     else:
         base = Path(directory)
     return SettingsStore(base), CalibrationStore(base / "calibrations")
+
+
+def history_store(directory: Path | str | None = None, *, simulated: bool = False) -> HistoryStore:
+    """The history under ``directory`` (``--data-dir``; default: the platform's user data
+    directory, or its ``demo`` folder for sessions of the simulated wearer)."""
+    if directory is None:
+        return HistoryStore(data_dir() / SIMULATED_SUBDIR if simulated else data_dir())
+    return HistoryStore(directory)

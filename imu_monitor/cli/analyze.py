@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from imu_monitor.app.history import index_analysis
 from imu_monitor.cli.common import (
     add_analysis_options,
     add_read_options,
@@ -16,10 +17,12 @@ from imu_monitor.cli.common import (
     table,
 )
 from imu_monitor.cli.console import marker_dict
+from imu_monitor.cli.history import add_history_options
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
+from imu_monitor.storage.history import HistoryStore
 
 ANALYSED_SAMPLES_PER_S = 100_000
 """Rough analysis speed (samples of all sensors per second of this machine), to decide whether
@@ -36,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="recording file")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="put the session into the history (imu-monitor history); a file already there is "
+        "updated",
+    )
+    add_history_options(p)
     add_analysis_options(p)
     add_read_options(p)
     p.set_defaults(func=run)
@@ -85,6 +95,10 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         report["note"] = ex.one_sensor_note
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
+    if getattr(args, "save", False):
+        store = HistoryStore(getattr(args, "data_dir", None))
+        row = index_analysis(store, path, rec, an)
+        report["history"] = {"database": str(store.path), "id": row.id, "user": row.user}
     return for_user(report)
 
 
@@ -208,4 +222,7 @@ def run(args: argparse.Namespace) -> int:
         f"{s['reps_too_fast']} too fast, "
         f"{s['alarms']} alarms ({s['alarms_flexion']} flexion, {s['alarms_extension']} extension)"
     )
+    if "history" in report:
+        h = report["history"]
+        print(f"saved to the history of {h['user']} ({h['database']})")
     return 0

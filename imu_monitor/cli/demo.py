@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imu_monitor.app.config import user_stores
+from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.sources import SimulatedPerson, live_source
 from imu_monitor.cli import live as live_command
@@ -22,6 +22,7 @@ from imu_monitor.cli.common import (
     positive_factor,
     window_options,
 )
+from imu_monitor.cli.history import add_history_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
@@ -49,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     add_window_options(p)
+    add_history_options(p)
     p.set_defaults(func=run)
 
 
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         use_stored=False,
         title="demo: simulated wearable",
+        history=history_store(args.data_dir, simulated=True),
     )
 
 
@@ -98,6 +101,7 @@ def headless_args(args: argparse.Namespace) -> argparse.Namespace:
         json=False,
         user=args.user or "default",
         config_dir=args.config_dir,
+        data_dir=args.data_dir,
         use_saved_calibration=False,
         no_alert=args.no_alert,
         seed=args.seed,

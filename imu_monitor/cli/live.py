@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imu_monitor import __version__
-from imu_monitor.app.config import user_stores
+from imu_monitor.app.config import history_store, user_stores
+from imu_monitor.app.history import index_session
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.session import Session
 from imu_monitor.app.sources import LiveSource, SimulatedPerson, live_source, parse_sensors
@@ -38,7 +39,8 @@ from imu_monitor.cli.common import (
     window_options,
 )
 from imu_monitor.cli.console import EventPrinter, Output
-from imu_monitor.errors import UsageError
+from imu_monitor.cli.history import add_history_options
+from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.base import SourceStatus
@@ -85,6 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--user", default="default", help="whose calibration and settings")
     add_window_options(p, with_user=False)
+    add_history_options(p)
     p.add_argument(
         "--use-saved-calibration",
         action="store_true",
@@ -167,6 +170,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         record=record,
         profile=args.profile,
+        history=history_store(args.data_dir, simulated=live.world is not None),
     )
 
 
@@ -252,7 +256,10 @@ def run_headless(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
         source.stop()
-    _print_summary(args, out, pipeline, session, source, elapsed())
+    history = None
+    if recorder is not None:
+        history = _index(args, recorder, meta, pipeline, elapsed())
+    _print_summary(args, out, pipeline, session, source, elapsed(), history)
     return exit_code_after(interrupted)
 
 
@@ -295,6 +302,23 @@ def _print_messages(
             return
 
 
+def _index(
+    args: argparse.Namespace,
+    recorder: RecordingWriter,
+    meta: dict[str, Any],
+    pipeline: Pipeline,
+    duration_s: float,
+) -> dict[str, Any]:
+    """Put the recorded session into the history; a history that cannot be written is a note
+    in the summary (the recording is safe either way)."""
+    store = history_store(getattr(args, "data_dir", None), simulated=meta.get("source") == "sim")
+    try:
+        row = index_session(store, recorder.path, meta, pipeline.summary(), duration_s)
+    except (ImuMonitorError, OSError) as e:
+        return {"database": str(store.path), "error": str(e)}
+    return {"database": str(store.path), "id": row.id, "user": row.user}
+
+
 def _print_summary(
     args: argparse.Namespace,
     out: Output,
@@ -302,6 +326,7 @@ def _print_summary(
     session: Session,
     source: Any,
     duration_s: float,
+    history: dict[str, Any] | None = None,
 ) -> None:
     summary = pipeline.summary()
     summary["duration_s"] = round(duration_s, 3)
@@ -309,6 +334,8 @@ def _print_summary(
     summary["wearable_alerts"] = len(session.alerts_sent)
     if args.record:
         summary["recording"] = args.record
+    if history is not None:
+        summary["history"] = history
     if args.json:
         out.write(json_line({"type": "summary", **for_user(summary)}))
         return
@@ -330,3 +357,7 @@ def _print_summary(
         )
     if args.record:
         out.write(f"  recorded to {args.record}")
+    if history is not None and "error" in history:
+        out.write(f"  not put into the history: {history['error']}")
+    elif history is not None:
+        out.write(f"  in the history of {history['user']} ({history['database']})")

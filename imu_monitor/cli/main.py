@@ -36,6 +36,7 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "analyze",
     "report",
+    "history",
     "export",
     "mark",
     "calibrate",

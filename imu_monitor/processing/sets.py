@@ -4,23 +4,11 @@ A session's reps fall into sets: a set ends at a rest longer than ``SetRules.pau
 rep's end to the next one's start) or at a set marker (``set_start``: the first rep that ends
 after it begins a new set; ``set_end``: the first rep that starts after it does).
 
-A rep is *good* when
-
-- the lumbar angle stayed within the limits: no alarm overlapped the rep (the alarm's own rule:
-  beyond a limit for the dwell time; in lockout mode only extension at a held lockout), and
-- its tempo was the target's: the concentric (up) and eccentric (down) phases within
-  ``SetRules.tempo_tolerance_s`` of the target, the hold not shorter than its target (a longer
-  hold is no fault). A rep whose phase split is approximate (``RepEnded.tempo_approximate``) is
-  alarmed already; its tempo is not judged.
-
-The reasons a rep did not count are short strings a trainee reads ("hold 1.2 s < 2 s",
-"extension 14.2° past 9° limit"). Per set: reps, good reps, faulty reps per direction and for
-tempo, the peak excursions, the tempo per phase (mean and spread) against the target, and the
-form drift: the least-squares slope of the per-rep lumbar excursion over the set (deg/rep) and
-the first rep whose excursion passes ``SetRules.drift_warning_fraction`` of its limit.
-
-A rep's *excursion* is its peak flexion or peak extension, whichever is the larger fraction of
-its own limit (lockout mode: extension only, flexion is not judged).
+Each rep is judged good or not (``good_reps``: the limits and the target tempo). Per set:
+reps, good reps, faulty reps per direction and for tempo, the peak excursions, the tempo per
+phase (mean and spread) against the target, and the form drift: the least-squares slope of the
+per-rep lumbar excursion (``good_reps``) over the set (deg/rep) and the first rep whose
+excursion passes ``SetRules.drift_warning_fraction`` of its limit.
 
 ``SetTracker`` takes the monitor's events one by one (the live pipeline); ``judge_session`` runs
 a whole event list through it (the batch analysis), so both give the same sets.
@@ -36,105 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.errors import MonitorError
-from imu_monitor.events import (
-    DIRECTIONS,
-    AlarmEnded,
-    AlarmStarted,
-    Direction,
-    Event,
-    MonitorMode,
-    RepEnded,
+from imu_monitor.events import DIRECTIONS, AlarmEnded, AlarmStarted, Event, MonitorMode, RepEnded
+from imu_monitor.exercises import Exercise, Limits, Tempo
+from imu_monitor.processing.good_reps import (
+    FAULT_CODES,
+    TEMPO_PHASES,
+    RepJudgement,
+    check_set_rules,
+    judge_rep,
 )
-from imu_monitor.exercises import Exercise, Limits, SetRules, Tempo
 
 SET_MARKERS = ("set_start", "set_end")
-TEMPO_PHASES = ("up", "hold", "down")
-"""The tempo phases as the target names them (concentric, hold, eccentric)."""
 ALARM_MEMORY = 64
 """Recent alarms kept to find which ones overlapped a finished rep."""
-
-FAULT_CODES = (
-    "flexion",
-    "extension",
-    "up_short",
-    "up_long",
-    "hold_short",
-    "down_short",
-    "down_long",
-)
-"""Why a rep did not count, as codes (``RepJudgement.faults``)."""
-
-
-def check_set_rules(rules: SetRules) -> SetRules:
-    """Raise ``MonitorError`` naming the field if the rules cannot work."""
-    for name, what in rules.problems():
-        raise MonitorError(f"SetRules.{name} {what}")
-    return rules
-
-
-def _num(x: float) -> str:
-    """A target as people write it: 2, 0.5, 1.25."""
-    return f"{x:g}"
-
-
-def _beside(value: float, bound: float) -> str:
-    """``value`` to 0.1, or to 0.01 where 0.1 would read as the bound itself."""
-    text = f"{value:.1f}"
-    return f"{value:.2f}" if float(text) == round(bound, 1) else text
-
-
-@dataclass(frozen=True)
-class RepJudgement:
-    """One finished rep judged against the limits and the target tempo.
-
-    ``index``: the rep (0-based, as ``RepEnded.index``); ``set_index``: its set (0-based).
-    ``faults``: codes from ``FAULT_CODES``; ``reasons``: the same as short human strings.
-    ``excursion_deg``: the rep's lumbar excursion (module docstring), ``excursion_direction``
-    which way; ``excursion_fraction``: as a fraction of that direction's limit.
-    """
-
-    index: int
-    set_index: int
-    t_start_s: float
-    t_end_s: float
-    good: bool
-    faults: tuple[str, ...]
-    reasons: tuple[str, ...]
-    up_s: float
-    hold_s: float
-    down_s: float
-    peak_flexion_deg: float
-    peak_extension_deg: float
-    excursion_deg: float
-    excursion_direction: str
-    excursion_fraction: float
-    tempo_approximate: bool = False
-
-    @property
-    def reason(self) -> str:
-        """Every reason in one line ('' for a good rep)."""
-        return "; ".join(self.reasons)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "set": self.set_index,
-            "t_start_s": self.t_start_s,
-            "t_end_s": self.t_end_s,
-            "good": self.good,
-            "faults": list(self.faults),
-            "reasons": list(self.reasons),
-            "up_s": self.up_s,
-            "hold_s": self.hold_s,
-            "down_s": self.down_s,
-            "peak_flexion_deg": self.peak_flexion_deg,
-            "peak_extension_deg": self.peak_extension_deg,
-            "excursion_deg": self.excursion_deg,
-            "excursion_direction": self.excursion_direction,
-            "excursion_fraction": self.excursion_fraction,
-            "tempo_approximate": self.tempo_approximate,
-        }
 
 
 @dataclass(frozen=True)
@@ -437,69 +339,6 @@ class SetTracker:
         }
 
 
-def judge_rep(
-    rep: RepEnded,
-    set_index: int,
-    tempo: Tempo,
-    limits: Limits,
-    rules: SetRules,
-    mode: MonitorMode | str = MonitorMode.CONTINUOUS,
-    alarm_directions: Iterable[str] = (),
-) -> RepJudgement:
-    """Judge one rep (module docstring). ``alarm_directions``: which ways the alarms that
-    overlapped it went; an alarmed rep without one is put down to its larger excursion."""
-    lockout = MonitorMode(mode) == MonitorMode.LOCKOUT
-    pf = 0.0 if lockout else float(rep.peak_flexion_deg)
-    pe = float(rep.peak_extension_deg)
-    ff, fe = pf / limits.flexion_deg, pe / limits.extension_deg
-    if ff > fe:
-        exc, exc_dir, exc_frac = pf, Direction.FLEXION, ff
-    else:
-        exc, exc_dir, exc_frac = pe, Direction.EXTENSION, fe
-    faults: list[str] = []
-    reasons: list[str] = []
-    dirs = set(alarm_directions)
-    if rep.alarmed and not dirs:
-        dirs = {str(exc_dir)}
-    for d in (Direction.FLEXION, Direction.EXTENSION):
-        if d in dirs:
-            peak, lim = (pf, limits.flexion_deg) if d == "flexion" else (pe, limits.extension_deg)
-            faults.append(str(d))
-            reasons.append(f"{d} {peak:.1f}° past {_num(lim)}° limit")
-    up, hold = rep.concentric_s, rep.hold_s
-    down = rep.eccentric_s
-    if not rep.tempo_approximate:
-        tol = rules.tempo_tolerance_s
-        for name, value, target in (("up", up, tempo.up_s), ("down", down, tempo.down_s)):
-            if value < target - tol:
-                faults.append(f"{name}_short")
-                reasons.append(f"{name} {_beside(value, target - tol)} s < {_num(target - tol)} s")
-            elif value > target + tol:
-                faults.append(f"{name}_long")
-                reasons.append(f"{name} {_beside(value, target + tol)} s > {_num(target + tol)} s")
-            if name == "up" and hold < tempo.hold_s:  # (reasons in the rep's order)
-                faults.append("hold_short")
-                reasons.append(f"hold {_beside(hold, tempo.hold_s)} s < {_num(tempo.hold_s)} s")
-    return RepJudgement(
-        index=rep.index,
-        set_index=set_index,
-        t_start_s=rep.t_start_s,
-        t_end_s=rep.t_s,
-        good=not faults,
-        faults=tuple(faults),
-        reasons=tuple(reasons),
-        up_s=up,
-        hold_s=hold,
-        down_s=down,
-        peak_flexion_deg=pf,
-        peak_extension_deg=pe,
-        excursion_deg=exc,
-        excursion_direction=str(exc_dir),
-        excursion_fraction=exc_frac,
-        tempo_approximate=rep.tempo_approximate,
-    )
-
-
 @dataclass(frozen=True)
 class SessionSets:
     """A whole session's judged reps and sets (``judge_session``)."""
@@ -533,3 +372,19 @@ def judge_session(
         good_reps=tracker.good_reps,
         block=tracker.to_dict(),
     )
+
+
+__all__ = [
+    "FAULT_CODES",
+    "SET_MARKERS",
+    "TEMPO_PHASES",
+    "PhaseTempo",
+    "RepJudgement",
+    "SessionSets",
+    "SetSummary",
+    "SetTracker",
+    "check_set_rules",
+    "drift_slope",
+    "judge_rep",
+    "judge_session",
+]

@@ -76,6 +76,25 @@ class SettingsStore:
         except OSError:
             return "default"
 
+    def users(self) -> list[str]:
+        """The users with saved settings, sorted (a file that cannot be read counts by its
+        name)."""
+        if not self.directory.is_dir():
+            return []
+        names = set()
+        for path in self.directory.glob("*.json"):
+            try:
+                d = read_json_file(path, ValueError)
+            except ValueError:
+                d = None
+            user = d.get("user") if isinstance(d, dict) else None
+            names.add(user if isinstance(user, str) and user else path.stem)
+        return sorted(names)
+
+    def has(self, user: str) -> bool:
+        """Whether ``user`` has saved settings."""
+        return self.path(user).exists()
+
     def load(self, user: str | None = None) -> Settings:
         """The settings of ``user`` (default: the last one used); defaults when none saved."""
         user = user or self.last_user()

@@ -27,6 +27,7 @@ from imu_monitor.errors import ScreenshotError
 from imu_monitor.model import Recording
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.settings import Settings
+from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui.device_panel import DevicePanel
 from imu_monitor.ui.main_window import DashboardWindow
@@ -136,10 +137,11 @@ def run_live(
     recordings_dir: Path = Path("recordings"),
     title: str | None = None,
     profile: str | None = None,
+    history: HistoryStore | None = None,
 ) -> int:
     """The dashboard on BLE wearables or the simulated one. ``live.source`` is opened here,
     before the window (errors name the device); ``record`` records from the start, the Record
-    button at any time."""
+    button at any time; recordings are indexed into ``history`` when they end."""
     options.prepare()
     application()
     source, world = live.source, live.world
@@ -161,6 +163,7 @@ def run_live(
             settings_store=settings_store,
             recordings_dir=recordings_dir,
             device_panel_factory=device_panel,
+            history=history,
             title=title or ("simulated wearable" if world is not None else "live"),
             start=False,
         )

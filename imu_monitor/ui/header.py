@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 NBSP = "\u00a0"
 SEPARATOR = "   ·   "
@@ -48,9 +48,18 @@ def session_summary(pipeline: Any, user: str) -> list[str]:
 
 class HeaderBar(QWidget):
     """Title, subtitle and buttons. ``devices``: offer the Devices button; ``recording``: offer
-    Record and Mark (live sessions with a recordings directory)."""
+    Record and Mark (live sessions with a recordings directory); ``users``: the user box;
+    ``history``: the History button."""
 
-    def __init__(self, *, devices: bool, recording: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        devices: bool,
+        recording: bool,
+        users: bool = False,
+        history: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
@@ -65,6 +74,10 @@ class HeaderBar(QWidget):
         self.subtitle.setMinimumWidth(200)
         col.addWidget(self.subtitle)
         top.addWidget(self.title, 1)
+        self.user_box = QComboBox()
+        self.user_box.setMinimumWidth(140)
+        self.history_btn = QPushButton("History…")
+        self.history_btn.setToolTip("progress over sessions: good reps, excursion, tempo")
         self.calibrate_btn = QPushButton("Calibrate…")
         self.settings_btn = QPushButton("Settings…")
         self.devices_btn = QPushButton("Devices…")
@@ -77,6 +90,8 @@ class HeaderBar(QWidget):
         self.mute_btn = QPushButton("Sound on")
         self.mute_btn.setCheckable(True)
         for b in (
+            self.user_box,
+            self.history_btn,
             self.calibrate_btn,
             self.settings_btn,
             self.devices_btn,
@@ -87,6 +102,8 @@ class HeaderBar(QWidget):
         ):
             top.addWidget(b)
         self.devices_btn.setVisible(devices)
+        self.user_box.setVisible(users)
+        self.history_btn.setVisible(history)
         self.record_btn.setVisible(recording)
         self.marker_btn.setVisible(recording)
 

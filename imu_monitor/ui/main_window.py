@@ -9,6 +9,9 @@ flashes the screen in the same slot call.
 The parts live in their own modules: the top bar (``header``), the sensor line
 (``sensor_strip``), the Record/Mark logic (``recording_controls``), the alarm flash (``flash``);
 this module lays them out, wires them to the session and runs the frame.
+
+Length: the window wires a dozen parts (header, plots, panels, recording, users, history,
+replay, dialogs); the logic of each lives in its own module, what remains here is the wiring.
 """
 
 from __future__ import annotations
@@ -25,15 +28,18 @@ from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
+from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.stores import SettingsStore
 from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.calibration_wizard import CalibrationWizard
 from imu_monitor.ui.flash import FlashOverlay
 from imu_monitor.ui.header import HeaderBar, session_summary
+from imu_monitor.ui.history_view import HistoryView
 from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
@@ -49,6 +55,7 @@ from imu_monitor.ui.status_panel import (
     status_view_for,
     wearable_alert_text,
 )
+from imu_monitor.ui.user_picker import UserControls
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +71,9 @@ class DashboardWindow(QMainWindow):
     settings changes are saved. ``replay``: a ``ReplaySource`` for the replay controls.
     ``rep_starts``: rep start times (recording clock) for "jump to rep".
     ``recordings_dir``: where the record button writes. ``device_panel_factory``: makes the
-    Devices dialog (live sessions). ``start``: start the session at once.
+    Devices dialog (live sessions). ``history``: the session history (recordings are indexed
+    into it when they end; the History view and the user box show it). ``start``: start the
+    session at once.
     """
 
     alarm_shown = Signal(str, float)
@@ -80,6 +89,7 @@ class DashboardWindow(QMainWindow):
         rep_starts: list[float] | None = None,
         recordings_dir: Path | None = None,
         device_panel_factory: Callable[[QWidget], QWidget] | None = None,
+        history: HistoryStore | None = None,
         title: str = "",
         window_s: float = WINDOW_S,
         frame_hz: float = FRAME_HZ,
@@ -91,6 +101,8 @@ class DashboardWindow(QMainWindow):
         self.replay = replay
         self.rep_starts = list(rep_starts or [])
         self.device_panel_factory = device_panel_factory
+        self.history = history
+        self.history_view: HistoryView | None = None
         self.window_s = window_s
         self.alarm_latencies_s: deque[float] = deque(maxlen=1000)
         self.sound_latencies_s: deque[float] = deque(maxlen=1000)
@@ -115,8 +127,22 @@ class DashboardWindow(QMainWindow):
             session=lambda: self.ds,
             recordings_dir=recordings_dir,
             notify=self.notices.notify,
+            history=history,
             parent=self,
         )
+        self.users: UserControls | None = None
+        if settings_store is not None and replay is None:
+            self.users = UserControls(
+                self.header.user_box,
+                settings_store=settings_store,
+                history=history,
+                settings=lambda: self.ds.settings,
+                apply=self.apply_settings,
+                before_switch=lambda: self.set_recording(False),
+                notify=self.notices.notify,
+                parent=self,
+            )
+            self.users.switched.connect(self._user_switched)
         self.recording.marked.connect(
             lambda m: self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
         )
@@ -152,7 +178,12 @@ class DashboardWindow(QMainWindow):
         root = QVBoxLayout(central)
         root.setContentsMargins(12, 10, 12, 10)
         root.setSpacing(8)
-        self.header = HeaderBar(devices=self.device_panel_factory is not None, recording=recording)
+        self.header = HeaderBar(
+            devices=self.device_panel_factory is not None,
+            recording=recording,
+            users=self.settings_store is not None and self.replay is None,
+            history=self.history is not None,
+        )
         root.addWidget(self.header)
         self.notices = NoticeBar()
         root.addWidget(self.notices)
@@ -198,6 +229,7 @@ class DashboardWindow(QMainWindow):
         h.calibrate_btn.clicked.connect(self.open_calibration_wizard)
         h.settings_btn.clicked.connect(self.open_settings)
         h.devices_btn.clicked.connect(self.open_devices)
+        h.history_btn.clicked.connect(self.open_history)
         h.mute_btn.toggled.connect(self.set_muted)
 
     def switch_source(self, source: Any) -> None:
@@ -355,6 +387,21 @@ class DashboardWindow(QMainWindow):
             s = Settings.from_dict(self.ds.settings.to_dict())
             s.exercise = name
             self.apply_settings(s)
+
+    def open_history(self) -> None:
+        if self.history is None:
+            return
+        s = self.ds.settings
+        try:
+            self.history_view = HistoryView(self.history, s.user, s.exercise, self)
+        except ImuMonitorError as e:  # a database that cannot be used: say so, go on
+            self.notices.notify(str(e), action=True)
+            return
+        self.history_view.show()
+
+    def _user_switched(self, user: str) -> None:
+        if self.history_view is not None:
+            self.history_view.show_user(user, self.ds.settings.exercise)
 
     def open_devices(self) -> None:
         if self.device_panel_factory is None:

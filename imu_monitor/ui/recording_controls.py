@@ -2,7 +2,9 @@
 
 ``RecordingControls`` owns the ``RecordingWriter`` while a recording runs; the pipeline writes
 samples, gaps, events and the calibration into it, the Mark button writes markers at the latest
-sample time. Problems (a directory that cannot be written) are notices, never exceptions.
+sample time. A recording that ends is put into the history (``app.history.index_session``, from
+the live summary). Problems (a directory that cannot be written, a history that cannot be) are
+notices, never exceptions.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
 
 from imu_monitor.app.dashboard import DashboardSession
+from imu_monitor.app.history import index_session
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Marker
+from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.recording import EXTENSION, RecordingWriter
 
 
@@ -39,6 +44,7 @@ class RecordingControls(QObject):
         session: Callable[[], DashboardSession],
         recordings_dir: Path | None,
         notify: Callable[..., Any],
+        history: HistoryStore | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -47,7 +53,10 @@ class RecordingControls(QObject):
         self._session = session
         self.recordings_dir = recordings_dir
         self._notify = notify
+        self.history = history
         self.recorder: RecordingWriter | None = None
+        self._meta: dict[str, Any] = {}
+        self._t0_s = 0.0
         record_btn.toggled.connect(self.set_recording)
         marker_btn.clicked.connect(lambda: self.add_marker("note"))
 
@@ -61,11 +70,26 @@ class RecordingControls(QObject):
         elif not on and self.recorder is not None:
             self._session().pipeline.set_recorder(None)
             self.recorder.close()
-            self._notify(f"recording saved: {self.recorder.path}")
+            self._notify(f"recording saved: {self.recorder.path}{self._index(self.recorder)}")
             path = Path(self.recorder.path)
             self.recorder = None
             self._show(False)
             self.saved.emit(path)
+
+    def _index(self, recorder: RecordingWriter) -> str:
+        """Put the ended recording into the history; what to add to the notice."""
+        if self.history is None:
+            return ""
+        ds = self._session()
+        duration = max(0.0, self.current_t_s() - self._t0_s)
+        try:
+            row = index_session(
+                self.history, recorder.path, self._meta, ds.pipeline.summary(), duration
+            )
+        except (ImuMonitorError, OSError) as e:
+            self._notify(f"the session could not be put into the history: {e}", action=True)
+            return ""
+        return f" (in the history of {row.user})"
 
     def start_recording(self, path: Path) -> bool:
         """Record the stream (raw samples, events, markers, calibration) to ``path``."""
@@ -81,6 +105,10 @@ class RecordingControls(QObject):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.recorder = RecordingWriter(path, meta, ds.source.sensors)
+            self._meta = dict(
+                meta, created_utc=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            )
+            self._t0_s = self.current_t_s()
         except Exception as e:
             self._notify(f"cannot record: {e}", action=True)
             self._show(False)

@@ -139,3 +139,13 @@ def test_a_good_calibration_still_loads(tmp_path):
     path.write_bytes(_cal_bytes())
     cal = store.load("ann", "back-kick")
     assert cal.sensors["sacrum"].neutral_pitch_deg == 2.0
+
+
+def test_users_with_saved_settings(tmp_path):
+    store = SettingsStore(tmp_path)
+    assert store.users() == []
+    store.save(Settings(user="Ann Lee"))
+    store.save(Settings(user="bo"))
+    (store.directory / "broken.json").write_text("{not json")
+    assert store.users() == ["Ann Lee", "bo", "broken"]
+    assert store.has("Ann Lee") and not store.has("cy")
