@@ -70,7 +70,7 @@ MARGINS_IN = {"left": 0.85, "right": 0.15, "top": 0.15, "bottom": 0.5, "gap": 0.
 """Fixed margins (inches) instead of a layout engine, which cost 0.2 s a figure."""
 
 
-def _figure(height_in: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, list]:
+def new_figure(height_in: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, list]:
     m = MARGINS_IN
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(WIDTH_IN, height_in))
@@ -153,7 +153,7 @@ def trace_figure(
     """The lumbar angle over the session (its envelope per pixel column when longer than the
     figure is wide), the limits, each alarm marked at its peak, set spans shaded, markers as
     ticks. ``alarms``: dicts with ``t_start_s``, ``t_end_s``, ``direction``, ``peak_deg``."""
-    fig, (ax,) = _figure(3.4)
+    fig, (ax,) = new_figure(3.4)
     duration = float(t_s[-1] - t_s[0]) if len(t_s) > 1 else 0.0
     scale, unit = _time_axis(duration)
     columns = int(WIDTH_IN * COLUMNS_PER_IN)
@@ -228,7 +228,7 @@ def rep_bars_figure(
     a rep that alarmed in a direction has that bar in the direction's colour, and every rep
     that did not count (``not_good``; default: the alarmed ones) a cross above it. The limits
     as lines; ``set_breaks``: the first rep number of every set after the first."""
-    fig, (ax,) = _figure(3.0)
+    fig, (ax,) = new_figure(3.0)
     n = len(peak_flexion_deg)
     x = np.arange(1, n + 1)
     flex = np.asarray(peak_flexion_deg, dtype=float)
@@ -274,7 +274,7 @@ def tempo_figure(
     """Per phase (up, hold, down) every rep's duration against the target: the target line,
     the tolerance band (a hold only needs to reach its target), reps outside it in red;
     ``approximate`` reps as open marks."""
-    fig, axes = _figure(4.6, rows=3, sharex=True)
+    fig, axes = new_figure(4.6, rows=3, sharex=True)
     approx = np.asarray(approximate, dtype=bool)
     for ax, (key, label) in zip(axes, PHASES, strict=True):
         d = np.asarray(durations[key], dtype=float)
@@ -316,7 +316,7 @@ def drift_figure(
     its place in the set, one line per set, the ``warning`` level, and ringed the first rep of
     each set past it (``first_warning``: 0-based place in the set, or None); below, each set's
     trend (slope, deg per rep) as a bar."""
-    fig, (ax, bx) = _figure(4.2, rows=2)
+    fig, (ax, bx) = new_figure(4.2, rows=2)
     n = len(sets)
     cmap = matplotlib.colormaps["viridis"]
     colours = [cmap(i / max(n - 1, 1)) for i in range(n)]

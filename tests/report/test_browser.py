@@ -13,7 +13,9 @@ import pytest
 from matplotlib.image import imread
 
 from imu_monitor.report import figures
+from imu_monitor.report.progress import progress_html
 from imu_monitor.report.write import write_session_report
+from tests.report.test_progress import ANN, ROWS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -73,3 +75,15 @@ def test_the_page_text_holds_the_sessions_numbers(rendered):
     assert f"{s['max_flexion_deg']:+.1f}°" in dom
     assert f"Every alarm ({s['alarms']})" in dom
     assert dom.count("<svg") == 4
+
+
+def test_the_progress_report_renders_with_its_plots(tmp_path):
+    page = tmp_path / "progress.html"
+    page.write_text(progress_html(ANN, ROWS), encoding="utf-8")
+    png = tmp_path / "progress.png"
+    chromium(tmp_path, f"--screenshot={png}", "--window-size=1200,1600", page.as_uri())
+    img = imread(png)
+    assert img[..., :3].std() > 0.05
+    assert _has_colour(img, figures.GOOD) > 100 and _has_colour(img, figures.EXTENSION) > 100
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    assert "Progress: Ann &lt;O'Neil&gt;" in dom and "40 % → 95 %" in dom
