@@ -349,6 +349,9 @@ def calibrate(
 
 # -- from a recording ----------------------------------------------------------------------------
 
+SPINE_PLACEMENTS: tuple[str, ...] = ("sacrum", "upper_lumbar")
+"""The sensors whose common still posture is the lumbar neutral (a guessed start posture needs
+them still at once; any other sensor's own still period will do)."""
 START_MAX_GYRO_DEG_S = 3.0
 """A start posture guessed from a recording without markers must be this still (the gyro's
 99th-percentile deviation, deg/s; ``stillness.check_still``): half the limit of a guided capture,
@@ -393,12 +396,18 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
     else:
         # the start posture is guessed: a stricter stillness test, so a window cannot run on
         # into the first reps (a good kick moves the sacrum only 2-5 deg at 4-5 deg/s)
+        # the spine's sensors must be still at once (their neutral is one posture); any other
+        # sensor (the thigh) may take its own still period (``_own_window``)
+        spine = [p for p in SPINE_PLACEMENTS if p in series]
         periods = find_still_periods(
-            rec, max_gyro_deg_s=START_MAX_GYRO_DEG_S, max_acc_dev_m_s2=START_MAX_ACC_DEV_M_S2
+            rec,
+            max_gyro_deg_s=START_MAX_GYRO_DEG_S,
+            max_acc_dev_m_s2=START_MAX_ACC_DEV_M_S2,
+            placements=spine,
         )
         strict = bool(periods)
         if not strict:
-            periods = find_still_periods(rec)
+            periods = find_still_periods(rec, placements=spine)
         if not periods:
             raise CalibrationRefused(
                 "the recording has no calibration markers and no still period of "
@@ -433,7 +442,10 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 f"{START_MAX_ACC_DEV_M_S2:g} m/s^2); the ordinary one was used: the posture "
                 "may include movement"
             )
-        start = {p: _window(s, t0, t1) for p, s in series.items()}
+        start = {
+            p: _window(s, t0, t1) if p in spine else _own_window(rec, p, t0, t1, notes)
+            for p, s in series.items()
+        }
         standing = None
         if stand_period is not None:
             standing = {p: _window(s, *stand_period) for p, s in series.items()}
@@ -459,6 +471,31 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
     cal.notes = notes + cal.notes
     cal.user = str(rec.meta.get("user", ""))
     return cal
+
+
+def _own_window(
+    rec: Recording, placement: str, t0: float, t1: float, notes: list[str]
+) -> SensorSeries:
+    """The start-posture capture of a sensor off the spine (the thigh) for the guessed window
+    ``t0``-``t1`` of the spine's sensors: that window if this sensor was still in it too, else
+    the sensor's own still period nearest before it (or, failing that, the first after it), so
+    that a leg moved while the back was still costs the hip angle's neutral at most, never the
+    lumbar one."""
+    series = rec.series[placement]
+    window = _window(series, t0, t1)
+    if check_still(window).ok:
+        return window
+    periods = find_still_periods(rec, placements=[placement])
+    before = [p for p in periods if p[0] < t1]
+    after = [p for p in periods if p[0] >= t1]
+    if not before and not after:
+        return window  # ``calibrate`` refuses it with the sensor's own reason
+    a, b = before[-1] if before else after[0]
+    notes.append(
+        f"the {placement} sensor was not still during the start posture {_s(t0)}-{_s(t1)} s; "
+        f"its neutral was taken from its own still period {_s(a)}-{_s(b)} s"
+    )
+    return _window(series, a, b)
 
 
 def _s(t: float) -> str:

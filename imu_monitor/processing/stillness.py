@@ -1,5 +1,5 @@
 """Stillness: whether a sensor was held still over a window, and the still periods of a
-recording (where every sensor was still at once).
+recording (where every sensor, or every sensor of a chosen few, was still at once).
 
 Used by the calibration (a capture must be still) and the live calibration. Imports only core
 types, numpy and scipy.
@@ -8,6 +8,7 @@ types, numpy and scipy.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,10 +118,11 @@ def find_still_periods(
     step_s: float = 0.25,
     max_gyro_deg_s: float = MAX_GYRO_DEV_DEG_S,
     max_acc_dev_m_s2: float = MAX_ACC_DEV_M_S2,
+    placements: Iterable[str] | None = None,
 ) -> list[tuple[float, float]]:
-    """Periods (t0, t1) in s where every sensor of ``rec`` is still for >= ``min_duration_s``,
-    earliest first, each extended while all sensors stay still (``check_still`` with the given
-    limits).
+    """Periods (t0, t1) in s where every sensor of ``rec`` (or of ``placements`` only) is still
+    for >= ``min_duration_s``, earliest first, each extended while those sensors stay still
+    (``check_still`` with the given limits).
 
     The search: windows ``[t0, t0 + min_duration_s]`` on a ``step_s`` grid from the latest first
     sample; a window where every sensor passes ``check_still`` (at 0.95 of the duration) starts a
@@ -135,8 +137,10 @@ def find_still_periods(
     so the periods are those of checking every window in full. Each sensor's samples are taken
     in time order (non-finite rows dropped).
     """
-    scans = [_SensorScan(s, max_gyro_deg_s, max_acc_dev_m_s2) for s in rec.series.values()]
-    filled = [s for s in rec.series.values() if len(s)]
+    wanted = None if placements is None else set(placements)
+    chosen = [s for p, s in rec.series.items() if wanted is None or p in wanted]
+    scans = [_SensorScan(s, max_gyro_deg_s, max_acc_dev_m_s2) for s in chosen]
+    filled = [s for s in chosen if len(s)]
     if not filled:
         return []
     t_first = max(float(s.t_s[0]) for s in filled)

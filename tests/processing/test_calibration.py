@@ -234,3 +234,33 @@ def test_a_guessed_start_posture_ends_before_the_first_rep():
         cal = calibrate_recording(rec)
         assert any("no calibration markers" in n for n in cal.notes)
         assert cal.valid_from_s < rec.truth.reps[0].t_start_s, seed
+
+
+def test_a_thigh_moved_during_the_start_posture_keeps_the_spines_window():
+    """Per-sensor still periods: a person who shifts a leg while the back is still in the start
+    posture (no markers) keeps the start posture the spine's sensors give; the thigh's neutral
+    comes from its own still period, and the notes say so."""
+    from dataclasses import replace
+
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+
+    cfg = SimulationConfig(exercise="back-kick", sensors=3, seed=1, reps=3, markers="none")
+    rec = simulate_session(cfg)
+    before = calibrate_recording(rec)
+    window = [n for n in before.notes if "guessed" in n]
+    assert window and not any("not still" in n for n in before.notes)
+
+    # the thigh wobbles at 2 Hz, 17 deg/s, for 1 s in the middle of the spine's start posture
+    thigh = rec.series["thigh"]
+    t_mid = before.valid_from_s - 1.2
+    gyr = thigh.gyr_rad_s.copy()
+    moving = np.abs(thigh.t_s - t_mid) < 0.5
+    gyr[moving, 0] += 0.3 * np.sin(2 * np.pi * 2.0 * thigh.t_s[moving])
+    rec.series["thigh"] = replace(thigh, gyr_rad_s=gyr)
+    assert not check_still(SensorSeries(thigh.t_s[moving], thigh.acc_m_s2[moving], gyr[moving])).ok
+
+    after = calibrate_recording(rec)
+    assert after.valid_from_s == before.valid_from_s
+    for p in ("sacrum", "upper_lumbar"):
+        assert after.sensors[p].to_dict() == before.sensors[p].to_dict()
+    assert any("thigh sensor was not still" in n for n in after.notes), after.notes
