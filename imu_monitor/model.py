@@ -210,6 +210,10 @@ class TruthRep:
     they are where the programmed steady-speed part of each phase, extended, meets the rest level
     (the tangent method).
     ``fault``: None for a good rep, else one of ``FAULTS``.
+    A session of sets (``simulator.config.SimulationConfig.sets``): ``set_index`` (0-based), the
+    programmed ``tempo_fault`` (``simulator.config.TEMPO_FAULTS``) and ``drift_fraction`` (the
+    programmed arch of a drifting rep, a fraction of the extension limit); whether a rep counts
+    is judged from the truth itself (``simulator.set_truth``).
     """
 
     index: int
@@ -220,6 +224,9 @@ class TruthRep:
     fault: str | None = None
     peak_flexion_deg: float = 0.0
     peak_extension_deg: float = 0.0
+    set_index: int = 0
+    tempo_fault: str | None = None
+    drift_fraction: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -232,6 +239,9 @@ class TruthRep:
             "faulty": self.fault is not None,
             "peak_flexion_deg": self.peak_flexion_deg,
             "peak_extension_deg": self.peak_extension_deg,
+            "set_index": self.set_index,
+            "tempo_fault": self.tempo_fault,
+            "drift_fraction": self.drift_fraction,
         }
 
     @classmethod
@@ -245,6 +255,9 @@ class TruthRep:
             d.get("fault"),
             float(d.get("peak_flexion_deg", 0.0)),
             float(d.get("peak_extension_deg", 0.0)),
+            int(d.get("set_index", 0)),
+            d.get("tempo_fault"),
+            None if d.get("drift_fraction") is None else float(d["drift_fraction"]),
         )
 
 

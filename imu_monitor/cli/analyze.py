@@ -22,6 +22,7 @@ from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
+from imu_monitor.simulator.set_truth import score_analysis_sets
 from imu_monitor.storage.history import HistoryStore
 
 ANALYSED_SAMPLES_PER_S = 100_000
@@ -95,6 +96,7 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         report["note"] = ex.one_sensor_note
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
+        report["truth"]["sets"] = score_analysis_sets(an, rec.truth, rec.meta)
     if getattr(args, "save", False):
         store = HistoryStore(getattr(args, "data_dir", None))
         row = index_analysis(store, path, rec, an)

@@ -100,6 +100,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="all",
         help="markers written: all (default), set (no calibration markers), none (as an import)",
     )
+    p.add_argument(
+        "--sets",
+        type=count(1),
+        default=1,
+        help="sets of --reps reps each, about --set-rest apart (default 1)",
+    )
+    p.add_argument(
+        "--set-rest",
+        type=positive_number("seconds"),
+        default=45.0,
+        metavar="S",
+        help="rest between sets in seconds, each within +-25 %% of it (default 45)",
+    )
+    p.add_argument(
+        "--tempo-faulty",
+        type=count(0),
+        default=0,
+        metavar="N",
+        help="N reps off the target tempo: a short hold, a dropped lowering, a slow rise "
+        "(default 0)",
+    )
+    p.add_argument(
+        "--drift-reps",
+        type=count(0),
+        default=0,
+        metavar="N",
+        help="form drift: the last N reps arch the lower back further and further, from 30 %% "
+        "to 90 %% of the extension limit (default 0)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
     add_force_option(p)
     p.add_argument(
@@ -116,6 +145,10 @@ OPTION_OF_FIELD = {
     "rate_hz": "--rate",
     "fault_types": "--faults",
     "rest_variation_deg": "--rest-variation",
+    "sets": "--sets",
+    "set_rest_s": "--set-rest",
+    "tempo_faulty": "--tempo-faulty",
+    "drift_reps": "--drift-reps",
 }
 """The simulator's parameter names as this command's options (for its messages)."""
 
@@ -146,8 +179,10 @@ def truth_summary(rec: Recording, config: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if not args.output and not args.json:
         raise UsageError("nothing to do: give -o FILE to write a recording and/or --json")
-    if args.faulty > args.reps:
-        raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
+    if args.faulty > args.reps * args.sets:
+        raise UsageError(
+            f"--faulty {args.faulty} is more than --reps {args.reps} x --sets {args.sets}"
+        )
     off = [f.strip() for f in (args.without or "").split(",") if f.strip()]
     unknown = [f for f in off if f not in _FEATURES]
     if unknown:
@@ -167,6 +202,10 @@ def run(args: argparse.Namespace) -> int:
             rest_variation_deg=args.rest_variation,
             motion=args.motion,
             markers=args.markers,
+            sets=args.sets,
+            set_rest_s=args.set_rest,
+            tempo_faulty=args.tempo_faulty,
+            drift_reps=args.drift_reps,
             **{f.replace("-", "_"): False for f in off},
         )
         rec = simulate_session(config)
@@ -180,7 +219,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(
             f"wrote {args.output}: {summary['exercise']}, {len(summary['reps'])} reps "
-            f"({len(summary['faulty_reps'])} faulty), sensors {', '.join(summary['sensors'])}, "
+            + (f"in {args.sets} sets " if args.sets > 1 else "")
+            + f"({len(summary['faulty_reps'])} faulty), sensors {', '.join(summary['sensors'])}, "
             f"{summary['duration_s']:.1f} s"
         )
     return 0

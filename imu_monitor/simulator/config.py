@@ -15,6 +15,9 @@ from imu_monitor.simulator.human import HumanFeatures
 from imu_monitor.simulator.truth import PHASE_ONSET_FRACTION
 
 MOTIONS: tuple[str, ...] = ("human", "ramps")
+TEMPO_FAULTS: tuple[str, ...] = ("hold_short", "down_short", "up_long")
+"""Tempo deviations a session of sets can carry (``SimulationConfig.tempo_faulty``): a hold
+well short of the target, a lowering dropped well under the target, a slow grinding rise."""
 MARKER_SETS: tuple[str, ...] = ("all", "set", "none")
 SENSOR_FEATURES: tuple[str, ...] = ("skin_motion", "acc_errors", "gyro_drift", "burst_loss")
 """The switches of the human model's sensor errors (``HumanFeatures`` has the motion ones)."""
@@ -85,15 +88,77 @@ class SimulationConfig:
     phase_onset_fraction: float = PHASE_ONSET_FRACTION
     """Human model: the phase-boundary threshold of the truth, a fraction of each movement's peak
     speed of the driving coordinate (``truth``)."""
+    sets: int = 1
+    """Human model: how many sets of ``reps`` reps each, a rest of about ``set_rest_s`` apart.
+    A session with more than one set, or with ``tempo_faulty`` or ``drift_reps``, is a *session
+    of sets* (``human`` module docstring): its good reps keep the target tempo as the truth
+    times it."""
+    set_rest_s: float = 45.0
+    """Rest between sets (s; each drawn within +-25 % of it)."""
+    tempo_faulty: int = 0
+    """How many reps (of all sets) break the target tempo (``tempo_faults`` cycled); drawn
+    among the reps without another fault or drift."""
+    tempo_faults: tuple[str, ...] = TEMPO_FAULTS
+    drift_reps: int = 0
+    """Form drift: the last ``drift_reps`` reps of the last set arch the lower back further and
+    further, from 30 % to 90 % of the extension limit (``set_plan``); the lumbar faults
+    (``faulty``) then go to the other sets (with one set, to the other reps)."""
+
+    @property
+    def of_sets(self) -> bool:
+        """A session of sets (``sets``)."""
+        return self.sets > 1 or self.tempo_faulty > 0 or self.drift_reps > 0
+
+    @property
+    def total_reps(self) -> int:
+        return int(self.reps) * int(self.sets)
+
+    @property
+    def fault_free_reps(self) -> int:
+        """The last reps, which get no fault (``faulty``): with form drift, the last set's (or
+        with one set, the drifting ones), else none."""
+        if not self.drift_reps:
+            return 0
+        return int(self.reps) if self.sets > 1 else int(self.drift_reps)
 
     def validate(self) -> Exercise:
         """Check every field; return the exercise. Raises ``SimulationError`` naming the field."""
         exercise = get_exercise(self.exercise)
         if int(self.reps) < 1:
             raise SimulationError(f"reps must be at least 1 (got {self.reps})")
-        if not 0 <= int(self.faulty) <= int(self.reps):
+        if int(self.sets) < 1:
+            raise SimulationError(f"sets must be at least 1 (got {self.sets})")
+        if not 0 <= int(self.faulty) <= self.total_reps:
             raise SimulationError(
-                f"faulty must be between 0 and reps={self.reps} (got {self.faulty})"
+                f"faulty must be between 0 and reps x sets={self.total_reps} (got {self.faulty})"
+            )
+        if not 0 <= int(self.drift_reps) <= int(self.reps):
+            raise SimulationError(
+                f"drift_reps must be between 0 and the reps of a set ({self.reps}; "
+                f"got {self.drift_reps})"
+            )
+        free = self.total_reps - int(self.faulty) - int(self.drift_reps)
+        if not 0 <= int(self.tempo_faulty) <= max(free, 0):
+            raise SimulationError(
+                f"tempo_faulty must be between 0 and the reps without another fault or drift "
+                f"({max(free, 0)}; got {self.tempo_faulty})"
+            )
+        if int(self.faulty) > self.total_reps - self.fault_free_reps:
+            raise SimulationError(
+                f"faulty={self.faulty} leaves no room for drift_reps={self.drift_reps}: the "
+                "drifting set carries no lumbar fault"
+            )
+        unknown_tempo = [f for f in self.tempo_faults if f not in TEMPO_FAULTS]
+        if unknown_tempo or (self.tempo_faulty and not self.tempo_faults):
+            raise SimulationError(
+                f"tempo_faults {list(self.tempo_faults)!r} must be a non-empty list of: "
+                f"{', '.join(TEMPO_FAULTS)}"
+            )
+        if not (math.isfinite(self.set_rest_s) and self.set_rest_s >= 5.0):
+            raise SimulationError(f"set_rest_s must be at least 5 s (got {self.set_rest_s})")
+        if self.of_sets and self.motion != "human":
+            raise SimulationError(
+                "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
             )
         if not isinstance(self.seed, int | np.integer) or self.seed < 0:
             raise SimulationError(f"seed must be an integer >= 0 (got {self.seed!r})")

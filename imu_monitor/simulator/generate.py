@@ -29,6 +29,7 @@ from imu_monitor.simulator.body import SessionModel
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.kinematics import relative_lateral_deg, sagittal_pitch_deg
 from imu_monitor.simulator.sensors import SensorErrors, draw_sensor_errors, drop_mask, sample_times
+from imu_monitor.simulator.set_plan import draw_set_plan
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,34 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
     """The validated config's motion model (the body without the sensors' imperfections)."""
     exercise = config.validate()
     rng = np.random.default_rng([int(config.seed), 0])
-    faults = _assign_faults(
-        rng, int(config.reps), int(config.faulty), config.resolved_fault_types()
-    )
+    # with form drift, the faults go to the reps before the drifting set (a drift shows clean)
+    drawn = config.total_reps - config.fault_free_reps
+    faults = _assign_faults(rng, drawn, int(config.faulty), config.resolved_fault_types())
+    faults += [None] * config.fault_free_reps
+    plan = None
+    if config.of_sets:
+        plan = draw_set_plan(
+            int(config.seed),
+            int(config.sets),
+            int(config.reps),
+            faults,
+            int(config.tempo_faulty),
+            tuple(config.tempo_faults),
+            int(config.drift_reps),
+            float(config.set_rest_s),
+            float(config.phase_onset_fraction),
+            bool(config.minimum_jerk),
+        )
     if config.motion == "human":
         return SessionModel(
             human.build_human_program(
                 exercise,
-                int(config.reps),
+                config.total_reps,
                 faults,
                 int(config.seed),
                 config.human_features(),
                 float(config.rest_variation_deg),
+                plan,
             )
         )
     rest_offsets = None
@@ -155,6 +172,7 @@ def _recording(
     simulation = asdict(config)
     if simulation["fault_types"] is not None:
         simulation["fault_types"] = list(simulation["fault_types"])
+    simulation["tempo_faults"] = list(simulation["tempo_faults"])
     meta = {
         "format_version": 1,
         "exercise": exercise,

@@ -51,6 +51,7 @@ from imu_monitor.simulator.motion import (
     phase_durations,
     session_markers,
 )
+from imu_monitor.simulator.set_plan import SetPlan, set_phase_durations
 from imu_monitor.simulator.tracks import (
     MinimumJerkTrack,
     Signal,
@@ -153,6 +154,15 @@ def _fault_knots(
     return [], 0.0
 
 
+def _drift_knots(times: tuple[float, ...], value: float) -> list[tuple[float, float]]:
+    """Knots (t, lumbar flexion deg) of a drifting rep: ``value`` added from just before the top
+    to early in the lowering (as an arched lockout, with fixed ramps)."""
+    t0, t1, t2, t3 = times
+    a, b = t1 - 0.3, min(t1 + 0.2, t1 + 0.5 * (t2 - t1))
+    d = t2 + min(0.5, 0.7 * (t3 - t2))
+    return [(t0, 0.0), (a, 0.0), (b, value), (t2, value), (d, 0.0), (t3, 0.0)]
+
+
 def build_human_program(
     exercise: Exercise,
     reps: int,
@@ -160,11 +170,13 @@ def build_human_program(
     seed: int,
     features: HumanFeatures,
     rest_variation_deg: float = 0.0,
+    plan: SetPlan | None = None,
 ) -> MotionProgram:
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
     the rise, start of the lowering, end of the lowering); the truth's phase boundaries are
-    measured from the resulting motion (``truth.phase_truth``)."""
+    measured from the resulting motion (``truth.phase_truth``). ``plan``: a session of sets
+    (``set_plan``): set rests, phase durations, tempo faults and form drift."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))
@@ -251,8 +263,13 @@ def build_human_program(
     amplitudes: dict[int, float] = {}
     for i, fault in enumerate(fault_of_rep):
         spread = TIMING_SPREAD if features.rep_variation else 0.0
-        up, hold, down = phase_durations(timing, exercise, fault, spread)
+        if plan is None:
+            up, hold, down = phase_durations(timing, exercise, fault, spread)
+        else:
+            up, hold, down = set_phase_durations(timing, exercise, plan, i, fault)
         gap = float(timing.uniform(*REST_S)) if features.rep_variation else FIXED_REST_S
+        if plan is not None and plan.starts_set(i):
+            gap = plan.rest_before_set_s[plan.set_of_rep[i]]
         t0 = t + gap
         times = (t0, t0 + up, t0 + up + hold, t0 + up + hold + down)
         top, b0, b1 = pose(float(tops[i])), pose(float(bottoms[i])), pose(float(bottoms[i + 1]))
@@ -277,10 +294,17 @@ def build_human_program(
             for tk, v in zip(lt, (r0, r0 + peak, r0 + peak, r1), strict=True):
                 keys.add(name, tk, float(v))
         knots, fault_amp = _fault_knots(faults_rng, exercise, fault, times)
+        drift = None if plan is None else plan.drift_of_rep[i]
+        if drift is not None:  # arched at the top to this fraction of the limit, tilt included
+            knots = _drift_knots(times, -drift * exercise.limits.extension_deg - lumbar_top[i])
         fault_knots.extend(knots)
         if fault_amp:
             amplitudes[i] = fault_amp
-        program_reps.append(TruthRep(i, *(float(x) for x in times), fault))
+        rep = TruthRep(i, *(float(x) for x in times), fault)
+        if plan is not None:
+            rep.set_index, rep.drift_fraction = plan.set_of_rep[i], drift
+            rep.tempo_fault = plan.tempo_fault_of_rep[i]
+        program_reps.append(rep)
         t = times[3]
     duration = t + FINAL_REST_S
     for name in names_pose:
@@ -327,7 +351,11 @@ def build_human_program(
     standing_window = (0.0, STAND_S - MARGIN_S)
     cal_window = (t_cal0 + MARGIN_S, t_cal1 - MARGIN_S)
     first, last = program_reps[0], program_reps[-1]
-    markers = session_markers(exercise, standing_window, cal_window, first, last)
+    sets = None
+    if plan is not None:
+        n = plan.reps_per_set
+        sets = [(program_reps[k], program_reps[k + n - 1]) for k in range(0, len(program_reps), n)]
+    markers = session_markers(exercise, standing_window, cal_window, first, last, sets)
     return MotionProgram(
         heading_rad=heading,
         signals=signals,

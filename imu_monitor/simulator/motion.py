@@ -174,11 +174,14 @@ def session_markers(
     cal_window: tuple[float, float],
     first: TruthRep,
     last: TruthRep,
+    sets: list[tuple[TruthRep, TruthRep]] | None = None,
 ) -> list[Marker]:
     """The markers a simulated session carries: both calibration captures (windows in s) and
-    the set around the reps from ``first`` to ``last``."""
+    the set around the reps from ``first`` to ``last`` (or each of ``sets``: first and last
+    rep of each)."""
     set_data = {"exercise": exercise.name}
-    return [
+    sets = sets or [(first, last)]
+    out = [
         Marker(
             standing_window[0], "calibration_standing", standing_window[1], {"posture": "standing"}
         ),
@@ -188,9 +191,11 @@ def session_markers(
             cal_window[1],
             {"exercise": exercise.name, "posture": exercise.calibration_posture},
         ),
-        Marker(first.t_start_s - 0.4, "set_start", None, dict(set_data)),
-        Marker(last.t_end_s + 1.0, "set_end", None, dict(set_data)),
     ]
+    for a, b in sets:
+        out.append(Marker(a.t_start_s - 0.4, "set_start", None, dict(set_data)))
+        out.append(Marker(b.t_end_s + 1.0, "set_end", None, dict(set_data)))
+    return out
 
 
 def phase_durations(

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from imu_monitor.model import TruthRep
@@ -75,5 +77,5 @@ def phase_truth(
     for rep in programmed:
         start, top = movement_on_off(t, v, rep.t_start_s, rep.t_top_s, fraction)
         hold_end, end = movement_on_off(t, v, rep.t_hold_end_s, rep.t_end_s, fraction)
-        out.append(TruthRep(rep.index, start, top, hold_end, end, rep.fault))
+        out.append(replace(rep, t_start_s=start, t_top_s=top, t_hold_end_s=hold_end, t_end_s=end))
     return out

@@ -221,3 +221,14 @@ def test_no_arguments_opens_the_demo_or_runs_headless(monkeypatch):
     assert cmd[:4] == ["live", "--device", "sim", "--headless"]
     monkeypatch.setenv("DISPLAY", ":0")
     assert default_command() == ["demo"]
+
+
+def test_simulate_a_session_of_sets(capsys):
+    args = ["simulate", "--reps", "3", "--sets", "2", "--tempo-faulty", "1", "--drift-reps", "2"]
+    assert main([*args, "--json"]) == 0
+    truth = json.loads(capsys.readouterr().out)
+    assert [r["set_index"] for r in truth["reps"]] == [0, 0, 0, 1, 1, 1]
+    assert sum(r["tempo_fault"] is not None for r in truth["reps"]) == 1
+    assert [r["drift_fraction"] is not None for r in truth["reps"]] == [False] * 4 + [True] * 2
+    assert main(["simulate", "--reps", "3", "--drift-reps", "4", "--json"]) == 2  # usage
+    assert "--drift-reps must be between 0 and the reps of a set" in capsys.readouterr().err

@@ -9,8 +9,11 @@ import pytest
 from imu_monitor.errors import MonitorError, SettingsError
 from imu_monitor.events import AlarmEnded, AlarmStarted, RepEnded
 from imu_monitor.exercises import SetRules, get_exercise
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.sets import SetTracker, drift_slope, judge_session
 from imu_monitor.settings import Settings
+from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.set_truth import score_analysis_sets
 
 KICK = get_exercise("back-kick")  # tempo 1.5-0.5-1.5 s, limits 9 / 9 deg
 THRUST = get_exercise("hip-thrust")  # tempo 1-2-2 s, limits 10 / 6 deg
@@ -184,3 +187,51 @@ def test_the_live_tracker_keeps_a_bounded_window_and_counts_every_rep():
     assert tracker.current().first_rep == 9
     tracker.finish()
     assert tracker.current() is None and tracker.sets()[-1].ended_by == "end"
+
+
+@pytest.fixture(scope="module", params=[("back-kick", 2, "all"), ("hip-thrust", 1, "none")])
+def four_sets(request):
+    """A session of 4 sets of 10 reps: 4 lumbar faults, 4 tempo faults, a drift over the last 5
+    reps; with its markers, or without any (the sets split at the rests alone)."""
+    exercise, sensors, markers = request.param
+    config = SimulationConfig(
+        exercise=exercise,
+        sensors=sensors,
+        reps=10,
+        sets=4,
+        faulty=4,
+        tempo_faulty=4,
+        drift_reps=5,
+        seed=2,
+        markers=markers,
+    )
+    rec = simulate_session(config)
+    an = analyze_recording(rec)
+    return rec, an, score_analysis_sets(an, rec.truth, rec.meta)
+
+
+def test_sets_and_good_reps_agree_with_the_simulators_truth(four_sets):
+    rec, an, score = four_sets
+    assert score["sets_true"] == score["sets_detected"] == 4 and score["sets_exact"]
+    assert score["reps_matched"] == 40
+    assert [s.ended_by for s in an.sets.sets] == (
+        ["marker"] * 3 + ["end"] if rec.markers else ["pause"] * 3 + ["end"]
+    )
+    # every true tempo fault found on its phase; at most one rep in 40 judged otherwise
+    assert score["tempo_faulty_found"] == score["tempo_faulty_true"] >= 4
+    assert score["good_agree"] >= 39, score["disagreements"]
+    assert abs(score["good_detected"] - score["good_true"]) <= 1
+
+
+def test_form_drift_in_the_last_set_agrees_with_the_truth(four_sets):
+    rec, an, score = four_sets
+    last = score["drift"][-1]
+    assert last["drifting_reps"] == list(range(35, 40))
+    # the true excursion rises over the drifting reps: the slope is positive, and detected
+    # within 0.25 deg/rep of the truth's; the warning comes in the drifting reps, within a rep
+    # of the truth's
+    assert last["slope_true_deg_per_rep"] > 0.2
+    assert abs(last["slope_detected_deg_per_rep"] - last["slope_true_deg_per_rep"]) < 0.25
+    assert last["first_warning_true"] in last["drifting_reps"]
+    assert abs(last["first_warning_detected"] - last["first_warning_true"]) <= 1
+    assert an.sets.sets[-1].drift_first_rep == last["first_warning_detected"]
