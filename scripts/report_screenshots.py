@@ -1,7 +1,8 @@
 """The README's pictures of the reports, rendered by headless Chromium (Debian's ``chromium``):
 
 - ``report-session.png``: the top of a session report (four sets of ten simulated back kicks
-  with two sensors, ten faulty reps; sets split by ``set_start`` markers);
+  with two sensors, 45 s rests; four lumbar faults, four reps off the tempo and a form drift
+  over the last set's last five reps);
 - ``report-quality.png``: the end of the same report (markers and the measurement quality);
 - ``report-progress.png``: a progress report of a simulated trainee's twelve back-kick sessions
   over five weeks (fewer faulty reps as they learn), indexed as ``history add`` does.
@@ -21,7 +22,6 @@ import numpy as np
 from PIL import Image
 
 from imu_monitor.app.history import index_archive
-from imu_monitor.model import Marker
 from imu_monitor.report.progress import progress_html
 from imu_monitor.report.write import write_session_report
 from imu_monitor.simulator import SimulationConfig, simulate_session
@@ -52,12 +52,11 @@ def content_end(png: Path) -> int:
 
 def session(out: Path, tmp: Path) -> None:
     rec = simulate_session(
-        SimulationConfig(exercise="back-kick", reps=40, faulty=10, sensors=2, seed=7),
+        SimulationConfig(exercise="back-kick", reps=10, sets=4, faulty=4, tempo_faulty=4,
+                         drift_reps=5, sensors=2, seed=7),
         created_utc="2026-12-05T09:00:00+00:00",
-    )
+    )  # fmt: skip
     rec.meta["user"] = "ann"
-    for k in (10, 20, 30):
-        rec.markers.append(Marker(rec.truth.reps[k].t_start_s - 0.3, "set_start", None, {}))
     page = tmp / "session.html"
     write_session_report(rec, page, source="ann-back-kick-2026-12-05.imr")
     tall = tmp / "tall.png"

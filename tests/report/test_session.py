@@ -100,3 +100,18 @@ def test_a_late_sensor_clock_is_reported_with_its_offset():
     r = build_session_report(rec, analyze_recording(rec), source="x.imr")
     off = r.quality["clock_offsets"]["upper_lumbar"]
     assert off["measurable"] and off["offset_s"] == pytest.approx(0.06, abs=0.004)
+
+
+def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
+    """Three sets 45 s apart: three sets in the report, and after each the angle at rest is back
+    within the simulated person's rest postures (a few tenths of a degree) of neutral."""
+    rec = simulate_session(
+        SimulationConfig(exercise="back-kick", reps=5, sets=3, faulty=1, sensors=2, seed=11)
+    )
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    assert [s.reps for s in r.sets] == [5, 5, 5]
+    residuals = r.quality["rest_residuals"]
+    assert [x["set"] for x in residuals] == [1, 2, 3]
+    assert all(abs(x["residual_deg"]) < 1.0 for x in residuals), residuals
+    for x, s in zip(residuals, r.sets, strict=True):
+        assert x["window_s"][0] == pytest.approx(s.t_end_s + REST_SETTLE_S)
