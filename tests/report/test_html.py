@@ -6,8 +6,11 @@ import re
 
 import pytest
 
+from imu_monitor.model import SensorSeries
+from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.report.html import session_html
 from imu_monitor.report.session import build_session_report
+from imu_monitor.simulator import SimulationConfig, simulate_session
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +68,14 @@ def test_the_quality_record_is_in_the_document(document):
     assert "Neutral capture" in doc and "Clock offset against the sacrum" in doc
     loss = report.quality["sensors"]["sacrum"]["loss_percent"]
     assert f"<td>{loss:.2f}</td>" in doc
+
+
+def test_a_session_without_reps_still_gets_its_report():
+    rec = simulate_session(SimulationConfig(exercise="back-kick", reps=2, sensors=1, seed=1))
+    s = rec.series["sacrum"]
+    keep = s.t_s < 9.0  # the calibration only
+    rec.series["sacrum"] = SensorSeries(s.t_s[keep], s.acc_m_s2[keep], s.gyr_rad_s[keep], None)
+    doc = session_html(build_session_report(rec, analyze_recording(rec), source="still.imr"))
+    assert "No rep was found in this recording." in doc and "No set: no rep was found." in doc
+    assert doc.count("<svg") == 1  # the trace alone
+    assert "Measurement quality" in doc
