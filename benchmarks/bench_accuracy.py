@@ -49,6 +49,7 @@ def run_scenario(
     motion: str = "human",
     markers: str = "all",
     without: tuple[str, ...] = (),
+    acc_offset: bool = True,
 ):
     rows, goals = [], []
     for seed in range(seeds):
@@ -65,7 +66,7 @@ def run_scenario(
                 **dict.fromkeys(without, False),
             )
         )
-        an = analyze_recording(rec, offline=offline)
+        an = analyze_recording(rec, offline=offline, acc_offset=acc_offset)
         rows.append(evaluate(an, rec.truth))
         goals.append(session_goals(an, rec.truth, rec.meta))
     delays = np.concatenate([np.asarray(r["alarm_delay_s"], float) for r in rows] or [[]])
@@ -246,6 +247,11 @@ def main() -> int:
         help="comma-separated human-model features to switch off (ablation), e.g. "
         "skin_motion,acc_errors (SimulationConfig field names)",
     )
+    ap.add_argument(
+        "--no-acc-offset",
+        action="store_true",
+        help="analyse without taking the accelerometer offset off (processing.acc_offset)",
+    )
     args = ap.parse_args()
     without = tuple(f.strip() for f in args.without.split(",") if f.strip())
     scenarios = SCENARIOS
@@ -270,6 +276,7 @@ def main() -> int:
                 motion,
                 args.markers,
                 without,
+                not args.no_acc_offset,
             )
             for ex, n in scenarios
         ]
@@ -286,6 +293,7 @@ def main() -> int:
         out["scenarios"] = models[motions[0]]
     out["motion"] = args.motion
     out["markers"] = args.markers
+    out["acc_offset_corrected"] = not args.no_acc_offset and not args.online
     if without:
         out["without"] = list(without)
     if len(motions) > 1:

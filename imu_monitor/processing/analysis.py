@@ -9,7 +9,7 @@ chunk sizes through the pipeline and compare).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +19,7 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import MonitorMode
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Recording, SensorInfo
+from imu_monitor.processing.acc_offset import AccOffset, estimate_acc_offset, remove_acc_offset
 from imu_monitor.processing.angles import AngleSet, compute_angles
 from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import join_batch
@@ -132,6 +133,7 @@ def analyze_recording(
     limits: Limits | None = None,
     calibration: Calibration | None = None,
     offline: bool = True,
+    acc_offset: bool = True,
 ) -> Analysis:
     """Batch analysis of a whole recording.
 
@@ -140,13 +142,25 @@ def analyze_recording(
     calibration is used, else one is computed from the recording (``calibrate_recording``: its
     calibration markers, or its first still period, and its notes say which).
     ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
+    ``acc_offset``: offline, and calibrating from the recording itself, first take each sensor's
+    accelerometer offset off (``acc_offset``: estimated from the session's postures with the
+    gyro's help); a calibration given or stored was made from the uncorrected sensor, so with it
+    the data stay as recorded. ``quality[placement]["acc_offset"]`` says what was taken off.
     """
     ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
     placements = _check_sensors(rec.sensors)
+    offsets: dict[str, AccOffset] = {}
     if calibration is None:
         if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
             calibration = Calibration.from_dict(rec.calibration)
         else:
+            if offline and acc_offset:
+                offsets = {p: estimate_acc_offset(rec.series[p]) for p in placements}
+                rec = replace(
+                    rec,
+                    series=rec.series
+                    | {p: remove_acc_offset(rec.series[p], o) for p, o in offsets.items()},
+                )
             calibration = calibrate_recording(rec, ex)
     ori = {
         p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
@@ -181,6 +195,9 @@ def analyze_recording(
         quats=quats,
         master_index=master.index,
         result=result,
-        quality={p: o.counts.to_dict() for p, o in ori.items()},
+        quality={
+            p: o.counts.to_dict() | ({"acc_offset": offsets[p].to_dict()} if p in offsets else {})
+            for p, o in ori.items()
+        },
         set_markers=[(m.t_s, m.kind) for m in rec.markers if m.kind in SET_MARKERS],
     )

@@ -19,7 +19,13 @@ TEMPO_FAULTS: tuple[str, ...] = ("hold_short", "down_short", "up_long")
 """Tempo deviations a session of sets can carry (``SimulationConfig.tempo_faulty``): a hold
 well short of the target, a lowering dropped well under the target, a slow grinding rise."""
 MARKER_SETS: tuple[str, ...] = ("all", "set", "none")
-SENSOR_FEATURES: tuple[str, ...] = ("skin_motion", "acc_errors", "gyro_drift", "burst_loss")
+SENSOR_FEATURES: tuple[str, ...] = (
+    "skin_motion",
+    "acc_errors",
+    "gyro_scale",
+    "gyro_drift",
+    "burst_loss",
+)
 """The switches of the human model's sensor errors (``HumanFeatures`` has the motion ones)."""
 
 
@@ -77,6 +83,8 @@ class SimulationConfig:
     5-12 Hz with acceleration (``skin``)."""
     acc_errors: bool = True
     """Human model: accelerometer offsets (sd 15 mg per axis) and 1-2 % scale errors."""
+    gyro_scale: bool = True
+    """Human model: gyro sensitivity errors of 0.5-1.5 % per axis."""
     gyro_drift: bool = True
     """Human model: gyro bias warm-up drift (0.05-0.3 deg/s, 30-120 s) and wander (+-0.03 deg/s)."""
     burst_loss: bool = True

@@ -104,7 +104,11 @@ def sensors_and_truth(
         extra_rng = np.random.default_rng([int(config.seed), 30, index])
         skin = draw_skin_motion(extra_rng, placement)
         extra = draw_human_sensor_errors(
-            extra_rng, program.duration_s + 1.0, config.acc_errors, config.gyro_drift
+            extra_rng,
+            program.duration_s + 1.0,
+            config.acc_errors,
+            config.gyro_drift,
+            config.gyro_scale,
         )
         state, _, acc = model.sensor_point(placement, t_s, with_position=False)
         f_world = acc + np.array([0.0, 0.0, GRAVITY_M_S2])
@@ -117,7 +121,8 @@ def sensors_and_truth(
         M = errors.mounting.as_matrix()
         acc_s = (f_seg @ M) * (1.0 + extra.acc_scale) + extra.acc_offset_m_s2
         acc_s = acc_s + rng.normal(0.0, config.acc_noise_m_s2, acc_s.shape)
-        gyr = omega_seg @ M + errors.gyro_bias_rad_s + extra.gyro_bias_change(t_s)
+        gyr = (omega_seg @ M) * (1.0 + extra.gyro_scale)
+        gyr = gyr + errors.gyro_bias_rad_s + extra.gyro_bias_change(t_s)
         gyr = gyr + rng.normal(0.0, gyro_noise, gyr.shape)
         series[placement] = SensorSeries(t_s, acc_s, gyr, np.flatnonzero(keep).astype(np.int64))
         mounting[placement] = errors.mounting_quat_wxyz

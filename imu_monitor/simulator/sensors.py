@@ -86,6 +86,10 @@ MPU-6050 +-50 mg x/y, +-80 mg z); 15 mg is what remains after a factory trim."""
 ACC_SCALE_RANGE = (0.01, 0.02)
 """Accelerometer sensitivity error per axis: 1-2 % of the reading, random sign (datasheets
 give +-1 to +-3 % sensitivity tolerance)."""
+GYRO_SCALE_RANGE = (0.005, 0.015)
+"""Gyroscope sensitivity error per axis: 0.5-1.5 % of the rate, random sign (datasheets give
++-1 % typical for Bosch's BMI160 and up to +-3 % for InvenSense's MPU-6050 scale factor). A
+45 deg turn then reads 0.2-0.7 deg off: the gyro is not a perfect reference either."""
 GYRO_DRIFT_DEG_S = (0.05, 0.3)
 """Gyro bias warm-up drift: the bias moves by this much (deg/s, random direction) towards its
 settled value with a time constant of ``GYRO_DRIFT_TAU_S`` after power-on."""
@@ -103,8 +107,9 @@ class HumanSensorErrors:
     """The further errors of a sensor in the human-motion model, per session and sensor.
 
     ``acc_offset_m_s2``, ``acc_scale``: (3,) in the sensor frame (reading = (1 + scale) * true +
-    offset). ``drift_rad_s`` (3,), ``drift_tau_s``: gyro bias warm-up drift; ``wander``: three
-    tracks (rad/s) of bias instability.
+    offset). ``gyro_scale``: (3,), reading = (1 + gyro_scale) * true rate + bias.
+    ``drift_rad_s`` (3,), ``drift_tau_s``: gyro bias warm-up drift; ``wander``: three tracks
+    (rad/s) of bias instability.
     """
 
     acc_offset_m_s2: np.ndarray
@@ -112,6 +117,7 @@ class HumanSensorErrors:
     drift_rad_s: np.ndarray
     drift_tau_s: float
     wander: list[SmoothTrack]
+    gyro_scale: np.ndarray
 
     def gyro_bias_change(self, t_s: np.ndarray) -> np.ndarray:
         """Bias minus its value at power-on (rad/s, (n, 3)) at times ``t_s`` (s)."""
@@ -124,9 +130,10 @@ def draw_human_sensor_errors(
     duration_s: float,
     acc_errors: bool,
     gyro_drift: bool,
+    gyro_scale: bool = True,
 ) -> HumanSensorErrors:
     """Draw the errors above; a switched-off group is exactly zero (the draws still happen, so
-    the other group does not change)."""
+    the other groups do not change; the gyro scale is drawn last, after it was added)."""
     offset = rng.normal(0.0, ACC_OFFSET_SD_M_S2, 3)
     scale = rng.uniform(*ACC_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
     drift = random_unit_vector(rng) * math.radians(rng.uniform(*GYRO_DRIFT_DEG_S))
@@ -134,12 +141,15 @@ def draw_human_sensor_errors(
     wander = [
         sway_track(rng, math.radians(GYRO_WANDER_DEG_S), duration_s, (5.0, 15.0)) for _ in range(3)
     ]
+    g_scale = rng.uniform(*GYRO_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
+    if not gyro_scale:
+        g_scale = np.zeros(3)
     if not acc_errors:
         offset, scale = np.zeros(3), np.zeros(3)
     if not gyro_drift:
         drift = np.zeros(3)
         wander = [sway_track(rng, 0.0, duration_s, (5.0, 15.0)) for _ in range(3)]
-    return HumanSensorErrors(offset, scale, drift, tau, wander)
+    return HumanSensorErrors(offset, scale, drift, tau, wander, g_scale)
 
 
 def burst_drop_mask(

@@ -1,0 +1,150 @@
+"""The accelerometer's offset, estimated from the session's own postures with the gyroscope's help.
+
+A consumer accelerometer reads gravity 15-80 mg off (zero-g offset) and 1-3 % too large or small
+(sensitivity). Held in one posture the error is a fixed tilt of the gravity direction, which the
+neutral captured in that posture absorbs; but turned 45 deg into another posture (the bottom of
+a hip thrust) the error tilts differently, and the inclination the orientation filter anchors to
+there is 1-2 deg off. Over a 45 deg turn the gyroscope is the better judge: integrated over the
+second or two of the move, with its bias taken from the still moments on either side, it turns
+the gravity seen in one still posture into the next one to within its 1 % scale error.
+
+So, between every two still moments of a sensor at most ``MAX_GAP_S`` apart whose gyro-measured
+turn is at least ``MIN_TURN_DEG``, the gravity direction of the first, turned by the gyro, should
+be the gravity direction of the second. The offset ``b`` (sensor frame, m/s^2) is the one that
+makes the corrected accelerations ``a - b`` agree best over all those pairs (least squares of the
+unit-vector differences, in radians), with a prior pulling it towards 0 with an sd of
+``PRIOR_SD_M_S2``. Pairs only see how the offset changes the tilt *between* postures: a turn
+about one axis tells nothing of the offset along that axis, nor do turns from one posture tell
+all of the rest; the prior keeps what cannot be seen at 0 rather than letting noise set it. That
+unseen part tilts every visited posture alike, which the neutral absorbs. A constant offset also
+absorbs the sensitivity error at the postures the session visits, which is where it matters.
+
+Only finished recordings are corrected (``analysis`` with ``offline=True``); the live monitor
+reads the uncorrected sensor, as a person standing in the same posture as their calibration
+needs no correction. Imports only core types, numpy and scipy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.optimize import least_squares
+from scipy.spatial.transform import Rotation
+
+from imu_monitor.model import SensorSeries
+
+STILL_GYRO_DEG_S = 4.0
+"""A still moment: the angular rate (50 ms average, the session's median rate taken as the bias)
+stays under this (deg/s) ..."""
+STILL_MIN_S = 0.4
+"""... for at least this long (s): a hold at the top of a rep or a rest at its bottom."""
+MAX_GAP_S = 6.0
+"""Two still moments are paired when at most this far apart (s): the gyro is integrated across
+the gap, and its bias drift over it must stay small."""
+MIN_TURN_DEG = 10.0
+"""... and when the gyro turned the sensor by at least this much between them (deg): smaller
+turns barely see the offset."""
+PRIOR_SD_M_S2 = 0.15
+"""The offset's prior sd per axis (m/s^2, about 15 mg: what a factory trim leaves)."""
+PAIR_SD_RAD = 0.008
+"""How well one pair's gravity directions are expected to agree once the offset is off (rad,
+about 0.5 deg: a 1 % gyro scale error over a 45 deg turn); it weights the prior against the
+pairs."""
+
+
+@dataclass(frozen=True)
+class AccOffset:
+    """An estimated accelerometer offset (sensor frame, m/s^2) and what it rests on."""
+
+    offset_m_s2: tuple[float, float, float]
+    pairs: int
+    """Still-moment pairs used (0: not estimated, the offset is zero)."""
+    largest_turn_deg: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "offset_m_s2": [round(v, 4) for v in self.offset_m_s2],
+            "pairs": self.pairs,
+            "largest_turn_deg": round(self.largest_turn_deg, 1),
+        }
+
+
+NO_OFFSET = AccOffset((0.0, 0.0, 0.0), 0, 0.0)
+
+
+def _still_runs(t: np.ndarray, gyr: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges [a, b) of the still moments (see ``STILL_GYRO_DEG_S``, ``STILL_MIN_S``)."""
+    rate = 1.0 / float(np.median(np.diff(t)))
+    speed = np.degrees(np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1))
+    speed = uniform_filter1d(speed, max(1, round(0.05 * rate)))
+    still = np.concatenate(([False], speed < STILL_GYRO_DEG_S, [False]))
+    edges = np.flatnonzero(np.diff(still.astype(np.int8)))
+    starts, ends = edges[::2], edges[1::2]
+    return [(a, b) for a, b in zip(starts, ends, strict=True) if t[b - 1] - t[a] >= STILL_MIN_S]
+
+
+def _turn(t: np.ndarray, gyr: np.ndarray, bias: np.ndarray) -> Rotation:
+    """The sensor's rotation from the first to the last sample (body frame), gyro minus ``bias``."""
+    steps = (gyr[:-1] - bias) * np.diff(t)[:, None]
+    rot = Rotation.identity()
+    for step in Rotation.from_rotvec(steps):
+        rot = rot * step
+    return rot
+
+
+def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]]:
+    t, acc, gyr = series.t_s, series.acc_m_s2, series.gyr_rad_s
+    ok = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    t, acc, gyr = t[ok], acc[ok], gyr[ok]
+    if len(t) < 3:
+        return []
+    # the middle half of each still moment: its ends are where a movement starts or settles
+    runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in _still_runs(t, gyr)]
+    out = []
+    for (a0, b0), (a1, b1) in zip(runs, runs[1:], strict=False):
+        if t[a1] - t[b0 - 1] > MAX_GAP_S:
+            continue
+        bias = (np.median(gyr[a0:b0], axis=0) + np.median(gyr[a1:b1], axis=0)) / 2.0
+        # from the middle of the first still moment to the middle of the next
+        i, j = (a0 + b0) // 2, (a1 + b1) // 2
+        rot = _turn(t[i : j + 1], gyr[i : j + 1], bias)
+        if math.degrees(rot.magnitude()) >= MIN_TURN_DEG:
+            out.append((acc[a0:b0].mean(axis=0), acc[a1:b1].mean(axis=0), rot))
+    return out
+
+
+def estimate_acc_offset(series: SensorSeries) -> AccOffset:
+    """The offset of one sensor from the still-moment pairs of its recording (module
+    docstring); ``NO_OFFSET`` when the sensor never turned ``MIN_TURN_DEG`` between two still
+    moments."""
+    pairs = _pairs(series)
+    if not pairs:
+        return NO_OFFSET
+    first = np.array([p[0] for p in pairs])
+    second = np.array([p[1] for p in pairs])
+    back = Rotation.concatenate([p[2] for p in pairs]).inv()
+
+    def residuals(b: np.ndarray) -> np.ndarray:
+        u = first - b
+        v = second - b
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        # gravity seen at the first moment, turned into the second moment's sensor frame
+        mismatch = (v - back.apply(u)) / PAIR_SD_RAD
+        return np.concatenate([mismatch.ravel(), b / PRIOR_SD_M_S2])
+
+    fit = least_squares(residuals, np.zeros(3))
+    turns = [math.degrees(p[2].magnitude()) for p in pairs]
+    b = fit.x
+    return AccOffset((float(b[0]), float(b[1]), float(b[2])), len(pairs), max(turns))
+
+
+def remove_acc_offset(series: SensorSeries, offset: AccOffset) -> SensorSeries:
+    """``series`` with ``offset`` taken off its accelerations (the same object if it is zero)."""
+    if offset.pairs == 0:
+        return series
+    return replace(series, acc_m_s2=series.acc_m_s2 - np.asarray(offset.offset_m_s2))
