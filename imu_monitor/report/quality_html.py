@@ -76,12 +76,18 @@ def quality_section(r: SessionReport) -> str:
             str(s["gaps_bridged"]),
             num(s["longest_gap_s"], ".3f"),
             f"{s['link_gaps']} ({num(s['link_gap_s'], '.1f')} s)",
+            "not estimated"
+            if s["acc_offset_mg"] is None
+            else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} pairs)",
         ]
         for p, s in q["sensors"].items()
     ]
-    out.append("<p><b>Packets and gaps</b> per sensor.</p>")
+    out.append(
+        "<p><b>Packets and gaps</b> per sensor, and the accelerometer offset the analysis "
+        "estimated from the session's postures (with the gyroscope's help) and took off.</p>"
+    )
     cols = ["sensor", "profile", "Hz", "samples", "lost", "loss %", "gaps", "bridged",
-            "longest gap s", "link gaps"]  # fmt: skip
+            "longest gap s", "link gaps", "acc offset taken off, mg"]  # fmt: skip
     out.append(table(cols, rows, left=2))
     if q["clock_offsets"]:
         out.append(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.events import MonitorMode, RepEnded
-from imu_monitor.model import Recording, SensorSeries
+from imu_monitor.model import GRAVITY_M_S2, Recording, SensorSeries
 from imu_monitor.processing.analysis import MASTER, Analysis
 from imu_monitor.processing.calibration import CAL_MARKER_START
 from imu_monitor.processing.clock_offset import estimate_clock_offset
@@ -175,12 +175,14 @@ def rest_residuals(
 
 def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any]]:
     """Per sensor: samples received, samples lost (from the counter or the time steps), loss
-    as a percentage, gaps and the longest, and the link gaps the recording marked."""
+    as a percentage, gaps and the longest, the link gaps the recording marked, and the
+    accelerometer offset the analysis took off (mg, from how many posture pairs)."""
     out: dict[str, dict[str, Any]] = {}
     for p in analysis.placements:
         q = dict(analysis.quality.get(p, {}))
         ok, missing = int(q.get("samples_ok", 0)), int(q.get("samples_missing", 0))
         marked = [g for g in rec.gaps if g.sensor == p]
+        off = q.get("acc_offset") or {}
         out[p] = {
             "profile": rec.sensors[p].profile,
             "device": rec.sensors[p].device,
@@ -194,6 +196,13 @@ def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, An
             "bad_samples": int(q.get("nan_samples", 0)) + int(q.get("backwards_or_repeated", 0)),
             "link_gaps": len(marked),
             "link_gap_s": float(sum(g.t_end_s - g.t_start_s for g in marked)),
+            # the accelerometer offset the analysis estimated and took off (None: not done)
+            "acc_offset_mg": (
+                1000.0 * float(np.linalg.norm(off["offset_m_s2"])) / GRAVITY_M_S2
+                if off.get("pairs")
+                else None
+            ),
+            "acc_offset_pairs": int(off.get("pairs", 0)),
         }
     return out
 

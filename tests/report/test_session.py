@@ -115,3 +115,15 @@ def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
     assert all(abs(x["residual_deg"]) < 1.0 for x in residuals), residuals
     for x, s in zip(residuals, r.sets, strict=True):
         assert x["window_s"][0] == pytest.approx(s.t_end_s + REST_SETTLE_S)
+
+
+def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
+    rec, an = back_kick
+    q = build_session_report(rec, an, source="x.imr").quality["sensors"]
+    assert q["sacrum"]["acc_offset_pairs"] > 0  # the sacrum turns 90 deg from standing
+    assert 0.0 < q["sacrum"]["acc_offset_mg"] < 100.0  # simulated offsets: sd 15 mg per axis
+    # a back kick's upper-lumbar sensor has no pair of postures it turned between
+    assert q["upper_lumbar"]["acc_offset_pairs"] == 0 and q["upper_lumbar"]["acc_offset_mg"] is None
+    given = analyze_recording(rec, calibration=an.calibration)  # nothing is estimated then
+    q = build_session_report(rec, given, source="x.imr").quality["sensors"]
+    assert q["sacrum"]["acc_offset_mg"] is None and q["sacrum"]["acc_offset_pairs"] == 0
