@@ -78,7 +78,8 @@ def quality_section(r: SessionReport) -> str:
             f"{s['link_gaps']} ({num(s['link_gap_s'], '.1f')} s)",
             "not estimated"
             if s["acc_offset_mg"] is None
-            else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} pairs)",
+            else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} "
+            + ("pair)" if s["acc_offset_pairs"] == 1 else "pairs)"),
         ]
         for p, s in q["sensors"].items()
     ]
