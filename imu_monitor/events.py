@@ -88,9 +88,9 @@ class RepStarted(Event):
 
 
 APPROXIMATE_TEMPO_NOTE = (
-    "tempo approximate: one sensor times the rep from the pelvis tilt, which this rep's lumbar "
-    "arch at the lockout moved too (start, end and total are right); an upper-lumbar sensor "
-    "gives the exact split"
+    "tempo approximate: without a sensor on the moving segment the rep is timed from the "
+    "pelvis, which this rep's lumbar fault moved too (start, end and total are right); a thigh "
+    "sensor (back kick) or an upper-lumbar sensor (hip thrust, bridge) gives the exact split"
 )
 
 
@@ -112,9 +112,10 @@ class RepEnded(Event):
     too_fast: bool
     judged: str = "continuous"  # "continuous" or "lockout" (one-sensor hip thrust)
     tempo_approximate: bool = False
-    """The phase split may be off by up to ~2 s: one sensor in a hip thrust / bridge times the
-    rep from the pelvis tilt, and this rep's lumbar fault at the lockout tilted the same pelvis
-    (the start, end and total duration stay right). An upper-lumbar sensor removes it."""
+    """The phase split may be off (by up to ~0.7 s in a back kick, ~2 s in a hip thrust): the
+    rep was timed from the pelvis (no thigh sensor in a back kick: its turn; one sensor in a hip
+    thrust / bridge: its tilt) and this rep's lumbar fault moved the same pelvis (the start,
+    end and total duration stay right). A sensor on the moving segment removes it."""
 
     @property
     def t_end_s(self) -> float:

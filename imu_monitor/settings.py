@@ -71,6 +71,8 @@ class Settings:
     user: str = "default"
     exercise: str = "back-kick"
     sound_on: bool = True
+    tempo_cue: bool = False
+    """A short tick at each phase change the target tempo asks for (``ui.tempo_cue``)."""
     per_exercise: dict[str, ExerciseSettings] = field(default_factory=dict)
 
     def overrides(self, exercise: str | None = None) -> ExerciseSettings:
@@ -95,6 +97,7 @@ class Settings:
             "user": self.user,
             "exercise": self.exercise,
             "sound_on": self.sound_on,
+            "tempo_cue": self.tempo_cue,
             "per_exercise": {
                 k: {kk: vv for kk, vv in asdict(v).items() if vv is not None}
                 for k, v in self.per_exercise.items()
@@ -108,6 +111,7 @@ class Settings:
                 user=str(d.get("user", "default")),
                 exercise=str(d.get("exercise", "back-kick")),
                 sound_on=bool(d.get("sound_on", True)),
+                tempo_cue=bool(d.get("tempo_cue", False)),
             )
             for name, o in dict(d.get("per_exercise") or {}).items():
                 if name not in EXERCISES:

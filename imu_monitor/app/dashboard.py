@@ -178,6 +178,23 @@ class DashboardSession:
         the last step is captured the pipeline takes the calibration and it is returned."""
         return self.pipeline.current.capture_calibration()
 
+    def wearable_tick_supported(self) -> bool:
+        """Whether a connected wearable's firmware profile has a ``tick`` alert (the tempo
+        cue's beat); sources without profiles (replays, imports) have none."""
+        links = getattr(self.source, "links", None) or {}
+        return any("tick" in getattr(link.profile, "alerts", {}) for link in links.values())
+
+    def send_tick(self) -> bool:
+        """Send the wearable's ``tick`` (never blocks); False when no profile has one."""
+        if not self.wearable_tick_supported():
+            return False
+        try:
+            self.source.alert("tick")
+        except Exception:  # the cue on the computer must not depend on it
+            log.exception("wearable tick failed")
+            return False
+        return True
+
     def start(self) -> None:
         if not self.running:
             self.session.start()

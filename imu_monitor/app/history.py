@@ -31,7 +31,7 @@ from imu_monitor.storage.recording import EXTENSION, load_recording
 @dataclass(frozen=True)
 class FileResult:
     """What a worker made of one file: its row, or why not (``error``, one line); the worker's
-    peak resident memory so far (MB) and the seconds this file took."""
+    peak resident memory so far (MB), the wall and CPU seconds this file took, the worker."""
 
     path: str
     row: SessionRow | None
@@ -39,17 +39,20 @@ class FileResult:
     peak_rss_mb: float
     seconds: float
     pid: int
+    cpu_s: float = 0.0
 
 
 @dataclass
 class IndexReport:
-    """The outcome of indexing an archive: rows written, files skipped (path, reason), and per
-    worker process its peak resident memory (MB)."""
+    """The outcome of indexing an archive: rows written, files skipped (path, reason), per
+    worker process its peak resident memory (MB); the wall time, and the part of it this
+    process spent writing to the database (the serial part)."""
 
     indexed: list[SessionRow] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     peak_rss_mb: dict[int, float] = field(default_factory=dict)
     seconds: float = 0.0
+    write_s: float = 0.0
 
 
 def recordings_in(directory: str | os.PathLike[str]) -> list[Path]:
@@ -78,7 +81,7 @@ def row_for(
 def index_file(path: str | os.PathLike[str], user: str | None = None) -> FileResult:
     """Read, checksum and analyse one recording (the work of one worker for one file). Never
     raises for a bad file: its reason comes back in ``error``."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     row, error = None, None
     try:
         sha = file_sha256(path)
@@ -93,7 +96,8 @@ def index_file(path: str | os.PathLike[str], user: str | None = None) -> FileRes
         error = "too large to analyse in the memory available"
     except Exception as e:  # a file that breaks the analysis: report it, go on with the others
         error = f"cannot be analysed ({type(e).__name__}: {e})"
-    return FileResult(str(path), row, error, peak_rss_mb(), time.perf_counter() - t0, os.getpid())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return FileResult(str(path), row, error, peak_rss_mb(), wall, os.getpid(), cpu)
 
 
 def _worker_start() -> None:
@@ -128,7 +132,9 @@ def index_archive(
 
     def take(res: FileResult) -> None:
         if res.row is not None:
+            t = time.perf_counter()
             store.add(res.row)
+            report.write_s += time.perf_counter() - t
             report.indexed.append(res.row)
         else:
             report.failed.append((res.path, res.error or "unknown error"))

@@ -24,7 +24,7 @@ import rich.table
 
 from imu_monitor.errors import ImuMonitorError, RecordingError
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, get_exercise
-from imu_monitor.settings import LimitOverrides
+from imu_monitor.settings import LimitOverrides, Settings
 from imu_monitor.storage.recording import load_recording
 
 
@@ -222,6 +222,23 @@ def set_overrides(args: argparse.Namespace, exercise: Exercise) -> Exercise:
         if value is not None
     }
     return exercise.with_set_rules(**rules) if rules else exercise
+
+
+def set_overrides_onto(args: argparse.Namespace, settings: Settings, exercise: str) -> Settings:
+    """``settings`` with the command line's tempo and set rules for ``exercise`` (the dashboard
+    takes its exercise from the settings)."""
+    o = settings.overrides(exercise)
+    tempo = getattr(args, "tempo", None)
+    if tempo is not None:
+        o.up_s, o.hold_s, o.down_s = tempo
+    for field_name, option in (
+        ("set_pause_s", "set_pause"),
+        ("tempo_tolerance_s", "tempo_tolerance"),
+        ("drift_warning_fraction", "drift_warning"),
+    ):
+        if getattr(args, option, None) is not None:
+            setattr(o, field_name, getattr(args, option))
+    return settings
 
 
 def limit_overrides(args: argparse.Namespace) -> LimitOverrides:

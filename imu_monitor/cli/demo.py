@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
+    p.add_argument(
+        "--tempo-cue",
+        action="store_true",
+        help="dashboard: a short tick at each phase change the target tempo asks for (up, hold, "
+        "down), on the computer's sound and, where its profile has one, the wearable's tick",
+    )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     add_window_options(p)
     add_history_options(p)
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     settings_store, cal_store = user_stores(args.config_dir, simulated=True)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
+    settings.tempo_cue = settings.tempo_cue or args.tempo_cue
     return dashboard().run_live(
         live,
         settings,

@@ -94,6 +94,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="reuse this user's saved calibration for the exercise instead of calibrating "
         "(only if the sensors are strapped on as before)",
     )
+    p.add_argument(
+        "--tempo-cue",
+        action="store_true",
+        help="dashboard: a short tick at each phase change the target tempo asks for (up, hold, "
+        "down), on the computer's sound and, where its profile has one, the wearable's tick",
+    )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
@@ -161,6 +167,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     settings_store, cal_store = user_stores(args.config_dir, simulated=live.world is not None)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
+    settings.tempo_cue = settings.tempo_cue or args.tempo_cue
     return dashboard().run_live(
         live,
         settings,

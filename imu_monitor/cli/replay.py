@@ -31,6 +31,7 @@ from imu_monitor.cli.common import (
     non_negative_number,
     progress,
     replay_speed,
+    set_overrides_onto,
     window_options,
 )
 from imu_monitor.cli.console import EventPrinter, Output, format_marker, marker_dict
@@ -176,6 +177,7 @@ def run_dashboard(
     settings = limit_overrides(args).onto(
         settings_store.load(getattr(args, "user", None)), pipeline.exercise.name
     )
+    settings = set_overrides_onto(args, settings, pipeline.exercise.name)
     settings.exercise = pipeline.exercise.name
     return dashboard().run_replay(
         rec,

@@ -52,6 +52,11 @@ frames: 10 + 1024 x 6 bytes), so the limit only refuses the absurd."""
 MAX_RECORD_FIELDS = 32
 
 
+ALERT_KEYS = ("flexion", "extension", "off", "tick")
+"""``[alerts]`` keys: the three alarm writes (all or none) and an optional short ``tick`` (the
+tempo cue's beat, ``ui.tempo_cue``)."""
+
+
 def _header_field(ctx: FieldReader, t: dict, where: str, kind: str, bo: str) -> HeaderField:
     offset = ctx.integer(t, "offset", where, 0, 512, REQUIRED)
     dt = read_dtype(ctx, t, where, bo, ints_only=True)
@@ -265,10 +270,10 @@ def _parse_fields(
     alerts: dict[str, tuple[Write, ...]] = {}
     at = ctx.table(data, "alerts", "", {})
     for key, val in at.items():
-        if key not in ("flexion", "extension", "off"):
-            raise ctx.fail(f"alerts.{key}", "only keys 'flexion', 'extension', 'off'", key)
+        if key not in ALERT_KEYS:
+            raise ctx.fail(f"alerts.{key}", "only keys 'flexion', 'extension', 'off', 'tick'", key)
         alerts[key] = read_steps(ctx, val, f"alerts.{key}", notify, replies=False)
-    if alerts and not {"flexion", "extension", "off"} <= set(alerts):
+    if alerts.keys() - {"tick"} and not {"flexion", "extension", "off"} <= set(alerts):
         raise ctx.fail("alerts", "all of 'flexion', 'extension' and 'off' (or no alerts)", alerts)
     captures = [c for s in start if s.reply is not None for c in s.reply.captures]
     cap_names = [c.name for c in captures]

@@ -264,8 +264,9 @@ class Profile:
     """A validated firmware profile (see module docstring). UUIDs are lower-case 128-bit strings.
 
     ``rate_hz``: nominal sample rate the start writes set. ``samples_per_notification``: None when
-    derived from the notification length. ``alerts``: keys ``flexion``, ``extension``, ``off``;
-    empty when the device has no actuator.
+    derived from the notification length. ``alerts``: keys ``flexion``, ``extension``, ``off``
+    (and an optional ``tick``, the tempo cue's short beat); empty when the device has no
+    actuator.
     """
 
     name: str

@@ -20,7 +20,7 @@ from imu_monitor.events import MonitorMode
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Recording, SensorInfo
 from imu_monitor.processing.acc_offset import AccOffset, estimate_acc_offset, remove_acc_offset
-from imu_monitor.processing.angles import AngleSet, compute_angles
+from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
 from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
@@ -184,6 +184,7 @@ def analyze_recording(
         ex,
         limits=limits or ex.limits,
         mode=mode,
+        timed_from_pelvis=timed_from_pelvis(ex, placements),
     )
     return Analysis(
         exercise=ex,

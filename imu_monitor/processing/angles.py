@@ -143,6 +143,14 @@ def movement_signal(
     return -d_pitch["sacrum"]
 
 
+def timed_from_pelvis(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``movement_signal`` comes from the pelvis (the sacrum sensor) for this sensor
+    set: a lumbar fault moves that signal too, so a faulty rep's phase split is approximate."""
+    if "thigh" in placements:
+        return False
+    return exercise.one_sensor_mode == "continuous" or "upper_lumbar" not in placements
+
+
 def hip_share(hip_excursion_deg: float, lumbar_excursion_deg: float) -> float:
     """Fraction (0..1) of a movement that came from the hip: |hip| / (|hip| + |lumbar|).
 

@@ -33,7 +33,7 @@ from imu_monitor.processing.analysis import (
     monitor_mode,
     summarize,
 )
-from imu_monitor.processing.angles import compute_angles
+from imu_monitor.processing.angles import compute_angles, timed_from_pelvis
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.join import SensorJoiner
@@ -303,5 +303,9 @@ class Pipeline:
 
     def _new_monitor(self) -> Monitor:
         return Monitor(
-            self.exercise, limits=self.limits, mode=self.mode, alarm_memory=RECENT_ALARMS
+            self.exercise,
+            limits=self.limits,
+            mode=self.mode,
+            alarm_memory=RECENT_ALARMS,
+            timed_from_pelvis=timed_from_pelvis(self.exercise, self.placements),
         )

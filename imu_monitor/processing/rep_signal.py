@@ -34,9 +34,11 @@ is a rest when the pelvis is back in the calibrated start posture (gravity-visib
 gravity-visible turn from there within ``REST_TOLERANCE_DEG`` or, after a kick, within
 ``RETURN_FRACTION`` of the kick's largest; a hold at the top otherwise (there the turn is the
 kick's largest). Telling them apart needs no more than gravity; the signal itself is measured
-as above. Until the first rest the gravity-only estimate is used. Within a rest the reference
-is the orientation ``REST_LAG_S`` before the latest sample, so the slow first part of the next
-kick never becomes the reference. Results do not depend on how the stream is chunked.
+as above. The first reference is the end of the calibration capture (where the pelvis rests in
+the start posture); without one, the gravity-only estimate is used until the first rest. Within
+a rest the reference is the orientation ``REST_LAG_S`` before the latest sample, so the slow
+first part of the next kick never becomes the reference. Results do not depend on how the
+stream is chunked.
 """
 
 from __future__ import annotations
@@ -88,7 +90,9 @@ class AxialTracker:
     def __init__(self, start_s: float | None = None) -> None:
         self.start_s = start_s
         """Samples at or before this time (the end of the calibration capture) are left out:
-        a stream starts after it, so a whole recording must too, to give the same signal."""
+        a stream starts after it, so a whole recording must too, to give the same signal. The
+        first sample after it is the first reference (the pelvis is still in the start posture
+        there), so the first rep is measured like the others even when it starts at once."""
         # the last samples a new one may look back to (REST_LAG_S, STILL_STEP_S): time, y axis,
         # gravity turn, pitch
         self._tail_t = np.zeros(0)
@@ -149,6 +153,9 @@ class AxialTracker:
                 t[skip:], x_axis[:, skip:], y_axis[:, skip:], grav[skip:], pitch[skip:]
             )
             return out
+        if self._ref is None and self.start_s is not None and np.isfinite(y_axis[:, 0]).all():
+            # the end of the calibration capture: the pelvis is in the start posture, a rest
+            self._ref, self._ref_g = y_axis[:, 0].copy(), float(grav[0])
         carried = self._ref
         k = len(self._tail_t)
         all_t = np.concatenate((self._tail_t, t))

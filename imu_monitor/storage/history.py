@@ -311,7 +311,10 @@ class HistoryStore:
         except sqlite3.Error as e:
             raise self._error(f"cannot open it ({e})") from None
         try:
+            # write-ahead log: a commit is one append, synced at checkpoints, not at every row
+            con.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
+                con.execute("PRAGMA journal_mode = WAL")
                 self._migrate(con)
                 self._ready = True
             yield con

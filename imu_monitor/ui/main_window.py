@@ -8,10 +8,9 @@ flashes the screen in the same slot call.
 
 The parts live in their own modules: the top bar (``header``), the sensor line
 (``sensor_strip``), the Record/Mark logic (``recording_controls``), the alarm flash (``flash``);
-this module lays them out, wires them to the session and runs the frame.
-
-Length: the window wires a dozen parts (header, plots, panels, recording, users, history,
-replay, dialogs); the logic of each lives in its own module, what remains here is the wiring.
+this module lays them out, wires them to the session and runs the frame. (Over 400 lines: the
+window's slots each wire one event to its panels; split, each would reach back into the window.
+The users box and the History view keep their logic in ``user_picker`` and ``history_view``.)
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded
+from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded, RepStarted
+from imu_monitor.processing.sets import SET_MARKERS
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.storage.history import HistoryStore
@@ -55,6 +55,7 @@ from imu_monitor.ui.status_panel import (
     status_view_for,
     wearable_alert_text,
 )
+from imu_monitor.ui.tempo_cue import TempoCue, tempo_cue_notice
 from imu_monitor.ui.user_picker import UserControls
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,7 @@ class DashboardWindow(QMainWindow):
                 parent=self,
             )
             self.users.switched.connect(self._user_switched)
-        self.recording.marked.connect(
-            lambda m: self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
-        )
+        self.recording.marked.connect(self._marked)
         self.report = ReportSaver(
             self.header.report_btn,
             exercise=lambda: self.ds.pipeline.exercise,
@@ -156,6 +155,8 @@ class DashboardWindow(QMainWindow):
         if replay is not None and getattr(replay, "rec", None) is not None:
             self.report.set_session(replay.rec, title.removeprefix("replay: ") or "recording")
         self._init_sound(sound)
+        self.tempo_cue = TempoCue(self._play_cue, self)
+        self.set_tempo_cue(ds.settings.tempo_cue, save=False)
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
         self.bridge.connect_status(self._on_source_status)
@@ -264,6 +265,16 @@ class DashboardWindow(QMainWindow):
         self.tick()
 
     # -- events (GUI thread, queued from the source's thread) ---------------------------------
+    def _marked(self, m: Any) -> None:
+        self.plots.add_marker(m.t_s, marker_label(m.kind, m.data))
+        if m.kind in SET_MARKERS:  # a new set from here (as the batch analysis splits it)
+            self.ds.pipeline.mark_set(m.t_s, m.kind)
+
+    def _play_cue(self, phase: str) -> None:
+        """One tick of the tempo cue: the computer's sound and the wearable's tick alert."""
+        self.sound.play_cue(phase)
+        self.ds.send_tick()
+
     def _on_event(self, ev: Event, t_emitted: float) -> None:
         if isinstance(ev, AlarmStarted):
             self.sound.play(ev.direction)  # first: the sound matters most
@@ -276,8 +287,14 @@ class DashboardWindow(QMainWindow):
             self.alarm_latencies_s.append(latency)
             self._show_wearable_alert()
             self.alarm_shown.emit(ev.direction, latency)
+        elif isinstance(ev, RepStarted):
+            p = self.ds.pipeline
+            late = float(p.status.t_s) - ev.t_s
+            self.tempo_cue.rep_started(p.exercise.tempo, late if late > 0 else 0.0)
         elif isinstance(ev, RepEnded):
+            self.tempo_cue.cancel()  # (a rep over before its ticks: no tick into the rest)
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
+            self.reps_panel.show_sets(self.ds.pipeline.sets)
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
 
@@ -307,7 +324,10 @@ class DashboardWindow(QMainWindow):
             self._generation = p.generation
             self.reps_panel.set_targets(p.exercise.tempo, p.limits)
             self.plots.set_limits(p.limits, judge_flexion=p.mode != "lockout")
+            for m in getattr(self.replay, "rec", None) and self.replay.rec.markers or []:
+                p.mark_set(m.t_s, m.kind)  # a replay's sets split at its markers too
             self.reps_panel.show_reps(list(p.reps))
+            self.reps_panel.show_sets(p.sets)
             self._calibration_seen = p.calibration
             self._refresh_titles()
         self.status_panel.show_view(status_view_for(self.ds.pipeline))
@@ -357,6 +377,20 @@ class DashboardWindow(QMainWindow):
         self.header.show_muted(muted)
         self._save_settings()
 
+    def set_tempo_cue(self, on: bool, *, save: bool = True) -> None:
+        """Turn the tempo cue on or off; say where its ticks go (the computer's sound, the
+        wearable) and when neither can play them."""
+        self.tempo_cue.enabled = on
+        self.ds.settings.tempo_cue = on
+        if not on:
+            self.tempo_cue.cancel()
+        else:
+            self.notices.notify(
+                tempo_cue_notice(self.sound.problem, self.ds.wearable_tick_supported())
+            )
+        if save:
+            self._save_settings()
+
     def _save_settings(self) -> None:
         if self.settings_store is not None:
             try:
@@ -369,6 +403,8 @@ class DashboardWindow(QMainWindow):
         self.ds.apply_settings(settings)
         self.sound.muted = not settings.sound_on
         self.header.mute_btn.setChecked(not settings.sound_on)
+        if settings.tempo_cue != self.tempo_cue.enabled:
+            self.set_tempo_cue(settings.tempo_cue, save=False)
         self._save_settings()
         self.tick()
 

@@ -1,9 +1,14 @@
 """Reps: the counter, the tempo of the last rep against the target, per-rep excursion bars.
 
-Updated from ``RepEnded`` events (not per frame). Bars: flexion up (orange), extension down
-(blue), one pair per rep, the last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a
-red cross above their bars and are listed in the caption. The chart's height grows with the
-tallest bar, so none is cut off.
+The counter shows good reps of reps ("8 / 10", ``processing.sets``: within the limits and on
+the target tempo) with the reason the last rep did not count on the line under it ("hold
+1.2 s < 2 s"; it replaces the TOO FAST / LEFT NEUTRAL flag, which only named the fault), and a
+line of the sets (good of reps, ⚠ and the rep where the excursion first passed the drift
+warning; its tooltip gives each set's drift in degrees per rep). Updated from ``RepEnded``
+events (not per frame). Bars: flexion up (orange), extension down (blue), one pair per rep, the
+last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a red cross above their bars
+and are listed in the caption. The chart's height grows with the tallest bar, so none is cut
+off.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE, RepEnded
 from imu_monitor.exercises import Limits, Tempo
+from imu_monitor.processing.sets import SetSummary, SetTracker
 from imu_monitor.ui import theme
 from imu_monitor.ui.plots import style_axes
 
@@ -23,7 +29,7 @@ TEMPO_TOLERANCE = 0.3
 """A phase within +-30 % of its target counts as on tempo."""
 FAULT_COLOUR = "#ff4d4f"
 TEMPO_TITLE = "LAST REP  (up / hold / down)"
-APPROXIMATE_TITLE = "  ≈ split approximate: the arch at lockout tilted the same pelvis"
+APPROXIMATE_TITLE = "  ≈ split approximate: the lumbar fault moved the pelvis the rep is timed from"
 
 
 FAULT_MARK_AT = 0.85
@@ -89,6 +95,13 @@ class RepsPanel(QFrame):
         self.flag = QLabel("")
         self.flag.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.flag)
+        self.why = self.flag
+        """Why the last rep did not count (the flag line, under the counter)."""
+        self.sets_line = QLabel("")
+        self.sets_line.setObjectName("dim")
+        self.sets_line.setWordWrap(True)
+        self.sets_line.hide()  # (shown with the first rep: the chart keeps its height till then)
+        lay.addWidget(self.sets_line)
 
         self.bars = pg.PlotWidget()
         self.bars.setMinimumHeight(110)  # leaves room for the caption below in a 860 px window
@@ -179,6 +192,53 @@ class RepsPanel(QFrame):
             flags.append("LEFT NEUTRAL")
         self.flag.setText("  ·  ".join(flags))
         self.flag.setStyleSheet(f"color: {FAULT_COLOUR}; font-weight: bold; font-size: 26px;")
+
+    def show_sets(self, tracker: SetTracker) -> None:
+        """Good reps of reps on the counter, why the last rep did not count, the sets' line
+        (the latest ``SETS_SHOWN``)."""
+        if tracker.reps == 0:
+            self.why.setText("")
+            self.sets_line.setText("")
+            self.sets_line.hide()
+            return
+        self.count.setText(f"{tracker.good_reps} / {tracker.reps}")
+        last = tracker.last
+        self.count.setToolTip("good reps (within the limits, on the target tempo) / all reps")
+        if last is not None and not last.good:
+            shown = "; ".join(last.reasons[:WHY_SHOWN]) + ("; …" if len(last.reasons) > 2 else "")
+            self.why.setText(f"#{last.index + 1} not counted: {shown}")
+            self.why.setToolTip(last.reason)
+            self.why.setStyleSheet(f"color: {FAULT_COLOUR}; font-weight: bold; font-size: 18px;")
+        else:
+            self.why.setText("last rep counted")
+            self.why.setToolTip("")
+            self.why.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 18px;")
+        sets = tracker.sets()[-SETS_SHOWN:]
+        self.sets_line.setText("sets (good / reps):  " + "  ·  ".join(map(set_cell, sets)))
+        self.sets_line.setToolTip("\n".join(map(set_text, sets)))
+        self.sets_line.show()
+
+
+SETS_SHOWN = 4
+WHY_SHOWN = 2
+"""Reasons shown on the flag line (all of them in its tooltip)."""
+
+
+def set_cell(st: SetSummary) -> str:
+    """One set on the sets line: "5/8", "now 3/4", with the drift warning's rep: "5/8 ⚠#16"."""
+    text = f"{'' if st.ended_by else 'now '}{st.good_reps}/{st.reps}"
+    return text + ("" if st.drift_first_rep is None else f" ⚠#{st.drift_first_rep + 1}")
+
+
+def set_text(st: SetSummary) -> str:
+    """One set in a few words: "set 2: 6/8 good, drift +0.4°/rep from #15"."""
+    text = f"set {st.index + 1}{'' if st.ended_by else ' (now)'}: {st.good_reps}/{st.reps} good"
+    if st.drift_first_rep is not None and st.drift_slope_deg_per_rep is not None:
+        text += (
+            f", drift {st.drift_slope_deg_per_rep:+.1f}°/rep, "
+            f"≥{st.drift_warning_fraction:.0%} of limit from #{st.drift_first_rep + 1}"
+        )
+    return text
 
 
 def _fault_text(r: RepEnded) -> str:

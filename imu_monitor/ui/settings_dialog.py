@@ -1,4 +1,5 @@
-"""The settings editor: user, exercise, limits, dwell time, tempo target, sound."""
+"""The settings editor: user, exercise, limits, dwell time, tempo target and tolerance, set
+pause, drift warning, sound, tempo cue."""
 
 from __future__ import annotations
 
@@ -60,9 +61,21 @@ class SettingsDialog(QDialog):
         form.addRow("Tempo: up", self.up)
         form.addRow("Tempo: hold", self.hold)
         form.addRow("Tempo: down", self.down)
+        self.tolerance = _spin(0.05, 5.0, 0.05, " s", 2)
+        self.tolerance.setToolTip("a good rep's up and down are within this of the target")
+        self.pause = _spin(1.0, 600.0, 1.0, " s", 0)
+        self.pause.setToolTip("a rest longer than this ends a set")
+        self.drift = _spin(0.05, 1.0, 0.05, "", 2)
+        self.drift.setToolTip("form drift: flag the first rep past this fraction of the limit")
+        form.addRow("Tempo tolerance ±", self.tolerance)
+        form.addRow("Set ends after a rest of", self.pause)
+        form.addRow("Drift warning (of the limit)", self.drift)
         self.sound = QCheckBox("Alarm sound")
         self.sound.setChecked(self.settings.sound_on)
         form.addRow("", self.sound)
+        self.tempo_cue = QCheckBox("Tempo cue: a tick at up, hold and down")
+        self.tempo_cue.setChecked(self.settings.tempo_cue)
+        form.addRow("", self.tempo_cue)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -87,6 +100,9 @@ class SettingsDialog(QDialog):
         self.up.setValue(ex.tempo.up_s)
         self.hold.setValue(ex.tempo.hold_s)
         self.down.setValue(ex.tempo.down_s)
+        self.tolerance.setValue(ex.sets.tempo_tolerance_s)
+        self.pause.setValue(ex.sets.pause_s)
+        self.drift.setValue(ex.sets.drift_warning_fraction)
         self._loaded = name
 
     def _store_exercise(self, name: str) -> None:
@@ -100,6 +116,9 @@ class SettingsDialog(QDialog):
             ("up_s", self.up, ex.tempo.up_s),
             ("hold_s", self.hold, ex.tempo.hold_s),
             ("down_s", self.down, ex.tempo.down_s),
+            ("tempo_tolerance_s", self.tolerance, ex.sets.tempo_tolerance_s),
+            ("set_pause_s", self.pause, ex.sets.pause_s),
+            ("drift_warning_fraction", self.drift, ex.sets.drift_warning_fraction),
         )
         for field_name, spin, default in pairs:
             value = float(spin.value())
@@ -120,6 +139,7 @@ class SettingsDialog(QDialog):
         self.settings.exercise = self.exercise.currentData()
         self.settings.user = self.user.text().strip() or "default"
         self.settings.sound_on = self.sound.isChecked()
+        self.settings.tempo_cue = self.tempo_cue.isChecked()
         return self.settings
 
     def _ok(self) -> None:

@@ -69,6 +69,14 @@ TONES: dict[str, Tone] = {
 }
 """Per alarm direction: low and long for flexion, high and double for extension."""
 
+CUE_TONES: dict[str, Tone] = {
+    "up": Tone(freq_hz=1760.0, beeps=1, beep_s=0.05, volume=0.5),
+    "hold": Tone(freq_hz=1320.0, beeps=1, beep_s=0.05, volume=0.5),
+    "down": Tone(freq_hz=880.0, beeps=1, beep_s=0.05, volume=0.5),
+}
+"""The tempo cue's ticks (``ui.tempo_cue``): short and quieter than an alarm, falling in pitch
+from up to hold to down."""
+
 
 def synthesize(tone: Tone, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
     """The tone as int16 mono PCM samples, shape (n,). Each beep has 5 ms raised-cosine ramps
@@ -106,13 +114,16 @@ def write_wav(path: Path, pcm: np.ndarray, rate_hz: int = SAMPLE_RATE_HZ) -> Pat
     return path
 
 
-def tone_files(cache_dir: Path | None = None) -> dict[str, Path]:
-    """Generate (once; the name encodes the parameters) the WAV of every direction's tone."""
+def tone_files(
+    cache_dir: Path | None = None, tones: dict[str, Tone] | None = None, kind: str = "alarm"
+) -> dict[str, Path]:
+    """Generate (once; the name encodes the parameters) the WAV of every tone of ``tones``
+    (default: the alarm's, per direction)."""
     base = Path(cache_dir or platformdirs.user_cache_dir("imu-monitor")) / "tones"
     out = {}
-    for direction, tone in TONES.items():
+    for direction, tone in (TONES if tones is None else tones).items():
         name = (
-            f"alarm-{direction}-{tone.freq_hz:g}Hz-{tone.beeps}x{tone.beep_s:g}s"
+            f"{kind}-{direction}-{tone.freq_hz:g}Hz-{tone.beeps}x{tone.beep_s:g}s"
             f"-{tone.gap_s:g}-{tone.volume:g}.wav"
         )
         path = base / name
@@ -156,6 +167,8 @@ class AlarmSound(QObject):
         self._clock = clock
         self.requests: deque[tuple[float, str]] = deque(maxlen=256)
         self._effects: dict[str, object] = {}
+        self._cues: dict[str, object] = {}
+        self.cue_requests: deque[tuple[float, str]] = deque(maxlen=256)
         self._cache_dir = cache_dir
         self.problem: str | None = output_problem() if callable(output_problem) else output_problem
         self._announced = False
@@ -177,6 +190,10 @@ class AlarmSound(QObject):
                 effect.setSource(QUrl.fromLocalFile(str(path)))
                 effect.setVolume(1.0)
                 self._effects[direction] = effect
+            for phase, path in tone_files(self._cache_dir, CUE_TONES, "cue").items():
+                effect = QSoundEffect(self)
+                effect.setSource(QUrl.fromLocalFile(str(path)))
+                self._cues[phase] = effect
         except OSError as e:
             self.problem = f"alarm sound unavailable ({e}): alarms are shown on screen only"
             log.warning("%s", self.problem)
@@ -200,6 +217,19 @@ class AlarmSound(QObject):
             effect.stop()  # type: ignore[attr-defined]
         effect.play()  # type: ignore[attr-defined]
         self.played.emit(direction)
+        return True
+
+    def play_cue(self, phase: str) -> bool:
+        """Request the tempo cue's tick for ``phase`` ("up" | "hold" | "down"); True if it
+        plays. An alarm tone playing is not cut off (the tick is skipped)."""
+        self.cue_requests.append((self._clock(), phase))
+        if self.muted or self.problem is not None:
+            self.announce()
+            return False
+        effect = self._cues.get(phase)
+        if effect is None or any(e.isPlaying() for e in self._effects.values()):  # type: ignore[attr-defined]
+            return False
+        effect.play()  # type: ignore[attr-defined]
         return True
 
     def stop(self) -> None:

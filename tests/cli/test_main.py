@@ -102,7 +102,8 @@ def test_analyze_shows_sets_and_good_reps_with_the_coachs_settings(kick_file, ca
     assert main(["analyze", str(kick_file), "--json", *args]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["good_reps"] == 0 and len(report["sets"]) > 1
-    assert all("up_long" in r["faults"] for r in report["reps"])
+    timed = [r for r in report["reps"] if not r["tempo_approximate"]]  # the others: not judged
+    assert timed and all("up_long" in r["faults"] for r in timed)
     assert report["set_rules"]["tempo_tolerance_s"] == 0.2
     assert main(["analyze", str(kick_file), *args]) == 0
     text = capsys.readouterr().out

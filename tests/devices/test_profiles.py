@@ -39,7 +39,11 @@ def test_all_profiles_load_and_are_consistent():
         for pk in p.packets:
             assert pk.char_uuid in p.notify_uuids
         if p.alerts:
-            assert set(p.alerts) == {"flexion", "extension", "off"}
+            assert (
+                {"flexion", "extension", "off"}
+                <= set(p.alerts)
+                <= {"flexion", "extension", "off", "tick"}
+            )
             # flexion and extension must be told apart on the device
             assert p.alerts["flexion"] != p.alerts["extension"]
         for w in (*p.start_writes, *p.stop_writes):
@@ -268,3 +272,25 @@ def test_names_are_matched_cut_to_the_ble_maximum_of_248(tmp_path):
     prof = load_profile(path)
     assert prof.matches("a" * 246 + "b", [])
     assert not prof.matches("a" * 248 + "b", [])
+
+
+def test_a_tick_alert_is_optional_and_alone_is_allowed(tmp_path):
+    """The tempo cue's ``tick`` may come with the alarm alerts or alone; nothing else may."""
+    text = (PROFILE_DIR / "diy_imu.toml").read_text()
+    start = text.index("[alerts]")
+    end = text.index("[timing]")
+    tick_only = (
+        text[:start]
+        + "[alerts]\n"
+        + next(ln for ln in text[start:end].splitlines() if ln.startswith("tick"))
+        + "\n\n"
+        + text[end:]
+    )
+    path = tmp_path / "tick_only.toml"
+    path.write_text(tick_only.replace('name = "diy_imu"', 'name = "tick_only"'))
+    p = load_profile(str(path))
+    assert set(p.alerts) == {"tick"}
+    path.write_text(tick_only.replace("tick =", "beep ="))
+    with pytest.raises(ProfileError, match="'tick'"):
+        load_profile(str(path))
+    assert "tick" in load_profile("diy_imu").alerts

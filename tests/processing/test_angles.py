@@ -10,7 +10,7 @@ from scipy.spatial.transform import Rotation
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import get_exercise
-from imu_monitor.processing.angles import compute_angles, hip_share
+from imu_monitor.processing.angles import compute_angles, hip_share, timed_from_pelvis
 from imu_monitor.processing.calibration import Calibration, SensorCalibration
 from imu_monitor.processing.frames import segment_pitch_roll, up_in_segment
 
@@ -185,3 +185,15 @@ def test_lumbar_angle_matches_simulated_truth(exercise, sensors, offline, seed):
     assert np.abs(err).max() < 2.5
     # the faults are really in there (the check is not trivially passed by a flat signal)
     assert np.ptp(rec.truth.lumbar_at(t[sel])) > 5.0
+
+
+def test_which_sensor_sets_time_the_reps_from_the_pelvis():
+    """The rep signal comes from the pelvis (a lumbar fault moves it) without a sensor on the
+    moving segment: the thigh in a back kick, the upper lumbar spine in a hip thrust."""
+    kick, thrust = get_exercise("back-kick"), get_exercise("hip-thrust")
+    assert timed_from_pelvis(kick, ["sacrum"]) and timed_from_pelvis(
+        kick, ["sacrum", "upper_lumbar"]
+    )
+    assert not timed_from_pelvis(kick, ["sacrum", "upper_lumbar", "thigh"])
+    assert timed_from_pelvis(thrust, ["sacrum"])
+    assert not timed_from_pelvis(thrust, ["sacrum", "upper_lumbar"])

@@ -521,3 +521,18 @@ def test_a_shallower_paused_bottom_ends_the_rep_and_is_never_a_lockout():
     assert len(res.reps) == 3
     assert of_type(res.events, AlarmStarted) == []
     assert res.reps[1].t_s == pytest.approx(9.5, abs=0.15)  # ended at the shallower bottom
+
+
+@pytest.mark.parametrize("from_pelvis", [False, True])
+def test_a_rep_timed_from_the_pelvis_is_flagged_when_its_lumbar_angle_moved_far(from_pelvis):
+    """A back kick timed from the pelvis (no thigh sensor): the rep whose lumbar angle went past
+    the warning fraction of the limit (7 deg of 9, not alarmed) and the alarmed one have
+    approximate splits; a good rep, and every rep timed from the thigh, keep exact ones."""
+    t, mov, _ = rep_trace([(1.0, 1.0, 1.0, 1.0)] * 3, amp_deg=5.0)
+    lum = np.zeros_like(t)
+    for (a, b), peak in zip([(7.2, 9.8), (11.2, 13.8)], [7.0, 12.0], strict=True):
+        inside = (t > a) & (t < b)
+        lum[inside] = peak * np.sin(np.pi * (t[inside] - a) / (b - a))
+    res = analyze_angles(t, lum, mov, BACK_KICK, limits=LIMITS, timed_from_pelvis=from_pelvis)
+    assert [r.alarmed for r in res.reps] == [False, False, True]
+    assert [r.tempo_approximate for r in res.reps] == [False, from_pelvis, from_pelvis]

@@ -91,6 +91,18 @@ def test_before_the_first_rest_the_gravity_estimate_is_used(session):
     np.testing.assert_array_equal(out, 2.0)
 
 
+def test_a_kick_right_after_the_calibration_is_measured_from_its_end(session):
+    """A guessed calibration window can end a moment before the first kick: the end of the
+    capture (the pelvis in the start posture) is the first reference, so the first kick is
+    measured like the others instead of from gravity (which the fault leaks into)."""
+    t, q, turn, _ = session
+    cal = _calibration()
+    cal.valid_from_s = 1.9  # the first kick starts at 2.0 s: no 0.5 s of rest to refer to
+    angles = compute_angles(t, {"sacrum": q}, cal, get_exercise("back-kick"))
+    after = t > 1.9
+    np.testing.assert_allclose(angles.movement_deg[after], turn[after], atol=1e-9)
+
+
 def test_any_chunking_gives_the_same_signal(session):
     t, q, turn, fault = session
     cal = _calibration()

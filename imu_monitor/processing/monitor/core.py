@@ -119,7 +119,10 @@ class Monitor:
     docstring). ``reps``: rep detector settings (``RepConfig``; defaults suit every movement
     signal ``angles`` produces). ``alarm_memory``: how many of the latest alarm records
     ``alarms`` keeps (None: all, for a batch result; a live session keeps a bounded window and
-    counts the rest elsewhere).
+    counts the rest elsewhere). ``timed_from_pelvis``: the movement signal comes from the pelvis
+    (``angles.timed_from_pelvis``; always so in lockout mode), so the phase split of a rep that
+    alarmed or whose lumbar angle went past the warning fraction of a limit is flagged
+    ``tempo_approximate``.
     """
 
     def __init__(
@@ -130,12 +133,14 @@ class Monitor:
         mode: MonitorMode | str = MonitorMode.CONTINUOUS,
         reps: RepConfig | None = None,
         alarm_memory: int | None = None,
+        timed_from_pelvis: bool = False,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
         self.exercise = exercise
         self.limits = check_limits(limits or exercise.limits)
         self.mode = MonitorMode(mode)
+        self.timed_from_pelvis = timed_from_pelvis or self.mode == MonitorMode.LOCKOUT
         lim = self.limits
         self._lockout = LockoutGate() if mode == MonitorMode.LOCKOUT else None
         dwell = lim.dwell_s
@@ -302,7 +307,17 @@ class Monitor:
         if rep.t_s < self._t_last_event:  # the event after that one; the phases as fitted
             rep.t_s = self._t_last_event
         rep.alarmed = self._alarmed(rep.t_start_s, t_end)
-        rep.tempo_approximate = rep.judged == MonitorMode.LOCKOUT and rep.alarmed
+        rep.tempo_approximate = self.timed_from_pelvis and (rep.alarmed or self._moved_far(rep))
+
+    def _moved_far(self, rep: RepEnded) -> bool:
+        """Did the rep's lumbar angle go past the warning fraction of a limit (continuous mode:
+        a fault that moved the pelvis, alarmed or not)?"""
+        if self.mode == MonitorMode.LOCKOUT:
+            return False  # the reading off the top is the lowering itself
+        lim, w = self.limits, self.limits.warning_fraction
+        return rep.peak_flexion_deg > w * lim.flexion_deg or rep.peak_extension_deg > (
+            w * lim.extension_deg
+        )
 
     def _alarmed(self, t_start: float, t_end: float) -> bool:
         """Did an alarm (fired before ``t_end``) overlap ``[t_start, t_end]``? Alarms never
@@ -344,13 +359,16 @@ def analyze_angles(
     limits: Limits | None = None,
     mode: MonitorMode | str = MonitorMode.CONTINUOUS,
     reps: RepConfig | None = None,
+    timed_from_pelvis: bool = False,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
 
     Gives exactly the events a ``Monitor`` fed the same samples in any chunking gives, plus
     ``finish()``.
     """
-    mon = Monitor(exercise, limits=limits, mode=mode, reps=reps)
+    mon = Monitor(
+        exercise, limits=limits, mode=mode, reps=reps, timed_from_pelvis=timed_from_pelvis
+    )
     t = np.asarray(t_s, dtype=np.float64)
     lum = np.asarray(lumbar_deg, dtype=np.float64)
     mov = np.asarray(movement_deg, dtype=np.float64)
