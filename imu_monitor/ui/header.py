@@ -105,7 +105,14 @@ class HeaderBar(QWidget):
         self.user_box.setVisible(users)
         self.history_btn.setVisible(history)
         self.record_btn.setVisible(recording)
-        self.marker_btn.setVisible(recording)
+        self._offers_recording = recording
+        self.show_recording(False)
+
+    def show_recording(self, on: bool) -> None:
+        """Mark and Save report share a place: Mark while a recording runs, Save report…
+        otherwise (a report is of a finished session), so the bar is no wider for both."""
+        self.marker_btn.setVisible(self._offers_recording and on)
+        self.report_btn.setVisible(not on)
 
     def show_session(self, title: str, bits: list[str], details: str = "") -> None:
         """The exercise title, the subtitle parts (``session_summary``; each kept on one

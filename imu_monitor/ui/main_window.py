@@ -152,6 +152,7 @@ class DashboardWindow(QMainWindow):
             parent=self,
         )
         self.recording.saved.connect(lambda path: self.report.set_session(path, path.name))
+        self.recording.recording_changed.connect(self.header.show_recording)
         if replay is not None and getattr(replay, "rec", None) is not None:
             self.report.set_session(replay.rec, title.removeprefix("replay: ") or "recording")
         self._init_sound(sound)

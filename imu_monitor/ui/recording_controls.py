@@ -31,10 +31,11 @@ class RecordingControls(QObject):
     ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
     button writes; ``notify(text, action=...)``: shows a one-line notice.
     ``marked(Marker)``: a marker was written; ``saved(Path)``: a recording was stopped and
-    closed complete."""
+    closed complete; ``recording_changed(bool)``: a recording started or ended."""
 
     marked = Signal(object)
     saved = Signal(object)
+    recording_changed = Signal(bool)
 
     def __init__(
         self,
@@ -143,3 +144,4 @@ class RecordingControls(QObject):
         self.record_btn.blockSignals(False)
         self.record_btn.setText("■ Stop recording" if recording else "● Record")
         self.marker_btn.setEnabled(recording)
+        self.recording_changed.emit(recording)

@@ -103,14 +103,19 @@ def test_a_live_session_offers_the_report_once_its_recording_is_stopped(qtbot, t
     w = _window(qtbot, tmp_path, ds, recordings_dir=tmp_path)
     btn = w.header.report_btn
     assert not btn.isEnabled() and "finished session" in btn.toolTip()
+    w.show()
+    qtbot.waitExposed(w)
+    assert btn.isVisible() and not w.header.marker_btn.isVisible()
     recorded = tmp_path / "live.imr"
     assert w.start_recording(recorded)
+    # while recording, Mark takes the report's place in the bar
+    assert w.header.marker_btn.isVisible() and not btn.isVisible()
     s = rec.series["sacrum"]
     for i in range(0, len(s), 64):
         ds.pipeline.feed(s.chunk("sacrum", i, i + 64))
     assert not btn.isEnabled()
     w.header.record_btn.click()  # stop: the recording is complete
-    assert btn.isEnabled()
+    assert btn.isEnabled() and btn.isVisible() and not w.header.marker_btn.isVisible()
     out = tmp_path / "live-report.html"
     w.report.ask_path = lambda parent, suggested: (
         str(out) if suggested == str(tmp_path / "live-report.html") else ""
