@@ -183,6 +183,18 @@ class ScreenshotError(ImuMonitorError):
         super().__init__(message)
 
 
+class LslUnavailableError(ImuMonitorError):
+    """``--lsl`` was asked for but pylsl or the liblsl it loads cannot be used; the message is
+    what failed to load (one line)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"the Lab Streaming Layer library cannot be loaded ({reason}); install it with "
+            "`pip install pylsl` (its wheels bundle liblsl) or run without --lsl"
+        )
+
+
 class UsageError(ImuMonitorError):
     """The command line asks for something that cannot be done as given (a missing or clashing
     option, a value out of range); the command line exits with code 2, as for its own parse

@@ -2,7 +2,8 @@
 
 Each layer imports only the layers below it (``imu_monitor/<layer>/__init__.py`` says what it
 may import); no import circle, not even one hidden in a function; bleak only in ``sources``,
-Qt only in ``ui``, and the Bumble test harness nowhere in the package.
+Qt only in ``ui``, pylsl and pyxdf each in one module, and the Bumble test harness nowhere in
+the package.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ ONLY_IN = {
     "shiboken6": "ui",
     "matplotlib": "report",
 }
+ONLY_MODULE = {"pylsl": "imu_monitor.app.lsl", "pyxdf": "imu_monitor.storage.importers.xdf"}
+"""Libraries one module wraps: the LSL outlets and the XDF importer."""
 NEVER = {"bumble"}
 
 
@@ -192,6 +195,12 @@ def test_the_circle_finder_finds_a_circle():
 def test_libraries_stay_in_their_layer(lib):
     wrong = sorted(m for m, libs in EXTERNAL.items() if lib in libs and layer(m) != ONLY_IN[lib])
     assert not wrong, f"{lib} imported outside {ONLY_IN[lib]}/: {wrong}"
+
+
+@pytest.mark.parametrize("lib", sorted(ONLY_MODULE))
+def test_libraries_stay_in_their_module(lib):
+    users = sorted(m for m, libs in EXTERNAL.items() if lib in libs)
+    assert users == [ONLY_MODULE[lib]], f"{lib} imported outside {ONLY_MODULE[lib]}: {users}"
 
 
 def test_no_test_harness_in_the_package():

@@ -15,10 +15,10 @@ from typing import Any
 
 from imu_monitor.app.session import Session
 from imu_monitor.events import Event
-from imu_monitor.model import Gap, SampleChunk
+from imu_monitor.model import Gap, Marker, SampleChunk
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.live_calibration import LiveCalibrator
-from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.processing.pipeline import DataSink, Pipeline
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import Source, SourceStatus, StatusCallback
 from imu_monitor.storage.stores import CalibrationStore
@@ -33,6 +33,7 @@ class PipelineSwitch:
         self._lock = threading.Lock()
         self._current = pipeline
         self._listeners: list[Callable[[Event], None]] = []
+        self._sinks: list[DataSink] = []
         self.generation = 0
         """Incremented at every swap (the UI clears per-pipeline displays when it changes)."""
 
@@ -45,11 +46,18 @@ class PipelineSwitch:
             self._listeners.append(fn)
             self._current.add_listener(fn)
 
+    def add_data_sink(self, sink: DataSink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+            self._current.add_data_sink(sink)
+
     def replace(self, pipeline: Pipeline) -> None:
-        """Feed ``pipeline`` from now on; it gets the listeners and the recorder."""
+        """Feed ``pipeline`` from now on; it gets the listeners, data sinks and the recorder."""
         with self._lock:
             for fn in self._listeners:
                 pipeline.add_listener(fn)
+            for sink in self._sinks:
+                pipeline.add_data_sink(sink)
             if pipeline.recorder is None and self._current.recorder is not None:
                 pipeline.recorder = self._current.recorder
             self._current = pipeline
@@ -100,6 +108,8 @@ class DashboardSession:
         self.history_s = history_s
         self.use_stored = use_stored
         self.status_listeners: list[StatusCallback] = []
+        self.marker_listeners: list[Callable[[Marker], None]] = []
+        """Called with each marker the user sets (the LSL outlets)."""
         self._saved: tuple[Calibration, str] | None = None
         self.pipeline = PipelineSwitch(self.build_pipeline(calibration))
         self.session = Session(

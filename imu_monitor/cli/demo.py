@@ -23,6 +23,7 @@ from imu_monitor.cli.common import (
     window_options,
 )
 from imu_monitor.cli.history import add_history_options
+from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
@@ -55,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "down), on the computer's sound and, where its profile has one, the wearable's tick",
     )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    add_lsl_options(p)
     add_window_options(p)
     add_history_options(p)
     p.set_defaults(func=run)
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     bleak backend). Its calibrations go to a separate store so they never replace real ones.
     With no display (and no --screenshot): the same session headless, with a note."""
     live_command.check_simulation(argparse.Namespace(device="sim", **vars(args)))
+    check_lsl_options(args)
     if not has_display() and args.screenshot is None:
         print(
             "imu-monitor demo: no display for the dashboard: running the simulated session "
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         use_stored=False,
         title="demo: simulated wearable",
+        lsl=live_command.lsl_request(args),
         history=history_store(args.data_dir, simulated=True),
     )
 
@@ -115,4 +119,6 @@ def headless_args(args: argparse.Namespace) -> argparse.Namespace:
         speed=args.speed,
         reps=args.reps,
         faulty=args.faulty,
+        lsl=args.lsl,
+        lsl_wait=args.lsl_wait,
     )

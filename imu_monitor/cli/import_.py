@@ -1,4 +1,5 @@
-"""``imu-monitor import FILE --format {csv,xsens} -o OUT``: other tools' files as recordings."""
+"""``imu-monitor import FILE --format {csv,xsens,xdf} -o OUT``: other tools' files as recordings
+(``.xdf`` files need no ``--format``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from imu_monitor.app.calibration_windows import existing_calibration, set_calibration_windows
 from imu_monitor.cli.calibrate import calibration_lines, calibration_option
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.processing.calibration import GIVE_WINDOWS
@@ -44,6 +45,18 @@ def _sensor(value: str) -> tuple[str, str]:
     return placement, file.strip()
 
 
+def _stream(value: str) -> tuple[str, str]:
+    placement, sep, names = value.partition("=")
+    placement = placement.strip()
+    if not sep or not names.strip():
+        raise argparse.ArgumentTypeError(f"expected PLACEMENT=NAME, got {value!r}")
+    if placement not in PLACEMENTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
+        )
+    return placement, names.strip()
+
+
 def _axes(value: str) -> tuple[str, str]:
     """``PLACEMENT=X,Y,Z`` or ``X,Y,Z`` (every sensor), checked (``frames.axes_matrix``)."""
     placement, sep, spec = value.rpartition("=")
@@ -62,10 +75,11 @@ def _axes(value: str) -> tuple[str, str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="import another tool's recording (CSV, Xsens MT Manager) as a .imr recording",
+        help="import another tool's recording (CSV, Xsens MT Manager, XDF) as a .imr recording",
         description="Convert a CSV file (time, accelerometer xyz, gyroscope xyz) or Xsens "
         "MT Manager text exports (one file per sensor: --sensor sacrum=a.txt --sensor "
-        "thigh=b.txt) into a recording. A CSV written by `imu-monitor export` comes back with "
+        "thigh=b.txt) or a LabRecorder XDF file (--stream sacrum=NAME ...) into a recording. "
+        "A CSV written by `imu-monitor export` comes back with "
         "its exercise, calibration, markers and events when its .meta.json is beside it; other "
         "files have no calibration unless --calibration gives its windows: analysis guesses "
         "them from the still periods. See "
@@ -74,9 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="file to import (or give --sensor for xsens)")
     p.add_argument(
         "--format",
-        required=True,
         metavar="FORMAT",
-        help=f"input format: {', '.join(IMPORTERS)}",
+        help=f"input format: {', '.join(IMPORTERS)} (default: xdf for a .xdf file)",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="recording to write (.imr)")
     p.add_argument(
@@ -92,6 +105,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PLACEMENT=FILE",
         help="xsens: one MT Manager export per sensor, aligned on SampleTimeFine/PacketCounter "
         "(repeat for each sensor, e.g. --sensor sacrum=a.txt --sensor thigh=b.txt)",
+    )
+    p.add_argument(
+        "--stream",
+        action="append",
+        type=_stream,
+        metavar="PLACEMENT=NAME",
+        help="xdf: the stream (name or type) with that sensor's accelerometer and gyroscope, "
+        "or two: PLACEMENT=ACC_NAME,GYRO_NAME; repeat per sensor (default: the streams an "
+        "imu-monitor --lsl session sent)",
     )
     p.add_argument("--exercise", help="the exercise performed (stored in the recording)")
     p.add_argument(
@@ -134,6 +156,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format is None:
+        if not (args.file and args.file.lower().endswith(".xdf")):
+            raise UsageError(
+                f"give --format ({', '.join(IMPORTERS)}); only .xdf files are recognised by "
+                "their name",
+                option="--format",
+            )
+        args.format = "xdf"
+    if args.format == "xdf":
+        return _run_xdf(args)
+    if args.stream:
+        raise ImuMonitorError("--stream only applies to --format xdf")
     if args.format not in IMPORTERS:
         raise ImuMonitorError(
             f"unknown import format {args.format!r}; known formats: {', '.join(IMPORTERS)}"
@@ -170,10 +204,7 @@ def run(args: argparse.Namespace) -> int:
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise ImuMonitorError(f"{opts} only apply to --format csv")
     out = Path(args.output)
-    if out.is_dir():
-        raise ImuMonitorError(f"{out} is a folder; give a file name such as out.imr")
-    if out.exists() and not args.force:
-        raise ImuMonitorError(f"{out} exists; pass --force to overwrite it")
+    _check_output(out, args.force)
     if sensors:
         del options["placement"]
         rec = import_xsens_sensors(sensors, **options)
@@ -181,6 +212,52 @@ def run(args: argparse.Namespace) -> int:
     else:
         rec = import_file(args.file, args.format, **options)
         what = args.file
+    return _finish(args, rec, out, what)
+
+
+def _check_output(out: Path, force: bool) -> None:
+    if out.is_dir():
+        raise ImuMonitorError(f"{out} is a folder; give a file name such as out.imr")
+    if out.exists() and not force:
+        raise ImuMonitorError(f"{out} exists; pass --force to overwrite it")
+
+
+def _run_xdf(args: argparse.Namespace) -> int:
+    """An XDF file: the streams ``--stream`` names (or the imu-monitor ones)."""
+    given = [
+        opt
+        for opt, v in (
+            ("--sensor", args.sensor),
+            ("--placement", args.placement),
+            ("--rate", args.rate),
+            ("--skip-bad-rows", args.skip_bad_rows),
+            ("--time-col", args.time_col),
+            ("--acc-cols", args.acc_cols),
+            ("--gyr-cols", args.gyr_cols),
+            ("--time-unit", args.time_unit),
+            ("--acc-unit", args.acc_unit),
+            ("--gyr-unit", args.gyr_unit),
+        )  # fmt: skip
+        if v
+    ]
+    if given:
+        raise ImuMonitorError(
+            f"{', '.join(given)} do not apply to XDF files: the streams' meta-data give the "
+            "rates and units; choose streams with --stream PLACEMENT=NAME"
+        )
+    if not args.file:
+        raise ImuMonitorError("give the XDF FILE to import")
+    streams = dict(args.stream or [])
+    if args.stream and len(streams) != len(args.stream):
+        raise ImuMonitorError("--stream names a placement twice; give each placement once")
+    out = Path(args.output)
+    _check_output(out, args.force)
+    rec = import_file(args.file, "xdf", streams=streams or None, exercise=args.exercise)
+    return _finish(args, rec, out, args.file)
+
+
+def _finish(args: argparse.Namespace, rec, out: Path, what: str) -> int:
+    """Axes, calibration windows, save, and the report."""
     axes = dict(args.axes or [])
     if args.axes and len(axes) != len(args.axes):
         raise ImuMonitorError("--axes names a sensor twice; give each placement once")
@@ -201,6 +278,9 @@ def run(args: argparse.Namespace) -> int:
             f"  {name}: {len(s)} samples, {rec.duration_s:.2f} s, "
             f"{rec.sensors[name].rate_hz:.2f} Hz"
         )
+    if "streams" in info:
+        for p, names in info["streams"].items():
+            print(f"  {p}: from stream{'s' if len(names) > 1 else ''} {', '.join(names)}")
     if "aligned_on" in info:
         print(f"  sensors aligned on {info['aligned_on']}")
     units = ", ".join(f"{k} {u} ({how})" for k, (u, how) in info["units"].items())
@@ -217,6 +297,9 @@ def run(args: argparse.Namespace) -> int:
     if cal_lines:
         for line in cal_lines:
             print(line)
+    elif rec.markers and info.get("format") == "xdf":
+        kinds = ", ".join(sorted({m.kind for m in rec.markers}))
+        print(f"  {len(rec.markers)} markers from the imu-monitor markers stream ({kinds})")
     elif "export_meta_file" in info:
         print(
             f"  from {info['export_meta_file']}: exercise {rec.exercise}, "

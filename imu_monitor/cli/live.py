@@ -40,6 +40,7 @@ from imu_monitor.cli.common import (
 )
 from imu_monitor.cli.console import EventPrinter, Output
 from imu_monitor.cli.history import add_history_options
+from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options, open_lsl
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
@@ -101,6 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "down), on the computer's sound and, where its profile has one, the wearable's tick",
     )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    add_lsl_options(p)
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
     sim.add_argument(
@@ -157,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     check_simulation(args)
+    check_lsl_options(args)
 
     record = None
     if args.record is not None:
@@ -177,8 +180,17 @@ def run_dashboard(args: argparse.Namespace) -> int:
         wearable_alerts=not args.no_alert,
         record=record,
         profile=args.profile,
+        lsl=lsl_request(args),
         history=history_store(args.data_dir, simulated=live.world is not None),
     )
+
+
+def lsl_request(args: argparse.Namespace) -> Any:
+    """``fn(sensors, pipeline)`` opening the LSL outlets for the dashboard (None without
+    ``--lsl``)."""
+    if not getattr(args, "lsl", False):
+        return None
+    return lambda sensors, pipeline: open_lsl(args, sensors, pipeline, None)
 
 
 def check_simulation(args: argparse.Namespace) -> None:
@@ -189,6 +201,7 @@ def check_simulation(args: argparse.Namespace) -> None:
 
 def run_headless(args: argparse.Namespace) -> int:
     check_simulation(args)
+    check_lsl_options(args)
     out = Output(args.json)
     record = None
     if args.record:
@@ -197,6 +210,7 @@ def run_headless(args: argparse.Namespace) -> int:
     source, world = live.source, live.world
     source.open()  # scan + connect: errors name the device and what was found
     recorder = None
+    lsl = None
     interrupted: KeyboardInterrupt | None = None
     try:
         if record is not None:
@@ -226,6 +240,7 @@ def run_headless(args: argparse.Namespace) -> int:
             args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
         )
         pipeline.add_listener(EventPrinter(output=out))
+        lsl = open_lsl(args, source.sensors, pipeline, out)
         messages = _Messages()
         session = Session(
             source,
@@ -263,6 +278,8 @@ def run_headless(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
         source.stop()
+        if lsl is not None:
+            lsl.close()
     history = None
     if recorder is not None:
         history = _index(args, recorder, meta, pipeline, elapsed())

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from imu_monitor.app.config import user_stores
 from imu_monitor.app.platform import has_display
@@ -35,6 +36,7 @@ from imu_monitor.cli.common import (
     window_options,
 )
 from imu_monitor.cli.console import EventPrinter, Output, format_marker, marker_dict
+from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options, open_lsl
 from imu_monitor.events import MonitorMode
 from imu_monitor.model import Marker, Recording, SampleChunk
 from imu_monitor.processing.pipeline import Pipeline
@@ -73,6 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window on exit")
     add_analysis_options(p)
     add_read_options(p)
+    add_lsl_options(p)
     p.set_defaults(func=run)
 
 
@@ -80,9 +83,10 @@ class _Markers:
     """Prints the recording's markers as playing reaches them (before the chunk that passes
     them, in the feeding thread), the rest at the end."""
 
-    def __init__(self, markers: list[Marker], out: Output) -> None:
+    def __init__(self, markers: list[Marker], out: Output, lsl: Any = None) -> None:
         self.pending = sorted(markers, key=lambda m: m.t_s)
         self.out = out
+        self.lsl = lsl
         self.shown = 0
         self._lock = threading.Lock()
 
@@ -95,9 +99,12 @@ class _Markers:
                 m = self.pending.pop(0)
                 self.shown += 1
                 self.out.record("marker", format_marker(m), **marker_dict(m))
+                if self.lsl is not None:
+                    self.lsl.marker(m)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_lsl_options(args)
     rec = load_for_command(args.file, args)
     exercise, _ = exercise_and_limits(args, rec.exercise)
     pipeline, notes = replay_pipeline(rec, exercise)
@@ -130,8 +137,9 @@ def run_headless(
         )
     player = replay.player
     start_t = player.t0_s + replay.start_s
-    markers = _Markers([m for m in rec.markers if m.t_s >= start_t], out)
     pipeline.add_listener(EventPrinter(output=out))
+    lsl = open_lsl(args, rec.sensors, pipeline, out, source=Path(args.file).name)
+    markers = _Markers([m for m in rec.markers if m.t_s >= start_t], out, lsl)
     session = Session(
         replay.source, pipeline, wearable_alerts=False, before_feed=markers.before_feed
     )
@@ -150,10 +158,12 @@ def run_headless(
         interrupted = e
     played_to_the_end = replay.source.finished.is_set()
     session.stop()
-    if out.closed.is_set():
-        raise BrokenPipeError  # the reader went away: main ends quietly
     if played_to_the_end:
         markers.show_until(float("inf"))
+    if lsl is not None:
+        lsl.close()
+    if out.closed.is_set():
+        raise BrokenPipeError  # the reader went away: main ends quietly
     summary = pipeline.summary()
     summary["markers"] = markers.shown
     if args.json:
@@ -188,4 +198,7 @@ def run_dashboard(
         notes=notes,
         rep_starts=rep_starts_of(rec, pipeline.calibration),
         title=f"replay: {Path(args.file).name}",
+        lsl=None
+        if not args.lsl
+        else lambda sensors, p: open_lsl(args, sensors, p, None, source=Path(args.file).name),
     )

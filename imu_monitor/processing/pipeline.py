@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,17 @@ RECENT_GAPS = 1000
 """Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
 
 
+class DataSink(Protocol):
+    """What a pipeline hands a data sink (``Pipeline.add_data_sink``; an LSL outlet), in the
+    feeding thread: each chunk as fed, each sensor's orientation, the angles once calibrated."""
+
+    def samples(self, chunk: SampleChunk) -> None: ...
+
+    def orientation(self, sensor: str, t_s: np.ndarray, quat_ws: np.ndarray) -> None: ...
+
+    def angles(self, columns: dict[str, np.ndarray]) -> None: ...
+
+
 class Pipeline:
     """Streaming processing of one session. ``feed`` is thread-safe.
 
@@ -86,6 +97,7 @@ class Pipeline:
         self.mode = monitor_mode(self.exercise, self.placements)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []
+        self._sinks: list[DataSink] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
         self._joiner = SensorJoiner(self.placements, master=MASTER)
         self.monitor = self._new_monitor()
@@ -123,6 +135,10 @@ class Pipeline:
     def add_listener(self, fn: Callable[[Event], None]) -> None:
         """``fn(event)`` is called in the feeding thread the moment an event happens."""
         self._listeners.append(fn)
+
+    def add_data_sink(self, sink: DataSink) -> None:
+        """``sink`` gets the samples, orientations and angles (``DataSink``) as they come."""
+        self._sinks.append(sink)
 
     def set_calibration(self, calibration: Calibration) -> None:
         with self._lock:
@@ -188,6 +204,8 @@ class Pipeline:
             if cal is not None:
                 self.set_calibration(cal)
         ori = self._orientation[chunk.sensor].update(chunk)
+        if self._sinks:
+            self._to_sinks(chunk, ori.t_s, ori.quat_ws)
         t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
         if len(t) == 0 or self.calibration is None:
             return []
@@ -199,10 +217,25 @@ class Pipeline:
             if len(t) == 0:
                 return []
         angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
-        self.buffer.append(_angle_columns(angles))
+        columns = _angle_columns(angles)
+        self.buffer.append(columns)
+        for sink in self._sinks:
+            try:
+                sink.angles(columns)
+            except Exception:  # a broken sink must not stop the stream
+                log.exception("data sink %r failed", sink)
         events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
         self._publish(events)
         return events
+
+    def _to_sinks(self, chunk: SampleChunk, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
+        for sink in self._sinks:
+            try:
+                sink.samples(chunk)
+                if len(t_s):
+                    sink.orientation(chunk.sensor, t_s, quat_ws)
+            except Exception:  # a broken sink must not stop the stream
+                log.exception("data sink %r failed", sink)
 
     def reset(self) -> None:
         """Forget the stream's state (filters, sensor join, monitor, traces), keep the

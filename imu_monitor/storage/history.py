@@ -32,6 +32,7 @@ from typing import Any
 import platformdirs
 
 from imu_monitor.errors import HistoryError
+from imu_monitor.storage.recording.format import finite_json
 from imu_monitor.storage.stores import (
     APP_DIR_NAME,
     PRIVATE_FILE_MODE,
@@ -368,19 +369,8 @@ def _values(row: SessionRow, now: str) -> tuple[Any, ...]:
         row.sets,
         row.good_reps,
         row.tempo_adherence,
-        json.dumps(_finite(dict(row.summary)), default=str, allow_nan=False),
+        json.dumps(finite_json(dict(row.summary)), default=str, allow_nan=False),
     )
-
-
-def _finite(obj: Any) -> Any:
-    """NaN and infinities (not JSON) as null, in nested dicts and lists."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def _row(r: tuple[Any, ...]) -> SessionRow:

@@ -137,11 +137,13 @@ def run_live(
     recordings_dir: Path = Path("recordings"),
     title: str | None = None,
     profile: str | None = None,
+    lsl: Callable[[dict, Any], Any] | None = None,
     history: HistoryStore | None = None,
 ) -> int:
     """The dashboard on BLE wearables or the simulated one. ``live.source`` is opened here,
     before the window (errors name the device); ``record`` records from the start, the Record
-    button at any time; recordings are indexed into ``history`` when they end."""
+    button at any time; recordings are indexed into ``history`` when they end.
+    ``lsl(sensors, pipeline)``: opens LSL outlets fed by the session."""
     options.prepare()
     application()
     source, world = live.source, live.world
@@ -169,11 +171,18 @@ def run_live(
         )
         if record is not None:
             window.start_recording(record)
+        outlets = None if lsl is None else lsl(source.sensors, ds.pipeline)
+        if outlets is not None:
+            ds.marker_listeners.append(outlets.marker)
         ds.start()
     except BaseException:
         source.stop()
         raise
-    return run_window(window, options)
+    try:
+        return run_window(window, options)
+    finally:
+        if outlets is not None:
+            outlets.close()
 
 
 def run_replay(
@@ -186,8 +195,10 @@ def run_replay(
     notes: list[str],
     rep_starts: list[float],
     title: str,
+    lsl: Callable[[dict, Any], Any] | None = None,
 ) -> int:
-    """The dashboard on a recording, with replay controls (``replay.player``)."""
+    """The dashboard on a recording, with replay controls (``replay.player``); ``lsl`` as for
+    ``run_live``."""
     options.prepare()
     application()
     ds = DashboardSession(
@@ -199,4 +210,9 @@ def run_replay(
     )
     window = DashboardWindow(ds, replay=replay.player, rep_starts=rep_starts, title=title)
     show_calibration_notes(window.notices, notes)  # a guess on the line, the rest in details
-    return run_window(window, options)
+    outlets = None if lsl is None else lsl(rec.sensors, ds.pipeline)
+    try:
+        return run_window(window, options)
+    finally:
+        if outlets is not None:
+            outlets.close()

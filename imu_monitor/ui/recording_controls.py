@@ -10,6 +10,7 @@ notices, never exceptions.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,8 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Marker
 from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.recording import EXTENSION, RecordingWriter
+
+log = logging.getLogger(__name__)
 
 
 class RecordingControls(QObject):
@@ -137,6 +140,11 @@ class RecordingControls(QObject):
             marker = Marker(self.current_t_s(), kind, None, dict(data))
             self.recorder.write_marker(marker)
             self.marked.emit(marker)
+            for fn in self._session().marker_listeners:
+                try:
+                    fn(marker)
+                except Exception:  # a broken sink must not stop the marking
+                    log.exception("marker listener %r failed", fn)
 
     def _show(self, recording: bool) -> None:
         self.record_btn.blockSignals(True)

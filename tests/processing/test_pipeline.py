@@ -236,3 +236,41 @@ def test_a_full_disk_stops_the_recording_not_the_monitoring(tmp_path):
     rec = load_recording(path)  # no damage: it ends on a complete record
     whole = load_recording(free_path)
     assert 0 < len(rec.series["sacrum"]) < 0.2 * len(whole.series["sacrum"])
+
+
+class _Sink:
+    def __init__(self, broken: bool = False) -> None:
+        self.broken = broken
+        self.samples_n = {}
+        self.ori_n = {}
+        self.angle_t = []
+
+    def samples(self, chunk):
+        if self.broken:
+            raise RuntimeError("outlet gone")
+        self.samples_n[chunk.sensor] = self.samples_n.get(chunk.sensor, 0) + len(chunk)
+
+    def orientation(self, sensor, t_s, quat_ws):
+        assert quat_ws.shape == (len(t_s), 4)
+        self.ori_n[sensor] = self.ori_n.get(sensor, 0) + len(t_s)
+
+    def angles(self, columns):
+        self.angle_t.extend(columns["t_s"])
+
+
+def test_data_sinks_get_every_sample_and_a_broken_one_stops_nothing(kick2):
+    cal = calibrate_recording(kick2, get_exercise("back-kick"))
+    batch = analyze_recording(kick2, calibration=cal, offline=False)
+    pipe = Pipeline("back-kick", kick2.sensors, calibration=cal)
+    broken, sink = _Sink(broken=True), _Sink()
+    pipe.add_data_sink(broken)
+    pipe.add_data_sink(sink)
+    for chunk in chunks_in_time_order(kick2, np.random.default_rng(2)):
+        pipe.feed(chunk)
+    pipe.finish()
+    assert sink.samples_n == {p: len(s) for p, s in kick2.series.items()}
+    assert sink.ori_n == {p: len(s) for p, s in kick2.series.items()}  # (no sample refused)
+    # the angles from the end of the calibration capture on (as the monitor judges them)
+    assert sink.angle_t[0] > cal.valid_from_s
+    np.testing.assert_allclose(sink.angle_t, batch.angles.t_s[-len(sink.angle_t) :], atol=1e-12)
+    assert len(pipe.reps) == 5  # the broken sink did not stop the judging

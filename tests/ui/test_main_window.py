@@ -415,6 +415,8 @@ def test_record_and_mark_write_the_marker_and_show_it_on_the_trace(qtbot, kick, 
     rec, cal = kick
     ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=cal)
     w, _ = _window(qtbot, ds, tmp_path, recordings_dir=tmp_path, start=False)
+    sent = []  # the LSL outlets listen so (ui.app.run_live)
+    ds.marker_listeners.append(sent.append)
     out = tmp_path / "session.imr"
     assert w.start_recording(out)
     assert w.header.record_btn.isChecked() and w.header.marker_btn.isEnabled()
@@ -430,6 +432,7 @@ def test_record_and_mark_write_the_marker_and_show_it_on_the_trace(qtbot, kick, 
     assert w.recorder is None and not w.header.marker_btn.isEnabled()
     back = load_recording(out)
     assert [(m.kind, m.t_s) for m in back.markers] == [("note", pytest.approx(t_mark))]
+    assert [(m.kind, m.t_s) for m in sent] == [("note", pytest.approx(t_mark))]
     assert any(t.startswith("recording saved") for t in w.notices.texts())
     w.shutdown()
 

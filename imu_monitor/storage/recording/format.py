@@ -75,21 +75,21 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__} in a recording (not JSON-serialisable)")
 
 
-def _finite(obj: Any) -> Any:
+def finite_json(obj: Any) -> Any:
     """Replace non-finite floats by None: RFC 8259 JSON has no NaN or Infinity."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
+        return {str(k): finite_json(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
+        return [finite_json(v) for v in obj]
     return obj
 
 
 def encode_json(obj: Any) -> bytes:
     """UTF-8 JSON (RFC 8259) with numpy scalars/arrays converted and NaN/inf written as null."""
     plain = json.loads(json.dumps(obj, default=_json_default))
-    return json.dumps(_finite(plain), separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return json.dumps(finite_json(plain), separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def decode_json(payload: bytes | memoryview) -> Any:
