@@ -6,8 +6,9 @@ A rep is *good* when
   beyond a limit for the dwell time; in lockout mode only extension at a held lockout), and
 - its tempo was the target's: the concentric (up) and eccentric (down) phases within
   ``SetRules.tempo_tolerance_s`` of the target, the hold not shorter than its target (a longer
-  hold is no fault). A rep whose phase split is approximate (``RepEnded.tempo_approximate``) is
-  alarmed already; its tempo is not judged.
+  hold is no fault). A rep whose phase split is approximate (``RepEnded.tempo_approximate``:
+  timed from the pelvis, which the rep's own lumbar excursion moved) is not judged on tempo,
+  only on the limits: its split may be off by more than the tolerance (its total is right).
 
 The reasons a rep did not count are short strings a trainee reads ("hold 1.2 s < 2 s",
 "extension 14.2° past 9° limit"). A rep's *excursion* is its peak flexion or peak extension,

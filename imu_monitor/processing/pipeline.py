@@ -42,7 +42,7 @@ from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream
 from imu_monitor.processing.rep_signal import AxialTracker
-from imu_monitor.processing.sets import SetTracker
+from imu_monitor.processing.sets import SetsView, SetTracker
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +257,12 @@ class Pipeline:
             self.gaps_total += 1
             if self.recorder is not None:
                 self._record(self.recorder.write_gap, gap)
+
+    def sets_view(self) -> SetsView:
+        """Good reps, the last rep's judgement and the sets, copied under the lock (for the
+        dashboard's thread)."""
+        with self._lock:
+            return self.sets.view()
 
     def mark_set(self, t_s: float, kind: str = "set_start") -> None:
         """A ``set_start`` / ``set_end`` marker (a button, a replayed recording's markers):

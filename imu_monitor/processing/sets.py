@@ -265,6 +265,11 @@ class SetTracker:
             return None
         return self._open.summary(self.tempo, self.rules.drift_warning_fraction)
 
+    def view(self) -> SetsView:
+        """The counts, the last judgement and the sets as a copy (the live pipeline takes it
+        under its lock for the dashboard)."""
+        return SetsView(self.reps, self.good_reps, self.last, self.sets())
+
     def to_dict(self) -> dict[str, Any]:
         """The sets block of a summary."""
         return {
@@ -340,6 +345,16 @@ class SetTracker:
 
 
 @dataclass(frozen=True)
+class SetsView:
+    """A copy of a tracker's counts, last judgement and sets, for another thread to show."""
+
+    reps: int
+    good_reps: int
+    last: RepJudgement | None
+    sets: list[SetSummary]
+
+
+@dataclass(frozen=True)
 class SessionSets:
     """A whole session's judged reps and sets (``judge_session``)."""
 
@@ -382,6 +397,7 @@ __all__ = [
     "RepJudgement",
     "SessionSets",
     "SetSummary",
+    "SetsView",
     "SetTracker",
     "check_set_rules",
     "drift_slope",

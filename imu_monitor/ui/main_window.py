@@ -295,7 +295,7 @@ class DashboardWindow(QMainWindow):
         elif isinstance(ev, RepEnded):
             self.tempo_cue.cancel()  # (a rep over before its ticks: no tick into the rest)
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
-            self.reps_panel.show_sets(self.ds.pipeline.sets)
+            self.reps_panel.show_sets(self.ds.pipeline.sets_view())
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
 
@@ -328,7 +328,7 @@ class DashboardWindow(QMainWindow):
             for m in getattr(self.replay, "rec", None) and self.replay.rec.markers or []:
                 p.mark_set(m.t_s, m.kind)  # a replay's sets split at its markers too
             self.reps_panel.show_reps(list(p.reps))
-            self.reps_panel.show_sets(p.sets)
+            self.reps_panel.show_sets(p.sets_view())
             self._calibration_seen = p.calibration
             self._refresh_titles()
         self.status_panel.show_view(status_view_for(self.ds.pipeline))

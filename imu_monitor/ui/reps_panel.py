@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE, RepEnded
 from imu_monitor.exercises import Limits, Tempo
-from imu_monitor.processing.sets import SetSummary, SetTracker
+from imu_monitor.processing.sets import SetSummary, SetsView
 from imu_monitor.ui import theme
 from imu_monitor.ui.plots import style_axes
 
@@ -193,16 +193,16 @@ class RepsPanel(QFrame):
         self.flag.setText("  ·  ".join(flags))
         self.flag.setStyleSheet(f"color: {FAULT_COLOUR}; font-weight: bold; font-size: 26px;")
 
-    def show_sets(self, tracker: SetTracker) -> None:
+    def show_sets(self, view: SetsView) -> None:
         """Good reps of reps on the counter, why the last rep did not count, the sets' line
         (the latest ``SETS_SHOWN``)."""
-        if tracker.reps == 0:
+        if view.reps == 0:
             self.why.setText("")
             self.sets_line.setText("")
             self.sets_line.hide()
             return
-        self.count.setText(f"{tracker.good_reps} / {tracker.reps}")
-        last = tracker.last
+        self.count.setText(f"{view.good_reps} / {view.reps}")
+        last = view.last
         self.count.setToolTip("good reps (within the limits, on the target tempo) / all reps")
         if last is not None and not last.good:
             shown = "; ".join(last.reasons[:WHY_SHOWN]) + ("; …" if len(last.reasons) > 2 else "")
@@ -213,7 +213,7 @@ class RepsPanel(QFrame):
             self.why.setText("last rep counted")
             self.why.setToolTip("")
             self.why.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 18px;")
-        sets = tracker.sets()[-SETS_SHOWN:]
+        sets = view.sets[-SETS_SHOWN:]
         self.sets_line.setText("sets (good / reps):  " + "  ·  ".join(map(set_cell, sets)))
         self.sets_line.setToolTip("\n".join(map(set_text, sets)))
         self.sets_line.show()

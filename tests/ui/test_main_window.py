@@ -132,7 +132,7 @@ def test_alarm_event_reaches_status_panel_sound_and_wearable(qtbot, kick, tmp_pa
     assert [d for _, d in snd.requests] == [a.direction for a in alarms]
     assert w.notices.texts() == [NO_AUDIO]  # still once
     reps = [e for e in ds.pipeline.events if isinstance(e, RepEnded)]
-    counter = f"{ds.pipeline.sets.good_reps} / {len(reps)}"
+    counter = f"{ds.pipeline.sets_view().good_reps} / {len(reps)}"
     qtbot.waitUntil(lambda: w.reps_panel.count.text() == counter, timeout=5_000)
     w.shutdown()
 

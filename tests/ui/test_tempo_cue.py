@@ -137,18 +137,18 @@ def test_the_counter_shows_good_reps_of_reps_and_why_the_last_did_not_count(qtbo
         rep(2, 20.0, ext=12.3, alarmed=True),
     ):
         tracker.add(ev)
-    panel.show_sets(tracker)
+    panel.show_sets(tracker.view())
     assert panel.count.text() == "2 / 3"
     assert panel.why.text() == "#3 not counted: extension 12.3° past 9° limit"
     tracker.add(rep(3, 60.0, hold=0.2))  # after a long rest: a new set
-    panel.show_sets(tracker)
+    panel.show_sets(tracker.view())
     assert panel.count.text() == "2 / 4"
     assert "hold 0.2 s < 0.5 s" in panel.why.text()
     assert panel.sets_line.text() == "sets (good / reps):  2/3 ⚠#3  ·  now 0/1"
     assert panel.sets_line.toolTip().splitlines()[1] == "set 2 (now): 0/1 good"
     assert panel.sets_line.toolTip().startswith("set 1: 2/3 good, drift +5.7°/rep")
     tracker.add(rep(4, 70.0))
-    panel.show_sets(tracker)
+    panel.show_sets(tracker.view())
     assert panel.why.text() == "last rep counted"
 
 
