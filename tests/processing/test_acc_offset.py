@@ -117,3 +117,18 @@ def test_a_stored_calibration_keeps_the_data_as_recorded():
     cal = analyze_recording(rec, acc_offset=False).calibration
     an = analyze_recording(rec, calibration=cal)
     assert "acc_offset" not in an.quality["sacrum"]
+
+
+def test_the_strapdown_scan_is_the_product_of_the_steps():
+    """The vectorised scan gives what multiplying the steps one by one gives, gaps included."""
+    from imu_monitor.processing.acc_offset import _strapdown
+
+    rng = np.random.default_rng(4)
+    t = np.cumsum(rng.choice([0.005, 0.005, 0.005, 0.03], 500))
+    gyr = rng.normal(0.0, 1.0, (500, 3))
+    rot, expected = Rotation.identity(), [Rotation.identity().as_quat()]
+    for k in range(499):
+        rot = rot * Rotation.from_rotvec(gyr[k] * (t[k + 1] - t[k]))
+        expected.append(rot.as_quat())
+    got = Rotation.from_quat(_strapdown(t, gyr))
+    assert (got.inv() * Rotation.from_quat(expected)).magnitude().max() < 1e-9
