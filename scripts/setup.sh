@@ -16,6 +16,8 @@ debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       libpulse0 libgssapi-krb5-2 libxrandr2 libxrender1 libxcb-cursor0 libxcb-icccm4
       libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
       libxcb-xinerama0 libxcb-xkb1)
+# the report's browser test renders it with headless Chromium (tests/report/test_browser.py)
+[ "${1:-}" = "--test" ] && debs+=(chromium)
 # Debian's python3 cannot make a virtual environment without python3-venv
 if [ ! -x .venv/bin/python ] && ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   debs+=(python3-venv)

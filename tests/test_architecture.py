@@ -25,6 +25,7 @@ RANK = {
     "storage": 2,
     "sources": 3,
     "app": 4,
+    "report": 4,
     "ui": 5,
     "cli": 6,
 }
@@ -32,7 +33,13 @@ RANK = {
 import each other."""
 FACADES = {"imu_monitor", "imu_monitor.__main__"}
 """The package's public face (``import imu_monitor as im``; ``python -m imu_monitor``)."""
-ONLY_IN = {"bleak": "sources", "PySide6": "ui", "pyqtgraph": "ui", "shiboken6": "ui"}
+ONLY_IN = {
+    "bleak": "sources",
+    "PySide6": "ui",
+    "pyqtgraph": "ui",
+    "shiboken6": "ui",
+    "matplotlib": "report",
+}
 ONLY_MODULE = {"pylsl": "imu_monitor.app.lsl", "pyxdf": "imu_monitor.storage.importers.xdf"}
 """Libraries one module wraps: the LSL outlets and the XDF importer."""
 NEVER = {"bumble"}

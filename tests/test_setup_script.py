@@ -91,3 +91,39 @@ def test_setup_installs_every_system_library_the_dashboard_links_against():
         if pkg is not None and pkg not in allowed
     }
     assert not unlisted, f"add to setup.sh's debs: {sorted(set(unlisted.values()))} ({unlisted})"
+
+
+def _apt_installs(tmp_path: Path, *args: str) -> list[str]:
+    """The packages setup.sh (a copy, with every package missing and apt-get, dpkg-query, id
+    and python3 stubbed) asks apt-get to install."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "setup.sh", repo / "scripts" / "setup.sh")
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    log = tmp_path / "apt.log"
+    for name, body in {
+        "dpkg-query": "exit 1",  # nothing installed
+        "apt-get": f'echo "$@" >> {log}',
+        "id": "echo 0",  # root
+        "python3": "exit 0",
+    }.items():
+        (stubs / name).write_text(f"#!/bin/sh\n{body}\n")
+        (stubs / name).chmod(0o755)
+    env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run(["bash", str(repo / "scripts" / "setup.sh"), *args], env=env,
+                   capture_output=True, text=True, timeout=60)  # fmt: skip  # pip fails: no venv
+    installs = [ln.split() for ln in log.read_text().splitlines() if " install " in f" {ln} "]
+    assert len(installs) == 1, installs
+    return [w for w in installs[0] if not w.startswith("-") and w != "install"]
+
+
+def test_setup_for_tests_installs_chromium_and_plain_setup_does_not(tmp_path):
+    """The report's browser test needs Debian's chromium: ``--test`` installs it (CI is a fresh
+    machine); the plain setup of a user's machine does not."""
+    with_tests = _apt_installs(tmp_path / "t", "--test")
+    plain = _apt_installs(tmp_path / "p")
+    assert "chromium" in with_tests
+    assert "chromium" not in plain
+    assert set(with_tests) - set(plain) == {"chromium"}
+    assert set(_listed_packages()) <= set(plain)

@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "scan",
     "replay",
     "analyze",
+    "report",
     "history",
     "export",
     "mark",

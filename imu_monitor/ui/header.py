@@ -86,6 +86,7 @@ class HeaderBar(QWidget):
         self.marker_btn = QPushButton("Mark")
         self.marker_btn.setEnabled(False)
         self.marker_btn.setToolTip("add a marker to the recording at the current time")
+        self.report_btn = QPushButton("Save report…")
         self.mute_btn = QPushButton("Sound on")
         self.mute_btn.setCheckable(True)
         for b in (
@@ -96,6 +97,7 @@ class HeaderBar(QWidget):
             self.devices_btn,
             self.record_btn,
             self.marker_btn,
+            self.report_btn,
             self.mute_btn,
         ):
             top.addWidget(b)
@@ -103,7 +105,14 @@ class HeaderBar(QWidget):
         self.user_box.setVisible(users)
         self.history_btn.setVisible(history)
         self.record_btn.setVisible(recording)
-        self.marker_btn.setVisible(recording)
+        self._offers_recording = recording
+        self.show_recording(False)
+
+    def show_recording(self, on: bool) -> None:
+        """Mark and Save report share a place: Mark while a recording runs, Save report…
+        otherwise (a report is of a finished session), so the bar is no wider for both."""
+        self.marker_btn.setVisible(self._offers_recording and on)
+        self.report_btn.setVisible(not on)
 
     def show_session(self, title: str, bits: list[str], details: str = "") -> None:
         """The exercise title, the subtitle parts (``session_summary``; each kept on one

@@ -44,6 +44,7 @@ from imu_monitor.ui.notices import NoticeBar, calibration_notice
 from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
 from imu_monitor.ui.replay_controls import ReplayControls, marker_label
+from imu_monitor.ui.report_action import ReportSaver
 from imu_monitor.ui.reps_panel import RepsPanel
 from imu_monitor.ui.sensor_strip import SensorStrip
 from imu_monitor.ui.settings_dialog import SettingsDialog
@@ -144,6 +145,16 @@ class DashboardWindow(QMainWindow):
             )
             self.users.switched.connect(self._user_switched)
         self.recording.marked.connect(self._marked)
+        self.report = ReportSaver(
+            self.header.report_btn,
+            exercise=lambda: self.ds.pipeline.exercise,
+            notify=self.notices.notify,
+            parent=self,
+        )
+        self.recording.saved.connect(lambda path: self.report.set_session(path, path.name))
+        self.recording.recording_changed.connect(self.header.show_recording)
+        if replay is not None and getattr(replay, "rec", None) is not None:
+            self.report.set_session(replay.rec, title.removeprefix("replay: ") or "recording")
         self._init_sound(sound)
         self.tempo_cue = TempoCue(self._play_cue, self)
         self.set_tempo_cue(ds.settings.tempo_cue, save=False)

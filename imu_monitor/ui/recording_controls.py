@@ -33,9 +33,12 @@ class RecordingControls(QObject):
     """Drives ``record_btn`` (checkable) and ``marker_btn``. ``session``: returns the current
     ``DashboardSession`` (the window may switch sources); ``recordings_dir``: where the Record
     button writes; ``notify(text, action=...)``: shows a one-line notice.
-    ``marked(Marker)``: a marker was written."""
+    ``marked(Marker)``: a marker was written; ``saved(Path)``: a recording was stopped and
+    closed complete; ``recording_changed(bool)``: a recording started or ended."""
 
     marked = Signal(object)
+    saved = Signal(object)
+    recording_changed = Signal(bool)
 
     def __init__(
         self,
@@ -72,8 +75,10 @@ class RecordingControls(QObject):
             self._session().pipeline.set_recorder(None)
             self.recorder.close()
             self._notify(f"recording saved: {self.recorder.path}{self._index(self.recorder)}")
+            path = Path(self.recorder.path)
             self.recorder = None
             self._show(False)
+            self.saved.emit(path)
 
     def _index(self, recorder: RecordingWriter) -> str:
         """Put the ended recording into the history; what to add to the notice."""
@@ -147,3 +152,4 @@ class RecordingControls(QObject):
         self.record_btn.blockSignals(False)
         self.record_btn.setText("■ Stop recording" if recording else "● Record")
         self.marker_btn.setEnabled(recording)
+        self.recording_changed.emit(recording)

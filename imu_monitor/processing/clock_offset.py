@@ -1,0 +1,113 @@
+"""The clock offset between two sensors of one session, measured from their data.
+
+Each wearable samples on its own clock and the host puts every sample on the session clock
+(``devices.timebase``); if that went wrong for one sensor (a device whose clock started late, a
+delayed first notification taken as its time zero) its samples sit early or late against the
+others', and the lumbar angle mixes two instants. Two sensors on one body turn together at
+every movement, so the lag at which their angular speeds (``|gyro|``, rad/s) correlate best is
+that offset. It is measured over the movement, resampled onto one uniform grid; the peak of the
+normalised cross-correlation gives the lag to a sample, refined by a parabola through its
+neighbours. A low peak means the two segments hardly moved together (one sensor on a supported
+trunk while the other turns with the leg): then the offset is not measurable and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu_monitor.model import SensorSeries
+
+MAX_LAG_S = 0.5
+"""Largest offset looked for (s), either way."""
+MAX_SPAN_S = 600.0
+"""At most this much of the session is correlated (s): ten minutes of reps settle the lag."""
+MIN_CORRELATION = 0.5
+"""Below this peak normalised correlation the offset is reported as not measurable."""
+
+
+@dataclass(frozen=True)
+class ClockOffset:
+    """``offset_s``: how much later the other sensor's samples are stamped than the reference's
+    for the same movement (s; positive: the other's clock runs late). ``correlation``: the
+    normalised cross-correlation at that lag (1 = identical shapes). ``measurable``: the
+    correlation reached ``MIN_CORRELATION`` (else ``offset_s`` is NaN and ``reason`` says why)."""
+
+    offset_s: float
+    correlation: float
+    measurable: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "offset_s": self.offset_s,
+            "correlation": self.correlation,
+            "measurable": self.measurable,
+            "reason": self.reason,
+        }
+
+
+def _speed(series: SensorSeries) -> tuple[np.ndarray, np.ndarray]:
+    t, gyr = series.t_s, series.gyr_rad_s
+    ok = np.isfinite(t) & np.isfinite(gyr).all(axis=1)
+    return t[ok], np.linalg.norm(gyr[ok], axis=1)
+
+
+def _not_measurable(reason: str, correlation: float = math.nan) -> ClockOffset:
+    return ClockOffset(math.nan, correlation, False, reason)
+
+
+def estimate_clock_offset(
+    reference: SensorSeries,
+    other: SensorSeries,
+    *,
+    rate_hz: float,
+    t_from_s: float | None = None,
+    max_lag_s: float = MAX_LAG_S,
+    max_span_s: float = MAX_SPAN_S,
+) -> ClockOffset:
+    """The clock offset of ``other`` against ``reference`` (module docstring), from the common
+    time span starting at ``t_from_s`` (the end of the calibration capture, say), at most
+    ``max_span_s`` of it, resampled at ``rate_hz``."""
+    t_a, w_a = _speed(reference)
+    t_b, w_b = _speed(other)
+    if len(t_a) < 2 or len(t_b) < 2:
+        return _not_measurable("a sensor has fewer than two samples")
+    t0 = max(t_a[0], t_b[0], -math.inf if t_from_s is None else t_from_s)
+    t1 = min(t_a[-1], t_b[-1], t0 + max_span_s)
+    lag_n = int(math.ceil(max_lag_s * rate_hz))
+    n = int(math.floor((t1 - t0) * rate_hz)) + 1
+    if n < 8 * lag_n:
+        return _not_measurable(
+            f"the sensors share only {max(t1 - t0, 0.0):.1f} s of data (need {8 * max_lag_s:g} s)"
+        )
+    grid = t0 + np.arange(n) / rate_hz
+    a = np.interp(grid, t_a, w_a)
+    b = np.interp(grid, t_b, w_b)
+    a -= a.mean()
+    b -= b.mean()
+    energy = math.sqrt(float(a @ a) * float(b @ b))
+    if energy <= 0.0:
+        return _not_measurable("neither sensor turned")
+    size = 1 << int(math.ceil(math.log2(2 * n)))
+    xc = np.fft.irfft(np.fft.rfft(b, size) * np.conj(np.fft.rfft(a, size)), size)
+    # xc[k] = sum_i b[i + k] a[i]: k > 0 where b shows a's movement k samples later
+    lags = np.arange(-lag_n, lag_n + 1)
+    window = xc[lags % size] / energy
+    k = int(np.argmax(window))
+    peak = float(window[k])
+    if peak < MIN_CORRELATION:
+        return _not_measurable(
+            f"the two sensors' turning hardly matches (correlation {peak:.2f} < "
+            f"{MIN_CORRELATION:g}): their segments did not move together enough",
+            peak,
+        )
+    shift = 0.0
+    if 0 < k < len(window) - 1:
+        y0, y1, y2 = window[k - 1], window[k], window[k + 1]
+        den = y0 - 2 * y1 + y2
+        if den < 0:
+            shift = float(0.5 * (y0 - y2) / den)
+    return ClockOffset((lags[k] + shift) / rate_hz, peak, True)

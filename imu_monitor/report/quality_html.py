@@ -1,0 +1,111 @@
+"""The session report's measurement-quality section: the calibration and what it assumed, the
+neutral capture's stillness, the angle left over after each set, packets and gaps, clock
+offsets (measured in ``session.quality_record``)."""
+
+from __future__ import annotations
+
+import math
+
+from imu_monitor.report.markup import clock, esc, num, table
+from imu_monitor.report.session import SessionReport
+
+STILL = '<span class="ok">still</span>'
+MOVED = '<span class="warn">moved</span>'
+
+
+def quality_section(r: SessionReport) -> str:
+    q = r.quality
+    out = ["<h2>Measurement quality</h2>"]
+    cal = q["calibration"]
+    out.append(
+        f"<p><b>Calibration</b>: {esc(cal['method'])}"
+        + (' <span class="warn">(capture windows guessed)</span>' if cal["guessed"] else "")
+        + f"; orientation filter {esc(q['orientation_filter'])}.</p>"
+    )
+    if cal["notes"]:
+        out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in cal["notes"]) + "</ul>")
+    nc = q["neutral_capture"]
+    if nc["window_s"] is None:
+        out.append(f"<p><b>Neutral capture</b>: {esc(nc['how'])}.</p>")
+    else:
+        a, b = nc["window_s"]
+        out.append(
+            f"<p><b>Neutral capture</b> {clock(a)}–{clock(b)} ({esc(nc['how'])}): how still "
+            "each sensor held (limits of a capture: 6 deg/s, 0.5 m/s²).</p>"
+        )
+        rows = [
+            [
+                esc(p),
+                STILL if s["still"] else MOVED,
+                num(s["gyro_dev_deg_s"], ".2f"),
+                num(s["acc_dev_m_s2"], ".3f"),
+                num(s["tilt_dev_deg"], ".2f"),
+            ]
+            for p, s in nc["sensors"].items()
+        ]
+        out.append(
+            table(["sensor", "verdict", "gyro p99 dev °/s", "acc dev m/s²", "tilt dev °"], rows)
+        )
+    res = q["rest_residuals"]
+    if res:
+        out.append(
+            "<p><b>Angle left over at rest after each set</b> (median lumbar angle "
+            "1–3 s after the last rep, back in the start posture: the calibrated neutral, so "
+            "anything left is drift or a changed posture).</p>"
+        )
+        rows = [
+            [
+                str(x["set"]),
+                "–" if x["window_s"] is None else f"{clock(x['window_s'][0])}",
+                num(x["residual_deg"], "+.2f"),
+                num(x.get("spread_deg"), ".2f"),
+                esc(x.get("reason", "")),
+            ]
+            for x in res
+        ]
+        out.append(table(["set", "from", "left-over °", "p10–p90 °", "note"], rows, left=1))
+    rows = [
+        [
+            esc(p),
+            esc(s["profile"]) + (f" ({esc(s['device'])})" if s["device"] else ""),
+            num(s["rate_hz"], ".0f"),
+            str(s["samples"]),
+            str(s["samples_missing"]),
+            num(s["loss_percent"], ".2f"),
+            str(s["gaps"]),
+            str(s["gaps_bridged"]),
+            num(s["longest_gap_s"], ".3f"),
+            f"{s['link_gaps']} ({num(s['link_gap_s'], '.1f')} s)",
+            "not estimated"
+            if s["acc_offset_mg"] is None
+            else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} "
+            + ("pair)" if s["acc_offset_pairs"] == 1 else "pairs)"),
+        ]
+        for p, s in q["sensors"].items()
+    ]
+    out.append(
+        "<p><b>Packets and gaps</b> per sensor, and the accelerometer offset the analysis "
+        "estimated from the session's postures (with the gyroscope's help) and took off.</p>"
+    )
+    cols = ["sensor", "profile", "Hz", "samples", "lost", "loss %", "gaps", "bridged",
+            "longest gap s", "link gaps", "acc offset taken off, mg"]  # fmt: skip
+    out.append(table(cols, rows, left=2))
+    if q["clock_offsets"]:
+        out.append(
+            "<p><b>Clock offset against the sacrum</b>, measured from the movement (the lag at "
+            "which the sensors' turning correlates best; positive: the sensor's samples are "
+            "stamped late).</p>"
+        )
+        rows = [
+            [
+                esc(p),
+                num(c["offset_s"] * 1000 if c["measurable"] else math.nan, "+.1f"),
+                num(c["correlation"], ".2f"),
+                esc(c["reason"]),
+            ]
+            for p, c in q["clock_offsets"].items()
+        ]
+        out.append(table(["sensor", "offset ms", "correlation", "note"], rows, left=1))
+    else:
+        out.append("<p><b>Clock offset</b>: one sensor, nothing to compare.</p>")
+    return "".join(out)

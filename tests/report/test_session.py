@@ -1,0 +1,129 @@
+"""What a session report measures about the measurement: the neutral capture's stillness, the
+angle left over after each set, packet loss, clock offsets; against what was put in."""
+
+from __future__ import annotations
+
+import copy
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from imu_monitor.events import MonitorMode
+from imu_monitor.model import SensorSeries
+from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.report.session import (
+    REST_SETTLE_S,
+    build_session_report,
+    neutral_capture,
+    rest_residuals,
+)
+from imu_monitor.simulator import SimulationConfig, simulate_session
+
+
+def test_a_still_neutral_capture_is_still(back_kick):
+    rec, an = back_kick
+    nc = neutral_capture(rec, an)
+    assert nc["how"] == "calibration marker"
+    assert set(nc["sensors"]) == {"sacrum", "upper_lumbar"}
+    assert all(s["still"] for s in nc["sensors"].values())
+    assert all(s["gyro_dev_deg_s"] < 2.0 for s in nc["sensors"].values())
+
+
+def test_movement_during_the_neutral_capture_is_reported(back_kick):
+    rec, an = back_kick
+    moved = copy.deepcopy(rec)
+    m = moved.markers_of("calibration_start")[-1]
+    s = moved.series["sacrum"]
+    inside = (s.t_s > m.t_s + 0.5) & (s.t_s < m.t_s + 1.0)
+    s.gyr_rad_s[inside, 1] += math.radians(20.0)  # a 10 deg nod in half a second
+    nc = neutral_capture(moved, an)
+    assert not nc["sensors"]["sacrum"]["still"]
+    assert "rotated" in nc["sensors"]["sacrum"]["reason"]
+    assert nc["sensors"]["upper_lumbar"]["still"]
+
+
+def _rep(index, t0, t1):
+    return SimpleNamespace(index=index, t_start_s=t0, t_s=t1)
+
+
+def _set(index, t_end_s):
+    """What ``rest_residuals`` reads of a ``SetSummary``: its index and its last rep's end."""
+    return SimpleNamespace(index=index, t_end_s=t_end_s)
+
+
+def _analysis(t, y, reps, mode=MonitorMode.CONTINUOUS):
+    return SimpleNamespace(
+        angles=SimpleNamespace(t_s=t, lumbar_flexion_deg=y),
+        result=SimpleNamespace(reps=reps),
+        mode=mode,
+    )
+
+
+def test_the_angle_left_over_after_each_set_is_its_median_at_rest():
+    t = np.arange(0, 100, 0.005)
+    y = np.zeros_like(t)
+    y[(t > 30) & (t < 40)] = 1.5  # back in the start posture 1.5 deg off after set 1
+    y[(t > 80)] = -0.7
+    reps = [_rep(0, 10, 14), _rep(1, 15, 29), _rep(2, 60, 65), _rep(3, 66, 79)]
+    sets = [_set(0, 29), _set(1, 79)]
+    out = rest_residuals(_analysis(t, y, reps), sets, 100.0)
+    assert [round(x["residual_deg"], 6) for x in out] == [1.5, -0.7]
+    assert out[0]["window_s"][0] == 29 + REST_SETTLE_S
+
+
+def test_no_left_over_angle_when_the_next_rep_follows_at_once_or_in_lockout():
+    t = np.arange(0, 40, 0.005)
+    reps = [_rep(0, 10, 14), _rep(1, 15.5, 20)]
+    out = rest_residuals(_analysis(t, np.zeros_like(t), reps), [_set(0, 14)], 40)
+    assert math.isnan(out[0]["residual_deg"]) and "too soon" in out[0]["reason"]
+    lock = _analysis(t, np.zeros_like(t), reps, MonitorMode.LOCKOUT)
+    out = rest_residuals(lock, [_set(0, 20)], 40)
+    assert math.isnan(out[0]["residual_deg"]) and "lockout" in out[0]["reason"]
+
+
+def test_packet_loss_is_the_share_of_samples_lost():
+    rec = simulate_session(
+        SimulationConfig(exercise="back-kick", reps=4, sensors=1, seed=2, drop_fraction=0.05)
+    )
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    q = r.quality["sensors"]["sacrum"]
+    assert q["loss_percent"] == pytest.approx(5.0, abs=0.5)
+    assert q["gaps"] > 0 and q["samples"] == len(rec.series["sacrum"])
+
+
+def test_a_late_sensor_clock_is_reported_with_its_offset():
+    rec = simulate_session(SimulationConfig(exercise="hip-thrust", reps=6, sensors=2, seed=4))
+    s = rec.series["upper_lumbar"]
+    rec.series["upper_lumbar"] = SensorSeries(s.t_s + 0.06, s.acc_m_s2, s.gyr_rad_s, s.seq)
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    off = r.quality["clock_offsets"]["upper_lumbar"]
+    assert off["measurable"] and off["offset_s"] == pytest.approx(0.06, abs=0.004)
+
+
+def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
+    """Three sets 45 s apart: three sets in the report, and after each the angle at rest is back
+    within the simulated person's rest postures (a few tenths of a degree) of neutral."""
+    rec = simulate_session(
+        SimulationConfig(exercise="back-kick", reps=5, sets=3, faulty=1, sensors=2, seed=11)
+    )
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    assert [s.reps for s in r.sets] == [5, 5, 5]
+    residuals = r.quality["rest_residuals"]
+    assert [x["set"] for x in residuals] == [1, 2, 3]
+    assert all(abs(x["residual_deg"]) < 1.0 for x in residuals), residuals
+    for x, s in zip(residuals, r.sets, strict=True):
+        assert x["window_s"][0] == pytest.approx(s.t_end_s + REST_SETTLE_S)
+
+
+def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
+    rec, an = back_kick
+    q = build_session_report(rec, an, source="x.imr").quality["sensors"]
+    assert q["sacrum"]["acc_offset_pairs"] > 0  # the sacrum turns 90 deg from standing
+    assert 0.0 < q["sacrum"]["acc_offset_mg"] < 100.0  # simulated offsets: sd 15 mg per axis
+    # a back kick's upper-lumbar sensor has no pair of postures it turned between
+    assert q["upper_lumbar"]["acc_offset_pairs"] == 0 and q["upper_lumbar"]["acc_offset_mg"] is None
+    given = analyze_recording(rec, calibration=an.calibration)  # nothing is estimated then
+    q = build_session_report(rec, given, source="x.imr").quality["sensors"]
+    assert q["sacrum"]["acc_offset_mg"] is None and q["sacrum"]["acc_offset_pairs"] == 0
