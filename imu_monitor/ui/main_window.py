@@ -476,6 +476,7 @@ class DashboardWindow(QMainWindow):
             self.set_recording(False)
         self.ds.stop()
         self.sound.stop()
+        self.report.shutdown()
 
     def busy_fraction(self, wall_s: float) -> float:
         """Share of ``wall_s`` the frame ticks took (benchmark figure)."""

@@ -4,30 +4,35 @@ where the user chooses.
 A session is finished when there is a complete recording of it: a replayed file from the start,
 a live session once its recording is stopped (``RecordingControls.saved``). The button asks for
 the file with a ``QFileDialog`` (``ask_path`` is the seam tests replace), then analyses and
-writes on a worker thread (an hour-long session takes a few seconds): the window never waits.
-``saved(path)`` or ``failed(reason)`` comes back in the GUI thread; both become a notice.
+writes in a worker *process* (an hour-long session takes a few seconds): the window never waits.
+Not a thread: a thread drawing the plots while the window runs hung the dashboard twice in 1050
+tests (both threads waiting, the CPU idle: the worker's garbage collection finalising Qt objects
+of the GUI thread while that thread waited for the interpreter lock, as far as we can tell).
+A timer in the GUI thread polls the job; ``saved(path)`` or ``failed(reason)`` follow, and
+both become a notice.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QPushButton, QWidget
 
-from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import Recording
-from imu_monitor.report.write import write_session_report
-from imu_monitor.storage.recording import load_recording
+from imu_monitor.report.write import write_report_job
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_TIP = "a report needs a finished session: stop the recording (or replay a file) first"
+POLL_MS = 100
+"""How often the GUI thread looks whether the report is written."""
 
 
 def ask_with_dialog(parent: QWidget | None, suggested: str) -> str:
@@ -62,7 +67,12 @@ class ReportSaver(QObject):
         self.ask_path: Callable[[QWidget | None, str], str] = ask_with_dialog
         self.session: Recording | Path | None = None
         self.name = ""
-        self.worker: threading.Thread | None = None
+        self.worker: Future | None = None
+        """The report being written (None: none yet)."""
+        self._pool: ProcessPoolExecutor | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check)
         button.clicked.connect(lambda: self.save())
         self.saved.connect(self._on_saved)
         self.failed.connect(self._on_failed)
@@ -83,7 +93,7 @@ class ReportSaver(QObject):
     def save(self, path: str | Path | None = None) -> bool:
         """Write the report to ``path`` (None: ask); False when there is nothing to report on,
         the dialog was cancelled, or a report is being written."""
-        if self.session is None or (self.worker is not None and self.worker.is_alive()):
+        if self.session is None or (self.worker is not None and not self.worker.done()):
             return False
         if path is None:
             path = self.ask_path(self._parent, self.suggested_path())
@@ -94,32 +104,40 @@ class ReportSaver(QObject):
             out = out.with_name(out.name + ".html")
         self.button.setEnabled(False)
         self.button.setText("Writing report…")
-        self.worker = threading.Thread(
-            target=self._write,
-            args=(self.session, self.name, out, self._exercise()),
-            name="report",
-            daemon=True,
-        )
-        self.worker.start()
+        if self._pool is None:  # a fresh interpreter: never a copy of this Qt process
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            self.worker = self._pool.submit(
+                write_report_job, self.session, self.name, out, self._exercise()
+            )
+        except RuntimeError as e:  # the pool is broken or shut down
+            self._pool = None
+            self._on_failed(f"report not saved: the report process could not start ({e})")
+            return False
+        self._poll.start()
         return True
 
-    def _write(self, session: Recording | Path, name: str, out: Path, exercise: Exercise) -> None:
-        """Worker thread: load, analyse, write; the result goes back as a signal."""
-        try:
-            rec = load_recording(session) if isinstance(session, Path) else session
-            if exercise.name == rec.exercise:  # judged as the dashboard judges it
-                write_session_report(rec, out, source=name, exercise=exercise,
-                                     limits=exercise.limits)  # fmt: skip
-            else:  # another exercise's recording: its own defaults
-                write_session_report(rec, out, source=name)
-        except (ImuMonitorError, OSError) as e:
-            self.failed.emit(f"report not saved: {e}")
+    def _check(self) -> None:
+        """GUI thread, every ``POLL_MS``: once the job is done, say how it went."""
+        job = self.worker
+        if job is None or not job.done():
             return
-        except Exception as e:  # a bug must not kill the window: say it in one line
-            log.exception("report failed")
+        self._poll.stop()
+        try:
+            ok, text = job.result()
+        except Exception as e:  # a bug or a killed process must not kill the window
+            log.error("report failed: %s: %s", type(e).__name__, e)
+            self._pool = None  # a broken pool cannot take another job
             self.failed.emit(f"report not saved: unexpected {type(e).__name__}: {e}")
             return
-        self.saved.emit(str(out))
+        (self.saved if ok else self.failed).emit(text)
+
+    def shutdown(self) -> None:
+        """Stop the report process, if any (the window is closing)."""
+        self._poll.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _on_saved(self, path: str) -> None:
         self._show()

@@ -14,11 +14,9 @@ from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.storage.stores import CalibrationStore
 from imu_monitor.ui.calibration_wizard import CalibrationWizard  # noqa: E402
+from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings  # noqa: E402
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
-]
+pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 
 class IdleSource:

@@ -6,17 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from imu_monitor.exercises import get_exercise
 from imu_monitor.ui import theme
 from imu_monitor.ui.header import NBSP, HeaderBar, calibrated_when, session_summary
+from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
-]
+pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 
 def _pipeline():

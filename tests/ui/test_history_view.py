@@ -17,17 +17,9 @@ from imu_monitor.ui.history_view import HistoryView, session_time
 from imu_monitor.ui.main_window import DashboardWindow
 from imu_monitor.ui.sound import AlarmSound
 from imu_monitor.ui.user_picker import ADD_USER
+from tests.ui.qt_marks import WINDOW_MARKS
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(
-        r"qt\.multimedia.*",
-        r"PulseAudioService.*",
-        r".*propagateSizeHints.*",
-        r"Couldn't (load|resolve) .*",
-        r"Using Qt multimedia.*",
-    ),
-]
+pytestmark = WINDOW_MARKS
 
 
 def _row(i, user="ann", exercise="back-kick", good=None, tempo=None, reps=10):

@@ -31,19 +31,11 @@ from imu_monitor.ui.replay_controls import ReplayControls  # noqa: E402
 from imu_monitor.ui.reps_panel import TEMPO_TITLE, RepsPanel  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound, synthesize  # noqa: E402
+from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
 
 # Fail on Qt warnings, except the multimedia backend's own start-up chatter on a machine
 # without audio hardware.
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(
-        r"qt\.multimedia.*",
-        r"PulseAudioService.*",
-        r".*propagateSizeHints.*",
-        r"Couldn't (load|resolve) .*",
-        r"Using Qt multimedia.*",
-    ),
-]
+pytestmark = WINDOW_MARKS
 
 NO_AUDIO = "no audio output device (test)"
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from imu_monitor.processing.calibration import GIVE_WINDOWS, Calibration, SensorCalibration
 from imu_monitor.ui.notices import NoticeBar, calibration_notice, show_calibration_notes
+from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
-]
+pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 JARGON = [
     "calibration computed from the recording (mixed: functional-axis, gravity-two-postures)",

@@ -8,11 +8,9 @@ from PySide6.QtWidgets import QApplication
 
 from imu_monitor.exercises import get_exercise
 from imu_monitor.ui.plots import BAND_LABEL, LivePlots, segment_title
+from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
-]
+pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 
 def _plots(qtbot, placements):

@@ -12,11 +12,9 @@ from imu_monitor.model import Marker
 from imu_monitor.sources.replay import ReplaySource
 from imu_monitor.storage.recording import load_recording
 from imu_monitor.ui.replay_controls import ReplayControls, marker_label, timeline_marks
+from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(r".*propagateSizeHints.*"),
-]
+pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_faulty_3sensors.imr"
 

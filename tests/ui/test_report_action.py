@@ -1,6 +1,6 @@
 """The dashboard's "Save report…": offered once a session is finished (a replayed file, a
-stopped recording), asks for the file (the dialog's answer injected), writes the report on a
-worker thread and says so; a cancelled dialog writes nothing, a bad place is one notice."""
+stopped recording), asks for the file (the dialog's answer injected), writes the report in a
+worker process and says so; a cancelled dialog writes nothing, a bad place is one notice."""
 
 from __future__ import annotations
 
@@ -20,17 +20,9 @@ from imu_monitor.storage.recording import load_recording  # noqa: E402
 from imu_monitor.storage.stores import SettingsStore  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound  # noqa: E402
+from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore(
-        r"qt\.multimedia.*",
-        r"PulseAudioService.*",
-        r".*propagateSizeHints.*",
-        r"Couldn't (load|resolve) .*",
-        r"Using Qt multimedia.*",
-    ),  # fmt: skip
-]
+pytestmark = WINDOW_MARKS
 
 RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_faulty_1sensor.imr"
 
