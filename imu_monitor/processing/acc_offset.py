@@ -99,9 +99,10 @@ NO_OFFSET = AccOffset((0.0, 0.0, 0.0), 0, 0.0)
 
 def _still_runs(t: np.ndarray, gyr: np.ndarray) -> list[tuple[int, int]]:
     """Index ranges [a, b) of the still moments (see ``STILL_GYRO_DEG_S``, ``STILL_MIN_S``)."""
-    rate = 1.0 / float(np.median(np.diff(t)))
+    step = float(np.median(np.diff(t)))
+    window = round(0.05 / step) if step > 0 else 1  # 50 ms (repeated times: one sample)
     speed = np.degrees(np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1))
-    speed = uniform_filter1d(speed, max(1, round(0.05 * rate)))
+    speed = uniform_filter1d(speed, max(1, window))
     still = np.concatenate(([False], speed < STILL_GYRO_DEG_S, [False]))
     edges = np.flatnonzero(np.diff(still.astype(np.int8)))
     starts, ends = edges[::2], edges[1::2]

@@ -149,3 +149,14 @@ def test_postures_the_gyro_contradicts_leave_the_accelerations_as_recorded():
     an = analyze_recording(rec)
     assert "not_applied" in an.quality["sacrum"]["acc_offset"]
     assert len(an.result.reps) == len(rec.truth.reps)
+
+
+def test_repeated_or_backward_times_do_not_break_the_estimate():
+    """Hostile timestamps: all equal (no time passes, so no turn: no offset) or running
+    backwards (an answer within the fit's bounds); no error either way."""
+    rng = np.random.default_rng(5)
+    good = _session([_rot("y", 45), _rot("y", 0)] * 3, [0.1, 0.0, 0.1], rng)
+    same = SensorSeries(np.zeros(len(good.t_s)), good.acc_m_s2, good.gyr_rad_s)
+    assert estimate_acc_offset(same) == NO_OFFSET
+    back = SensorSeries(good.t_s[::-1].copy(), good.acc_m_s2, good.gyr_rad_s)
+    assert max(abs(v) for v in estimate_acc_offset(back).offset_m_s2) <= 0.8
