@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from imu_monitor.app.calibration_windows import existing_calibration, set_calibration_windows
@@ -33,28 +34,25 @@ def _rate(value: str) -> float:
         raise argparse.ArgumentTypeError(str(e).removeprefix("--rate: ")) from None
 
 
-def _sensor(value: str) -> tuple[str, str]:
-    placement, sep, file = value.partition("=")
-    placement = placement.strip()
-    if not sep or not file.strip():
-        raise argparse.ArgumentTypeError(f"expected PLACEMENT=FILE, got {value!r}")
-    if placement not in PLACEMENTS:
-        raise argparse.ArgumentTypeError(
-            f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
-        )
-    return placement, file.strip()
+def _placement_value(what: str) -> Callable[[str], tuple[str, str]]:
+    """An argparse type for ``PLACEMENT=<what>`` (``--sensor`` a FILE, ``--stream`` a NAME)."""
+
+    def parse(value: str) -> tuple[str, str]:
+        placement, sep, rest = value.partition("=")
+        placement = placement.strip()
+        if not sep or not rest.strip():
+            raise argparse.ArgumentTypeError(f"expected PLACEMENT={what}, got {value!r}")
+        if placement not in PLACEMENTS:
+            raise argparse.ArgumentTypeError(
+                f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
+            )
+        return placement, rest.strip()
+
+    return parse
 
 
-def _stream(value: str) -> tuple[str, str]:
-    placement, sep, names = value.partition("=")
-    placement = placement.strip()
-    if not sep or not names.strip():
-        raise argparse.ArgumentTypeError(f"expected PLACEMENT=NAME, got {value!r}")
-    if placement not in PLACEMENTS:
-        raise argparse.ArgumentTypeError(
-            f"unknown placement {placement!r} in {value!r}; known: {', '.join(PLACEMENTS)}"
-        )
-    return placement, names.strip()
+_sensor = _placement_value("FILE")
+_stream = _placement_value("NAME")
 
 
 def _axes(value: str) -> tuple[str, str]:
