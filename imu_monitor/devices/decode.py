@@ -403,34 +403,6 @@ class Decoder:
 
     # -------------------------------------------------------------- time bases
 
-    def _join(self, cont, payloads, t_received_s) -> tuple[list[bytes], list[float]]:
-        """Notifications -> packets, a first part joined with its continuation (a first part
-        waits for the next notification, also across calls)."""
-        out: list[bytes] = []
-        times: list[float] = []
-        first, nxt, split = cont.first, cont.next, cont.split_length
-        for data, t in zip(payloads, t_received_s, strict=True):
-            data = bytes(data)
-            held = self._held.pop(cont.char_uuid, None)
-            if data[: len(nxt)] == nxt:
-                if held is None:
-                    self.stats.bad("orphan_continuation")
-                else:
-                    out.append(held[0] + data[len(nxt) :])
-                    times.append(float(t))
-                continue
-            if held is not None:  # never continued: decoded (or counted) as it is
-                out.append(held[0])
-                times.append(held[1])
-            if len(data) == split and data[: len(first)] == first:
-                self._held[cont.char_uuid] = (data, float(t))
-                continue
-            out.append(data)
-            times.append(float(t))
-        return out, times
-
-    # -------------------------------------------------------------- time bases
-
     def _first_anchor(self, t_recv: float, n: int) -> float:
         """Session time of the first sample of the first packet after (re)anchoring."""
         if self._resynced:
