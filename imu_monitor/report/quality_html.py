@@ -76,7 +76,9 @@ def quality_section(r: SessionReport) -> str:
             str(s["gaps_bridged"]),
             num(s["longest_gap_s"], ".3f"),
             f"{s['link_gaps']} ({num(s['link_gap_s'], '.1f')} s)",
-            "not estimated"
+            esc(f"not applied: {s['acc_offset_not_applied']}")
+            if s["acc_offset_not_applied"]
+            else "not estimated"
             if s["acc_offset_mg"] is None
             else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} "
             + ("pair)" if s["acc_offset_pairs"] == 1 else "pairs)"),

@@ -13,6 +13,7 @@ import pytest
 from imu_monitor.events import MonitorMode
 from imu_monitor.model import SensorSeries
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.report.html import session_html
 from imu_monitor.report.session import (
     REST_SETTLE_S,
     build_session_report,
@@ -127,3 +128,18 @@ def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
     given = analyze_recording(rec, calibration=an.calibration)  # nothing is estimated then
     q = build_session_report(rec, given, source="x.imr").quality["sensors"]
     assert q["sacrum"]["acc_offset_mg"] is None and q["sacrum"]["acc_offset_pairs"] == 0
+
+
+def test_an_offset_left_off_is_reported_with_its_reason():
+    """The ramp model's back kick: its postures disagree with the gyro, so the analysis leaves
+    the accelerations as recorded; the report says so instead of "0 mg taken off"."""
+    rec = simulate_session(
+        SimulationConfig(
+            exercise="back-kick", sensors=1, seed=1, reps=60, faulty=15, motion="ramps"
+        )
+    )
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    s = r.quality["sensors"]["sacrum"]
+    assert s["acc_offset_mg"] is None and s["acc_offset_pairs"] > 0
+    assert "disagree with the gyro" in s["acc_offset_not_applied"]
+    assert "not applied: the still postures disagree" in session_html(r)
