@@ -45,6 +45,16 @@ from imu_monitor.processing.monitor.tally import summarize_result
 
 log = logging.getLogger(__name__)
 
+PELVIS_TURN_LEAK = 0.02
+"""``RepConfig.lumbar_leak`` where the rep signal is the pelvis' axial turn (a back kick timed
+from the pelvis). A 1.1-deg error in the calibrated pelvic axes turns 2 % of a lumbar fault's
+pitch into the axial turn: 0.5 deg/s at a fault's 25 deg/s, where a kick's onset and offset are
+at 0.25-0.35 deg/s (5 % of its peak). On simulated people (``benchmarks/bench_accuracy.py``, one
+sensor) the reps whose phases were off by more than 150 ms (all faulty) went from 19 to 4 of
+200; a larger allowance hides more of a kick's own slow start and end where the lumbar angle
+moves then (4 %: 16 of 200). A session whose axes are off by more still has reps off by up to
+0.63 s; they are flagged ``tempo_approximate``."""
+
 MODES: tuple[str, ...] = tuple(MonitorMode)
 STATES: tuple[str, ...] = tuple(MonitorState)
 BATCH_BLOCK = 16384
@@ -156,7 +166,11 @@ class Monitor:
         self._dirs.append(
             DirectionAlarm(Direction.EXTENSION, -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
         )
-        self._reps = RepTracker(reps or RepConfig(), exercise.tempo.min_rep_s, judged=mode)
+        rep_cfg = reps or RepConfig()
+        if timed_from_pelvis and self.mode == MonitorMode.CONTINUOUS and rep_cfg.lumbar_leak == 0:
+            # the rep signal is the pelvis' axial turn, which the lumbar angle leaks into
+            rep_cfg = replace(rep_cfg, lumbar_leak=PELVIS_TURN_LEAK)
+        self._reps = RepTracker(rep_cfg, exercise.tempo.min_rep_s, judged=mode)
         self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
         self.alarms: list[AlarmRecord] | deque[AlarmRecord] = (

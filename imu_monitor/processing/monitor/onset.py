@@ -92,13 +92,24 @@ def _reach(t: np.ndarray, s: np.ndarray, i: int, k: int, level: float, nominal: 
 
 
 def movement_bounds(
-    t: np.ndarray, s: np.ndarray, k: int, lo: int, hi: int, cfg: RepConfig, noise: float = 0.0
+    t: np.ndarray,
+    s: np.ndarray,
+    k: int,
+    lo: int,
+    hi: int,
+    cfg: RepConfig,
+    noise: float = 0.0,
+    floor: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Onset and offset (s) of the movement whose speed ``s`` (signed so that the movement is
     positive) peaks at sample ``k``, searched within samples ``[lo, hi)`` (the module
     docstring's thresholds, never below ``NOISE_FLOOR`` times the speed's ``noise``). Where the
-    speed never drops below the threshold within the range, the range's end is the boundary."""
+    speed never drops below the threshold within the range, the range's end is the boundary.
+    ``floor``: speed per sample that is not the movement's (taken off before the thresholds;
+    the peak is the speed's own)."""
     peak = float(s[k])
+    if floor is not None:
+        s = s - floor
     nominal = cfg.onset_fraction * peak
     on_lvl = max(nominal, NOISE_FLOOR * noise)
     confirm = max(cfg.confirm_fraction * peak, 2.0 * NOISE_FLOOR * noise)
@@ -155,15 +166,26 @@ def _speed_noise(t: np.ndarray, v: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(blocks - med), axis=1).min())
 
 
-def onset_fit(t: np.ndarray, m: np.ndarray, fit: RepFit, t_from: float, cfg: RepConfig) -> RepFit:
+def onset_fit(
+    t: np.ndarray,
+    m: np.ndarray,
+    fit: RepFit,
+    t_from: float,
+    cfg: RepConfig,
+    lumbar: np.ndarray | None = None,
+) -> RepFit:
     """The rep's phase boundaries at movement onset / offset (``t``, ``m``: the rest before the
     rep, the rep and the samples after its end; ``fit``: the tangent fit, which says where each
     movement's peak speed is looked for; ``t_from``: no boundary before it, the previous rep's
-    end). Without a rising and a falling peak speed the tangent fit is kept."""
+    end; ``lumbar``: the lumbar angle at the same samples, for ``cfg.lumbar_leak``). Without a
+    rising and a falling peak speed the tangent fit is kept."""
     n = len(t)
     if n < 5:
         return fit
     v = rep_velocity(t, m, cfg)
+    floor = None
+    if cfg.lumbar_leak > 0 and lumbar is not None:
+        floor = cfg.lumbar_leak * np.abs(rep_velocity(t, lumbar, cfg))
     pad = cfg.min_phase_s
     lo = int(t.searchsorted(t_from, "right")) if t_from == t_from else 0
     lo = min(lo, n - 1)
@@ -182,8 +204,8 @@ def onset_fit(t: np.ndarray, m: np.ndarray, fit: RepFit, t_from: float, cfg: Rep
     k_dn = c + int(np.argmin(v[c:d]))
     if not (v[k_up] > 0 and v[k_dn] < 0 and k_up < k_dn):
         return fit
-    start, top = movement_bounds(t, v, k_up, lo, k_dn + 1, cfg, noise)
-    hold_end, end = movement_bounds(t, -v, k_dn, k_up, n, cfg, noise)
+    start, top = movement_bounds(t, v, k_up, lo, k_dn + 1, cfg, noise, floor)
+    hold_end, end = movement_bounds(t, -v, k_dn, k_up, n, cfg, noise, floor)
     if hold_end < top:  # the movements touch: no hold, the turn where the speed changes sign
         flip = k_up + int(np.flatnonzero(v[k_up : k_dn + 1] <= 0)[0])
         top = hold_end = _cross(t, v, flip - 1, flip, 0.0)

@@ -387,7 +387,7 @@ class RepTracker:
         bt, bm, bl = self._samples_upto(t, m, lum, i)
         prev = self._prev_fit
         t_from = prev.t_end_s if prev is not None else -np.inf
-        fit = onset_fit(bt, bm, self._fit, t_from, self.cfg)
+        fit = onset_fit(bt, bm, self._fit, t_from, self.cfg, bl)
         self._fit = fit
         self._lum_max, self._lum_min = -np.inf, np.inf
         self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
