@@ -17,6 +17,9 @@ The speed is the slope of a line fitted through the ``velocity_smooth_s`` around
 of a slow movement's peak anywhere. Where the signal is noisier than that (a small rep signal),
 the threshold is raised above the noise measured at rest (``NOISE_FLOOR``), and the boundary is
 extrapolated from that crossing down to the nominal threshold along the speed's slope there.
+Where another angle is known to leak into the rep signal (``RepConfig.lumbar_leak``: the
+pelvis' axial turn in a back kick), the speed that a fraction of that angle's speed explains is
+taken off before the thresholds (the peak stays the signal's own).
 """
 
 from __future__ import annotations
