@@ -136,7 +136,7 @@ GOAL_MARGIN_DEG = 1.0
 this far past the limit for longer than the dwell."""
 
 
-def _longest_run_s(t: np.ndarray, beyond: np.ndarray) -> float:
+def longest_run_s(t: np.ndarray, beyond: np.ndarray) -> float:
     """Longest time (s) ``beyond`` stays true (consecutive samples; from first to last + 1 dt)."""
     if not np.any(beyond):
         return 0.0
@@ -209,7 +209,7 @@ def session_goals(
         w = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
         tw, aw = truth.t_s[w], ref[w]
         past = (aw > flex + GOAL_MARGIN_DEG) | (aw < -(ext + GOAL_MARGIN_DEG))
-        if _longest_run_s(tw, past) > limits.dwell_s:
+        if longest_run_s(tw, past) > limits.dwell_s:
             goal_n += 1
             goal_alarmed += bool(in_rep)
         t_cross = _first_crossing(tw, aw, flex, ext)

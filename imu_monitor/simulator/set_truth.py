@@ -27,7 +27,7 @@ import numpy as np
 
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import Truth, TruthRep
-from imu_monitor.simulator.scoring import reference_angle
+from imu_monitor.simulator.scoring import longest_run_s, reference_angle
 
 LUMBAR = ("flexion", "extension")
 
@@ -42,15 +42,6 @@ class TruthJudgement:
     excursion_fraction: float
 
 
-def _longest_run_s(t: np.ndarray, mask: np.ndarray) -> float:
-    if not mask.any():
-        return 0.0
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return float(np.max(t[ends] - t[starts]) + dt)
-
-
 def judge_truth(
     truth: Truth, exercise: Exercise, reference_deg: np.ndarray, *, flexion_judged: bool = True
 ) -> list[TruthJudgement]:
@@ -62,9 +53,9 @@ def judge_truth(
         w = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
         tw, aw = truth.t_s[w], reference_deg[w]
         faults: list[str] = []
-        if flexion_judged and _longest_run_s(tw, aw > lim.flexion_deg) > lim.dwell_s:
+        if flexion_judged and longest_run_s(tw, aw > lim.flexion_deg) > lim.dwell_s:
             faults.append("flexion")
-        if _longest_run_s(tw, aw < -lim.extension_deg) > lim.dwell_s:
+        if longest_run_s(tw, aw < -lim.extension_deg) > lim.dwell_s:
             faults.append("extension")
         if not faults:
             up, hold, down = _phases(r)
