@@ -46,16 +46,6 @@ from imu_monitor.storage.recording import load_recording, save_recording
 REPS_PER_SET = 12
 
 
-def best_cpu(fn, repeat: int) -> float:
-    """Least CPU time (s) of this process over ``repeat`` calls of ``fn``."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=60.0)
@@ -107,7 +97,7 @@ def main() -> int:
         t_analyze = best_of(analyze, args.repeat)
         t_report = best_of(report_only, args.repeat)
         timed = (("command", command), ("analyze", analyze), ("report_only", report_only))
-        cpu = {name: round(best_cpu(fn, args.repeat), 3) for name, fn in timed}
+        cpu = {name: round(best_of(fn, args.repeat, time.process_time), 3) for name, fn in timed}
         cold = [sys.executable, "-m", "imu_monitor", "report", str(src), "-o", str(out), "--force"]
         root = Path(__file__).resolve().parents[1]
         t_cold = None
