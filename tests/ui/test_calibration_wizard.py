@@ -14,25 +14,10 @@ from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.storage.stores import CalibrationStore
 from imu_monitor.ui.calibration_wizard import CalibrationWizard  # noqa: E402
+from tests.ui.fake_sources import IdleSource  # noqa: E402
 from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings  # noqa: E402
 
 pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
-
-
-class IdleSource:
-    """A Source the test feeds by hand (through the session's pipeline)."""
-
-    def __init__(self, rec: Recording):
-        self.sensors = dict(rec.sensors)
-
-    def start(self, on_chunk, on_gap, on_status):
-        pass
-
-    def stop(self):
-        pass
-
-    def alert(self, direction):
-        pass
 
 
 @pytest.fixture(scope="module")

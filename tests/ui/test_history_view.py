@@ -17,6 +17,7 @@ from imu_monitor.ui.history_view import HistoryView, session_time
 from imu_monitor.ui.main_window import DashboardWindow
 from imu_monitor.ui.sound import AlarmSound
 from imu_monitor.ui.user_picker import ADD_USER
+from tests.ui.fake_sources import IdleSource
 from tests.ui.qt_marks import WINDOW_MARKS
 
 pytestmark = WINDOW_MARKS
@@ -85,20 +86,6 @@ def test_progress_per_exercise_with_gaps_for_missing_values(qtbot, tmp_path):
 def kick():
     rec = simulate_session(SimulationConfig(reps=4, faulty=2, seed=3, motion="ramps"))
     return rec, calibrate_recording(rec)
-
-
-class IdleSource:
-    def __init__(self, rec):
-        self.sensors = dict(rec.sensors)
-
-    def start(self, on_chunk, on_gap, on_status):
-        pass
-
-    def stop(self):
-        pass
-
-    def alert(self, direction):
-        pass
 
 
 def _window(qtbot, tmp_path, rec, settings, cal_store, **kw):
