@@ -57,8 +57,13 @@ class RepConfig:
     onset_fraction: float = 0.05
     """Phase boundaries at movement onset / offset: where the rep signal's speed crosses this
     fraction of the movement's peak speed (``onset``)."""
-    confirm_fraction: float = 0.10
-    """Hysteresis: below the onset threshold counts only if the speed stays under this
+    detect_fraction: float = 0.08
+    """The crossing is looked for at this fraction of the peak and extrapolated along the
+    speed's slope down to ``onset_fraction`` (``onset``): a segment's own slow movement at rest
+    (breathing moves the thorax at up to ~8 % of a bridge's peak speed) cannot hold a boundary
+    off."""
+    confirm_fraction: float = 0.12
+    """Hysteresis: below the detection threshold counts only if the speed stays under this
     fraction of the peak for ``min_phase_s``."""
     lumbar_leak: float = 0.0
     """Speed of the rep signal up to this fraction of the lumbar angle's speed at the same

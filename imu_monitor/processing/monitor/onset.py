@@ -2,21 +2,31 @@
 
 A rep is two movements: the rise (concentric) and the lowering (eccentric), each with its own
 peak speed. A movement *starts* where the speed of the rep signal first rises above
-``onset_fraction`` of that movement's peak speed and *ends* where it falls back below it (the
-crossings interpolated between samples), the usual definition in motor-control and
-velocity-based-training work (thresholds of 2-10 % of the peak are in use; 5 % here).
+``onset_fraction`` of that movement's peak speed and *ends* where it falls back below it, the
+usual definition in motor-control and velocity-based-training work (thresholds of 2-10 % of the
+peak are in use; 5 % here).
+
+The crossing is found higher up, at ``detect_fraction`` (8 %), and extrapolated from there down
+to the 5 % along the speed's slope (a line through the speed between the crossing and where it
+reaches twice the level): the segment a rep is timed from moves a little by itself at rest, and
+breathing turned the thorax of a simulated bridge at 5-8 % of the bridge's peak speed for up to
+0.7 s after the legs had stopped, which a 5 % crossing counted into the lowering. Near its ends
+a smooth (minimum-jerk) movement's speed is close to a parabola, so the extrapolation lands
+within ~1 % of the movement's duration of the 5 % crossing (a few ms early at an offset, late
+at an onset).
 
 Against noise and pauses the threshold has hysteresis and a minimum duration: the speed is
-below the onset threshold for a boundary only if it then stays below ``confirm_fraction`` (10 %)
-of the peak for at least ``min_phase_s`` (before an onset, after an offset); a shorter dip, or
-one the speed comes back above 10 % from within that time, is a wobble inside the movement.
-The hold is the time between the rise's end and the lowering's start (0 when they touch).
+below the detection threshold for a boundary only if it then stays below ``confirm_fraction``
+(12 %) of the peak for at least ``min_phase_s`` (before an onset, after an offset); a shorter
+dip, or one the speed comes back above 12 % from within that time, is a wobble inside the
+movement. The hold is the time between the rise's end and the lowering's start (0 when they
+touch).
 
 The speed is the slope of a line fitted through the ``velocity_smooth_s`` around each sample
 (a Savitzky-Golay derivative): without it, sensor noise at 200 Hz would cross 5 %
 of a slow movement's peak anywhere. Where the signal is noisier than that (a small rep signal),
-the threshold is raised above the noise measured at rest (``NOISE_FLOOR``), and the boundary is
-extrapolated from that crossing down to the nominal threshold along the speed's slope there.
+the threshold is raised further, above the noise measured at rest (``NOISE_FLOOR``), and
+extrapolated the same way.
 Where another angle is known to leak into the rep signal (``RepConfig.lumbar_leak``: the
 pelvis' axial turn in a back kick), the speed that a fraction of that angle's speed explains is
 taken off before the thresholds (the peak stays the signal's own).
@@ -114,7 +124,7 @@ def movement_bounds(
     if floor is not None:
         s = s - floor
     nominal = cfg.onset_fraction * peak
-    on_lvl = max(nominal, NOISE_FLOOR * noise)
+    on_lvl = max(nominal, cfg.detect_fraction * peak, NOISE_FLOOR * noise)
     confirm = max(cfg.confirm_fraction * peak, 2.0 * NOISE_FLOOR * noise)
     # onset: back from the peak
     i = k
@@ -130,7 +140,7 @@ def movement_bounds(
         loud = np.flatnonzero(back >= confirm)
         if len(loud) == 0:
             onset = _cross(t, s, a, a + 1, on_lvl)
-            if on_lvl > nominal:  # raised above the noise: extrapolate down to the nominal
+            if on_lvl > nominal:  # found higher up: extrapolate down to the nominal
                 onset = max(onset - _reach(t, s, a + 1, k, on_lvl, nominal), float(t[lo]))
             break
         i = max(w0, lo) + int(loud[-1])  # a pause within the movement: look before it
