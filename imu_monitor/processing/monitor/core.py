@@ -53,7 +53,7 @@ at 0.25-0.35 deg/s (5 % of its peak). On simulated people (``benchmarks/bench_ac
 sensor) the reps whose phases were off by more than 150 ms (all faulty) went from 19 to 4 of
 200; a larger allowance hides more of a kick's own slow start and end where the lumbar angle
 moves then (4 %: 16 of 200). A session whose axes are off by more still has reps off by up to
-0.63 s; they are flagged ``tempo_approximate``."""
+0.61 s; they are flagged ``tempo_approximate``."""
 
 MODES: tuple[str, ...] = tuple(MonitorMode)
 STATES: tuple[str, ...] = tuple(MonitorState)
