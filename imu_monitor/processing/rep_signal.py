@@ -234,26 +234,64 @@ class AxialTracker:
     def _directed(self, turn: np.ndarray, sliding: np.ndarray) -> np.ndarray:
         """The rep signal from the signed turns (``sliding``: the sample's reference is the one
         ``REST_LAG_S`` before it, in a rest): see the module docstring (the kick's direction,
-        the baseline)."""
-        out = np.empty(len(turn))
+        the baseline).
+
+        Per sample: where a rest's reference starts to slide, the baseline becomes the last
+        output if below 0, else 0, and the largest turn so far (if a kick) becomes the previous
+        kick; outside a rest, the direction is set by the first turn past
+        ``REST_TOLERANCE_DEG`` and flips where the turn the other way exceeds the tolerance,
+        half the previous kick and the largest turn this way; the output is the baseline plus
+        the turn in the direction. Walked a run of samples at a time (the state changes only at
+        a rest's start and at a flip), with NaN turns leaving the largest turn as it was."""
+        n = len(turn)
+        out = np.empty(n)
+        if n == 0:
+            return out
         sign, base, most, last = self._sign, self._base, self._most, self._last
         kick, was_sliding = self._kick, self._sliding
-        for i, (c, sl) in enumerate(zip(turn.tolist(), sliding.tolist(), strict=True)):
-            if sl and not was_sliding:  # a rest's reference starts to slide: the new baseline
-                base = min(0.0, last)
-                if most > REST_TOLERANCE_DEG:
-                    kick = most
-                most = 0.0
-            was_sliding = sl
-            if not sl:
+        edges = np.flatnonzero(sliding[1:] != sliding[:-1]) + 1
+        for a, b in zip([0, *edges.tolist()], [*edges.tolist(), n], strict=True):
+            if sliding[a]:
+                if not was_sliding:  # a rest's reference starts to slide: the new baseline
+                    base = last if last < 0.0 else 0.0
+                    if most > REST_TOLERANCE_DEG:
+                        kick = most
+                    most = 0.0
+                was_sliding = True
+                out[a:b] = base + (sign * turn[a:b] if sign else np.abs(turn[a:b]))
+                last = float(out[b - 1])
+                continue
+            was_sliding = False
+            i = a
+            while i < b:
                 if sign == 0.0:
-                    if abs(c) > REST_TOLERANCE_DEG:
-                        sign = 1.0 if c > 0 else -1.0
-                elif -sign * c > max(REST_TOLERANCE_DEG, RETURN_FRACTION * kick, most):
+                    past = np.flatnonzero(np.abs(turn[i:b]) > REST_TOLERANCE_DEG)
+                    j = i + int(past[0]) if len(past) else b
+                    out[i:j] = base + np.abs(turn[i:j])
+                    if j == b:
+                        break
+                    sign = 1.0 if turn[j] > 0 else -1.0
+                else:
+                    along = sign * turn[i:b]
+                    # the largest turn this way before each sample (NaN leaves it unchanged)
+                    before = np.fmax.accumulate(np.concatenate(([most], along)))
+                    floor = max(REST_TOLERANCE_DEG, RETURN_FRACTION * kick)
+                    flips = np.flatnonzero(-along > np.maximum(before[:-1], floor))
+                    if len(flips) == 0:
+                        out[i:b] = base + along
+                        most = float(before[-1])
+                        break
+                    k = int(flips[0])
+                    out[i : i + k] = base + along[:k]
+                    most = float(before[k])
+                    j = i + k
                     sign = -sign  # a kick the other way (with the other leg)
-                most = max(most, sign * c)
-            last = base + (sign * c if sign else abs(c))
-            out[i] = last
+                c = float(turn[j])
+                if sign * c > most:
+                    most = sign * c
+                out[j] = base + sign * c
+                i = j + 1
+            last = float(out[b - 1])
         self._sign, self._base, self._most, self._last = sign, base, most, last
         self._kick, self._sliding = kick, was_sliding
         return out

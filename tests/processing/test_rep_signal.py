@@ -10,7 +10,12 @@ from imu_monitor.exercises import get_exercise
 from imu_monitor.processing.angles import compute_angles
 from imu_monitor.processing.calibration import Calibration, SensorCalibration
 from imu_monitor.processing.frames import _axial_deg, segment_frame
-from imu_monitor.processing.rep_signal import AxialTracker, axial_turn_deg
+from imu_monitor.processing.rep_signal import (
+    REST_TOLERANCE_DEG,
+    RETURN_FRACTION,
+    AxialTracker,
+    axial_turn_deg,
+)
 
 MOUNT = Rotation.from_euler("xyz", [12.0, -20.0, 8.0], degrees=True)  # segment <- sensor
 
@@ -152,3 +157,44 @@ def test_a_kick_that_comes_back_past_its_rest_is_timed_to_its_end():
     lowering = (t >= 3.5) & (t <= down_end)
     np.testing.assert_allclose(m[lowering], turn[lowering], atol=0.05)
     assert np.diff(m[(t >= 3.5) & (t <= down_end + 1.0)]).max() < 0.01
+
+
+def _directed_per_sample(turns, slidings):
+    """The rep signal's direction and baseline rule, one sample at a time (the specification
+    ``AxialTracker._directed`` walks a run of samples at a time)."""
+    sign = base = most = last = kick = 0.0
+    was_sliding = False
+    out = []
+    for c, sl in zip(turns, slidings, strict=True):
+        if sl and not was_sliding:
+            base = min(0.0, last)
+            if most > REST_TOLERANCE_DEG:
+                kick = most
+            most = 0.0
+        was_sliding = sl
+        if not sl:
+            if sign == 0.0:
+                if abs(c) > REST_TOLERANCE_DEG:
+                    sign = 1.0 if c > 0 else -1.0
+            elif -sign * c > max(REST_TOLERANCE_DEG, RETURN_FRACTION * kick, most):
+                sign = -sign
+            most = max(most, sign * c)
+        last = base + (sign * c if sign else abs(c))
+        out.append(last)
+    return np.array(out)
+
+
+def test_directed_walk_equals_the_per_sample_rule_in_any_chunking():
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n = int(rng.integers(1, 400))
+        # kicks either way (with both legs), rests that slide, lost samples
+        turns = np.cumsum(rng.normal(0.0, 0.4, n)) * rng.choice([-1.0, 1.0])
+        turns[rng.random(n) < 0.03] = np.nan
+        sliding = np.repeat(rng.random(n // 10 + 1) < 0.4, 10)[:n]
+        expected = _directed_per_sample(turns.tolist(), sliding.tolist())
+        tracker = AxialTracker()
+        cuts = sorted({0, n, *rng.integers(0, n, 3).tolist()})
+        chunks = zip(cuts[:-1], cuts[1:], strict=True)
+        got = np.concatenate([tracker._directed(turns[a:b], sliding[a:b]) for a, b in chunks])
+        np.testing.assert_array_equal(got, expected)
