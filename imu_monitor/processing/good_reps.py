@@ -112,6 +112,22 @@ class RepJudgement:
         }
 
 
+def phase_verdicts(
+    up_s: float, hold_s: float, down_s: float, tempo: Tempo, tolerance_s: float
+) -> tuple[str, str, str]:
+    """``ok``, ``short`` or ``long`` for a rep's up, hold and down against the target tempo
+    (module docstring): up and down within ``tolerance_s`` of their targets, the hold not
+    shorter than its target (a longer hold is never a fault)."""
+
+    def within(value: float, target: float) -> str:
+        if value < target - tolerance_s:
+            return "short"
+        return "long" if value > target + tolerance_s else "ok"
+
+    hold = "short" if hold_s < tempo.hold_s else "ok"
+    return within(up_s, tempo.up_s), hold, within(down_s, tempo.down_s)
+
+
 def judge_rep(
     rep: RepEnded,
     set_index: int,
@@ -145,16 +161,18 @@ def judge_rep(
     down = rep.eccentric_s
     if not rep.tempo_approximate:
         tol = rules.tempo_tolerance_s
-        for name, value, target in (("up", up, tempo.up_s), ("down", down, tempo.down_s)):
-            if value < target - tol:
+        verdicts = phase_verdicts(up, hold, down, tempo, tol)
+        phases = (("up", up, tempo.up_s, tol), ("hold", hold, tempo.hold_s, 0.0))
+        phases += (("down", down, tempo.down_s, tol),)
+        for (name, value, target, margin), verdict in zip(phases, verdicts, strict=True):
+            if verdict == "short":
+                bound = target - margin
                 faults.append(f"{name}_short")
-                reasons.append(f"{name} {_beside(value, target - tol)} s < {_num(target - tol)} s")
-            elif value > target + tol:
+                reasons.append(f"{name} {_beside(value, bound)} s < {_num(bound)} s")
+            elif verdict == "long":
+                bound = target + margin
                 faults.append(f"{name}_long")
-                reasons.append(f"{name} {_beside(value, target + tol)} s > {_num(target + tol)} s")
-            if name == "up" and hold < tempo.hold_s:  # (reasons in the rep's order)
-                faults.append("hold_short")
-                reasons.append(f"hold {_beside(hold, tempo.hold_s)} s < {_num(tempo.hold_s)} s")
+                reasons.append(f"{name} {_beside(value, bound)} s > {_num(bound)} s")
     return RepJudgement(
         index=rep.index,
         set_index=set_index,

@@ -198,7 +198,9 @@ class DashboardWindow(QMainWindow):
         self.status_panel = StatusPanel()
         right.addWidget(self.status_panel, 3)
         p = self.ds.pipeline
-        self.reps_panel = RepsPanel(p.exercise.tempo, p.limits)
+        self.reps_panel = RepsPanel(
+            p.exercise.tempo, p.limits, tolerance_s=p.exercise.sets.tempo_tolerance_s
+        )
         right.addWidget(self.reps_panel, 3)
         self.sensor_strip = SensorStrip()
         root.addWidget(self.sensor_strip)
@@ -323,7 +325,9 @@ class DashboardWindow(QMainWindow):
         p = self.ds.pipeline
         if p.generation != self._generation:
             self._generation = p.generation
-            self.reps_panel.set_targets(p.exercise.tempo, p.limits)
+            self.reps_panel.set_targets(
+                p.exercise.tempo, p.limits, p.exercise.sets.tempo_tolerance_s
+            )
             self.plots.set_limits(p.limits, judge_flexion=p.mode != "lockout")
             for m in getattr(self.replay, "rec", None) and self.replay.rec.markers or []:
                 p.mark_set(m.t_s, m.kind)  # a replay's sets split at its markers too

@@ -4,11 +4,13 @@ The counter shows good reps of reps ("8 / 10", ``processing.sets``: within the l
 the target tempo) with the reason the last rep did not count on the line under it ("hold
 1.2 s < 2 s"; it replaces the TOO FAST / LEFT NEUTRAL flag, which only named the fault), and a
 line of the sets (good of reps, ⚠ and the rep where the excursion first passed the drift
-warning; its tooltip gives each set's drift in degrees per rep). Updated from ``RepEnded``
-events (not per frame). Bars: flexion up (orange), extension down (blue), one pair per rep, the
-last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a red cross above their bars
-and are listed in the caption. The chart's height grows with the tallest bar, so none is cut
-off.
+warning; its tooltip gives each set's drift in degrees per rep). The last rep's up / hold / down
+are coloured off-tempo by the rule the count judges them with (``good_reps.phase_verdicts``:
+within the coach's tolerance of the target, a hold no shorter than its target). Updated from
+``RepEnded`` events (not per frame). Bars: flexion up (orange), extension down (blue), one pair
+per rep, the last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a red cross above
+their bars and are listed in the caption. The chart's height grows with the tallest bar, so none
+is cut off.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE, RepEnded
-from imu_monitor.exercises import Limits, Tempo
+from imu_monitor.exercises import Limits, SetRules, Tempo
+from imu_monitor.processing.good_reps import phase_verdicts
 from imu_monitor.processing.sets import SetSummary, SetsView
 from imu_monitor.ui import theme
 from imu_monitor.ui.plots import style_axes
 
 MAX_BARS = 20
-TEMPO_TOLERANCE = 0.3
-"""A phase within +-30 % of its target counts as on tempo."""
 FAULT_COLOUR = "#ff4d4f"
 TEMPO_TITLE = "LAST REP  (up / hold / down)"
 APPROXIMATE_TITLE = "  ≈ split approximate: the lumbar fault moved the pelvis the rep is timed from"
@@ -49,23 +50,20 @@ def rep_is_faulty(rep: RepEnded) -> bool:
     return bool(rep.alarmed or rep.too_fast)
 
 
-def tempo_verdict(actual_s: float, target_s: float) -> str:
-    """``ok``, ``fast`` or ``slow`` against the target with ``TEMPO_TOLERANCE``."""
-    if target_s <= 0:
-        return "ok"
-    ratio = actual_s / target_s
-    if ratio < 1 - TEMPO_TOLERANCE:
-        return "fast"
-    if ratio > 1 + TEMPO_TOLERANCE:
-        return "slow"
-    return "ok"
-
-
 class RepsPanel(QFrame):
-    def __init__(self, tempo: Tempo, limits: Limits, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tempo: Tempo,
+        limits: Limits,
+        parent: QWidget | None = None,
+        tolerance_s: float = SetRules().tempo_tolerance_s,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.tempo = tempo
+        self.tolerance_s = tolerance_s
+        """Up and down within this of the target are on tempo (``SetRules``), as the good-rep
+        count judges them; the hold when not shorter than its target."""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 10, 12, 10)
         grid = QGridLayout()
@@ -130,12 +128,14 @@ class RepsPanel(QFrame):
         self.faulty_caption.setWordWrap(True)
         lay.addWidget(self.faulty_caption)
         self.limits = limits
-        self.set_targets(tempo, limits)
+        self.set_targets(tempo, limits, tolerance_s)
         self.show_reps([])
 
-    def set_targets(self, tempo: Tempo, limits: Limits) -> None:
+    def set_targets(self, tempo: Tempo, limits: Limits, tolerance_s: float | None = None) -> None:
         self.tempo = tempo
         self.limits = limits
+        if tolerance_s is not None:
+            self.tolerance_s = tolerance_s
         self.target.setText(
             f"target  {tempo.up_s:g} s up / {tempo.hold_s:g} s hold / {tempo.down_s:g} s down"
         )
@@ -171,12 +171,11 @@ class RepsPanel(QFrame):
             self.tempo_title.setText(TEMPO_TITLE)
             return
         r = reps[-1]
-        targets = (self.tempo.up_s, self.tempo.hold_s, self.tempo.down_s)
-        for lab, actual, target in zip(
-            self.phase_labels, (r.concentric_s, r.hold_s, r.eccentric_s), targets, strict=True
-        ):
+        phases = (r.concentric_s, r.hold_s, r.eccentric_s)
+        verdicts = phase_verdicts(*phases, self.tempo, self.tolerance_s)
+        for lab, actual, verdict in zip(self.phase_labels, phases, verdicts, strict=True):
             # an approximate split is shown as such and not judged against the target
-            verdict = "ok" if r.tempo_approximate else tempo_verdict(actual, target)
+            verdict = "ok" if r.tempo_approximate else verdict
             lab.setText(f"{'≈' if r.tempo_approximate else ''}{actual:.1f} s")
             lab.setToolTip(APPROXIMATE_TEMPO_NOTE if r.tempo_approximate else "")
             colour = theme.TEXT if verdict == "ok" else theme.WARNING

@@ -19,6 +19,7 @@ from imu_monitor.errors import SettingsError
 from imu_monitor.events import AlarmStarted, RecordingFailed, RepEnded  # noqa: E402
 from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.processing.calibration import calibrate_recording
+from imu_monitor.processing.good_reps import judge_rep
 from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.base import SourceState, SourceStatus
@@ -335,6 +336,28 @@ def test_reps_panel_shows_an_approximate_split_as_such(qtbot):
     assert "approximate" in panel.tempo_title.text()
     assert theme.WARNING not in panel.phase_labels[0].styleSheet()  # not judged
     assert "upper-lumbar sensor" in panel.phase_labels[1].toolTip()
+
+
+def test_reps_panel_colours_the_phases_the_good_rep_count_faults(qtbot):
+    """The last rep's up / hold / down are coloured by the rule the good-rep count judges
+    (``good_reps.phase_verdicts``): up and down within the tolerance (0.5 s) of the 1 / 2 / 2 s
+    target, a hold no shorter than its target; a longer hold is no fault."""
+    ex = get_exercise("hip-thrust")
+    panel = RepsPanel(ex.tempo, ex.limits, tolerance_s=ex.sets.tempo_tolerance_s)
+    qtbot.addWidget(panel)
+    # up 1.4 s (within 0.5 s), hold 2.6 s (long: fine), down 1.4 s (short by 0.1 s past it)
+    rep = RepEnded(16.4, 0, 11.0, 12.4, 15.0, 1.4, 2.6, 1.4, 0, 3, False, False)
+
+    def warned() -> list[bool]:
+        return [theme.WARNING in lab.styleSheet() for lab in panel.phase_labels]
+
+    panel.show_reps([rep])
+    assert warned() == [False, False, True]
+    judgement = judge_rep(rep, 0, ex.tempo, ex.limits, ex.sets)
+    assert judgement.faults == ("down_short",)
+    panel.set_targets(ex.tempo, ex.limits, 1.0)  # a coach's wider tolerance
+    panel.show_reps([rep])
+    assert warned() == [False, False, False]
 
 
 def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path):
