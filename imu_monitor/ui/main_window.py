@@ -55,7 +55,7 @@ from imu_monitor.ui.status_panel import (
     status_view_for,
     wearable_alert_text,
 )
-from imu_monitor.ui.tempo_cue import TempoCue, tempo_cue_notice
+from imu_monitor.ui.tempo_cue import StreamClock, TempoCue, tempo_cue_notice
 from imu_monitor.ui.user_picker import UserControls
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ class DashboardWindow(QMainWindow):
             self.report.set_session(replay.rec, title.removeprefix("replay: ") or "recording")
         self._init_sound(sound)
         self.tempo_cue = TempoCue(self._play_cue, self)
+        self._stream_clock = StreamClock()
+        """The stream's pace, noted each frame (the cue's ticks follow a fast replay)."""
         self.set_tempo_cue(ds.settings.tempo_cue, save=False)
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
@@ -293,7 +295,9 @@ class DashboardWindow(QMainWindow):
         elif isinstance(ev, RepStarted):
             p = self.ds.pipeline
             late = float(p.status.t_s) - ev.t_s
-            self.tempo_cue.rep_started(p.exercise.tempo, late if late > 0 else 0.0)
+            self.tempo_cue.rep_started(
+                p.exercise.tempo, late if late > 0 else 0.0, self._stream_clock.speed
+            )
         elif isinstance(ev, RepEnded):
             self.tempo_cue.cancel()  # (a rep over before its ticks: no tick into the rest)
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
@@ -323,6 +327,7 @@ class DashboardWindow(QMainWindow):
         timer = QElapsedTimer()
         timer.start()
         p = self.ds.pipeline
+        self._stream_clock.note(time.perf_counter(), float(p.status.t_s))
         if p.generation != self._generation:
             self._generation = p.generation
             self.reps_panel.set_targets(

@@ -23,7 +23,13 @@ from imu_monitor.sources.ble import ReconnectPolicy, sim_source  # noqa: E402
 from imu_monitor.sources.sim import make_world  # noqa: E402
 from imu_monitor.ui.reps_panel import RepsPanel  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
-from imu_monitor.ui.tempo_cue import TempoCue, cue_schedule, tempo_cue_notice  # noqa: E402
+from imu_monitor.ui.tempo_cue import (  # noqa: E402
+    MAX_CUE_SPEED,
+    StreamClock,
+    TempoCue,
+    cue_schedule,
+    tempo_cue_notice,
+)
 from tests.processing.test_sets import rep  # noqa: E402
 from tests.ui.test_main_window import NO_AUDIO, ThreadSource, _window  # noqa: E402
 
@@ -73,6 +79,32 @@ def test_ticks_come_in_order_and_stop_when_cancelled(qtbot):
     assert cue.pending == 2
     cue.cancel()  # the rep ended early
     assert cue.pending == 0 and seen[-1] == "up"
+
+
+def test_the_stream_clock_measures_the_streams_pace():
+    clock = StreamClock()
+    assert clock.speed == 1.0  # nothing yet: real time
+    clock.note(0.0, float("nan"))  # before the first sample
+    for k in range(60):  # a replay at 4x, one frame every 1/30 s
+        clock.note(10.0 + k / 30.0, 100.0 + 4.0 * k / 30.0)
+    assert clock.speed == pytest.approx(4.0)
+    for k in range(60, 150):  # paused: the stream stands still
+        clock.note(10.0 + k / 30.0, 100.0 + 4.0 * 59 / 30.0)
+    assert clock.speed == 0.0
+
+
+def test_ticks_follow_a_fast_stream_and_none_at_a_standstill(qtbot):
+    seen = []
+    cue = TempoCue(seen.append)
+    cue.enabled = True
+    t = Tempo(up_s=0.8, hold_s=0.8, down_s=0.8, min_rep_s=0.5)
+    cue.rep_started(t, speed=4.0)  # 1.6 s of stream time in 0.4 s of wall time
+    assert {p: cue._timers[p].interval() for p in ("hold", "down")} == {"hold": 200, "down": 400}
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=5_000)
+    for speed in (0.0, MAX_CUE_SPEED * 2):  # paused; as fast as possible
+        cue.rep_started(t, speed=speed)
+        assert cue.pending == 0
+    assert seen == ["up", "hold", "down"]
 
 
 def test_the_notice_says_where_the_ticks_go():
