@@ -186,11 +186,15 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 
 def lsl_request(args: argparse.Namespace) -> Any:
-    """``fn(sensors, pipeline)`` opening the LSL outlets for the dashboard (None without
-    ``--lsl``)."""
+    """``fn(sensors, pipeline, wait)`` opening the LSL outlets for the dashboard (None without
+    ``--lsl``); ``wait``: hold for ``--lsl-wait``'s recorder (not when reopening them for
+    switched wearables)."""
     if not getattr(args, "lsl", False):
         return None
-    return lambda sensors, pipeline: open_lsl(args, sensors, pipeline, None)
+    no_wait = argparse.Namespace(**{**vars(args), "lsl_wait": None})
+    return lambda sensors, pipeline, wait=True: open_lsl(
+        args if wait else no_wait, sensors, pipeline, None
+    )
 
 
 def check_simulation(args: argparse.Namespace) -> None:

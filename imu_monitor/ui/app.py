@@ -124,6 +124,27 @@ def run_window(
     return 128 + received[0] if received else 0
 
 
+class DashboardLsl:
+    """The live dashboard's LSL outlets: ``lsl(sensors, pipeline, wait)`` opens them fed by a
+    session; when the device panel switches wearables (``DashboardWindow.session_listeners``)
+    they close and reopen for the new session's sensors, without waiting for a recorder."""
+
+    def __init__(self, lsl: Callable[..., Any]) -> None:
+        self._lsl = lsl
+        self.outlets: Any | None = None
+
+    def open(self, session: DashboardSession, wait: bool = False) -> None:
+        self.close()
+        self.outlets = self._lsl(session.source.sensors, session.pipeline, wait)
+        if self.outlets is not None:
+            session.marker_listeners.append(self.outlets.marker)
+
+    def close(self) -> None:
+        if self.outlets is not None:
+            self.outlets.close()
+            self.outlets = None
+
+
 def run_live(
     live: LiveSource,
     settings: Settings,
@@ -137,13 +158,15 @@ def run_live(
     recordings_dir: Path = Path("recordings"),
     title: str | None = None,
     profile: str | None = None,
-    lsl: Callable[[dict, Any], Any] | None = None,
+    lsl: Callable[..., Any] | None = None,
     history: HistoryStore | None = None,
 ) -> int:
     """The dashboard on BLE wearables or the simulated one. ``live.source`` is opened here,
     before the window (errors name the device); ``record`` records from the start, the Record
     button at any time; recordings are indexed into ``history`` when they end.
-    ``lsl(sensors, pipeline)``: opens LSL outlets fed by the session."""
+    ``lsl(sensors, pipeline, wait)``: opens LSL outlets fed by the session (``wait``: for
+    ``--lsl-wait``'s recorder; not when the device panel switches wearables, where the outlets
+    reopen for the new sensors without holding the window up)."""
     options.prepare()
     application()
     source, world = live.source, live.world
@@ -171,9 +194,10 @@ def run_live(
         )
         if record is not None:
             window.start_recording(record)
-        outlets = None if lsl is None else lsl(source.sensors, ds.pipeline)
+        outlets = None if lsl is None else DashboardLsl(lsl)
         if outlets is not None:
-            ds.marker_listeners.append(outlets.marker)
+            outlets.open(ds, wait=True)
+            window.session_listeners.append(outlets.open)
         ds.start()
     except BaseException:
         source.stop()

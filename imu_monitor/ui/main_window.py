@@ -163,6 +163,9 @@ class DashboardWindow(QMainWindow):
         self.bridge = EventBridge(self)
         self.bridge.connect_event(self._on_event)
         self.bridge.connect_status(self._on_source_status)
+        self.session_listeners: list[Callable[[DashboardSession], None]] = []
+        """Called with the new session when the device panel switches wearables (the LSL
+        outlets reopen for its sensors)."""
         self._attach(ds)
         self._connect_actions()
         self._refresh_titles()
@@ -266,6 +269,8 @@ class DashboardWindow(QMainWindow):
         self._alerts_seen = 0
         self._wearable_alert = None
         self.sensor_strip.reset()
+        for fn in self.session_listeners:
+            fn(ds)
         ds.start()
         self.tick()
 

@@ -27,6 +27,7 @@ from imu_monitor.sources.replay import ReplaySource  # noqa: E402
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui import sound as sound_mod  # noqa: E402
 from imu_monitor.ui import theme  # noqa: E402
+from imu_monitor.ui.app import DashboardLsl  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.replay_controls import ReplayControls  # noqa: E402
 from imu_monitor.ui.reps_panel import TEMPO_TITLE, RepsPanel  # noqa: E402
@@ -358,6 +359,43 @@ def test_reps_panel_colours_the_phases_the_good_rep_count_faults(qtbot):
     panel.set_targets(ex.tempo, ex.limits, 1.0)  # a coach's wider tolerance
     panel.show_reps([rep])
     assert warned() == [False, False, False]
+
+
+def test_lsl_outlets_reopen_for_the_wearables_the_device_panel_switches_to(qtbot, kick, tmp_path):
+    """``--lsl`` on the live dashboard: switching wearables closes the outlets fed by the old
+    session and opens them for the new one's sensors (no wait for a recorder this time); user
+    markers go to the new outlets."""
+    rec, cal = kick
+    opened = []
+
+    class FakeOutlets:
+        def __init__(self, sensors, pipeline, wait):
+            self.sensors, self.pipeline, self.wait = sensors, pipeline, wait
+            self.closed = False
+            self.markers = []
+            opened.append(self)
+
+        def marker(self, m):
+            self.markers.append(m)
+
+        def close(self):
+            self.closed = True
+
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=cal)
+    w, _ = _window(qtbot, ds, tmp_path)
+    outlets = DashboardLsl(FakeOutlets)
+    outlets.open(ds, wait=True)
+    w.session_listeners.append(outlets.open)
+    other = simulate_session(SimulationConfig(sensors=2, reps=1, faulty=0, seed=4))
+    w.switch_source(ThreadSource(other, []))
+    first, second = opened
+    assert first.closed and first.wait and first.pipeline is ds.pipeline
+    assert not second.closed and not second.wait and second.pipeline is w.ds.pipeline
+    assert set(second.sensors) == {"sacrum", "upper_lumbar"}
+    assert w.ds.marker_listeners == [second.marker]
+    outlets.close()
+    assert second.closed and outlets.outlets is None
+    w.ds.stop()
 
 
 def test_three_sensor_replay_keeps_its_charts_with_many_notices(qtbot, tmp_path):
