@@ -332,9 +332,9 @@ class DashboardWindow(QMainWindow):
         timer = QElapsedTimer()
         timer.start()
         p = self.ds.pipeline
-        self._stream_clock.note(time.perf_counter(), float(p.status.t_s))
         if p.generation != self._generation:
             self._generation = p.generation
+            self._stream_clock = StreamClock()  # a new pipeline: its clock may start elsewhere
             self.reps_panel.set_targets(
                 p.exercise.tempo, p.limits, p.exercise.sets.tempo_tolerance_s
             )
@@ -345,6 +345,7 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_sets(p.sets_view())
             self._calibration_seen = p.calibration
             self._refresh_titles()
+        self._stream_clock.note(time.perf_counter(), float(p.status.t_s))
         self.status_panel.show_view(status_view_for(self.ds.pipeline))
         if self._wearable_alert is not None:
             text = wearable_alert_text(self._wearable_alert, float(p.status.t_s))
