@@ -138,6 +138,7 @@ def aggregate_goals(goals: list[dict]) -> dict:
     phase = np.array([e for g in goals for e in g["phase_errors_s"]]).reshape(-1, 3)
     approx = np.array([a for g in goals for a in g["tempo_approximate"]], bool)
     delays = [d for g in goals for d in g["alarm_delays_s"]]
+    marginal = [d for g in goals for d in g["alarm_delays_within_margin_s"]]
     return {
         "sessions": len(goals),
         "reps_exact_sessions": sum(g["reps_exact"] for g in goals),
@@ -151,6 +152,7 @@ def aggregate_goals(goals: list[dict]) -> dict:
         "rmse_deg_mean": float(rmse.mean()) if len(rmse) else None,
         "rmse_deg_max": float(rmse.max()) if len(rmse) else None,
         "alarm_delay_ms": _pcts_ms(delays),
+        "alarm_delay_within_margin_ms": _pcts_ms(marginal) | {"reps": len(marginal)},
         "phase_abs_err_ms": _pcts_ms(list(np.abs(phase).ravel())),
         "phase_abs_err_not_approximate_ms": _pcts_ms(list(np.abs(phase[~approx]).ravel())),
         "phase_bias_s": [float(x) for x in phase.mean(axis=0)] if len(phase) else None,

@@ -136,6 +136,26 @@ GOAL_MARGIN_DEG = 1.0
 this far past the limit for longer than the dwell."""
 
 
+def _goal_excursion(
+    t: np.ndarray, angle: np.ndarray, flex: float, ext: float, dwell_s: float
+) -> tuple[float, float] | None:
+    """The first excursion of a rep's true angle past a limit that the goals require alarmed:
+    while past the limit, it stays more than ``GOAL_MARGIN_DEG`` past for longer than the dwell.
+    Returns (its crossing of the limit, the end of the rep's previous excursion or its start):
+    an alarm is this excursion's when it starts after the latter. None: no such excursion (a
+    rep that only touches the limit, within the margin, may be alarmed late or not at all)."""
+    beyond = (angle > flex) | (angle < -ext)
+    far = (angle > flex + GOAL_MARGIN_DEG) | (angle < -(ext + GOAL_MARGIN_DEG))
+    edges = np.diff(np.concatenate([[0], beyond.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    previous = float(t[0]) if len(t) else 0.0
+    for a, b in zip(starts, ends, strict=True):
+        if longest_run_s(t[a:b], far[a:b]) > dwell_s:
+            return float(t[a]), previous
+        previous = float(t[b - 1])
+    return None
+
+
 def longest_run_s(t: np.ndarray, beyond: np.ndarray) -> float:
     """Longest time (s) ``beyond`` stays true (consecutive samples; from first to last + 1 dt)."""
     if not np.any(beyond):
@@ -168,14 +188,19 @@ def session_goals(
     - ``reps_exact``: the number of detected reps equals the number of true reps.
     - ``goal_faulty_reps``: reps with a lumbar fault whose true angle stays more than
       ``GOAL_MARGIN_DEG`` past a limit for longer than the dwell (lockout mode: the extension
-      limit only); ``goal_faulty_alarmed``: those with an alarm starting between the rep's start
-      and ``SLACK_S`` after its end.
+      limit only); ``goal_faulty_alarmed``: those with an alarm of that excursion (starting
+      after the rep's previous excursion past the limit, if any, and at most ``SLACK_S`` after
+      the rep's end).
     - ``false_alarms``: alarms starting outside every lumbar-faulty rep's window (as ``evaluate``);
       ``false_alarm_angles_deg``: for each, the estimated and the true angle when it fired.
     - ``rmse_deg``: estimate vs ``reference_angle`` over the exercise part (lockout mode: over the
       true holds only), ``rmse_scope`` says which.
-    - ``alarm_delays_s``: per alarmed lumbar-faulty rep, alarm start minus (first true crossing of
-      the limit + dwell).
+    - ``alarm_delays_s``: per alarmed rep of those the goal requires alarmed, alarm start minus
+      (the true crossing of the limit + dwell) for the first excursion that goes past the margin
+      (``_goal_excursion``): the alarm it is, the first after the rep's previous excursion.
+      ``alarm_delays_within_margin_s``: the same, from the first crossing, for alarmed
+      lumbar-faulty reps that never went ``GOAL_MARGIN_DEG`` past for the dwell (0.1-1 deg past
+      the limit, an estimate a few tenths of a degree low alarms late there, as the goal allows).
     - ``phase_errors_s``: per matched rep, estimated minus true (concentric, hold, eccentric)
       duration, signed; ``tempo_approximate``: per matched rep, the monitor's own flag.
     """
@@ -204,17 +229,23 @@ def session_goals(
     faulty = [r for r in true_reps if r.fault in LUMBAR_FAULTS]
     goal_n = goal_alarmed = 0
     delays = []
+    marginal = []
     for r in faulty:
         in_rep = [a for a in alarms if r.t_start_s <= a.t_s <= r.t_end_s + SLACK_S]
         w = (truth.t_s >= r.t_start_s) & (truth.t_s <= r.t_end_s)
         tw, aw = truth.t_s[w], ref[w]
-        past = (aw > flex + GOAL_MARGIN_DEG) | (aw < -(ext + GOAL_MARGIN_DEG))
-        if longest_run_s(tw, past) > limits.dwell_s:
+        excursion = _goal_excursion(tw, aw, flex, ext, limits.dwell_s)
+        if excursion is not None:
+            t_cross, after = excursion
+            own = [a for a in in_rep if a.t_s >= after]
             goal_n += 1
-            goal_alarmed += bool(in_rep)
-        t_cross = _first_crossing(tw, aw, flex, ext)
-        if in_rep and t_cross is not None:
-            delays.append(in_rep[0].t_s - (t_cross + limits.dwell_s))
+            goal_alarmed += bool(own)
+            if own:
+                delays.append(own[0].t_s - (t_cross + limits.dwell_s))
+        else:
+            t_cross = _first_crossing(tw, aw, flex, ext)
+            if in_rep and t_cross is not None:
+                marginal.append(in_rep[0].t_s - (t_cross + limits.dwell_s))
     windows = [(r.t_start_s, r.t_end_s + SLACK_S) for r in faulty]
     false_alarms = [a for a in alarms if not any(lo <= a.t_s <= hi for lo, hi in windows)]
 
@@ -249,6 +280,7 @@ def session_goals(
         "rmse_deg": float(np.sqrt(np.mean(err**2))) if len(err) else None,
         "rmse_scope": scope,
         "alarm_delays_s": delays,
+        "alarm_delays_within_margin_s": marginal,
         "phase_errors_s": phase,
         "tempo_approximate": approx,
     }

@@ -84,3 +84,32 @@ def test_phase_errors_are_signed_against_the_matched_true_rep() -> None:
     got = session_goals(_analysis(truth, truth.lumbar_flexion_deg, [], reps), truth)
     assert got["reps_exact"] is True
     np.testing.assert_allclose(got["phase_errors_s"], [[-0.2, 0.2, -0.1], [0.0, 0.0, 0.0]])
+
+
+def test_the_alarm_delay_is_timed_from_the_excursion_the_goal_requires_alarmed() -> None:
+    # one rep: 0.4 deg past the extension limit for 0.3 s (within the margin), back to neutral,
+    # then 3 deg past the flexion limit for 0.5 s (the excursion the goal requires alarmed)
+    truth = _truth([(9.4, 0.3)])
+    t = truth.t_s
+    flexed = (t >= 3.6) & (t < 4.1)
+    truth.lumbar_flexion_deg[flexed] = 12.0
+    truth.segment_pitch_deg["sacrum"][flexed] = 90.0 - 12.0
+    marginal_alarm = 3.25  # the first excursion's own alarm, late
+    own = 3.6 + EX.limits.dwell_s + 0.03
+    got = session_goals(
+        _analysis(truth, truth.lumbar_flexion_deg, [marginal_alarm, own], []), truth
+    )
+    assert got["goal_faulty_reps"] == 1 and got["goal_faulty_alarmed"] == 1
+    assert got["alarm_delays_s"] == [pytest.approx(0.03, abs=1.0 / RATE)]
+    # only the marginal excursion's alarm: the rep the goal requires alarmed was not
+    missed = session_goals(_analysis(truth, truth.lumbar_flexion_deg, [marginal_alarm], []), truth)
+    assert missed["goal_faulty_alarmed"] == 0 and missed["alarm_delays_s"] == []
+
+
+def test_a_rep_only_touching_the_limit_is_timed_apart_from_the_goal() -> None:
+    truth = _truth([(9.5, 0.5)])  # 0.5 deg past: within the margin
+    crossing = 2.0 + 1.25 - 0.25
+    late = crossing + EX.limits.dwell_s + 0.8
+    got = session_goals(_analysis(truth, truth.lumbar_flexion_deg, [late], []), truth)
+    assert got["goal_faulty_reps"] == 0 and got["alarm_delays_s"] == []
+    assert got["alarm_delays_within_margin_s"] == [pytest.approx(0.8, abs=1.0 / RATE)]
