@@ -18,12 +18,14 @@ instead of converging slowly with the 3 s time constant; the gyro bias estimate 
 
 Online (``OrientationStream``, and ``estimate_orientation(offline=False)`` which runs the same
 code) is causal; offline (``offline=True``) uses ``vqf.offlineVQF``, which filters forward and
-backward over each stretch between long gaps.
+backward over each stretch between long gaps. Online, the gyro bias comes from the sensor's still
+moments (``gyro_bias.StillBias``) instead of vqf's rest estimate, which breathing misleads.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +33,7 @@ import numpy as np
 import vqf
 
 from imu_monitor.errors import ImuMonitorError
+from imu_monitor.processing.gyro_bias import BLOCK_SAMPLES, SIGMA_DEG_S, StillBias
 from imu_monitor.processing.quality import (
     GAP_FACTOR,
     MAX_BRIDGE_S,
@@ -126,6 +129,7 @@ class OrientationStream:
         params: dict[str, Any] | None = None,
         max_bridge_s: float = MAX_BRIDGE_S,
         gap_factor: float = GAP_FACTOR,
+        still_bias: bool = True,
     ) -> None:
         if not rate_hz > 0:
             raise ImuMonitorError(f"orientation needs a positive sample rate, got {rate_hz} Hz")
@@ -133,6 +137,14 @@ class OrientationStream:
         self.params = _params(params)
         self.quality = QualityStream(rate_hz, max_bridge_s=max_bridge_s, gap_factor=gap_factor)
         self._vqf = vqf.VQF(1.0 / self.rate_hz, **self.params)
+        self.still_bias: StillBias | None = None
+        """The gyro bias from still moments (``gyro_bias``), unless ``still_bias=False``."""
+        if still_bias:
+            self.still_bias = StillBias(self.rate_hz)
+            self._vqf.setRestBiasEstEnabled(False)
+        self._in_block = 0  # filter samples since the last block boundary (``BLOCK_SAMPLES``)
+        self._block_gyr: list[np.ndarray] = []
+        self._block_acc: list[np.ndarray] = []
 
     @property
     def counts(self) -> QualityCounts:
@@ -154,8 +166,34 @@ class OrientationStream:
             for a, b, reinit in _segments(clean, _long_gap_starts(clean)):
                 if reinit:
                     _reinit_inclination(self._vqf)
-                parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+                    if self.still_bias is not None:
+                        self.still_bias.restart()
+                if self.still_bias is None:
+                    parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+                else:
+                    parts.extend(self._update_in_blocks(gyr[a:b], acc[a:b]))
         return _result(clean, parts)
+
+    def _update_in_blocks(self, gyr: np.ndarray, acc: np.ndarray) -> list[np.ndarray]:
+        """vqf over these samples, the bias tracker fed in blocks of ``BLOCK_SAMPLES`` counted
+        from the stream's start (so the chunking does not matter) and its estimate handed to vqf
+        at each block's end."""
+        tracker = self.still_bias
+        assert tracker is not None
+        parts = []
+        a = 0
+        while a < len(gyr):
+            b = min(len(gyr), a + BLOCK_SAMPLES - self._in_block)
+            parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+            self._block_gyr.append(gyr[a:b])
+            self._block_acc.append(acc[a:b])
+            self._in_block += b - a
+            if self._in_block == BLOCK_SAMPLES:
+                if tracker.feed(np.concatenate(self._block_gyr), np.concatenate(self._block_acc)):
+                    self._vqf.setBiasEstimate(tracker.bias, math.radians(SIGMA_DEG_S))
+                self._block_gyr, self._block_acc, self._in_block = [], [], 0
+            a = b
+        return parts
 
 
 def estimate_orientation(
