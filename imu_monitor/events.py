@@ -6,6 +6,7 @@ Every event has ``t_s`` (session time of the sample that caused it) and ``to_dic
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -179,8 +180,31 @@ class RecordingFailed(Event):
         )
 
 
+@dataclass
+class AccOffsetApplied(Event):
+    """The live monitor measured the sensors' accelerometer offsets from the session's first
+    reps and takes them off from here on (``pipeline.Pipeline``, ``acc_offset``). ``t_s``: when;
+    ``offsets_mg``: per placement, the offset taken off (x, y, z, milli-g; only the sensors it
+    was applied to); ``reps``: the reps it was measured over."""
+
+    type: ClassVar[str] = "acc_offset_applied"
+    offsets_mg: dict[str, list[float]]
+    reps: int
+
+    def notice(self) -> str:
+        """The line a console or a dashboard shows."""
+        parts = ", ".join(
+            f"{p.replace('_', ' ')} {math.hypot(*v):.0f} mg" for p, v in self.offsets_mg.items()
+        )
+        return (
+            f"accelerometer offset measured over the first {self.reps} reps and taken off from "
+            f"here: {parts}"
+        )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    c.type: c for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded, RecordingFailed)
+    c.type: c
+    for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded, RecordingFailed, AccOffsetApplied)
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from imu_monitor.cli.common import for_user, json_line
 from imu_monitor.events import (
+    AccOffsetApplied,
     AlarmEnded,
     AlarmStarted,
     Event,
@@ -51,7 +52,7 @@ def format_event(ev: Event) -> str:
             f"{ev.peak_flexion_deg:+.1f}° / {-abs(ev.peak_extension_deg):+.1f}°: "
             f"{verdict}{fast}"
         )
-    if isinstance(ev, RecordingFailed):
+    if isinstance(ev, RecordingFailed | AccOffsetApplied):
         return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 

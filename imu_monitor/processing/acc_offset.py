@@ -236,4 +236,10 @@ def remove_acc_offset(series: SensorSeries, offset: AccOffset) -> SensorSeries:
     """``series`` with ``offset`` taken off its accelerations (the same object if it is zero)."""
     if not offset.applied:
         return series
-    return replace(series, acc_m_s2=series.acc_m_s2 - np.asarray(offset.offset_m_s2))
+    return take_off_offset(series, offset.offset_m_s2)
+
+
+def take_off_offset(samples: Any, offset_m_s2: Any) -> Any:
+    """A copy of ``samples`` (a ``SensorSeries`` or ``SampleChunk``) whose accelerations have
+    ``offset_m_s2`` (3 numbers, sensor frame) taken off."""
+    return replace(samples, acc_m_s2=samples.acc_m_s2 - np.asarray(offset_m_s2, dtype=np.float64))

@@ -19,7 +19,12 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import MonitorMode
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Recording, SensorInfo
-from imu_monitor.processing.acc_offset import AccOffset, estimate_acc_offset, remove_acc_offset
+from imu_monitor.processing.acc_offset import (
+    AccOffset,
+    estimate_acc_offset,
+    remove_acc_offset,
+    take_off_offset,
+)
 from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
 from imu_monitor.processing.calibration import Calibration, calibrate_recording
 from imu_monitor.processing.join import join_batch
@@ -144,24 +149,41 @@ def analyze_recording(
     ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
     ``acc_offset``: offline, and calibrating from the recording itself, first take each sensor's
     accelerometer offset off (``acc_offset``: estimated from the session's postures with the
-    gyro's help); a calibration given or stored was made from the uncorrected sensor, so with it
-    the data stay as recorded. ``quality[placement]["acc_offset"]`` says what was taken off.
+    gyro's help), and the calibration says so (``SensorCalibration.acc_offset_m_s2``). A
+    calibration given or stored applies to the readings less its own offsets (the live monitor's
+    after its correction; none: the data as recorded). ``quality[placement]["acc_offset"]`` says
+    what this analysis estimated and took off.
     """
     ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
     placements = _check_sensors(rec.sensors)
     offsets: dict[str, AccOffset] = {}
-    if calibration is None:
-        if rec.calibration is not None and rec.calibration.get("exercise") == ex.name:
+    if calibration is None and rec.calibration is not None:
+        if rec.calibration.get("exercise") == ex.name:
             calibration = Calibration.from_dict(rec.calibration)
-        else:
-            if offline and acc_offset:
-                offsets = {p: estimate_acc_offset(rec.series[p]) for p in placements}
-                rec = replace(
-                    rec,
-                    series=rec.series
-                    | {p: remove_acc_offset(rec.series[p], o) for p, o in offsets.items()},
-                )
-            calibration = calibrate_recording(rec, ex)
+    if calibration is None:
+        if offline and acc_offset:
+            offsets = {p: estimate_acc_offset(rec.series[p]) for p in placements}
+            rec = replace(
+                rec,
+                series=rec.series
+                | {p: remove_acc_offset(rec.series[p], o) for p, o in offsets.items()},
+            )
+        calibration = calibrate_recording(rec, ex)
+        for p, o in offsets.items():
+            if o.applied and p in calibration.sensors:
+                calibration.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
+    else:
+        # a calibration made with an accelerometer offset (as the live monitor's, stored in the
+        # recording) applies to the readings with that offset taken off
+        rec = replace(
+            rec,
+            series=rec.series
+            | {
+                p: take_off_offset(rec.series[p], o)
+                for p, o in calibration.acc_offsets().items()
+                if p in rec.series
+            },
+        )
     ori = {
         p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
         for p in placements

@@ -87,27 +87,47 @@ class SensorCalibration:
     ``q_segment_sensor``: (w, x, y, z), ``v_segment = R(q) v_sensor``. ``neutral_pitch_deg`` /
     ``neutral_roll_deg``: the segment's pitch/roll (``angles`` conventions) in the calibration
     posture. ``method``: ``gravity-two-postures``, ``functional-axis`` or ``gravity-start-only``.
+    ``acc_offset_m_s2``: the accelerometer offset (sensor frame) this calibration was made with
+    (``acc_offset``): whatever uses the calibration takes it off the sensor's readings first;
+    None: the readings were used as they are.
     """
 
     q_segment_sensor: list[float]
     neutral_pitch_deg: float
     neutral_roll_deg: float
     method: str
+    acc_offset_m_s2: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "q_segment_sensor": [float(v) for v in self.q_segment_sensor],
             "neutral_pitch_deg": float(self.neutral_pitch_deg),
             "neutral_roll_deg": float(self.neutral_roll_deg),
             "method": self.method,
         }
+        if self.acc_offset_m_s2 is not None:
+            out["acc_offset_m_s2"] = [float(v) for v in self.acc_offset_m_s2]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SensorCalibration:
         q = [float(v) for v in d["q_segment_sensor"]]
         if len(q) != 4:
             raise ImuMonitorError(f"q_segment_sensor must have 4 numbers (w, x, y, z), got {q}")
-        return cls(q, float(d["neutral_pitch_deg"]), float(d["neutral_roll_deg"]), str(d["method"]))
+        offset = d.get("acc_offset_m_s2")
+        if offset is not None:
+            offset = [float(v) for v in offset]
+            if len(offset) != 3 or not all(math.isfinite(v) for v in offset):
+                raise ImuMonitorError(
+                    f"acc_offset_m_s2 must be 3 finite numbers (x, y, z), got {offset}"
+                )
+        return cls(
+            q,
+            float(d["neutral_pitch_deg"]),
+            float(d["neutral_roll_deg"]),
+            str(d["method"]),
+            offset,
+        )
 
 
 @dataclass
@@ -126,6 +146,15 @@ class Calibration:
     windows_guessed: bool = False
     """The capture windows were guessed from the recording's still periods (it had no
     calibration markers); every output says so (``GIVE_WINDOWS``)."""
+
+    def acc_offsets(self) -> dict[str, np.ndarray]:
+        """Per placement, the accelerometer offset to take off its readings (m/s^2; only the
+        sensors calibrated with one)."""
+        return {
+            p: np.asarray(s.acc_offset_m_s2, dtype=np.float64)
+            for p, s in self.sensors.items()
+            if s.acc_offset_m_s2 is not None
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -91,6 +91,12 @@ class LiveCalibrator:
     def done(self) -> bool:
         return self.step == "done"
 
+    @property
+    def captured(self) -> dict[str, dict[str, SensorSeries]]:
+        """The windows captured so far, per step (``standing``, ``start``) and placement: what
+        the calibration was computed from (``calibrate``), for a later correction of it."""
+        return dict(self._captured)
+
     # -- feeding ------------------------------------------------------------------------------
     def feed(self, chunk: SampleChunk) -> Calibration | None:
         """Take a raw chunk; returns the Calibration the moment it is complete."""
@@ -197,6 +203,7 @@ class LiveCalibrator:
             raise
         cal.user = self.user
         cal.valid_from_s = float(windows[self.placements[0]].t_s[-1])
+        self._captured["start"] = windows
         self.calibration = cal
         self.step = "done"
         self.refusal = None

@@ -6,6 +6,10 @@
       └──► LiveCalibrator (until calibrated)       RingBuffer (dashboard) ◄──┘        │
                                                           listeners, recorder ◄─ events
 
+A guided calibration's pipeline measures the accelerometers' offsets over the first reps and
+takes them off from then on (``live_acc_offset``); a calibration that carries offsets has them
+taken off every chunk.
+
 ``Pipeline`` is the streaming wrapper used for live data and replay;
 ``analysis.analyze_recording`` is the batch path over a whole recording. Both call the same
 pure stage functions, so a recording fed through ``Pipeline`` in any chunking gives the events
@@ -22,10 +26,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmRecord, Event, RecordingFailed, RepEnded
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError
+from imu_monitor.events import AccOffsetApplied, AlarmRecord, Event, RecordingFailed, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, SampleChunk, SensorInfo
+from imu_monitor.processing.acc_offset import take_off_offset
 from imu_monitor.processing.analysis import (
     MASTER,
     _angle_columns,
@@ -35,8 +40,9 @@ from imu_monitor.processing.analysis import (
 )
 from imu_monitor.processing.angles import compute_angles, timed_from_pelvis
 from imu_monitor.processing.buffers import RingBuffer
-from imu_monitor.processing.calibration import Calibration
+from imu_monitor.processing.calibration import Calibration, calibrate
 from imu_monitor.processing.join import SensorJoiner
+from imu_monitor.processing.live_acc_offset import AFTER_REPS, LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
@@ -122,6 +128,8 @@ class Pipeline:
         """Sets and good reps (``processing.sets``)."""
         self.calibration: Calibration | None = None
         self.calibrator: LiveCalibrator | None = None
+        self._acc_offsets: dict[str, np.ndarray] = {}  # taken off each chunk (the calibration's)
+        self._acc_fix: LiveAccOffset | None = None  # the correction after the first reps, if due
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
         self._t_latest = float("nan")
@@ -141,12 +149,27 @@ class Pipeline:
         self._sinks.append(sink)
 
     def set_calibration(self, calibration: Calibration) -> None:
+        """Judge with ``calibration`` from now on (its accelerometer offsets, if it has any, are
+        taken off every sample). A guided calibration in progress is dropped."""
         with self._lock:
-            self.calibration = calibration
-            self.calibrator = None
-            self._axial = AxialTracker(calibration.valid_from_s)
-            if self.recorder is not None:
-                self._record(self.recorder.set_calibration, calibration.to_dict())
+            self._acc_fix = None
+            self._use_calibration(calibration)
+
+    def _use_calibration(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        self.calibrator = None
+        self._acc_offsets = calibration.acc_offsets()
+        self._axial = AxialTracker(calibration.valid_from_s)
+        if self.recorder is not None:
+            self._record(self.recorder.set_calibration, calibration.to_dict())
+
+    def _calibrated_live(self, calibration: Calibration) -> None:
+        """The guided calibration finished: judge with it; its captures are kept for the
+        accelerometer-offset correction after the first reps (``live_acc_offset``)."""
+        windows = self.calibrator.captured if self.calibrator is not None else {}
+        self._use_calibration(calibration)
+        if self._acc_fix is not None:
+            self._acc_fix.calibrated(windows)
 
     def start_calibration(self, with_standing: bool = True) -> LiveCalibrator:
         """(Re)start the guided calibration; angles pause until it completes."""
@@ -155,6 +178,8 @@ class Pipeline:
                 self.exercise, self.placements, user=self.user, with_standing=with_standing
             )
             self.calibration = None
+            self._acc_offsets = {}
+            self._acc_fix = LiveAccOffset(self.placements)
             return self.calibrator
 
     def set_recorder(self, recorder: Any | None) -> None:
@@ -175,7 +200,7 @@ class Pipeline:
                 return self.calibration
             cal = self.calibrator.capture_now()
             if cal is not None:
-                self.set_calibration(cal)
+                self._calibrated_live(cal)
             return cal
 
     @property
@@ -199,13 +224,19 @@ class Pipeline:
             self._t_latest = t_end
         if self.recorder is not None:
             self._record(self.recorder.write_chunk, chunk)
+        if self._acc_fix is not None:
+            self._acc_fix.log(chunk)
         if self.calibrator is not None:
             cal = self.calibrator.feed(chunk)
             if cal is not None:
-                self.set_calibration(cal)
+                self._calibrated_live(cal)
+        raw = chunk
+        offset = self._acc_offsets.get(chunk.sensor)
+        if offset is not None:
+            chunk = take_off_offset(chunk, offset)
         ori = self._orientation[chunk.sensor].update(chunk)
         if self._sinks:
-            self._to_sinks(chunk, ori.t_s, ori.quat_ws)
+            self._to_sinks(raw, ori.t_s, ori.quat_ws)
         t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
         if len(t) == 0 or self.calibration is None:
             return []
@@ -226,7 +257,46 @@ class Pipeline:
                 log.exception("data sink %r failed", sink)
         events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
         self._publish(events)
+        fix = self._acc_fix
+        if fix is not None and any(isinstance(e, RepEnded) for e in events) and fix.rep_ended():
+            extra = self._correct_acc_offset(fix, float(t[-1]))
+            self._publish(extra)
+            events = events + extra
         return events
+
+    def _correct_acc_offset(self, fix: LiveAccOffset, t_s: float) -> list[Event]:
+        """The one-time correction of ``live_acc_offset``: measure, recalibrate, refilter."""
+        self._acc_fix = None
+        offsets = {p: o for p, o in fix.estimate().items() if o.applied}
+        if not offsets or self.calibration is None:
+            log.info("accelerometer offsets: none to take off after %d reps", AFTER_REPS)
+            return []
+        windows = fix.corrected_windows(offsets)
+        old = self.calibration
+        try:
+            cal = calibrate(self.exercise, start=windows["start"], standing=windows.get("standing"))
+        except CalibrationRefused as e:  # the corrected captures no longer pass: keep the old
+            log.warning("accelerometer offsets not taken off: %s", e)
+            return []
+        mg = offsets_mg(offsets)
+        cal.user, cal.valid_from_s = old.user, old.valid_from_s
+        for p, o in offsets.items():
+            cal.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
+        cal.notes.append(
+            f"accelerometer offsets measured over the first {AFTER_REPS} reps and taken off "
+            "(mg, sensor axes): "
+            + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
+        )
+        for p in self.placements:  # the filters as if the offsets had been off from the start
+            stream = OrientationStream(self.sensors[p].rate_hz)
+            stream.update(fix.series(p, offsets.get(p)))
+            stream.quality = self._orientation[p].quality  # (its counts cover the whole session)
+            self._orientation[p] = stream
+        axial = self._axial
+        self._use_calibration(cal)
+        self._axial = axial  # (the rep signal's rests stay as they were)
+        log.info("accelerometer offsets taken off: %s", mg)
+        return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=AFTER_REPS)]
 
     def _to_sinks(self, chunk: SampleChunk, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
         for sink in self._sinks:
@@ -247,6 +317,7 @@ class Pipeline:
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
+            self._acc_fix = None  # (the time jumped: its samples no longer follow on)
             self._earlier_alarms.extend(self.monitor.alarms)
             self.monitor = self._new_monitor()
             self.buffer.clear()

@@ -28,7 +28,14 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.events import AlarmStarted, Event, RecordingFailed, RepEnded, RepStarted
+from imu_monitor.events import (
+    AccOffsetApplied,
+    AlarmStarted,
+    Event,
+    RecordingFailed,
+    RepEnded,
+    RepStarted,
+)
 from imu_monitor.processing.sets import SET_MARKERS
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
@@ -309,6 +316,8 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_sets(self.ds.pipeline.sets_view())
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
+        elif isinstance(ev, AccOffsetApplied):
+            self.notices.notify(ev.notice())
 
     def _show_wearable_alert(self) -> None:
         sent = self.ds.session.alerts_sent

@@ -1,0 +1,164 @@
+"""The live monitor's accelerometer-offset correction after the first reps (``live_acc_offset``),
+and calibrations that carry an offset (``SensorCalibration.acc_offset_m_s2``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import imu_monitor.processing.live_acc_offset as live_acc_offset
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.events import AccOffsetApplied, RepEnded, event_from_dict
+from imu_monitor.exercises import get_exercise
+from imu_monitor.processing.acc_offset import take_off_offset
+from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.scoring import reference_angle
+from imu_monitor.storage.recording import RecordingWriter, load_recording
+from tests.helpers import chunks_in_time_order
+
+OFFSETS = {"sacrum": np.array([-0.2, 0.1, 0.15]), "upper_lumbar": np.array([0.3, -0.1, -0.35])}
+"""Accelerometer offsets (m/s^2, 20-47 mg) put into the sessions below."""
+
+
+@pytest.fixture(scope="module")
+def thrust():
+    """Two sensors on a simulated person's hip thrusts, whose accelerometers read ``OFFSETS`` off
+    and have no other error, and whose sensors sit firm (the gyro's scale is right too): what is
+    left for the correction to find is the offsets."""
+    rec = simulate_session(
+        SimulationConfig(
+            exercise="hip-thrust",
+            reps=7,
+            faulty=2,
+            sensors=2,
+            seed=3,
+            acc_errors=False,
+            gyro_scale=False,
+            skin_motion=False,
+        )
+    )
+    return replace(rec, series={p: take_off_offset(s, -OFFSETS[p]) for p, s in rec.series.items()})
+
+
+class _Angles:
+    """A data sink keeping the angles a pipeline hands out."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def samples(self, chunk) -> None: ...
+
+    def orientation(self, sensor, t_s, quat_ws) -> None: ...
+
+    def angles(self, columns) -> None:
+        self.parts.append(columns)
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([p[name] for p in self.parts])
+
+
+def _live(rec, recorder=None, calibration=None):
+    pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder, calibration=calibration)
+    sink = _Angles()
+    pipe.add_data_sink(sink)
+    events = []
+    for chunk in chunks_in_time_order(rec, np.random.default_rng(5)):
+        events += pipe.feed(chunk)
+    events += pipe.finish()
+    return pipe, sink, events
+
+
+def test_after_three_reps_the_offsets_are_measured_and_taken_off(thrust, tmp_path, monkeypatch):
+    writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
+    pipe, sink, events = _live(thrust, recorder=writer)
+    writer.close()
+    applied = [e for e in events if isinstance(e, AccOffsetApplied)]
+    assert len(applied) == 1
+    ev = applied[0]
+    # at the end of the third rep, and not before
+    ends = [e for e in events if isinstance(e, RepEnded)]
+    assert events.index(ends[2]) < events.index(ev) < events.index(ends[3])
+    assert set(ev.offsets_mg) == {"sacrum", "upper_lumbar"}
+    # the calibration in force (and the recording's, the last written) carries the offsets
+    cal = pipe.calibration
+    for p, mg in ev.offsets_mg.items():
+        np.testing.assert_allclose(
+            np.array(cal.sensors[p].acc_offset_m_s2) / 9.80665e-3, mg, atol=0.06
+        )
+    assert "taken off" in cal.notes[-1]
+    stored = Calibration.from_dict(load_recording(tmp_path / "s.imr").calibration)
+    assert (
+        stored.sensors["upper_lumbar"].acc_offset_m_s2
+        == cal.sensors["upper_lumbar"].acc_offset_m_s2
+    )
+    # the angles after it follow the truth better than without the correction
+    monkeypatch.setattr(live_acc_offset, "AFTER_REPS", 10**6)
+    _, plain, plain_events = _live(thrust)
+    assert not any(isinstance(e, AccOffsetApplied) for e in plain_events)
+    truth = reference_angle(thrust.truth, thrust.meta, False)
+
+    def rmse_after(s: _Angles) -> float:
+        t = s.column("t_s")
+        sel = t > ev.t_s
+        err = s.column("lumbar_flexion_deg")[sel] - np.interp(t[sel], thrust.truth.t_s, truth)
+        return float(np.sqrt(np.mean(err**2)))
+
+    assert rmse_after(sink) < 0.5 * rmse_after(plain)
+    assert len(pipe.reps) == 7
+
+
+def test_a_given_calibration_is_not_corrected_and_its_offsets_are_taken_off(thrust):
+    ex = get_exercise("hip-thrust")
+    cal = calibrate_recording(thrust, ex)
+    pipe, _, events = _live(thrust, calibration=cal)
+    assert not any(isinstance(e, AccOffsetApplied) for e in events)
+    # a calibration made with offsets applies to the readings less them: as the same
+    # calibration without offsets on readings already corrected
+    offsets = {"sacrum": [0.1, -0.05, 0.2], "upper_lumbar": [-0.2, 0.1, 0.3]}
+    with_offsets = Calibration.from_dict(cal.to_dict())
+    for p, o in offsets.items():
+        with_offsets.sensors[p].acc_offset_m_s2 = o
+    corrected = replace(
+        thrust, series={p: take_off_offset(s, offsets[p]) for p, s in thrust.series.items()}
+    )
+    a = analyze_recording(thrust, calibration=with_offsets, offline=False)
+    b = analyze_recording(corrected, calibration=cal, offline=False)
+    np.testing.assert_array_equal(a.angles.lumbar_flexion_deg, b.angles.lumbar_flexion_deg)
+    _, live_a, _ = _live(thrust, calibration=with_offsets)
+    _, live_b, _ = _live(corrected, calibration=cal)
+    np.testing.assert_allclose(
+        live_a.column("lumbar_flexion_deg"), live_b.column("lumbar_flexion_deg"), atol=1e-9
+    )
+
+
+def test_the_offset_round_trips_and_a_bad_one_is_refused(thrust):
+    cal = calibrate_recording(thrust, get_exercise("hip-thrust"))
+    cal.sensors["sacrum"].acc_offset_m_s2 = [0.1, 0.2, -0.3]
+    back = Calibration.from_dict(cal.to_dict())
+    assert back.sensors["sacrum"].acc_offset_m_s2 == [0.1, 0.2, -0.3]
+    assert back.sensors["upper_lumbar"].acc_offset_m_s2 is None
+    assert set(back.acc_offsets()) == {"sacrum"}
+    d = cal.to_dict()
+    d["sensors"]["sacrum"]["acc_offset_m_s2"] = [0.1, float("nan")]
+    with pytest.raises(ImuMonitorError, match="acc_offset_m_s2"):
+        Calibration.from_dict(d)
+    ev = AccOffsetApplied(t_s=12.5, offsets_mg={"sacrum": [3.0, -4.0, 0.0]}, reps=3)
+    assert event_from_dict(ev.to_dict()) == ev
+    assert "sacrum 5 mg" in ev.notice()
+
+
+def test_a_replay_jump_abandons_the_correction(thrust):
+    pipe = Pipeline("hip-thrust", thrust.sensors)
+    chunks = chunks_in_time_order(thrust, np.random.default_rng(1))
+    for chunk in chunks[: len(chunks) // 4]:
+        pipe.feed(chunk)
+    pipe.reset()
+    events = []
+    for chunk in chunks[len(chunks) // 4 :]:
+        events += pipe.feed(chunk)
+    assert not any(isinstance(e, AccOffsetApplied) for e in events)
