@@ -152,11 +152,12 @@ def analyze_recording(
     gyro's help), and the calibration says so (``SensorCalibration.acc_offset_m_s2``). A
     calibration given or stored applies to the readings less its own offsets (the live monitor's
     after its correction; none: the data as recorded). ``quality[placement]["acc_offset"]`` says
-    what this analysis estimated and took off.
+    what this analysis estimated and took off, or (``from_calibration``) the calibration's.
     """
     ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
     placements = _check_sensors(rec.sensors)
     offsets: dict[str, AccOffset] = {}
+    taken: dict[str, dict[str, Any]] = {}  # the offsets of a given calibration, for ``quality``
     if calibration is None and rec.calibration is not None:
         if rec.calibration.get("exercise") == ex.name:
             calibration = Calibration.from_dict(rec.calibration)
@@ -175,15 +176,10 @@ def analyze_recording(
     else:
         # a calibration made with an accelerometer offset (as the live monitor's, stored in the
         # recording) applies to the readings with that offset taken off
-        rec = replace(
-            rec,
-            series=rec.series
-            | {
-                p: take_off_offset(rec.series[p], o)
-                for p, o in calibration.acc_offsets().items()
-                if p in rec.series
-            },
-        )
+        given = {p: o for p, o in calibration.acc_offsets().items() if p in rec.series}
+        corrected = {p: take_off_offset(rec.series[p], o) for p, o in given.items()}
+        rec = replace(rec, series=rec.series | corrected)
+        taken = {p: {"offset_m_s2": [round(float(v), 4) for v in o]} for p, o in given.items()}
     ori = {
         p: estimate_orientation(rec.series[p], rec.sensors[p].rate_hz, offline=offline)
         for p in placements
@@ -219,7 +215,9 @@ def analyze_recording(
         master_index=master.index,
         result=result,
         quality={
-            p: o.counts.to_dict() | ({"acc_offset": offsets[p].to_dict()} if p in offsets else {})
+            p: o.counts.to_dict()
+            | ({"acc_offset": offsets[p].to_dict()} if p in offsets else {})
+            | ({"acc_offset": taken[p] | {"from_calibration": True}} if p in taken else {})
             for p, o in ori.items()
         },
         set_markers=[(m.t_s, m.kind) for m in rec.markers if m.kind in SET_MARKERS],

@@ -80,6 +80,8 @@ def quality_section(r: SessionReport) -> str:
             if s["acc_offset_not_applied"]
             else "not estimated"
             if s["acc_offset_mg"] is None
+            else f"{s['acc_offset_mg']:.0f} (the calibration's)"
+            if s["acc_offset_from_calibration"]
             else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} "
             + ("pair)" if s["acc_offset_pairs"] == 1 else "pairs)"),
         ]
@@ -87,7 +89,9 @@ def quality_section(r: SessionReport) -> str:
     ]
     out.append(
         "<p><b>Packets and gaps</b> per sensor, and the accelerometer offset the analysis "
-        "estimated from the session's postures (with the gyroscope's help) and took off.</p>"
+        "estimated from the session's postures (with the gyroscope's help) and took off, or the "
+        "one the calibration was made with (the live monitor measures it over the first reps)."
+        "</p>"
     )
     cols = ["sensor", "profile", "Hz", "samples", "lost", "loss %", "gaps", "bridged",
             "longest gap s", "link gaps", "acc offset taken off, mg"]  # fmt: skip

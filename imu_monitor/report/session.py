@@ -198,11 +198,13 @@ def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, An
             "link_gap_s": float(sum(g.t_end_s - g.t_start_s for g in marked)),
             # the accelerometer offset the analysis estimated and took off (None: not done);
             # estimated but left off, with the reason (``acc_offset.AccOffset.not_applied``)
+            # (or the one the calibration was made with: the live monitor's correction)
             "acc_offset_mg": (
                 1000.0 * float(np.linalg.norm(off["offset_m_s2"])) / GRAVITY_M_S2
-                if off.get("pairs") and not off.get("not_applied")
+                if (off.get("pairs") and not off.get("not_applied")) or off.get("from_calibration")
                 else None
             ),
+            "acc_offset_from_calibration": bool(off.get("from_calibration")),
             "acc_offset_pairs": int(off.get("pairs", 0)),
             "acc_offset_not_applied": str(off.get("not_applied", "")),
         }

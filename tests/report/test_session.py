@@ -13,6 +13,7 @@ import pytest
 from imu_monitor.events import MonitorMode
 from imu_monitor.model import SensorSeries
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.calibration import Calibration
 from imu_monitor.report.html import session_html
 from imu_monitor.report.session import (
     REST_SETTLE_S,
@@ -125,8 +126,18 @@ def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
     assert 0.0 < q["sacrum"]["acc_offset_mg"] < 100.0  # simulated offsets: sd 15 mg per axis
     # a back kick's upper-lumbar sensor has no pair of postures it turned between
     assert q["upper_lumbar"]["acc_offset_pairs"] == 0 and q["upper_lumbar"]["acc_offset_mg"] is None
-    given = analyze_recording(rec, calibration=an.calibration)  # nothing is estimated then
+    # a calibration given: nothing is estimated, its own offset (if it has one) is taken off
+    mg = q["sacrum"]["acc_offset_mg"]
+    given = analyze_recording(rec, calibration=an.calibration)  # (the analysis's: with it)
     q = build_session_report(rec, given, source="x.imr").quality["sensors"]
+    assert q["sacrum"]["acc_offset_from_calibration"] and q["sacrum"]["acc_offset_pairs"] == 0
+    assert q["sacrum"]["acc_offset_mg"] == pytest.approx(mg, abs=0.1)
+    assert "(the calibration's)" in session_html(build_session_report(rec, given, source="x.imr"))
+    plain = Calibration.from_dict(an.calibration.to_dict())
+    plain.sensors["sacrum"].acc_offset_m_s2 = None
+    q = build_session_report(
+        rec, analyze_recording(rec, calibration=plain), source="x.imr"
+    ).quality["sensors"]
     assert q["sacrum"]["acc_offset_mg"] is None and q["sacrum"]["acc_offset_pairs"] == 0
 
 
