@@ -156,6 +156,11 @@ class OrientationStream:
         """The latest gaps (``quality.RECENT_GAPS``; ``counts.gaps`` counts every one)."""
         return list(self.quality.gaps)
 
+    def reinit_inclination(self) -> None:
+        """Take the inclination afresh from the next samples (as at the start and after a long
+        gap): for a sensor known to be still now, whose filter may not have settled yet."""
+        _reinit_inclination(self._vqf)
+
     def update(self, chunk: _Samples) -> OrientationResult:
         """Process the next chunk (``SampleChunk`` or ``SensorSeries``) of this sensor."""
         clean = self.quality.update(chunk.t_s, chunk.acc_m_s2, chunk.gyr_rad_s, chunk.seq)

@@ -133,6 +133,7 @@ class Pipeline:
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
         self._t_latest = float("nan")
+        self._t_fed = {p: float("nan") for p in self.placements}  # each sensor's last sample
         self._notices: list[Event] = []  # RecordingFailed events of the current feed() call
         if calibration is not None:
             self.set_calibration(calibration)
@@ -167,6 +168,17 @@ class Pipeline:
         """The guided calibration finished: judge with it; its captures are kept for the
         accelerometer-offset correction after the first reps (``live_acc_offset``)."""
         windows = self.calibrator.captured if self.calibrator is not None else {}
+        # The sensors are still now, but a filter may not have settled since the turn into the
+        # start posture (its gyro's scale and bias errors): each takes its inclination afresh,
+        # as the acc-derived neutral did, so the angles do not drift off it in the first seconds;
+        # judging starts once every sensor's filter has been taken afresh (a sample period after
+        # the last sample each had before, so that no joined sample interpolates an old one).
+        for stream in self._orientation.values():
+            stream.reinit_inclination()
+        fed = [t for t in self._t_fed.values() if t == t]
+        if calibration.valid_from_s is not None and fed:
+            period = 1.0 / min(s.rate_hz for s in self.sensors.values())
+            calibration.valid_from_s = max(calibration.valid_from_s, max(fed) + period)
         self._use_calibration(calibration)
         if self._acc_fix is not None:
             self._acc_fix.calibrated(windows)
@@ -235,6 +247,7 @@ class Pipeline:
         if offset is not None:
             chunk = take_off_offset(chunk, offset)
         ori = self._orientation[chunk.sensor].update(chunk)
+        self._t_fed[chunk.sensor] = t_end
         if self._sinks:
             self._to_sinks(raw, ori.t_s, ori.quat_ws)
         t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)

@@ -16,7 +16,6 @@ import pytest
 from imu_monitor.app.lsl import LslOutlets
 from imu_monitor.app.session import Session
 from imu_monitor.app.sources import SimulatedPerson, live_source
-from imu_monitor.processing.acc_offset import take_off_offset
 from imu_monitor.processing.orientation import estimate_orientation
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.storage.recording import RecordingWriter, load_recording
@@ -60,6 +59,24 @@ class Inlets:
             self.pull()
 
 
+class _Orientations:
+    """A pipeline data sink beside the outlets: every orientation the filters gave."""
+
+    def __init__(self) -> None:
+        self.t_s: dict[str, list[np.ndarray]] = {p: [] for p in PLACEMENTS}
+        self.quat_ws: dict[str, list[np.ndarray]] = {p: [] for p in PLACEMENTS}
+
+    def samples(self, chunk) -> None:
+        pass
+
+    def orientation(self, sensor, t_s, quat_ws) -> None:
+        self.t_s[sensor].append(np.array(t_s))
+        self.quat_ws[sensor].append(np.array(quat_ws))
+
+    def angles(self, columns) -> None:
+        pass
+
+
 @pytest.fixture
 def session(tmp_path):
     """A three-sensor simulated session (the real BLE client on the simulated backend, 8x real
@@ -77,18 +94,20 @@ def session(tmp_path):
     pipeline = Pipeline("back-kick", source.sensors, recorder=recorder)
     outlets = LslOutlets(source.sensors, source=source_name)
     outlets.attach(pipeline)
+    kept = _Orientations()
+    pipeline.add_data_sink(kept)
     inlets = Inlets(source_name, len(outlets.outlets))
     assert outlets.wait_for_consumers(TIMEOUT_S)
     sess = Session(source, pipeline, wearable_alerts=False)
     sess.start()
-    yield source, sess, pipeline, recorder, path, outlets, inlets
+    yield source, sess, pipeline, recorder, path, outlets, inlets, kept
     source.stop()
     inlets.close()
     outlets.close()
 
 
 def test_every_sample_orientation_and_marker_reaches_the_inlets(session):
-    source, sess, pipeline, recorder, path, outlets, inlets = session
+    source, sess, pipeline, recorder, path, outlets, inlets, kept = session
     # wait on the data itself: 30 s of session (past the calibration and three reps)
     inlets.pull_until(lambda: len(inlets.stamps["imu-monitor sacrum acc"]) >= 30 * 200, "data")
     sess.stop()
@@ -117,21 +136,19 @@ def test_every_sample_orientation_and_marker_reaches_the_inlets(session):
             t = np.array(inlets.stamps[name]) - offset
             assert np.all(np.diff(t) > 0)  # in order
             assert np.max(np.abs(t - s.t_s)) < 1e-3
-        # orientations: what the (chunking-independent) online filter gives for the series; after
-        # the accelerometer-offset correction of the first reps (the recording's calibration
-        # says which offset), what it gives for the series with the offset off from the start
-        ori = estimate_orientation(s, rec.sensors[p].rate_hz)
-        name, k = f"imu-monitor {p} orientation", len(ori)
+        # orientations: every one the pipeline's filters gave (a sink beside the outlets kept
+        # them), in order; until the calibration, what the online filter gives for the series
+        # (the filters then take their inclination afresh, and after three reps they are run
+        # again without the accelerometer offsets: ``live_acc_offset``)
+        t_kept = np.concatenate(kept.t_s[p])
+        name, k = f"imu-monitor {p} orientation", len(t_kept)
         inlets.pull_until(lambda n=name, k=k: len(inlets.data[n]) >= k, "orientations")
         got = np.array(inlets.data[name])
-        fixed = np.flatnonzero(np.abs(got - ori.quat_ws).max(axis=1) > 1e-9)
-        if len(fixed):
-            off = rec.calibration["sensors"][p]["acc_offset_m_s2"]
-            cor = estimate_orientation(take_off_offset(s, off), rec.sensors[p].rate_hz)
-            switch = int(fixed[0])
-            assert switch > 20 * 200  # after three reps
-            np.testing.assert_allclose(got[switch:], cor.quat_ws[switch:], atol=1e-9)
-        assert np.max(np.abs(np.array(inlets.stamps[name]) - offset - ori.t_s)) < 1e-3
+        np.testing.assert_allclose(got, np.concatenate(kept.quat_ws[p]), rtol=0, atol=1e-12)
+        assert np.max(np.abs(np.array(inlets.stamps[name]) - offset - t_kept)) < 1e-3
+        plain = estimate_orientation(s, rec.sensors[p].rate_hz)
+        before = plain.t_s < pipeline.calibration.valid_from_s - 0.1
+        np.testing.assert_allclose(got[before], plain.quat_ws[before], atol=1e-9)
 
     # the monitor's events, as recorded, are on the markers stream at their session times
     recorded = [e for e in rec.events if e["type"] != "recording_failed"]
@@ -172,7 +189,7 @@ def test_every_sample_orientation_and_marker_reaches_the_inlets(session):
 
 
 def test_stream_metadata_follows_the_xdf_conventions(session):
-    source, sess, pipeline, recorder, path, outlets, inlets = session
+    source, sess, pipeline, recorder, path, outlets, inlets, kept = session
     sess.stop()
     recorder.close()
     info = inlets.inlets["imu-monitor thigh gyro"].info(TIMEOUT_S)
