@@ -42,7 +42,7 @@ from imu_monitor.processing.angles import compute_angles, timed_from_pelvis
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate
 from imu_monitor.processing.join import SensorJoiner
-from imu_monitor.processing.live_acc_offset import AFTER_REPS, LiveAccOffset, offsets_mg
+from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
 from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
@@ -278,11 +278,12 @@ class Pipeline:
         return events
 
     def _correct_acc_offset(self, fix: LiveAccOffset, t_s: float) -> list[Event]:
-        """The one-time correction of ``live_acc_offset``: measure, recalibrate, refilter."""
-        self._acc_fix = None
+        """A correction of ``live_acc_offset``: measure, recalibrate, refilter."""
+        if fix.finished:
+            self._acc_fix = None
         offsets = {p: o for p, o in fix.estimate().items() if o.applied}
         if not offsets or self.calibration is None:
-            log.info("accelerometer offsets: none to take off after %d reps", AFTER_REPS)
+            log.info("accelerometer offsets: none to take off after %d reps", fix.reps)
             return []
         windows = fix.corrected_windows(offsets)
         old = self.calibration
@@ -296,7 +297,7 @@ class Pipeline:
         for p, o in offsets.items():
             cal.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
         cal.notes.append(
-            f"accelerometer offsets measured over the first {AFTER_REPS} reps and taken off "
+            f"accelerometer offsets measured over the first {fix.reps} reps and taken off "
             "(mg, sensor axes): "
             + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
         )
@@ -309,7 +310,7 @@ class Pipeline:
         self._use_calibration(cal)
         self._axial = axial  # (the rep signal's rests stay as they were)
         log.info("accelerometer offsets taken off: %s", mg)
-        return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=AFTER_REPS)]
+        return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=fix.reps)]
 
     def _to_sinks(self, chunk: SampleChunk, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
         for sink in self._sinks:

@@ -73,15 +73,18 @@ def _live(rec, recorder=None, calibration=None):
     return pipe, sink, events
 
 
-def test_after_three_reps_the_offsets_are_measured_and_taken_off(thrust, tmp_path, monkeypatch):
+def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
+    thrust, tmp_path, monkeypatch
+):
     writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
     pipe, sink, events = _live(thrust, recorder=writer)
     writer.close()
     applied = [e for e in events if isinstance(e, AccOffsetApplied)]
-    assert len(applied) == 1
-    ev = applied[0]
-    # at the end of the third rep, and not before
+    assert [e.reps for e in applied] == [1, 3]
+    ev = applied[-1]
+    # at the end of the first and of the third rep
     ends = [e for e in events if isinstance(e, RepEnded)]
+    assert events.index(ends[0]) < events.index(applied[0]) < events.index(ends[1])
     assert events.index(ends[2]) < events.index(ev) < events.index(ends[3])
     assert set(ev.offsets_mg) == {"sacrum", "upper_lumbar"}
     # the calibration in force (and the recording's, the last written) carries the offsets
@@ -96,15 +99,15 @@ def test_after_three_reps_the_offsets_are_measured_and_taken_off(thrust, tmp_pat
         stored.sensors["upper_lumbar"].acc_offset_m_s2
         == cal.sensors["upper_lumbar"].acc_offset_m_s2
     )
-    # the angles after it follow the truth better than without the correction
-    monkeypatch.setattr(live_acc_offset, "AFTER_REPS", 10**6)
+    # the angles after the first correction follow the truth better than without it
+    monkeypatch.setattr(live_acc_offset, "AFTER_REPS", (10**6,))
     _, plain, plain_events = _live(thrust)
     assert not any(isinstance(e, AccOffsetApplied) for e in plain_events)
     truth = reference_angle(thrust.truth, thrust.meta, False)
 
     def rmse_after(s: _Angles) -> float:
         t = s.column("t_s")
-        sel = t > ev.t_s
+        sel = t > applied[0].t_s
         err = s.column("lumbar_flexion_deg")[sel] - np.interp(t[sel], thrust.truth.t_s, truth)
         return float(np.sqrt(np.mean(err**2)))
 
