@@ -102,7 +102,7 @@ def compute_angles(
         flex = -d_pitch["sacrum"]
         lateral = -d_roll["sacrum"]
     hip = d_pitch["sacrum"] - d_pitch["thigh"] if "thigh" in quats else None
-    if "thigh" not in quats and exercise.one_sensor_mode == "continuous":
+    if rep_signal_is_pelvis_turn(exercise, list(quats)):
         # on all fours: the turn of the pelvis about its long axis (the kicking-side hip rising),
         # measured so that a pitch change (the lumbar fault) does not enter it (see ``axial``)
         sc = calibration.sensors["sacrum"]
@@ -141,6 +141,12 @@ def movement_signal(
     if "upper_lumbar" in d_pitch:
         return -d_pitch["upper_lumbar"]
     return -d_pitch["sacrum"]
+
+
+def rep_signal_is_pelvis_turn(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
+    """True where the rep signal is the pelvis' turn about its long axis (``AxialTracker``): on
+    all fours (a continuously judged exercise) without a thigh sensor."""
+    return "thigh" not in placements and exercise.one_sensor_mode == "continuous"
 
 
 def timed_from_pelvis(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
