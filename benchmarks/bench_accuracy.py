@@ -63,7 +63,8 @@ def live_analysis(rec: Recording) -> SimpleNamespace:
     """``rec`` fed through the live ``Pipeline`` as a wearable would send it (every sensor's
     chunks of ``LIVE_CHUNK`` samples in turn), with no calibration given: the guided calibration
     takes the stand and start postures from the stream, as it does for a person, and corrects the
-    accelerometer offsets after three reps. Returns what the scoring reads of an analysis."""
+    accelerometer offsets after the first and third reps. Returns what the scoring reads of an
+    analysis."""
     pipe = Pipeline(rec.exercise, rec.sensors)
     log = _AngleLog()
     pipe.add_data_sink(log)
@@ -298,7 +299,7 @@ def main() -> int:
         "--live",
         action="store_true",
         help="feed each session through the live pipeline (guided calibration from the stream, "
-        "its accelerometer-offset correction after three reps) instead of analysing it",
+        "its accelerometer-offset correction after reps 1 and 3) instead of analysing it",
     )
     ap.add_argument("--only", help="exercise:sensors, e.g. back-kick:1")
     ap.add_argument(
@@ -378,7 +379,7 @@ def main() -> int:
     out["motion"] = args.motion
     out["markers"] = args.markers
     out["acc_offset_corrected"] = (
-        "after three reps" if args.live else not args.no_acc_offset and not args.online
+        "after reps 1 and 3" if args.live else not args.no_acc_offset and not args.online
     )
     if without:
         out["without"] = list(without)
