@@ -32,31 +32,12 @@ import numpy as np
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import analyze_recording
-from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import evaluate, session_goals
 
 LIVE_CHUNK = 10
 """Samples per chunk when ``--live`` feeds a session (a BLE notification carries a few)."""
-
-
-class _AngleLog:
-    """A pipeline data sink that keeps every angle it hands out."""
-
-    def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray]] = []
-
-    def samples(self, chunk) -> None:
-        pass
-
-    def orientation(self, sensor, t_s, quat_ws) -> None:
-        pass
-
-    def angles(self, columns: dict[str, np.ndarray]) -> None:
-        self.parts.append(columns)
-
-    def column(self, name: str) -> np.ndarray:
-        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.zeros(0)
 
 
 def live_analysis(rec: Recording) -> SimpleNamespace:
@@ -66,7 +47,7 @@ def live_analysis(rec: Recording) -> SimpleNamespace:
     accelerometer offsets after the first and third reps. Returns what the scoring reads of an
     analysis."""
     pipe = Pipeline(rec.exercise, rec.sensors)
-    log = _AngleLog()
+    log = AngleLog()
     pipe.add_data_sink(log)
     events = []
     n = max(len(s) for s in rec.series.values())

@@ -79,6 +79,26 @@ class DataSink(Protocol):
     def angles(self, columns: dict[str, np.ndarray]) -> None: ...
 
 
+class AngleLog:
+    """A data sink that keeps every angle the pipeline hands out (``column(name)``: one channel
+    of the whole session), for a benchmark or a test that scores a live run."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def samples(self, chunk: SampleChunk) -> None:
+        pass
+
+    def orientation(self, sensor: str, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
+        pass
+
+    def angles(self, columns: dict[str, np.ndarray]) -> None:
+        self.parts.append(columns)
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.zeros(0)
+
+
 class Pipeline:
     """Streaming processing of one session. ``feed`` is thread-safe.
 

@@ -15,7 +15,7 @@ from imu_monitor.exercises import get_exercise
 from imu_monitor.processing.acc_offset import take_off_offset
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import Calibration, calibrate_recording
-from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import reference_angle
 from imu_monitor.storage.recording import RecordingWriter, load_recording
@@ -45,26 +45,9 @@ def thrust():
     return replace(rec, series={p: take_off_offset(s, -OFFSETS[p]) for p, s in rec.series.items()})
 
 
-class _Angles:
-    """A data sink keeping the angles a pipeline hands out."""
-
-    def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray]] = []
-
-    def samples(self, chunk) -> None: ...
-
-    def orientation(self, sensor, t_s, quat_ws) -> None: ...
-
-    def angles(self, columns) -> None:
-        self.parts.append(columns)
-
-    def column(self, name: str) -> np.ndarray:
-        return np.concatenate([p[name] for p in self.parts])
-
-
 def _live(rec, recorder=None, calibration=None):
     pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder, calibration=calibration)
-    sink = _Angles()
+    sink = AngleLog()
     pipe.add_data_sink(sink)
     events = []
     for chunk in chunks_in_time_order(rec, np.random.default_rng(5)):
@@ -105,7 +88,7 @@ def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
     assert not any(isinstance(e, AccOffsetApplied) for e in plain_events)
     truth = reference_angle(thrust.truth, thrust.meta, False)
 
-    def rmse_after(s: _Angles) -> float:
+    def rmse_after(s: AngleLog) -> float:
         t = s.column("t_s")
         sel = t > applied[0].t_s
         err = s.column("lumbar_flexion_deg")[sel] - np.interp(t[sel], thrust.truth.t_s, truth)
