@@ -65,8 +65,9 @@ class LiveAccOffset:
         self._log[chunk.sensor].append(chunk)
 
     def calibrated(self, windows: dict[str, dict[str, SensorSeries]]) -> None:
-        """The guided calibration finished with these captures."""
-        self.windows = windows
+        """The guided calibration finished with these captures (without a start-posture capture
+        there is nothing to calibrate again from: no correction is made)."""
+        self.windows = windows if "start" in windows else None
         self.reps = 0
 
     def rep_ended(self) -> bool:
