@@ -23,7 +23,12 @@ of the file use the same offsets. Imports only core types, numpy and the process
 from __future__ import annotations
 
 from imu_monitor.model import SampleChunk, SensorSeries
-from imu_monitor.processing.acc_offset import AccOffset, estimate_acc_offset, take_off_offset
+from imu_monitor.processing.acc_offset import (
+    NO_OFFSET,
+    AccOffset,
+    estimate_acc_offset,
+    remove_acc_offset,
+)
 
 AFTER_REPS: tuple[int, ...] = (1, 3)
 """After which reps (counted from the calibration) the offsets are measured, each time over all
@@ -85,9 +90,7 @@ class LiveAccOffset:
     def series(self, placement: str, offset: AccOffset | None = None) -> SensorSeries:
         """The raw samples kept of ``placement``, with ``offset`` taken off if given."""
         series = SensorSeries.concat(list(self._log[placement]))
-        if offset is not None and offset.applied:
-            series = take_off_offset(series, offset.offset_m_s2)
-        return series
+        return series if offset is None else remove_acc_offset(series, offset)
 
     def estimate(self) -> dict[str, AccOffset]:
         """Each sensor's offset from the samples kept (``estimate_acc_offset``)."""
@@ -98,15 +101,10 @@ class LiveAccOffset:
     ) -> dict[str, dict[str, SensorSeries]]:
         """The calibration's windows with the applied offsets taken off."""
         assert self.windows is not None
-        out = {}
-        for step, by_placement in self.windows.items():
-            out[step] = {
-                p: take_off_offset(w, offsets[p].offset_m_s2)
-                if p in offsets and offsets[p].applied
-                else w
-                for p, w in by_placement.items()
-            }
-        return out
+        return {
+            step: {p: remove_acc_offset(w, offsets.get(p, NO_OFFSET)) for p, w in by.items()}
+            for step, by in self.windows.items()
+        }
 
 
 def offsets_mg(offsets: dict[str, AccOffset]) -> dict[str, list[float]]:

@@ -19,6 +19,7 @@ pure stage functions, so a recording fed through ``Pipeline`` in any chunking gi
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -199,7 +200,7 @@ class Pipeline:
         # the last sample each had before, so that no joined sample interpolates an old one).
         for stream in self._orientation.values():
             stream.reinit_inclination()
-        fed = [t for t in self._t_fed.values() if t == t]
+        fed = [t for t in self._t_fed.values() if math.isfinite(t)]
         if calibration.valid_from_s is not None and fed:
             period = 1.0 / min(s.rate_hz for s in self.sensors.values())
             calibration.valid_from_s = max(calibration.valid_from_s, max(fed) + period)
