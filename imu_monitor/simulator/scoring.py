@@ -136,6 +136,12 @@ GOAL_MARGIN_DEG = 1.0
 this far past the limit for longer than the dwell."""
 
 
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``mask`` is true: the runs' first indices and their ends (exclusive)."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def _goal_excursion(
     t: np.ndarray, angle: np.ndarray, flex: float, ext: float, dwell_s: float
 ) -> tuple[float, float] | None:
@@ -146,10 +152,8 @@ def _goal_excursion(
     rep that only touches the limit, within the margin, may be alarmed late or not at all)."""
     beyond = (angle > flex) | (angle < -ext)
     far = (angle > flex + GOAL_MARGIN_DEG) | (angle < -(ext + GOAL_MARGIN_DEG))
-    edges = np.diff(np.concatenate([[0], beyond.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     previous = float(t[0]) if len(t) else 0.0
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in zip(*_runs(beyond), strict=True):
         if longest_run_s(t[a:b], far[a:b]) > dwell_s:
             return float(t[a]), previous
         previous = float(t[b - 1])
@@ -161,9 +165,8 @@ def longest_run_s(t: np.ndarray, beyond: np.ndarray) -> float:
     if not np.any(beyond):
         return 0.0
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    edges = np.diff(np.concatenate([[0], beyond.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return float(np.max(t[ends] - t[starts]) + dt)
+    starts, ends = _runs(beyond)
+    return float(np.max(t[ends - 1] - t[starts]) + dt)
 
 
 def reference_angle(
