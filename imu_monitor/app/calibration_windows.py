@@ -20,6 +20,7 @@ from imu_monitor.processing.calibration import (
     CAL_MARKER_START,
     Calibration,
     calibrate_recording,
+    capture_markers,
 )
 from imu_monitor.processing.stillness import MIN_STILL_S, check_still
 
@@ -102,16 +103,8 @@ def set_calibration_windows(
     check_window(rec, pose, exercise.calibration_posture, "start")
     if stand is not None:
         check_window(rec, stand, "standing upright", "standing")
-    markers = []
-    if stand is not None:
-        markers.append(Marker(stand.t0_s, CAL_MARKER_STANDING, stand.t1_s, {"posture": "standing"}))
-    markers.append(
-        Marker(
-            pose.t0_s,
-            CAL_MARKER_START,
-            pose.t1_s,
-            {"exercise": exercise.name, "posture": exercise.calibration_posture},
-        )
+    markers = capture_markers(
+        exercise, (pose.t0_s, pose.t1_s), None if stand is None else (stand.t0_s, stand.t1_s)
     )
     rec.markers = [m for m in rec.markers if m.kind not in CAL_MARKERS] + markers
     rec.calibration = None

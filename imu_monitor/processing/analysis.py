@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.errors import ImuMonitorError
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.events import MonitorMode
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Recording, SensorInfo
@@ -26,7 +26,7 @@ from imu_monitor.processing.acc_offset import (
     take_off_offset,
 )
 from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
-from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.calibration import CAL_MARKER_START, Calibration, calibrate_recording
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
 from imu_monitor.processing.orientation import estimate_orientation
@@ -131,6 +131,54 @@ class Analysis:
         )
 
 
+RECALIBRATED_NOTE = (
+    "calibrated afresh from the live calibration's capture windows with the accelerometer "
+    "offsets of the whole session (the live monitor's calibration, stored in the file, is what "
+    "replay and --online use)"
+)
+CAPTURE_END_TOLERANCE_S = 5.0
+"""A live calibration judges from a little after its capture window's end (``valid_from_s``:
+the last sample each sensor had then); a start-posture marker that ends this close before it is
+that calibration's capture."""
+
+
+NOT_RECALIBRATED_NOTE = (
+    "the live calibration's capture windows could not calibrate afresh; the live monitor's "
+    "calibration is used"
+)
+
+
+def _calibrate_afresh(
+    rec: Recording, ex: Exercise, placements: list[str], acc_offset: bool
+) -> tuple[Recording, Calibration, dict[str, AccOffset]]:
+    """A calibration from the recording itself (``calibrate_recording``), after each sensor's
+    accelerometer offset, estimated from the whole session, is taken off (``acc_offset``): the
+    corrected recording, the calibration (carrying the offsets) and the offsets."""
+    offsets: dict[str, AccOffset] = {}
+    if acc_offset:
+        offsets = {p: estimate_acc_offset(rec.series[p]) for p in placements}
+        rec = replace(
+            rec,
+            series=rec.series
+            | {p: remove_acc_offset(rec.series[p], o) for p, o in offsets.items()},
+        )
+    calibration = calibrate_recording(rec, ex)
+    for p, o in offsets.items():
+        if o.applied and p in calibration.sensors:
+            calibration.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
+    return rec, calibration, offsets
+
+
+def _captured_in(calibration: Calibration, rec: Recording) -> bool:
+    """Whether ``calibration`` was captured in this recording, over its last start-posture
+    marker (the live monitor records its guided calibration's windows as markers)."""
+    starts = [m for m in rec.markers_of(CAL_MARKER_START) if m.t_end_s is not None]
+    if calibration.valid_from_s is None or not starts:
+        return False
+    lag = calibration.valid_from_s - float(starts[-1].t_end_s)
+    return 0.0 <= lag <= CAPTURE_END_TOLERANCE_S
+
+
 def analyze_recording(
     rec: Recording,
     *,
@@ -145,7 +193,10 @@ def analyze_recording(
     ``exercise``/``limits``/``calibration`` override what the recording holds (re-analysis with new
     settings; the raw data is not changed). Without a calibration argument the recording's stored
     calibration is used, else one is computed from the recording (``calibrate_recording``: its
-    calibration markers, or its first still period, and its notes say which).
+    calibration markers, or its first still period, and its notes say which). Offline, a stored
+    calibration captured in this recording (the live monitor's guided calibration, whose windows
+    it records as markers) is made afresh from those windows with the whole session's
+    accelerometer offsets, which the live monitor knew only from the first reps.
     ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
     ``acc_offset``: offline, and calibrating from the recording itself, first take each sensor's
     accelerometer offset off (``acc_offset``: estimated from the session's postures with the
@@ -158,21 +209,20 @@ def analyze_recording(
     placements = _check_sensors(rec.sensors)
     offsets: dict[str, AccOffset] = {}
     taken: dict[str, dict[str, Any]] = {}  # the offsets of a given calibration, for ``quality``
+    fresh: tuple[Recording, Calibration, dict[str, AccOffset]] | None = None
     if calibration is None and rec.calibration is not None:
         if rec.calibration.get("exercise") == ex.name:
             calibration = Calibration.from_dict(rec.calibration)
+            if offline and acc_offset and _captured_in(calibration, rec):
+                try:
+                    fresh = _calibrate_afresh(rec, ex, placements, acc_offset)
+                    fresh[1].notes.append(RECALIBRATED_NOTE)
+                except CalibrationRefused as err:
+                    calibration.notes.append(f"{NOT_RECALIBRATED_NOTE}: {err}")
     if calibration is None:
-        if offline and acc_offset:
-            offsets = {p: estimate_acc_offset(rec.series[p]) for p in placements}
-            rec = replace(
-                rec,
-                series=rec.series
-                | {p: remove_acc_offset(rec.series[p], o) for p, o in offsets.items()},
-            )
-        calibration = calibrate_recording(rec, ex)
-        for p, o in offsets.items():
-            if o.applied and p in calibration.sensors:
-                calibration.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
+        fresh = _calibrate_afresh(rec, ex, placements, offline and acc_offset)
+    if fresh is not None:
+        rec, calibration, offsets = fresh
     else:
         # a calibration made with an accelerometer offset (as the live monitor's, stored in the
         # recording) applies to the readings with that offset taken off

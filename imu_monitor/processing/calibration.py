@@ -43,7 +43,7 @@ from scipy.spatial.transform import Rotation
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import Exercise, get_exercise
-from imu_monitor.model import Recording, SensorSeries
+from imu_monitor.model import Marker, Recording, SensorSeries
 from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
 from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
 from imu_monitor.processing.stillness import (
@@ -68,6 +68,30 @@ CAL_MARKER_START = "calibration_start"
 GIVE_WINDOWS = "imu-monitor calibrate FILE --stand A-B --pose C-D"
 """How a user gives the calibration windows of a recording (seconds), said whenever they were
 guessed."""
+
+
+def capture_markers(
+    exercise: Exercise,
+    start: tuple[float, float],
+    standing: tuple[float, float] | None = None,
+) -> list[Marker]:
+    """The calibration markers of capture windows (session seconds, from, to): standing first,
+    then the start posture (what ``calibrate_recording`` reads back)."""
+    markers = []
+    if standing is not None:
+        markers.append(
+            Marker(standing[0], CAL_MARKER_STANDING, standing[1], {"posture": "standing"})
+        )
+    markers.append(
+        Marker(
+            start[0],
+            CAL_MARKER_START,
+            start[1],
+            {"exercise": exercise.name, "posture": exercise.calibration_posture},
+        )
+    )
+    return markers
+
 
 # Direction the movement takes a segment's pitch from the calibration posture (+1 increases):
 # back kick: the thigh goes into hip extension (its pitch increases), the trunk should not pitch;

@@ -37,6 +37,11 @@ takes the start posture (deg). Larger than the two-posture alignment's own minim
 for the start position."""
 
 
+KEEP_EXTRA_S = 2.0
+"""Data kept per sensor beyond one hold (s): the capture waits for the sensor whose samples come
+in last, up to this far behind the others."""
+
+
 class LiveCalibrator:
     """State machine for the two-posture calibration on streaming data."""
 
@@ -105,8 +110,9 @@ class LiveCalibrator:
         buf = self._chunks[chunk.sensor]
         buf.append(chunk)
         self._latest_t = max(self._latest_t, float(chunk.t_s[-1]))
-        # keep a little more than one hold window per sensor
-        while len(buf) > 1 and buf[-1].t_s[-1] - buf[1].t_s[0] > self.hold_s + 0.5:
+        # keep one hold window per sensor and some more: the windows end where the sensor
+        # whose data arrives last is (``_windows``)
+        while len(buf) > 1 and buf[-1].t_s[-1] - buf[1].t_s[0] > self.hold_s + KEEP_EXTRA_S:
             buf.popleft()
         if chunk.sensor != self.placements[0]:
             return None
@@ -159,15 +165,19 @@ class LiveCalibrator:
         return True
 
     def _windows(self) -> dict[str, SensorSeries] | None:
+        """Every sensor's samples over the same last ``hold_s`` (and a little more: the check
+        needs the full hold) up to the latest time all of them reached: one span for the
+        posture, which the recording's calibration markers can give back."""
+        every = {p: SensorSeries.concat(list(self._chunks[p])) for p in self.placements}
+        if any(len(series) < 2 for series in every.values()):
+            return None
+        t_end = min(float(series.t_s[-1]) for series in every.values())
+        t_start = t_end - (self.hold_s + 0.1)
         out = {}
-        for p in self.placements:
-            series = SensorSeries.concat(list(self._chunks[p]))
-            if len(series) < 2:
+        for p, series in every.items():
+            if series.t_s[0] > t_start:
                 return None
-            span = self.hold_s + 0.1  # a little over the hold: the check needs the full hold
-            keep = series.t_s >= series.t_s[-1] - span
-            if series.t_s[-1] - series.t_s[0] < span:
-                return None
+            keep = (series.t_s >= t_start) & (series.t_s <= t_end)
             out[p] = SensorSeries(
                 series.t_s[keep],
                 series.acc_m_s2[keep],

@@ -30,7 +30,7 @@ import numpy as np
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.events import AccOffsetApplied, AlarmRecord, Event, RecordingFailed, RepEnded
 from imu_monitor.exercises import Exercise, Limits, get_exercise
-from imu_monitor.model import Gap, SampleChunk, SensorInfo
+from imu_monitor.model import Gap, Marker, SampleChunk, SensorInfo
 from imu_monitor.processing.acc_offset import take_off_offset
 from imu_monitor.processing.analysis import (
     MASTER,
@@ -45,7 +45,7 @@ from imu_monitor.processing.angles import (
     timed_from_pelvis,
 )
 from imu_monitor.processing.buffers import RingBuffer
-from imu_monitor.processing.calibration import Calibration, calibrate
+from imu_monitor.processing.calibration import Calibration, calibrate, capture_markers
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
@@ -125,6 +125,7 @@ class Pipeline:
         self.limits = limits or self.exercise.limits
         self.user = user
         self.recorder = recorder
+        self._recording_since = -math.inf  # session time the recorder got its first chunk after
         self.mode = monitor_mode(self.exercise, self.placements)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []
@@ -152,6 +153,9 @@ class Pipeline:
         )
         """Sets and good reps (``processing.sets``)."""
         self.calibration: Calibration | None = None
+        self.calibration_markers: list[Marker] = []
+        """The windows of the latest guided calibration (``capture_markers``): they go into the
+        recording with the calibration, so that ``analyze`` can calibrate afresh from them."""
         self.calibrator: LiveCalibrator | None = None
         self._acc_offsets: dict[str, np.ndarray] = {}  # taken off each chunk (the calibration's)
         self._acc_fix: LiveAccOffset | None = None  # the correction after the first reps, if due
@@ -179,6 +183,7 @@ class Pipeline:
         taken off every sample). A guided calibration in progress is dropped."""
         with self._lock:
             self._acc_fix = None
+            self.calibration_markers = []
             self._use_calibration(calibration)
 
     def _use_calibration(self, calibration: Calibration) -> None:
@@ -205,8 +210,31 @@ class Pipeline:
             period = 1.0 / min(s.rate_hz for s in self.sensors.values())
             calibration.valid_from_s = max(calibration.valid_from_s, max(fed) + period)
         self._use_calibration(calibration)
+        self._mark_captures(windows)
         if self._acc_fix is not None:
             self._acc_fix.calibrated(windows)
+
+    def _mark_captures(self, windows: dict[str, dict[str, Any]]) -> None:
+        """Keep the guided calibration's windows as markers and record them, if the recording
+        holds their data (it began before them)."""
+        # the span every sensor's capture covers (each was checked still over its own)
+        spans = {
+            step: (
+                max(float(s.t_s[0]) for s in series.values()),
+                min(float(s.t_s[-1]) for s in series.values()),
+            )
+            for step, series in windows.items()
+            if series and all(len(s) for s in series.values())
+        }
+        if "start" not in spans:
+            return
+        self.calibration_markers = capture_markers(
+            self.exercise, spans["start"], spans.get("standing")
+        )
+        if self.recorder is not None:
+            for marker in self.calibration_markers:
+                if marker.t_s > self._recording_since:
+                    self._record(self.recorder.write_marker, marker)
 
     def start_calibration(self, with_standing: bool = True) -> LiveCalibrator:
         """(Re)start the guided calibration; angles pause until it completes."""
@@ -231,6 +259,7 @@ class Pipeline:
         calibration in force goes into the new recording."""
         with self._lock:
             self.recorder = recorder
+            self._recording_since = self._t_latest if math.isfinite(self._t_latest) else -math.inf
             if recorder is not None and self.calibration is not None:
                 self._record(recorder.set_calibration, self.calibration.to_dict())
 

@@ -13,8 +13,17 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import AccOffsetApplied, RepEnded, event_from_dict
 from imu_monitor.exercises import get_exercise
 from imu_monitor.processing.acc_offset import take_off_offset
-from imu_monitor.processing.analysis import analyze_recording
-from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.analysis import (
+    NOT_RECALIBRATED_NOTE,
+    RECALIBRATED_NOTE,
+    analyze_recording,
+)
+from imu_monitor.processing.calibration import (
+    CAL_MARKER_STANDING,
+    CAL_MARKER_START,
+    Calibration,
+    calibrate_recording,
+)
 from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import reference_angle
@@ -148,3 +157,67 @@ def test_a_replay_jump_abandons_the_correction(thrust):
     for chunk in chunks[len(chunks) // 4 :]:
         events += pipe.feed(chunk)
     assert not any(isinstance(e, AccOffsetApplied) for e in events)
+
+
+def test_a_live_recording_keeps_its_capture_windows_and_analyze_calibrates_afresh_from_them(
+    thrust, tmp_path
+):
+    """The guided calibration's windows go into the recording as calibration markers; ``analyze``
+    makes the calibration afresh from them with offsets from the whole session (the live monitor
+    had the first three reps), ``--online`` and a recording begun after the calibration keep the
+    stored one."""
+    cal_markers = (CAL_MARKER_STANDING, CAL_MARKER_START)
+    writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
+    pipe, _, _ = _live(thrust, recorder=writer)
+    writer.close()
+    rec = load_recording(tmp_path / "s.imr")
+    marks = [(m.kind, m.t_s, m.t_end_s) for m in rec.markers if m.kind in cal_markers]
+    assert marks == [(m.kind, m.t_s, m.t_end_s) for m in pipe.calibration_markers]
+    assert [k for k, _, _ in marks] == [CAL_MARKER_STANDING, CAL_MARKER_START]
+    assert marks[-1][2] <= pipe.calibration.valid_from_s < marks[-1][2] + 0.1
+    an = analyze_recording(rec)
+    assert an.calibration.notes[-1] == RECALIBRATED_NOTE
+    assert an.calibration.valid_from_s == marks[-1][2]
+    for p in OFFSETS:  # estimated by this analysis, and the new calibration carries them
+        assert an.quality[p]["acc_offset"]["pairs"] > 0
+        np.testing.assert_allclose(
+            an.calibration.sensors[p].acc_offset_m_s2,
+            an.quality[p]["acc_offset"]["offset_m_s2"],
+            atol=1e-4,
+        )
+    online = analyze_recording(rec, offline=False)
+    assert RECALIBRATED_NOTE not in online.calibration.notes
+    assert online.quality["sacrum"]["acc_offset"]["from_calibration"]
+
+    # recording from after the calibration: its windows are not in the file, nor their markers
+    late = RecordingWriter(tmp_path / "late.imr", {"exercise": "hip-thrust"}, thrust.sensors)
+    pipe = Pipeline(thrust.exercise, thrust.sensors)
+    for chunk in chunks_in_time_order(thrust, np.random.default_rng(5)):
+        if pipe.calibration is not None and pipe.recorder is None:
+            pipe.set_recorder(late)
+        pipe.feed(chunk)
+    late.close()
+    rec = load_recording(tmp_path / "late.imr")
+    assert pipe.calibration_markers and not [m for m in rec.markers if m.kind in cal_markers]
+    an = analyze_recording(rec)
+    assert an.quality["sacrum"]["acc_offset"]["from_calibration"]
+    assert RECALIBRATED_NOTE not in an.calibration.notes
+
+
+def test_capture_windows_that_cannot_calibrate_afresh_leave_the_stored_calibration(
+    thrust, tmp_path
+):
+    writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
+    _live(thrust, recorder=writer)
+    writer.close()
+    rec = load_recording(tmp_path / "s.imr")
+    # the start posture's window moved onto the first rep (as a hand-edited file might be)
+    rep = thrust.truth.reps[0]
+    start = next(m for m in rec.markers if m.kind == CAL_MARKER_START)
+    start.t_s, start.t_end_s = rep.t_start_s, rep.t_start_s + 2.2
+    rec.calibration["valid_from_s"] = start.t_end_s
+    an = analyze_recording(rec)
+    assert an.calibration.notes[-1].startswith(NOT_RECALIBRATED_NOTE)
+    assert "moved during the calibration-posture capture" in an.calibration.notes[-1]
+    assert an.quality["sacrum"]["acc_offset"]["from_calibration"]
+    assert len(an.result.reps) == len(thrust.truth.reps) - 1  # judged from the window's end
