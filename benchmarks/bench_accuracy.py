@@ -9,12 +9,14 @@ original one) or ``both`` (the default here, for comparison). Prints one JSON ob
 tables.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
-        [--online | --live] [--only back-kick:1] [--markers all|set|none]
+        [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
         [--without skin_motion,...] [--first-seed 100]
 
 ``--online`` analyses with the online filter (calibrated from the markers, as ``analyze`` does);
 ``--live`` feeds each session through the live pipeline as a wearable would, calibrating from the
-stream itself (``live_analysis``): the figures a trainee gets.
+stream itself (``live_analysis``): the figures a trainee gets. ``--live-recorded`` records that
+live session to a file and analyses the file offline (``live_recorded_analysis``): the figures a
+coach or researcher gets from ``analyze`` of a trainee's recording.
 """
 
 from __future__ import annotations
@@ -23,30 +25,33 @@ import argparse
 import json
 import platform
 import sys
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
-from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import evaluate, session_goals
+from imu_monitor.storage.recording import RecordingWriter, load_recording
 
 LIVE_CHUNK = 10
 """Samples per chunk when ``--live`` feeds a session (a BLE notification carries a few)."""
 
 
-def live_analysis(rec: Recording) -> SimpleNamespace:
+def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
     """``rec`` fed through the live ``Pipeline`` as a wearable would send it (every sensor's
     chunks of ``LIVE_CHUNK`` samples in turn), with no calibration given: the guided calibration
     takes the stand and start postures from the stream, as it does for a person, and corrects the
-    accelerometer offsets after the first and third reps. Returns what the scoring reads of an
-    analysis."""
-    pipe = Pipeline(rec.exercise, rec.sensors)
+    accelerometer offsets after the first and third reps. Returns the pipeline, its angles and
+    its events."""
+    pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder)
     log = AngleLog()
     pipe.add_data_sink(log)
     events = []
@@ -56,6 +61,13 @@ def live_analysis(rec: Recording) -> SimpleNamespace:
             if a < len(s):
                 events += pipe.feed(s.chunk(placement, a, min(len(s), a + LIVE_CHUNK)))
     events += pipe.finish()
+    return pipe, log, events
+
+
+def live_analysis(rec: Recording) -> SimpleNamespace:
+    """The live monitor's own judgement of ``rec`` (``_feed_live``): what the scoring reads of an
+    analysis."""
+    pipe, log, events = _feed_live(rec)
     reps = [e for e in events if isinstance(e, RepEnded)]
     return SimpleNamespace(
         angles=SimpleNamespace(
@@ -65,6 +77,20 @@ def live_analysis(rec: Recording) -> SimpleNamespace:
         exercise=pipe.exercise,
         mode=pipe.mode,
     )
+
+
+def live_recorded_analysis(rec: Recording) -> Analysis:
+    """``rec`` recorded by the live pipeline (``_feed_live``, to a file, as ``live --record``
+    writes it: the live calibration and its capture windows as markers), then that file analysed
+    offline as ``imu-monitor analyze`` does."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "live.imr"
+        writer = RecordingWriter(path, {"exercise": rec.exercise}, rec.sensors)
+        try:
+            _feed_live(rec, recorder=writer)
+        finally:
+            writer.close()
+        return analyze_recording(load_recording(path), offline=True)
 
 
 SCENARIOS = [
@@ -92,6 +118,7 @@ def run_scenario(
     acc_offset: bool = True,
     first_seed: int = 0,
     live: bool = False,
+    live_recorded: bool = False,
 ):
     rows, goals = [], []
     for seed in range(first_seed, first_seed + seeds):
@@ -110,6 +137,8 @@ def run_scenario(
         )
         if live:
             an = live_analysis(rec)
+        elif live_recorded:
+            an = live_recorded_analysis(rec)
         else:
             an = analyze_recording(rec, offline=offline, acc_offset=acc_offset)
         rows.append(evaluate(an, rec.truth))
@@ -282,6 +311,12 @@ def main() -> int:
         help="feed each session through the live pipeline (guided calibration from the stream, "
         "its accelerometer-offset correction after reps 1 and 3) instead of analysing it",
     )
+    ap.add_argument(
+        "--live-recorded",
+        action="store_true",
+        help="record each session as the live pipeline writes it, then analyse the file offline "
+        "as analyze does (the calibration made afresh from its capture windows)",
+    )
     ap.add_argument("--only", help="exercise:sensors, e.g. back-kick:1")
     ap.add_argument(
         "--rest-variation",
@@ -343,6 +378,7 @@ def main() -> int:
                 not args.no_acc_offset,
                 args.first_seed,
                 args.live,
+                args.live_recorded,
             )
             for ex, n in scenarios
         ]
@@ -351,7 +387,15 @@ def main() -> int:
         "benchmark": "accuracy",
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_version()}",
-        "filter": "live pipeline" if args.live else "online" if args.online else "offline",
+        "filter": (
+            "live pipeline"
+            if args.live
+            else "offline, of the live pipeline's recording"
+            if args.live_recorded
+            else "online"
+            if args.online
+            else "offline"
+        ),
         "rest_variation_deg": args.rest_variation,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }

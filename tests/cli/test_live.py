@@ -37,6 +37,15 @@ def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
     assert loaded.meta["source"] == "sim" and loaded.sensors["sacrum"].profile == "diy_imu"
     assert len(loaded.series["sacrum"]) == st["samples"]
     assert loaded.calibration is not None
+    # with the guided calibration's windows, from which analyze calibrates afresh
+    assert [m.kind for m in loaded.markers if m.kind.startswith("calibration")] == [
+        "calibration_standing",
+        "calibration_start",
+    ]
+    assert main(["analyze", str(rec)]) == 0
+    assert "calibrated afresh from the live calibration's capture windows" in (
+        capsys.readouterr().out
+    )
     # the calibration is saved for the user and exercise, and reused on request
     done = [x for x in lines if x["type"] == "calibration" and x["step"] == "done"]
     assert (tmp_path / "calibrations" / "ann" / "back-kick.json").exists()
