@@ -10,7 +10,7 @@ tables.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
-        [--without skin_motion,...] [--first-seed 100]
+        [--without skin_motion,...] [--first-seed 100] [--rate-hz 52]
 
 ``--online`` analyses with the online filter (calibrated from the markers, as ``analyze`` does);
 ``--live`` feeds each session through the live pipeline as a wearable would, calibrating from the
@@ -119,6 +119,7 @@ def run_scenario(
     first_seed: int = 0,
     live: bool = False,
     live_recorded: bool = False,
+    rate_hz: float = 200.0,
 ):
     rows, goals = [], []
     for seed in range(first_seed, first_seed + seeds):
@@ -129,6 +130,7 @@ def run_scenario(
                 faulty=faulty,
                 sensors=sensors,
                 seed=seed,
+                rate_hz=rate_hz,
                 rest_variation_deg=rest_variation,
                 motion=motion,
                 markers=markers,
@@ -302,6 +304,12 @@ def main() -> int:
         help="seeds FIRST_SEED .. FIRST_SEED + SEEDS - 1 (a held-out set: the methods were "
         "developed on seeds 0-19)",
     )
+    ap.add_argument(
+        "--rate-hz",
+        type=float,
+        default=200.0,
+        help="the wearables' sample rate (default 200; the Polar Verity Sense streams 52)",
+    )
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--faulty", type=int, default=4)
     ap.add_argument("--online", action="store_true", help="online (live) filter instead of offline")
@@ -379,6 +387,7 @@ def main() -> int:
                 args.first_seed,
                 args.live,
                 args.live_recorded,
+                args.rate_hz,
             )
             for ex, n in scenarios
         ]
@@ -397,6 +406,7 @@ def main() -> int:
             else "offline"
         ),
         "rest_variation_deg": args.rest_variation,
+        "rate_hz": args.rate_hz,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }
     if len(motions) == 1:

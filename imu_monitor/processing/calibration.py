@@ -47,6 +47,7 @@ from imu_monitor.model import Marker, Recording, SensorSeries
 from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
 from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
 from imu_monitor.processing.stillness import (
+    EDGE_TOLERANCE,
     MIN_STILL_S,
     _finite,
     _window,
@@ -347,7 +348,9 @@ def _calibrate_sensor(
 
 
 def _refuse_if_moving(exercise: Exercise, placement: str, series: SensorSeries, step: str) -> None:
-    rep = check_still(series)
+    # (as the live capture checks it: a window the stream accepted is not refused here for the
+    # samples a lost notification took off its edge)
+    rep = check_still(series, min_duration_s=EDGE_TOLERANCE * MIN_STILL_S)
     if not rep.ok:
         posture = "standing upright" if step == "standing" else exercise.calibration_posture
         raise CalibrationRefused(
@@ -487,7 +490,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             )
         t0, t1 = chosen
         # end before the first movement: the window's test fails a little after it began
-        t1 = max(t0 + 0.95 * MIN_STILL_S, t1 - max(START_END_MARGIN_S, 0.02 * (t1 - t0)))
+        t1 = max(t0 + EDGE_TOLERANCE * MIN_STILL_S, t1 - max(START_END_MARGIN_S, 0.02 * (t1 - t0)))
         if not strict:
             notes.append(
                 "no still period passed the stricter test for a guessed start posture (gyro "

@@ -21,7 +21,7 @@ from imu_monitor.errors import CalibrationRefused
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import SampleChunk, SensorSeries
 from imu_monitor.processing.calibration import Calibration, calibrate
-from imu_monitor.processing.stillness import MIN_STILL_S, check_still
+from imu_monitor.processing.stillness import EDGE_TOLERANCE, MIN_STILL_S, check_still
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ STEPS = ("standing", "start", "done")
 
 QUIET_WINDOW_S = 0.5
 """The progress display tests the last this-many seconds with the capture's own stillness check."""
+QUIET_MIN_SAMPLES = 10
+"""... and at least this many samples (``check_still`` judges no fewer): 1 s at 10 Hz."""
 
 START_POSTURE_CHANGE_DEG = 30.0
 """How far the sacrum's gravity direction must turn from standing before the guided capture
@@ -116,17 +118,19 @@ class LiveCalibrator:
             buf.popleft()
         if chunk.sensor != self.placements[0]:
             return None
-        if not self._quiet():
+        quiet_since = self._quiet_since()
+        if quiet_since is None:
             self._still_since = None
             return None
         if self._still_since is None:
-            self._still_since = self._latest_t - QUIET_WINDOW_S
+            self._still_since = quiet_since
         if self._latest_t - self._still_since < self.hold_s:
             return None
         windows = self._windows()
         if windows is None or not self._posture_changed(windows):
             return None
-        if all(check_still(w, min_duration_s=0.95 * self.hold_s).ok for w in windows.values()):
+        min_s = EDGE_TOLERANCE * self.hold_s
+        if all(check_still(w, min_duration_s=min_s).ok for w in windows.values()):
             try:
                 return self._advance(windows)
             except CalibrationRefused:
@@ -141,7 +145,7 @@ class LiveCalibrator:
                 f"not enough data yet: hold the position for {self.hold_s:.0f} s, then capture"
             )
         for placement, w in windows.items():
-            report = check_still(w, min_duration_s=0.95 * self.hold_s)
+            report = check_still(w, min_duration_s=EDGE_TOLERANCE * self.hold_s)
             if not report.ok:
                 raise CalibrationRefused(f"{placement} sensor moved: {report.reason}")
         if not self._posture_changed(windows):
@@ -152,17 +156,23 @@ class LiveCalibrator:
         return self._advance(windows)
 
     # -- internals ----------------------------------------------------------------------------
-    def _quiet(self) -> bool:
-        """Still over the last ``QUIET_WINDOW_S`` on every sensor (same test as the capture)."""
+    def _quiet_since(self) -> float | None:
+        """The start of the last ``QUIET_WINDOW_S`` (at least ``QUIET_MIN_SAMPLES`` samples) if
+        every sensor was still over it, by the capture's own test; else None. Samples missing
+        from it (a lost notification) do not make it restless: the capture's window is judged in
+        full afterwards."""
+        since = -math.inf
         for p in self.placements:
             series = SensorSeries.concat(list(self._chunks[p]))
-            if len(series) < 2:
-                return False
+            if len(series) < QUIET_MIN_SAMPLES:
+                return None
             recent = series.t_s >= series.t_s[-1] - QUIET_WINDOW_S
+            recent[-QUIET_MIN_SAMPLES:] = True
             w = SensorSeries(series.t_s[recent], series.acc_m_s2[recent], series.gyr_rad_s[recent])
-            if not check_still(w, min_duration_s=0.9 * QUIET_WINDOW_S).ok:
-                return False
-        return True
+            if not check_still(w, min_duration_s=0.0).ok:
+                return None
+            since = max(since, float(w.t_s[0]))
+        return since
 
     def _windows(self) -> dict[str, SensorSeries] | None:
         """Every sensor's samples over the same last ``hold_s`` (and a little more: the check

@@ -18,6 +18,9 @@ from imu_monitor.model import Recording, SensorSeries
 
 MIN_STILL_S = 2.0
 """Shortest still capture accepted (s)."""
+EDGE_TOLERANCE = 0.95
+"""A window of a given length passes with this fraction of it between its first and last
+samples: samples lost at its edges (a lost notification of a 52 Hz wearable is 0.1-0.25 s)."""
 MAX_GYRO_DEV_DEG_S = 6.0
 """Largest angular-rate deviation from its mean allowed while holding still (deg/s); the mean
 itself is not judged, so a constant gyro bias is tolerated."""
@@ -125,9 +128,9 @@ def find_still_periods(
     (``check_still`` with the given limits).
 
     The search: windows ``[t0, t0 + min_duration_s]`` on a ``step_s`` grid from the latest first
-    sample; a window where every sensor passes ``check_still`` (at 0.95 of the duration) starts a
-    period, which is extended ``step_s`` at a time until the whole window fails for a sensor;
-    the next search starts ``step_s`` after it.
+    sample; a window where every sensor passes ``check_still`` (at ``EDGE_TOLERANCE`` of the
+    duration) starts a period, which is extended ``step_s`` at a time until the whole window
+    fails for a sensor; the next search starts ``step_s`` after it.
 
     Linear in the number of samples, whatever the timestamps (a time jump of a day, an hour
     held still): a window that fails for lack of samples moves on to where a new sample can
@@ -147,7 +150,7 @@ def find_still_periods(
     t_last = min(float(s.t_s[-1]) for s in filled)
     if not (math.isfinite(t_first) and math.isfinite(t_last)) or not step_s > 0:
         return []
-    min_check = min_duration_s * 0.95
+    min_check = min_duration_s * EDGE_TOLERANCE
     periods: list[tuple[float, float]] = []
     t0 = t_first
     while t0 + min_duration_s <= t_last:

@@ -96,6 +96,38 @@ def test_inclination_is_taken_afresh_after_a_long_gap():
     assert out.counts.gaps == 1 and out.gaps[0].bridged is False
 
 
+def test_a_lost_notification_mid_movement_is_bridged_not_taken_afresh():
+    """A 52 Hz sensor turning at 40 deg/s while accelerating forward at 2 m/s^2 loses 8 samples
+    (0.15 s, a notification): the filter carries on through the gap (``MAX_BRIDGE_S``) and comes
+    out as it would have without it. Taking the inclination afresh there (the 0.1 s limit
+    before), from an accelerometer that sees the forward acceleration, put it degrees off."""
+    rate = 52.0
+    t = np.arange(int(6 * rate)) / rate
+    moving = (t >= 2.0) & (t < 4.0)
+    rate_y = np.where(moving, np.radians(40.0), 0.0)
+    pitch = np.concatenate([[0.0], np.cumsum(rate_y[:-1]) / rate])
+    forward = np.where(moving, 2.0, 0.0)  # m/s^2 along earth x
+    R = Rotation.from_euler("y", pitch[:, None])
+    acc = R.inv().apply(np.column_stack([forward, np.zeros_like(t), np.full_like(t, 9.81)]))
+    gyr = np.column_stack([np.zeros_like(t), rate_y, np.zeros_like(t)])
+    keep = np.ones(len(t), bool)
+    lost = int(3.0 * rate)
+    keep[lost : lost + 8] = False
+
+    def pitch_after_gap(max_bridge_s: float | None = None) -> np.ndarray:
+        kw = {} if max_bridge_s is None else {"max_bridge_s": max_bridge_s}
+        out = estimate_orientation(SensorSeries(t[keep], acc[keep], gyr[keep]), rate, **kw)
+        assert out.counts.gaps == 1
+        after = (out.t_s > 3.0) & (out.t_s < 4.0)
+        return _pitch_of(out.quat_ws[after])
+
+    whole = estimate_orientation(SensorSeries(t, acc, gyr), rate)
+    after = (whole.t_s > 3.0) & (whole.t_s < 4.0) & keep
+    without_gap = _pitch_of(whole.quat_ws[after])
+    assert np.abs(pitch_after_gap() - without_gap).max() < 0.2
+    assert np.abs(pitch_after_gap(max_bridge_s=0.1) - without_gap).max() > 2.0
+
+
 def test_rate_helpers_and_errors():
     assert estimate_rate_hz(np.arange(100) / 208.0) == pytest.approx(208.0)
     with pytest.raises(ImuMonitorError):
