@@ -45,9 +45,15 @@ LIVE_CHUNK = 10
 """Samples per chunk when ``--live`` feeds a session (a BLE notification carries a few)."""
 
 
+def _live_chunk(rate_hz: float) -> int:
+    """Samples per notification: ``LIVE_CHUNK``, or one below 50 Hz (a slow wearable, as the
+    Arduino Science Journal firmware at ~10 Hz, sends each sample as it comes)."""
+    return LIVE_CHUNK if rate_hz >= 50.0 else 1
+
+
 def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
     """``rec`` fed through the live ``Pipeline`` as a wearable would send it (every sensor's
-    chunks of ``LIVE_CHUNK`` samples in turn), with no calibration given: the guided calibration
+    chunks of ``_live_chunk`` samples in turn), with no calibration given: the guided calibration
     takes the stand and start postures from the stream, as it does for a person, and corrects the
     accelerometer offsets after the first and third reps. Returns the pipeline, its angles and
     its events."""
@@ -56,10 +62,11 @@ def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
     pipe.add_data_sink(log)
     events = []
     n = max(len(s) for s in rec.series.values())
-    for a in range(0, n, LIVE_CHUNK):
+    size = _live_chunk(min(info.rate_hz for info in rec.sensors.values()))
+    for a in range(0, n, size):
         for placement, s in rec.series.items():
             if a < len(s):
-                events += pipe.feed(s.chunk(placement, a, min(len(s), a + LIVE_CHUNK)))
+                events += pipe.feed(s.chunk(placement, a, min(len(s), a + size)))
     events += pipe.finish()
     return pipe, log, events
 

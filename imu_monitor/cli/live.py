@@ -44,6 +44,7 @@ from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options, open_
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
+from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.sources.base import SourceStatus
 from imu_monitor.storage.recording import RecordingWriter
 
@@ -259,12 +260,10 @@ def run_headless(args: argparse.Namespace) -> int:
                 f"{s.placement}: {s.device} ({s.profile}, {s.rate_hz:g} Hz)",
                 **s.to_dict(),
             )
-        if pipeline.mode == "lockout":
-            out.record(
-                "note",
-                f"note: {pipeline.exercise.one_sensor_note}",
-                text=pipeline.exercise.one_sensor_note,
-            )
+        notes = [pipeline.exercise.one_sensor_note] if pipeline.mode == "lockout" else []
+        slow = slow_rate_note({p: s.rate_hz for p, s in source.sensors.items()})
+        for note in [*notes, *([slow] if slow else [])]:
+            out.record("note", f"note: {note}", text=note)
         if pipeline.calibrator is not None:
             cal = pipeline.calibrator
             out.record("calibration", cal.prompt, step=cal.step, prompt=cal.prompt)

@@ -253,6 +253,7 @@ def analyze_recording(
         limits=limits or ex.limits,
         mode=mode,
         timed_from_pelvis=timed_from_pelvis(ex, placements),
+        rate_hz=rec.sensors[MASTER].rate_hz,
     )
     return Analysis(
         exercise=ex,

@@ -120,6 +120,8 @@ class StillBias:
         quarter = len(gyr) // 4
         gyr, acc = gyr[quarter : len(gyr) - quarter], acc[quarter : len(acc) - quarter]
         third = len(gyr) // 3
+        if third < 1:  # (a slow sensor: too few samples to see the gravity direction turn)
+            return False
         g0 = acc[:third].mean(axis=0)
         g1 = acc[-third:].mean(axis=0)
         if not (np.all(np.isfinite(g0)) and np.all(np.isfinite(g1))):

@@ -493,4 +493,5 @@ class Pipeline:
             mode=self.mode,
             alarm_memory=RECENT_ALARMS,
             timed_from_pelvis=timed_from_pelvis(self.exercise, self.placements),
+            rate_hz=self.sensors[MASTER].rate_hz,
         )

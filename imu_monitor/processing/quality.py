@@ -123,6 +123,24 @@ class CleanChunk:
     gaps: list[GapInfo] = field(default_factory=list)
 
 
+SLOW_RATE_HZ = 25.0
+"""Below this sample rate the monitor works but coarsely (``slow_rate_note``)."""
+
+
+def slow_rate_note(rates_hz: dict[str, float]) -> str | None:
+    """What a user is told when a sensor streams below ``SLOW_RATE_HZ`` (placement -> nominal
+    rate in Hz), or None. Measured on simulated sessions at 10 Hz (README, accuracy)."""
+    slow = {p: r for p, r in rates_hz.items() if r < SLOW_RATE_HZ}
+    if not slow:
+        return None
+    which = ", ".join(f"{p} {r:g} Hz" for p, r in slow.items())
+    return (
+        f"slow sensor ({which}): phases are timed to about a sample and alarms come up to a "
+        f"sample late; with two sensors on a hip thrust or bridge, 10 Hz gave false alarms in "
+        f"simulated sessions. Stream at {SLOW_RATE_HZ:g} Hz or more where the wearable allows."
+    )
+
+
 def _check_shapes(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, seq: np.ndarray | None) -> int:
     n = t.shape[0]
     if t.ndim != 1 or acc.shape != (n, 3) or gyr.shape != (n, 3):

@@ -21,6 +21,7 @@ from imu_monitor.model import GRAVITY_M_S2, Recording, SensorSeries
 from imu_monitor.processing.analysis import MASTER, Analysis
 from imu_monitor.processing.calibration import CAL_MARKER_START
 from imu_monitor.processing.clock_offset import estimate_clock_offset
+from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import RepJudgement, SetSummary
 from imu_monitor.processing.stillness import MIN_STILL_S, check_still
 
@@ -257,6 +258,9 @@ def build_session_report(rec: Recording, analysis: Analysis, *, source: str) -> 
     notes = []
     if analysis.mode == MonitorMode.LOCKOUT:
         notes.append(analysis.exercise.one_sensor_note)
+    slow = slow_rate_note({p: s.rate_hz for p, s in rec.sensors.items()})
+    if slow is not None:
+        notes.append(slow)
     warning = rec.meta.get("load_warning")
     if warning:
         notes.append(str(warning))

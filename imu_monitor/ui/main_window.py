@@ -36,6 +36,7 @@ from imu_monitor.events import (
     RepEnded,
     RepStarted,
 )
+from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import SET_MARKERS
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
@@ -389,6 +390,9 @@ class DashboardWindow(QMainWindow):
         self.header.show_session(p.exercise.title, session_summary(p, self.ds.settings.user), how)
         if p.mode == "lockout":
             self.notices.notify(p.exercise.one_sensor_note)
+        slow = slow_rate_note({name: s.rate_hz for name, s in p.sensors.items()})
+        if slow is not None:
+            self.notices.notify(slow)
         advice = calibration_notice(cal)
         if advice is not None:
             self.notices.notify(advice, action=True, details=cal.notes)

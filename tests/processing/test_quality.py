@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.processing.quality import QualityStream, clean_samples
+from imu_monitor.processing.quality import (
+    SLOW_RATE_HZ,
+    QualityStream,
+    clean_samples,
+    slow_rate_note,
+)
 
 RATE = 100.0
 
@@ -145,3 +150,10 @@ def test_fast_path_for_clean_chunks_equals_the_general_path(monkeypatch):
                      "filter_is_output"):  # fmt: skip
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
         assert a.counts == b.counts and a.gaps == b.gaps
+
+
+def test_a_slow_sensor_is_named_in_a_note():
+    assert slow_rate_note({"sacrum": 52.0, "thigh": 200.0}) is None
+    note = slow_rate_note({"sacrum": 10.0, "upper_lumbar": 52.0})
+    assert note is not None and "sacrum 10 Hz" in note and "upper_lumbar" not in note
+    assert f"{SLOW_RATE_HZ:g} Hz or more" in note

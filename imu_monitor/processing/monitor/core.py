@@ -132,7 +132,8 @@ class Monitor:
     counts the rest elsewhere). ``timed_from_pelvis``: the movement signal comes from the pelvis
     (``angles.timed_from_pelvis``; always so in lockout mode), so the phase split of a rep that
     alarmed or whose lumbar angle went past the warning fraction of a limit is flagged
-    ``tempo_approximate``.
+    ``tempo_approximate``. ``rate_hz``: the signals' nominal sample rate, which the rep detector's
+    smoothing is set for (``RepConfig.for_rate``; without it, or with ``reps`` given, as is).
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class Monitor:
         reps: RepConfig | None = None,
         alarm_memory: int | None = None,
         timed_from_pelvis: bool = False,
+        rate_hz: float | None = None,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
@@ -167,6 +169,8 @@ class Monitor:
             DirectionAlarm(Direction.EXTENSION, -1.0, lim.extension_deg, dwell, lim.hysteresis_deg)
         )
         rep_cfg = reps or RepConfig()
+        if reps is None and rate_hz is not None and rate_hz > 0:
+            rep_cfg = rep_cfg.for_rate(rate_hz)
         if timed_from_pelvis and self.mode == MonitorMode.CONTINUOUS and rep_cfg.lumbar_leak == 0:
             # the rep signal is the pelvis' axial turn, which the lumbar angle leaks into
             rep_cfg = replace(rep_cfg, lumbar_leak=PELVIS_TURN_LEAK)
@@ -374,6 +378,7 @@ def analyze_angles(
     mode: MonitorMode | str = MonitorMode.CONTINUOUS,
     reps: RepConfig | None = None,
     timed_from_pelvis: bool = False,
+    rate_hz: float | None = None,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
 
@@ -381,7 +386,12 @@ def analyze_angles(
     ``finish()``.
     """
     mon = Monitor(
-        exercise, limits=limits, mode=mode, reps=reps, timed_from_pelvis=timed_from_pelvis
+        exercise,
+        limits=limits,
+        mode=mode,
+        reps=reps,
+        timed_from_pelvis=timed_from_pelvis,
+        rate_hz=rate_hz,
     )
     t = np.asarray(t_s, dtype=np.float64)
     lum = np.asarray(lumbar_deg, dtype=np.float64)
