@@ -154,3 +154,10 @@ def test_an_offset_left_off_is_reported_with_its_reason():
     assert s["acc_offset_mg"] is None and s["acc_offset_pairs"] > 0
     assert "disagree with the gyro" in s["acc_offset_not_applied"]
     assert "not applied: the still postures disagree" in session_html(r)
+
+
+def test_a_slow_sensor_is_noted_in_the_report():
+    rec = simulate_session(SimulationConfig(reps=2, seed=3, rate_hz=10.0, motion="ramps"))
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    assert any(n.startswith("slow sensor (sacrum 10 Hz)") for n in r.notes)
+    assert "slow sensor (sacrum 10 Hz)" in session_html(r)

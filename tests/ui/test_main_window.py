@@ -99,6 +99,13 @@ def _window(qtbot, ds, tmp_path, **kw):
     return w, snd
 
 
+def test_a_sensor_slower_than_25_hz_is_named_in_a_notice(qtbot, tmp_path):
+    rec = simulate_session(SimulationConfig(reps=1, seed=3, rate_hz=10.0, motion="ramps"))
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
+    w, _ = _window(qtbot, ds, tmp_path)
+    assert any(t.startswith("slow sensor (sacrum 10 Hz)") for t in w.notices.texts())
+
+
 def test_alarm_event_reaches_status_panel_sound_and_wearable(qtbot, kick, tmp_path):
     rec, cal = kick
     source = ThreadSource(rec, _chunks(rec))
