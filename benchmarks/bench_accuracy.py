@@ -52,21 +52,25 @@ def _live_chunk(rate_hz: float) -> int:
 
 
 def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
-    """``rec`` fed through the live ``Pipeline`` as a wearable would send it (every sensor's
-    chunks of ``_live_chunk`` samples in turn), with no calibration given: the guided calibration
-    takes the stand and start postures from the stream, as it does for a person, and corrects the
-    accelerometer offsets after the first and third reps. Returns the pipeline, its angles and
-    its events."""
+    """``rec`` fed through the live ``Pipeline`` as wearables send it: every sensor's chunks of
+    ``_live_chunk`` samples, in the order of their last samples' times (notifications arrive as
+    they are sent; lost samples leave a sensor's chunk spanning more time, not a sensor ahead of
+    the others), with no calibration given: the guided calibration takes the stand and start
+    postures from the stream, as it does for a person, and corrects the accelerometer offsets
+    after the first and third reps. Returns the pipeline, its angles and its events."""
     pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder)
     log = AngleLog()
     pipe.add_data_sink(log)
     events = []
-    n = max(len(s) for s in rec.series.values())
     size = _live_chunk(min(info.rate_hz for info in rec.sensors.values()))
-    for a in range(0, n, size):
-        for placement, s in rec.series.items():
-            if a < len(s):
-                events += pipe.feed(s.chunk(placement, a, min(len(s), a + size)))
+    chunks = [
+        s.chunk(placement, a, min(len(s), a + size))
+        for placement, s in rec.series.items()
+        for a in range(0, len(s), size)
+    ]
+    chunks.sort(key=lambda c: float(c.t_s[-1]))  # (stable: sensors in turn at equal times)
+    for chunk in chunks:
+        events += pipe.feed(chunk)
     events += pipe.finish()
     return pipe, log, events
 
