@@ -125,7 +125,7 @@ class Pipeline:
         self.limits = limits or self.exercise.limits
         self.user = user
         self.recorder = recorder
-        self._recording_since = -math.inf  # session time the recorder got its first chunk after
+        self._recording_since = -math.inf  # the latest sample time when the recorder started
         self.mode = monitor_mode(self.exercise, self.placements)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []

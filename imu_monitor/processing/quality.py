@@ -39,7 +39,7 @@ RECENT_GAPS = 1000
 MAX_BRIDGE_S = 0.25
 """Gaps up to this length (s) are bridged with interpolated samples for the filter; after a
 longer one the filter takes its inclination afresh (``orientation``). A lost notification of a
-52 Hz wearable (Polar Verity Sense) leaves a gap of 0.1-0.25 s: at 0.1 s those gaps re-took the
+52 Hz wearable (Polar Verity Sense) leaves a gap of 0.1-0.15 s: at 0.1 s those gaps re-took the
 inclination from the accelerometer in the middle of a movement, which moved the thigh's angle
 1.3 deg in 140 ms and timed a phase 0.38 s off (simulated sessions at 50 Hz, bursts of 4-8 lost
 samples: worst phase error 547 -> 78 ms, hip thrust 2 sensors RMSE 0.89 -> 0.79 deg). Gaps of
@@ -136,7 +136,7 @@ def slow_rate_note(rates_hz: dict[str, float]) -> str | None:
     which = ", ".join(f"{p} {r:g} Hz" for p, r in slow.items())
     return (
         f"slow sensor ({which}): phases are timed to about a sample and alarms come up to a "
-        f"sample late; with two sensors on a hip thrust or bridge, 10 Hz gave false alarms in "
+        "sample late; with two sensors on a hip thrust or bridge, 10 Hz gave false alarms in "
         f"simulated sessions. Stream at {SLOW_RATE_HZ:g} Hz or more where the wearable allows."
     )
 

@@ -20,7 +20,7 @@ MIN_STILL_S = 2.0
 """Shortest still capture accepted (s)."""
 EDGE_TOLERANCE = 0.95
 """A window of a given length passes with this fraction of it between its first and last
-samples: samples lost at its edges (a lost notification of a 52 Hz wearable is 0.1-0.25 s)."""
+samples: samples lost at its edges (a lost notification of a 52 Hz wearable is 0.1-0.15 s)."""
 MAX_GYRO_DEV_DEG_S = 6.0
 """Largest angular-rate deviation from its mean allowed while holding still (deg/s); the mean
 itself is not judged, so a constant gyro bias is tolerated."""
