@@ -16,6 +16,7 @@ import sys
 
 from imu_monitor.app.sources import SIM_DEVICE, SimulatedPerson, live_source
 from imu_monitor.errors import ImuMonitorError
+from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.sources.device_check import POSE_PROMPTS, run_check, verdicts
 
 STREAM_S = 10.0
@@ -112,4 +113,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"verdict: FAIL ({', '.join(failed)})")
         return 1
     print("verdict: PASS: the profile fits this device")
+    slow = slow_rate_note({result.profile: result.rate_hz})
+    if slow is not None:
+        print(f"note: {slow}")
     return 0

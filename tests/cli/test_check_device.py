@@ -45,6 +45,14 @@ def test_a_fitting_profile_passes_with_each_start_step_shown(capsys):
     assert "verdict: PASS" in out
 
 
+def test_a_10_hz_device_passes_with_a_note_on_its_rate(capsys):
+    sim = [*SIM[:-2], "--sim-firmware", "arduino_nano33_sj", "--profile", "arduino_nano33_sj"]
+    assert main(sim) == 0
+    out = capsys.readouterr().out
+    assert "verdict: PASS" in out and "note: slow sensor (arduino_nano33_sj 10 Hz)" in out
+    assert main(SIM) == 0 and "slow sensor" not in capsys.readouterr().out
+
+
 def test_a_wrong_acc_scale_fails_naming_the_scale(tmp_path, capsys):
     prof = diy_copy(tmp_path, "lsb_per_unit = 2048.0", "lsb_per_unit = 4096.0")
     assert main([*SIM, "--profile", prof]) == 1
