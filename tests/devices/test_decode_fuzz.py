@@ -62,7 +62,12 @@ def _cannot_match(prof: Profile, char: str, data: bytes) -> bool:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,  # the same examples on every run: CI must not fail by chance
+)
 @given(data=st.data())
 def test_random_packets_never_raise(name, data):
     prof = load_profile(name)
@@ -86,9 +91,13 @@ def test_random_packets_never_raise(name, data):
         fr = prof.framing[0]
         framed = sum(len(p) for c, p in batch if c == fr.char_uuid)
         frames = d._assembler.framers[fr.char_uuid]
+        # (a frame whose values no sensor can read, as garbage with a valid header, is
+        # counted as implausible)
+        implausible = s.malformed.get("implausible", 0)
         assert (
             s.samples * fr.frame_length
             + s.ignored * fr.frame_length
+            + implausible * fr.frame_length
             + s.skipped_bytes
             + (frames.pending)
             == framed
