@@ -262,7 +262,9 @@ def run_headless(args: argparse.Namespace) -> int:
             )
         notes = [pipeline.exercise.one_sensor_note] if pipeline.mode == "lockout" else []
         slow = slow_rate_note({p: s.rate_hz for p, s in source.sensors.items()})
-        for note in [*notes, *([slow] if slow else [])]:
+        if slow is not None:
+            notes.append(slow)
+        for note in notes:
             out.record("note", f"note: {note}", text=note)
         if pipeline.calibrator is not None:
             cal = pipeline.calibrator
