@@ -149,6 +149,17 @@ def rep_signal_is_pelvis_turn(exercise: Exercise, placements: list[str] | tuple[
     return "thigh" not in placements and exercise.one_sensor_mode == "continuous"
 
 
+def rep_signal_is_sacrum_tilt(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
+    """True where the rep signal is the sacrum's own tilt (``movement_signal``): one sensor in a
+    hip thrust or bridge, whose lumbar fault at the top tilts the pelvis as lowering the hips
+    does (the monitor then checks the hips' height, ``monitor.height``)."""
+    return (
+        exercise.one_sensor_mode != "continuous"
+        and "thigh" not in placements
+        and "upper_lumbar" not in placements
+    )
+
+
 def timed_from_pelvis(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
     """Whether ``movement_signal`` comes from the pelvis (the sacrum sensor) for this sensor
     set: a lumbar fault moves that signal too, so a faulty rep's phase split is approximate."""

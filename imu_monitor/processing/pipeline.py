@@ -42,10 +42,12 @@ from imu_monitor.processing.analysis import (
 from imu_monitor.processing.angles import (
     compute_angles,
     rep_signal_is_pelvis_turn,
+    rep_signal_is_sacrum_tilt,
     timed_from_pelvis,
 )
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate, capture_markers
+from imu_monitor.processing.height import HeightTracker, height_usable
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
@@ -132,6 +134,7 @@ class Pipeline:
         self._sinks: list[DataSink] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
         self._joiner = SensorJoiner(self.placements, master=MASTER)
+        self._height = self._new_height()
         self.monitor = self._new_monitor()
         rate = self.sensors[MASTER].rate_hz
         channels = ["lumbar_flexion_deg", "lumbar_lateral_deg", "hip_flexion_deg", "movement_deg"]
@@ -308,17 +311,23 @@ class Pipeline:
         if offset is not None:
             chunk = take_off_offset(chunk, offset)
         ori = self._orientation[chunk.sensor].update(chunk)
+        height = None
+        if self._height is not None:  # one sensor (the master): the join passes its samples on
+            height = self._height.update(ori.t_s, chunk.acc_m_s2[ori.index], ori.quat_ws)
         self._t_fed[chunk.sensor] = t_end
         if self._sinks:
             self._to_sinks(raw, ori.t_s, ori.quat_ws)
         t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
         if len(t) == 0 or self.calibration is None:
             return []
+        if height is not None and len(height) != len(t):
+            height = None  # (not the master's samples as they came: cannot happen with one)
         valid_from = self.calibration.valid_from_s
         if valid_from is not None and t[0] <= valid_from:
             # still inside the calibration capture: nothing to judge yet (as in the batch path)
             keep = int(np.searchsorted(t, valid_from, side="right"))
             t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
+            height = None if height is None else height[keep:]
             if len(t) == 0:
                 return []
         angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
@@ -329,7 +338,7 @@ class Pipeline:
                 sink.angles(columns)
             except Exception:  # a broken sink must not stop the stream
                 log.exception("data sink %r failed", sink)
-        events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg)
+        events = self.monitor.update(t, angles.lumbar_flexion_deg, angles.movement_deg, height)
         self._publish(events)
         fix = self._acc_fix
         if fix is not None and any(isinstance(e, RepEnded) for e in events) and fix.rep_ended():
@@ -391,6 +400,7 @@ class Pipeline:
                 p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
             }
             self._joiner = SensorJoiner(self.placements, master=MASTER)
+            self._height = self._new_height()
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
             self._acc_fix = None  # (the time jumped: its samples no longer follow on)
             self._earlier_alarms.extend(self.monitor.alarms)
@@ -494,4 +504,12 @@ class Pipeline:
             alarm_memory=RECENT_ALARMS,
             timed_from_pelvis=timed_from_pelvis(self.exercise, self.placements),
             rate_hz=self.sensors[MASTER].rate_hz,
+            height_check=self._height is not None,
         )
+
+    def _new_height(self) -> HeightTracker | None:
+        """The hips' height, where the rep signal is the sacrum's own tilt (``height``)."""
+        usable = height_usable(self.sensors[MASTER].rate_hz)
+        if usable and rep_signal_is_sacrum_tilt(self.exercise, self.placements):
+            return HeightTracker()
+        return None

@@ -43,6 +43,12 @@ class RepConfig:
     """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
     it started from."""
+    height_settle_depth: float = 0.5
+    """With the hips' height to tell (``RepTracker.height_check``), a settled level this
+    fraction of the amplitude down from the top is a bottom if the hips came down, and not one if
+    they stayed up (``height``); ``settle_depth`` applies where the height cannot tell."""
+    height_recheck_s: float = 0.1
+    """A settled level the hips were up at is looked at again this much later."""
     rest_window_s: float = 0.5
     """Length of rest before the rep used for the rest level."""
     pre_window_s: float = 1.0

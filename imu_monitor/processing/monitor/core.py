@@ -134,6 +134,9 @@ class Monitor:
     alarmed or whose lumbar angle went past the warning fraction of a limit is flagged
     ``tempo_approximate``. ``rate_hz``: the signals' nominal sample rate, which the rep detector's
     smoothing is set for (``RepConfig.for_rate``; without it, or with ``reps`` given, as is).
+    ``height_check``: the movement signal is the sacrum's own tilt (one sensor in a hip thrust or
+    bridge) and ``update`` gets the sensor's height, which tells a bottom from an arched lockout
+    (``processing.height``).
     """
 
     def __init__(
@@ -146,6 +149,7 @@ class Monitor:
         alarm_memory: int | None = None,
         timed_from_pelvis: bool = False,
         rate_hz: float | None = None,
+        height_check: bool = False,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
@@ -174,7 +178,9 @@ class Monitor:
         if timed_from_pelvis and self.mode == MonitorMode.CONTINUOUS and rep_cfg.lumbar_leak == 0:
             # the rep signal is the pelvis' axial turn, which the lumbar angle leaks into
             rep_cfg = replace(rep_cfg, lumbar_leak=PELVIS_TURN_LEAK)
-        self._reps = RepTracker(rep_cfg, exercise.tempo.min_rep_s, judged=mode)
+        self._reps = RepTracker(
+            rep_cfg, exercise.tempo.min_rep_s, judged=mode, height_check=height_check
+        )
         self._judged_min = 0.0  # lowest judged reading since the last rep ended (lockout mode)
         self.status = MonitorStatus()
         self.alarms: list[AlarmRecord] | deque[AlarmRecord] = (
@@ -187,24 +193,37 @@ class Monitor:
 
     # -- public --------------------------------------------------------------------------------
     def update(
-        self, t_s: np.ndarray, lumbar_deg: np.ndarray, movement_deg: np.ndarray
+        self,
+        t_s: np.ndarray,
+        lumbar_deg: np.ndarray,
+        movement_deg: np.ndarray,
+        height_m: np.ndarray | None = None,
     ) -> list[Event]:
         """Feed one chunk and return the events it caused, in time order.
 
         ``t_s``: shape (n,), seconds, non-decreasing (also across chunks). ``lumbar_deg``: lumbar
         flexion relative to the calibrated neutral (flexion positive), degrees. ``movement_deg``:
         the rep-detection signal (higher = nearer the top), degrees. NaN means no reading.
+        ``height_m``: with ``height_check``, the sacrum's height at still samples and NaN
+        elsewhere (``height.HeightTracker``), metres; None: not known.
         """
         t, lum, mov = self._check(t_s, lumbar_deg, movement_deg)
+        if height_m is not None:
+            height_m = np.asarray(height_m, dtype=np.float64)
+            if height_m.shape != t.shape:
+                raise MonitorError(
+                    f"Monitor.update: height_m must have the shape of t_s {t.shape} "
+                    f"(got {height_m.shape})"
+                )
         n = len(t)
         if n == 0:
             return []
         phase0, rep0 = self._reps.phase, self._reps.rep
         items: list[tuple[int, int, int, Any]] = []
-        changes, rep_out = self._reps.process(t, mov, lum)
+        changes, rep_out, waiting = self._reps.process(t, mov, lum, height_m)
         judged = lum
         if self._lockout is not None:
-            judged = self._lockout.judged(t, lum, phase0, changes)
+            judged = self._lockout.judged(t, lum, phase0, changes, waiting)
             self._lockout_peaks(judged, rep_out)
         for d in self._dirs:
             for tr in d.process(t, judged):
@@ -379,8 +398,10 @@ def analyze_angles(
     reps: RepConfig | None = None,
     timed_from_pelvis: bool = False,
     rate_hz: float | None = None,
+    height_m: np.ndarray | None = None,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
+    ``height_m``: given, the monitor checks the hips' height (``Monitor``'s ``height_check``).
 
     Gives exactly the events a ``Monitor`` fed the same samples in any chunking gives, plus
     ``finish()``.
@@ -392,6 +413,7 @@ def analyze_angles(
         reps=reps,
         timed_from_pelvis=timed_from_pelvis,
         rate_hz=rate_hz,
+        height_check=height_m is not None,
     )
     t = np.asarray(t_s, dtype=np.float64)
     lum = np.asarray(lumbar_deg, dtype=np.float64)
@@ -399,7 +421,8 @@ def analyze_angles(
     events: list[Event] = []
     for i in range(0, len(t), BATCH_BLOCK):
         j = i + BATCH_BLOCK
-        events += mon.update(t[i:j], lum[i:j], mov[i:j])
+        h = None if height_m is None else height_m[i:j]
+        events += mon.update(t[i:j], lum[i:j], mov[i:j], h)
     if len(t) == 0:
         mon.update(t, lum, mov)  # still checks the shapes
     events += mon.finish()

@@ -37,9 +37,16 @@ class LockoutGate:
         """Whether the latest sample was judged (at a held lockout)."""
 
     def judged(
-        self, t: np.ndarray, lum: np.ndarray, phase0: str, changes: list[PhaseChange]
+        self,
+        t: np.ndarray,
+        lum: np.ndarray,
+        phase0: str,
+        changes: list[PhaseChange],
+        waiting: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The lumbar reading where it is judged, 0 elsewhere (arrays of shape (n,))."""
+        """The lumbar reading where it is judged, 0 elsewhere (arrays of shape (n,)).
+        ``waiting``: (n,) bool, samples where the rep tracker does not know yet whether the
+        hips came down (``RepTracker.process``): not judged."""
         n = len(t)
         at_top = np.zeros(n, bool)
         phase, start = phase0, 0
@@ -58,6 +65,8 @@ class LockoutGate:
         keep = all_t >= all_t[-1] - self.still_window_s if len(all_t) else np.zeros(0, bool)
         self._tail_t, self._tail_v = all_t[keep], all_v[keep]
         gate = at_top & still
+        if waiting is not None:
+            gate &= ~waiting
         if n:
             self.last_judged = bool(gate[-1])
         return np.where(gate, lum, 0.0)

@@ -21,6 +21,12 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   lowering's offset (``onset.end_wait_s``; a new rise ends the wait early); the phase
   boundaries are timed at movement onset / offset (``onset.onset_fit``) and the RepEnded event
   fires at that sample, its time the offset (events stay in time order).
+- one sensor in a hip thrust or bridge (``height_check``): the rep signal is the pelvis' tilt,
+  which an arched lockout moves as far as a shallower bottom. There, any level settled
+  ``height_settle_depth`` off the top is a bottom if the hips' height (``processing.height``) came
+  down (below ``HIPS_DOWN_FRACTION`` of the rep's rise), and not one if it did not; until the
+  height is known there (the hips still for ``height.CONFIRM_S``) the samples that far off the top
+  are not judged as a lockout (the ``process`` result's wait mask).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); a rep
   that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
@@ -51,8 +57,21 @@ log = logging.getLogger(__name__)
 
 IDLE, IN_REP, ENDING = 0, 1, 2
 TIME_EPS_S = 1e-9
+DOWN, UP, MOVING = "down", "up", "moving"
+"""Where the hips are at a settled level (``RepTracker._hips``)."""
+MIN_RISE_M = 0.03
+"""A rise of the hips under this (3 cm) decides nothing (``RepTracker._hips``)."""
+HIPS_DOWN_FRACTION = 0.5
+"""The hips are back down below this fraction of the rep's rise. ``benchmarks/bench_height.py``
+on simulated bridges (bottoms 15 % shallower or deeper than the last, arches of 9-15 deg): a
+bottom at most 0.27 of the rise up (true 0.24), an arch's hold at least 0.65 of the session's
+typical rise (true 0.84; 0.80 in a hip thrust)."""
 SCAN_SPAN = 1024
 """Samples a scan looks ahead at first (``RepTracker.process``)."""
+
+
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""A stretch of samples: time, rep signal, lumbar angle, the hips' height."""
 
 
 @dataclass
@@ -76,13 +95,28 @@ class RepTracker:
     """Rep segmentation state carried between chunks (see the module docstring).
 
     ``min_rep_s``: a rep shorter than this (fitted start to end) is flagged too fast.
-    ``judged``: copied into RepEnded.judged.
+    ``judged``: copied into RepEnded.judged. ``height_check``: the rep signal is the pelvis'
+    tilt and ``process`` gets the sensor's height (``processing.height``): a settled level is a
+    bottom only if the hips came down, so an arched lockout is not one.
     """
 
-    def __init__(self, cfg: RepConfig, min_rep_s: float, judged: str) -> None:
+    def __init__(
+        self, cfg: RepConfig, min_rep_s: float, judged: str, height_check: bool = False
+    ) -> None:
         self.cfg = cfg
         self.min_rep_s = float(min_rep_s)
         self.judged = judged
+        self.height_check = height_check
+        self._recheck_t = -np.inf
+        """A settled level where the hips were up (or moving) is looked at again from then on."""
+        self._rises: deque[float] = deque(maxlen=cfg.amplitude_memory)
+        """The hips' rise in recent reps (m), for a rep without a still moment at its top."""
+        self._waiting_now = False
+        """Waiting to know where the hips are at the latest sample (``_height_end``)."""
+        self._off_top = False
+        """Whether the latest sample was well off the rep's top (``height_settle_depth``)."""
+        self._wait_mask = np.zeros(0, bool)
+        """The chunk being processed: its samples where the tracker waits (``process``)."""
         self.state = IDLE
         self.phase = Phase.REST
         self.rep: int | None = None
@@ -115,6 +149,7 @@ class RepTracker:
         self._buf_t: list[np.ndarray] = []
         self._buf_m: list[np.ndarray] = []
         self._buf_l: list[np.ndarray] = []
+        self._buf_h: list[np.ndarray] = []
         self._t_prev = -np.inf
         """Time of the last sample of the previous chunk."""
         self._tail_t = np.zeros(0)
@@ -126,11 +161,21 @@ class RepTracker:
 
     # -- chunk processing ----------------------------------------------------------------------
     def process(
-        self, t_s: np.ndarray, m_deg: np.ndarray, lumbar_deg: np.ndarray
-    ) -> tuple[list[PhaseChange], list[RepOutput]]:
+        self,
+        t_s: np.ndarray,
+        m_deg: np.ndarray,
+        lumbar_deg: np.ndarray,
+        height_m: np.ndarray | None = None,
+    ) -> tuple[list[PhaseChange], list[RepOutput], np.ndarray]:
         """Run the detector over one chunk (all arrays shape (n,)); returns the online phase
-        changes and the rep events, each in sample order."""
+        changes and the rep events, each in sample order, and where it waited to know whether
+        the hips came down ((n,) bool; the lockout is not judged there). ``height_m``: for
+        ``height_check``, the hips' height at still samples, NaN elsewhere
+        (``height.HeightTracker``; None: not known)."""
         n = len(t_s)
+        self._wait_mask = np.zeros(n, bool)
+        if height_m is None:
+            height_m = np.full(n, np.nan)
         changes: list[PhaseChange] = []
         events: list[RepOutput] = []
         ms = self._smooth(m_deg)
@@ -141,19 +186,21 @@ class RepTracker:
             # end is a chunk end to the scanners (any chunking gives the same events); the window
             # doubles while nothing happens in it.
             q = min(n, p + span)
-            t, m, s, lum = t_s[:q], m_deg[:q], ms[:q], lumbar_deg[:q]
+            t, m, s = t_s[:q], m_deg[:q], ms[:q]
+            cols = (t, m, lumbar_deg[:q], height_m[:q])
             state = self.state
             if state == IDLE:
                 p = self._scan_idle(t, s, p, changes, events)
             elif state == IN_REP:
-                p = self._scan_rep(t, m, s, lum, p, changes, events)
+                p = self._scan_rep(cols, s, p, changes, events)
             else:
-                p = self._scan_ending(t, m, s, lum, p, changes, events)
+                p = self._scan_ending(cols, s, p, changes, events)
             span = 2 * span if p == q and self.state == state else SCAN_SPAN
         if n:
             self._buf_t.append(t_s)
             self._buf_m.append(m_deg)
             self._buf_l.append(lumbar_deg)
+            self._buf_h.append(height_m)
             self._trim(float(t_s[-1]))
             self._t_prev = float(t_s[-1])
             # the last settle_s of the smoothed signal, for the settled-bottom test
@@ -161,7 +208,7 @@ class RepTracker:
             ss = np.concatenate([self._tail_s, ms])
             k = max(int(tt.searchsorted(tt[-1] - 2.0 * self.cfg.settle_s)) - 1, 0)
             self._tail_t, self._tail_s = tt[k:].copy(), ss[k:].copy()
-        return changes, events
+        return changes, events, self._wait_mask
 
     def _smooth(self, m: np.ndarray) -> np.ndarray:
         """Causal moving average over ``smooth_n`` samples; NaN holds the last value. Summed
@@ -227,35 +274,38 @@ class RepTracker:
         self._run_max = float(ms[i])
         self._t_last_max = float(t[i])
         self._watch_min = np.inf
+        self._waiting_now, self._off_top = False, False
         changes.append(PhaseChange(i, Phase.CONCENTRIC, self.rep))
         events.append(RepOutput(i, RepStarted(t_s=float(t[i]), index=self.rep)))
 
     def _scan_rep(
         self,
-        t: np.ndarray,
-        m: np.ndarray,
+        cols: Columns,
         ms: np.ndarray,
-        lum: np.ndarray,
         p: int,
         changes: list[PhaseChange],
         events: list[RepOutput],
     ) -> int:
         cfg = self.cfg
-        n = len(m)
+        t = cols[0]
+        n = len(t)
         seg, ts = ms[p:], t[p:]
         cmax = np.fmax(np.fmax.accumulate(seg), self._run_max)
         amp = cmax - self._rep_rest_ref
-        end = seg < self._rep_rest_ref + cfg.end_fraction * amp
+        low = seg < self._rep_rest_ref + cfg.end_fraction * amp
         # ... or settled at a shallower bottom: well down from the top and no longer falling
         # (the depth varies from rep to rep, and the rest level moves)
         ext_t = np.concatenate([self._tail_t, t])
         ext_s = np.concatenate([self._tail_s, ms])
         back = ext_s[ext_t.searchsorted(ts - cfg.settle_s)]
-        end |= (
-            (seg < cmax - cfg.settle_depth * amp)
-            & (back - seg < cfg.settle_fraction * amp)
-            & (ts - cfg.settle_s >= ext_t[0])
-        )
+        settled = (back - seg < cfg.settle_fraction * amp) & (ts - cfg.settle_s >= ext_t[0])
+        deep = seg < cmax - cfg.settle_depth * amp
+        if self.height_check:  # any settled level well off the top may be a bottom: the hips'
+            # height decides below (an arched lockout can tilt the pelvis as far as a bottom)
+            down = seg < cmax - cfg.height_settle_depth * amp
+            end = low | (settled & down & (ts >= self._recheck_t))
+        else:
+            end = low | (settled & deep)
         # the time tests are monotonic in time: when the window's last sample does not pass,
         # none does
         since_detect = float(ts[-1]) - self._t_detect
@@ -265,6 +315,8 @@ class RepTracker:
             return p + off + j if mask[j] else n
 
         i_end = first(end)
+        if self.height_check:
+            i_end = self._height_end(cols, p, i_end, end, low, deep, cmax, amp, down)
         i_to = first(ts - self._t_detect > cfg.max_rep_s) if since_detect > cfg.max_rep_s else n
         if self.phase == Phase.ECCENTRIC:
             i_ecc = p
@@ -312,7 +364,7 @@ class RepTracker:
         if stop == n:
             return n
         if i_end <= stop:
-            self._trigger(t, m, lum, i_end)
+            self._trigger(cols, i_end)
             # back near the rest level: the online phase is rest from here (a pause at the
             # bottom is never a hold or a lockout), though the rep ends once its offset is known
             self.phase = Phase.REST
@@ -336,17 +388,16 @@ class RepTracker:
         self._start_rep(i_rs, t, ms, watch_min, self._t_idle_start, changes, events)
         return i_rs + 1
 
-    def _samples_upto(
-        self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rep's samples: the buffer and the chunk up to sample ``i`` (inclusive), from
-        the rest before the rep on."""
+    def _samples_upto(self, cols: Columns, i: int) -> Columns:
+        """The rep's samples (time, rep signal, lumbar angle, height): the
+        buffer and the chunk's ``cols`` up to sample ``i`` (inclusive), from the rest before
+        the rep on."""
         t_from = max(self._rep_idle_start, self._t_detect - self.cfg.keep_s)
         # the buffered chunks and this one up to i, from the first sample at or after t_from
         # (only the pieces that reach t_from are joined)
         pieces = [
-            *zip(self._buf_t, self._buf_m, self._buf_l, strict=True),
-            (t[: i + 1], m[: i + 1], lum[: i + 1]),
+            *zip(self._buf_t, self._buf_m, self._buf_l, self._buf_h, strict=True),
+            tuple(x[: i + 1] for x in cols),
         ]
         k = 0
         while k < len(pieces) - 1 and not (len(pieces[k][0]) and pieces[k][0][-1] >= t_from):
@@ -355,13 +406,111 @@ class RepTracker:
         pieces[k] = tuple(x[j0:] for x in pieces[k])
         if k == len(pieces) - 1:  # all in this chunk (fit_rep does not write to its input)
             return pieces[k]
-        bt, bm, bl = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
-        return bt, bm, bl
+        bt, bm, bl, ba = (np.concatenate(col) for col in zip(*pieces[k:], strict=True))
+        return bt, bm, bl, ba
 
-    def _fit_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+    def _height_end(
+        self,
+        cols: Columns,
+        p: int,
+        i_end: int,
+        end: np.ndarray,
+        low: np.ndarray,
+        deep: np.ndarray,
+        cmax: np.ndarray,
+        amp: np.ndarray,
+        down: np.ndarray,
+    ) -> int:
+        """``height_check``: where the rep is back, of the candidates ``end`` (from ``p``; the
+        first is ``i_end``). A settled level is a bottom if the hips came down; where they are
+        up (an arched lockout) or the heights cannot tell and the level is not ``deep``, it is
+        looked at again ``height_recheck_s`` later. Samples well off the top (``down``) are
+        marked in ``_wait_mask`` until the hips are known to be up (or the heights cannot
+        tell): the lockout is not judged there, as it may be the bottom."""
+        t = cols[0]
+        n = len(t)
+        ts = t[p:]
+        verdicts: list[tuple[int, str | None]] = []
+        while i_end < n and not low[i_end - p]:
+            j = i_end - p
+            verdict = self._hips(cols, i_end, float(cmax[j]), float(amp[j]))
+            verdicts.append((i_end, verdict))
+            if verdict == DOWN or (verdict is None and deep[j]):
+                break
+            self._recheck_t = float(t[i_end]) + self.cfg.height_recheck_s
+            k = int(ts.searchsorted(self._recheck_t))
+            j = int(end[k:].argmax()) if k < len(ts) else 0
+            i_end = p + k + j if k < len(ts) and end[k + j] else n
+        # waiting: well off the top, from where the signal got there until a verdict says the
+        # hips are up or the heights cannot tell (a "moving" verdict keeps it waiting); state
+        # carried across windows
+        stop = min(i_end + 1, n)
+        off_top = down[: stop - p]
+        entered = off_top & ~np.concatenate([[self._off_top], off_top[:-1]])
+        code = np.where(off_top, np.where(entered, 1, -1), 0)  # -1: as the sample before
+        for i, verdict in verdicts:
+            if i < stop:
+                code[i - p] = 1 if verdict == MOVING else 0
+        at = np.maximum.accumulate(np.where(code >= 0, np.arange(len(code)), -1))
+        state = np.where(at >= 0, code[np.maximum(at, 0)], 1 if self._waiting_now else 0)
+        self._wait_mask[p:stop] |= state == 1
+        if len(state):
+            self._waiting_now = bool(state[-1] == 1)
+            self._off_top = bool(off_top[-1])
+        return i_end
+
+    def _rest_height(self, bt: np.ndarray, bh: np.ndarray) -> float | None:
+        """The hips' height at the last still moment before the rep was detected."""
+        before = np.flatnonzero(np.isfinite(bh) & (bt < self._t_detect))
+        return float(bh[before[-1]]) if len(before) else None
+
+    def _near_top(
+        self, bt: np.ndarray, bm: np.ndarray, bh: np.ndarray, top_deg: float, amp_deg: float
+    ) -> np.ndarray:
+        """The rep's still samples near its top (less than ``height_settle_depth`` off it)."""
+        near = bm >= top_deg - self.cfg.height_settle_depth * amp_deg
+        return np.isfinite(bh) & (bt >= self._t_detect) & near
+
+    def _record_rise(self, cols: Columns, i: int) -> None:
+        """The rep is back: keep its rise (from the rest before it to its highest still moment
+        near the top), for a rep without a still moment at its top."""
+        bt, bm, _, bh = self._samples_upto(cols, i)
+        rest = self._rest_height(bt, bh)
+        if rest is None or not np.isfinite(bm).any():
+            return
+        top = float(np.nanmax(bm))
+        near_top = self._near_top(bt, bm, bh, top, top - self._rep_rest_ref)
+        if near_top.any():
+            self._rises.append(float(bh[near_top].max()) - rest)
+
+    def _hips(self, cols: Columns, i: int, top_deg: float, amp_deg: float) -> str | None:
+        """Where are the hips, whose tilt has settled at sample ``i``? ``DOWN``: below
+        ``HIPS_DOWN_FRACTION`` of the rep's rise from the rest before the rep (to its highest
+        still moment near the top, else the recent reps' rise); ``UP``; ``MOVING``: not still
+        yet. None when the heights cannot tell (none known, no still moment before the rep, no
+        rise known, a rise under ``MIN_RISE_M``)."""
+        bt, bm, _, bh = self._samples_upto(cols, i)
+        known = np.isfinite(bh)
+        rest = self._rest_height(bt, bh)
+        if rest is None:
+            return None
+        if not known[-1]:
+            return MOVING
+        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
+        if near_top.any():
+            rise = float(bh[near_top].max()) - rest
+        elif self._rises:
+            rise = statistics.median(self._rises)
+        else:
+            return None
+        if rise < MIN_RISE_M:
+            return None
+        return UP if bh[-1] - rest > HIPS_DOWN_FRACTION * rise else DOWN
+
+    def _fit_upto(self, cols: Columns, i: int) -> None:
         """Fit the rep's phases (the tangent method) from the buffer and the chunk up to sample
         ``i`` (inclusive); sets ``_fit`` and the lumbar peaks so far within the fitted rep."""
-        bt, bm, bl = self._samples_upto(t, m, lum, i)
+        bt, bm, bl, _ = self._samples_upto(cols, i)
         k_det = int(bt.searchsorted(self._t_detect))
         prev = self._prev_fit
         if prev is not None and prev.t_end_s < self._t_detect - self.cfg.keep_s:
@@ -371,20 +520,22 @@ class RepTracker:
         self._lum_max, self._lum_min = -np.inf, np.inf
         self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
 
-    def _trigger(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+    def _trigger(self, cols: Columns, i: int) -> None:
         """The rep is back (below ``end_fraction``): fit it (tangent method); the fit says how
         long to wait for the lowering's offset (``onset.end_wait_s``)."""
-        self._fit_upto(t, m, lum, i)
+        self._fit_upto(cols, i)
+        if self.height_check:
+            self._record_rise(cols, i)
         assert self._fit is not None
         self._t_wait = self._fit.t_end_s + end_wait_s(self._fit, self.cfg)
         self._end_min = np.inf
         self.state = ENDING
 
-    def _onset_upto(self, t: np.ndarray, m: np.ndarray, lum: np.ndarray, i: int) -> None:
+    def _onset_upto(self, cols: Columns, i: int) -> None:
         """The phase boundaries at movement onset / offset (``onset``) from the samples up to
         ``i``, the tangent fit saying where the movements are; the lumbar peaks within them."""
         assert self._fit is not None
-        bt, bm, bl = self._samples_upto(t, m, lum, i)
+        bt, bm, bl, _ = self._samples_upto(cols, i)
         prev = self._prev_fit
         t_from = prev.t_end_s if prev is not None else -np.inf
         fit = onset_fit(bt, bm, self._fit, t_from, self.cfg, bl)
@@ -394,10 +545,8 @@ class RepTracker:
 
     def _scan_ending(
         self,
-        t: np.ndarray,
-        m: np.ndarray,
+        cols: Columns,
         ms: np.ndarray,
-        lum: np.ndarray,
         p: int,
         changes: list[PhaseChange],
         events: list[RepOutput],
@@ -407,6 +556,7 @@ class RepTracker:
         before this sample). The rest reference starts from the lowest level reached, so a
         rise that began while waiting is a rise."""
         assert self._fit is not None
+        t = cols[0]
         n = len(t)
         e = max(int(t.searchsorted(self._t_wait - TIME_EPS_S)), p)
         seg = ms[p : min(e + 1, n)]
@@ -419,7 +569,7 @@ class RepTracker:
             self._end_min = float(low[-1])
         if e >= n:
             return n
-        self._onset_upto(t, m, lum, e)
+        self._onset_upto(cols, e)
         t_end = min(self._fit.t_end_s, float(t[e]))
         events.append(RepOutput(e, self._rep_ended(t_end)))
         self._to_rest(e, t_end, changes)
@@ -459,11 +609,10 @@ class RepTracker:
         out = None
         if self.state == ENDING and self._fit is not None:
             if self._buf_t:  # the samples so far (the stream ended while waiting)
-                last = (self._buf_t[-1], self._buf_m[-1], self._buf_l[-1])
-                self._buf_t, self._buf_m, self._buf_l = (
-                    b[:-1] for b in (self._buf_t, self._buf_m, self._buf_l)
-                )
-                self._onset_upto(*last, len(last[0]) - 1)
+                bufs = (self._buf_t, self._buf_m, self._buf_l, self._buf_h)
+                last = tuple(b[-1] for b in bufs)
+                self._buf_t, self._buf_m, self._buf_l, self._buf_h = (b[:-1] for b in bufs)
+                self._onset_upto(last, len(last[0]) - 1)
             out = self._rep_ended(self._fit.t_end_s)
         elif self.state == IN_REP:
             log.info("rep %s not finished at the end of the stream: not counted", self.rep)
@@ -507,9 +656,10 @@ class RepTracker:
             self._buf_t.pop(0)
             self._buf_m.pop(0)
             self._buf_l.pop(0)
+            self._buf_h.pop(0)
         if len(self._buf_t) > 64:  # many small chunks: join them to keep concatenation cheap
             # (a fresh array from the first needed sample on: a slice would keep the old one)
             j0 = int(self._buf_t[0].searchsorted(t_from))
-            for buf in (self._buf_t, self._buf_m, self._buf_l):
+            for buf in (self._buf_t, self._buf_m, self._buf_l, self._buf_h):
                 buf[0] = buf[0][j0:]
                 buf[:] = [np.concatenate(buf)]

@@ -1,0 +1,203 @@
+"""How high a sensor is: what tells lowering the hips from arching the back at the top.
+
+With one sacrum sensor in a hip thrust or glute bridge, the rep signal is the pelvis' tilt, and a
+lumbar fault at the lockout tilts the pelvis the same way as lowering the hips does: in a bridge
+an arch of 9-15 deg against a whole movement of 17-35 deg of tilt looked like a shallower bottom
+and split the rep in two. The hips' height does not have that ambiguity: lowering them takes the
+sacrum down by the rep's whole rise (13-35 cm), an arch at the top by 2-3 cm (the pelvis turns
+about the lumbar spine; the hips stay up).
+
+``HeightTracker`` integrates the accelerometer's vertical component (world frame, from the
+orientation filter) twice over each movement between two still moments, where the velocity is
+zero (zero-velocity updates, as pedestrian dead reckoning does with a foot's stance). What the
+accelerometer gets wrong there (offset, scale error, the filter's inclination error) is a bias
+that follows the sensor's orientation: it is measured at the still moments on both sides and
+interpolated along the turn from one orientation to the other. The height is known at still
+samples only (NaN while moving), relative to the first still moment; errors add up from
+movement to movement, so compare heights a few movements apart, not a session apart.
+``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
+people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
+between still moments 1-6 s apart is within 0.8 cm in 90 % of pairs and 2.5 cm at worst at
+200 Hz (the offline and the live filter alike), 1.1 / 5.5 cm at 52 Hz, and up to 51 cm at 10 Hz
+(``MIN_RATE_HZ``); 0.3-0.4 s of CPU per hour of data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from imu_monitor.processing.monitor.lockout import window_range
+
+STANDARD_GRAVITY_M_S2 = 9.80665
+STILL_WINDOW_S = 0.25
+"""A sample is still when the last this long (it included) was: the window also gives the still
+moment's accelerometer bias and orientation."""
+STILL_ACC_RANGE_M_S2 = 0.15
+"""Largest range of the vertical acceleration over a still window (at rest the noise and skin
+make 0.05-0.15 m/s^2)."""
+STILL_TURN_DEG = 0.3
+"""Largest change of the sensor's inclination over a still window (1.5 deg/s). A bridge's 2 s
+lowering changes its vertical acceleration by less than the range above, so the turn is what
+tells it from rest: 2-3.5 deg per window in its middle, 0.4-1 deg in its last tenths of a
+second."""
+CONFIRM_S = 0.15
+"""A still stretch ends a movement once it has lasted this long (a pause shorter than that in
+a movement's tail belongs to the movement); the bias after the movement is the mean over that
+time, clear of the movement's last deceleration (the still window before it may hold some)."""
+MIN_RATE_HZ = 25.0
+"""Below this sample rate the height is not used (``height_usable``): at 10 Hz a still window
+holds 3 samples, and heights were off by up to 51 cm (``benchmarks/bench_height.py``)."""
+MIN_TURN_DEG = 3.0
+"""Below this difference in inclination between the two still moments the bias is interpolated
+in time instead (the turn is too small to interpolate along)."""
+
+
+def height_usable(rate_hz: float) -> bool:
+    """Whether a sensor streaming at ``rate_hz`` gives a usable height (``MIN_RATE_HZ``)."""
+    return rate_hz >= MIN_RATE_HZ
+
+
+def vertical_acc_m_s2(quat_ws: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
+    """The specific force along the world's vertical, less standard gravity (m/s^2), shape (n,).
+
+    ``quat_ws``: (n, 4) sensor-to-earth orientations (w, x, y, z), as ``orientation`` gives them;
+    ``acc_m_s2``: (n, 3) the same samples' accelerometer readings, sensor frame.
+    """
+    up = world_up_in_sensor(quat_ws)
+    return np.einsum("ij,ij->i", up, np.asarray(acc_m_s2, dtype=np.float64)) - (
+        STANDARD_GRAVITY_M_S2
+    )
+
+
+def world_up_in_sensor(quat_ws: np.ndarray) -> np.ndarray:
+    """The world's vertical in sensor coordinates (the third row of each rotation), (n, 3)."""
+    q = np.asarray(quat_ws, dtype=np.float64)
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], 1)
+
+
+class HeightTracker:
+    """The height (m) of one sensor at its still samples, chunk by chunk (any chunking gives the
+    same result): ``update`` returns it for each sample, NaN while moving, before a still
+    stretch has lasted ``CONFIRM_S`` and before the first. Relative to the first still moment."""
+
+    def __init__(self) -> None:
+        self.height_m = math.nan
+        """The height at the latest still moment (NaN before the first)."""
+        self._tail_t = np.zeros(0)
+        self._tail_a = np.zeros(0)
+        self._tail_u = np.zeros((0, 3))
+        """The samples of the last two ``STILL_WINDOW_S`` before this chunk (and one more)."""
+        self._moving: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        """The movement since the last still moment: (t, vertical acc, up) pieces, starting
+        with that moment's last sample."""
+        self._run_t0: float | None = None
+        """First sample time of the still stretch going on (None while moving)."""
+        self._confirmed = False
+        """Whether that stretch has lasted ``CONFIRM_S`` (it is a still moment)."""
+        self._bias = math.nan
+        self._up = np.zeros(3)
+        """The latest still window's mean vertical acceleration and inclination."""
+
+    def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
+        """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
+        t = np.asarray(t_s, dtype=np.float64)
+        n = len(t)
+        out = np.full(n, math.nan)
+        if n == 0:
+            return out
+        up = world_up_in_sensor(quat_ws)
+        az = np.einsum("ij,ij->i", up, np.asarray(acc_m_s2, dtype=np.float64))
+        az -= STANDARD_GRAVITY_M_S2
+        all_t = np.concatenate([self._tail_t, t])
+        all_a = np.concatenate([self._tail_a, az])
+        all_u = np.concatenate([self._tail_u, up])
+        k = len(self._tail_t)
+        # the still window ending at each sample of the chunk: [first, k + i], from the last
+        # sample at or before STILL_WINDOW_S earlier (a window the data do not reach back over
+        # is no still moment)
+        back = all_t[k:] - STILL_WINDOW_S
+        first = np.maximum(np.searchsorted(all_t, back, side="right") - 1, 0)
+        full = all_t[first] <= back
+        acc_range = window_range(all_a, first, np.arange(k + 1, k + n + 1))
+        cos_turn = np.einsum("ij,ij->i", all_u[first], up)
+        still = full & (acc_range <= STILL_ACC_RANGE_M_S2)
+        still &= cos_turn >= math.cos(math.radians(STILL_TURN_DEG))
+
+        def mean(a: int, b: int) -> tuple[float, np.ndarray]:
+            """Mean vertical acceleration and inclination of joined samples a..b (inclusive;
+            a mean of the same samples whatever the chunking)."""
+            return float(all_a[a : b + 1].mean()), all_u[a : b + 1].mean(axis=0)
+
+        i = 0
+        while i < n:
+            j = i + int(np.argmax(still[i:] != still[i])) if (still[i:] != still[i]).any() else n
+            if not still[i]:
+                self._run_t0, self._confirmed = None, False
+                self._add_moving(t[i:j], az[i:j], up[i:j])
+                i = j
+                continue
+            if self._run_t0 is None:
+                self._run_t0 = float(t[i])
+            c = i
+            if not self._confirmed:
+                c = i + int(np.searchsorted(t[i:j], self._run_t0 + CONFIRM_S - 1e-9))
+                self._add_moving(t[i:c], az[i:c], up[i:c])
+                if c < j:
+                    self._confirmed = True
+                    # after the movement: from the stretch's first sample on (the still window
+                    # before it can hold the movement's last deceleration)
+                    bias, u = mean(int(np.searchsorted(all_t, self._run_t0)), k + c)
+                    if math.isnan(self.height_m):
+                        self.height_m = 0.0
+                    else:
+                        self.height_m += self._movement_height(bias, u)
+            if self._confirmed:
+                out[c:j] = self.height_m
+                # the next movement starts a still window before the stretch's last sample: it
+                # may have begun within that window (its first tenths of a second move little
+                # but accelerate); the bias before it is the mean over the window before that
+                last = k + j - 1
+                run0 = int(np.searchsorted(all_t, self._run_t0))
+                anchor = max(int(first[j - 1]), run0)
+                since = max(int(np.searchsorted(all_t, all_t[anchor] - STILL_WINDOW_S)), run0)
+                self._bias, self._up = mean(since, anchor) if anchor > since else mean(run0, last)
+                self._moving = [
+                    (all_t[anchor : last + 1], all_a[anchor : last + 1], all_u[anchor : last + 1])
+                ]
+            i = j
+        # keep two windows and one sample before them: the next chunk's still windows and the
+        # window before a movement's start are complete
+        kk = max(int(np.searchsorted(all_t, all_t[-1] - 2.0 * STILL_WINDOW_S)) - 1, 0)
+        self._tail_t, self._tail_a, self._tail_u = all_t[kk:], all_a[kk:], all_u[kk:]
+        return out
+
+    def _add_moving(self, t: np.ndarray, az: np.ndarray, up: np.ndarray) -> None:
+        if self._moving and len(t):  # (before the first still moment there is nothing to add to)
+            self._moving.append((t, az, up))
+
+    def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
+        """The height change over the movement that ended at the still stretch's first sample
+        (``_run_t0``): integrated with zero velocity at both ends, the bias interpolated between
+        the still moments along the turn (or in time, for a turn under ``MIN_TURN_DEG``)."""
+        ts = np.concatenate([p[0] for p in self._moving])
+        az = np.concatenate([p[1] for p in self._moving])
+        ups = np.concatenate([p[2] for p in self._moving])
+        self._moving = []
+        end = int(np.searchsorted(ts, self._run_t0, side="right"))
+        ts, az, ups = ts[:end], az[:end], ups[:end]
+        if len(ts) < 2 or ts[-1] <= ts[0]:
+            return 0.0
+        d = up_b - self._up
+        span = float(d @ d)
+        if span >= (2.0 * math.sin(math.radians(MIN_TURN_DEG) / 2.0)) ** 2:
+            share = np.clip((ups - self._up) @ d / span, 0.0, 1.0)
+        else:
+            share = (ts - ts[0]) / (ts[-1] - ts[0])
+        acc = az - (self._bias + (bias_b - self._bias) * share)
+        dt = np.diff(ts)
+        v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
+        v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])  # still at both ends: the rest is drift
+        return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
