@@ -315,8 +315,9 @@ class RepTracker:
             return p + off + j if mask[j] else n
 
         i_end = first(end)
+        verdicts: list[tuple[int, str | None]] = []
         if self.height_check:
-            i_end = self._height_end(cols, p, i_end, end, low, deep, cmax, amp, down)
+            i_end = self._height_end(cols, p, i_end, end, low, deep, cmax, amp, verdicts)
         i_to = first(ts - self._t_detect > cfg.max_rep_s) if since_detect > cfg.max_rep_s else n
         if self.phase == Phase.ECCENTRIC:
             i_ecc = p
@@ -350,6 +351,8 @@ class RepTracker:
             else:
                 watch_min = float(np.fmin(np.fmin.reduce(sub), start_min))
         stop = min(i_end, i_to, i_rs)
+        if self.height_check:
+            self._mark_waiting(p, stop, down, verdicts)
         if self.phase == Phase.CONCENTRIC and i_hold < min(i_ecc, stop, n):
             self.phase = Phase.HOLD
             changes.append(PhaseChange(i_hold, Phase.HOLD, self.rep))
@@ -419,18 +422,16 @@ class RepTracker:
         deep: np.ndarray,
         cmax: np.ndarray,
         amp: np.ndarray,
-        down: np.ndarray,
+        verdicts: list[tuple[int, str | None]],
     ) -> int:
         """``height_check``: where the rep is back, of the candidates ``end`` (from ``p``; the
         first is ``i_end``). A settled level is a bottom if the hips came down; where they are
         up (an arched lockout) or the heights cannot tell and the level is not ``deep``, it is
-        looked at again ``height_recheck_s`` later. Samples well off the top (``down``) are
-        marked in ``_wait_mask`` until the hips are known to be up (or the heights cannot
-        tell): the lockout is not judged there, as it may be the bottom."""
+        looked at again ``height_recheck_s`` later. Appends each (sample, verdict) to
+        ``verdicts``."""
         t = cols[0]
         n = len(t)
         ts = t[p:]
-        verdicts: list[tuple[int, str | None]] = []
         while i_end < n and not low[i_end - p]:
             j = i_end - p
             verdict = self._hips(cols, i_end, float(cmax[j]), float(amp[j]))
@@ -441,10 +442,15 @@ class RepTracker:
             k = int(ts.searchsorted(self._recheck_t))
             j = int(end[k:].argmax()) if k < len(ts) else 0
             i_end = p + k + j if k < len(ts) and end[k + j] else n
-        # waiting: well off the top, from where the signal got there until a verdict says the
-        # hips are up or the heights cannot tell (a "moving" verdict keeps it waiting); state
-        # carried across windows
-        stop = min(i_end + 1, n)
+        return i_end
+
+    def _mark_waiting(
+        self, p: int, stop: int, down: np.ndarray, verdicts: list[tuple[int, str | None]]
+    ) -> None:
+        """Mark in ``_wait_mask`` the samples from ``p`` to ``stop`` (exclusive) well off the
+        top (``down``, from ``p``) from where the signal got there until a verdict says the
+        hips are up or the heights cannot tell (a "moving" verdict keeps it waiting): the
+        lockout is not judged there, as it may be the bottom. State carried across windows."""
         off_top = down[: stop - p]
         entered = off_top & ~np.concatenate([[self._off_top], off_top[:-1]])
         code = np.where(off_top, np.where(entered, 1, -1), 0)  # -1: as the sample before
@@ -457,7 +463,6 @@ class RepTracker:
         if len(state):
             self._waiting_now = bool(state[-1] == 1)
             self._off_top = bool(off_top[-1])
-        return i_end
 
     def _rest_height(self, bt: np.ndarray, bh: np.ndarray) -> float | None:
         """The hips' height at the last still moment before the rep was detected."""
