@@ -14,7 +14,9 @@ accelerometer gets wrong there (offset, scale error, the filter's inclination er
 that follows the sensor's orientation: it is measured at the still moments on both sides and
 interpolated along the turn from one orientation to the other. The height is known at still
 samples only (NaN while moving), relative to the first still moment; errors add up from
-movement to movement, so compare heights a few movements apart, not a session apart.
+movement to movement, so compare heights a few movements apart, not a session apart. Across a gap
+in the data the acceleration is taken as straight between its ends: a sensor still on both sides
+of a gap has not changed height, whatever it did meanwhile.
 ``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
 people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
 between still moments 1-6 s apart is within 0.8 cm in 90 % of pairs and 2.5 cm at worst at
@@ -91,8 +93,8 @@ class HeightTracker:
         self._tail_u = np.zeros((0, 3))
         """The samples of the last two ``STILL_WINDOW_S`` before this chunk (and one more)."""
         self._moving: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        """The movement since the last still moment: (t, vertical acc, up) pieces, starting
-        with that moment's last sample."""
+        """The movement since the last still moment: (t, vertical acc, up) pieces, starting a
+        still window before that moment's last sample."""
         self._run_t0: float | None = None
         """First sample time of the still stretch going on (None while moving)."""
         self._confirmed = False
