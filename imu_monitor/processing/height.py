@@ -67,17 +67,23 @@ def vertical_acc_m_s2(quat_ws: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
     ``quat_ws``: (n, 4) sensor-to-earth orientations (w, x, y, z), as ``orientation`` gives them;
     ``acc_m_s2``: (n, 3) the same samples' accelerometer readings, sensor frame.
     """
-    up = world_up_in_sensor(quat_ws)
-    return np.einsum("ij,ij->i", up, np.asarray(acc_m_s2, dtype=np.float64)) - (
-        STANDARD_GRAVITY_M_S2
-    )
+    return _vertical(world_up_in_sensor(quat_ws), acc_m_s2)
 
 
 def world_up_in_sensor(quat_ws: np.ndarray) -> np.ndarray:
-    """The world's vertical in sensor coordinates (the third row of each rotation), (n, 3)."""
+    """The world's vertical in sensor coordinates (the third row of each rotation), (n, 3).
+    Element by element, so that any chunking gives the same bits (``frames.up_in_segment``
+    gives the same vector through a matrix product, whose rounding depends on the chunk's
+    length, and ``HeightTracker`` promises identical heights for any chunking)."""
     q = np.asarray(quat_ws, dtype=np.float64)
     w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
     return np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], 1)
+
+
+def _vertical(up: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
+    """``vertical_acc_m_s2`` from the world's vertical in sensor coordinates (n, 3)."""
+    acc = np.asarray(acc_m_s2, dtype=np.float64)
+    return np.einsum("ij,ij->i", up, acc) - STANDARD_GRAVITY_M_S2
 
 
 class HeightTracker:
@@ -111,8 +117,7 @@ class HeightTracker:
         if n == 0:
             return out
         up = world_up_in_sensor(quat_ws)
-        az = np.einsum("ij,ij->i", up, np.asarray(acc_m_s2, dtype=np.float64))
-        az -= STANDARD_GRAVITY_M_S2
+        az = _vertical(up, acc_m_s2)
         all_t = np.concatenate([self._tail_t, t])
         all_a = np.concatenate([self._tail_a, az])
         all_u = np.concatenate([self._tail_u, up])

@@ -476,17 +476,26 @@ class RepTracker:
         near = bm >= top_deg - self.cfg.height_settle_depth * amp_deg
         return np.isfinite(bh) & (bt >= self._t_detect) & near
 
-    def _record_rise(self, cols: Columns, i: int) -> None:
-        """The rep is back: keep its rise (from the rest before it to its highest still moment
-        near the top), for a rep without a still moment at its top."""
-        bt, bm, _, bh = self._samples_upto(cols, i)
+    def _rise(
+        self, bt: np.ndarray, bm: np.ndarray, bh: np.ndarray, top_deg: float, amp_deg: float
+    ) -> float | None:
+        """The hips' rise from the rest before the rep to its highest still moment near the top
+        (None without either)."""
         rest = self._rest_height(bt, bh)
-        if rest is None or not np.isfinite(bm).any():
+        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
+        if rest is None or not near_top.any():
+            return None
+        return float(bh[near_top].max()) - rest
+
+    def _record_rise(self, cols: Columns, i: int) -> None:
+        """The rep is back: keep its rise, for a rep without a still moment at its top."""
+        bt, bm, _, bh = self._samples_upto(cols, i)
+        if not np.isfinite(bm).any():
             return
         top = float(np.nanmax(bm))
-        near_top = self._near_top(bt, bm, bh, top, top - self._rep_rest_ref)
-        if near_top.any():
-            self._rises.append(float(bh[near_top].max()) - rest)
+        rise = self._rise(bt, bm, bh, top, top - self._rep_rest_ref)
+        if rise is not None:
+            self._rises.append(rise)
 
     def _hips(self, cols: Columns, i: int, top_deg: float, amp_deg: float) -> str | None:
         """Where are the hips, whose tilt has settled at sample ``i``? ``DOWN``: below
@@ -501,12 +510,10 @@ class RepTracker:
             return None
         if not known[-1]:
             return MOVING
-        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
-        if near_top.any():
-            rise = float(bh[near_top].max()) - rest
-        elif self._rises:
+        rise = self._rise(bt, bm, bh, top_deg, amp_deg)
+        if rise is None and self._rises:
             rise = statistics.median(self._rises)
-        else:
+        if rise is None:
             return None
         if rise < MIN_RISE_M:
             return None
