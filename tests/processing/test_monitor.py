@@ -17,6 +17,7 @@ FS = 200.0
 DT = 1.0 / FS
 BACK_KICK = get_exercise("back-kick")
 HIP_THRUST = get_exercise("hip-thrust")
+BRIDGE = get_exercise("glute-bridge")
 LIMITS = Limits(flexion_deg=9.0, extension_deg=9.0, dwell_s=0.15, hysteresis_deg=1.5)
 
 
@@ -377,6 +378,26 @@ def test_rest_level_found_after_a_start_at_the_top():
         clean = rep_trace(reps, rest_deg=-50.0, amp_deg=50.0, lead_s=8.0, lead=lead)[1]
         assert_phases(res.reps, onset_truth(t, clean, truth), 0.05)
         assert all(r.judged == "lockout" for r in res.reps)
+
+
+def test_a_rest_settling_after_the_move_into_position_does_not_start_a_rep():
+    """Two-sensor bridge, live (simulated seed 707): calibrated at the top (0), down to the
+    floor, where the trunk settles 1.4 deg back up over 2 s (breathing, the filter converging)
+    before the first rep. A pitch signal's rep moves it tens of degrees: the settling is no rep,
+    and the first real one is counted and timed."""
+    reps = [(1.0, 1.0, 2.3, 1.8)] * 3
+    lead = [(0.0, 0.0), (3.0, 0.0), (4.75, -32.6), (5.0, -32.6), (7.0, -31.2)]
+    traces = [
+        rep_trace(reps, rest_deg=-31.2, amp_deg=31.0, noise_deg=n, lead_s=7.0, lead=lead)
+        for n in (0.05, 0.0)
+    ]
+    (t, m, truth), clean = traces[0], traces[1][1]
+    for from_pelvis, mode in ((False, "continuous"), (True, "lockout")):
+        res = analyze_angles(
+            t, np.zeros_like(t), m, BRIDGE, mode=mode, timed_from_pelvis=from_pelvis
+        )
+        assert len(of_type(res.events, RepStarted)) == 3
+        assert_phases(res.reps, onset_truth(t, clean, truth), 0.05)
 
 
 def test_noisy_small_signal_has_no_false_reps():

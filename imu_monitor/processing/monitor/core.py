@@ -55,6 +55,15 @@ sensor) the reps whose phases were off by more than 150 ms (all faulty) went fro
 moves then (4 %: 16 of 200). A session whose axes are off by more still has reps off by up to
 0.61 s; they are flagged ``tempo_approximate``."""
 
+PITCH_MIN_RISE_DEG = 3.0
+"""``RepConfig.min_rise_deg`` where the rep signal is a segment's pitch (the thigh, the trunk, or
+one sensor's pelvic tilt in a hip thrust or bridge): such a rep moves it 15-60 deg, and once reps
+are known a rep starts at 30 % of their amplitude (5 deg and more) anyway. Before the first rep,
+the 1 deg that the pelvis' turn in a back kick needs was met by a rest settling after the move
+into the start position: the trunk on the floor before a simulated two-sensor bridge rose 1.45
+deg in 2 s live (breathing and the orientation filter converging after a 30 deg move; offline,
+0.97), a rep started there and the first real rep was lost."""
+
 MODES: tuple[str, ...] = tuple(MonitorMode)
 STATES: tuple[str, ...] = tuple(MonitorState)
 BATCH_BLOCK = 16384
@@ -175,9 +184,12 @@ class Monitor:
         rep_cfg = reps or RepConfig()
         if reps is None and rate_hz is not None and rate_hz > 0:
             rep_cfg = rep_cfg.for_rate(rate_hz)
-        if timed_from_pelvis and self.mode == MonitorMode.CONTINUOUS and rep_cfg.lumbar_leak == 0:
+        pelvis_turn = timed_from_pelvis and self.mode == MonitorMode.CONTINUOUS
+        if pelvis_turn and rep_cfg.lumbar_leak == 0:
             # the rep signal is the pelvis' axial turn, which the lumbar angle leaks into
             rep_cfg = replace(rep_cfg, lumbar_leak=PELVIS_TURN_LEAK)
+        if reps is None and not pelvis_turn:
+            rep_cfg = replace(rep_cfg, min_rise_deg=PITCH_MIN_RISE_DEG)
         self._reps = RepTracker(
             rep_cfg, exercise.tempo.min_rep_s, judged=mode, height_check=height_check
         )
