@@ -15,7 +15,8 @@ class RepConfig:
     min_rise_deg: float = 1.0
     """Smallest rise above the rest reference that starts a rep: the estimated pelvic roll of a
     one-sensor back kick rises only ~1.5-3 deg; noise up to ~0.2 deg rms and slow sway up to
-    ~0.2 deg at rest stay below it."""
+    ~0.2 deg at rest stay below it. ``Monitor`` raises it where the rep signal is a segment's
+    pitch (``core.PITCH_MIN_RISE_DEG``)."""
     rise_fraction: float = 0.3
     """Once reps are known, a rep starts at this fraction of their median amplitude."""
     end_fraction: float = 0.2
