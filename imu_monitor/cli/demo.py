@@ -11,16 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.sources import SimulatedPerson, live_source
 from imu_monitor.cli import live as live_command
 from imu_monitor.cli.common import (
     add_window_options,
     count,
-    dashboard,
     positive_factor,
-    window_options,
 )
 from imu_monitor.cli.history import add_history_options
 from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options
@@ -79,21 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
     live = live_source({p: "sim" for p in SENSOR_SETS[args.sensors]}, person=person)
-    settings_store, cal_store = user_stores(args.config_dir, simulated=True)
-    settings = settings_store.load(args.user)
-    settings.exercise = args.exercise
-    settings.tempo_cue = settings.tempo_cue or args.tempo_cue
-    return dashboard().run_live(
-        live,
-        settings,
-        settings_store=settings_store,
-        calibration_store=cal_store,
-        options=window_options(args),
-        wearable_alerts=not args.no_alert,
-        use_stored=False,
-        title="demo: simulated wearable",
-        lsl=live_command.lsl_request(args),
-        history=history_store(args.data_dir, simulated=True),
+    return live_command.open_dashboard(
+        args, live, use_stored=False, title="demo: simulated wearable"
     )
 
 

@@ -167,8 +167,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
         record = check_output(args.record, force=args.force, option="--record")
         if args.force:
             record.unlink(missing_ok=True)
-    live = build_source(args)
-    settings_store, cal_store = user_stores(args.config_dir, simulated=live.world is not None)
+    return open_dashboard(args, build_source(args), record=record, profile=args.profile)
+
+
+def open_dashboard(args: argparse.Namespace, live: LiveSource, **extra: Any) -> int:
+    """The dashboard on ``live`` (``live`` and ``demo``), with the user's settings for
+    ``args.exercise`` and the window, alert, LSL and history options; a simulated source has its
+    own settings, calibrations and history, apart from the real wearables'. ``extra``: further
+    ``run_live`` arguments."""
+    simulated = live.world is not None
+    settings_store, cal_store = user_stores(args.config_dir, simulated=simulated)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise
     settings.tempo_cue = settings.tempo_cue or args.tempo_cue
@@ -179,10 +187,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         calibration_store=cal_store,
         options=window_options(args),
         wearable_alerts=not args.no_alert,
-        record=record,
-        profile=args.profile,
         lsl=lsl_request(args),
-        history=history_store(args.data_dir, simulated=live.world is not None),
+        history=history_store(args.data_dir, simulated=simulated),
+        **extra,
     )
 
 

@@ -136,7 +136,6 @@ def test_scan_without_adapter_explains_in_one_line(capsys):
 def test_tempo_cue_option_turns_the_cue_on_in_the_dashboards_settings(
     command, tmp_path, monkeypatch
 ):
-    import imu_monitor.cli.demo as demo_mod
     import imu_monitor.cli.live as live_mod
 
     seen = {}
@@ -147,8 +146,7 @@ def test_tempo_cue_option_turns_the_cue_on_in_the_dashboards_settings(
             seen["tempo_cue"] = settings.tempo_cue
             return 0
 
-    for mod in (demo_mod, live_mod):
-        monkeypatch.setattr(mod, "dashboard", lambda: FakeDashboard)
+    monkeypatch.setattr(live_mod, "dashboard", lambda: FakeDashboard)  # (demo opens it there)
     base = [command, "--screenshot", str(tmp_path / "x.png"), "--config-dir", str(tmp_path)]
     assert main([*base, "--tempo-cue"]) == 0 and seen["tempo_cue"] is True
     assert main(base) == 0 and seen["tempo_cue"] is False
