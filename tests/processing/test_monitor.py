@@ -570,6 +570,22 @@ def test_a_shallower_paused_bottom_ends_the_rep_and_is_never_a_lockout():
     assert res.reps[1].t_s == pytest.approx(9.5, abs=0.15)  # ended at the shallower bottom
 
 
+def test_a_back_kick_rep_ends_at_a_rest_that_moved_up():
+    """One-sensor back kick (the pelvis' turn; simulated seed 500 with rests varying by a
+    degree): a 3.4 deg kick from a rest at -1.6 deg comes back to rest at -0.3, 61 % of the
+    kick down from its top. The rep ends there (before: it never ended, was dropped 6 s later and
+    lost), and the next kick from that rest is a rep of its own."""
+    knots = [(0.0, 0.0), (2.0, 0.0), (3.2, 4.5), (3.8, 4.5), (5.0, -1.6), (7.0, -1.6)]
+    knots += [(8.3, 1.7), (9.0, 1.7), (10.3, -0.3), (12.3, -0.3), (13.5, 4.0), (14.2, 4.0)]
+    knots += [(15.5, -0.2), (18.0, -0.2)]
+    t = np.arange(0.0, 18.0, DT)
+    m = corner_smoothed(t, [k[0] for k in knots], [k[1] for k in knots], 0.3)
+    m += np.random.default_rng(5).normal(0.0, 0.02, len(t))
+    res = analyze_angles(t, np.zeros_like(t), m, BACK_KICK, timed_from_pelvis=True)
+    assert len(res.reps) == 3 and len(of_type(res.events, RepStarted)) == 3
+    assert res.reps[1].t_s == pytest.approx(10.3, abs=0.3)  # ended at the rest that moved
+
+
 @pytest.mark.parametrize("from_pelvis", [False, True])
 def test_a_rep_timed_from_the_pelvis_is_flagged_when_its_lumbar_angle_moved_far(from_pelvis):
     """A back kick timed from the pelvis (no thigh sensor): the rep whose lumbar angle went past
