@@ -32,6 +32,7 @@ SETUPS = [
     ("back-kick", 3),
     ("hip-thrust", 1),
     ("hip-thrust", 2),
+    ("glute-bridge", 1),
     ("glute-bridge", 2),
 ]
 
