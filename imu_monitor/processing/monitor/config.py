@@ -43,7 +43,8 @@ class RepConfig:
     settle_depth: float = 0.65
     """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
-    it started from."""
+    it started from. ``Monitor`` lowers it where the rep signal is the pelvis' turn
+    (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
     height_settle_depth: float = 0.5
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if

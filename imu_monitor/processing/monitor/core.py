@@ -56,12 +56,13 @@ moves then (4 %: 16 of 200). A session whose axes are off by more still has reps
 0.61 s; they are flagged ``tempo_approximate``."""
 
 PELVIS_TURN_SETTLE_DEPTH = 0.4
-"""``RepConfig.settle_depth`` where the rep signal is the pelvis' axial turn: each rest is
-where the pelvis comes to rest, and people do not rest the same way each time. Rests a degree
-apart (the simulator's ``rest_variation_deg`` 1.0) against kicks of 3-7 deg put the next rest
-up to 40 % of a small kick above the last, and at 0.65 a rep never ended, was dropped 6 s later
-and lost (one sensor, seeds 0-19 ; 500-519: 16 ; 15 of 20 sessions exact -> 20 ; 20 at 0.4;
-20 ; 18 at 0.5). With the default rests (half a degree) nothing changes."""
+"""``RepConfig.settle_depth`` where the rep signal is the pelvis' axial turn: each rest is where
+the pelvis comes to rest, and people do not rest the same way each time. Rests a degree apart
+(the simulator's ``rest_variation_deg`` 1.0) against kicks of 3-7 deg put the next rest 40-60 %
+of a small kick above the last, so the rep came only 40-60 % of its amplitude back down; at 0.65
+it never ended, was dropped 6 s later and lost (one sensor, seeds 0-19 ; 500-519: 16 ; 15 of 20
+sessions exact -> 20 ; 20 at 0.4; 20 ; 18 at 0.5). With the default rests (half a degree)
+nothing changes."""
 
 PITCH_MIN_RISE_DEG = 3.0
 """``RepConfig.min_rise_deg`` where the rep signal is a segment's pitch (the thigh, the trunk, or
