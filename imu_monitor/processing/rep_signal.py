@@ -19,8 +19,10 @@ that, than half the previous kick and than it has turned this way since the last
 with the other leg). Not its size ``|c|``: a rest a few tenths of a degree on the other side of
 the previous one folded the lowering back up from 0, ending it 0.2-0.5 s early. A rest's signal
 lies on a baseline: where the reference starts to slide (below) the baseline becomes the
-signal's level there if that is below 0, else 0, so the signal never steps up (a step up
-could look like the start of a kick) and each kick is its turn from the rest before it.
+signal's level there, so the signal never steps (a step up could look like the start of a
+kick; a step down, from a rest that settled above the one before to 0 as it once was, came
+while the rep tracker waited for the lowering's end and was timed as the lowering: at 52 Hz
+with rests a degree apart, reps 1.8 s off) and each kick is its turn from the rest before it.
 
 The reference is taken again at every rest, so the slowly drifting heading of a 6D
 filter never accumulates, and a rest posture that differs a little from rep to rep (people do
@@ -237,7 +239,7 @@ class AxialTracker:
         the baseline).
 
         Per sample: where a rest's reference starts to slide, the baseline becomes the last
-        output if below 0, else 0, and the largest turn so far (if a kick) becomes the previous
+        output, and the largest turn so far (if a kick) becomes the previous
         kick; outside a rest, the direction is set by the first turn past
         ``REST_TOLERANCE_DEG`` and flips where the turn the other way exceeds the tolerance,
         half the previous kick and the largest turn this way; the output is the baseline plus
@@ -253,7 +255,7 @@ class AxialTracker:
         for a, b in zip([0, *edges.tolist()], [*edges.tolist(), n], strict=True):
             if sliding[a]:
                 if not was_sliding:  # a rest's reference starts to slide: the new baseline
-                    base = last if last < 0.0 else 0.0
+                    base = last
                     if most > REST_TOLERANCE_DEG:
                         kick = most
                     most = 0.0
