@@ -19,10 +19,10 @@ that, than half the previous kick and than it has turned this way since the last
 with the other leg). Not its size ``|c|``: a rest a few tenths of a degree on the other side of
 the previous one folded the lowering back up from 0, ending it 0.2-0.5 s early. A rest's signal
 lies on a baseline: where the reference starts to slide (below) the baseline becomes the
-signal's level there, so the signal never steps (a step up could look like the start of a
-kick; a step down, from a rest that settled above the one before to 0 as it once was, came
-while the rep tracker waited for the lowering's end and was timed as the lowering: at 52 Hz
-with rests a degree apart, reps 1.8 s off) and each kick is its turn from the rest before it.
+signal's level there, so the signal never steps and each kick is its turn from the rest
+before it. A step up could look like the start of a kick. A step down (the baseline was once
+reset to 0 where a rest settled above it) came while the rep tracker waited for the lowering's
+end and was timed as the lowering: at 52 Hz with rests a degree apart, reps 1.8 s off.
 
 The reference is taken again at every rest, so the slowly drifting heading of a 6D
 filter never accumulates, and a rest posture that differs a little from rep to rep (people do
@@ -239,12 +239,12 @@ class AxialTracker:
         the baseline).
 
         Per sample: where a rest's reference starts to slide, the baseline becomes the last
-        output, and the largest turn so far (if a kick) becomes the previous
-        kick; outside a rest, the direction is set by the first turn past
-        ``REST_TOLERANCE_DEG`` and flips where the turn the other way exceeds the tolerance,
-        half the previous kick and the largest turn this way; the output is the baseline plus
-        the turn in the direction. Walked a run of samples at a time (the state changes only at
-        a rest's start and at a flip), with NaN turns leaving the largest turn as it was."""
+        output and the largest turn so far (if a kick) becomes the previous kick; outside a
+        rest, the direction is set by the first turn past ``REST_TOLERANCE_DEG`` and flips where
+        the turn the other way exceeds the tolerance, half the previous kick and the largest
+        turn this way; the output is the baseline plus the turn in the direction. Walked a run
+        of samples at a time (the state changes only at a rest's start and at a flip), with NaN
+        turns leaving the largest turn as it was."""
         n = len(turn)
         out = np.empty(n)
         if n == 0:
