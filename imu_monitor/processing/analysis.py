@@ -25,14 +25,9 @@ from imu_monitor.processing.acc_offset import (
     remove_acc_offset,
     take_off_offset,
 )
-from imu_monitor.processing.angles import (
-    AngleSet,
-    compute_angles,
-    rep_signal_is_sacrum_tilt,
-    timed_from_pelvis,
-)
+from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
 from imu_monitor.processing.calibration import CAL_MARKER_START, Calibration, calibrate_recording
-from imu_monitor.processing.height import HeightTracker, height_usable
+from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
 from imu_monitor.processing.orientation import estimate_orientation
@@ -252,7 +247,7 @@ def analyze_recording(
     if calibration.valid_from_s is not None:
         first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
     height = None
-    if rep_signal_is_sacrum_tilt(ex, placements) and height_usable(rec.sensors[MASTER].rate_hz):
+    if height_checked(ex, placements, rec.sensors[MASTER].rate_hz):
         acc = rec.series[MASTER].acc_m_s2[master.index]
         height = HeightTracker().update(master.t_s, acc, master.quat_ws)[first:]
     result = analyze_angles(

@@ -30,6 +30,8 @@ import math
 
 import numpy as np
 
+from imu_monitor.exercises import Exercise
+from imu_monitor.processing.angles import rep_signal_is_sacrum_tilt
 from imu_monitor.processing.monitor.lockout import window_range
 
 STANDARD_GRAVITY_M_S2 = 9.80665
@@ -59,6 +61,14 @@ in time instead (the turn is too small to interpolate along)."""
 def height_usable(rate_hz: float) -> bool:
     """Whether a sensor streaming at ``rate_hz`` gives a usable height (``MIN_RATE_HZ``)."""
     return rate_hz >= MIN_RATE_HZ
+
+
+def height_checked(
+    exercise: Exercise, placements: list[str] | tuple[str, ...], rate_hz: float
+) -> bool:
+    """Whether the monitor checks the hips' height, in a recording's analysis and live alike:
+    the rep signal is the sacrum's own tilt and the sacrum sensor (``rate_hz``) is fast enough."""
+    return rep_signal_is_sacrum_tilt(exercise, placements) and height_usable(rate_hz)
 
 
 def vertical_acc_m_s2(quat_ws: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:

@@ -42,12 +42,11 @@ from imu_monitor.processing.analysis import (
 from imu_monitor.processing.angles import (
     compute_angles,
     rep_signal_is_pelvis_turn,
-    rep_signal_is_sacrum_tilt,
     timed_from_pelvis,
 )
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate, capture_markers
-from imu_monitor.processing.height import HeightTracker, height_usable
+from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
@@ -509,7 +508,6 @@ class Pipeline:
 
     def _new_height(self) -> HeightTracker | None:
         """The hips' height, where the rep signal is the sacrum's own tilt (``height``)."""
-        usable = height_usable(self.sensors[MASTER].rate_hz)
-        if usable and rep_signal_is_sacrum_tilt(self.exercise, self.placements):
+        if height_checked(self.exercise, self.placements, self.sensors[MASTER].rate_hz):
             return HeightTracker()
         return None
