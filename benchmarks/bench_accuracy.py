@@ -10,7 +10,7 @@ tables.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
-        [--without skin_motion,...] [--first-seed 100] [--rate-hz 52]
+        [--without skin_motion,...] [--first-seed 100] [--rate-hz 52] [--tempo-scale 1.6]
 
 ``--online`` analyses with the online filter (calibrated from the markers, as ``analyze`` does);
 ``--live`` feeds each session through the live pipeline as a wearable would, calibrating from the
@@ -131,8 +131,10 @@ def run_scenario(
     live: bool = False,
     live_recorded: bool = False,
     rate_hz: float = 200.0,
+    tempo_scale: float = 1.0,
 ):
     rows, goals = [], []
+    human_only = {"tempo_scale": tempo_scale} if motion == "human" else {}
     for seed in range(first_seed, first_seed + seeds):
         rec = simulate_session(
             SimulationConfig(
@@ -146,6 +148,7 @@ def run_scenario(
                 motion=motion,
                 markers=markers,
                 **dict.fromkeys(without, False),
+                **human_only,
             )
         )
         if live:
@@ -345,6 +348,14 @@ def main() -> int:
         "between reps (SimulationConfig.rest_variation_deg)",
     )
     ap.add_argument(
+        "--tempo-scale",
+        type=float,
+        default=1.0,
+        help="the simulated person moves this many times slower than the exercise's tempo "
+        "(1.6: 60 %% slower; 0.6: faster), the monitor keeping the exercise's target; human "
+        "model only (SimulationConfig.tempo_scale)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -399,6 +410,7 @@ def main() -> int:
                 args.live,
                 args.live_recorded,
                 args.rate_hz,
+                args.tempo_scale,
             )
             for ex, n in scenarios
         ]
@@ -418,6 +430,7 @@ def main() -> int:
         ),
         "rest_variation_deg": args.rest_variation,
         "rate_hz": args.rate_hz,
+        "tempo_scale": args.tempo_scale,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }
     if len(motions) == 1:

@@ -90,6 +90,11 @@ class SimulationConfig:
     burst_loss: bool = True
     """Human model: ``drop_fraction`` of the samples lost in bursts of 4-8 (lost notifications)
     instead of singles and short runs."""
+    tempo_scale: float = 1.0
+    """Human model: the person is this many times slower than the exercise's tempo (each phase
+    of a rep lasts ``tempo_scale`` x the target, before the +-20 % of ``rep_variation``; a
+    too-fast rep keeps its own duration); the monitor still has the exercise's target. Sessions
+    without sets only."""
     markers: str = "all"
     """Which markers the recording carries: ``all``; ``set`` (set start/end, no calibration
     markers); ``none`` (as an imported file)."""
@@ -167,6 +172,15 @@ class SimulationConfig:
         if self.of_sets and self.motion != "human":
             raise SimulationError(
                 "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
+            )
+        if not (math.isfinite(self.tempo_scale) and 0.4 <= self.tempo_scale <= 3.0):
+            raise SimulationError(
+                f"tempo_scale must be between 0.4 and 3 (got {self.tempo_scale})"
+            )
+        if self.tempo_scale != 1.0 and (self.of_sets or self.motion != "human"):
+            raise SimulationError(
+                "tempo_scale needs the human motion model and a session without sets "
+                "(a session of sets times its good reps at the target tempo)"
             )
         if not isinstance(self.seed, int | np.integer) or self.seed < 0:
             raise SimulationError(f"seed must be an integer >= 0 (got {self.seed!r})")

@@ -78,6 +78,7 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
                 config.human_features(),
                 float(config.rest_variation_deg),
                 plan,
+                float(config.tempo_scale),
             )
         )
     rest_offsets = None

@@ -171,12 +171,14 @@ def build_human_program(
     features: HumanFeatures,
     rest_variation_deg: float = 0.0,
     plan: SetPlan | None = None,
+    tempo_scale: float = 1.0,
 ) -> MotionProgram:
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
     the rise, start of the lowering, end of the lowering); the truth's phase boundaries are
     measured from the resulting motion (``truth.phase_truth``). ``plan``: a session of sets
-    (``set_plan``): set rests, phase durations, tempo faults and form drift."""
+    (``set_plan``): set rests, phase durations, tempo faults and form drift. ``tempo_scale``:
+    each phase lasts this many times the exercise's tempo (a session without sets)."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))
@@ -264,7 +266,7 @@ def build_human_program(
     for i, fault in enumerate(fault_of_rep):
         spread = TIMING_SPREAD if features.rep_variation else 0.0
         if plan is None:
-            up, hold, down = phase_durations(timing, exercise, fault, spread)
+            up, hold, down = phase_durations(timing, exercise, fault, spread, tempo_scale)
         else:
             up, hold, down = set_phase_durations(timing, exercise, plan, i, fault)
         gap = float(timing.uniform(*REST_S)) if features.rep_variation else FIXED_REST_S

@@ -199,11 +199,16 @@ def session_markers(
 
 
 def phase_durations(
-    rng: np.random.Generator, exercise: Exercise, fault: str | None, spread: float = TEMPO_SPREAD
+    rng: np.random.Generator,
+    exercise: Exercise,
+    fault: str | None,
+    spread: float = TEMPO_SPREAD,
+    tempo_scale: float = 1.0,
 ) -> tuple[float, float, float]:
     """Concentric, hold and eccentric durations (s) of one rep: a too-fast rep's drawn within
-    ``TOO_FAST_RANGE_S``, else the exercise's tempo, each phase scaled by a factor drawn within
-    1 +- ``spread`` (the same random draws whatever the spread)."""
+    ``TOO_FAST_RANGE_S``, else the exercise's tempo times ``tempo_scale`` (a person slower or
+    faster than the target), each phase scaled by a factor drawn within 1 +- ``spread`` (the same
+    random draws whatever the spread or scale)."""
     tempo = exercise.tempo
     if fault == "too_fast":
         hi = min(TOO_FAST_RANGE_S[1], 0.75 * tempo.min_rep_s)
@@ -211,7 +216,7 @@ def phase_durations(
         frac = np.array([0.4, 0.15, 0.45]) * rng.uniform(0.9, 1.1, 3)
         up, hold, down = total * frac / frac.sum()
         return float(up), float(hold), float(down)
-    f = rng.uniform(1.0 - spread, 1.0 + spread, 3)
+    f = rng.uniform(1.0 - spread, 1.0 + spread, 3) * tempo_scale
     return tempo.up_s * f[0], tempo.hold_s * f[1], tempo.down_s * f[2]
 
 

@@ -81,6 +81,19 @@ def test_reps_vary_in_depth_and_timing_only_when_switched_on() -> None:
             assert np.median(up) == pytest.approx(ex.tempo.up_s * 0.881, rel=0.03)
 
 
+def test_a_slower_person_takes_tempo_scale_times_as_long_and_a_too_fast_rep_stays_fast() -> None:
+    kw = {"rep_variation": False, "reps": 6, "faulty": 2, "fault_types": ("too_fast", "extension")}
+    base, slow = _sim(**kw), _sim(tempo_scale=1.6, **kw)
+    for a, b in zip(base.truth.reps, slow.truth.reps, strict=True):
+        up_a, up_b = a.t_top_s - a.t_start_s, b.t_top_s - b.t_start_s
+        down_a, down_b = a.t_end_s - a.t_hold_end_s, b.t_end_s - b.t_hold_end_s
+        if a.fault == "too_fast":  # its duration is its own, whatever the person's tempo
+            assert up_b == pytest.approx(up_a, rel=0.02)
+        else:
+            assert up_b == pytest.approx(1.6 * up_a, rel=0.03)
+            assert down_b == pytest.approx(1.6 * down_a, rel=0.03)
+
+
 def test_pelvis_moves_in_good_form_and_leads_the_leg() -> None:
     rec = _sim(reps=8)
     truth, program = rec.truth, build_session_model(_cfg(reps=8)).program
@@ -257,6 +270,9 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
         ({"markers": "some"}, "markers"),
         ({"breathing": "yes"}, "breathing"),
         ({"phase_onset_fraction": 0.5}, "phase_onset_fraction"),
+        ({"tempo_scale": 5.0}, "tempo_scale"),
+        ({"tempo_scale": 1.5, "motion": "ramps"}, "tempo_scale"),
+        ({"tempo_scale": 1.5, "sets": 2}, "tempo_scale"),
     ],
 )
 def test_invalid_human_settings_name_the_field(changes: dict[str, object], field: str) -> None:
