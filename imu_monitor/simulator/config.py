@@ -174,9 +174,7 @@ class SimulationConfig:
                 "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
             )
         if not (math.isfinite(self.tempo_scale) and 0.4 <= self.tempo_scale <= 3.0):
-            raise SimulationError(
-                f"tempo_scale must be between 0.4 and 3 (got {self.tempo_scale})"
-            )
+            raise SimulationError(f"tempo_scale must be between 0.4 and 3 (got {self.tempo_scale})")
         if self.tempo_scale != 1.0 and (self.of_sets or self.motion != "human"):
             raise SimulationError(
                 "tempo_scale needs the human motion model and a session without sets "
