@@ -16,7 +16,7 @@ live one with ``--online``) and ``HeightTracker``; then
 - the cost: seconds of CPU per hour of data (``HeightTracker.update`` over the whole session).
 
     python benchmarks/bench_height.py [--exercise glute-bridge] [--seeds 20] [--first-seed 0]
-        [--rate-hz 200] [--online]
+        [--rate-hz 200] [--online] [--tempo-scale 1.6]
 """
 
 from __future__ import annotations
@@ -104,6 +104,13 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--rate-hz", type=float, default=200.0)
     ap.add_argument("--online", action="store_true", help="the live (forward) filter")
+    ap.add_argument(
+        "--tempo-scale",
+        type=float,
+        default=1.0,
+        help="the simulated person this many times slower than the exercise's tempo "
+        "(SimulationConfig.tempo_scale)",
+    )
     args = ap.parse_args()
     runs = [
         session(
@@ -114,6 +121,7 @@ def main() -> None:
                 sensors=1,
                 seed=seed,
                 rate_hz=args.rate_hz,
+                tempo_scale=args.tempo_scale,
             ),
             args.online,
         )
@@ -127,6 +135,7 @@ def main() -> None:
         "exercise": args.exercise,
         "seeds": [args.first_seed, args.first_seed + args.seeds - 1],
         "rate_hz": args.rate_hz,
+        "tempo_scale": args.tempo_scale,
         "filter": "online" if args.online else "offline",
         "still_share": round(float(np.mean([r["still_share"] for r in runs])), 2),
         "height_error_cm": {

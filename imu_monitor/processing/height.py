@@ -11,17 +11,24 @@ about the lumbar spine; the hips stay up).
 orientation filter) twice over each movement between two still moments, where the velocity is
 zero (zero-velocity updates, as pedestrian dead reckoning does with a foot's stance). What the
 accelerometer gets wrong there (offset, scale error, the filter's inclination error) is a bias
-that follows the sensor's orientation: it is measured at the still moments on both sides and
-interpolated along the turn from one orientation to the other. The height is known at still
+that follows the sensor's orientation: each still moment measures it, and a model of it, linear
+in the direction of gravity in the sensor's frame (an offset's projection is exactly that; a
+scale error nearly so over the tilts of one exercise), is fitted to the still moments of the last
+``BIAS_MODEL_S``. Along a movement the bias is the model's at each sample's orientation, plus
+what the model misses at the two ends, interpolated in time. A faulty rep's lowering starts from
+an arched hold and passes through the neutral top on its way down: the model knows the bias
+there from the other reps' holds, which a straight interpolation between the two ends did not
+know (that lowering read 23 cm for 15). The height is known at still
 samples only (NaN while moving), relative to the first still moment; errors add up from
 movement to movement, so compare heights a few movements apart, not a session apart. Across a gap
 in the data the acceleration is taken as straight between its ends: a sensor still on both sides
 of a gap has not changed height, whatever it did meanwhile.
 ``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
 people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
-between still moments 1-6 s apart is within 0.8 cm in 90 % of pairs and 2.5 cm at worst at
-200 Hz (the offline and the live filter alike), 1.1 / 5.5 cm at 52 Hz, and up to 51 cm at 10 Hz
-(``MIN_RATE_HZ``); 0.3-0.4 s of CPU per hour of data.
+between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm at worst at
+200 Hz (the offline and the live filter alike), 0.9 / 5.2 cm at 52 Hz, and up to 16 cm at 10 Hz
+(``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.0 / 4.6
+cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3); 0.3 s of CPU per hour of data.
 """
 
 from __future__ import annotations
@@ -41,11 +48,14 @@ moment's accelerometer bias and orientation."""
 STILL_ACC_RANGE_M_S2 = 0.15
 """Largest range of the vertical acceleration over a still window (at rest the noise and skin
 make 0.05-0.15 m/s^2)."""
-STILL_TURN_DEG = 0.3
-"""Largest change of the sensor's inclination over a still window (1.5 deg/s). A bridge's 2 s
+STILL_TURN_DEG = 0.1
+"""Largest change of the sensor's inclination over a still window (0.4 deg/s). A bridge's 2 s
 lowering changes its vertical acceleration by less than the range above, so the turn is what
 tells it from rest: 2-3.5 deg per window in its middle, 0.4-1 deg in its last tenths of a
-second."""
+second. A slower lowering (3-4 s, a person at 1.6-2 times the exercise's tempo) moves its
+acceleration by only +-0.06 m/s^2 and turns the pelvis under 1.2 deg/s for its first and last
+few tenths of a second: at 0.3 deg (1.2 deg/s) those tails passed for still, the bias was taken
+inside the movement, and a 15 cm lowering read as 6-9 cm (a bottom taken for an arched lockout)."""
 CONFIRM_S = 0.15
 """A still stretch ends a movement once it has lasted this long (a pause shorter than that in
 a movement's tail belongs to the movement); the bias after the movement is the mean over that
@@ -53,9 +63,21 @@ time, clear of the movement's last deceleration (the still window before it may 
 MIN_RATE_HZ = 25.0
 """Below this sample rate the height is not used (``height_usable``): at 10 Hz a still window
 holds 3 samples, and heights were off by up to 51 cm (``benchmarks/bench_height.py``)."""
-MIN_TURN_DEG = 3.0
-"""Below this difference in inclination between the two still moments the bias is interpolated
-in time instead (the turn is too small to interpolate along)."""
+BIAS_MODEL_S = 60.0
+"""The bias model is fitted to the still moments of the last this long (s): the same postures
+come back rep after rep, and the accelerometer's errors do not change within a minute."""
+BIAS_RIDGE = 1e-3
+"""Ridge weight on the model's orientation terms (per still moment, (m/s^2) per unit of
+direction): with the few postures of one exercise the direction it cannot see stays near 0."""
+
+
+def fit_bias_model(ups: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """``[c, ox, oy, oz]`` of the bias model ``c + o . up`` (m/s^2), least squares over still
+    moments: ``ups`` (k, 3), the direction of gravity (world up) in the sensor's frame at each,
+    ``biases`` (k,), the vertical acceleration less gravity measured there."""
+    x = np.hstack([np.ones((len(ups), 1)), np.asarray(ups, dtype=np.float64)])
+    reg = BIAS_RIDGE * len(ups) * np.diag([0.0, 1.0, 1.0, 1.0])
+    return np.linalg.solve(x.T @ x + reg, x.T @ np.asarray(biases, dtype=np.float64))
 
 
 def height_usable(rate_hz: float) -> bool:
@@ -118,6 +140,8 @@ class HeightTracker:
         self._bias = math.nan
         self._up = np.zeros(3)
         """The latest still window's mean vertical acceleration and inclination."""
+        self._moments: list[tuple[float, np.ndarray, float]] = []
+        """(time, up, bias) of the still moments the bias model is fitted to (``BIAS_MODEL_S``)."""
 
     def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
         """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
@@ -198,7 +222,7 @@ class HeightTracker:
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample
         (``_run_t0``): integrated with zero velocity at both ends, the bias interpolated between
-        the still moments along the turn (or in time, for a turn under ``MIN_TURN_DEG``)."""
+        the model's at each orientation, corrected at both ends and in time between them."""
         ts = np.concatenate([p[0] for p in self._moving])
         az = np.concatenate([p[1] for p in self._moving])
         ups = np.concatenate([p[2] for p in self._moving])
@@ -207,13 +231,16 @@ class HeightTracker:
         ts, az, ups = ts[:end], az[:end], ups[:end]
         if len(ts) < 2 or ts[-1] <= ts[0]:
             return 0.0
-        d = up_b - self._up
-        span = float(d @ d)
-        if span >= (2.0 * math.sin(math.radians(MIN_TURN_DEG) / 2.0)) ** 2:
-            share = np.clip((ups - self._up) @ d / span, 0.0, 1.0)
-        else:
-            share = (ts - ts[0]) / (ts[-1] - ts[0])
-        acc = az - (self._bias + (bias_b - self._bias) * share)
+        self._moments.append((float(ts[0]), self._up, self._bias))
+        self._moments.append((float(ts[-1]), up_b, bias_b))
+        self._moments = [m for m in self._moments if m[0] >= ts[-1] - BIAS_MODEL_S]
+        coef = fit_bias_model(
+            np.array([m[1] for m in self._moments]), np.array([m[2] for m in self._moments])
+        )
+        miss_a = self._bias - (coef[0] + self._up @ coef[1:])
+        miss_b = bias_b - (coef[0] + up_b @ coef[1:])
+        share = (ts - ts[0]) / (ts[-1] - ts[0])
+        acc = az - (coef[0] + ups @ coef[1:] + miss_a + (miss_b - miss_a) * share)
         dt = np.diff(ts)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
         v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])  # still at both ends: the rest is drift

@@ -44,6 +44,52 @@ def lift_session(offset_m_s2=(0.15, -0.05, 0.1), z_scale=0.015, noise=0.02, seed
     return t, acc, quat, z
 
 
+def moves_session(moves, offset_m_s2=(0.15, -0.05, 0.1), z_scale=0.015, noise=0.02, seed=0):
+    """A sacrum sensor still for 1 s, then ``moves``: (duration s, height change m, pitch change
+    deg, still afterwards s) each, minimum jerk; readings with an accelerometer offset, a scale
+    error and noise; the true orientations and heights."""
+    total = 1.0 + sum(d + rest for d, _, _, rest in moves)
+    t = np.arange(0.0, total, 1.0 / RATE_HZ)
+    z, az, pitch = np.zeros_like(t), np.zeros_like(t), np.zeros_like(t)
+    t0 = 1.0
+    for duration, dz, dpitch, rest in moves:
+        pos, acc = minimum_jerk(t, t0, duration)
+        z, az, pitch = z + dz * pos, az + dz * acc, pitch + dpitch * pos
+        t0 += duration + rest
+    rot = Rotation.from_euler("y", pitch[:, None], degrees=True)  # sensor -> world
+    specific_force = np.stack([np.zeros_like(t), np.zeros_like(t), az + STANDARD_GRAVITY_M_S2], 1)
+    acc = rot.inv().apply(specific_force)
+    acc[:, 2] *= 1.0 + z_scale
+    acc += np.asarray(offset_m_s2) + np.random.default_rng(seed).normal(0.0, noise, acc.shape)
+    return t, acc, rot.as_quat()[:, [3, 0, 1, 2]], z
+
+
+def heights_after_moves(t, h, moves):
+    """The tracker's height (from the first still moment) 0.6 s into each still stretch."""
+    first = h[np.isfinite(h)][0]
+    t0, out = 1.0, []
+    for duration, _, _, rest in moves:
+        t0 += duration
+        out.append(float(h[int((t0 + 0.6) * RATE_HZ)] - first))  # NaN: no stillness there
+        t0 += rest
+    return np.array(out)
+
+
+def test_a_lowering_from_an_arched_hold_takes_the_bias_at_the_top_from_the_other_reps():
+    """A faulty rep's lowering starts from an arch held at the top and passes back through the
+    neutral top on its way down: the accelerometer's bias there is not on the straight line
+    between the arch's and the bottom's, but the good reps' holds at the top measured it."""
+    good = [(1.2, 0.15, 25.0, 2.0), (2.5, -0.15, -25.0, 1.5)]
+    arched = [(1.2, 0.15, 25.0, 1.0), (0.5, -0.02, -12.0, 2.0), (0.5, 0.02, 12.0, 0.0)]
+    arched += [(3.0, -0.15, -25.0, 1.5)]
+    moves = good + good + arched
+    t, acc, quat, z = moves_session(moves, offset_m_s2=(0.25, -0.05, 0.2), z_scale=0.02)
+    h = HeightTracker().update(t, acc, quat)
+    heights = heights_after_moves(t, h, moves)
+    top, bottom = heights[4], heights[-1]  # the faulty rep's top before the arch; its bottom
+    assert bottom - top == pytest.approx(-0.15, abs=0.015)  # a straight interpolation: -0.23
+
+
 def test_vertical_acc_of_a_turned_sensor():
     rot = Rotation.from_euler("xy", [[20.0, 35.0], [-10.0, 80.0]], degrees=True)
     force = np.array([[0.0, 0.0, STANDARD_GRAVITY_M_S2 + 1.5], [0.4, 0.0, STANDARD_GRAVITY_M_S2]])
@@ -97,3 +143,21 @@ def test_any_chunking_gives_the_same_heights():
 def test_a_slow_sensor_gives_no_height():
     assert height_usable(52.0) and height_usable(25.0)
     assert not height_usable(10.0)
+
+
+def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults():
+    """A simulated person at 1.6 times the bridge's tempo (4 s lowerings): the slow ends of a
+    lowering had passed for still, the height came out 6 cm short, a bottom was judged as an
+    arched lockout (a false alarm) and its rep was lost (9 of 10)."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import evaluate
+
+    cfg = SimulationConfig(
+        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=9, tempo_scale=1.6
+    )
+    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
+    scores = evaluate(analyze_recording(rec), rec.truth)
+    assert scores["reps_detected"] == scores["reps_true"] == 10
+    assert scores["false_alarms"] == 0
+    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
