@@ -324,6 +324,21 @@ def test_rep_phases_at_movement_onset_and_offset(kwargs):
         assert t0 < s.t_s < t1  # announced during the way up
 
 
+def test_a_breath_during_a_slow_hold_is_not_the_start_of_the_lowering():
+    """Two-sensor bridge, a person at 1.6 times the tempo: the trunk the reps are timed from
+    breathes through a 3.2 s hold, the breath's last second sloping down at 7-9 % of the 3.2 s
+    lowering's peak speed. Found at 8 %, the lowering started with the breath, 0.9 s early."""
+    reps = [(1.5, 1.6, 3.2, 3.2)] * 3
+    t, clean, knots = rep_trace(reps, rest_deg=-25.0, amp_deg=25.0)
+    truth = onset_truth(t, clean, knots)
+    peak = 25.0 / 3.2  # the lowering's speed (a ramp with rounded corners), deg/s
+    breath = np.zeros_like(t)
+    for _, _, hold_end, _ in knots:  # sagging at 8.5 % of that speed for the hold's last second
+        breath -= 0.085 * peak * np.clip(t - (hold_end - 1.0), 0.0, 1.0)
+    res = analyze_angles(t, np.zeros_like(t), clean + breath, BRIDGE)
+    assert_phases(res.reps, truth, 0.06)
+
+
 def test_pelvis_timed_phases_discount_what_the_lumbar_angle_leaks_into_the_turn():
     """One sensor in a back kick: the rep signal is the pelvis' axial turn (5 deg), and an arch
     over the top (the lumbar angle to -20 deg as the leg rises, back as it lowers) leaks 1.5 %
@@ -346,7 +361,7 @@ def test_pelvis_timed_phases_discount_what_the_lumbar_angle_leaks_into_the_turn(
         return [abs(r.hold_s - (e[2] - e[1])) for r, e in zip(res.reps, expected, strict=True)]
 
     assert max(hold_errors(-0.015, True)) < 0.05
-    assert min(hold_errors(-0.015, False)) > 0.25
+    assert max(hold_errors(-0.015, False)) > 0.35
     assert max(hold_errors(0.015, True)) < 0.15
 
 
@@ -378,6 +393,22 @@ def test_rest_level_found_after_a_start_at_the_top():
         clean = rep_trace(reps, rest_deg=-50.0, amp_deg=50.0, lead_s=8.0, lead=lead)[1]
         assert_phases(res.reps, onset_truth(t, clean, truth), 0.05)
         assert all(r.judged == "lockout" for r in res.reps)
+
+
+def test_a_slow_rep_whose_arch_ends_late_in_the_hold_is_not_started_again():
+    """One sensor in a hip thrust at twice the tempo (10 s reps): an arch held at the top dips
+    the pelvic tilt 40 % of the way down, and its end, 6.5 s into the rep, rises from below the
+    top. Past ``restart_after_s`` (6 s) that had dropped the rep and started a new one there;
+    once reps are known, a rep is started again only past 1.5 times their duration."""
+    reps = [(1.5, 2.0, 5.0, 3.0)] * 4
+    t, m, truth = rep_trace(reps, rest_deg=-50.0, amp_deg=50.0, noise_deg=0.05)
+    top = truth[2][1]
+    arch = np.interp(t, [top + 2.5, top + 3.0, top + 4.5, top + 5.0], [0.0, 1.0, 1.0, 0.0])
+    res = analyze_angles(t, -12.0 * arch, m - 20.0 * arch, HIP_THRUST, mode="lockout")
+    assert len(res.reps) == 4
+    for r, (t0, _, _, t3) in zip(res.reps, truth, strict=True):
+        assert r.t_start_s == pytest.approx(t0, abs=0.15)
+        assert r.t_s == pytest.approx(t3, abs=0.15)
 
 
 def test_a_rest_settling_after_the_move_into_position_does_not_start_a_rep():

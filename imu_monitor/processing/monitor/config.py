@@ -63,6 +63,10 @@ class RepConfig:
     """A rep that has gone on this long, and rises again from a level above its rest, is
     dropped and a new rep starts at that rise (a session starting with a move into position,
     e.g. from standing into a hip thrust lockout and down to the bottom)."""
+    restart_after_reps: float = 1.5
+    """... and, once reps are known, has gone on this many times their median duration: a person
+    at twice the tempo ends an arch held at the top 6-7 s into a 10 s rep, a rise from below the
+    top that had dropped the rep and timed a new one from there (phases 4-5 s off)."""
     amplitude_memory: int = 5
     """How many recent reps set the typical amplitude."""
     onset_fraction: float = 0.05

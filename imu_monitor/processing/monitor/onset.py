@@ -10,7 +10,10 @@ The crossing is found higher up, at ``detect_fraction`` (8 %), and extrapolated 
 to the 5 % along the speed's slope (a line through the speed between the crossing and where it
 reaches twice the level): the segment a rep is timed from moves a little by itself at rest, and
 breathing turned the thorax of a simulated bridge at 5-8 % of the bridge's peak speed for up to
-0.7 s after the legs had stopped, which a 5 % crossing counted into the lowering. Near its ends
+0.7 s after the legs had stopped, which a 5 % crossing counted into the lowering. Where the speed
+lingers near the detection level instead of rising from it (``LINGER_RATIO``: a person slower
+than the tempo breathes through a 3-4 s hold, at 7-9 % of the lowering's peak speed), the
+boundary is found at twice the level and extrapolated the same way. Near its ends
 a smooth (minimum-jerk) movement's speed is close to a parabola, so the extrapolation lands
 within ~1 % of the movement's duration of the 5 % crossing (a few ms early at an offset, late
 at an onset).
@@ -38,6 +41,16 @@ import numpy as np
 
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit
+
+LINGER_RATIO = 2.0
+"""Where the speed takes more than this many times as long to get from the detection level to
+twice it as from there to four times it, it lingered near the level rather than leaving rest (a
+minimum-jerk movement takes 0.6 times as long): breathing turned the thorax at 7-9 % of a slow
+lowering's peak speed for up to a second of the hold before it. The boundary is then found at
+twice the level and extrapolated down the same way."""
+MAX_DETECT_FRACTION = 0.16
+"""... at most this share of the peak (one doubling): extrapolating from higher up costs about
+1.4 % of the movement's duration (44 ms of a 3.2 s lowering)."""
 
 NOISE_FLOOR = 3.0
 """The onset threshold is at least this many times the speed's noise (its robust spread at rest
@@ -124,44 +137,100 @@ def movement_bounds(
     if floor is not None:
         s = s - floor
     nominal = cfg.onset_fraction * peak
-    on_lvl = max(nominal, cfg.detect_fraction * peak, NOISE_FLOOR * noise)
+    level = max(nominal, cfg.detect_fraction * peak, NOISE_FLOOR * noise)
     confirm = max(cfg.confirm_fraction * peak, 2.0 * NOISE_FLOOR * noise)
-    # onset: back from the peak
-    i = k
-    onset = float(t[lo])
-    while i > lo:
-        below = np.flatnonzero(s[lo:i] < on_lvl)
-        if len(below) == 0:
-            break
-        a = lo + int(below[-1])  # the last sample below the threshold before i
-        # quiet before it? (below the confirm level for min_phase_s)
-        w0 = int(t.searchsorted(t[a] - cfg.min_phase_s))
-        back = s[max(w0, lo) : a + 1]
-        loud = np.flatnonzero(back >= confirm)
-        if len(loud) == 0:
-            onset = _cross(t, s, a, a + 1, on_lvl)
-            if on_lvl > nominal:  # found higher up: extrapolate down to the nominal
-                onset = max(onset - _reach(t, s, a + 1, k, on_lvl, nominal), float(t[lo]))
-            break
-        i = max(w0, lo) + int(loud[-1])  # a pause within the movement: look before it
-    # offset: forward from the peak
+    onset = _bound(t, s, k, lo, hi, -1, (level, confirm, nominal, peak), cfg)
+    offset = _bound(t, s, k, lo, hi, 1, (level, confirm, nominal, peak), cfg)
+    return onset, offset
+
+
+def _bound(
+    t: np.ndarray,
+    s: np.ndarray,
+    k: int,
+    lo: int,
+    hi: int,
+    step: int,
+    levels: tuple[float, float, float, float],
+    cfg: RepConfig,
+) -> float:
+    """The onset (``step`` -1) or offset (``step`` 1) of the movement peaking at ``k``. ``levels``:
+    (detection level, confirm level, nominal level, peak speed): found at the detection level and
+    extrapolated down to the nominal (``movement_bounds``); where the speed lingers near the
+    detection level (``LINGER_RATIO``) it is found again at twice that level, up to
+    ``MAX_DETECT_FRACTION`` of the peak."""
+    level, confirm, nominal, peak = levels
+    while True:
+        i = _crossing(t, s, k, lo, hi, step, level, confirm, cfg)
+        if i is None:
+            return float(t[lo]) if step < 0 else float(t[hi - 1])
+        if 2.0 * level <= MAX_DETECT_FRACTION * peak * (1.0 + 1e-9):
+            j2 = _reaches(s, i, k, step, 2.0 * level)
+            j4 = _reaches(s, j2, k, step, 4.0 * level)
+            if s[j4] >= 4.0 * level and abs(t[j2] - t[i]) > LINGER_RATIO * abs(t[j4] - t[j2]):
+                level, confirm = 2.0 * level, max(confirm, 3.0 * level)
+                continue
+        if step < 0:
+            bound = _cross(t, s, i, i + 1, level)
+            if level > nominal:  # found higher up: extrapolate down to the nominal
+                bound = max(bound - _reach(t, s, i + 1, k, level, nominal), float(t[lo]))
+        else:
+            bound = _cross(t, s, i - 1, i, level)
+            if level > nominal:
+                bound = min(bound + _reach(t, s, i - 1, k, level, nominal), float(t[hi - 1]))
+        return bound
+
+
+def _reaches(s: np.ndarray, i: int, k: int, step: int, level: float) -> int:
+    """The first sample from ``i`` towards the peak at ``k`` where ``s`` reaches ``level``
+    (``k`` if none before it)."""
+    j = i
+    while j != k and s[j] < level:
+        j -= step
+    return j
+
+
+def _crossing(
+    t: np.ndarray,
+    s: np.ndarray,
+    k: int,
+    lo: int,
+    hi: int,
+    step: int,
+    level: float,
+    confirm: float,
+    cfg: RepConfig,
+) -> int | None:
+    """The sample at the boundary, None where the speed never drops below ``level`` within
+    ``[lo, hi)``: for an onset (``step`` -1) the last sample below ``level`` before ``k`` that
+    the speed stayed below ``confirm`` for ``min_phase_s`` before; for an offset (``step`` 1) the
+    first after ``k`` it stays below ``confirm`` for ``min_phase_s`` after. A dip that the speed
+    comes back above ``confirm`` from within that time is a pause inside the movement."""
+    if step < 0:
+        i = k
+        while i > lo:
+            below = np.flatnonzero(s[lo:i] < level)
+            if len(below) == 0:
+                return None
+            a = lo + int(below[-1])  # the last sample below the level before i
+            w0 = int(t.searchsorted(t[a] - cfg.min_phase_s))
+            loud = np.flatnonzero(s[max(w0, lo) : a + 1] >= confirm)
+            if len(loud) == 0:
+                return a
+            i = max(w0, lo) + int(loud[-1])  # a pause within the movement: look before it
+        return None
     j = k
-    offset = float(t[hi - 1])
     while j < hi - 1:
-        below = np.flatnonzero(s[j + 1 : hi] < on_lvl)
+        below = np.flatnonzero(s[j + 1 : hi] < level)
         if len(below) == 0:
-            break
+            return None
         b = j + 1 + int(below[0])
         w1 = int(t.searchsorted(t[b] + cfg.min_phase_s, "right"))
-        ahead = s[b : min(w1, hi)]
-        loud = np.flatnonzero(ahead >= confirm)
+        loud = np.flatnonzero(s[b : min(w1, hi)] >= confirm)
         if len(loud) == 0:
-            offset = _cross(t, s, b - 1, b, on_lvl)
-            if on_lvl > nominal:
-                offset = min(offset + _reach(t, s, b - 1, k, on_lvl, nominal), float(t[hi - 1]))
-            break
+            return b
         j = b + int(loud[0])
-    return onset, offset
+    return None
 
 
 def _speed_noise(t: np.ndarray, v: np.ndarray) -> float:

@@ -28,7 +28,9 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   height is known there (the hips still for ``height.CONFIRM_S``) the samples that far off the top
   are not judged as a lockout (the ``process`` result's wait mask).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
-  dropped and a new rep starts there (a session that begins with a move into position); a rep
+  dropped and a new rep starts there (a session that begins with a move into position); once
+  reps are known, only past ``restart_after_reps`` times their duration (a slower person's arch
+  held at the top ends with such a rise); a rep
   that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
   its index is used again by the next RepStarted.
 
@@ -122,6 +124,8 @@ class RepTracker:
         self.rep: int | None = None
         self.reps_done = 0
         self._amplitudes: deque[float] = deque(maxlen=cfg.amplitude_memory)
+        self._durations: deque[float] = deque(maxlen=cfg.amplitude_memory)
+        """Recent reps' durations (s), for ``restart_after_reps``."""
         self.thr_on = float(cfg.min_rise_deg)
         # rest
         self._rest_ref = np.inf
@@ -342,10 +346,14 @@ class RepTracker:
             start_min = self._watch_min if self.phase != Phase.CONCENTRIC else np.inf
             # only a long "rep" (not a dip during the hold of a faulty rep, which a single
             # sensor sees as movement) is started again
-            if since_detect >= cfg.restart_after_s:
+            restart_s = cfg.restart_after_s
+            if self._durations:  # a person slower than the tempo: an arch ends later in the rep
+                typical_s = statistics.median(self._durations)
+                restart_s = max(restart_s, cfg.restart_after_reps * typical_s)
+            if since_detect >= restart_s:
                 cmin = np.fmin(np.fmin.accumulate(sub), start_min)
                 rise = sub > cmin + self.thr_on
-                rise &= ts[i_watch - p :] - self._t_detect >= cfg.restart_after_s
+                rise &= ts[i_watch - p :] - self._t_detect >= restart_s
                 i_rs = first(rise, i_watch - p)
                 watch_min = float(cmin[min(i_rs, n - 1) - i_watch])
             else:
@@ -599,6 +607,7 @@ class RepTracker:
             typical = statistics.median(self._amplitudes)
             self.thr_on = max(self.cfg.min_rise_deg, self.cfg.rise_fraction * typical)
         duration = t_end_s - fit.t_start_s
+        self._durations.append(duration)
         return RepEnded(
             t_s=t_end_s,
             index=self._end_rep,
