@@ -103,11 +103,8 @@ def _reach(t: np.ndarray, s: np.ndarray, i: int, k: int, level: float, nominal: 
     """How long the speed takes between ``nominal`` and ``level`` at the crossing next to
     sample ``i``: extrapolated along the line fitted through the speed between the crossing and
     where it reaches twice ``level`` (towards the peak at ``k``); 0 when that is not rising."""
-    step = 1 if k >= i else -1
-    j = i
-    while j != k and s[j] < 2.0 * level:
-        j += step
-    a, b = (i, j) if step > 0 else (j, i)
+    j = _reaches(s, i, k, 2.0 * level)
+    a, b = (i, j) if k >= i else (j, i)
     if b - a < 2:
         return 0.0
     tt, ss = t[a : b + 1], s[a : b + 1]
@@ -139,34 +136,33 @@ def movement_bounds(
     nominal = cfg.onset_fraction * peak
     level = max(nominal, cfg.detect_fraction * peak, NOISE_FLOOR * noise)
     confirm = max(cfg.confirm_fraction * peak, 2.0 * NOISE_FLOOR * noise)
-    onset = _bound(t, s, k, lo, hi, -1, (level, confirm, nominal, peak), cfg)
-    offset = _bound(t, s, k, lo, hi, 1, (level, confirm, nominal, peak), cfg)
-    return onset, offset
+    levels = (level, confirm, nominal, peak)
+    return _bound(t, s, k, (lo, hi), -1, levels, cfg), _bound(t, s, k, (lo, hi), 1, levels, cfg)
 
 
 def _bound(
     t: np.ndarray,
     s: np.ndarray,
     k: int,
-    lo: int,
-    hi: int,
+    span: tuple[int, int],
     step: int,
     levels: tuple[float, float, float, float],
     cfg: RepConfig,
 ) -> float:
-    """The onset (``step`` -1) or offset (``step`` 1) of the movement peaking at ``k``. ``levels``:
-    (detection level, confirm level, nominal level, peak speed): found at the detection level and
-    extrapolated down to the nominal (``movement_bounds``); where the speed lingers near the
-    detection level (``LINGER_RATIO``) it is found again at twice that level, up to
-    ``MAX_DETECT_FRACTION`` of the peak."""
+    """The onset (``step`` -1) or offset (``step`` 1) of the movement peaking at ``k``, within
+    samples ``span`` (lo, hi). ``levels``: (detection level, confirm level, nominal level, peak
+    speed): found at the detection level and extrapolated down to the nominal
+    (``movement_bounds``); where the speed lingers near the detection level (``LINGER_RATIO``) it
+    is found again at twice that level, up to ``MAX_DETECT_FRACTION`` of the peak."""
     level, confirm, nominal, peak = levels
+    lo, hi = span
     while True:
-        i = _crossing(t, s, k, lo, hi, step, level, confirm, cfg)
+        i = _crossing(t, s, k, span, step, (level, confirm), cfg)
         if i is None:
             return float(t[lo]) if step < 0 else float(t[hi - 1])
         if 2.0 * level <= MAX_DETECT_FRACTION * peak * (1.0 + 1e-9):
-            j2 = _reaches(s, i, k, step, 2.0 * level)
-            j4 = _reaches(s, j2, k, step, 4.0 * level)
+            j2 = _reaches(s, i, k, 2.0 * level)
+            j4 = _reaches(s, j2, k, 4.0 * level)
             if s[j4] >= 4.0 * level and abs(t[j2] - t[i]) > LINGER_RATIO * abs(t[j4] - t[j2]):
                 level, confirm = 2.0 * level, max(confirm, 3.0 * level)
                 continue
@@ -181,12 +177,13 @@ def _bound(
         return bound
 
 
-def _reaches(s: np.ndarray, i: int, k: int, step: int, level: float) -> int:
+def _reaches(s: np.ndarray, i: int, k: int, level: float) -> int:
     """The first sample from ``i`` towards the peak at ``k`` where ``s`` reaches ``level``
     (``k`` if none before it)."""
+    step = 1 if k >= i else -1
     j = i
     while j != k and s[j] < level:
-        j -= step
+        j += step
     return j
 
 
@@ -194,18 +191,18 @@ def _crossing(
     t: np.ndarray,
     s: np.ndarray,
     k: int,
-    lo: int,
-    hi: int,
+    span: tuple[int, int],
     step: int,
-    level: float,
-    confirm: float,
+    levels: tuple[float, float],
     cfg: RepConfig,
 ) -> int | None:
     """The sample at the boundary, None where the speed never drops below ``level`` within
-    ``[lo, hi)``: for an onset (``step`` -1) the last sample below ``level`` before ``k`` that
-    the speed stayed below ``confirm`` for ``min_phase_s`` before; for an offset (``step`` 1) the
-    first after ``k`` it stays below ``confirm`` for ``min_phase_s`` after. A dip that the speed
-    comes back above ``confirm`` from within that time is a pause inside the movement."""
+    ``span`` (lo, hi); ``levels``: (level, confirm). For an onset (``step`` -1) the last sample
+    below ``level`` before ``k`` that the speed stayed below ``confirm`` for ``min_phase_s``
+    before; for an offset (``step`` 1) the first after ``k`` it stays below ``confirm`` for
+    ``min_phase_s`` after. A dip that the speed comes back above ``confirm`` from within that
+    time is a pause inside the movement."""
+    (lo, hi), (level, confirm) = span, levels
     if step < 0:
         i = k
         while i > lo:
