@@ -83,6 +83,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "differently each time (default 0: always the same posture)",
     )
     p.add_argument(
+        "--tempo-scale",
+        type=positive_number("a factor"),
+        default=1.0,
+        metavar="K",
+        help="the person takes K times the exercise's tempo for every phase (0.4-3; 1.6: a "
+        "slow, controlled lowering; default 1); human motion, one set",
+    )
+    p.add_argument(
         "--motion",
         choices=MOTIONS,
         default="human",
@@ -145,6 +153,7 @@ OPTION_OF_FIELD = {
     "rate_hz": "--rate",
     "fault_types": "--faults",
     "rest_variation_deg": "--rest-variation",
+    "tempo_scale": "--tempo-scale",
     "sets": "--sets",
     "set_rest_s": "--set-rest",
     "tempo_faulty": "--tempo-faulty",
@@ -200,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             rate_hz=args.rate,
             fault_types=args.faults,
             rest_variation_deg=args.rest_variation,
+            tempo_scale=args.tempo_scale,
             motion=args.motion,
             markers=args.markers,
             sets=args.sets,

@@ -233,3 +233,18 @@ def test_simulate_a_session_of_sets(capsys):
     assert [r["drift_fraction"] is not None for r in truth["reps"]] == [False] * 4 + [True] * 2
     assert main(["simulate", "--reps", "3", "--drift-reps", "4", "--json"]) == 2  # usage
     assert "--drift-reps must be between 0 and the reps of a set" in capsys.readouterr().err
+
+
+def test_simulate_a_slower_person(capsys):
+    def durations(*extra: str) -> list[float]:
+        assert main(["simulate", "--reps", "3", "--seed", "2", *extra, "--json"]) == 0
+        reps = json.loads(capsys.readouterr().out)["reps"]
+        return [r["t_end_s"] - r["t_hold_end_s"] for r in reps]  # the lowerings
+
+    base, slow = durations(), durations("--tempo-scale", "1.6")
+    assert slow == pytest.approx([1.6 * d for d in base], rel=0.03)
+    assert main(["simulate", "--tempo-scale", "1.6", "--sets", "2", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "--tempo-scale needs" in err and "Traceback" not in err
+    assert main(["simulate", "--tempo-scale", "9", "--json"]) == 2
+    assert "--tempo-scale must be between 0.4 and 3" in capsys.readouterr().err
