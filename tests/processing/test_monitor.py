@@ -721,3 +721,27 @@ def test_a_live_one_sensor_bridge_counts_its_reps_by_the_hips_height():
         events += pipe.feed(s.chunk("sacrum", a, min(len(s), a + 10)))
     events += pipe.finish()
     assert len([e for e in events if isinstance(e, RepEnded)]) == 10
+
+
+def test_the_lingering_speed_rule_stays_out_of_a_10_hz_stream(monkeypatch):
+    """At 10 Hz each climb of the speed (the detection level to twice it, twice to four times)
+    is a sample or none, and their ratio says nothing: a one-sensor back kick's phases are
+    those found without the rule (with it they had moved, the worst rep not flagged 218 -> 264
+    ms over 20 sessions)."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.processing.monitor import onset
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+
+    rec = simulate_session(
+        SimulationConfig(exercise="back-kick", reps=10, faulty=4, sensors=1, seed=3, rate_hz=10.0),
+        created_utc="2026-12-06T00:00:00+00:00",
+    )
+
+    def phases():
+        return [
+            (r.concentric_s, r.hold_s, r.eccentric_s) for r in analyze_recording(rec).result.reps
+        ]
+
+    with_rule = phases()
+    monkeypatch.setattr(onset, "LINGER_RATIO", float("inf"))
+    assert with_rule == phases()

@@ -48,6 +48,10 @@ twice it as from there to four times it, it lingered near the level rather than 
 minimum-jerk movement takes 0.6 times as long): breathing turned the thorax at 7-9 % of a slow
 lowering's peak speed for up to a second of the hold before it. The boundary is then found at
 twice the level and extrapolated down the same way."""
+LINGER_MIN_SAMPLES = 3
+"""... judged only where the second climb spans at least this many samples: at 10 Hz each climb
+is a sample or none, and their ratio says nothing (a one-sensor back kick's worst phase of a rep
+not flagged went 218 -> 264 ms there)."""
 MAX_DETECT_FRACTION = 0.16
 """... at most this share of the peak (one doubling): extrapolating from higher up costs about
 1.4 % of the movement's duration (44 ms of a 3.2 s lowering)."""
@@ -163,7 +167,9 @@ def _bound(
         if 2.0 * level <= MAX_DETECT_FRACTION * peak * (1.0 + 1e-9):
             j2 = _reaches(s, i, k, 2.0 * level)
             j4 = _reaches(s, j2, k, 4.0 * level)
-            if s[j4] >= 4.0 * level and abs(t[j2] - t[i]) > LINGER_RATIO * abs(t[j4] - t[j2]):
+            to_twice, then = abs(float(t[j2] - t[i])), abs(float(t[j4] - t[j2]))
+            resolved = abs(j4 - j2) >= LINGER_MIN_SAMPLES
+            if s[j4] >= 4.0 * level and resolved and to_twice > LINGER_RATIO * then:
                 level, confirm = 2.0 * level, max(confirm, 3.0 * level)
                 continue
         if step < 0:
