@@ -222,8 +222,9 @@ class HeightTracker:
 
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample
-        (``_run_t0``): integrated with zero velocity at both ends, the bias interpolated between
-        the model's at each orientation, corrected at both ends and in time between them."""
+        (``_run_t0``): integrated with zero velocity at both ends, less the bias model's value at
+        each sample's orientation, corrected to the bias measured at both ends (in time between
+        them)."""
         ts = np.concatenate([p[0] for p in self._moving])
         az = np.concatenate([p[1] for p in self._moving])
         ups = np.concatenate([p[2] for p in self._moving])

@@ -170,6 +170,7 @@ def _bound(
             to_twice, then = abs(float(t[j2] - t[i])), abs(float(t[j4] - t[j2]))
             resolved = abs(j4 - j2) >= LINGER_MIN_SAMPLES
             if s[j4] >= 4.0 * level and resolved and to_twice > LINGER_RATIO * then:
+                # (the confirm level stays 1.5 times the detection level, as 12 % to 8 %)
                 level, confirm = 2.0 * level, max(confirm, 3.0 * level)
                 continue
         if step < 0:

@@ -30,9 +30,8 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); once
   reps are known, only past ``restart_after_reps`` times their duration (a slower person's arch
-  held at the top ends with such a rise); a rep
-  that does not come back within ``max_rep_s`` is dropped too. A dropped rep gets no RepEnded;
-  its index is used again by the next RepStarted.
+  held at the top ends with such a rise). A rep that does not come back within ``max_rep_s`` is
+  dropped too. A dropped rep gets no RepEnded; its index is used again by the next RepStarted.
 
 The tangent fit itself is in ``fit``, the onset / offset timing in ``onset``. (Over 400 lines:
 the detector's states share their carried state; split, they would pass it back and forth.)
