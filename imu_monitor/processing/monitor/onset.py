@@ -173,15 +173,11 @@ def _bound(
                 # (the confirm level stays 1.5 times the detection level, as 12 % to 8 %)
                 level, confirm = 2.0 * level, max(confirm, 3.0 * level)
                 continue
-        if step < 0:
-            bound = _cross(t, s, i, i + 1, level)
-            if level > nominal:  # found higher up: extrapolate down to the nominal
-                bound = max(bound - _reach(t, s, i + 1, k, level, nominal), float(t[lo]))
-        else:
-            bound = _cross(t, s, i - 1, i, level)
-            if level > nominal:
-                bound = min(bound + _reach(t, s, i - 1, k, level, nominal), float(t[hi - 1]))
-        return bound
+        inner = i - step  # the sample next to the crossing on the movement's side
+        bound = _cross(t, s, min(i, inner), max(i, inner), level)
+        if level > nominal:  # found higher up: extrapolate down to the nominal, away from k
+            bound += step * _reach(t, s, inner, k, level, nominal)
+        return min(max(bound, float(t[lo])), float(t[hi - 1]))
 
 
 def _reaches(s: np.ndarray, i: int, k: int, level: float) -> int:
