@@ -660,11 +660,13 @@ def test_a_10_hz_one_sensor_hip_thrust_does_not_judge_its_bottoms_as_lockouts():
 
 
 # -- one sensor in a bridge: the hips' height ------------------------------------------------------
-def _bridge(seed: int, **kw):
+def _bridge(seed: int, faulty: int = 4, **kw):
     from imu_monitor.simulator import SimulationConfig, simulate_session
 
     return simulate_session(
-        SimulationConfig(exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=seed, **kw)
+        SimulationConfig(
+            exercise="glute-bridge", reps=10, faulty=faulty, sensors=1, seed=seed, **kw
+        )
     )
 
 
@@ -682,6 +684,25 @@ def test_a_one_sensor_bridge_tells_an_arched_lockout_from_a_bottom_by_the_hips_h
     assert len(an.result.reps) == 10
     assert goals["false_alarms"] == 0, goals["false_alarm_angles_deg"]
     assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"]
+
+
+def test_a_first_rep_arched_before_it_was_still_at_its_top_is_one_rep():
+    """Seed 15 with 8 faulty reps of 10: the session's first rep arches as soon as the hips are
+    up, so no rise is known yet (no still moment near its top, no rep before it). Its arched hold
+    was taken for the bottom: the rep split in two and its alarm went to neither. The rise is now
+    estimated from the rep's tilt (``reps.RISE_PER_RAD_M``) until one is measured."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator.scoring import session_goals
+
+    rec = _bridge(15, faulty=8)
+    an = analyze_recording(rec)
+    goals = session_goals(an, rec.truth, rec.meta)
+    first = rec.truth.reps[0]
+    assert first.fault == "extension"
+    assert len(an.result.reps) == 10
+    assert an.result.reps[0].t_end_s > first.t_hold_end_s  # (before: at the arch, 13.1 s)
+    assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"]
+    assert goals["false_alarms"] == 0
 
 
 def test_height_checked_streaming_equals_batch_in_random_chunks():

@@ -67,6 +67,13 @@ HIPS_DOWN_FRACTION = 0.5
 on simulated bridges (bottoms 15 % shallower or deeper than the last, arches of 9-15 deg): a
 bottom at most 0.27 of the rise up (true 0.24), an arch's hold at least 0.65 of the session's
 typical rise (true 0.84; 0.80 in a hip thrust)."""
+RISE_PER_RAD_M = 0.3
+"""Before any rise is known (the session's first rep, held nowhere near its top), the hips' rise
+is taken as this (m) per radian of the rep's tilt: the sacrum turns about the shoulders' support
+(0.35-0.5 m away in adults) across a trunk inclination whose cosine is 0.8-0.95, so 0.28-0.47
+m/rad. Taking the least keeps a bottom (at most 0.27 of the true rise) under
+``HIPS_DOWN_FRACTION`` of it and an arch's hold (0.65 of it or more) over it up to a true 0.47
+m/rad. Without it, such a rep's arch was a bottom: the rep split in two."""
 SCAN_SPAN = 1024
 """Samples a scan looks ahead at first (``RepTracker.process``)."""
 
@@ -507,9 +514,9 @@ class RepTracker:
     def _hips(self, cols: Columns, i: int, top_deg: float, amp_deg: float) -> str | None:
         """Where are the hips, whose tilt has settled at sample ``i``? ``DOWN``: below
         ``HIPS_DOWN_FRACTION`` of the rep's rise from the rest before the rep (to its highest
-        still moment near the top, else the recent reps' rise); ``UP``; ``MOVING``: not still
-        yet. None when the heights cannot tell (none known, no still moment before the rep, no
-        rise known, a rise under ``MIN_RISE_M``)."""
+        still moment near the top, else the recent reps' rise, else ``RISE_PER_RAD_M`` of the
+        rep's tilt); ``UP``; ``MOVING``: not still yet. None when the heights cannot tell (none
+        known, no still moment before the rep, a rise under ``MIN_RISE_M``)."""
         bt, bm, _, bh = self._samples_upto(cols, i)
         known = np.isfinite(bh)
         rest = self._rest_height(bt, bh)
@@ -521,7 +528,7 @@ class RepTracker:
         if rise is None and self._rises:
             rise = statistics.median(self._rises)
         if rise is None:
-            return None
+            rise = RISE_PER_RAD_M * math.radians(amp_deg)
         if rise < MIN_RISE_M:
             return None
         return UP if bh[-1] - rest > HIPS_DOWN_FRACTION * rise else DOWN
