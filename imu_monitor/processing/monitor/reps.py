@@ -71,9 +71,10 @@ RISE_PER_RAD_M = 0.3
 """Before any rise is known (the session's first rep, held nowhere near its top), the hips' rise
 is taken as this (m) per radian of the rep's tilt: the sacrum turns about the shoulders' support
 (0.35-0.5 m away in adults) across a trunk inclination whose cosine is 0.8-0.95, so 0.28-0.47
-m/rad. Taking the least keeps a bottom (at most 0.27 of the true rise) under
-``HIPS_DOWN_FRACTION`` of it and an arch's hold (0.65 of it or more) over it up to a true 0.47
-m/rad. Without it, such a rep's arch was a bottom: the rep split in two."""
+m/rad; near the least of that. A bottom (at most 0.27 of the true rise) stays under
+``HIPS_DOWN_FRACTION`` of the estimate and an arch's hold (0.65 of it or more) over it for a
+true 0.23-0.55 m/rad (the simulated people: 0.24-0.30 in a hip thrust, 0.35-0.43 in a bridge).
+Without it, such a rep's arch was a bottom: the rep split in two."""
 SCAN_SPAN = 1024
 """Samples a scan looks ahead at first (``RepTracker.process``)."""
 
