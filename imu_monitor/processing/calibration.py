@@ -46,6 +46,7 @@ from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import Marker, Recording, SensorSeries
 from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
 from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
+from imu_monitor.processing.posture_pair import TURN_TOLERANCE_DEG, standing_and_start
 from imu_monitor.processing.stillness import (
     EDGE_TOLERANCE,
     MIN_STILL_S,
@@ -472,15 +473,31 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             )
         up_start = _up_nominal(ex, "sacrum")
         z_seg = np.array([0.0, 0.0, 1.0])
-        chosen = None
-        stand_period = None
-        for t0, t1 in periods:
-            up = _unit(_window(series["sacrum"], t0, t1).acc_m_s2.mean(axis=0))
-            if _angle_deg(up, up_start) <= 45.0:
-                chosen = (t0, t1)
-                break
-            if stand_period is None and _angle_deg(up, z_seg) <= 45.0:
-                stand_period = (t0, t1)
+        ups = [_unit(_window(series["sacrum"], a, b).acc_m_s2.mean(axis=0)) for a, b in periods]
+        # as a nominally mounted sensor shows them: the first period whose gravity fits the
+        # calibration posture, and an earlier one that fits standing
+        c = next((k for k, up in enumerate(ups) if _angle_deg(up, up_start) <= 45.0), None)
+        st = next((k for k in range(c or 0) if _angle_deg(ups[k], z_seg) <= 45.0), None)
+        # whatever the mounting: the turn between them and the posture the reps return to
+        turn = _angle_deg(up_start, z_seg)
+        pair = standing_and_start(series["sacrum"], periods, ups, turn)
+        nominal = (
+            c is not None
+            and st is not None
+            and abs(_angle_deg(ups[st], ups[c]) - turn) <= TURN_TOLERANCE_DEG
+        )
+        if pair is not None and (not nominal or pair[1] < c):
+            if pair[1] != c:
+                seen = _angle_deg(ups[pair[0]], ups[pair[1]])
+                notes.append(
+                    "the sacrum sensor's gravity does not point as it does for this program's "
+                    "mounting: standing and the calibration posture were told apart by the turn "
+                    f"between them ({seen:.0f} deg; {turn:.0f} expected) and by the posture the "
+                    "reps return to"
+                )
+            st, c = pair
+        chosen = None if c is None else periods[c]
+        stand_period = None if st is None else periods[st]
         if chosen is None:
             chosen = periods[0]
             stand_period = None
@@ -490,7 +507,9 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             )
         t0, t1 = chosen
         # end before the first movement: the window's test fails a little after it began
-        t1 = max(t0 + EDGE_TOLERANCE * MIN_STILL_S, t1 - max(START_END_MARGIN_S, 0.02 * (t1 - t0)))
+        # (never shorter than the capture's own test needs: a period under MIN_STILL_S is kept
+        # whole, as its stillness test passed it; a shorter window was refused)
+        t1 = max(t1 - max(START_END_MARGIN_S, 0.02 * (t1 - t0)), min(t1, t0 + MIN_STILL_S))
         if not strict:
             notes.append(
                 "no still period passed the stricter test for a guessed start posture (gyro "
