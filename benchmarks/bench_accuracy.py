@@ -11,6 +11,7 @@ tables.
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
         [--without skin_motion,...] [--first-seed 100] [--rate-hz 52] [--tempo-scale 1.6]
+        [--mounting-max-deg 180]
 
 ``--online`` analyses with the online filter (calibrated from the markers, as ``analyze`` does);
 ``--live`` feeds each session through the live pipeline as a wearable would, calibrating from the
@@ -132,6 +133,7 @@ def run_scenario(
     live_recorded: bool = False,
     rate_hz: float = 200.0,
     tempo_scale: float = 1.0,
+    mounting_max_deg: float = 25.0,
 ):
     rows, goals = [], []
     human_only = {"tempo_scale": tempo_scale} if motion == "human" else {}
@@ -145,6 +147,7 @@ def run_scenario(
                 seed=seed,
                 rate_hz=rate_hz,
                 rest_variation_deg=rest_variation,
+                mounting_max_deg=mounting_max_deg,
                 motion=motion,
                 markers=markers,
                 **dict.fromkeys(without, False),
@@ -356,6 +359,14 @@ def main() -> int:
         "model only (SimulationConfig.tempo_scale)",
     )
     ap.add_argument(
+        "--mounting-max-deg",
+        type=float,
+        default=25.0,
+        help="each sensor is mounted up to this many degrees off this program's mounting, "
+        "about a random axis (180: any way round, as another vendor's axes; "
+        "SimulationConfig.mounting_max_deg)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -411,6 +422,7 @@ def main() -> int:
                 args.live_recorded,
                 args.rate_hz,
                 args.tempo_scale,
+                args.mounting_max_deg,
             )
             for ex, n in scenarios
         ]
@@ -431,6 +443,7 @@ def main() -> int:
         "rest_variation_deg": args.rest_variation,
         "rate_hz": args.rate_hz,
         "tempo_scale": args.tempo_scale,
+        "mounting_max_deg": args.mounting_max_deg,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }
     if len(motions) == 1:
