@@ -14,7 +14,7 @@ import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import Exercise
-from imu_monitor.processing.calibration import Calibration
+from imu_monitor.processing.calibration import Calibration, pitch_direction
 from imu_monitor.processing.frames import (
     _axial_deg,
     _pitch_roll,
@@ -114,6 +114,16 @@ def compute_angles(
         )
     else:
         movement = movement_signal(exercise, d_pitch, d_roll)
+        thigh = calibration.sensors.get("thigh")
+        direction = pitch_direction(exercise.name, "thigh")
+        if thigh is not None and thigh.method == "gravity-start-only" and direction is not None:
+            # the thigh's turn about the vertical was assumed (standing and the start posture
+            # point it the same way), so its pitch may be any mix of pitch and roll, the more
+            # so the further the sensor sits from this program's mounting; its tilt from the
+            # start posture is not: the rep signal is that, signed as the exercise moves it
+            up0 = _up_from_pitch_roll(thigh.neutral_pitch_deg, thigh.neutral_roll_deg)
+            tilt = np.degrees(np.arccos(np.clip(up0 @ frames["thigh"][2], -1.0, 1.0)))
+            movement = direction * tilt
     return AngleSet(t, flex, lateral, hip, movement, pitch, roll)
 
 
@@ -124,7 +134,10 @@ def movement_signal(
     segment that does NOT carry the lumbar fault wherever the sensor set has one, so a faulty
     rep's tempo is measured as well as a good one's:
 
-    - with a thigh sensor: the thigh's pitch change (hip extension of the working leg);
+    - with a thigh sensor: the thigh's pitch change (hip extension of the working leg); while
+      the thigh's turn about the vertical is only assumed (``gravity-start-only``: live, before
+      the first rep's movement aligns it), its tilt from the start posture, signed as the
+      exercise moves it (``compute_angles``);
     - hip thrust / bridge with an upper-lumbar sensor: ``-(upper-lumbar pitch change)``, the
       trunk's rotation (near 0 at lockout, strongly negative at the bottom);
     - back kick without a thigh sensor: the pelvis' turn about its long axis in the kick's

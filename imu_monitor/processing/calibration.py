@@ -106,6 +106,12 @@ _PITCH_DIRECTION: dict[str, dict[str, int]] = {
 }
 
 
+def pitch_direction(exercise: str, placement: str) -> int | None:
+    """+1 / -1: the way the exercise's movement changes the segment's pitch away from the
+    calibration posture (None: it should not pitch, or is not known)."""
+    return _PITCH_DIRECTION.get(exercise, {}).get(placement)
+
+
 @dataclass
 class SensorCalibration:
     """Calibration of one sensor.

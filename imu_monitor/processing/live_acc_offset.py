@@ -9,7 +9,9 @@ reps in ``AFTER_REPS`` it measures each sensor's offset from them (``estimate_ac
 stand-to-start turn and the reps' turns), and where one is found, it
 
 - computes the calibration again from the captured windows with the offset taken off (the
-  calibration records the offset: ``SensorCalibration.acc_offset_m_s2``);
+  calibration records the offset: ``SensorCalibration.acc_offset_m_s2``); a sensor its two
+  postures could not align (a back kick's thigh points down in both) is aligned there from the
+  reps' movement so far (``calibration``'s functional axis), even where no offset is found;
 - runs each sensor's orientation filter again over the corrected samples, so that its state is
   as if the offset had been off from the start;
 - takes the offset off every sample from then on; and says so (``AccOffsetApplied``).
@@ -95,6 +97,26 @@ class LiveAccOffset:
     def estimate(self) -> dict[str, AccOffset]:
         """Each sensor's offset from the samples kept (``estimate_acc_offset``)."""
         return {p: estimate_acc_offset(self.series(p)) for p in self.placements}
+
+    def motion(self, offsets: dict[str, AccOffset]) -> dict[str, SensorSeries]:
+        """Each sensor's samples since its start-posture capture ended (the reps so far), with
+        the applied offsets taken off: the movement a functional axis is found from
+        (``calibration``'s method B), for a sensor whose two postures could not align it."""
+        assert self.windows is not None
+        out = {}
+        for p in self.placements:
+            captured = self.windows["start"].get(p)
+            series = self.series(p, offsets.get(p))
+            if captured is None or not len(captured) or not len(series):
+                continue
+            after = series.t_s > float(captured.t_s[-1])
+            out[p] = SensorSeries(
+                series.t_s[after],
+                series.acc_m_s2[after],
+                series.gyr_rad_s[after],
+                None if series.seq is None else series.seq[after],
+            )
+        return out
 
     def corrected_windows(
         self, offsets: dict[str, AccOffset]

@@ -351,26 +351,46 @@ class Pipeline:
         if fix.finished:
             self._acc_fix = None
         offsets = {p: o for p, o in fix.estimate().items() if o.applied}
-        if not offsets or self.calibration is None:
+        old = self.calibration
+        if old is None:
+            return []
+        # a sensor the two postures could not align (the thigh in a back kick is vertical in
+        # both) is aligned from the reps' movement now (``calibration``'s functional axis), and
+        # again from more of it at each correction
+        assumed = [p for p, s in old.sensors.items() if s.method == "gravity-start-only"]
+        moved = [p for p, s in old.sensors.items() if s.method.startswith("functional-axis")]
+        if not offsets and not assumed:
             log.info("accelerometer offsets: none to take off after %d reps", fix.reps)
             return []
         windows = fix.corrected_windows(offsets)
-        old = self.calibration
         try:
-            cal = calibrate(self.exercise, start=windows["start"], standing=windows.get("standing"))
+            cal = calibrate(
+                self.exercise,
+                start=windows["start"],
+                standing=windows.get("standing"),
+                motion=fix.motion(offsets) if assumed or moved else None,
+            )
         except CalibrationRefused as e:  # the corrected captures no longer pass: keep the old
             log.warning("accelerometer offsets not taken off: %s", e)
             return []
-        mg = offsets_mg(offsets)
+        aligned = [p for p in assumed if cal.sensors[p].method != "gravity-start-only"]
+        if not offsets and not aligned:
+            log.info("after %d reps: no offsets to take off, no sensor aligned anew", fix.reps)
+            return []
+        if aligned:
+            log.info("aligned from the movement of the first %d reps: %s", fix.reps, aligned)
         cal.user, cal.valid_from_s = old.user, old.valid_from_s
+        mg = offsets_mg(offsets)
         for p, o in offsets.items():
             cal.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
-        cal.notes.append(
-            f"accelerometer offsets measured over the first {fix.reps} reps and taken off "
-            "(mg, sensor axes): "
-            + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
-        )
-        for p in self.placements:  # the filters as if the offsets had been off from the start
+        if offsets:
+            cal.notes.append(
+                f"accelerometer offsets measured over the first {fix.reps} reps and taken off "
+                "(mg, sensor axes): "
+                + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
+            )
+        for p in self.placements if offsets else ():  # the filters as if the offsets had been
+            # off from the start
             stream = OrientationStream(self.sensors[p].rate_hz)
             stream.update(fix.series(p, offsets.get(p)))
             stream.quality = self._orientation[p].quality  # (its counts cover the whole session)
@@ -378,6 +398,8 @@ class Pipeline:
         axial = self._axial
         self._use_calibration(cal)
         self._axial = axial  # (the rep signal's rests stay as they were)
+        if not offsets:
+            return []
         log.info("accelerometer offsets taken off: %s", mg)
         return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=fix.reps)]
 
