@@ -24,6 +24,8 @@ of the file use the same offsets. Imports only core types, numpy and the process
 
 from __future__ import annotations
 
+import math
+
 from imu_monitor.model import SampleChunk, SensorSeries
 from imu_monitor.processing.acc_offset import (
     NO_OFFSET,
@@ -31,6 +33,7 @@ from imu_monitor.processing.acc_offset import (
     estimate_acc_offset,
     remove_acc_offset,
 )
+from imu_monitor.processing.stillness import _window
 
 AFTER_REPS: tuple[int, ...] = (1, 3)
 """After which reps (counted from the calibration) the offsets are measured, each time over all
@@ -109,13 +112,7 @@ class LiveAccOffset:
             series = self.series(p, offsets.get(p))
             if captured is None or not len(captured) or not len(series):
                 continue
-            after = series.t_s > float(captured.t_s[-1])
-            out[p] = SensorSeries(
-                series.t_s[after],
-                series.acc_m_s2[after],
-                series.gyr_rad_s[after],
-                None if series.seq is None else series.seq[after],
-            )
+            out[p] = _window(series, float(captured.t_s[-1]), math.inf)
         return out
 
     def corrected_windows(
