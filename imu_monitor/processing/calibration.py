@@ -46,7 +46,7 @@ from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import Marker, Recording, SensorSeries
 from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
 from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
-from imu_monitor.processing.posture_pair import TURN_TOLERANCE_DEG, standing_and_start
+from imu_monitor.processing.posture_pair import standing_and_start
 from imu_monitor.processing.stillness import (
     EDGE_TOLERANCE,
     MIN_STILL_S,
@@ -484,24 +484,24 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
         # calibration posture, and an earlier one that fits standing
         c = next((k for k, up in enumerate(ups) if _angle_deg(up, up_start) <= 45.0), None)
         st = next((k for k in range(c or 0) if _angle_deg(ups[k], z_seg) <= 45.0), None)
-        # whatever the mounting: the turn between them and the posture the reps return to
+        # whatever the mounting: the turn between them and the posture the reps return to. It
+        # decides where gravity found no start posture, a later one than it (a sensor mounted
+        # otherwise can show a hip thrust's bottom as ours shows its lockout), or took its
+        # standing for the start posture; it is not let move the start posture to a later set
+        # (a person who stands up between sets and had no standing step before the first)
         turn = _angle_deg(up_start, z_seg)
         pair = standing_and_start(series["sacrum"], periods, ups, turn)
-        nominal = (
-            c is not None
-            and st is not None
-            and abs(_angle_deg(ups[st], ups[c]) - turn) <= TURN_TOLERANCE_DEG
-        )
-        if pair is not None and (not nominal or pair[1] < c):
-            if pair[1] != c:
-                seen = _angle_deg(ups[pair[0]], ups[pair[1]])
-                notes.append(
-                    "the sacrum sensor's gravity does not point as it does for this program's "
-                    "mounting: standing and the calibration posture were told apart by the turn "
-                    f"between them ({seen:.0f} deg; {turn:.0f} expected) and by the posture the "
-                    "reps return to"
-                )
+        if pair is not None and (c is None or pair[1] < c or pair[0] == c):
+            seen = _angle_deg(ups[pair[0]], ups[pair[1]])
+            notes.append(
+                "the sacrum sensor's gravity does not point as it does for this program's "
+                "mounting: standing and the calibration posture were told apart by the turn "
+                f"between them ({seen:.0f} deg; {turn:.0f} expected) and by the posture the "
+                "reps return to"
+            )
             st, c = pair
+        elif pair is not None and pair[1] == c and st is None:
+            st = pair[0]  # the start posture gravity found, and a standing a turn from it
         chosen = None if c is None else periods[c]
         stand_period = None if st is None else periods[st]
         if chosen is None:

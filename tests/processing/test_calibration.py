@@ -220,6 +220,29 @@ def test_a_sensor_mounted_any_way_round_is_calibrated_from_standing_and_its_star
     assert _pitch_rmse(rec, t, truth, cal) < 0.5
 
 
+def test_standing_up_between_sets_does_not_move_the_start_posture_to_the_second_set():
+    """A back kick recorded from the start posture on (no standing step), with the person
+    standing up between two sets: all-fours and that standing are the stand-to-start turn
+    apart, but the start posture stays the first one (the first set is judged)."""
+    rng = np.random.default_rng(11)
+    ex = get_exercise("back-kick")
+    t = np.arange(int(80 * RATE)) / RATE
+    up = _smooth((t - 30.0) / 2.0) - _smooth((t - 36.0) / 2.0)  # stands 32-36 s
+    kicks = ((t > 3.0) & (t < 29.0)) | (t > 41.0)
+    roll = np.where(kicks, 8.0 * np.sin(np.pi * (t - 3.0) / 4.0) ** 2, 0.0)
+    pitch = ex.start_pitch_deg * (1.0 - up)
+    seg = Rotation.from_euler("ZXY", np.column_stack((40.0 + 0 * t, -roll, pitch)), degrees=True)
+    acc, gyr = _sensor(seg, _mount(rng), rng)
+    rec = Recording(
+        meta={"exercise": "back-kick", "user": "ann"},
+        sensors={"sacrum": SensorInfo("sacrum", rate_hz=RATE)},
+        series={"sacrum": SensorSeries(t, acc, gyr, np.arange(len(t), dtype=np.int64))},
+    )
+    cal = calibrate_recording(rec)
+    assert cal.valid_from_s < 3.0
+    assert not any("told apart by the turn" in n for n in cal.notes)
+
+
 def test_a_start_posture_held_just_long_enough_is_not_cut_short_of_its_own_test():
     """A guessed start posture ends a margin before its stillness test failed, but never short
     of the 2 s a capture lasts: a still period of 2-2.4 s was cut to 1.9 s, and a notification
