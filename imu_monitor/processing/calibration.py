@@ -44,7 +44,7 @@ from scipy.spatial.transform import Rotation
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import Marker, Recording, SensorSeries
-from imu_monitor.processing.frames import pitch_roll_from_up, wrap_deg
+from imu_monitor.processing.frames import angle_between_deg, pitch_roll_from_up, wrap_deg
 from imu_monitor.processing.orientation import estimate_orientation, estimate_rate_hz
 from imu_monitor.processing.posture_pair import standing_and_start
 from imu_monitor.processing.stillness import (
@@ -236,10 +236,6 @@ def _up_nominal(exercise: Exercise, placement: str) -> np.ndarray:
     return exercise.up_in_segment()
 
 
-def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    return math.degrees(math.acos(float(np.clip(np.dot(_unit(a), _unit(b)), -1.0, 1.0))))
-
-
 def _align(primary: tuple[np.ndarray, np.ndarray], secondary: tuple[np.ndarray, np.ndarray]):
     """Rotation (sensor -> segment) matching ``primary`` exactly and ``secondary`` best.
 
@@ -327,8 +323,11 @@ def _calibrate_sensor(
     if standing is not None:
         stand_sens = _unit(_finite(standing)[1].mean(axis=0))
         z_seg = np.array([0.0, 0.0, 1.0])
-        change = _angle_deg(stand_sens, up_sens)
-        if _angle_deg(up_seg, z_seg) >= MIN_POSTURE_CHANGE_DEG and change >= MIN_POSTURE_CHANGE_DEG:
+        change = angle_between_deg(stand_sens, up_sens)
+        if (
+            angle_between_deg(up_seg, z_seg) >= MIN_POSTURE_CHANGE_DEG
+            and change >= MIN_POSTURE_CHANGE_DEG
+        ):
             rot = _align((z_seg, stand_sens), (up_seg, up_sens))
             method = "gravity-two-postures"
         else:
@@ -482,17 +481,17 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
         ups = [_unit(_window(series["sacrum"], a, b).acc_m_s2.mean(axis=0)) for a, b in periods]
         # as a nominally mounted sensor shows them: the first period whose gravity fits the
         # calibration posture, and an earlier one that fits standing
-        c = next((k for k, up in enumerate(ups) if _angle_deg(up, up_start) <= 45.0), None)
-        st = next((k for k in range(c or 0) if _angle_deg(ups[k], z_seg) <= 45.0), None)
+        c = next((k for k, up in enumerate(ups) if angle_between_deg(up, up_start) <= 45.0), None)
+        st = next((k for k in range(c or 0) if angle_between_deg(ups[k], z_seg) <= 45.0), None)
         # whatever the mounting: the turn between them and the posture the reps return to. It
         # decides where gravity found no start posture, a later one than it (a sensor mounted
         # otherwise can show a hip thrust's bottom as ours shows its lockout), or took its
         # standing for the start posture; it is not let move the start posture to a later set
         # (a person who stands up between sets and had no standing step before the first)
-        turn = _angle_deg(up_start, z_seg)
+        turn = angle_between_deg(up_start, z_seg)
         pair = standing_and_start(series["sacrum"], periods, ups, turn)
         if pair is not None and (c is None or pair[1] < c or pair[0] == c):
-            seen = _angle_deg(ups[pair[0]], ups[pair[1]])
+            seen = angle_between_deg(ups[pair[0]], ups[pair[1]])
             notes.append(
                 "the sacrum sensor's gravity does not point as it does for this program's "
                 "mounting: standing and the calibration posture were told apart by the turn "

@@ -120,6 +120,12 @@ def segment_pitch_roll(
     return _pitch_roll(segment_frame(quat_ws, q_segment_sensor)[2])
 
 
+def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle between two vectors (degrees), e.g. two directions of gravity."""
+    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
 def wrap_deg(a: np.ndarray) -> np.ndarray:
     """Angles wrapped to [-180, 180) degrees."""
     x = np.asarray(a) + 180.0

@@ -17,7 +17,7 @@ earlier one is turned from by the nominal turn, within ``TURN_TOLERANCE_DEG``, a
 sacrum spends more of the next ``RETURN_WINDOW_S`` than near that earlier one (within
 ``NEAR_DEG``); standing is the latest such earlier period. The second test keeps a person who
 stands up between sets from having that standing taken for the start posture and the all-fours
-before it for standing. Imports only core types and numpy.
+before it for standing. Imports only core types, numpy, scipy and ``frames``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from imu_monitor.model import SensorSeries
+from imu_monitor.processing.frames import angle_between_deg
 
 TURN_TOLERANCE_DEG = 30.0
 """A pair of still periods is standing and the start posture when gravity turned between them by
@@ -45,11 +46,6 @@ SMOOTH_S = 0.25
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    c = float(np.clip(np.dot(_unit_rows(a), _unit_rows(b)), -1.0, 1.0))
-    return math.degrees(math.acos(c))
 
 
 def _time_near(sacrum: SensorSeries, t_from: float, ups: list[np.ndarray]) -> list[float]:
@@ -78,7 +74,7 @@ def standing_and_start(
     ``ups`` (sensor frame); None when no pair passes them."""
     for j in range(1, len(periods)):
         for i in range(j - 1, -1, -1):
-            if abs(_angle_deg(ups[i], ups[j]) - nominal_turn_deg) > TURN_TOLERANCE_DEG:
+            if abs(angle_between_deg(ups[i], ups[j]) - nominal_turn_deg) > TURN_TOLERANCE_DEG:
                 continue
             near_start, near_standing = _time_near(sacrum, periods[j][1], [ups[j], ups[i]])
             if near_start > near_standing:
