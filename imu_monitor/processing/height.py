@@ -239,10 +239,13 @@ class HeightTracker:
         coef = fit_bias_model(
             np.array([m[1] for m in self._moments]), np.array([m[2] for m in self._moments])
         )
-        miss_a = self._bias - (coef[0] + self._up @ coef[1:])
-        miss_b = bias_b - (coef[0] + up_b @ coef[1:])
+
+        def model(up: np.ndarray) -> np.ndarray:
+            return coef[0] + up @ coef[1:]
+
+        miss_a, miss_b = self._bias - model(self._up), bias_b - model(up_b)
         share = (ts - ts[0]) / (ts[-1] - ts[0])
-        acc = az - (coef[0] + ups @ coef[1:] + miss_a + (miss_b - miss_a) * share)
+        acc = az - (model(ups) + miss_a + (miss_b - miss_a) * share)
         dt = np.diff(ts)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
         v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])  # still at both ends: the rest is drift
