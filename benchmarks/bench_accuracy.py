@@ -34,6 +34,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from imu_monitor.cli.calibrate import window_option
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
@@ -134,9 +135,13 @@ def run_scenario(
     rate_hz: float = 200.0,
     tempo_scale: float = 1.0,
     mounting_max_deg: float = 25.0,
+    sets: int = 1,
+    rep_rest_s: tuple[float, float] | None = None,
 ):
     rows, goals = [], []
-    human_only = {"tempo_scale": tempo_scale} if motion == "human" else {}
+    human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
+    if rep_rest_s is not None and motion == "human":
+        human_only["rep_rest_s"] = rep_rest_s
     for seed in range(first_seed, first_seed + seeds):
         rec = simulate_session(
             SimulationConfig(
@@ -367,6 +372,20 @@ def main() -> int:
         "SimulationConfig.mounting_max_deg)",
     )
     ap.add_argument(
+        "--sets",
+        type=int,
+        default=1,
+        help="sets of --reps reps each, about 45 s apart (--faulty counts the faulty reps of "
+        "all sets); human model only (SimulationConfig.sets)",
+    )
+    ap.add_argument(
+        "--rep-rest-s",
+        type=window_option("--rep-rest-s"),
+        metavar="FROM-TO",
+        help="the rest at the bottom between reps is drawn from this range (s; default "
+        "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -423,6 +442,8 @@ def main() -> int:
                 args.rate_hz,
                 args.tempo_scale,
                 args.mounting_max_deg,
+                args.sets,
+                (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
             )
             for ex, n in scenarios
         ]
@@ -444,6 +465,8 @@ def main() -> int:
         "rate_hz": args.rate_hz,
         "tempo_scale": args.tempo_scale,
         "mounting_max_deg": args.mounting_max_deg,
+        "sets": args.sets,
+        "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }
     if len(motions) == 1:

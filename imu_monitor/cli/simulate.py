@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from imu_monitor.cli.calibrate import window_option
 from imu_monitor.cli.common import (
     add_force_option,
     check_output,
@@ -91,6 +92,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "slow, controlled lowering; default 1); human motion, one set",
     )
     p.add_argument(
+        "--rep-rest",
+        type=window_option("--rep-rest"),
+        metavar="FROM-TO",
+        help="the rest at the bottom between reps, drawn from FROM-TO seconds (default "
+        "0.8-2.5; 0.25-0.5: touch-and-go); human motion",
+    )
+    p.add_argument(
         "--motion",
         choices=MOTIONS,
         default="human",
@@ -154,6 +162,7 @@ OPTION_OF_FIELD = {
     "fault_types": "--faults",
     "rest_variation_deg": "--rest-variation",
     "tempo_scale": "--tempo-scale",
+    "rep_rest_s": "--rep-rest",
     "sets": "--sets",
     "set_rest_s": "--set-rest",
     "tempo_faulty": "--tempo-faulty",
@@ -210,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
             fault_types=args.faults,
             rest_variation_deg=args.rest_variation,
             tempo_scale=args.tempo_scale,
+            **({"rep_rest_s": (args.rep_rest.t0_s, args.rep_rest.t1_s)} if args.rep_rest else {}),
             motion=args.motion,
             markers=args.markers,
             sets=args.sets,

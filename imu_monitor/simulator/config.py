@@ -10,7 +10,7 @@ import numpy as np
 from imu_monitor.errors import SimulationError
 from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import FAULTS, SENSOR_SETS
-from imu_monitor.simulator import motion
+from imu_monitor.simulator import human, motion
 from imu_monitor.simulator.human import HumanFeatures
 from imu_monitor.simulator.truth import PHASE_ONSET_FRACTION
 
@@ -95,6 +95,9 @@ class SimulationConfig:
     of a rep lasts ``tempo_scale`` x the target, before the +-20 % of ``rep_variation``; a
     too-fast rep keeps its own duration); the monitor still has the exercise's target. Sessions
     without sets only."""
+    rep_rest_s: tuple[float, float] = human.REST_S
+    """Human model: the range (s) each rest at the bottom between reps is drawn from (with
+    ``rep_variation``); (0.25, 0.5): touch-and-go reps. At least ``human.MIN_REST_S``."""
     markers: str = "all"
     """Which markers the recording carries: ``all``; ``set`` (set start/end, no calibration
     markers); ``none`` (as an imported file)."""
@@ -173,6 +176,14 @@ class SimulationConfig:
             raise SimulationError(
                 "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
             )
+        lo, hi = (float(x) for x in self.rep_rest_s)
+        if not (math.isfinite(hi) and human.MIN_REST_S <= lo <= hi <= 60.0):
+            raise SimulationError(
+                f"rep_rest_s must be a range FROM <= TO within {human.MIN_REST_S:g}-60 s "
+                f"(got {lo:g}-{hi:g})"
+            )
+        if (lo, hi) != human.REST_S and self.motion != "human":
+            raise SimulationError("rep_rest_s needs the human motion model (motion='human')")
         if not (math.isfinite(self.tempo_scale) and 0.4 <= self.tempo_scale <= 3.0):
             raise SimulationError(f"tempo_scale must be between 0.4 and 3 (got {self.tempo_scale})")
         if self.tempo_scale != 1.0 and (self.of_sets or self.motion != "human"):

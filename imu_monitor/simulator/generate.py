@@ -79,6 +79,7 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
                 float(config.rest_variation_deg),
                 plan,
                 float(config.tempo_scale),
+                (float(config.rep_rest_s[0]), float(config.rep_rest_s[1])),
             )
         )
     rest_offsets = None

@@ -68,6 +68,11 @@ TIMING_SPREAD = 0.20
 LOCKOUT_SHORTFALL = 0.03
 """Hip thrust / bridge: a lockout falls up to 3 % of the range short of the calibrated one."""
 REST_S = (0.8, 2.5)
+"""The rest at the bottom between reps (s; ``rep_variation``), unless the session gives its own
+(``SimulationConfig.rep_rest_s``; 0.25-0.5: touch-and-go)."""
+MIN_REST_S = 0.25
+"""The shortest rest between reps the model makes: the pelvis leads the leg by up to
+``LEAD_S``'s 0.2 s."""
 FIXED_REST_S = 1.4
 PELVIS_ROLL_DEG = (1.0, 3.0)
 PELVIS_TURN_DEG = (1.0, 3.0)
@@ -172,13 +177,15 @@ def build_human_program(
     rest_variation_deg: float = 0.0,
     plan: SetPlan | None = None,
     tempo_scale: float = 1.0,
+    rest_s: tuple[float, float] = REST_S,
 ) -> MotionProgram:
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
     the rise, start of the lowering, end of the lowering); the truth's phase boundaries are
     measured from the resulting motion (``truth.phase_truth``). ``plan``: a session of sets
     (``set_plan``): set rests, phase durations, tempo faults and form drift. ``tempo_scale``:
-    each phase lasts this many times the exercise's tempo (a session without sets)."""
+    each phase lasts this many times the exercise's tempo (a session without sets).
+    ``rest_s``: the range the rest at the bottom between reps is drawn from (``REST_S``)."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))
@@ -269,7 +276,7 @@ def build_human_program(
             up, hold, down = phase_durations(timing, exercise, fault, spread, tempo_scale)
         else:
             up, hold, down = set_phase_durations(timing, exercise, plan, i, fault)
-        gap = float(timing.uniform(*REST_S)) if features.rep_variation else FIXED_REST_S
+        gap = float(timing.uniform(*rest_s)) if features.rep_variation else FIXED_REST_S
         if plan is not None and plan.starts_set(i):
             gap = plan.rest_before_set_s[plan.set_of_rep[i]]
         t0 = t + gap

@@ -248,3 +248,17 @@ def test_simulate_a_slower_person(capsys):
     assert "--tempo-scale needs" in err and "Traceback" not in err
     assert main(["simulate", "--tempo-scale", "9", "--json"]) == 2
     assert "--tempo-scale must be between 0.4 and 3" in capsys.readouterr().err
+
+
+def test_simulate_touch_and_go_reps(capsys):
+    def rests(*extra: str) -> list[float]:
+        assert main(["simulate", "--reps", "6", "--seed", "2", *extra, "--json"]) == 0
+        reps = json.loads(capsys.readouterr().out)["reps"]
+        return [b["t_start_s"] - a["t_end_s"] for a, b in zip(reps, reps[1:])]
+
+    assert min(rests()) > 0.7  # the default: 0.8-2.5 s at the bottom
+    assert max(rests("--rep-rest", "0.25-0.5")) < 0.6  # (the truth's onset and offset: 5 %)
+    assert main(["simulate", "--rep-rest", "0.1-0.5", "--json"]) == 2
+    assert "--rep-rest must be a range FROM <= TO within 0.25-60 s" in capsys.readouterr().err
+    assert main(["simulate", "--rep-rest", "0.3-0.5", "--motion", "ramps", "--json"]) == 2
+    assert "--rep-rest needs the human motion model" in capsys.readouterr().err

@@ -376,6 +376,25 @@ def test_fast_reps_and_touch_and_go_are_counted_and_flagged():
     assert [r.too_fast for r in res.reps] == too_fast == [False, True, True, False, False, True]
 
 
+def test_touch_and_go_reps_after_a_fast_one_are_timed_at_onset_and_offset():
+    """Two-sensor hip thrust of a simulated person who rests only 0.25-0.5 s at the bottom
+    (touch-and-go; seed 5 has a too-fast rep before its last). Between a fast rep's offset and
+    the next onset lie the fast lowering's tail and the skin's wobble, not rest: measured there
+    as the speed's noise (15 deg/s), it raised the last rep's thresholds above its own
+    lowering, whose start and end came out as one moment, 1 s before the true end."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import evaluate
+
+    config = SimulationConfig(
+        exercise="hip-thrust", reps=10, faulty=4, sensors=2, seed=5, rep_rest_s=(0.25, 0.5)
+    )
+    rec = simulate_session(config)
+    score = evaluate(analyze_recording(rec, offline=True), rec.truth)
+    assert score["reps_detected"] == score["reps_true"] == 10
+    assert score["phase_abs_err_max_s"] < 0.1
+
+
 def test_rest_level_found_after_a_start_at_the_top():
     """Hip thrust: calibrated at the top (0), then down to the bottom (-50) before the reps;
     also a session that starts standing far below (-90), goes to the top and down."""

@@ -29,7 +29,8 @@ The speed is the slope of a line fitted through the ``velocity_smooth_s`` around
 (a Savitzky-Golay derivative): without it, sensor noise at 200 Hz would cross 5 %
 of a slow movement's peak anywhere. Where the signal is noisier than that (a small rep signal),
 the threshold is raised further, above the noise measured at rest (``NOISE_FLOOR``), and
-extrapolated the same way.
+extrapolated the same way. The noise is measured in the rest before the rep; reps that follow
+each other with almost no rest (touch-and-go) keep the last rep's measure (``MIN_REST_S``).
 Where another angle is known to leak into the rep signal (``RepConfig.lumbar_leak``: the
 pelvis' axial turn in a back kick), the speed that a fraction of that angle's speed explains is
 taken off before the thresholds (the peak stays the signal's own).
@@ -60,6 +61,13 @@ NOISE_FLOOR = 3.0
 """The onset threshold is at least this many times the speed's noise (its robust spread at rest
 before the rep); the confirm level twice that: a noisy signal's boundaries come a little later
 rather than at random."""
+NOISE_BLOCK_S = 0.25
+"""The speed's noise: the robust spread of its quietest block of this length (``_speed_noise``)."""
+MIN_REST_S = 2 * NOISE_BLOCK_S
+"""... measured only where the rest before the rep holds at least this long (two blocks); a
+shorter rest is the end of the last movement and the start of the next: a touch-and-go hip thrust
+(0.25-0.5 s at the bottom) measured its lowering's speed there as "noise", raised the thresholds
+above the next lowering's speed and timed its offset 2 s early. The last measure is kept then."""
 
 
 def rep_velocity(t_s: np.ndarray, m_deg: np.ndarray, cfg: RepConfig) -> np.ndarray:
@@ -233,14 +241,17 @@ def _crossing(
     return None
 
 
-def _speed_noise(t: np.ndarray, v: np.ndarray) -> float:
+def _speed_noise(t: np.ndarray, v: np.ndarray, rest_s: float) -> float | None:
     """The speed's noise at rest: the robust spread (1.4826 x median absolute deviation) of the
-    quietest quarter-second before the rep (the rest before it may hold other movement, e.g.
-    getting into position); 0 without a quarter-second of samples."""
+    quietest ``NOISE_BLOCK_S`` of the rest before the rep (``v``: its speed; it may hold other
+    movement, e.g. getting into position); 0 without a block of samples; None where the rest
+    lasted ``rest_s`` < ``MIN_REST_S``."""
+    if rest_s < MIN_REST_S:
+        return None
     n = len(v)
     if n < 10 or not t[-1] > t[0]:
         return 0.0
-    per = max(10, int(0.25 * (len(t) - 1) / float(t[-1] - t[0])))
+    per = max(10, int(NOISE_BLOCK_S * (len(t) - 1) / float(t[-1] - t[0])))
     if n < per:
         return 0.0
     blocks = v[: (n // per) * per].reshape(-1, per)
@@ -255,15 +266,18 @@ def onset_fit(
     t_from: float,
     cfg: RepConfig,
     lumbar: np.ndarray | None = None,
-) -> RepFit:
+    last_noise: float = 0.0,
+) -> tuple[RepFit, float]:
     """The rep's phase boundaries at movement onset / offset (``t``, ``m``: the rest before the
     rep, the rep and the samples after its end; ``fit``: the tangent fit, which says where each
     movement's peak speed is looked for; ``t_from``: no boundary before it, the previous rep's
-    end; ``lumbar``: the lumbar angle at the same samples, for ``cfg.lumbar_leak``). Without a
-    rising and a falling peak speed the tangent fit is kept."""
+    end; ``lumbar``: the lumbar angle at the same samples, for ``cfg.lumbar_leak``;
+    ``last_noise``: the speed's noise measured before the last rep). Without a rising and a
+    falling peak speed the tangent fit is kept. Returns the fit and the speed's noise used (the
+    next rep's ``last_noise``)."""
     n = len(t)
     if n < 5:
-        return fit
+        return fit, last_noise
     v = rep_velocity(t, m, cfg)
     floor = None
     if cfg.lumbar_leak > 0 and lumbar is not None:
@@ -280,20 +294,22 @@ def onset_fit(
     a, b = span(fit.t_start_s, fit.t_top_s)
     c, d = span(fit.t_hold_end_s, fit.t_end_s)
     if a >= n or c >= n:
-        return fit
-    noise = _speed_noise(t, v[lo:a])
+        return fit, last_noise
+    measured = _speed_noise(t, v[lo:a], float(t[a] - t[lo]))
+    noise = last_noise if measured is None else measured
     k_up = a + int(np.argmax(v[a:b]))
     k_dn = c + int(np.argmin(v[c:d]))
     if not (v[k_up] > 0 and v[k_dn] < 0 and k_up < k_dn):
-        return fit
+        return fit, noise
     start, top = movement_bounds(t, v, k_up, lo, k_dn + 1, cfg, noise, floor)
     hold_end, end = movement_bounds(t, -v, k_dn, k_up, n, cfg, noise, floor)
     if hold_end < top:  # the movements touch: no hold, the turn where the speed changes sign
         flip = k_up + int(np.flatnonzero(v[k_up : k_dn + 1] <= 0)[0])
         top = hold_end = _cross(t, v, flip - 1, flip, 0.0)
-    return RepFit(
+    fitted = RepFit(
         start, top, hold_end, max(end, hold_end), fit.rest_deg, fit.top_deg, fit.rise, fit.fall
     )
+    return fitted, noise
 
 
 def end_wait_s(fit: RepFit, cfg: RepConfig) -> float:

@@ -154,6 +154,9 @@ class RepTracker:
         """Index of the rep that is ending (its online phase is rest already)."""
         self._fit: RepFit | None = None
         self._prev_fit: RepFit | None = None
+        self._speed_noise = 0.0
+        """The rep signal's speed noise at the last rest long enough to measure it
+        (``onset.MIN_REST_S``)."""
         self._lum_max = -np.inf
         self._lum_min = np.inf
         # recent samples (rest before the rep and the rep): lists of arrays
@@ -565,7 +568,9 @@ class RepTracker:
         bt, bm, bl, _ = self._samples_upto(cols, i)
         prev = self._prev_fit
         t_from = prev.t_end_s if prev is not None else -np.inf
-        fit = onset_fit(bt, bm, self._fit, t_from, self.cfg, bl)
+        fit, self._speed_noise = onset_fit(
+            bt, bm, self._fit, t_from, self.cfg, bl, self._speed_noise
+        )
         self._fit = fit
         self._lum_max, self._lum_min = -np.inf, np.inf
         self._track_lumbar(bl[time_slice(bt, fit.t_start_s, fit.t_end_s)])
