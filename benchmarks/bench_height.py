@@ -48,7 +48,7 @@ def session(cfg: SimulationConfig, online: bool) -> dict:
     )
     t = ori.t_s
     cpu = time.process_time()
-    h = HeightTracker().update(t, acc[ori.index], ori.quat_ws)
+    h = HeightTracker(turning_points=False).update(t, acc[ori.index], ori.quat_ws)
     cpu = time.process_time() - cpu
     _, pos, _ = build_session_model(cfg).sensor_point("sacrum", t)
     z = pos[:, 2]

@@ -19,7 +19,8 @@ what the model misses at the two ends, interpolated in time. A faulty rep's lowe
 an arched hold and passes through the neutral top on its way down: the model knows the bias
 there from the other reps' holds, which a straight interpolation between the two ends did not
 know (that lowering read 23 cm for 15). The height is known at still
-samples only (NaN while moving), relative to the first still moment; errors add up from
+samples (NaN while moving) and where a movement turns back (a touch-and-go bottom, never still:
+``TURN_MIN_DEG``), relative to the first still moment; errors add up from
 movement to movement, so compare heights a few movements apart, not a session apart. Across a gap
 in the data the acceleration is taken as straight between its ends: a sensor still on both sides
 of a gap has not changed height, whatever it did meanwhile.
@@ -67,6 +68,18 @@ holds 3 samples, and heights were off by up to 51 cm (``benchmarks/bench_height.
 BIAS_MODEL_S = 60.0
 """The bias model is fitted to the still moments of the last this long (s): the same postures
 come back rep after rep, and the accelerometer's errors do not change within a minute."""
+TURN_MIN_DEG = 5.0
+"""A turning point (``HeightTracker``): the sensor's inclination, having turned at least this far
+from the last still moment or turning point, turns back ``TURN_BACK_DEG``..."""
+TURN_BACK_DEG = 1.5
+"""... this far. Its largest turn is taken as the moment the movement reversed: a hip thrust's or
+bridge's sacrum tilts with the hips' height, so there the hips' vertical speed is zero too (a
+touch-and-go bottom, 0.25-0.5 s, is never still for ``STILL_WINDOW_S`` + ``CONFIRM_S``)."""
+TURN_MAX_SPEED_M_S = 0.1
+"""... unless the integral's velocity there is over this (m/s; 0.03-0.05 at a bridge's touch-and-go
+bottom): the pelvis can stop turning while the hips still move, where an arch is let go of as the
+lowering begins (one such point read 59 cm for 11), or the largest turn of a short rest falls at
+the start of the next rise."""
 BIAS_RIDGE = 1e-3
 """Ridge weight on the model's orientation terms (per still moment, (m/s^2) per unit of
 direction): with the few postures of one exercise the direction it cannot see stays near 0."""
@@ -122,9 +135,16 @@ def _vertical(up: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
 class HeightTracker:
     """The height (m) of one sensor at its still samples, chunk by chunk (any chunking gives the
     same result): ``update`` returns it for each sample, NaN while moving, before a still
-    stretch has lasted ``CONFIRM_S`` and before the first. Relative to the first still moment."""
+    stretch has lasted ``CONFIRM_S`` and before the first. Relative to the first still moment.
 
-    def __init__(self) -> None:
+    ``turning_points``: also the height where a movement reverses (``TURN_MIN_DEG``,
+    ``TURN_BACK_DEG``), integrated from the last still moment with zero velocity at both ends
+    (the bias there is the model's), given at the sample that confirms the reversal (1.5 deg of
+    turn later) and only there: the only height a touch-and-go bottom has. The still moments'
+    heights do not depend on it."""
+
+    def __init__(self, turning_points: bool = True) -> None:
+        self.turning_points = turning_points
         self.height_m = math.nan
         """The height at the latest still moment (NaN before the first)."""
         self._tail_t = np.zeros(0)
@@ -143,6 +163,12 @@ class HeightTracker:
         """The latest still window's mean vertical acceleration and inclination."""
         self._moments: list[tuple[float, np.ndarray, float]] = []
         """(time, up, bias) of the still moments the bias model is fitted to (``BIAS_MODEL_S``)."""
+        self._turn_ref = np.zeros(3)
+        """The inclination turns are measured from (the last still moment's or turning point's)."""
+        self._turn_max = 0.0
+        self._turn_max_t = math.nan
+        self._turn_max_up = np.zeros(3)
+        """The largest turn from ``_turn_ref`` since then (deg), its time and inclination."""
 
     def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
         """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
@@ -179,6 +205,8 @@ class HeightTracker:
             if not still[i]:
                 self._run_t0, self._confirmed = None, False
                 self._add_moving(t[i:j], az[i:j], up[i:j])
+                if self.turning_points and self._moving:
+                    self._turning_points(t[i:j], up[i:j], out[i:j])
                 i = j
                 continue
             if self._run_t0 is None:
@@ -209,6 +237,7 @@ class HeightTracker:
                 self._moving = [
                     (all_t[anchor : last + 1], all_a[anchor : last + 1], all_u[anchor : last + 1])
                 ]
+                self._turn_ref, self._turn_max = self._up, 0.0
             i = j
         # keep two windows and one sample before them: the next chunk's still windows and the
         # window before a movement's start are complete
@@ -219,6 +248,51 @@ class HeightTracker:
     def _add_moving(self, t: np.ndarray, az: np.ndarray, up: np.ndarray) -> None:
         if self._moving and len(t):  # (before the first still moment there is nothing to add to)
             self._moving.append((t, az, up))
+
+    def _turning_points(self, t: np.ndarray, up: np.ndarray, out: np.ndarray) -> None:
+        """Find the turning points among moving samples ``t``, ``up`` (already in ``_moving``);
+        write each one's height into ``out`` (a view of the chunk's output) at the sample that
+        confirms it."""
+        i, n = 0, len(t)
+        while i < n:
+            cos = np.clip(up[i:] @ self._turn_ref, -1.0, 1.0)
+            turn = np.degrees(np.arccos(cos))
+            top = np.fmax.accumulate(np.maximum(turn, self._turn_max))
+            back = np.flatnonzero((top >= TURN_MIN_DEG) & (turn <= top - TURN_BACK_DEG))
+            if len(back) == 0:
+                k = int(np.argmax(turn))
+                if turn[k] > self._turn_max:
+                    self._turn_max = float(turn[k])
+                    self._turn_max_t, self._turn_max_up = float(t[i + k]), up[i + k]
+                return
+            c = int(back[0])
+            k = int(np.argmax(turn[: c + 1]))
+            if turn[k] > self._turn_max:
+                self._turn_max_t, self._turn_max_up = float(t[i + k]), up[i + k]
+            change = self._height_since_still(self._turn_max_t)
+            if change is not None:
+                out[i + c] = self.height_m + change
+            self._turn_ref, self._turn_max = self._turn_max_up, 0.0
+            i += c + 1
+
+    def _height_since_still(self, t_end: float) -> float | None:
+        """The height change from the last still moment to ``t_end`` (a turning point: zero
+        velocity there, the bias the model's), from the movement so far; None where the
+        integral says the sensor was still moving there (``TURN_MAX_SPEED_M_S``)."""
+        ts = np.concatenate([p[0] for p in self._moving])
+        az = np.concatenate([p[1] for p in self._moving])
+        ups = np.concatenate([p[2] for p in self._moving])
+        end = int(np.searchsorted(ts, t_end, side="right"))
+        ts, az, ups = ts[:end], az[:end], ups[:end]
+        if len(ts) < 2 or ts[-1] <= ts[0]:
+            return 0.0
+        moments = [*self._moments, (float(ts[0]), self._up, self._bias)]
+        model = _bias_model(moments, float(ts[-1]))
+        miss = self._bias - model(self._up)
+        acc = az - (model(ups) + miss)
+        if abs(float(np.sum(0.5 * (acc[1:] + acc[:-1]) * np.diff(ts)))) > TURN_MAX_SPEED_M_S:
+            return None  # still moving there: not a turning point of the hips
+        return _zero_velocity_height(ts, acc)
 
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample
@@ -236,17 +310,29 @@ class HeightTracker:
         self._moments.append((float(ts[0]), self._up, self._bias))
         self._moments.append((float(ts[-1]), up_b, bias_b))
         self._moments = [m for m in self._moments if m[0] >= ts[-1] - BIAS_MODEL_S]
-        coef = fit_bias_model(
-            np.array([m[1] for m in self._moments]), np.array([m[2] for m in self._moments])
-        )
-
-        def model(up: np.ndarray) -> np.ndarray:
-            return coef[0] + up @ coef[1:]
-
+        model = _bias_model(self._moments, float(ts[-1]))
         miss_a, miss_b = self._bias - model(self._up), bias_b - model(up_b)
         share = (ts - ts[0]) / (ts[-1] - ts[0])
-        acc = az - (model(ups) + miss_a + (miss_b - miss_a) * share)
-        dt = np.diff(ts)
-        v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
-        v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])  # still at both ends: the rest is drift
-        return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
+        return _zero_velocity_height(ts, az - (model(ups) + miss_a + (miss_b - miss_a) * share))
+
+
+def _bias_model(moments: list[tuple[float, np.ndarray, float]], t_end: float):
+    """The bias model (``fit_bias_model``) of the still ``moments`` (time, up, bias) within
+    ``BIAS_MODEL_S`` before ``t_end``, as a function of the inclination ``up`` ((n, 3) or (3,))."""
+    recent = [m for m in moments if m[0] >= t_end - BIAS_MODEL_S]
+    coef = fit_bias_model(np.array([m[1] for m in recent]), np.array([m[2] for m in recent]))
+
+    def model(up: np.ndarray) -> np.ndarray:
+        return coef[0] + up @ coef[1:]
+
+    return model
+
+
+def _zero_velocity_height(ts: np.ndarray, acc: np.ndarray) -> float:
+    """The height change over samples ``ts`` of vertical acceleration ``acc`` (bias taken off),
+    the velocity zero at both ends: what the integral leaves at the end is drift, taken off in
+    proportion to time."""
+    dt = np.diff(ts)
+    v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
+    v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))

@@ -254,7 +254,7 @@ def test_simulate_touch_and_go_reps(capsys):
     def rests(*extra: str) -> list[float]:
         assert main(["simulate", "--reps", "6", "--seed", "2", *extra, "--json"]) == 0
         reps = json.loads(capsys.readouterr().out)["reps"]
-        return [b["t_start_s"] - a["t_end_s"] for a, b in zip(reps, reps[1:])]
+        return [b["t_start_s"] - a["t_end_s"] for a, b in zip(reps[:-1], reps[1:], strict=True)]
 
     assert min(rests()) > 0.7  # the default: 0.8-2.5 s at the bottom
     assert max(rests("--rep-rest", "0.25-0.5")) < 0.6  # (the truth's onset and offset: 5 %)

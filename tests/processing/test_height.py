@@ -127,8 +127,32 @@ def test_a_constant_bias_would_not_do():
     assert h[-1] - first == pytest.approx(0.03, abs=0.005)
 
 
+TOUCH_AND_GO = [(1.0, 0.15, 25.0, 1.5), (1.5, -0.15, -25.0, 0.0), (1.0, 0.15, 25.0, 1.5)]
+"""Hips up and held, lowered and at once up again (no rest at the bottom), held."""
+
+
+def test_a_touch_and_go_bottom_gets_its_height_at_the_turning_point():
+    """Never still at the bottom, the hips get no still moment there; where the pelvis turns
+    back, their vertical speed is zero too, and the height is integrated up to there."""
+    t, acc, quat, z = moves_session(TOUCH_AND_GO)
+    bottom = (t > 4.6) & (t < 5.5)  # the end of the lowering (5 s) to halfway up again
+    h = HeightTracker().update(t, acc, quat)
+    points = np.flatnonzero(np.isfinite(h) & bottom)
+    assert len(points) == 1  # given once, where the turn back confirms it
+    first = h[np.isfinite(h)][0]
+    assert h[points[0]] - first == pytest.approx(0.0, abs=0.02)  # true: back at the start
+    assert z[points[0]] < 0.02  # (and given while the hips are still near the bottom)
+    still_only = HeightTracker(turning_points=False).update(t, acc, quat)
+    assert not np.isfinite(still_only[bottom]).any()
+    np.testing.assert_array_equal(still_only[~bottom], h[~bottom])  # the still moments as before
+
+
 def test_any_chunking_gives_the_same_heights():
-    t, acc, quat, _ = lift_session()
+    for t, acc, quat, _ in (lift_session(), moves_session(TOUCH_AND_GO)):
+        _same_heights_in_any_chunks(t, acc, quat)
+
+
+def _same_heights_in_any_chunks(t, acc, quat):
     whole = HeightTracker().update(t, acc, quat)
     rng = np.random.default_rng(3)
     for _ in range(3):

@@ -705,6 +705,21 @@ def test_a_one_sensor_bridge_tells_an_arched_lockout_from_a_bottom_by_the_hips_h
     assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"]
 
 
+@pytest.mark.parametrize("seed", [2, 9, 18])
+def test_a_one_sensor_bridge_done_touch_and_go_knows_its_bottoms_by_the_hips_turning_point(seed):
+    """0.25-0.5 s at the bottom is too short for a still moment (0.4 s), so the hips' height
+    was never known there and a rep ran on into the next (seed 18 counted 8 of 10): the height
+    where the hips turn back up (``height.TURN_MIN_DEG``) tells the bottom."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator.scoring import session_goals
+
+    rec = _bridge(seed, rep_rest_s=(0.25, 0.5))
+    goals = session_goals(analyze_recording(rec), rec.truth, rec.meta)
+    assert goals["reps_exact"], (goals["reps_detected"], goals["reps_true"])
+    assert goals["false_alarms"] == 0
+    assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"]
+
+
 def test_a_first_rep_arched_before_it_was_still_at_its_top_is_one_rep():
     """Seed 15 with 8 faulty reps of 10: the session's first rep arches as soon as the hips are
     up, so no rise is known yet (no still moment near its top, no rep before it). Its arched hold

@@ -25,8 +25,9 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   which an arched lockout moves as far as a shallower bottom. There, any level settled
   ``height_settle_depth`` off the top is a bottom if the hips' height (``processing.height``) came
   down (below ``HIPS_DOWN_FRACTION`` of the rep's rise), and not one if it did not; until the
-  height is known there (the hips still for ``height.CONFIRM_S``) the samples that far off the top
-  are not judged as a lockout (the ``process`` result's wait mask).
+  height is known there (the hips still for ``height.CONFIRM_S``, or turning back up at a
+  touch-and-go bottom: ``height.TURN_MIN_DEG``) the samples that far off the top are not judged
+  as a lockout (the ``process`` result's wait mask).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); once
   reps are known, only past ``restart_after_reps`` times their duration (a slower person's arch
@@ -526,8 +527,16 @@ class RepTracker:
         rest = self._rest_height(bt, bh)
         if rest is None:
             return None
-        if not known[-1]:
-            return MOVING
+        height = float(bh[-1])
+        if not known[-1]:  # moving: the latest height known since the level came this far off
+            # the top (a turning point of a bottom never held still, touch-and-go; or a still
+            # moment since left)
+            near = np.flatnonzero(bm >= top_deg - self.cfg.height_settle_depth * amp_deg)
+            k0 = int(near[-1]) + 1 if len(near) else 0
+            since = np.flatnonzero(known[k0:])
+            if not len(since):
+                return MOVING
+            height = float(bh[k0 + since[-1]])
         rise = self._rise(bt, bm, bh, top_deg, amp_deg)
         if rise is None and self._rises:
             rise = statistics.median(self._rises)
@@ -535,7 +544,7 @@ class RepTracker:
             rise = RISE_PER_RAD_M * math.radians(amp_deg)
         if rise < MIN_RISE_M:
             return None
-        return UP if bh[-1] - rest > HIPS_DOWN_FRACTION * rise else DOWN
+        return UP if height - rest > HIPS_DOWN_FRACTION * rise else DOWN
 
     def _fit_upto(self, cols: Columns, i: int) -> None:
         """Fit the rep's phases (the tangent method) from the buffer and the chunk up to sample
