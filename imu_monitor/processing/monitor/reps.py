@@ -520,12 +520,16 @@ class RepTracker:
         """Where are the hips, whose tilt has settled at sample ``i``? ``DOWN``: below
         ``HIPS_DOWN_FRACTION`` of the rep's rise from the rest before the rep (to its highest
         still moment near the top, else the recent reps' rise, else ``RISE_PER_RAD_M`` of the
-        rep's tilt); ``UP``; ``MOVING``: not still yet. None when the heights cannot tell (none
-        known, no still moment before the rep, a rise under ``MIN_RISE_M``)."""
+        rep's tilt); without a height in the rest before the rep (one touch-and-go bottom after
+        another), more than the rest of that rise down from the rep's highest still moment near
+        the top; ``UP``; ``MOVING``: not known since the level came off the top yet. None when
+        the heights cannot tell (none known, neither a still moment before the rep nor one near
+        its top, a rise under ``MIN_RISE_M``)."""
         bt, bm, _, bh = self._samples_upto(cols, i)
         known = np.isfinite(bh)
         rest = self._rest_height(bt, bh)
-        if rest is None:
+        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
+        if rest is None and not near_top.any():
             return None
         height = float(bh[-1])
         if not known[-1]:  # moving: the latest height known since the level came this far off
@@ -544,6 +548,9 @@ class RepTracker:
             rise = RISE_PER_RAD_M * math.radians(amp_deg)
         if rise < MIN_RISE_M:
             return None
+        if rest is None:  # from the top down instead
+            drop = float(bh[near_top].max()) - height
+            return DOWN if drop > (1.0 - HIPS_DOWN_FRACTION) * rise else UP
         return UP if height - rest > HIPS_DOWN_FRACTION * rise else DOWN
 
     def _fit_upto(self, cols: Columns, i: int) -> None:
