@@ -38,6 +38,7 @@ from imu_monitor.cli.calibrate import window_option
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
+from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
 from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import evaluate, session_goals
@@ -137,11 +138,17 @@ def run_scenario(
     mounting_max_deg: float = 25.0,
     sets: int = 1,
     rep_rest_s: tuple[float, float] | None = None,
+    sensor: dict | None = None,
 ):
+    """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
+    ``acc_offset_sd_m_s2``), None: the defaults."""
     rows, goals = [], []
     human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
     if rep_rest_s is not None and motion == "human":
         human_only["rep_rest_s"] = rep_rest_s
+    sensor = dict(sensor or {})
+    if motion != "human":
+        sensor.pop("acc_offset_sd_m_s2", None)
     for seed in range(first_seed, first_seed + seeds):
         rec = simulate_session(
             SimulationConfig(
@@ -157,6 +164,7 @@ def run_scenario(
                 markers=markers,
                 **dict.fromkeys(without, False),
                 **human_only,
+                **sensor,
             )
         )
         if live:
@@ -386,6 +394,18 @@ def main() -> int:
         "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",
     )
     ap.add_argument(
+        "--drop-fraction",
+        type=float,
+        help="share of the samples lost (default 0.005; in bursts of 4-8 in the human model; "
+        "SimulationConfig.drop_fraction)",
+    )
+    ap.add_argument(
+        "--acc-offset-mg",
+        type=float,
+        help="the accelerometers' offsets, sd per axis in mg (default 15; untrimmed consumer "
+        "parts 40-80); human model only (SimulationConfig.acc_offset_sd_m_s2)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -418,6 +438,11 @@ def main() -> int:
         ex, n = args.only.split(":")
         scenarios = [(ex, int(n))]
     motions = ("human", "ramps") if args.motion == "both" else (args.motion,)
+    sensor = {}
+    if args.drop_fraction is not None:
+        sensor["drop_fraction"] = args.drop_fraction
+    if args.acc_offset_mg is not None:
+        sensor["acc_offset_sd_m_s2"] = args.acc_offset_mg * 1e-3 * STANDARD_GRAVITY_M_S2
     models: dict[str, list[dict]] = {}
     elapsed: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -444,6 +469,7 @@ def main() -> int:
                 args.mounting_max_deg,
                 args.sets,
                 (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
+                sensor,
             )
             for ex, n in scenarios
         ]
@@ -467,6 +493,7 @@ def main() -> int:
         "mounting_max_deg": args.mounting_max_deg,
         "sets": args.sets,
         "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
+        **sensor,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }
     if len(motions) == 1:

@@ -12,6 +12,7 @@ from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import FAULTS, SENSOR_SETS
 from imu_monitor.simulator import human, motion
 from imu_monitor.simulator.human import HumanFeatures
+from imu_monitor.simulator.sensors import ACC_OFFSET_SD_M_S2
 from imu_monitor.simulator.truth import PHASE_ONSET_FRACTION
 
 MOTIONS: tuple[str, ...] = ("human", "ramps")
@@ -82,7 +83,11 @@ class SimulationConfig:
     """Human model: sensors on skin turn 0.3-1.2 deg (thigh 1-3 deg) with the hip and wobble at
     5-12 Hz with acceleration (``skin``)."""
     acc_errors: bool = True
-    """Human model: accelerometer offsets (sd 15 mg per axis) and 1-2 % scale errors."""
+    """Human model: accelerometer offsets (sd ``acc_offset_sd_m_s2`` per axis) and 1-2 % scale
+    errors."""
+    acc_offset_sd_m_s2: float = ACC_OFFSET_SD_M_S2
+    """Human model: the accelerometer offsets' standard deviation per axis (m/s^2; 15 mg, a
+    factory-trimmed part; untrimmed consumer parts 40-80 mg)."""
     gyro_scale: bool = True
     """Human model: gyro sensitivity errors of 0.5-1.5 % per axis."""
     gyro_drift: bool = True
@@ -199,6 +204,10 @@ class SimulationConfig:
             )
         if not (math.isfinite(self.rate_hz) and 10.0 <= self.rate_hz <= 2000.0):
             raise SimulationError(f"rate_hz must be between 10 and 2000 Hz (got {self.rate_hz})")
+        if not (math.isfinite(self.acc_offset_sd_m_s2) and 0.0 <= self.acc_offset_sd_m_s2 <= 2.0):
+            raise SimulationError(
+                f"acc_offset_sd_m_s2 must be between 0 and 2 m/s^2 (got {self.acc_offset_sd_m_s2})"
+            )
         if not 0.0 <= self.drop_fraction <= 0.5:
             raise SimulationError(
                 f"drop_fraction must be between 0 and 0.5 (got {self.drop_fraction})"

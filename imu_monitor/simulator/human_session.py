@@ -109,6 +109,7 @@ def sensors_and_truth(
             config.acc_errors,
             config.gyro_drift,
             config.gyro_scale,
+            float(config.acc_offset_sd_m_s2),
         )
         state, _, acc = model.sensor_point(placement, t_s, with_position=False)
         f_world = acc + np.array([0.0, 0.0, GRAVITY_M_S2])

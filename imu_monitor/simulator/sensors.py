@@ -131,10 +131,12 @@ def draw_human_sensor_errors(
     acc_errors: bool,
     gyro_drift: bool,
     gyro_scale: bool = True,
+    acc_offset_sd_m_s2: float = ACC_OFFSET_SD_M_S2,
 ) -> HumanSensorErrors:
-    """Draw the errors above; a switched-off group is exactly zero (the draws still happen, so
-    the other groups do not change; the gyro scale is drawn last, after it was added)."""
-    offset = rng.normal(0.0, ACC_OFFSET_SD_M_S2, 3)
+    """Draw the errors above (the accelerometer offsets with sd ``acc_offset_sd_m_s2``); a
+    switched-off group is exactly zero (the draws still happen, so the other groups do not
+    change; the gyro scale is drawn last, after it was added)."""
+    offset = rng.normal(0.0, 1.0, 3) * acc_offset_sd_m_s2
     scale = rng.uniform(*ACC_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
     drift = random_unit_vector(rng) * math.radians(rng.uniform(*GYRO_DRIFT_DEG_S))
     tau = float(rng.uniform(*GYRO_DRIFT_TAU_S))
