@@ -302,14 +302,10 @@ class HeightTracker:
         moments = [*self._moments, (float(ts[0]), self._up, self._bias)]
         model = _bias_model(moments, float(ts[-1]))
         acc = az - (model(ups) + (self._bias - model(self._up)))
-        v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * np.diff(ts))])
-        knots = np.array([ts[0], *(a for a in self._anchors if ts[0] < a < ts[-1]), ts[-1]])
-        at = np.interp(knots, ts, v)
-        at[0] = 0.0
-        if abs(at[-1] - at[-2]) * (knots[-1] - knots[-2]) / 2.0 > TURN_MAX_CORRECTION_M:
+        change, correction = _zero_velocity_height(ts, acc, self._anchors)
+        if correction > TURN_MAX_CORRECTION_M:
             return None  # still moving there, or too long since the last zero: not trusted
-        v = v - np.interp(ts, knots, at)  # zero at each: what the integral left there is drift
-        return float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(ts)))
+        return change
 
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample
@@ -330,7 +326,7 @@ class HeightTracker:
         model = _bias_model(self._moments, float(ts[-1]))
         miss_a, miss_b = self._bias - model(self._up), bias_b - model(up_b)
         share = (ts - ts[0]) / (ts[-1] - ts[0])
-        return _zero_velocity_height(ts, az - (model(ups) + miss_a + (miss_b - miss_a) * share))
+        return _zero_velocity_height(ts, az - (model(ups) + miss_a + (miss_b - miss_a) * share))[0]
 
 
 def _bias_model(moments: list[tuple[float, np.ndarray, float]], t_end: float):
@@ -345,11 +341,19 @@ def _bias_model(moments: list[tuple[float, np.ndarray, float]], t_end: float):
     return model
 
 
-def _zero_velocity_height(ts: np.ndarray, acc: np.ndarray) -> float:
+def _zero_velocity_height(
+    ts: np.ndarray, acc: np.ndarray, zeros: list[float] | tuple[float, ...] = ()
+) -> tuple[float, float]:
     """The height change over samples ``ts`` of vertical acceleration ``acc`` (bias taken off),
-    the velocity zero at both ends: what the integral leaves at the end is drift, taken off in
-    proportion to time."""
+    the velocity zero at both ends and at the times ``zeros`` between them: what the integral has
+    at each is drift, taken off in proportion to time in between. Also how much taking the last
+    of them off moved the height (m): the velocity there times half the time since the zero
+    before."""
     dt = np.diff(ts)
     v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
-    v -= v[-1] * (ts - ts[0]) / (ts[-1] - ts[0])
-    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
+    knots = np.array([ts[0], *(z for z in zeros if ts[0] < z < ts[-1]), ts[-1]])
+    at = np.interp(knots, ts, v)
+    at[0] = 0.0
+    v -= np.interp(ts, knots, at)
+    correction = abs(float(at[-1] - at[-2])) * float(knots[-1] - knots[-2]) / 2.0
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt)), correction
