@@ -66,8 +66,9 @@ NOISE_BLOCK_S = 0.25
 MIN_REST_S = 2 * NOISE_BLOCK_S
 """... measured only where the rest before the rep holds at least this long (two blocks); a
 shorter rest is the end of the last movement and the start of the next: a touch-and-go hip thrust
-(0.25-0.5 s at the bottom) measured its lowering's speed there as "noise", raised the thresholds
-above the next lowering's speed and timed its offset 2 s early. The last measure is kept then."""
+(0.25-0.5 s at the bottom) measured a too-fast rep's lowering there as "noise" (15 deg/s), raised
+the next rep's thresholds above its own lowering and timed that 2 s lowering as 0 s. The last
+measure is kept then."""
 
 
 def rep_velocity(t_s: np.ndarray, m_deg: np.ndarray, cfg: RepConfig) -> np.ndarray:
