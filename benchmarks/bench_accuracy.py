@@ -388,7 +388,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--rep-rest-s",
-        type=window_option("--rep-rest-s"),
+        type=window_option("--rep-rest-s", "0.25-0.5"),
         metavar="FROM-TO",
         help="the rest at the bottom between reps is drawn from this range (s; default "
         "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",

@@ -26,13 +26,14 @@ _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _WINDOW = re.compile(rf"^\s*{_NUMBER}\s*-\s*{_NUMBER}\s*$")
 
 
-def parse_window(text: str, option: str) -> Window:
+def parse_window(text: str, option: str, example: str = "5.8-8.2") -> Window:
     """``A-B`` (seconds, A before B) as a ``Window`` labelled ``option text``; argparse's
-    ``ArgumentTypeError`` (a usage error) when malformed."""
+    ``ArgumentTypeError`` (a usage error, its message showing ``option example``) when
+    malformed."""
     m = _WINDOW.match(text)
     if m is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a window; give FROM-TO in seconds, e.g. {option} 5.8-8.2"
+            f"{text!r} is not a range; give FROM-TO in seconds, e.g. {option} {example}"
         )
     t0, t1 = float(m[1]), float(m[2])
     if t1 <= t0:
@@ -40,9 +41,9 @@ def parse_window(text: str, option: str) -> Window:
     return Window(t0, t1, f"{option} {t0:g}-{t1:g}")
 
 
-def window_option(option: str):
+def window_option(option: str, example: str = "5.8-8.2"):
     def parse(text: str) -> Window:
-        return parse_window(text, option)
+        return parse_window(text, option, example)
 
     return parse
 

@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--rep-rest",
-        type=window_option("--rep-rest"),
+        type=window_option("--rep-rest", "0.25-0.5"),
         metavar="FROM-TO",
         help="the rest at the bottom between reps, drawn from FROM-TO seconds (default "
         "0.8-2.5; 0.25-0.5: touch-and-go); human motion",

@@ -95,7 +95,7 @@ def test_calibrate_writes_the_markers_and_analyze_uses_them(
     [
         (["--pose", "25-40"], 1, "--pose 25-40 s is outside the recording"),
         (["--pose", "6-7"], 1, "--pose 6-7 s lasts 1 s"),
-        (["--pose", "5-x"], 2, "'5-x' is not a window"),
+        (["--pose", "5-x"], 2, "'5-x' is not a range"),
         (["--pose", "8-5"], 2, "ends before it starts"),
         (["--stand", "0-2.7"], 2, "--pose"),
         (["--stand", "0-3", "--pose", "2-8"], 1, "overlap"),

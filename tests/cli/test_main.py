@@ -258,6 +258,9 @@ def test_simulate_touch_and_go_reps(capsys):
 
     assert min(rests()) > 0.7  # the default: 0.8-2.5 s at the bottom
     assert max(rests("--rep-rest", "0.25-0.5")) < 0.6  # (the truth's onset and offset: 5 %)
+    with pytest.raises(SystemExit) as e:  # a usage error, with an example of this option
+        main(["simulate", "--rep-rest", "short", "--json"])
+    assert e.value.code == 2 and "e.g. --rep-rest 0.25-0.5" in capsys.readouterr().err
     assert main(["simulate", "--rep-rest", "0.1-0.5", "--json"]) == 2
     assert "--rep-rest must be a range FROM <= TO within 0.25-60 s" in capsys.readouterr().err
     assert main(["simulate", "--rep-rest", "0.3-0.5", "--motion", "ramps", "--json"]) == 2
