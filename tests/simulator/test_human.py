@@ -163,6 +163,19 @@ def test_accelerometer_offset_and_scale_only_when_on() -> None:
         assert abs(icpt) < 5 * 0.147
 
 
+def test_accelerometer_offsets_scale_with_their_setting() -> None:
+    """The same draws, scaled: 40 mg instead of 15 changes only the offset part."""
+    base, off = _sim(reps=2), _sim(reps=2, acc_errors=False)
+    big = _sim(reps=2, acc_offset_sd_m_s2=0.04 * 9.80665)
+    d15, d40 = _diff(base, off, "sacrum", "acc_m_s2"), _diff(big, off, "sacrum", "acc_m_s2")
+    acc = off.series["sacrum"].acc_m_s2
+    for axis in range(3):
+        s15, i15 = np.polyfit(acc[:, axis], d15[:, axis], 1)
+        s40, i40 = np.polyfit(acc[:, axis], d40[:, axis], 1)
+        assert s40 == pytest.approx(s15, abs=1e-4)  # the scale errors stay
+        assert i40 == pytest.approx(i15 * 40 / 15, rel=0.02, abs=0.002)
+
+
 def test_gyro_bias_drifts_only_when_on() -> None:
     on, off = _sim(reps=2), _sim(reps=2, gyro_drift=False)
     d = np.degrees(_diff(on, off, "thigh", "gyr_rad_s"))
@@ -273,6 +286,10 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
         ({"tempo_scale": 5.0}, "tempo_scale"),
         ({"tempo_scale": 1.5, "motion": "ramps"}, "tempo_scale"),
         ({"tempo_scale": 1.5, "sets": 2}, "tempo_scale"),
+        ({"rep_rest_s": (0.1, 0.5)}, "rep_rest_s"),
+        ({"rep_rest_s": (0.5, 0.3)}, "rep_rest_s"),
+        ({"rep_rest_s": (0.3, 0.5), "motion": "ramps"}, "rep_rest_s"),
+        ({"acc_offset_sd_m_s2": -0.1}, "acc_offset_sd_m_s2"),
     ],
 )
 def test_invalid_human_settings_name_the_field(changes: dict[str, object], field: str) -> None:
