@@ -488,20 +488,18 @@ class RepTracker:
         before = np.flatnonzero(np.isfinite(bh) & (bt < self._t_detect))
         return float(bh[before[-1]]) if len(before) else None
 
-    def _near_top(
-        self, bt: np.ndarray, bm: np.ndarray, bh: np.ndarray, top_deg: float, amp_deg: float
-    ) -> np.ndarray:
-        """The rep's still samples near its top (less than ``height_settle_depth`` off it)."""
-        near = bm >= top_deg - self.cfg.height_settle_depth * amp_deg
-        return np.isfinite(bh) & (bt >= self._t_detect) & near
+    def _near_level(self, bm: np.ndarray, top_deg: float, amp_deg: float) -> np.ndarray:
+        """The samples near the rep's top (less than ``height_settle_depth`` off it)."""
+        return bm >= top_deg - self.cfg.height_settle_depth * amp_deg
 
-    def _rise(
-        self, bt: np.ndarray, bm: np.ndarray, bh: np.ndarray, top_deg: float, amp_deg: float
-    ) -> float | None:
-        """The hips' rise from the rest before the rep to its highest still moment near the top
-        (None without either)."""
-        rest = self._rest_height(bt, bh)
-        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
+    def _near_top(self, bt: np.ndarray, bh: np.ndarray, near_level: np.ndarray) -> np.ndarray:
+        """The rep's still samples near its top (``near_level``)."""
+        return np.isfinite(bh) & (bt >= self._t_detect) & near_level
+
+    @staticmethod
+    def _rise(bh: np.ndarray, rest: float | None, near_top: np.ndarray) -> float | None:
+        """The hips' rise from the rest before the rep (``rest``) to its highest still moment
+        near the top (``near_top``; None without either)."""
         if rest is None or not near_top.any():
             return None
         return float(bh[near_top].max()) - rest
@@ -512,7 +510,8 @@ class RepTracker:
         if not np.isfinite(bm).any():
             return
         top = float(np.nanmax(bm))
-        rise = self._rise(bt, bm, bh, top, top - self._rep_rest_ref)
+        near_top = self._near_top(bt, bh, self._near_level(bm, top, top - self._rep_rest_ref))
+        rise = self._rise(bh, self._rest_height(bt, bh), near_top)
         if rise is not None:
             self._rises.append(rise)
 
@@ -528,20 +527,21 @@ class RepTracker:
         bt, bm, _, bh = self._samples_upto(cols, i)
         known = np.isfinite(bh)
         rest = self._rest_height(bt, bh)
-        near_top = self._near_top(bt, bm, bh, top_deg, amp_deg)
+        near_level = self._near_level(bm, top_deg, amp_deg)
+        near_top = self._near_top(bt, bh, near_level)
         if rest is None and not near_top.any():
             return None
         height = float(bh[-1])
         if not known[-1]:  # moving: the latest height known since the level came this far off
             # the top (a turning point of a bottom never held still, touch-and-go; or a still
             # moment since left)
-            near = np.flatnonzero(bm >= top_deg - self.cfg.height_settle_depth * amp_deg)
+            near = np.flatnonzero(near_level)
             k0 = int(near[-1]) + 1 if len(near) else 0
             since = np.flatnonzero(known[k0:])
             if not len(since):
                 return MOVING
             height = float(bh[k0 + since[-1]])
-        rise = self._rise(bt, bm, bh, top_deg, amp_deg)
+        rise = self._rise(bh, rest, near_top)
         if rise is None and self._rises:
             rise = statistics.median(self._rises)
         if rise is None:
