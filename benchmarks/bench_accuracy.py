@@ -139,6 +139,7 @@ def run_scenario(
     sets: int = 1,
     rep_rest_s: tuple[float, float] | None = None,
     sensor: dict | None = None,
+    kick_turn_deg: tuple[float, float] | None = None,
 ):
     """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
     ``acc_offset_sd_m_s2``), None: the defaults."""
@@ -146,6 +147,8 @@ def run_scenario(
     human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
     if rep_rest_s is not None and motion == "human":
         human_only["rep_rest_s"] = rep_rest_s
+    if kick_turn_deg is not None and motion == "human" and exercise == "back-kick":
+        human_only["kick_turn_deg"] = kick_turn_deg
     sensor = dict(sensor or {})
     if motion != "human":
         sensor.pop("acc_offset_sd_m_s2", None)
@@ -394,6 +397,14 @@ def main() -> int:
         "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",
     )
     ap.add_argument(
+        "--kick-turn-deg",
+        type=window_option("--kick-turn-deg", "1.5-3", unit="degrees"),
+        metavar="FROM-TO",
+        help="each back kick turns the pelvis about its long axis by this much (deg; default "
+        "3-7; 1.5-3: a pelvis kept nearly square); human model only "
+        "(SimulationConfig.kick_turn_deg)",
+    )
+    ap.add_argument(
         "--drop-fraction",
         type=float,
         help="share of the samples lost (default 0.005; in bursts of 4-8 in the human model; "
@@ -470,6 +481,7 @@ def main() -> int:
                 args.sets,
                 (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
                 sensor,
+                (args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s) if args.kick_turn_deg else None,
             )
             for ex, n in scenarios
         ]
@@ -493,6 +505,9 @@ def main() -> int:
         "mounting_max_deg": args.mounting_max_deg,
         "sets": args.sets,
         "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
+        "kick_turn_deg": (
+            [args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s] if args.kick_turn_deg else None
+        ),
         **sensor,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }

@@ -26,14 +26,14 @@ _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _WINDOW = re.compile(rf"^\s*{_NUMBER}\s*-\s*{_NUMBER}\s*$")
 
 
-def parse_window(text: str, option: str, example: str = "5.8-8.2") -> Window:
-    """``A-B`` (seconds, A before B) as a ``Window`` labelled ``option text``; argparse's
+def parse_window(text: str, option: str, example: str = "5.8-8.2", unit: str = "seconds") -> Window:
+    """``A-B`` (in ``unit``, A before B) as a ``Window`` labelled ``option text``; argparse's
     ``ArgumentTypeError`` (a usage error, its message showing ``option example``) when
     malformed."""
     m = _WINDOW.match(text)
     if m is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a range; give FROM-TO in seconds, e.g. {option} {example}"
+            f"{text!r} is not a range; give FROM-TO in {unit}, e.g. {option} {example}"
         )
     t0, t1 = float(m[1]), float(m[2])
     if t1 <= t0:
@@ -41,9 +41,9 @@ def parse_window(text: str, option: str, example: str = "5.8-8.2") -> Window:
     return Window(t0, t1, f"{option} {t0:g}-{t1:g}")
 
 
-def window_option(option: str, example: str = "5.8-8.2"):
+def window_option(option: str, example: str = "5.8-8.2", unit: str = "seconds"):
     def parse(text: str) -> Window:
-        return parse_window(text, option, example)
+        return parse_window(text, option, example, unit)
 
     return parse
 

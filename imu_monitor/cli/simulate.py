@@ -99,6 +99,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "0.8-2.5; 0.25-0.5: touch-and-go); human motion",
     )
     p.add_argument(
+        "--kick-turn",
+        type=window_option("--kick-turn", "1.5-3", unit="degrees"),
+        metavar="FROM-TO",
+        help="back kick: each kick turns the pelvis about its long axis by FROM-TO degrees "
+        "(default 3-7; 1.5-3: a pelvis kept nearly square); human motion",
+    )
+    p.add_argument(
         "--motion",
         choices=MOTIONS,
         default="human",
@@ -163,6 +170,7 @@ OPTION_OF_FIELD = {
     "rest_variation_deg": "--rest-variation",
     "tempo_scale": "--tempo-scale",
     "rep_rest_s": "--rep-rest",
+    "kick_turn_deg": "--kick-turn",
     "sets": "--sets",
     "set_rest_s": "--set-rest",
     "tempo_faulty": "--tempo-faulty",
@@ -220,6 +228,11 @@ def run(args: argparse.Namespace) -> int:
             rest_variation_deg=args.rest_variation,
             tempo_scale=args.tempo_scale,
             **({"rep_rest_s": (args.rep_rest.t0_s, args.rep_rest.t1_s)} if args.rep_rest else {}),
+            **(
+                {"kick_turn_deg": (args.kick_turn.t0_s, args.kick_turn.t1_s)}
+                if args.kick_turn
+                else {}
+            ),
             motion=args.motion,
             markers=args.markers,
             sets=args.sets,

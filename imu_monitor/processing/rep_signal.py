@@ -14,33 +14,37 @@ rotation ``Q = R_ref^T R`` is split in the pelvis' Cardan order (tilt about y, o
 x, rotation about z: ``Q = Ry(a) Rx(b) Rz(c)``, the ISB order), and the rep signal is ``c`` in
 the kick's direction, which a pitch change (tilt) and a turn about the vertical (obliquity, on
 all fours) leave untouched. The direction is the side the pelvis first turns more than
-``REST_TOLERANCE_DEG`` to; it changes only when the pelvis turns the other way by more than
-that, than half the previous kick and than it has turned this way since the last rest (a kick
-with the other leg). Not its size ``|c|``: a rest a few tenths of a degree on the other side of
-the previous one folded the lowering back up from 0, ending it 0.2-0.5 s early. A rest's signal
-lies on a baseline: where the reference starts to slide (below) the baseline becomes the
-signal's level there, so the signal never steps and each kick is its turn from the rest
-before it. A step up could look like the start of a kick. A step down (the baseline was once
-reset to 0 where a rest settled above it) came while the rep tracker waited for the lowering's
-end and was timed as the lowering: at 52 Hz with rests a degree apart, reps 1.8 s off.
+``DIRECTION_DEG`` to; it changes only when the pelvis turns the other way by more than
+``REST_TOLERANCE_DEG``, than half the previous kick and than it has turned this way since the
+last rest (a kick with the other leg). Not its size ``|c|``: a rest a few tenths of a degree on
+the other side of the previous one folded the lowering back up from 0, ending it 0.2-0.5 s
+early. A rest's signal lies on a baseline: where the reference starts to slide (below) the
+baseline becomes the signal's level there, so the signal never steps and each kick is its turn
+from the rest before it. A step up could look like the start of a kick. A step down (the
+baseline was once reset to 0 where a rest settled above it) came while the rep tracker waited
+for the lowering's end and was timed as the lowering: at 52 Hz with rests a degree apart, reps
+1.8 s off.
 
 The reference is taken again at every rest, so the slowly drifting heading of a 6D
 filter never accumulates, and a rest posture that differs a little from rep to rep (people do
 not come back to exactly the same one) is each rep's own starting point.
 
-Rests are told from the other still moments (a hold at the top of a kick) by where they are:
-a still stretch (``STILL_WINDOW_S`` in which neither the gravity-visible axial turn nor the
-pitch changes by more than ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG`` over ``STILL_STEP_S``)
-is a rest when the pelvis is back in the calibrated start posture (gravity-visible turn within
+Rests are told from the other still moments (a hold at the top of a kick) by where they are: a
+still stretch (``STILL_WINDOW_S`` in which neither the gravity-visible axial turn nor the pitch
+changes by more than ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG`` over ``STILL_STEP_S``) is a rest
+when the pelvis is back in the calibrated start posture (gravity-visible turn within
 ``START_AXIAL_DEG``, pitch within ``START_PITCH_DEG``) or back near the previous rest: its
-gravity-visible turn from there within ``REST_TOLERANCE_DEG`` or, after a kick, within
+gravity-visible turn from there within the rest tolerance or, after a kick, within
 ``RETURN_FRACTION`` of the kick's largest; a hold at the top otherwise (there the turn is the
-kick's largest). Telling them apart needs no more than gravity; the signal itself is measured
-as above. The first reference is the end of the calibration capture (where the pelvis rests in
-the start posture); without one, the gravity-only estimate is used until the first rest. Within
-a rest the reference is the orientation ``REST_LAG_S`` before the latest sample, so the slow
-first part of the next kick never becomes the reference. Results do not depend on how the
-stream is chunked.
+kick's largest). The rest tolerance is ``REST_TOLERANCE_DEG`` (a rest may lie 1-1.8 deg from the
+last one), or half the previous kick where that is less, down to ``MIN_REST_TOLERANCE_DEG``: a
+person who keeps the pelvis nearly square turns it only 1.5-3 deg, and the held top of such a
+kick had passed for a rest (its lowering then read as the next kick). Telling them apart needs
+no more than gravity; the signal itself is measured as above. The first reference is the end of
+the calibration capture (where the pelvis rests in the start posture); without one, the
+gravity-only estimate is used until the first rest. Within a rest the reference is the
+orientation ``REST_LAG_S`` before the latest sample, so the slow first part of the next kick
+never becomes the reference. Results do not depend on how the stream is chunked.
 """
 
 from __future__ import annotations
@@ -57,10 +61,13 @@ the pelvis at 2 deg/s and more; noise and sway at rest stay well below) ..."""
 STILL_PITCH_DEG = 0.25
 """... and the pitch by at most this."""
 REST_TOLERANCE_DEG = 1.5
-"""A still stretch within this turn of the previous rest is a rest (a kick turns the pelvis by
-3 deg or more; people rest within a degree or so of where they rested before)."""
+"""A still stretch within this turn of the previous rest is a rest (people rest within a
+degree or so of where they rested before; most kicks turn the pelvis by 3 deg or more) ..."""
 RETURN_FRACTION = 0.5
 """... or, after a kick, within this fraction of the kick's largest turn (a 3-7 deg kick)."""
+MIN_REST_TOLERANCE_DEG = 0.6
+"""... but half the previous kick when that is less (a person who keeps the pelvis nearly
+square turns it 1.5-3 deg in a kick), down to this; also the tolerance until a kick is known."""
 START_AXIAL_DEG = 0.5
 """... as is one back in the start posture: gravity-visible turn within this of the calibrated
 neutral ..."""
@@ -68,6 +75,8 @@ START_PITCH_DEG = 3.0
 """... and pitch within this (lumbar faults go beyond the 8-10 deg limits)."""
 REST_LAG_S = 0.3
 """Within a rest, the reference is the orientation this long before the latest sample."""
+DIRECTION_DEG = MIN_REST_TOLERANCE_DEG
+"""The first turn past this sets the kick's direction (so a 1.5 deg kick has one)."""
 
 
 def axial_turn_deg(x_axis: np.ndarray, y_axis: np.ndarray, y_ref: np.ndarray) -> np.ndarray:
@@ -123,6 +132,9 @@ class AxialTracker:
         it, and past ``REST_TOLERANCE_DEG``: less is a change of rest posture)."""
         self._last = 0.0
         """The latest output (for the next baseline)."""
+        self._kick_g = 0.0
+        """The previous kick's largest gravity-visible turn (0: none yet): what the rest
+        tolerance scales with."""
         self._sliding = False
         """Whether the latest sample's reference was sliding (within a rest)."""
 
@@ -193,6 +205,8 @@ class AxialTracker:
                 self._run_start_t = float(t[a])
                 self._run_is_rest = self._is_rest(float(grav[a]), float(pitch[a]))
                 if self._run_is_rest:
+                    if self._peak > MIN_REST_TOLERANCE_DEG:
+                        self._kick_g = self._peak
                     self._peak = 0.0
             if not self._run_is_rest:
                 continue
@@ -267,7 +281,7 @@ class AxialTracker:
             i = a
             while i < b:
                 if sign == 0.0:
-                    past = np.flatnonzero(np.abs(turn[i:b]) > REST_TOLERANCE_DEG)
+                    past = np.flatnonzero(np.abs(turn[i:b]) > DIRECTION_DEG)
                     j = i + int(past[0]) if len(past) else b
                     out[i:j] = base + np.abs(turn[i:j])
                     if j == b:
@@ -303,8 +317,15 @@ class AxialTracker:
             return True
         if self._ref is None:
             return False
-        tolerance = max(REST_TOLERANCE_DEG, RETURN_FRACTION * self._peak)
+        tolerance = max(self._tolerance(), RETURN_FRACTION * self._peak)
         return abs(grav - self._ref_g) < tolerance
+
+    def _tolerance(self) -> float:
+        """How far from the previous rest a still stretch may be and still be a rest:
+        ``RETURN_FRACTION`` of the previous kick, within ``MIN_REST_TOLERANCE_DEG`` and
+        ``REST_TOLERANCE_DEG``."""
+        scaled = RETURN_FRACTION * self._kick_g
+        return min(REST_TOLERANCE_DEG, max(MIN_REST_TOLERANCE_DEG, scaled))
 
     def _track_peak(self, grav: np.ndarray) -> None:
         if self._ref is not None and len(grav):

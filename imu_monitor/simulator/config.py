@@ -20,6 +20,8 @@ TEMPO_FAULTS: tuple[str, ...] = ("hold_short", "down_short", "up_long")
 """Tempo deviations a session of sets can carry (``SimulationConfig.tempo_faulty``): a hold
 well short of the target, a lowering dropped well under the target, a slow grinding rise."""
 MARKER_SETS: tuple[str, ...] = ("all", "set", "none")
+KICK_TURN_LIMITS_DEG: tuple[float, float] = (0.5, 15.0)
+"""The range ``SimulationConfig.kick_turn_deg`` may take (deg)."""
 SENSOR_FEATURES: tuple[str, ...] = (
     "skin_motion",
     "acc_errors",
@@ -103,6 +105,10 @@ class SimulationConfig:
     rep_rest_s: tuple[float, float] = human.REST_S
     """Human model: the range (s) each rest at the bottom between reps is drawn from (with
     ``rep_variation``); (0.25, 0.5): touch-and-go reps. At least ``human.MIN_REST_S``."""
+    kick_turn_deg: tuple[float, float] = human.BACK_KICK_TURN_DEG
+    """Human model, back kick: the range (deg) each kick's turn of the pelvis about its long axis
+    is drawn from (with ``pelvis_motion``); (1.5, 3): a person who keeps the pelvis nearly
+    square. Within ``KICK_TURN_LIMITS_DEG``."""
     markers: str = "all"
     """Which markers the recording carries: ``all``; ``set`` (set start/end, no calibration
     markers); ``none`` (as an imported file)."""
@@ -189,6 +195,20 @@ class SimulationConfig:
             )
         if (lo, hi) != human.REST_S and self.motion != "human":
             raise SimulationError("rep_rest_s needs the human motion model (motion='human')")
+        lo, hi = (float(x) for x in self.kick_turn_deg)
+        k_lo, k_hi = KICK_TURN_LIMITS_DEG
+        if not (math.isfinite(hi) and k_lo <= lo <= hi <= k_hi):
+            raise SimulationError(
+                f"kick_turn_deg must be a range FROM <= TO within {k_lo:g}-{k_hi:g} deg "
+                f"(got {lo:g}-{hi:g})"
+            )
+        if (lo, hi) != human.BACK_KICK_TURN_DEG and (
+            self.motion != "human" or self.exercise != "back-kick"
+        ):
+            raise SimulationError(
+                "kick_turn_deg needs the back kick and the human motion model "
+                "(exercise='back-kick', motion='human')"
+            )
         if not (math.isfinite(self.tempo_scale) and 0.4 <= self.tempo_scale <= 3.0):
             raise SimulationError(f"tempo_scale must be between 0.4 and 3 (got {self.tempo_scale})")
         if self.tempo_scale != 1.0 and (self.of_sets or self.motion != "human"):

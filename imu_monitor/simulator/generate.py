@@ -80,6 +80,7 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
                 plan,
                 float(config.tempo_scale),
                 (float(config.rep_rest_s[0]), float(config.rep_rest_s[1])),
+                (float(config.kick_turn_deg[0]), float(config.kick_turn_deg[1])),
             )
         )
     rest_offsets = None

@@ -178,6 +178,7 @@ def build_human_program(
     plan: SetPlan | None = None,
     tempo_scale: float = 1.0,
     rest_s: tuple[float, float] = REST_S,
+    kick_turn_deg: tuple[float, float] = BACK_KICK_TURN_DEG,
 ) -> MotionProgram:
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
@@ -185,7 +186,9 @@ def build_human_program(
     measured from the resulting motion (``truth.phase_truth``). ``plan``: a session of sets
     (``set_plan``): set rests, phase durations, tempo faults and form drift. ``tempo_scale``:
     each phase lasts this many times the exercise's tempo (a session without sets).
-    ``rest_s``: the range the rest at the bottom between reps is drawn from (``REST_S``)."""
+    ``rest_s``: the range the rest at the bottom between reps is drawn from (``REST_S``).
+    ``kick_turn_deg``: the range a back kick's turn of the pelvis about its long axis is drawn
+    from (``BACK_KICK_TURN_DEG``)."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))
@@ -212,7 +215,7 @@ def build_human_program(
     # pelvis: per-rep movement and per-rest posture
     pm = features.pelvis_motion
     roll = pelvis.uniform(*PELVIS_ROLL_DEG, reps) * (1.0 if pm else 0.0)
-    turn_range = BACK_KICK_TURN_DEG if exercise.name == "back-kick" else PELVIS_TURN_DEG
+    turn_range = kick_turn_deg if exercise.name == "back-kick" else PELVIS_TURN_DEG
     turn = pelvis.uniform(*turn_range, reps) * (1.0 if pm else 0.0)
     shift = pelvis.uniform(*PELVIS_SHIFT_M, reps) * (1.0 if pm else 0.0)
     tilt = pelvis.uniform(*PELVIS_TILT_DEG, reps) * pelvis.choice([-1.0, 1.0], reps)

@@ -265,3 +265,19 @@ def test_simulate_touch_and_go_reps(capsys):
     assert "--rep-rest must be a range FROM <= TO within 0.25-60 s" in capsys.readouterr().err
     assert main(["simulate", "--rep-rest", "0.3-0.5", "--motion", "ramps", "--json"]) == 2
     assert "--rep-rest needs the human motion model" in capsys.readouterr().err
+
+
+def test_simulate_a_pelvis_kept_nearly_square(capsys):
+    def sacrum(*extra: str) -> list[float]:
+        assert main(["simulate", "--reps", "3", "--seed", "3", *extra, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["duration_s"]
+
+    assert sacrum("--kick-turn", "1.5-3") == sacrum()  # the same session, only the turn smaller
+    with pytest.raises(SystemExit) as e:
+        main(["simulate", "--kick-turn", "2", "--json"])
+    assert e.value.code == 2 and "FROM-TO in degrees, e.g. --kick-turn 1.5-3" in (
+        capsys.readouterr().err
+    )
+    assert main(["simulate", "--kick-turn", "1.5-3", "--exercise", "hip-thrust", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "--kick-turn needs the back kick" in err and "Traceback" not in err

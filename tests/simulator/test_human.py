@@ -115,6 +115,18 @@ def test_pelvis_moves_in_good_form_and_leads_the_leg() -> None:
         assert np.ptp(still.truth.lumbar_flexion_deg[sel]) < 1.6
 
 
+def test_a_back_kick_turns_the_pelvis_by_the_range_given() -> None:
+    def turns(**kw: object) -> np.ndarray:
+        program = build_session_model(_cfg(reps=8, rest_postures=False, **kw)).program
+        t = np.arange(0.0, program.duration_s, 0.01)
+        yaw = np.abs(program.signals["sacrum.yaw"].evaluate(t, False)[0])
+        return np.array([yaw[(t >= r.t_start_s) & (t <= r.t_end_s)].max() for r in program.reps])
+
+    default, square = turns(), turns(kick_turn_deg=(1.5, 3.0))
+    assert 3.0 <= default.min() and default.max() <= 7.0
+    assert 1.5 <= square.min() and square.max() <= 3.0
+
+
 def test_rest_postures_differ_by_tenths() -> None:
     def rests(rec: Recording) -> np.ndarray:
         t = rec.truth.t_s
@@ -290,6 +302,10 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
         ({"rep_rest_s": (0.5, 0.3)}, "rep_rest_s"),
         ({"rep_rest_s": (0.3, 0.5), "motion": "ramps"}, "rep_rest_s"),
         ({"acc_offset_sd_m_s2": -0.1}, "acc_offset_sd_m_s2"),
+        ({"kick_turn_deg": (0.2, 3.0)}, "kick_turn_deg"),
+        ({"kick_turn_deg": (3.0, 2.0)}, "kick_turn_deg"),
+        ({"kick_turn_deg": (1.5, 3.0), "exercise": "hip-thrust"}, "kick_turn_deg"),
+        ({"kick_turn_deg": (1.5, 3.0), "motion": "ramps"}, "kick_turn_deg"),
     ],
 )
 def test_invalid_human_settings_name_the_field(changes: dict[str, object], field: str) -> None:
