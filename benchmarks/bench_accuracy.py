@@ -140,6 +140,7 @@ def run_scenario(
     rep_rest_s: tuple[float, float] | None = None,
     sensor: dict | None = None,
     kick_turn_deg: tuple[float, float] | None = None,
+    depth_spread: float | None = None,
 ):
     """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
     ``acc_offset_sd_m_s2``), None: the defaults."""
@@ -147,6 +148,8 @@ def run_scenario(
     human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
     if rep_rest_s is not None and motion == "human":
         human_only["rep_rest_s"] = rep_rest_s
+    if depth_spread is not None and motion == "human":
+        human_only["depth_spread"] = depth_spread
     if kick_turn_deg is not None and motion == "human" and exercise == "back-kick":
         human_only["kick_turn_deg"] = kick_turn_deg
     sensor = dict(sensor or {})
@@ -405,6 +408,13 @@ def main() -> int:
         "(SimulationConfig.kick_turn_deg)",
     )
     ap.add_argument(
+        "--depth-spread",
+        type=float,
+        metavar="S",
+        help="each rep's range of motion varies by +-S (default 0.15; 0.25: 0.75-1.25 of the "
+        "depth); human model only (SimulationConfig.depth_spread)",
+    )
+    ap.add_argument(
         "--drop-fraction",
         type=float,
         help="share of the samples lost (default 0.005; in bursts of 4-8 in the human model; "
@@ -482,6 +492,7 @@ def main() -> int:
                 (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
                 sensor,
                 (args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s) if args.kick_turn_deg else None,
+                args.depth_spread,
             )
             for ex, n in scenarios
         ]
@@ -505,6 +516,7 @@ def main() -> int:
         "mounting_max_deg": args.mounting_max_deg,
         "sets": args.sets,
         "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
+        "depth_spread": args.depth_spread,
         "kick_turn_deg": (
             [args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s] if args.kick_turn_deg else None
         ),

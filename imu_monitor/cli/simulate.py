@@ -99,6 +99,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "0.8-2.5; 0.25-0.5: touch-and-go); human motion",
     )
     p.add_argument(
+        "--depth-spread",
+        type=float,
+        metavar="S",
+        help="each rep's range of motion varies by +-S (0-0.4; default 0.15; 0.25: reps of "
+        "0.75-1.25 of the depth); human motion",
+    )
+    p.add_argument(
         "--kick-turn",
         type=window_option("--kick-turn", "1.5-3", unit="degrees"),
         metavar="FROM-TO",
@@ -171,6 +178,7 @@ OPTION_OF_FIELD = {
     "tempo_scale": "--tempo-scale",
     "rep_rest_s": "--rep-rest",
     "kick_turn_deg": "--kick-turn",
+    "depth_spread": "--depth-spread",
     "sets": "--sets",
     "set_rest_s": "--set-rest",
     "tempo_faulty": "--tempo-faulty",
@@ -228,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
             rest_variation_deg=args.rest_variation,
             tempo_scale=args.tempo_scale,
             **({"rep_rest_s": (args.rep_rest.t0_s, args.rep_rest.t1_s)} if args.rep_rest else {}),
+            **({"depth_spread": args.depth_spread} if args.depth_spread is not None else {}),
             **(
                 {"kick_turn_deg": (args.kick_turn.t0_s, args.kick_turn.t1_s)}
                 if args.kick_turn

@@ -22,6 +22,8 @@ well short of the target, a lowering dropped well under the target, a slow grind
 MARKER_SETS: tuple[str, ...] = ("all", "set", "none")
 KICK_TURN_LIMITS_DEG: tuple[float, float] = (0.5, 15.0)
 """The range ``SimulationConfig.kick_turn_deg`` may take (deg)."""
+MAX_DEPTH_SPREAD = 0.4
+"""The largest ``SimulationConfig.depth_spread`` (reps from 0.6 to 1.4 of the depth)."""
 SENSOR_FEATURES: tuple[str, ...] = (
     "skin_motion",
     "acc_errors",
@@ -109,6 +111,10 @@ class SimulationConfig:
     """Human model, back kick: the range (deg) each kick's turn of the pelvis about its long axis
     is drawn from (with ``pelvis_motion``); (1.5, 3): a person who keeps the pelvis nearly
     square. Within ``KICK_TURN_LIMITS_DEG``."""
+    depth_spread: float = human.DEPTH_SPREAD
+    """Human model: each rep's range of motion is scaled by 1 +- this (uniform, with
+    ``rep_variation``); 0.25: reps from 0.75 to 1.25 of the exercise's depth. At most
+    ``MAX_DEPTH_SPREAD``."""
     markers: str = "all"
     """Which markers the recording carries: ``all``; ``set`` (set start/end, no calibration
     markers); ``none`` (as an imported file)."""
@@ -195,6 +201,12 @@ class SimulationConfig:
             )
         if (lo, hi) != human.REST_S and self.motion != "human":
             raise SimulationError("rep_rest_s needs the human motion model (motion='human')")
+        if not (math.isfinite(self.depth_spread) and 0.0 <= self.depth_spread <= MAX_DEPTH_SPREAD):
+            raise SimulationError(
+                f"depth_spread must be between 0 and {MAX_DEPTH_SPREAD:g} (got {self.depth_spread})"
+            )
+        if self.depth_spread != human.DEPTH_SPREAD and self.motion != "human":
+            raise SimulationError("depth_spread needs the human motion model (motion='human')")
         lo, hi = (float(x) for x in self.kick_turn_deg)
         k_lo, k_hi = KICK_TURN_LIMITS_DEG
         if not (math.isfinite(hi) and k_lo <= lo <= hi <= k_hi):

@@ -81,6 +81,7 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
                 float(config.tempo_scale),
                 (float(config.rep_rest_s[0]), float(config.rep_rest_s[1])),
                 (float(config.kick_turn_deg[0]), float(config.kick_turn_deg[1])),
+                float(config.depth_spread),
             )
         )
     rest_offsets = None

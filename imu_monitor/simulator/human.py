@@ -179,6 +179,7 @@ def build_human_program(
     tempo_scale: float = 1.0,
     rest_s: tuple[float, float] = REST_S,
     kick_turn_deg: tuple[float, float] = BACK_KICK_TURN_DEG,
+    depth_spread: float = DEPTH_SPREAD,
 ) -> MotionProgram:
     """The whole session's movement (deterministic for ``seed``). ``fault_of_rep``: length
     ``reps``. The returned reps carry the *programmed* movement knots (start of the rise, end of
@@ -188,7 +189,8 @@ def build_human_program(
     each phase lasts this many times the exercise's tempo (a session without sets).
     ``rest_s``: the range the rest at the bottom between reps is drawn from (``REST_S``).
     ``kick_turn_deg``: the range a back kick's turn of the pelvis about its long axis is drawn
-    from (``BACK_KICK_TURN_DEG``)."""
+    from (``BACK_KICK_TURN_DEG``). ``depth_spread``: each rep's range of motion is scaled by
+    1 +- this (``DEPTH_SPREAD``)."""
     style: MotionStyle = MOTION_STYLES[exercise.name]
     base = _rng(seed, 0)
     heading = float(base.uniform(0.0, 2.0 * math.pi))
@@ -203,7 +205,7 @@ def build_human_program(
         return rng.uniform(1.0 - spread, 1.0 + spread, n) if features.rep_variation else np.ones(n)
 
     # levels of the driving position (0 bottom .. 1 calibrated top) per rep / per rest
-    amp = vary(depth, DEPTH_SPREAD, reps)
+    amp = vary(depth, depth_spread, reps)
     if at_top:
         short = depth.uniform(0.0, LOCKOUT_SHORTFALL, reps) if features.rep_variation else 0 * amp
         tops = 1.0 - short

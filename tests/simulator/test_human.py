@@ -81,6 +81,21 @@ def test_reps_vary_in_depth_and_timing_only_when_switched_on() -> None:
             assert np.median(up) == pytest.approx(ex.tempo.up_s * 0.881, rel=0.03)
 
 
+def test_depth_spread_sets_how_much_the_reps_vary() -> None:
+    def depths(**kw: object) -> np.ndarray:
+        rec = _sim(reps=12, **kw)
+        t, thigh = rec.truth.t_s, rec.truth.segment_pitch_deg["thigh"]
+        top = [
+            np.interp(r.t_top_s, t, thigh) - np.interp(r.t_start_s, t, thigh)
+            for r in rec.truth.reps
+        ]
+        return np.abs(np.array(top))
+
+    default, wide = depths(), depths(depth_spread=0.3)
+    assert np.ptp(wide) / np.mean(wide) > 1.5 * np.ptp(default) / np.mean(default)
+    assert np.ptp(wide) / np.mean(wide) <= 2 * 0.3 + 0.02
+
+
 def test_a_slower_person_takes_tempo_scale_times_as_long_and_a_too_fast_rep_stays_fast() -> None:
     kw = {"rep_variation": False, "reps": 6, "faulty": 2, "fault_types": ("too_fast", "extension")}
     base, slow = _sim(**kw), _sim(tempo_scale=1.6, **kw)
@@ -302,6 +317,8 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
         ({"rep_rest_s": (0.5, 0.3)}, "rep_rest_s"),
         ({"rep_rest_s": (0.3, 0.5), "motion": "ramps"}, "rep_rest_s"),
         ({"acc_offset_sd_m_s2": -0.1}, "acc_offset_sd_m_s2"),
+        ({"depth_spread": 0.5}, "depth_spread"),
+        ({"depth_spread": 0.2, "motion": "ramps"}, "depth_spread"),
         ({"kick_turn_deg": (0.2, 3.0)}, "kick_turn_deg"),
         ({"kick_turn_deg": (3.0, 2.0)}, "kick_turn_deg"),
         ({"kick_turn_deg": (1.5, 3.0), "exercise": "hip-thrust"}, "kick_turn_deg"),

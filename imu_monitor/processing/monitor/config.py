@@ -40,11 +40,13 @@ class RepConfig:
     """The fall has settled where the next ``settle_s`` lower the signal by less than this
     fraction of the amplitude: a rep can end at another level than it started from (the pelvis
     rests a little differently after a kick), and its falling line then meets that level."""
-    settle_depth: float = 0.65
+    settle_depth: float = 0.5
     """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
-    it started from. ``Monitor`` lowers it where the rep signal is the pelvis' turn
-    (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
+    it started from. Reps that vary by +-25 % in depth reach a bottom 0.75 / 1.25 as deep as the
+    last after a lowering of 60-65 % of their rise (0.65 here lost such reps; an arch held at the
+    top lies within a third of the rise). ``Monitor`` lowers it where the rep signal is the
+    pelvis' turn (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
     height_settle_depth: float = 0.5
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if
