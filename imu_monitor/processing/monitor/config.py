@@ -44,9 +44,9 @@ class RepConfig:
     """A rep is also back (``reps``) where it has come this fraction of its amplitude down from
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
     it started from. Reps that vary by +-25 % in depth reach a bottom 0.75 / 1.25 as deep as the
-    last after a lowering of 60-65 % of their rise (0.65 here lost such reps; an arch held at the
-    top lies within a third of the rise). ``Monitor`` lowers it where the rep signal is the
-    pelvis' turn (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
+    last after a lowering of 60-65 % of their rise (0.65 here lost such reps; 0.5 changed
+    nothing else in the accuracy benchmark's variants, README). ``Monitor`` lowers it where the
+    rep signal is the pelvis' turn (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
     height_settle_depth: float = 0.5
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if
