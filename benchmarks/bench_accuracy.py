@@ -427,6 +427,13 @@ def main() -> int:
         "parts 40-80); human model only (SimulationConfig.acc_offset_sd_m_s2)",
     )
     ap.add_argument(
+        "--gyro-bias-max",
+        type=float,
+        metavar="DEG_S",
+        help="each gyro's bias at power-on, up to this (deg/s, random direction; default 2; "
+        "`check-device` warns from 2 and fails above 5; SimulationConfig.gyro_bias_max_deg_s)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -462,6 +469,8 @@ def main() -> int:
     sensor = {}
     if args.drop_fraction is not None:
         sensor["drop_fraction"] = args.drop_fraction
+    if args.gyro_bias_max is not None:
+        sensor["gyro_bias_max_deg_s"] = args.gyro_bias_max
     if args.acc_offset_mg is not None:
         sensor["acc_offset_sd_m_s2"] = args.acc_offset_mg * 1e-3 * STANDARD_GRAVITY_M_S2
     models: dict[str, list[dict]] = {}

@@ -32,6 +32,10 @@ import numpy as np
 STILL_GYRO_DEG_S = 4.0
 """A still moment: the angular rate less the current bias estimate (50 ms average) stays under
 this (deg/s; as ``acc_offset.STILL_GYRO_DEG_S``) ..."""
+FIRST_STILL_GYRO_DEG_S = 7.0
+"""... or, until the first still moment has given an estimate, the rate itself stays under this
+(deg/s): a gyro biased by up to 5 deg/s (what ``check-device`` accepts) must find its first
+still moment, and a person standing still for the calibration turns by well under 2 deg/s."""
 MIN_S = 0.4
 """... for at least this long (s). Its middle half is used: its ends are where a movement starts
 or settles."""
@@ -85,7 +89,8 @@ class StillBias:
         hi = np.arange(len(self._speed_tail), len(joined)) + 1
         mean = (csum[hi] - csum[lo]) / (hi - lo)
         self._speed_tail = joined[-(self.window - 1) :] if self.window > 1 else np.zeros(0)
-        still = mean < math.radians(STILL_GYRO_DEG_S)
+        limit = STILL_GYRO_DEG_S if self._obs else FIRST_STILL_GYRO_DEG_S
+        still = mean < math.radians(limit)
         changed = False
         start = 0
         cap = max(1, round(MAX_S / self.dt))

@@ -46,6 +46,12 @@ from imu_monitor.processing.quality import (
 
 log = logging.getLogger(__name__)
 
+BIAS_CLIP_DEG_S = 6.0
+"""vqf's ``biasClip`` (deg/s): the largest gyro bias per axis the filter estimates. vqf's default
+(2) clipped the estimate we hand it (``gyro_bias``): a consumer gyro's 2-5 deg/s at power-on,
+which ``check-device`` accepts with a warning, then leaned the live inclination by up to 9 deg
+(simulated, ``bench_accuracy.py --live --gyro-bias-max 5``)."""
+
 
 class _Samples(Protocol):
     t_s: np.ndarray
@@ -112,7 +118,7 @@ def _result(clean: CleanChunk, parts: list[np.ndarray]) -> OrientationResult:
 
 
 def _params(params: dict[str, Any] | None) -> dict[str, Any]:
-    return dict(params or {})
+    return {"biasClip": BIAS_CLIP_DEG_S, **(params or {})}
 
 
 class OrientationStream:

@@ -23,7 +23,7 @@ def _smooth(u: np.ndarray) -> np.ndarray:
     return u**3 * (10 - 15 * u + 6 * u**2)
 
 
-def _reps_with_breathing(phase: float, seconds: float = 40.0, seed: int = 0):
+def _reps_with_breathing(phase: float, seconds: float = 40.0, seed: int = 0, bias=BIAS):
     """Standing still 3.5 s, then reps: 45 deg up in 1 s, 1.2 s hold, down in 1 s, 1.2 s rest
     (each rest shorter than a breath); all along, breathing turns the sensor 0.4 deg about the
     same axis at 15 breaths/min. Returns the series and the true pitch (rad)."""
@@ -35,7 +35,7 @@ def _reps_with_breathing(phase: float, seconds: float = 40.0, seed: int = 0):
     pitch = reps + math.radians(0.4) * np.sin(2 * np.pi * 0.25 * t + phase)
     rot = Rotation.from_rotvec(np.column_stack((0 * t, pitch, 0 * t)))  # sensor-to-world
     acc = rot.inv().apply([0.0, 0.0, 9.81]) + rng.normal(0.0, 0.02, (len(t), 3))
-    gyr = np.column_stack((0 * t, np.gradient(pitch, t), 0 * t)) + BIAS
+    gyr = np.column_stack((0 * t, np.gradient(pitch, t), 0 * t)) + bias
     gyr += rng.normal(0.0, math.radians(0.1), gyr.shape)
     return SensorSeries(t, acc, gyr, np.arange(len(t), dtype=np.int64)), pitch
 
@@ -55,6 +55,21 @@ def test_breathing_through_short_rests_does_not_pass_for_bias(phase: float) -> N
     assert stream.still_bias is not None and stream.still_bias.observations >= 10
     err_bias = np.degrees(np.abs(stream.still_bias.bias[[0, 1]] - BIAS[[0, 1]]))
     assert err_bias.max() < 0.1  # deg/s; one rest's mean is off by up to ~0.6
+    late = series.t_s > 20.0
+    assert _inclination_error_deg(out.quat_ws, pitch)[late].mean() < 0.3
+
+
+def test_a_consumer_gyros_large_bias_is_found_and_used() -> None:
+    # 4.5 deg/s, 3 deg/s on two axes: over the 4 deg/s still threshold before any estimate,
+    # and over vqf's default bias clip (2 deg/s per axis), which leaned the inclination by
+    # degrees for the whole session
+    bias = np.radians([3.0, -3.0, 1.5])
+    series, pitch = _reps_with_breathing(1.0, bias=bias)
+    stream = OrientationStream(RATE)
+    out = stream.update(series)
+    assert stream.still_bias is not None and stream.still_bias.observations >= 10
+    err_bias = np.degrees(np.abs(stream.still_bias.bias[[0, 1]] - bias[[0, 1]]))
+    assert err_bias.max() < 0.1
     late = series.t_s > 20.0
     assert _inclination_error_deg(out.quat_ws, pitch)[late].mean() < 0.3
 

@@ -45,8 +45,14 @@ class RepConfig:
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
     it started from. Reps that vary by +-25 % in depth reach a bottom 0.75 / 1.25 as deep as the
     last after a lowering of 60-65 % of their rise (0.65 here lost such reps; 0.5 changed
-    nothing else in the accuracy benchmark's variants, README). ``Monitor`` lowers it where the
-    rep signal is the pelvis' turn (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
+    nothing else in the accuracy benchmark's variants, README). Once a rep is known; before,
+    ``first_settle_depth``. ``Monitor`` lowers it where the rep signal is the pelvis' turn
+    (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
+    first_settle_depth: float = 0.65
+    """``settle_depth`` until the first rep has ended: a session that starts standing, goes up
+    to the top for the calibration and down to the bottom has come 55 % down from the top of
+    that move, which is not a rep. ``Monitor`` sets it with ``settle_depth`` where the rep signal
+    is the pelvis' turn."""
     height_settle_depth: float = 0.5
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if

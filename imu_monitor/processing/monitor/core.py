@@ -198,7 +198,11 @@ class Monitor:
             # the rep signal is the pelvis' axial turn, which the lumbar angle leaks into
             rep_cfg = replace(rep_cfg, lumbar_leak=PELVIS_TURN_LEAK)
         if pelvis_turn and reps is None:
-            rep_cfg = replace(rep_cfg, settle_depth=PELVIS_TURN_SETTLE_DEPTH)
+            rep_cfg = replace(
+                rep_cfg,
+                settle_depth=PELVIS_TURN_SETTLE_DEPTH,
+                first_settle_depth=PELVIS_TURN_SETTLE_DEPTH,
+            )
         if reps is None and not pelvis_turn:
             rep_cfg = replace(rep_cfg, min_rise_deg=PITCH_MIN_RISE_DEG)
         self._reps = RepTracker(

@@ -314,7 +314,10 @@ class RepTracker:
         ext_s = np.concatenate([self._tail_s, ms])
         back = ext_s[ext_t.searchsorted(ts - cfg.settle_s)]
         settled = (back - seg < cfg.settle_fraction * amp) & (ts - cfg.settle_s >= ext_t[0])
-        deep = seg < cmax - cfg.settle_depth * amp
+        # before any rep is known, deeper: a move into position (standing, up to the top where
+        # the calibration is, down to the bottom) is not a rep
+        depth = cfg.settle_depth if self._amplitudes else cfg.first_settle_depth
+        deep = seg < cmax - depth * amp
         if self.height_check:  # any settled level well off the top may be a bottom: the hips'
             # height decides below (an arched lockout can tilt the pelvis as far as a bottom)
             down = seg < cmax - cfg.height_settle_depth * amp
