@@ -35,6 +35,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from imu_monitor.cli.calibrate import window_option
+from imu_monitor.cli.simulate import add_person_options
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
@@ -399,21 +400,7 @@ def main() -> int:
         help="the rest at the bottom between reps is drawn from this range (s; default "
         "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",
     )
-    ap.add_argument(
-        "--kick-turn-deg",
-        type=window_option("--kick-turn-deg", "1.5-3", unit="degrees"),
-        metavar="FROM-TO",
-        help="each back kick turns the pelvis about its long axis by this much (deg; default "
-        "3-7; 1.5-3: a pelvis kept nearly square); human model only "
-        "(SimulationConfig.kick_turn_deg)",
-    )
-    ap.add_argument(
-        "--depth-spread",
-        type=float,
-        metavar="S",
-        help="each rep's range of motion varies by +-S (default 0.15; 0.25: 0.75-1.25 of the "
-        "depth); human model only (SimulationConfig.depth_spread)",
-    )
+    add_person_options(ap)
     ap.add_argument(
         "--drop-fraction",
         type=float,
@@ -500,7 +487,7 @@ def main() -> int:
                 args.sets,
                 (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
                 sensor,
-                (args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s) if args.kick_turn_deg else None,
+                (args.kick_turn.t0_s, args.kick_turn.t1_s) if args.kick_turn else None,
                 args.depth_spread,
             )
             for ex, n in scenarios
@@ -526,9 +513,7 @@ def main() -> int:
         "sets": args.sets,
         "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
         "depth_spread": args.depth_spread,
-        "kick_turn_deg": (
-            [args.kick_turn_deg.t0_s, args.kick_turn_deg.t1_s] if args.kick_turn_deg else None
-        ),
+        "kick_turn_deg": [args.kick_turn.t0_s, args.kick_turn.t1_s] if args.kick_turn else None,
         **sensor,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
     }

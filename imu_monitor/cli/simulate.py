@@ -98,20 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the rest at the bottom between reps, drawn from FROM-TO seconds (default "
         "0.8-2.5; 0.25-0.5: touch-and-go); human motion",
     )
-    p.add_argument(
-        "--depth-spread",
-        type=float,
-        metavar="S",
-        help="each rep's range of motion varies by +-S (0-0.4; default 0.15; 0.25: reps of "
-        "0.75-1.25 of the depth); human motion",
-    )
-    p.add_argument(
-        "--kick-turn",
-        type=window_option("--kick-turn", "1.5-3", unit="degrees"),
-        metavar="FROM-TO",
-        help="back kick: each kick turns the pelvis about its long axis by FROM-TO degrees "
-        "(default 3-7; 1.5-3: a pelvis kept nearly square); human motion",
-    )
+    add_person_options(p)
     p.add_argument(
         "--motion",
         choices=MOTIONS,
@@ -165,6 +152,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print the ground truth as one JSON document"
     )
     p.set_defaults(func=run)
+
+
+def add_person_options(p: argparse.ArgumentParser) -> None:
+    """``--depth-spread`` and ``--kick-turn``: how the simulated person differs from our default
+    one (``simulate`` and ``benchmarks/bench_accuracy.py``)."""
+    p.add_argument(
+        "--depth-spread",
+        type=float,
+        metavar="S",
+        help="each rep's range of motion varies by +-S (0-0.4; default 0.15; 0.25: reps of "
+        "0.75-1.25 of the depth); human motion (SimulationConfig.depth_spread)",
+    )
+    p.add_argument(
+        "--kick-turn",
+        type=window_option("--kick-turn", "1.5-3", unit="degrees"),
+        metavar="FROM-TO",
+        help="back kick: each kick turns the pelvis about its long axis by FROM-TO degrees "
+        "(default 3-7; 1.5-3: a pelvis kept nearly square); human motion "
+        "(SimulationConfig.kick_turn_deg)",
+    )
 
 
 OPTION_OF_FIELD = {
