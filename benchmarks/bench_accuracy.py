@@ -28,6 +28,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -142,6 +143,7 @@ def run_scenario(
     sensor: dict | None = None,
     kick_turn_deg: tuple[float, float] | None = None,
     depth_spread: float | None = None,
+    clock_offset_ms: float = 0.0,
 ):
     """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
     ``acc_offset_sd_m_s2``), None: the defaults."""
@@ -174,6 +176,10 @@ def run_scenario(
                 **sensor,
             )
         )
+        if clock_offset_ms and "upper_lumbar" in rec.series:
+            s = rec.series["upper_lumbar"]  # that wearable's clock runs late by this much
+            late = replace(s, t_s=s.t_s + clock_offset_ms / 1000.0)
+            rec = replace(rec, series=rec.series | {"upper_lumbar": late})
         if live:
             an = live_analysis(rec)
         elif live_recorded:
@@ -421,6 +427,15 @@ def main() -> int:
         "`check-device` warns from 2 and fails above 5; SimulationConfig.gyro_bias_max_deg_s)",
     )
     ap.add_argument(
+        "--clock-offset-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the upper-lumbar wearable's samples are stamped this much late against the "
+        "sacrum's (two wearables on the session clock from their first notifications; "
+        "default 0)",
+    )
+    ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),
         default="both",
@@ -489,6 +504,7 @@ def main() -> int:
                 sensor,
                 (args.kick_turn.t0_s, args.kick_turn.t1_s) if args.kick_turn else None,
                 args.depth_spread,
+                args.clock_offset_ms,
             )
             for ex, n in scenarios
         ]
@@ -513,6 +529,7 @@ def main() -> int:
         "sets": args.sets,
         "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
         "depth_spread": args.depth_spread,
+        "clock_offset_ms": args.clock_offset_ms,
         "kick_turn_deg": [args.kick_turn.t0_s, args.kick_turn.t1_s] if args.kick_turn else None,
         **sensor,
         "elapsed_s": round(time.perf_counter() - t_all, 1),
