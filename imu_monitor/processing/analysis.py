@@ -37,6 +37,7 @@ from imu_monitor.processing.sets import SET_MARKERS, SessionSets, judge_session
 log = logging.getLogger(__name__)
 
 MASTER = "sacrum"
+"""The placement every other sensor is joined onto (its clock is the session's)."""
 UPPER = "upper_lumbar"
 CLOCK_OFFSET_MIN_S = 0.015
 """The upper-lumbar sensor's clock offset against the sacrum's (``clock_offset``), when it can be
@@ -53,7 +54,6 @@ CLOCK_OFFSET_MIN_CORRELATION = 0.9
 with the pelvis (simulated hip thrusts and bridges: 0.97-1.0). In a back kick the trunk is
 supported and hardly turns (0.68-0.77), the offset comes out up to 31 ms wrong, and 40 ms
 between the sensors cost nothing there (0.01 deg)."""
-"""The placement every other sensor is joined onto (its clock is the session's)."""
 
 
 def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
