@@ -35,7 +35,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from imu_monitor.cli.calibrate import window_option
 from imu_monitor.cli.simulate import add_person_options
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
@@ -399,14 +398,7 @@ def main() -> int:
         help="sets of --reps reps each, about 45 s apart (--faulty counts the faulty reps of "
         "all sets); human model only (SimulationConfig.sets)",
     )
-    ap.add_argument(
-        "--rep-rest-s",
-        type=window_option("--rep-rest-s", "0.25-0.5"),
-        metavar="FROM-TO",
-        help="the rest at the bottom between reps is drawn from this range (s; default "
-        "0.8-2.5; 0.25-0.5: touch-and-go); human model only (SimulationConfig.rep_rest_s)",
-    )
-    add_person_options(ap)
+    add_person_options(ap, rep_rest_aliases=("--rep-rest-s",))
     ap.add_argument(
         "--drop-fraction",
         type=float,
@@ -500,7 +492,7 @@ def main() -> int:
                 args.tempo_scale,
                 args.mounting_max_deg,
                 args.sets,
-                (args.rep_rest_s.t0_s, args.rep_rest_s.t1_s) if args.rep_rest_s else None,
+                (args.rep_rest.t0_s, args.rep_rest.t1_s) if args.rep_rest else None,
                 sensor,
                 (args.kick_turn.t0_s, args.kick_turn.t1_s) if args.kick_turn else None,
                 args.depth_spread,
@@ -527,7 +519,7 @@ def main() -> int:
         "tempo_scale": args.tempo_scale,
         "mounting_max_deg": args.mounting_max_deg,
         "sets": args.sets,
-        "rep_rest_s": [args.rep_rest_s.t0_s, args.rep_rest_s.t1_s] if args.rep_rest_s else None,
+        "rep_rest_s": [args.rep_rest.t0_s, args.rep_rest.t1_s] if args.rep_rest else None,
         "depth_spread": args.depth_spread,
         "clock_offset_ms": args.clock_offset_ms,
         "kick_turn_deg": [args.kick_turn.t0_s, args.kick_turn.t1_s] if args.kick_turn else None,

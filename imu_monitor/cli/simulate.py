@@ -91,13 +91,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the person takes K times the exercise's tempo for every phase (0.4-3; 1.6: a "
         "slow, controlled lowering; default 1); human motion, one set",
     )
-    p.add_argument(
-        "--rep-rest",
-        type=window_option("--rep-rest", "0.25-0.5"),
-        metavar="FROM-TO",
-        help="the rest at the bottom between reps, drawn from FROM-TO seconds (default "
-        "0.8-2.5; 0.25-0.5: touch-and-go); human motion",
-    )
     add_person_options(p)
     p.add_argument(
         "--motion",
@@ -154,9 +147,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def add_person_options(p: argparse.ArgumentParser) -> None:
-    """``--depth-spread`` and ``--kick-turn``: how the simulated person differs from our default
-    one (``simulate`` and ``benchmarks/bench_accuracy.py``)."""
+def add_person_options(p: argparse.ArgumentParser, rep_rest_aliases: tuple[str, ...] = ()) -> None:
+    """``--rep-rest`` (also under ``rep_rest_aliases``), ``--depth-spread`` and ``--kick-turn``:
+    how the simulated person differs from our default one (``simulate`` and
+    ``benchmarks/bench_accuracy.py``)."""
+    p.add_argument(
+        "--rep-rest",
+        *rep_rest_aliases,
+        dest="rep_rest",
+        type=window_option("--rep-rest", "0.25-0.5"),
+        metavar="FROM-TO",
+        help="the rest at the bottom between reps, drawn from FROM-TO seconds (default "
+        "0.8-2.5; 0.25-0.5: touch-and-go); human motion (SimulationConfig.rep_rest_s)",
+    )
     p.add_argument(
         "--depth-spread",
         type=float,

@@ -34,6 +34,18 @@ SENSOR_FEATURES: tuple[str, ...] = (
 """The switches of the human model's sensor errors (``HumanFeatures`` has the motion ones)."""
 
 
+def _range(name: str, value: tuple[float, float], limits: tuple[float, float], unit: str):
+    """``value`` as ``(lo, hi)``; a ``SimulationError`` naming ``name`` unless it is a range
+    FROM <= TO within ``limits``."""
+    lo, hi = (float(x) for x in value)
+    if not (math.isfinite(hi) and limits[0] <= lo <= hi <= limits[1]):
+        raise SimulationError(
+            f"{name} must be a range FROM <= TO within {limits[0]:g}-{limits[1]:g} {unit} "
+            f"(got {lo:g}-{hi:g})"
+        )
+    return lo, hi
+
+
 @dataclass
 class SimulationConfig:
     """Parameters of a simulated session (all of them are stored in the recording's meta).
@@ -193,12 +205,7 @@ class SimulationConfig:
             raise SimulationError(
                 "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
             )
-        lo, hi = (float(x) for x in self.rep_rest_s)
-        if not (math.isfinite(hi) and human.MIN_REST_S <= lo <= hi <= 60.0):
-            raise SimulationError(
-                f"rep_rest_s must be a range FROM <= TO within {human.MIN_REST_S:g}-60 s "
-                f"(got {lo:g}-{hi:g})"
-            )
+        lo, hi = _range("rep_rest_s", self.rep_rest_s, (human.MIN_REST_S, 60.0), "s")
         if (lo, hi) != human.REST_S and self.motion != "human":
             raise SimulationError("rep_rest_s needs the human motion model (motion='human')")
         if not (math.isfinite(self.depth_spread) and 0.0 <= self.depth_spread <= MAX_DEPTH_SPREAD):
@@ -207,13 +214,7 @@ class SimulationConfig:
             )
         if self.depth_spread != human.DEPTH_SPREAD and self.motion != "human":
             raise SimulationError("depth_spread needs the human motion model (motion='human')")
-        lo, hi = (float(x) for x in self.kick_turn_deg)
-        k_lo, k_hi = KICK_TURN_LIMITS_DEG
-        if not (math.isfinite(hi) and k_lo <= lo <= hi <= k_hi):
-            raise SimulationError(
-                f"kick_turn_deg must be a range FROM <= TO within {k_lo:g}-{k_hi:g} deg "
-                f"(got {lo:g}-{hi:g})"
-            )
+        lo, hi = _range("kick_turn_deg", self.kick_turn_deg, KICK_TURN_LIMITS_DEG, "deg")
         if (lo, hi) != human.BACK_KICK_TURN_DEG and (
             self.motion != "human" or self.exercise != "back-kick"
         ):
