@@ -213,7 +213,8 @@ def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, An
 
 
 def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any]]:
-    """Each other sensor's clock offset against the sacrum, measured from the movement."""
+    """Each other sensor's clock offset against the sacrum, measured from the movement, and
+    (``taken_off``) whether the analysis took it off (``analysis.CLOCK_OFFSET_MIN_S``)."""
     rate = rec.sensors[MASTER].rate_hz
     return {
         p: estimate_clock_offset(
@@ -222,6 +223,7 @@ def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any
             rate_hz=rate,
             t_from_s=analysis.calibration.valid_from_s,
         ).to_dict()
+        | {"taken_off": bool(analysis.quality[p].get("clock_offset", {}).get("taken_off"))}
         for p in analysis.placements
         if p != MASTER
     }

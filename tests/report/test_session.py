@@ -102,6 +102,8 @@ def test_a_late_sensor_clock_is_reported_with_its_offset():
     r = build_session_report(rec, analyze_recording(rec), source="x.imr")
     off = r.quality["clock_offsets"]["upper_lumbar"]
     assert off["measurable"] and off["offset_s"] == pytest.approx(0.06, abs=0.004)
+    assert off["taken_off"]  # and the analysis took it off (the report says so)
+    assert "taken off by the analysis" in session_html(r)
 
 
 def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
