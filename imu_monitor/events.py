@@ -202,9 +202,48 @@ class AccOffsetApplied(Event):
         )
 
 
+@dataclass
+class ClockOffsetApplied(Event):
+    """The live monitor measured how far one wearable's clock is off the sacrum's (their
+    movements matched, ``live_clock_offset``) and joins its samples to the sacrum's by that much
+    from here on. ``t_s``: when; ``sensor``: whose samples are moved; ``offset_ms``: how much
+    later they were stamped than the sacrum's (0: the times as stamped again); ``correlation``:
+    how well the two sensors' turning matched at that offset; ``reps``: the reps it was measured
+    over (0: the move into the start posture)."""
+
+    type: ClassVar[str] = "clock_offset_applied"
+    sensor: str
+    offset_ms: float
+    correlation: float
+    reps: int
+
+    def notice(self) -> str:
+        """The line a console or a dashboard shows."""
+        who = self.sensor.replace("_", " ")
+        over = f"the first {self.reps} reps" if self.reps else "the move into the start posture"
+        if self.offset_ms == 0.0:
+            return (
+                f"{who} wearable's clock measured again over {over}: too close to the sacrum's "
+                "to take off, its times are used as stamped from here"
+            )
+        way = "late" if self.offset_ms > 0 else "early"
+        return (
+            f"{who} wearable's clock is {abs(self.offset_ms):.0f} ms {way} against the sacrum's "
+            f"(measured over {over}): taken off from here"
+        )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     c.type: c
-    for c in (AlarmStarted, AlarmEnded, RepStarted, RepEnded, RecordingFailed, AccOffsetApplied)
+    for c in (
+        AlarmStarted,
+        AlarmEnded,
+        RepStarted,
+        RepEnded,
+        RecordingFailed,
+        AccOffsetApplied,
+        ClockOffsetApplied,
+    )
 }
 
 

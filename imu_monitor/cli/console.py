@@ -19,6 +19,7 @@ from imu_monitor.events import (
     AccOffsetApplied,
     AlarmEnded,
     AlarmStarted,
+    ClockOffsetApplied,
     Event,
     RecordingFailed,
     RepEnded,
@@ -52,7 +53,7 @@ def format_event(ev: Event) -> str:
             f"{ev.peak_flexion_deg:+.1f}° / {-abs(ev.peak_extension_deg):+.1f}°: "
             f"{verdict}{fast}"
         )
-    if isinstance(ev, RecordingFailed | AccOffsetApplied):
+    if isinstance(ev, RecordingFailed | AccOffsetApplied | ClockOffsetApplied):
         return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 

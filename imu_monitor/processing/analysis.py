@@ -27,7 +27,7 @@ from imu_monitor.processing.acc_offset import (
 )
 from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
 from imu_monitor.processing.calibration import CAL_MARKER_START, Calibration, calibrate_recording
-from imu_monitor.processing.clock_offset import estimate_clock_offset
+from imu_monitor.processing.clock_offset import estimate_clock_offset, worth_taking_off
 from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import join_batch
 from imu_monitor.processing.monitor import MonitorResult, analyze_angles, summarize_result
@@ -39,21 +39,6 @@ log = logging.getLogger(__name__)
 MASTER = "sacrum"
 """The placement every other sensor is joined onto (its clock is the session's)."""
 UPPER = "upper_lumbar"
-CLOCK_OFFSET_MIN_S = 0.015
-"""The upper-lumbar sensor's clock offset against the sacrum's (``clock_offset``), when it can be
-measured and is this large or larger (s), is taken off its sample times before the analysis.
-Two wearables' clocks are put on the session clock each from its own first notification, which
-can come a connection interval or two apart (7.5-50 ms); in a hip thrust the trunk turns at up
-to 80 deg/s, and 40 ms between the two sensors read as 1-3 deg of lumbar angle (simulated: 28
-false alarms in 20 two-sensor hip thrusts, RMSE 0.73 -> 1.72 deg). Measured in simulated hip
-thrusts and bridges, the offset is found within 8 ms; under this threshold the times stay as
-recorded. Only the upper-lumbar sensor: its orientation enters the lumbar angle; the thigh
-times the reps, and in a back kick the pelvis leads it by design."""
-CLOCK_OFFSET_MIN_CORRELATION = 0.9
-"""... and only where the two sensors' turning correlates this well at that lag: the trunk turns
-with the pelvis (simulated hip thrusts and bridges: 0.97-1.0). In a back kick the trunk is
-supported and hardly turns (0.68-0.77), the offset comes out up to 31 ms wrong, and 40 ms
-between the sensors cost nothing there (0.01 deg)."""
 
 
 def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:
@@ -199,18 +184,14 @@ def _captured_in(calibration: Calibration, rec: Recording) -> bool:
 
 def _take_off_clock_offset(rec: Recording) -> tuple[Recording, dict[str, dict[str, Any]]]:
     """The recording with the upper-lumbar sensor's clock offset taken off its sample times
-    (``CLOCK_OFFSET_MIN_S``), and what was measured (``{placement: ClockOffset.to_dict() and
-    taken_off}``; empty without such a sensor)."""
+    (``clock_offset.worth_taking_off``), and what was measured (``{placement:
+    ClockOffset.to_dict() and taken_off}``; empty without such a sensor)."""
     if UPPER not in rec.series or MASTER not in rec.series:
         return rec, {}
     est = estimate_clock_offset(
         rec.series[MASTER], rec.series[UPPER], rate_hz=rec.sensors[MASTER].rate_hz
     )
-    taken_off = (
-        est.measurable
-        and est.correlation >= CLOCK_OFFSET_MIN_CORRELATION
-        and abs(est.offset_s) >= CLOCK_OFFSET_MIN_S
-    )
+    taken_off = worth_taking_off(est)
     if taken_off:
         s = rec.series[UPPER]
         rec = replace(rec, series=rec.series | {UPPER: replace(s, t_s=s.t_s - est.offset_s)})
@@ -246,8 +227,8 @@ def analyze_recording(
     after its correction; none: the data as recorded). ``quality[placement]["acc_offset"]`` says
     what this analysis estimated and took off, or (``from_calibration``) the calibration's.
     ``clock_offset``: first take the upper-lumbar sensor's clock offset off its sample times
-    (``CLOCK_OFFSET_MIN_S``); ``quality["upper_lumbar"]["clock_offset"]`` says what was measured
-    and whether it was taken off.
+    (``clock_offset.worth_taking_off``); ``quality["upper_lumbar"]["clock_offset"]`` says what
+    was measured and whether it was taken off.
     """
     ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise or rec.exercise)
     placements = _check_sensors(rec.sensors)

@@ -81,6 +81,12 @@ class SensorJoiner:
             return np.zeros(0), {}
         return self._emit()
 
+    def shift(self, sensor: str, dt_s: float) -> None:
+        """Move the samples held of another sensor by ``dt_s`` (s): its clock's offset was
+        found (``live_clock_offset``), and its chunks come moved by as much from now on."""
+        if sensor in self._t:
+            self._t[sensor] = self._t[sensor] + dt_s
+
     def _emit(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         if len(self._pending_t) == 0:
             return np.zeros(0), {}

@@ -8,7 +8,8 @@
 
 A guided calibration's pipeline measures the accelerometers' offsets over the first reps and
 takes them off from then on (``live_acc_offset``); a calibration that carries offsets has them
-taken off every chunk.
+taken off every chunk. With an upper-lumbar sensor, its clock's offset against the sacrum's is
+measured from their movement and taken off its times before the join (``live_clock_offset``).
 
 ``Pipeline`` is the streaming wrapper used for live data and replay;
 ``analysis.analyze_recording`` is the batch path over a whole recording. Both call the same
@@ -28,12 +29,20 @@ from typing import Any, Protocol
 import numpy as np
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
-from imu_monitor.events import AccOffsetApplied, AlarmRecord, Event, RecordingFailed, RepEnded
+from imu_monitor.events import (
+    AccOffsetApplied,
+    AlarmRecord,
+    ClockOffsetApplied,
+    Event,
+    RecordingFailed,
+    RepEnded,
+)
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, Marker, SampleChunk, SensorInfo
 from imu_monitor.processing.acc_offset import take_off_offset
 from imu_monitor.processing.analysis import (
     MASTER,
+    UPPER,
     _angle_columns,
     _check_sensors,
     monitor_mode,
@@ -50,6 +59,7 @@ from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
 from imu_monitor.processing.live_calibration import LiveCalibrator
+from imu_monitor.processing.live_clock_offset import LiveClockOffset, trunk_turns_with_pelvis
 from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream
@@ -161,6 +171,13 @@ class Pipeline:
         self.calibrator: LiveCalibrator | None = None
         self._acc_offsets: dict[str, np.ndarray] = {}  # taken off each chunk (the calibration's)
         self._acc_fix: LiveAccOffset | None = None  # the correction after the first reps, if due
+        self._clock_fix = (  # the clock offset's measures, while due (``live_clock_offset``)
+            LiveClockOffset(MASTER, UPPER, self.sensors[MASTER].rate_hz)
+            if UPPER in self.placements and trunk_turns_with_pelvis(self.exercise)
+            else None
+        )
+        self._clock_shift: dict[str, float] = {}
+        """Taken off each sensor's sample times before the join (s; ``live_clock_offset``)."""
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
         self._t_latest = float("nan")
@@ -207,7 +224,12 @@ class Pipeline:
         # the last sample each had before, so that no joined sample interpolates an old one).
         for stream in self._orientation.values():
             stream.reinit_inclination()
-        fed = [t for t in self._t_fed.values() if math.isfinite(t)]
+        self._measure_clock_offset(
+            0.0 if calibration.valid_from_s is None else calibration.valid_from_s
+        )
+        fed = [
+            t - self._clock_shift.get(p, 0.0) for p, t in self._t_fed.items() if math.isfinite(t)
+        ]
         if calibration.valid_from_s is not None and fed:
             period = 1.0 / min(s.rate_hz for s in self.sensors.values())
             calibration.valid_from_s = max(calibration.valid_from_s, max(fed) + period)
@@ -301,6 +323,8 @@ class Pipeline:
             self._record(self.recorder.write_chunk, chunk)
         if self._acc_fix is not None:
             self._acc_fix.log(chunk)
+        if self._clock_fix is not None:
+            self._clock_fix.log(chunk)
         if self.calibrator is not None:
             cal = self.calibrator.feed(chunk)
             if cal is not None:
@@ -316,7 +340,9 @@ class Pipeline:
         self._t_fed[chunk.sensor] = t_end
         if self._sinks:
             self._to_sinks(raw, ori.t_s, ori.quat_ws)
-        t, quats = self._joiner.push(chunk.sensor, ori.t_s, ori.quat_ws)
+        shift = self._clock_shift.get(chunk.sensor)
+        t_join = ori.t_s if shift is None else ori.t_s - shift
+        t, quats = self._joiner.push(chunk.sensor, t_join, ori.quat_ws)
         if len(t) == 0 or self.calibration is None:
             return []
         if height is not None and len(height) != len(t):
@@ -344,7 +370,35 @@ class Pipeline:
             extra = self._correct_acc_offset(fix, float(t[-1]))
             self._publish(extra)
             events = events + extra
+        clock = self._clock_fix
+        if clock is not None and any(isinstance(e, RepEnded) for e in events) and clock.rep_ended():
+            self._measure_clock_offset(float(t[-1]))
         return events
+
+    def _measure_clock_offset(self, t_s: float) -> None:
+        """A measure of ``live_clock_offset``: a changed offset is taken off the upper sensor's
+        times from here (the samples the join holds too) and announced."""
+        fix = self._clock_fix
+        if fix is None:
+            return
+        new = fix.measure()
+        if fix.finished:
+            self._clock_fix = None
+        if new is None or fix.latest is None:
+            return
+        old = self._clock_shift.get(fix.other, 0.0)
+        self._clock_shift[fix.other] = new
+        self._joiner.shift(fix.other, old - new)
+        ev = ClockOffsetApplied(
+            t_s=t_s,
+            sensor=fix.other,
+            offset_ms=round(1000.0 * float(new), 1),
+            correlation=round(float(fix.latest.correlation), 3),
+            reps=fix.reps,
+        )
+        log.info("%s", ev.notice())
+        self._notices.append(ev)
+        self._publish([ev])
 
     def _correct_acc_offset(self, fix: LiveAccOffset, t_s: float) -> list[Event]:
         """A correction of ``live_acc_offset``: measure, recalibrate, refilter."""
@@ -424,6 +478,9 @@ class Pipeline:
             self._height = self._new_height()
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
             self._acc_fix = None  # (the time jumped: its samples no longer follow on)
+            if self._clock_fix is not None:  # (the same; the offset in use stays)
+                self._clock_fix.stop()
+                self._clock_fix = None
             self._earlier_alarms.extend(self.monitor.alarms)
             self.monitor = self._new_monitor()
             self.buffer.clear()

@@ -214,7 +214,7 @@ def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, An
 
 def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any]]:
     """Each other sensor's clock offset against the sacrum, measured from the movement, and
-    (``taken_off``) whether the analysis took it off (``analysis.CLOCK_OFFSET_MIN_S``)."""
+    (``taken_off``) whether the analysis took it off (``clock_offset.worth_taking_off``)."""
     rate = rec.sensors[MASTER].rate_hz
     return {
         p: estimate_clock_offset(

@@ -31,6 +31,7 @@ from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import (
     AccOffsetApplied,
     AlarmStarted,
+    ClockOffsetApplied,
     Event,
     RecordingFailed,
     RepEnded,
@@ -317,7 +318,7 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_sets(self.ds.pipeline.sets_view())
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
-        elif isinstance(ev, AccOffsetApplied):
+        elif isinstance(ev, AccOffsetApplied | ClockOffsetApplied):
             self.notices.notify(ev.notice())
 
     def _show_wearable_alert(self) -> None:
