@@ -95,6 +95,13 @@ class Exercise:
     sets: SetRules = SetRules()
     """Set pause, tempo tolerance and drift warning (coach's settings override them)."""
 
+    @property
+    def rests_in_calibration_posture(self) -> bool:
+        """Between reps and sets the person rests in the posture the neutral is calibrated in
+        (on all fours); not where the neutral is calibrated at the top (the lockout of a hip
+        thrust or bridge, whose one-sensor mode is ``lockout``) and the rest is at the bottom."""
+        return self.one_sensor_mode == MonitorMode.CONTINUOUS
+
     def up_in_segment(self, pitch_deg: float | None = None) -> np.ndarray:
         """World 'up' expressed in the pelvis segment frame for a posture of the given pitch."""
         p = math.radians(self.start_pitch_deg if pitch_deg is None else pitch_deg)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from imu_monitor.processing.clock_offset import TAKE_OFF_MIN_CORRELATION, TAKE_OFF_MIN_S
 from imu_monitor.report.markup import clock, esc, num, table
 from imu_monitor.report.session import SessionReport
 
@@ -48,15 +49,26 @@ def quality_section(r: SessionReport) -> str:
         )
     res = q["rest_residuals"]
     if res:
-        out.append(
-            "<p><b>Angle left over at rest after each set</b> (median lumbar angle "
-            "1–3 s after the last rep, back in the start posture: the calibrated neutral, so "
-            "anything left is drift or a changed posture).</p>"
-        )
+        if res[0]["where"] == "rest":
+            about = (
+                "<p><b>Angle left over at rest after each set</b> (median lumbar angle "
+                "1–3 s after the last rep, back in the start posture: the calibrated neutral, so "
+                "anything left is drift or a changed posture).</p>"
+            )
+        else:
+            about = (
+                "<p><b>Angle left over at the top at the end of each set</b> (median lumbar "
+                "angle over the hold of the set's last rep without an alarm: the neutral is "
+                "calibrated at the top, so anything left is drift or a changed lockout; the "
+                "rest between sets is at the bottom, as deep as the person sits).</p>"
+            )
+        out.append(about)
         rows = [
             [
                 str(x["set"]),
-                "–" if x["window_s"] is None else f"{clock(x['window_s'][0])}",
+                "–"
+                if x["window_s"] is None
+                else clock(x["window_s"][0]) + (f" (rep {x['rep']})" if "rep" in x else ""),
                 num(x["residual_deg"], "+.2f"),
                 num(x.get("spread_deg"), ".2f"),
                 esc(x.get("reason", "")),
@@ -100,8 +112,11 @@ def quality_section(r: SessionReport) -> str:
         out.append(
             "<p><b>Clock offset against the sacrum</b>, measured from the movement (the lag at "
             "which the sensors' turning correlates best; positive: the sensor's samples are "
-            "stamped late). The analysis takes an upper-lumbar offset of 15 ms or more off its "
-            "sample times where the two correlate at 0.9 or better.</p>"
+            "stamped late). The analysis takes an upper-lumbar offset of "
+            f"{1000 * TAKE_OFF_MIN_S:.0f} ms or more off its sample times where the two "
+            f"correlate at {TAKE_OFF_MIN_CORRELATION:g} or better (in a hip thrust or bridge "
+            "the live monitor measures it too, from the move into the start posture and the "
+            "first reps).</p>"
         )
         rows = [
             [

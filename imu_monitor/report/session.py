@@ -3,7 +3,8 @@
 
 The measurement-quality record is measured here from the data (``quality_record``): how still
 the neutral capture was, the lumbar angle left over at rest after each set (a drift estimate:
-after a set the person returns to the start posture, which is the calibrated neutral), packet
+after a set the person returns to the start posture, which is the calibrated neutral; in a lift
+calibrated at the top, the hold of the set's last good rep), packet
 loss and gaps per sensor, each other sensor's clock offset against the sacrum
 (``processing.clock_offset``), and the calibration's method and what it assumed.
 """
@@ -132,43 +133,75 @@ def neutral_capture(rec: Recording, analysis: Analysis) -> dict[str, Any]:
     return {"window_s": [t0, t1], "how": how, "sensors": sensors}
 
 
+def _rest_median(t: np.ndarray, y: np.ndarray, t0: float, t1: float) -> tuple[float, float] | str:
+    """The median angle over ``[t0, t1]`` and its p10-p90 spread, or why it cannot be told."""
+    if t1 - t0 < MIN_REST_S:
+        return "the next rep or the end of the recording came too soon"
+    i0, i1 = np.searchsorted(t, [t0, t1])
+    seg = y[i0:i1]
+    seg = seg[np.isfinite(seg)]
+    if len(seg) == 0:
+        return "no data in the rest window"
+    return float(np.median(seg)), float(np.percentile(seg, 90) - np.percentile(seg, 10))
+
+
 def rest_residuals(
     analysis: Analysis, sets: list[SetSummary], duration_end_s: float
 ) -> list[dict[str, Any]]:
-    """Per set, the lumbar angle at rest after its last rep (median over the rest window,
-    degrees; ``REST_*``), a drift estimate: the start posture is the calibrated neutral."""
+    """Per set, the lumbar angle left over in the calibration posture at the set's end (median
+    over a window, degrees), a drift estimate: the neutral is that posture. Where the person
+    rests in it between sets (on all fours: ``Exercise.rests_in_calibration_posture``), the
+    window is the rest after the set's last rep (``REST_*``; ``where``: ``"rest"``). Where the
+    neutral is the top of the lift and the rest is at the bottom (a hip thrust, a bridge: the
+    bottom is as deep as the person sits, a few degrees either way), it is the hold at the top
+    of the set's last rep without an alarm (``where``: ``"lockout"``, ``rep`` numbered from
+    1)."""
     out: list[dict[str, Any]] = []
     t, y = analysis.angles.t_s, analysis.angles.lumbar_flexion_deg
-    starts = sorted(r.t_start_s for r in analysis.result.reps)
+    reps = sorted(analysis.result.reps, key=lambda r: r.t_start_s)
     lockout = analysis.mode == MonitorMode.LOCKOUT
+    at_rest = analysis.exercise.rests_in_calibration_posture
     for s in sets:
-        row: dict[str, Any] = {"set": s.index + 1, "window_s": None, "residual_deg": math.nan}
+        row: dict[str, Any] = {
+            "set": s.index + 1,
+            "window_s": None,
+            "residual_deg": math.nan,
+            "where": "rest" if at_rest else "lockout",
+        }
         if lockout:
             row["reason"] = (
-                "not measured: one sensor in this exercise rests at the bottom, away from the "
-                "neutral calibrated at lockout"
+                "not measured: one sensor in this exercise tells lumbar from hip extension "
+                "only as far as the limit"
             )
             out.append(row)
             continue
-        t_last = s.t_end_s
-        t0 = t_last + REST_SETTLE_S
-        after = [x for x in starts if x > t_last]
-        t1 = min(t0 + REST_WINDOW_S, duration_end_s)
-        if after:
-            t1 = min(t1, after[0] - REST_MARGIN_S)
-        if t1 - t0 < MIN_REST_S:
-            row["reason"] = "not measured: the next rep or the end of the recording came too soon"
-            out.append(row)
-            continue
-        i0, i1 = np.searchsorted(t, [t0, t1])
-        seg = y[i0:i1]
-        seg = seg[np.isfinite(seg)]
-        if len(seg) == 0:
-            row["reason"] = "not measured: no data in the rest window"
+        if at_rest:
+            t0 = s.t_end_s + REST_SETTLE_S
+            after = [r.t_start_s for r in reps if r.t_start_s > s.t_end_s]
+            t1 = min(t0 + REST_WINDOW_S, duration_end_s)
+            if after:
+                t1 = min(t1, after[0] - REST_MARGIN_S)
+            window = _rest_median(t, y, t0, t1)
+        else:
+            good = [
+                r
+                for r in reps
+                if s.t_start_s <= r.t_start_s <= s.t_end_s
+                and not r.alarmed
+                and r.t_hold_end_s - r.t_top_s >= MIN_REST_S
+            ]
+            if not good:
+                row["reason"] = "not measured: no rep of the set without an alarm held its top"
+                out.append(row)
+                continue
+            t0, t1 = good[-1].t_top_s, good[-1].t_hold_end_s
+            row["rep"] = good[-1].index + 1
+            window = _rest_median(t, y, t0, t1)
+        if isinstance(window, str):
+            row["reason"] = f"not measured: {window}"
         else:
             row["window_s"] = [float(t0), float(t1)]
-            row["residual_deg"] = float(np.median(seg))
-            row["spread_deg"] = float(np.percentile(seg, 90) - np.percentile(seg, 10))
+            row["residual_deg"], row["spread_deg"] = window
             row["reason"] = ""
         out.append(row)
     return out

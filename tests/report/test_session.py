@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from imu_monitor.events import MonitorMode
+from imu_monitor.exercises import get_exercise
 from imu_monitor.model import SensorSeries
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import Calibration
@@ -46,20 +47,26 @@ def test_movement_during_the_neutral_capture_is_reported(back_kick):
     assert nc["sensors"]["upper_lumbar"]["still"]
 
 
-def _rep(index, t0, t1):
-    return SimpleNamespace(index=index, t_start_s=t0, t_s=t1)
+def _rep(index, t0, t1, top=None, hold_end=None, alarmed=False):
+    top = (t0 + t1) / 2 if top is None else top
+    hold_end = top if hold_end is None else hold_end
+    return SimpleNamespace(
+        index=index, t_start_s=t0, t_s=t1, t_top_s=top, t_hold_end_s=hold_end, alarmed=alarmed
+    )
 
 
-def _set(index, t_end_s):
-    """What ``rest_residuals`` reads of a ``SetSummary``: its index and its last rep's end."""
-    return SimpleNamespace(index=index, t_end_s=t_end_s)
+def _set(index, t_start_s, t_end_s):
+    """What ``rest_residuals`` reads of a ``SetSummary``: its index, its first rep's start and
+    its last rep's end."""
+    return SimpleNamespace(index=index, t_start_s=t_start_s, t_end_s=t_end_s)
 
 
-def _analysis(t, y, reps, mode=MonitorMode.CONTINUOUS):
+def _analysis(t, y, reps, mode=MonitorMode.CONTINUOUS, exercise="back-kick"):
     return SimpleNamespace(
         angles=SimpleNamespace(t_s=t, lumbar_flexion_deg=y),
         result=SimpleNamespace(reps=reps),
         mode=mode,
+        exercise=get_exercise(exercise),
     )
 
 
@@ -69,20 +76,42 @@ def test_the_angle_left_over_after_each_set_is_its_median_at_rest():
     y[(t > 30) & (t < 40)] = 1.5  # back in the start posture 1.5 deg off after set 1
     y[(t > 80)] = -0.7
     reps = [_rep(0, 10, 14), _rep(1, 15, 29), _rep(2, 60, 65), _rep(3, 66, 79)]
-    sets = [_set(0, 29), _set(1, 79)]
+    sets = [_set(0, 10, 29), _set(1, 60, 79)]
     out = rest_residuals(_analysis(t, y, reps), sets, 100.0)
     assert [round(x["residual_deg"], 6) for x in out] == [1.5, -0.7]
     assert out[0]["window_s"][0] == 29 + REST_SETTLE_S
+    assert {x["where"] for x in out} == {"rest"}
+
+
+def test_a_lift_calibrated_at_the_top_is_read_at_the_last_good_reps_lockout():
+    """A hip thrust rests at the bottom, a few degrees from the neutral calibrated at the top:
+    what is left over at the end of a set is read over the hold of its last rep without an
+    alarm."""
+    t = np.arange(0, 100, 0.005)
+    y = np.full_like(t, 4.0)  # at the bottom: flexed against the lockout's neutral
+    reps = [_rep(0, 10, 15, 11, 13), _rep(1, 16, 21, 17, 19), _rep(2, 22, 27, 23, 25, True)]
+    reps += [_rep(3, 60, 65, 61, 63), _rep(4, 66, 71, 67, 67.2)]
+    y[(t > 17) & (t < 19)] = 0.9  # the last good rep of set 1 holds 0.9 deg off
+    y[(t > 23) & (t < 25)] = -9.0  # the alarmed one: not the neutral
+    y[(t > 61) & (t < 63)] = -0.4  # set 2: the last rep's hold is too short, this one counts
+    sets = [_set(0, 10, 27), _set(1, 60, 71)]
+    out = rest_residuals(_analysis(t, y, reps, exercise="hip-thrust"), sets, 100.0)
+    assert [round(x["residual_deg"], 6) for x in out] == [0.9, -0.4]
+    assert [x["rep"] for x in out] == [2, 4] and {x["where"] for x in out} == {"lockout"}
+    assert out[0]["window_s"] == [17, 19]
+    alarmed = [_rep(0, 10, 15, 11, 13, True)]
+    out = rest_residuals(_analysis(t, y, alarmed, exercise="glute-bridge"), [_set(0, 10, 15)], 99)
+    assert math.isnan(out[0]["residual_deg"]) and "without an alarm" in out[0]["reason"]
 
 
 def test_no_left_over_angle_when_the_next_rep_follows_at_once_or_in_lockout():
     t = np.arange(0, 40, 0.005)
     reps = [_rep(0, 10, 14), _rep(1, 15.5, 20)]
-    out = rest_residuals(_analysis(t, np.zeros_like(t), reps), [_set(0, 14)], 40)
+    out = rest_residuals(_analysis(t, np.zeros_like(t), reps), [_set(0, 10, 14)], 40)
     assert math.isnan(out[0]["residual_deg"]) and "too soon" in out[0]["reason"]
     lock = _analysis(t, np.zeros_like(t), reps, MonitorMode.LOCKOUT)
-    out = rest_residuals(lock, [_set(0, 20)], 40)
-    assert math.isnan(out[0]["residual_deg"]) and "lockout" in out[0]["reason"]
+    out = rest_residuals(lock, [_set(0, 10, 20)], 40)
+    assert math.isnan(out[0]["residual_deg"]) and "one sensor" in out[0]["reason"]
 
 
 def test_packet_loss_is_the_share_of_samples_lost():
@@ -119,6 +148,20 @@ def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
     assert all(abs(x["residual_deg"]) < 1.0 for x in residuals), residuals
     for x, s in zip(residuals, r.sets, strict=True):
         assert x["window_s"][0] == pytest.approx(s.t_end_s + REST_SETTLE_S)
+
+
+def test_a_hip_thrust_of_sets_is_left_over_little_at_each_sets_last_lockout():
+    """Two-sensor hip thrusts in two sets: the rest at the bottom is degrees from the neutral
+    calibrated at the top (and differs from set to set); the last good rep's lockout is back
+    within the person's variation of it."""
+    rec = simulate_session(
+        SimulationConfig(exercise="hip-thrust", reps=5, sets=2, faulty=1, sensors=2, seed=0)
+    )
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    residuals = r.quality["rest_residuals"]
+    assert [x["where"] for x in residuals] == ["lockout", "lockout"]
+    assert all(abs(x["residual_deg"]) < 1.0 for x in residuals), residuals
+    assert "at the top at the end of each set" in session_html(r)
 
 
 def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
