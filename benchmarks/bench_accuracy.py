@@ -28,7 +28,6 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -170,15 +169,12 @@ def run_scenario(
                 mounting_max_deg=mounting_max_deg,
                 motion=motion,
                 markers=markers,
+                clock_offset_ms=clock_offset_ms if sensors >= 2 else 0.0,
                 **dict.fromkeys(without, False),
                 **human_only,
                 **sensor,
             )
         )
-        if clock_offset_ms and "upper_lumbar" in rec.series:
-            s = rec.series["upper_lumbar"]  # that wearable's clock runs late by this much
-            late = replace(s, t_s=s.t_s + clock_offset_ms / 1000.0)
-            rec = replace(rec, series=rec.series | {"upper_lumbar": late})
         if live:
             an = live_analysis(rec)
         elif live_recorded:

@@ -93,6 +93,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_person_options(p)
     p.add_argument(
+        "--clock-offset-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the upper-lumbar wearable's samples stamped MS milliseconds late against the "
+        "sacrum's (negative: early; -500 to 500; 40: its first notification came two "
+        "connection intervals late); 2 or 3 sensors (default 0)",
+    )
+    p.add_argument(
         "--motion",
         choices=MOTIONS,
         default="human",
@@ -189,6 +198,7 @@ OPTION_OF_FIELD = {
     "rep_rest_s": "--rep-rest",
     "kick_turn_deg": "--kick-turn",
     "depth_spread": "--depth-spread",
+    "clock_offset_ms": "--clock-offset-ms",
     "sets": "--sets",
     "set_rest_s": "--set-rest",
     "tempo_faulty": "--tempo-faulty",
@@ -252,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
                 if args.kick_turn
                 else {}
             ),
+            clock_offset_ms=args.clock_offset_ms,
             motion=args.motion,
             markers=args.markers,
             sets=args.sets,

@@ -24,6 +24,9 @@ KICK_TURN_LIMITS_DEG: tuple[float, float] = (0.5, 15.0)
 """The range ``SimulationConfig.kick_turn_deg`` may take (deg)."""
 MAX_DEPTH_SPREAD = 0.4
 """The largest ``SimulationConfig.depth_spread`` (reps from 0.6 to 1.4 of the depth)."""
+MAX_CLOCK_OFFSET_MS = 500.0
+"""The largest ``SimulationConfig.clock_offset_ms`` either way (``clock_offset.MAX_LAG_S``: the
+largest offset the program looks for)."""
 SENSOR_FEATURES: tuple[str, ...] = (
     "skin_motion",
     "acc_errors",
@@ -77,6 +80,12 @@ class SimulationConfig:
     """Gyro white noise, rms per sample (deg/s)."""
     acc_noise_m_s2: float = 0.02
     """Accelerometer white noise, rms per sample (m/s^2)."""
+    clock_offset_ms: float = 0.0
+    """The upper-lumbar wearable's samples are stamped this much late against the sacrum's (ms;
+    negative: early), as when its clock was put on the session's from a first notification that
+    came a connection interval or two after the sacrum's (7.5-50 ms); the truth stays on the
+    sacrum's clock. Needs an upper-lumbar sensor (``sensors`` 2 or 3); at most
+    ``MAX_CLOCK_OFFSET_MS`` either way."""
     rest_variation_deg: float = 0.0
     """How differently the pelvis rests around each rep: turned about its x and z axes by up to
     this (uniform, degrees) from the calibration posture; 0: every rep starts from it exactly.
@@ -240,6 +249,18 @@ class SimulationConfig:
         if not (math.isfinite(self.acc_offset_sd_m_s2) and 0.0 <= self.acc_offset_sd_m_s2 <= 2.0):
             raise SimulationError(
                 f"acc_offset_sd_m_s2 must be between 0 and 2 m/s^2 (got {self.acc_offset_sd_m_s2})"
+            )
+        if not (
+            math.isfinite(self.clock_offset_ms) and abs(self.clock_offset_ms) <= MAX_CLOCK_OFFSET_MS
+        ):
+            raise SimulationError(
+                f"clock_offset_ms must be between -{MAX_CLOCK_OFFSET_MS:g} and "
+                f"{MAX_CLOCK_OFFSET_MS:g} ms (got {self.clock_offset_ms})"
+            )
+        if self.clock_offset_ms and "upper_lumbar" not in SENSOR_SETS[self.sensors]:
+            raise SimulationError(
+                "clock_offset_ms needs an upper-lumbar sensor (sensors 2 or 3): it is that "
+                "wearable's clock against the sacrum's"
             )
         if not 0.0 <= self.drop_fraction <= 0.5:
             raise SimulationError(

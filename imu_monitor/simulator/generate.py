@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,9 @@ from imu_monitor.simulator.sensors import SensorErrors, draw_sensor_errors, drop
 from imu_monitor.simulator.set_plan import draw_set_plan
 
 log = logging.getLogger(__name__)
+
+UPPER = "upper_lumbar"
+"""The placement whose clock ``SimulationConfig.clock_offset_ms`` puts off the sacrum's."""
 
 
 def _assign_faults(
@@ -173,6 +176,9 @@ def _recording(
 ) -> Recording:
     program = model.program
     rate = float(config.rate_hz)
+    if config.clock_offset_ms and UPPER in series:
+        late = series[UPPER]
+        series = series | {UPPER: replace(late, t_s=late.t_s + config.clock_offset_ms / 1000.0)}
     simulation = asdict(config)
     if simulation["fault_types"] is not None:
         simulation["fault_types"] = list(simulation["fault_types"])

@@ -9,7 +9,8 @@ import pytest
 import imu_monitor as im
 from imu_monitor.cli.console import format_event
 from imu_monitor.cli.main import default_command, main
-from imu_monitor.events import RepEnded
+from imu_monitor.events import ClockOffsetApplied, RepEnded
+from imu_monitor.storage.recording import load_recording
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,12 @@ def test_live_console_marks_an_approximate_split():
 
     assert "0.7 s up / 2.6 s hold / 1.7 s down" in format_event(rep(False))
     assert "~0.7 s up / ~2.6 s hold / ~1.7 s down" in format_event(rep(True))
+
+
+def test_the_console_says_when_a_wearables_clock_offset_is_taken_off():
+    ev = ClockOffsetApplied(7.5, sensor="upper_lumbar", offset_ms=31.5, correlation=0.99, reps=0)
+    line = format_event(ev)
+    assert line.startswith("    7.50 s  upper lumbar wearable's clock is 32 ms late")
 
 
 def test_reanalysis_with_other_limits_changes_the_verdict_not_the_file(kick_file, capsys):
@@ -265,6 +272,23 @@ def test_simulate_touch_and_go_reps(capsys):
     assert "--rep-rest must be a range FROM <= TO within 0.25-60 s" in capsys.readouterr().err
     assert main(["simulate", "--rep-rest", "0.3-0.5", "--motion", "ramps", "--json"]) == 2
     assert "--rep-rest needs the human motion model" in capsys.readouterr().err
+
+
+def test_simulate_an_upper_lumbar_wearable_whose_clock_is_late(tmp_path, capsys):
+    def recorded(*extra: str):
+        out = tmp_path / f"s{len(extra)}.imr"
+        base = ["simulate", "--exercise", "hip-thrust", "--sensors", "2", "--reps", "2"]
+        assert main([*base, *extra, "-o", str(out)]) == 0
+        return load_recording(out)
+
+    plain, late = recorded(), recorded("--clock-offset-ms", "40")
+    shift = late.series["upper_lumbar"].t_s - plain.series["upper_lumbar"].t_s
+    assert np.allclose(shift, 0.040)  # the same session, only the upper sensor's stamps late
+    assert np.array_equal(late.series["sacrum"].t_s, plain.series["sacrum"].t_s)
+    assert late.meta["simulation"]["clock_offset_ms"] == 40.0
+    assert main(["simulate", "--clock-offset-ms", "40", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "--clock-offset-ms needs an upper-lumbar sensor" in err and "Traceback" not in err
 
 
 def test_simulate_a_pelvis_kept_nearly_square(capsys):

@@ -28,9 +28,11 @@ LATE_S = 0.040
 """The upper-lumbar wearable's samples are stamped this much late (two connection intervals)."""
 
 
-def _late(rec, late_s=LATE_S):
-    s = rec.series["upper_lumbar"]
-    return replace(rec, series=rec.series | {"upper_lumbar": replace(s, t_s=s.t_s + late_s)})
+def _late(late_ms=1000 * LATE_S, **changes):
+    """The hip thrusts of ``thrust`` (or ``changes`` to them) with the upper-lumbar wearable's
+    stamps ``late_ms`` late."""
+    config = dict(exercise="hip-thrust", reps=6, faulty=2, sensors=2, seed=2) | changes
+    return simulate_session(SimulationConfig(**config, clock_offset_ms=late_ms))
 
 
 def _live(rec):
@@ -63,14 +65,12 @@ def _scored(rec, sink, events, pipe):
 @pytest.fixture(scope="module")
 def thrust():
     """Two sensors on a simulated person's hip thrusts (all the human model's errors); in this
-    seed the 40 ms offset made two false alarms."""
-    return simulate_session(
-        SimulationConfig(exercise="hip-thrust", reps=6, faulty=2, sensors=2, seed=2)
-    )
+    seed a 40 ms offset makes two false alarms (``_late``)."""
+    return _late(0.0)
 
 
-def test_a_late_upper_sensor_is_measured_and_taken_off_live(thrust, monkeypatch):
-    late = _late(thrust)
+def test_a_late_upper_sensor_is_measured_and_taken_off_live(monkeypatch):
+    late = _late()
     pipe, sink, events = _live(late)
     applied = [e for e in events if isinstance(e, ClockOffsetApplied)]
     # at the calibration (the move into the start posture), then more precisely after the reps
@@ -97,7 +97,7 @@ def test_a_late_upper_sensor_is_measured_and_taken_off_live(thrust, monkeypatch)
 def test_clocks_that_agree_are_left_alone(thrust):
     pipe, sink, events = _live(thrust)
     assert not any(isinstance(e, ClockOffsetApplied) for e in events)
-    early = _live(_late(thrust, -0.020))[2]
+    early = _live(_late(-20.0))[2]
     applied = [e for e in early if isinstance(e, ClockOffsetApplied)]
     assert applied and abs(applied[-1].offset_ms + 20.0) <= 10.0
 
@@ -106,10 +106,7 @@ def test_only_where_the_trunk_turns_with_the_pelvis():
     assert trunk_turns_with_pelvis(get_exercise("hip-thrust"))
     assert trunk_turns_with_pelvis(get_exercise("glute-bridge"))
     assert not trunk_turns_with_pelvis(get_exercise("back-kick"))
-    rec = simulate_session(
-        SimulationConfig(exercise="back-kick", reps=4, faulty=1, sensors=3, seed=1)
-    )
-    events = _live(_late(rec))[2]
+    events = _live(_late(exercise="back-kick", reps=4, faulty=1, sensors=3, seed=1))[2]
     assert not any(isinstance(e, ClockOffsetApplied) for e in events)
 
 

@@ -323,6 +323,9 @@ def test_cli_model_switches_and_markers(tmp_path, capsys: pytest.CaptureFixture[
         ({"kick_turn_deg": (3.0, 2.0)}, "kick_turn_deg"),
         ({"kick_turn_deg": (1.5, 3.0), "exercise": "hip-thrust"}, "kick_turn_deg"),
         ({"kick_turn_deg": (1.5, 3.0), "motion": "ramps"}, "kick_turn_deg"),
+        ({"clock_offset_ms": 40.0}, "clock_offset_ms"),  # one sensor: no upper-lumbar clock
+        ({"clock_offset_ms": 600.0, "sensors": 2}, "clock_offset_ms"),
+        ({"clock_offset_ms": float("nan"), "sensors": 3}, "clock_offset_ms"),
     ],
 )
 def test_invalid_human_settings_name_the_field(changes: dict[str, object], field: str) -> None:
