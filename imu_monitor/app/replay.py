@@ -8,8 +8,8 @@ import logging
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import Recording
-from imu_monitor.processing.analysis import analyze_recording
-from imu_monitor.processing.calibration import Calibration, calibrate_recording
+from imu_monitor.processing.analysis import analyze_recording, calibrate_with_acc_offsets
+from imu_monitor.processing.calibration import Calibration
 from imu_monitor.processing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -18,15 +18,19 @@ log = logging.getLogger(__name__)
 def recording_calibration(rec: Recording, exercise: Exercise) -> tuple[Calibration, list[str]]:
     """The calibration to judge ``rec`` with, and notes saying where it came from: the one
     stored in the recording when it was made for this exercise, else one computed from the
-    recording's own calibration captures (or, without markers, its still periods). When the
+    recording's own calibration captures (or, without markers, its still periods) with the
+    accelerometer offsets measured over the whole recording, as ``analyze`` does (the replay
+    takes them off every sample: ``calibrate_with_acc_offsets``). When the
     windows were guessed, the first note says so and how to give them: the dashboard shows the
     first note on its notice line."""
     if rec.calibration is not None and rec.calibration.get("exercise") == exercise.name:
         return Calibration.from_dict(rec.calibration), [
             "calibration: the one stored in the recording"
         ]
-    cal = calibrate_recording(rec, exercise)
+    cal = calibrate_with_acc_offsets(rec, exercise)
     head = f"calibration computed from the recording ({cal.method})"
+    if cal.acc_offsets():
+        head += ", with the accelerometer offsets measured over it taken off"
     if cal.windows_guessed:  # its first note is the guess and what to do about it
         return cal, [*cal.notes[:1], head, *cal.notes[1:]]
     return cal, [head, *cal.notes]

@@ -139,7 +139,10 @@ def run_headless(
     start_t = player.t0_s + replay.start_s
     pipeline.add_listener(EventPrinter(output=out))
     lsl = open_lsl(args, rec.sensors, pipeline, out, source=Path(args.file).name)
-    markers = _Markers([m for m in rec.markers if m.t_s >= start_t], out, lsl)
+    # from the start given; without one, every marker (one may come a moment before the first
+    # sample, as a standing capture's at 0 s)
+    shown = [m for m in rec.markers if m.t_s >= start_t or not replay.start_s]
+    markers = _Markers(shown, out, lsl)
     session = Session(
         replay.source, pipeline, wearable_alerts=False, before_feed=markers.before_feed
     )

@@ -19,9 +19,10 @@ all of the rest; the prior keeps what cannot be seen at 0 rather than letting no
 unseen part tilts every visited posture alike, which the neutral absorbs. A constant offset also
 absorbs the sensitivity error at the postures the session visits, which is where it matters.
 
-Only finished recordings are corrected (``analysis`` with ``offline=True``); the live monitor
-reads the uncorrected sensor, as a person standing in the same posture as their calibration
-needs no correction. Imports only core types, numpy and scipy.
+A finished recording is corrected over the whole session (``analysis``, with either filter,
+and a replay: ``analysis.calibrate_with_acc_offsets``); the live monitor measures the offsets
+over the first reps and corrects from then on (``live_acc_offset``). Imports only core types,
+numpy and scipy.
 """
 
 from __future__ import annotations

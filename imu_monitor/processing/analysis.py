@@ -172,6 +172,14 @@ def _calibrate_afresh(
     return rec, calibration, offsets
 
 
+def calibrate_with_acc_offsets(rec: Recording, exercise: Exercise) -> Calibration:
+    """The calibration ``analyze_recording`` makes from a recording that has none for this
+    exercise: ``calibrate_recording`` after each sensor's accelerometer offset, estimated from
+    the whole session, is taken off; the calibration carries the offsets, so a pipeline judging
+    with it takes them off every sample (a replay)."""
+    return _calibrate_afresh(rec, exercise, _check_sensors(rec.sensors), True)[1]
+
+
 def _captured_in(calibration: Calibration, rec: Recording) -> bool:
     """Whether ``calibration`` was captured in this recording, over its last start-posture
     marker (the live monitor records its guided calibration's windows as markers)."""
@@ -220,9 +228,10 @@ def analyze_recording(
     it records as markers) is made afresh from those windows with the whole session's
     accelerometer offsets, which the live monitor knew only from the first reps.
     ``offline`` uses vqf's forward-backward filter (the more accurate one for finished recordings).
-    ``acc_offset``: offline, and calibrating from the recording itself, first take each sensor's
-    accelerometer offset off (``acc_offset``: estimated from the session's postures with the
-    gyro's help), and the calibration says so (``SensorCalibration.acc_offset_m_s2``). A
+    ``acc_offset``: calibrating from the recording itself (with either filter: the recording is
+    there whole), first take each sensor's accelerometer offset off (``acc_offset``: estimated
+    from the session's postures with the gyro's help), and the calibration says so
+    (``SensorCalibration.acc_offset_m_s2``). A
     calibration given or stored applies to the readings less its own offsets (the live monitor's
     after its correction; none: the data as recorded). ``quality[placement]["acc_offset"]`` says
     what this analysis estimated and took off, or (``from_calibration``) the calibration's.
@@ -248,7 +257,7 @@ def analyze_recording(
                 except CalibrationRefused as err:
                     calibration.notes.append(f"{NOT_RECALIBRATED_NOTE}: {err}")
     if calibration is None:
-        fresh = _calibrate_afresh(rec, ex, placements, offline and acc_offset)
+        fresh = _calibrate_afresh(rec, ex, placements, acc_offset)
     if fresh is not None:
         rec, calibration, offsets = fresh
     else:

@@ -278,6 +278,7 @@ def test_simulate_an_upper_lumbar_wearable_whose_clock_is_late(tmp_path, capsys)
     def recorded(*extra: str):
         out = tmp_path / f"s{len(extra)}.imr"
         base = ["simulate", "--exercise", "hip-thrust", "--sensors", "2", "--reps", "2"]
+        base += ["--seed", "2"]  # (its first sacrum sample comes after 0 s)
         assert main([*base, *extra, "-o", str(out)]) == 0
         return load_recording(out)
 
@@ -286,6 +287,17 @@ def test_simulate_an_upper_lumbar_wearable_whose_clock_is_late(tmp_path, capsys)
     assert np.allclose(shift, 0.040)  # the same session, only the upper sensor's stamps late
     assert np.array_equal(late.series["sacrum"].t_s, plain.series["sacrum"].t_s)
     assert late.meta["simulation"]["clock_offset_ms"] == 40.0
+    # replayed: every marker is shown, the standing capture's at 0 s too, although the first
+    # sample (the sacrum's, its stamps not moved) comes a moment after it; and the offset is
+    # measured and taken off
+    path = tmp_path / "s2.imr"
+    assert late.markers[0].t_s < min(float(s.t_s[0]) for s in late.series.values())
+    capsys.readouterr()
+    assert main(["replay", str(path), "--headless", "--json", "--speed", "max"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert sum(x.get("type") == "marker" for x in lines) == len(late.markers)
+    clock = [x for x in lines if x.get("type") == "clock_offset_applied"]
+    assert clock and abs(clock[-1]["offset_ms"] - 40.0) <= 10.0
     assert main(["simulate", "--clock-offset-ms", "40", "--json"]) == 2
     err = capsys.readouterr().err
     assert "--clock-offset-ms needs an upper-lumbar sensor" in err and "Traceback" not in err
