@@ -822,7 +822,8 @@ def test_one_sensor_back_kicks_with_a_pelvis_kept_nearly_square_are_counted(seed
 
 
 @pytest.mark.parametrize(
-    ("exercise", "seed"), [("hip-thrust", 3), ("glute-bridge", 3), ("glute-bridge", 116)]
+    ("exercise", "seed"),
+    [("hip-thrust", 3), ("glute-bridge", 3), ("glute-bridge", 116), ("glute-bridge", 11)],
 )
 def test_a_shallow_bottom_after_a_deep_one_ends_the_rep(exercise, seed):
     """Reps whose depth varies by +-25 % (the simulator's default is 15 %): after a deep rep,
@@ -830,7 +831,9 @@ def test_a_shallow_bottom_after_a_deep_one_ends_the_rep(exercise, seed):
     A level settled 65 % down was needed to end a rep, so the rep went on through the next
     (two-sensor hip thrust and bridge, these seeds: 9 of 10 counted); a level settled half
     way down now ends it once a rep is known (``RepConfig.settle_depth``; before that, a move
-    into position must not end as a rep: ``first_settle_depth``)."""
+    into position must not end as a rep: ``first_settle_depth``). The first rep too, when it
+    rises from a bottom the signal came down into from the calibration at the top (bridge,
+    seed 11: its first rep ends 65.5 % down, and was lost)."""
     from imu_monitor.processing.analysis import analyze_recording
     from imu_monitor.simulator import SimulationConfig, simulate_session
     from imu_monitor.simulator.scoring import evaluate

@@ -49,10 +49,12 @@ class RepConfig:
     ``first_settle_depth``. ``Monitor`` lowers it where the rep signal is the pelvis' turn
     (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
     first_settle_depth: float = 0.65
-    """``settle_depth`` until the first rep has ended: a session that starts standing, goes up
-    to the top for the calibration and down to the bottom has come 55 % down from the top of
-    that move, which is not a rep. ``Monitor`` sets it with ``settle_depth`` where the rep signal
-    is the pelvis' turn."""
+    """``settle_depth`` until the first rep has ended, for a rep that rises from where the
+    signal began: a session that starts standing, goes up to the top for the calibration and
+    down to the bottom has come 55 % down from the top of that move, which is not a rep. A rep
+    that rises from a rest the signal came down into (from a calibration at the top) rises from
+    a bottom: ``settle_depth`` (``reps.RepTracker._from_bottom``). ``Monitor`` sets it with
+    ``settle_depth`` where the rep signal is the pelvis' turn."""
     height_settle_depth: float = 0.5
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if

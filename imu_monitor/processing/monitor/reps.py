@@ -138,8 +138,15 @@ class RepTracker:
         # rest
         self._rest_ref = np.inf
         self._t_idle_start = -np.inf
+        self._seen_max = -np.inf
+        """Highest (smoothed) level seen before the first rep ended (``_from_bottom``)."""
         # in a rep
         self._rep_rest_ref = 0.0
+        self._from_bottom = False
+        """The rep rose from a rest the signal had come down into (from the calibration at the
+        top of a hip thrust): that rest is a bottom, so ``settle_depth`` ends the rep even
+        before any rep is known (``first_settle_depth`` is for a rise from where the signal
+        began: a move into position from standing)."""
         self._rep_idle_start = -np.inf
         self._t_detect = 0.0
         self._run_max = -np.inf
@@ -261,10 +268,14 @@ class RepTracker:
         hit = seg > cmin + self.thr_on
         if not hit.any():
             self._rest_ref = float(cmin[-1])
+            if not self._amplitudes:
+                self._seen_max = float(np.fmax(np.fmax.reduce(seg), self._seen_max))
             return len(m)
         k = int(hit.argmax())
         i = p + k
         self._rest_ref = float(cmin[k])
+        if not self._amplitudes and k:  # (before the rise: the level the rest came down from)
+            self._seen_max = float(np.fmax(np.fmax.reduce(seg[:k]), self._seen_max))
         self._start_rep(i, t, m, self._rest_ref, self._t_idle_start, changes, events)
         return i + 1
 
@@ -280,9 +291,12 @@ class RepTracker:
     ) -> None:
         """A rep starts at sample ``i``. Its index is the number of reps ended so far, so a
         dropped rep's index is used again by the next one."""
-        self.state = IN_REP
         self.phase = Phase.CONCENTRIC
         self.rep = self.reps_done
+        if not self._amplitudes and self.state == IN_REP:  # started again: the dropped rep's top
+            self._seen_max = max(self._seen_max, self._run_max)
+        self._from_bottom = self._seen_max - rest_ref >= self.thr_on
+        self.state = IN_REP
         self._rep_rest_ref = rest_ref
         self._rep_idle_start = idle_start
         self._t_detect = float(t[i])
@@ -314,9 +328,11 @@ class RepTracker:
         ext_s = np.concatenate([self._tail_s, ms])
         back = ext_s[ext_t.searchsorted(ts - cfg.settle_s)]
         settled = (back - seg < cfg.settle_fraction * amp) & (ts - cfg.settle_s >= ext_t[0])
-        # before any rep is known, deeper: a move into position (standing, up to the top where
-        # the calibration is, down to the bottom) is not a rep
-        depth = cfg.settle_depth if self._amplitudes else cfg.first_settle_depth
+        # before any rep is known, deeper unless the rep rose from a bottom (``_from_bottom``):
+        # a move into position (standing, up to the top where the calibration is, down to the
+        # bottom) is not a rep
+        from_bottom = self._amplitudes or self._from_bottom
+        depth = cfg.settle_depth if from_bottom else cfg.first_settle_depth
         deep = seg < cmax - depth * amp
         if self.height_check:  # any settled level well off the top may be a bottom: the hips'
             # height decides below (an arched lockout can tilt the pelvis as far as a bottom)
