@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from imu_monitor.model import Recording, SampleChunk
+from imu_monitor.processing.pipeline import AngleLog, Pipeline
 
 
 def chunks_in_time_order(rec: Recording, rng: np.random.Generator, max_chunk: int = 30):
@@ -19,3 +20,17 @@ def chunks_in_time_order(rec: Recording, rng: np.random.Generator, max_chunk: in
             i += n
     out.sort(key=lambda c: float(c.t_s[-1]))
     return out
+
+
+def feed_live(rec: Recording, recorder=None, calibration=None):
+    """``rec`` fed through a live ``Pipeline`` (``chunks_in_time_order``; without a calibration:
+    the guided one, from the stream). Returns the pipeline, its angles (an ``AngleLog``) and
+    its events."""
+    pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder, calibration=calibration)
+    sink = AngleLog()
+    pipe.add_data_sink(sink)
+    events = []
+    for chunk in chunks_in_time_order(rec, np.random.default_rng(5)):
+        events += pipe.feed(chunk)
+    events += pipe.finish()
+    return pipe, sink, events

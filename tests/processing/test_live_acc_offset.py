@@ -28,7 +28,7 @@ from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import reference_angle
 from imu_monitor.storage.recording import RecordingWriter, load_recording
-from tests.helpers import chunks_in_time_order
+from tests.helpers import chunks_in_time_order, feed_live
 
 OFFSETS = {"sacrum": np.array([-0.2, 0.1, 0.15]), "upper_lumbar": np.array([0.3, -0.1, -0.35])}
 """Accelerometer offsets (m/s^2, 20-47 mg) put into the sessions below."""
@@ -54,22 +54,11 @@ def thrust():
     return replace(rec, series={p: take_off_offset(s, -OFFSETS[p]) for p, s in rec.series.items()})
 
 
-def _live(rec, recorder=None, calibration=None):
-    pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder, calibration=calibration)
-    sink = AngleLog()
-    pipe.add_data_sink(sink)
-    events = []
-    for chunk in chunks_in_time_order(rec, np.random.default_rng(5)):
-        events += pipe.feed(chunk)
-    events += pipe.finish()
-    return pipe, sink, events
-
-
 def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
     thrust, tmp_path, monkeypatch
 ):
     writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
-    pipe, sink, events = _live(thrust, recorder=writer)
+    pipe, sink, events = feed_live(thrust, recorder=writer)
     writer.close()
     applied = [e for e in events if isinstance(e, AccOffsetApplied)]
     assert [e.reps for e in applied] == [1, 3]
@@ -93,7 +82,7 @@ def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
     )
     # the angles after the first correction follow the truth better than without it
     monkeypatch.setattr(live_acc_offset, "AFTER_REPS", (10**6,))
-    _, plain, plain_events = _live(thrust)
+    _, plain, plain_events = feed_live(thrust)
     assert not any(isinstance(e, AccOffsetApplied) for e in plain_events)
     truth = reference_angle(thrust.truth, thrust.meta, False)
 
@@ -110,7 +99,7 @@ def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
 def test_a_given_calibration_is_not_corrected_and_its_offsets_are_taken_off(thrust):
     ex = get_exercise("hip-thrust")
     cal = calibrate_recording(thrust, ex)
-    pipe, _, events = _live(thrust, calibration=cal)
+    pipe, _, events = feed_live(thrust, calibration=cal)
     assert not any(isinstance(e, AccOffsetApplied) for e in events)
     # a calibration made with offsets applies to the readings less them: as the same
     # calibration without offsets on readings already corrected
@@ -124,8 +113,8 @@ def test_a_given_calibration_is_not_corrected_and_its_offsets_are_taken_off(thru
     a = analyze_recording(thrust, calibration=with_offsets, offline=False)
     b = analyze_recording(corrected, calibration=cal, offline=False)
     np.testing.assert_array_equal(a.angles.lumbar_flexion_deg, b.angles.lumbar_flexion_deg)
-    _, live_a, _ = _live(thrust, calibration=with_offsets)
-    _, live_b, _ = _live(corrected, calibration=cal)
+    _, live_a, _ = feed_live(thrust, calibration=with_offsets)
+    _, live_b, _ = feed_live(corrected, calibration=cal)
     np.testing.assert_allclose(
         live_a.column("lumbar_flexion_deg"), live_b.column("lumbar_flexion_deg"), atol=1e-9
     )
@@ -168,7 +157,7 @@ def test_a_live_recording_keeps_its_capture_windows_and_analyze_calibrates_afres
     stored one."""
     cal_markers = (CAL_MARKER_STANDING, CAL_MARKER_START)
     writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
-    pipe, _, _ = _live(thrust, recorder=writer)
+    pipe, _, _ = feed_live(thrust, recorder=writer)
     writer.close()
     rec = load_recording(tmp_path / "s.imr")
     marks = [(m.kind, m.t_s, m.t_end_s) for m in rec.markers if m.kind in cal_markers]
@@ -208,7 +197,7 @@ def test_capture_windows_that_cannot_calibrate_afresh_leave_the_stored_calibrati
     thrust, tmp_path
 ):
     writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
-    _live(thrust, recorder=writer)
+    feed_live(thrust, recorder=writer)
     writer.close()
     rec = load_recording(tmp_path / "s.imr")
     # the start posture's window moved onto the first rep (as a hand-edited file might be)

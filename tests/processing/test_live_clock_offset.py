@@ -19,10 +19,9 @@ from imu_monitor.processing.live_clock_offset import (
     LiveClockOffset,
     trunk_turns_with_pelvis,
 )
-from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.scoring import session_goals
-from tests.helpers import chunks_in_time_order
+from tests.helpers import feed_live
 
 LATE_S = 0.040
 """The upper-lumbar wearable's samples are stamped this much late (two connection intervals)."""
@@ -33,17 +32,6 @@ def _late(late_ms=1000 * LATE_S, **changes):
     stamps ``late_ms`` late."""
     config = dict(exercise="hip-thrust", reps=6, faulty=2, sensors=2, seed=2) | changes
     return simulate_session(SimulationConfig(**config, clock_offset_ms=late_ms))
-
-
-def _live(rec):
-    pipe = Pipeline(rec.exercise, rec.sensors)
-    sink = AngleLog()
-    pipe.add_data_sink(sink)
-    events = []
-    for chunk in chunks_in_time_order(rec, np.random.default_rng(5)):
-        events += pipe.feed(chunk)
-    events += pipe.finish()
-    return pipe, sink, events
 
 
 def _scored(rec, sink, events, pipe):
@@ -69,9 +57,9 @@ def thrust():
     return _late(0.0)
 
 
-def test_a_late_upper_sensor_is_measured_and_taken_off_live(monkeypatch):
+def test_a_late_upper_sensor_is_measured_and_taken_offfeed_live(monkeypatch):
     late = _late()
-    pipe, sink, events = _live(late)
+    pipe, sink, events = feed_live(late)
     applied = [e for e in events if isinstance(e, ClockOffsetApplied)]
     # at the calibration (the move into the start posture), then more precisely after the reps
     assert applied[0].reps == 0
@@ -84,7 +72,7 @@ def test_a_late_upper_sensor_is_measured_and_taken_off_live(monkeypatch):
     fixed = _scored(late, sink, events, pipe)
     # without the correction, the same stream
     monkeypatch.setattr(pipeline_module, "trunk_turns_with_pelvis", lambda exercise: False)
-    pipe0, sink0, events0 = _live(late)
+    pipe0, sink0, events0 = feed_live(late)
     assert not any(isinstance(e, ClockOffsetApplied) for e in events0)
     as_stamped = _scored(late, sink0, events0, pipe0)
     assert as_stamped["false_alarms"] >= 1
@@ -95,9 +83,9 @@ def test_a_late_upper_sensor_is_measured_and_taken_off_live(monkeypatch):
 
 
 def test_clocks_that_agree_are_left_alone(thrust):
-    pipe, sink, events = _live(thrust)
+    pipe, sink, events = feed_live(thrust)
     assert not any(isinstance(e, ClockOffsetApplied) for e in events)
-    early = _live(_late(-20.0))[2]
+    early = feed_live(_late(-20.0))[2]
     applied = [e for e in early if isinstance(e, ClockOffsetApplied)]
     assert applied and abs(applied[-1].offset_ms + 20.0) <= 10.0
 
@@ -106,7 +94,7 @@ def test_only_where_the_trunk_turns_with_the_pelvis():
     assert trunk_turns_with_pelvis(get_exercise("hip-thrust"))
     assert trunk_turns_with_pelvis(get_exercise("glute-bridge"))
     assert not trunk_turns_with_pelvis(get_exercise("back-kick"))
-    events = _live(_late(exercise="back-kick", reps=4, faulty=1, sensors=3, seed=1))[2]
+    events = feed_live(_late(exercise="back-kick", reps=4, faulty=1, sensors=3, seed=1))[2]
     assert not any(isinstance(e, ClockOffsetApplied) for e in events)
 
 
