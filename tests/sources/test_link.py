@@ -7,8 +7,13 @@ import time
 
 import numpy as np
 
+from imu_monitor.events import ClockOffsetApplied
+from imu_monitor.model import SensorInfo
+from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import ReconnectPolicy, sim_source
 from imu_monitor.sources.sim import SimDevice, SimFaults, make_world
+from imu_monitor.sources.sim.clock import SimClock
+from imu_monitor.sources.sim.world import SimWorld
 
 FAST = ReconnectPolicy(initial_delay_s=0.002, max_delay_s=0.05, scan_timeout_s=2.0)
 
@@ -79,3 +84,45 @@ def test_a_device_that_restarted_its_clock_is_anchored_anew():
     assert np.all(np.diff(t) > 0)
     (gap,) = [g for g in gaps if g.reason == "link_lost"]
     assert gap.t_end_s - gap.t_start_s >= 0.5  # the device was gone 0.5 s
+
+
+def test_a_wearable_whose_first_notification_came_late_is_put_back_on_the_sacrums_clock():
+    """Two wearables on a hip thrust; the upper-lumbar one's first notifications are held back
+    (a congested first connection), so the link anchors its clock late and all its samples sit
+    late against the sacrum's. The live pipeline measures that from the movement and takes it
+    off (``live_clock_offset``): the offset it announces is the one the samples carry."""
+    world = SimWorld(SimClock(10.0))
+    world.add_person(
+        "p1", exercise="hip-thrust", sensors=2, seed=4, rate_hz=200.0, reps=3, faulty=0
+    )
+    devices = {
+        p: world.add_device(placement=p, faults=SimFaults(hold_first_s=hold))
+        for p, hold in (("sacrum", 0.0), ("upper_lumbar", 0.12))
+    }
+    for dev in devices.values():
+        dev.record_notifications = True
+    src = sim_source(world, policy=FAST)
+    pipe = Pipeline("hip-thrust", {p: SensorInfo(p, "diy_imu", "", 200.0) for p in devices})
+    chunks: dict[str, list] = {p: [] for p in devices}
+    events = []
+
+    def feed(chunk):
+        chunks[chunk.sensor].append(chunk)
+        events.extend(pipe.feed(chunk))
+
+    src.start(feed, lambda gap: None, lambda status: None)
+    stream_until(devices["sacrum"], 25.0)
+    stream_until(devices["upper_lumbar"], 25.0)
+    src.stop()
+    late = {}  # how late each wearable's samples sit against when the device sent them
+    for p, dev in devices.items():
+        rate = dev.profile.rate_hz
+        # diy_imu notification: a5, u8 N, u16 person sample index of the first sample, u32 us
+        firsts = np.array([int.from_bytes(b[2:4], "little") for _, _, b in dev.notified])
+        got = np.array([c.t_s[0] for c in chunks[p]])
+        late[p] = float(np.median(got - (dev.person.t0_s + firsts[: len(got)] / rate - src.t0_s)))
+    offset_ms = 1000.0 * (late["upper_lumbar"] - late["sacrum"])
+    assert offset_ms > 30.0  # the held first notification put the upper wearable late
+    applied = [e for e in events if isinstance(e, ClockOffsetApplied)]
+    assert applied and applied[-1].sensor == "upper_lumbar"
+    assert abs(applied[-1].offset_ms - offset_ms) <= 10.0, (applied, offset_ms)

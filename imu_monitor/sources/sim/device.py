@@ -328,9 +328,9 @@ class SimDevice:
         boot_s = self._boot_k / rate  # the person's time when the firmware's clock began
         self.stats.streams += 1
         self._injector.stream_started(k / rate, self.stats.streams)
-        hold_until = -math.inf
-        if self.stats.streams > 1:
-            hold_until = clock.now() - t0 + self.faults.hold_after_reconnect_s
+        first = self.stats.streams == 1
+        hold = self.faults.hold_first_s if first else self.faults.hold_after_reconnect_s
+        hold_until = clock.now() - t0 + hold if hold > 0 else -math.inf
         held: list[tuple[str, bytes]] = []
         captured = self.protocol.captured(self.firmware)
         try:

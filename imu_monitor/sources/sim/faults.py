@@ -27,6 +27,9 @@ class SimFaults:
     ``hold_after_reconnect_s``: after each reconnection (not the first connection), the first
     this many seconds of notifications are held back and then sent together (a link that comes
     back congested, so the first notifications the client sees are late).
+    ``hold_first_s``: the same at the first connection: the client anchors the device's clock
+    on a late first notification, and all its samples sit that much late on the session clock
+    against another wearable's (``processing.live_clock_offset`` measures and takes it off).
     ``reboot_on_link_loss``: the device restarts with its link: after a link loss its sample
     counter and clock start again from 0 (the person's motion goes on).
     ``battery_read_fails``: every read of the battery characteristic fails (a GATT error).
@@ -42,6 +45,7 @@ class SimFaults:
     burst_every_s: float | None = None
     burst_hold_s: float = 0.1
     hold_after_reconnect_s: float = 0.0
+    hold_first_s: float = 0.0
     reboot_on_link_loss: bool = False
     battery_read_fails: bool = False
     seed: int = 0
