@@ -224,9 +224,10 @@ class Pipeline:
         # the last sample each had before, so that no joined sample interpolates an old one).
         for stream in self._orientation.values():
             stream.reinit_inclination()
-        self._measure_clock_offset(
-            0.0 if calibration.valid_from_s is None else calibration.valid_from_s
-        )
+        t_cal = 0.0 if calibration.valid_from_s is None else calibration.valid_from_s
+        for ev in self._measure_clock_offset(t_cal):  # (a notice: this may not be in a feed)
+            self._notices.append(ev)
+            self._publish([ev])
         fed = [
             t - self._clock_shift.get(p, 0.0) for p, t in self._t_fed.items() if math.isfinite(t)
         ]
@@ -372,20 +373,22 @@ class Pipeline:
             events = events + extra
         clock = self._clock_fix
         if clock is not None and any(isinstance(e, RepEnded) for e in events) and clock.rep_ended():
-            self._measure_clock_offset(float(t[-1]))
+            extra = self._measure_clock_offset(float(t[-1]))
+            self._publish(extra)
+            events = events + extra
         return events
 
-    def _measure_clock_offset(self, t_s: float) -> None:
+    def _measure_clock_offset(self, t_s: float) -> list[Event]:
         """A measure of ``live_clock_offset``: a changed offset is taken off the upper sensor's
-        times from here (the samples the join holds too) and announced."""
+        times from here (the samples the join holds too); the event that says so."""
         fix = self._clock_fix
         if fix is None:
-            return
+            return []
         new = fix.measure()
         if fix.finished:
             self._clock_fix = None
         if new is None or fix.latest is None:
-            return
+            return []
         old = self._clock_shift.get(fix.other, 0.0)
         self._clock_shift[fix.other] = new
         self._joiner.shift(fix.other, old - new)
@@ -397,8 +400,7 @@ class Pipeline:
             reps=fix.reps,
         )
         log.info("%s", ev.notice())
-        self._notices.append(ev)
-        self._publish([ev])
+        return [ev]
 
     def _correct_acc_offset(self, fix: LiveAccOffset, t_s: float) -> list[Event]:
         """A correction of ``live_acc_offset``: measure, recalibrate, refilter."""
