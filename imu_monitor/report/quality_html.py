@@ -60,7 +60,14 @@ def quality_section(r: SessionReport) -> str:
                 "<p><b>Angle left over at the top at the end of each set</b> (median lumbar "
                 "angle over the hold of the set's last rep without an alarm: the neutral is "
                 "calibrated at the top, so anything left is drift or a changed lockout; the "
-                "rest between sets is at the bottom, as deep as the person sits).</p>"
+                "rest between sets is at the bottom, as deep as the person sits)."
+                + (
+                    " With one sensor it is the pelvis' tilt, hip extension included (simulated:"
+                    " within 1.5° of the lumbar angle)."
+                    if res[0].get("pelvis_tilt")
+                    else ""
+                )
+                + "</p>"
             )
         out.append(about)
         rows = [

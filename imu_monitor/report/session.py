@@ -155,11 +155,10 @@ def rest_residuals(
     neutral is the top of the lift and the rest is at the bottom (a hip thrust, a bridge: the
     bottom is as deep as the person sits, a few degrees either way), it is the hold at the top
     of the set's last rep without an alarm (``where``: ``"lockout"``, ``rep`` numbered from
-    1)."""
+    1); with one sensor (lockout mode) that reads the pelvis' tilt (``pelvis_tilt``)."""
     out: list[dict[str, Any]] = []
     t, y = analysis.angles.t_s, analysis.angles.lumbar_flexion_deg
     reps = sorted(analysis.result.reps, key=lambda r: r.t_start_s)
-    lockout = analysis.mode == MonitorMode.LOCKOUT
     at_rest = analysis.exercise.rests_in_calibration_posture
     for s in sets:
         row: dict[str, Any] = {
@@ -167,14 +166,8 @@ def rest_residuals(
             "window_s": None,
             "residual_deg": math.nan,
             "where": "rest" if at_rest else "lockout",
+            "pelvis_tilt": analysis.mode == MonitorMode.LOCKOUT,
         }
-        if lockout:
-            row["reason"] = (
-                "not measured: one sensor in this exercise tells lumbar from hip extension "
-                "only as far as the limit"
-            )
-            out.append(row)
-            continue
         if at_rest:
             t0 = s.t_end_s + REST_SETTLE_S
             after = [r.t_start_s for r in reps if r.t_start_s > s.t_end_s]
