@@ -34,7 +34,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from imu_monitor.cli.simulate import add_person_options
+from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
 from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
@@ -414,15 +414,7 @@ def main() -> int:
         help="each gyro's bias at power-on, up to this (deg/s, random direction; default 2; "
         "`check-device` warns from 2 and fails above 5; SimulationConfig.gyro_bias_max_deg_s)",
     )
-    ap.add_argument(
-        "--clock-offset-ms",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="the upper-lumbar wearable's samples are stamped this much late against the "
-        "sacrum's (two wearables on the session clock from their first notifications; "
-        "default 0)",
-    )
+    add_clock_offset_option(ap)
     ap.add_argument(
         "--motion",
         choices=("human", "ramps", "both"),

@@ -92,15 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "slow, controlled lowering; default 1); human motion, one set",
     )
     add_person_options(p)
-    p.add_argument(
-        "--clock-offset-ms",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="the upper-lumbar wearable's samples stamped MS milliseconds late against the "
-        "sacrum's (negative: early; -500 to 500; 40: its first notification came two "
-        "connection intervals late); 2 or 3 sensors (default 0)",
-    )
+    add_clock_offset_option(p)
     p.add_argument(
         "--motion",
         choices=MOTIONS,
@@ -183,6 +175,21 @@ def add_person_options(p: argparse.ArgumentParser, rep_rest_aliases: tuple[str, 
         help="back kick: each kick turns the pelvis about its long axis by FROM-TO degrees "
         "(default 3-7; 1.5-3: a pelvis kept nearly square); human motion "
         "(SimulationConfig.kick_turn_deg)",
+    )
+
+
+def add_clock_offset_option(p: argparse.ArgumentParser) -> None:
+    """``--clock-offset-ms`` (``SimulationConfig.clock_offset_ms``; ``simulate`` and
+    ``benchmarks/bench_accuracy.py``)."""
+    p.add_argument(
+        "--clock-offset-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the upper-lumbar wearable's samples stamped MS milliseconds late against the "
+        "sacrum's (negative: early; -500 to 500; 40: its first notification came two "
+        "connection intervals late); 2 or 3 sensors (default 0; SimulationConfig."
+        "clock_offset_ms)",
     )
 
 
