@@ -220,13 +220,9 @@ class ClockOffsetApplied(Event):
     def notice(self) -> str:
         """The line a console or a dashboard shows."""
         who = self.sensor.replace("_", " ")
-        over = (
-            "the move into the start posture"
-            if not self.reps
-            else "the first rep"
-            if self.reps == 1
-            else f"the first {self.reps} reps"
-        )
+        over = f"the first {self.reps} reps"
+        if self.reps <= 1:
+            over = "the first rep" if self.reps else "the move into the start posture"
         if self.offset_ms == 0.0:
             return (
                 f"{who} wearable's clock measured again over {over}: too close to the sacrum's "

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MASTER = "sacrum"
 """The placement every other sensor is joined onto (its clock is the session's)."""
 UPPER = "upper_lumbar"
+"""The placement whose clock offset against the master is taken off (``clock_offset``)."""
 
 
 def monitor_mode(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> MonitorMode:

@@ -112,7 +112,9 @@ class LiveClockOffset:
             if not self._t[p]:
                 return None
             t, w = np.concatenate(self._t[p]), np.concatenate(self._w[p])
-            order = np.argsort(t, kind="stable")  # (chunks of one sensor come in order)
+            # (a sensor's chunks come in time order but for a rare late one; the correlation
+            # interpolates, which needs increasing times)
+            order = np.argsort(t, kind="stable")
             series += [t[order], w[order]]
         self.latest = offset_of_speeds(*series, rate_hz=self.rate_hz)
         if self.reps >= max(AFTER_REPS):
