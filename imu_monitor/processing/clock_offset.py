@@ -124,17 +124,11 @@ def offset_of_speeds(
     grid = t0 + np.arange(n) / rate_hz
     a = np.interp(grid, t_a, w_a)
     b = np.interp(grid, t_b, w_b)
-    a -= a.mean()
-    b -= b.mean()
-    energy = math.sqrt(float(a @ a) * float(b @ b))
-    if energy <= 0.0:
+    window = _correlation_by_lag(a, b, lag_n)
+    if not np.isfinite(window).any():
         return _not_measurable("neither sensor turned")
-    size = 1 << int(math.ceil(math.log2(2 * n)))
-    xc = np.fft.irfft(np.fft.rfft(b, size) * np.conj(np.fft.rfft(a, size)), size)
-    # xc[k] = sum_i b[i + k] a[i]: k > 0 where b shows a's movement k samples later
     lags = np.arange(-lag_n, lag_n + 1)
-    window = xc[lags % size] / energy
-    k = int(np.argmax(window))
+    k = int(np.nanargmax(window))
     peak = float(window[k])
     if peak < MIN_CORRELATION:
         return _not_measurable(
@@ -149,6 +143,25 @@ def offset_of_speeds(
         if den < 0:
             shift = float(0.5 * (y0 - y2) / den)
     return ClockOffset((lags[k] + shift) / rate_hz, peak, True)
+
+
+def _correlation_by_lag(a: np.ndarray, b: np.ndarray, lag_n: int) -> np.ndarray:
+    """The Pearson correlation of ``a``'s middle (``lag_n`` samples left off at each end)
+    with ``b`` as many samples later, for every lag from ``-lag_n`` to ``lag_n`` (NaN where
+    ``b``'s stretch does not vary). Every lag compares the same samples of ``a`` with as many of
+    ``b``: a correlation of the whole series against a shifted copy loses samples at the ends as
+    the lag grows, and there the rests between movements (speed below the mean) counted for the
+    shortest lag, pulling a 40 ms offset measured over one move into a posture to 13-31 ms."""
+    m = len(a) - 2 * lag_n
+    core = a[lag_n : lag_n + m] - a[lag_n : lag_n + m].mean()
+    dots = np.correlate(b, core, mode="valid")  # dots[j] = sum_i b[i + j] core[i], lag j - lag_n
+    c1 = np.concatenate(([0.0], np.cumsum(b)))
+    c2 = np.concatenate(([0.0], np.cumsum(b * b)))
+    j = np.arange(2 * lag_n + 1)
+    s1, s2 = c1[j + m] - c1[j], c2[j + m] - c2[j]
+    spread = np.sqrt(np.maximum(s2 - s1 * s1 / m, 0.0) * float(core @ core))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(spread > 0.0, dots / spread, np.nan)
 
 
 def worth_taking_off(offset: ClockOffset) -> bool:

@@ -134,6 +134,35 @@ def test_a_small_offset_is_not_taken_off_and_a_later_measure_puts_the_times_back
     assert fix.measure() == 0.0
 
 
+def test_a_measure_unlike_every_earlier_one_waits_for_a_later_one_to_agree():
+    fix = LiveClockOffset("sacrum", "upper_lumbar", 100.0)
+
+    def turn(t0, t1, lag_s):
+        t = np.arange(t0, t1, 0.01)
+        fix.log(_turning("sacrum", t))
+        fix.log(_turning("upper_lumbar", t, lag_s=lag_s))
+
+    turn(0, 20, 0.0)
+    assert fix.measure() is None and fix.offset_s == 0.0  # none, as measured
+    turn(20, 60, 0.03)
+    assert fix.measure() is None  # 20 ms from the one before: not used (yet)
+    assert fix.latest.offset_s == pytest.approx(0.02, abs=0.003) and fix.offset_s == 0.0
+    turn(60, 160, 0.03)
+    assert fix.measure() == pytest.approx(0.027, abs=0.003)  # agrees with the second
+
+
+def test_a_faulty_first_rep_does_not_move_clocks_that_agree():
+    """Seed 11's first rep arches at the top: the trunk turns on after the pelvis has stopped,
+    and the measure after it came out 19-24 ms late, which was taken off (a too-fast second
+    rep read 4 deg off); the measure after the second rep did not agree with it."""
+    rec = simulate_session(
+        SimulationConfig(exercise="hip-thrust", reps=3, faulty=2, sensors=2, seed=11)
+    )
+    assert rec.truth.reps[0].fault not in (None, "too_fast")
+    events = feed_live(rec)[2]
+    assert not any(isinstance(e, ClockOffsetApplied) for e in events)
+
+
 def test_a_stream_longer_than_the_log_keeps_nothing():
     fix = LiveClockOffset("sacrum", "upper_lumbar", 100.0)
     fix.log(_turning("sacrum", np.arange(0, 1, 0.01)))
