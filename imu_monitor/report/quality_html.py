@@ -130,7 +130,10 @@ def quality_section(r: SessionReport) -> str:
                 esc(p),
                 num(c["offset_s"] * 1000 if c["measurable"] else math.nan, "+.1f"),
                 num(c["correlation"], ".2f"),
-                esc(c["reason"] or ("taken off by the analysis" if c.get("taken_off") else "")),
+                esc(
+                    c["reason"]
+                    or ("taken off by the analysis" if c.get("taken_off") else c.get("note", ""))
+                ),
             ]
             for p, c in q["clock_offsets"].items()
         ]

@@ -4,6 +4,7 @@ angle left over after each set, packet loss, clock offsets; against what was put
 from __future__ import annotations
 
 import copy
+import html
 import math
 from types import SimpleNamespace
 
@@ -18,6 +19,7 @@ from imu_monitor.processing.calibration import Calibration
 from imu_monitor.report.html import session_html
 from imu_monitor.report.session import (
     REST_SETTLE_S,
+    THIGH_LAG_NOTE,
     build_session_report,
     neutral_capture,
     rest_residuals,
@@ -131,11 +133,29 @@ def test_a_late_sensor_clock_is_reported_with_its_offset():
     rec = simulate_session(SimulationConfig(exercise="hip-thrust", reps=6, sensors=2, seed=4))
     s = rec.series["upper_lumbar"]
     rec.series["upper_lumbar"] = SensorSeries(s.t_s + 0.06, s.acc_m_s2, s.gyr_rad_s, s.seq)
-    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    analysis = analyze_recording(rec)
+    r = build_session_report(rec, analysis, source="x.imr")
     off = r.quality["clock_offsets"]["upper_lumbar"]
     assert off["measurable"] and off["offset_s"] == pytest.approx(0.06, abs=0.004)
     assert off["taken_off"]  # and the analysis took it off (the report says so)
+    assert off == analysis.quality["upper_lumbar"]["clock_offset"]  # its own measure
     assert "taken off by the analysis" in session_html(r)
+
+
+def test_a_thigh_sensors_clock_is_measured_by_the_report_and_left_as_stamped():
+    """The analysis takes only an upper-lumbar offset off; the report measures the thigh's lag,
+    which holds the leg's own behind the pelvis (and says so) and moves with its clock."""
+    rec = simulate_session(SimulationConfig(exercise="back-kick", reps=4, sensors=3, seed=1))
+    in_step = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    s = rec.series["thigh"]
+    rec.series["thigh"] = SensorSeries(s.t_s + 0.05, s.acc_m_s2, s.gyr_rad_s, s.seq)
+    r = build_session_report(rec, analyze_recording(rec), source="x.imr")
+    thigh, own = r.quality["clock_offsets"]["thigh"], in_step.quality["clock_offsets"]["thigh"]
+    assert 0.1 <= own["offset_s"] <= 0.2  # the leg's own lag, with the clocks in step
+    assert thigh["offset_s"] - own["offset_s"] == pytest.approx(0.05, abs=0.005)
+    assert not thigh["taken_off"] and thigh["note"] == THIGH_LAG_NOTE
+    assert set(r.quality["clock_offsets"]) == {"upper_lumbar", "thigh"}
+    assert html.escape(THIGH_LAG_NOTE) in session_html(r)
 
 
 def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
