@@ -35,13 +35,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
-from imu_monitor.events import RepEnded
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
 from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
-from imu_monitor.simulator.scoring import evaluate, session_goals
+from imu_monitor.simulator.scoring import evaluate, live_judgement, session_goals
 from imu_monitor.storage.recording import RecordingWriter, load_recording
 
 LIVE_CHUNK = 10
@@ -81,16 +80,7 @@ def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
 def live_analysis(rec: Recording) -> SimpleNamespace:
     """The live monitor's own judgement of ``rec`` (``_feed_live``): what the scoring reads of an
     analysis."""
-    pipe, log, events = _feed_live(rec)
-    reps = [e for e in events if isinstance(e, RepEnded)]
-    return SimpleNamespace(
-        angles=SimpleNamespace(
-            t_s=log.column("t_s"), lumbar_flexion_deg=log.column("lumbar_flexion_deg")
-        ),
-        result=SimpleNamespace(limits=pipe.limits, events=events, reps=reps),
-        exercise=pipe.exercise,
-        mode=pipe.mode,
-    )
+    return live_judgement(*_feed_live(rec))
 
 
 def live_recorded_analysis(rec: Recording) -> Analysis:

@@ -20,14 +20,34 @@ accuracy benchmark. Definitions:
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from imu_monitor.events import AlarmStarted
+from imu_monitor.events import AlarmStarted, RepEnded
 from imu_monitor.model import LUMBAR_FAULTS, Truth
 
 SLACK_S = 1.0
+
+
+def live_judgement(pipeline: Any, angle_log: Any, events: list) -> SimpleNamespace:
+    """The live monitor's judgement of a stream as the scoring reads an analysis: the angles
+    ``angle_log`` (a ``processing.pipeline.AngleLog``) kept of ``pipeline``'s output, its
+    ``events``, limits, exercise and mode."""
+    return SimpleNamespace(
+        angles=SimpleNamespace(
+            t_s=angle_log.column("t_s"),
+            lumbar_flexion_deg=angle_log.column("lumbar_flexion_deg"),
+        ),
+        result=SimpleNamespace(
+            limits=pipeline.limits,
+            events=events,
+            reps=[e for e in events if isinstance(e, RepEnded)],
+        ),
+        exercise=pipeline.exercise,
+        mode=pipeline.mode,
+    )
 
 
 def _first_crossing(t: np.ndarray, angle: np.ndarray, flex: float, ext: float) -> float | None:

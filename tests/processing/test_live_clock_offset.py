@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from imu_monitor.processing.live_clock_offset import (
     trunk_turns_with_pelvis,
 )
 from imu_monitor.simulator import SimulationConfig, simulate_session
-from imu_monitor.simulator.scoring import session_goals
+from imu_monitor.simulator.scoring import live_judgement, session_goals
 from tests.helpers import feed_live
 
 LATE_S = 0.040
@@ -35,19 +34,7 @@ def _late(late_ms=1000 * LATE_S, **changes):
 
 
 def _scored(rec, sink, events, pipe):
-    analysis = SimpleNamespace(
-        angles=SimpleNamespace(
-            t_s=sink.column("t_s"), lumbar_flexion_deg=sink.column("lumbar_flexion_deg")
-        ),
-        result=SimpleNamespace(
-            limits=pipe.limits,
-            events=events,
-            reps=[e for e in events if isinstance(e, RepEnded)],
-        ),
-        exercise=pipe.exercise,
-        mode=pipe.mode,
-    )
-    return session_goals(analysis, rec.truth, rec.meta)
+    return session_goals(live_judgement(pipe, sink, events), rec.truth, rec.meta)
 
 
 @pytest.fixture(scope="module")
