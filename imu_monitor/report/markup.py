@@ -43,19 +43,26 @@ def num(x: Any, fmt: str = ".1f", unit: str = "") -> str:
 
 
 def table(
-    columns: Sequence[str], rows: Iterable[Sequence[str]], *, left: int = 1, classes=()
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    left: int = 1,
+    note: bool = False,
+    classes=(),
 ) -> str:
-    """A table of already-escaped cells; the first ``left`` columns are left-aligned."""
-    head = "".join(
-        f'<th class="l">{c}</th>' if i < left else f"<th>{c}</th>" for i, c in enumerate(columns)
-    )
+    """A table of already-escaped cells; the first ``left`` columns are left-aligned, and with
+    ``note`` the last one too (a column of text after the figures)."""
+    last = len(columns) - 1 if note else len(columns)
+
+    def aligned(i: int) -> str:
+        return ' class="l"' if i < left or i == last else ""
+
+    head = "".join(f"<th{aligned(i)}>{c}</th>" for i, c in enumerate(columns))
     body = []
     classes = list(classes)
     for k, r in enumerate(rows):
         cls = f' class="{classes[k]}"' if k < len(classes) and classes[k] else ""
-        cells = "".join(
-            f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
-        )
+        cells = "".join(f"<td{aligned(i)}>{c}</td>" for i, c in enumerate(r))
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -82,7 +82,7 @@ def quality_section(r: SessionReport) -> str:
             ]
             for x in res
         ]
-        out.append(table(["set", "from", "left-over °", "p10–p90 °", "note"], rows, left=1))
+        out.append(table(["set", "from", "left-over °", "p10–p90 °", "note"], rows, note=True))
     rows = [
         [
             esc(p),
@@ -137,7 +137,7 @@ def quality_section(r: SessionReport) -> str:
             ]
             for p, c in q["clock_offsets"].items()
         ]
-        out.append(table(["sensor", "offset ms", "correlation", "note"], rows, left=1))
+        out.append(table(["sensor", "offset ms", "correlation", "note"], rows, note=True))
     else:
         out.append("<p><b>Clock offset</b>: one sensor, nothing to compare.</p>")
     return "".join(out)
