@@ -185,3 +185,32 @@ def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults()
     assert scores["reps_detected"] == scores["reps_true"] == 10
     assert scores["false_alarms"] == 0
     assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+
+
+def test_an_arch_that_tilts_the_pelvis_back_to_a_deep_bottoms_is_a_held_lockout():
+    """Seed 1303's second rep rises from a bottom 30 % deeper than the rest and arches 13.8 deg
+    at the top: the pelvis' tilt comes back to within 2 deg of that bottom while the hips are
+    up. Its tilt alone had ended the rep there (11 reps of 10, the arch never alarmed); the hips'
+    height now says the rep goes on, offline and live, in any chunks."""
+    from imu_monitor.events import AlarmStarted, RepEnded
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import evaluate
+    from tests.helpers import feed_live
+
+    cfg = SimulationConfig(exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=1303)
+    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
+    arched = rec.truth.reps[1]
+    assert arched.fault == "extension" and arched.peak_extension_deg > 13.0
+    scores = evaluate(analyze_recording(rec), rec.truth)
+    assert scores["reps_detected"] == scores["reps_true"] == 10
+    assert scores["false_alarms"] == 0
+    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+    events = feed_live(rec)[2]
+    reps = [e for e in events if isinstance(e, RepEnded)]
+    assert len(reps) == 10
+    one = [r for r in reps if r.t_start_s < arched.t_top_s < r.t_s]
+    assert len(one) == 1 and one[0].t_s > arched.t_hold_end_s
+    assert any(
+        isinstance(e, AlarmStarted) and arched.t_top_s < e.t_s < arched.t_end_s for e in events
+    )

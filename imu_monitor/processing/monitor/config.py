@@ -61,6 +61,12 @@ class RepConfig:
     they stayed up (``height``); ``settle_depth`` applies where the height cannot tell."""
     height_recheck_s: float = 0.1
     """A settled level the hips were up at is looked at again this much later."""
+    height_confirm_s: float = 1.0
+    """A rep back at its rest level by its tilt alone waits up to this long (s) for the hips'
+    height before it ends: an arch can take the pelvis' tilt all the way back to a deep
+    bottom's, and if the hips turn out to be up, the rep goes on (``RepTracker._scan_ending``).
+    The hips' height is known 0.4 s into a still moment (``height``), and a bottom is held
+    0.25 s or longer (a touch-and-go rise ends the wait)."""
     rest_window_s: float = 0.5
     """Length of rest before the rep used for the rest level."""
     pre_window_s: float = 1.0

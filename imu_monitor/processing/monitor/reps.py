@@ -27,7 +27,10 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   down (below ``HIPS_DOWN_FRACTION`` of the rep's rise), and not one if it did not; until the
   height is known there (the hips still for ``height.CONFIRM_S``, or turning back up at a
   touch-and-go bottom: ``height.TURN_MIN_DEG``) the samples that far off the top are not judged
-  as a lockout (the ``process`` result's wait mask).
+  as a lockout (the ``process`` result's wait mask). An arch can even take the tilt back to
+  the rest level of a deep bottom: a rep back there by its tilt alone waits up to
+  ``height_confirm_s`` for the hips' height before it ends, and if they are up it goes on from
+  its hold (``_scan_ending``; a new rise ends the wait).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); once
   reps are known, only past ``restart_after_reps`` times their duration (a slower person's arch
@@ -160,6 +163,11 @@ class RepTracker:
         """Lowest (smoothed) level while ending: the rest reference after it."""
         self._end_rep: int | None = None
         """Index of the rep that is ending (its online phase is rest already)."""
+        self._rise_kept = False
+        """``_trigger`` kept the rep's rise (``_rises``)."""
+        self._confirm_by = math.inf
+        """``height_check``: the rep came back by its tilt alone (``low``); until this time (s)
+        the hips' height may still say they are up (``_scan_ending``)."""
         self._fit: RepFit | None = None
         self._prev_fit: RepFit | None = None
         self._speed_noise = 0.0
@@ -337,7 +345,7 @@ class RepTracker:
         if self.height_check:  # any settled level well off the top may be a bottom: the hips'
             # height decides below (an arched lockout can tilt the pelvis as far as a bottom)
             down = seg < cmax - cfg.height_settle_depth * amp
-            end = low | (settled & down & (ts >= self._recheck_t))
+            end = (low | (settled & down)) & (ts >= self._recheck_t)
         else:
             end = low | (settled & deep)
         # the time tests are monotonic in time: when the window's last sample does not pass,
@@ -406,6 +414,8 @@ class RepTracker:
             return n
         if i_end <= stop:
             self._trigger(cols, i_end)
+            if self.height_check and low[i_end - p]:  # (``_scan_ending``)
+                self._confirm_by = float(t[i_end]) + self.cfg.height_confirm_s
             # back near the rest level: the online phase is rest from here (a pause at the
             # bottom is never a hold or a lockout), though the rep ends once its offset is known
             self.phase = Phase.REST
@@ -470,10 +480,12 @@ class RepTracker:
         t = cols[0]
         n = len(t)
         ts = t[p:]
-        while i_end < n and not low[i_end - p]:
+        while i_end < n:
             j = i_end - p
             verdict = self._hips(cols, i_end, float(cmax[j]), float(amp[j]))
             verdicts.append((i_end, verdict))
+            if low[j] and verdict != UP:  # back to the rest level, unless the hips are up
+                break
             if verdict == DOWN or (verdict is None and deep[j]):
                 break
             self._recheck_t = float(t[i_end]) + self.cfg.height_recheck_s
@@ -523,16 +535,18 @@ class RepTracker:
             return None
         return float(bh[near_top].max()) - rest
 
-    def _record_rise(self, cols: Columns, i: int) -> None:
-        """The rep is back: keep its rise, for a rep without a still moment at its top."""
+    def _record_rise(self, cols: Columns, i: int) -> bool:
+        """The rep is back: keep its rise, for a rep without a still moment at its top (True
+        if one was kept)."""
         bt, bm, _, bh = self._samples_upto(cols, i)
         if not np.isfinite(bm).any():
-            return
+            return False
         top = float(np.nanmax(bm))
         near_top = self._near_top(bt, bh, self._near_level(bm, top, top - self._rep_rest_ref))
         rise = self._rise(bh, self._rest_height(bt, bh), near_top)
         if rise is not None:
             self._rises.append(rise)
+        return rise is not None
 
     def _hips(self, cols: Columns, i: int, top_deg: float, amp_deg: float) -> str | None:
         """Where are the hips, whose tilt has settled at sample ``i``? ``DOWN``: below
@@ -590,7 +604,7 @@ class RepTracker:
         long to wait for the lowering's offset (``onset.end_wait_s``)."""
         self._fit_upto(cols, i)
         if self.height_check:
-            self._record_rise(cols, i)
+            self._rise_kept = self._record_rise(cols, i)
         assert self._fit is not None
         self._t_wait = self._fit.t_end_s + end_wait_s(self._fit, self.cfg)
         self._end_min = np.inf
@@ -625,6 +639,13 @@ class RepTracker:
         assert self._fit is not None
         t = cols[0]
         n = len(t)
+        if self._confirm_by < math.inf:
+            up = self._hips_up_again(cols, ms, p)
+            if up is None:
+                return n  # (waiting for the hips' height)
+            if up < n:
+                self._back_up(up, t, changes)
+                return up
         e = max(int(t.searchsorted(self._t_wait - TIME_EPS_S)), p)
         seg = ms[p : min(e + 1, n)]
         if len(seg):  # a new rise before the wait is over ends the wait there
@@ -642,6 +663,43 @@ class RepTracker:
         self._to_rest(e, t_end, changes)
         self._rest_ref = self._end_min
         return e
+
+    def _hips_up_again(self, cols: Columns, ms: np.ndarray, p: int) -> int | None:
+        """A rep back by its tilt alone (``_confirm_by``): the sample from ``p`` where the hips'
+        height says they are up (the rep goes on), ``len`` when it does not (it is a bottom, the
+        heights cannot tell, a new rise or ``_confirm_by`` came first: the rep ends as usual),
+        None while waiting for more samples."""
+        t, h = cols[0], cols[3]
+        n = len(t)
+        d = int(t.searchsorted(self._confirm_by - TIME_EPS_S))
+        seg = ms[p : min(d + 1, n)]
+        low = np.fmin(np.fmin.accumulate(seg), self._end_min) if len(seg) else seg
+        rise = np.flatnonzero(seg > low + self.thr_on)
+        known = np.flatnonzero(np.isfinite(h[p : min(d + 1, n)]))
+        if len(known) and (not len(rise) or known[0] < rise[0]):
+            i = p + int(known[0])
+            verdict = self._hips(cols, i, self._run_max, self._run_max - self._rep_rest_ref)
+            self._confirm_by = math.inf
+            return i if verdict == UP else n
+        if len(rise) or d < n:
+            self._confirm_by = math.inf
+            return n
+        if len(low):  # (the rest reference after the rep: as ``_scan_ending`` keeps it)
+            self._end_min = float(low[-1])
+        return None
+
+    def _back_up(self, i: int, t: np.ndarray, changes: list[PhaseChange]) -> None:
+        """The rep that came back by its tilt alone has the hips up at sample ``i``: an arched
+        lockout, not a bottom. It goes on from its hold."""
+        self.state = IN_REP
+        self.rep, self._end_rep = self._end_rep, None
+        self.phase = Phase.HOLD
+        self._fit = None
+        self._recheck_t = float(t[i]) + self.cfg.height_recheck_s
+        if self._rise_kept:  # (kept again when the rep is back)
+            self._rises.pop()
+            self._rise_kept = False
+        changes.append(PhaseChange(i, Phase.HOLD, self.rep))
 
     def _rep_ended(self, t_end_s: float) -> RepEnded:
         fit = self._fit
