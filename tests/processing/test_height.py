@@ -187,11 +187,11 @@ def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults()
     assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
 
 
-def test_an_arch_that_tilts_the_pelvis_back_to_a_deep_bottoms_is_a_held_lockout():
-    """Seed 1303's second rep rises from a bottom 30 % deeper than the rest and arches 13.8 deg
-    at the top: the pelvis' tilt comes back to within 2 deg of that bottom while the hips are
-    up. Its tilt alone had ended the rep there (11 reps of 10, the arch never alarmed); the hips'
-    height now says the rep goes on, offline and live, in any chunks."""
+def test_an_arch_that_tilts_the_pelvis_back_to_a_shallow_bottoms_is_a_held_lockout():
+    """Seed 1303's second rep rises from a bottom a third shallower than the rest and arches
+    13.8 deg at the top: the pelvis' tilt comes back to within 2 deg of that bottom while the
+    hips are up. Its tilt alone had ended the rep there (11 reps of 10, the arch never
+    alarmed); the hips' height now says the rep goes on, offline and live, in any chunks."""
     from imu_monitor.events import AlarmStarted, RepEnded
     from imu_monitor.processing.analysis import analyze_recording
     from imu_monitor.simulator import SimulationConfig, simulate_session
@@ -214,3 +214,26 @@ def test_an_arch_that_tilts_the_pelvis_back_to_a_deep_bottoms_is_a_held_lockout(
     assert any(
         isinstance(e, AlarmStarted) and arched.t_top_s < e.t_s < arched.t_end_s for e in events
     )
+
+
+def test_a_shallow_bottom_after_an_arched_lockout_ends_the_rep_where_the_hips_came_down():
+    """Reps +-30 % in depth, seed 11: the first rep arches 10.9 deg at the top and comes down to
+    a bottom 30 % shallower, whose tilt lies within 3 deg of the arch's (about a third of the
+    rep's amplitude down from its top, where a bottom had to be half way down): the rep ran on
+    into the next and was dropped. The hips' height, known down there, ends it."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import evaluate
+
+    cfg = SimulationConfig(
+        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=11, depth_spread=0.3
+    )
+    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
+    assert rec.truth.reps[0].fault == "extension"
+    analysis = analyze_recording(rec)
+    scores = evaluate(analysis, rec.truth)
+    assert scores["reps_detected"] == scores["reps_true"] == 10
+    assert scores["false_alarms"] == 0
+    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+    first = analysis.result.reps[0]
+    assert abs(first.t_start_s - rec.truth.reps[0].t_start_s) < 0.3

@@ -59,11 +59,16 @@ class RepConfig:
     """With the hips' height to tell (``RepTracker.height_check``), a settled level this
     fraction of the amplitude down from the top is a bottom if the hips came down, and not one if
     they stayed up (``height``); ``settle_depth`` applies where the height cannot tell."""
+    height_down_depth: float = 0.25
+    """... and a settled level at least this fraction down is a bottom if the hips are known to
+    have come down (not when the heights cannot tell), in a rep that rose from a bottom: a
+    shallow bottom after an arched lockout can lie within 15 % of the rep's amplitude of the
+    arch's tilt (reps +-30 % in depth)."""
     height_recheck_s: float = 0.1
     """A settled level the hips were up at is looked at again this much later."""
     height_confirm_s: float = 1.0
     """A rep back at its rest level by its tilt alone waits up to this long (s) for the hips'
-    height before it ends: an arch can take the pelvis' tilt all the way back to a deep
+    height before it ends: an arch can take the pelvis' tilt all the way back to a shallow
     bottom's, and if the hips turn out to be up, the rep goes on (``RepTracker._scan_ending``).
     The hips' height is known 0.4 s into a still moment (``height``), and a bottom is held
     0.25 s or longer (a touch-and-go rise ends the wait)."""

@@ -24,13 +24,15 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
 - one sensor in a hip thrust or bridge (``height_check``): the rep signal is the pelvis' tilt,
   which an arched lockout moves as far as a shallower bottom. There, any level settled
   ``height_settle_depth`` off the top is a bottom if the hips' height (``processing.height``) came
-  down (below ``HIPS_DOWN_FRACTION`` of the rep's rise), and not one if it did not; until the
-  height is known there (the hips still for ``height.CONFIRM_S``, or turning back up at a
-  touch-and-go bottom: ``height.TURN_MIN_DEG``) the samples that far off the top are not judged
-  as a lockout (the ``process`` result's wait mask). An arch can even take the tilt back to
-  the rest level of a deep bottom: a rep back there by its tilt alone waits up to
-  ``height_confirm_s`` for the hips' height before it ends, and if they are up it goes on from
-  its hold (``_scan_ending``; a new rise ends the wait).
+  down (below ``HIPS_DOWN_FRACTION`` of the rep's rise), and not one if it did not; in a rep
+  that rose from a bottom, a level settled only ``height_down_depth`` off the top is one if the
+  hips are known to be down (a shallow bottom after an arched lockout); until the height is
+  known ``height_settle_depth`` off the top (the hips still for ``height.CONFIRM_S``, or turning
+  back up at a touch-and-go bottom: ``height.TURN_MIN_DEG``) the samples that far off the top are
+  not judged as a lockout (the ``process`` result's wait mask). An arch can even take the
+  tilt back to the rest level of a shallow bottom: a rep back there by its tilt alone waits up
+  to ``height_confirm_s`` for the hips' height before it ends, and if they are up it goes on
+  from its hold (``_scan_ending``; a new rise ends the wait).
 - a rep that has gone on for ``restart_after_s`` and rises again from a level below its top is
   dropped and a new rep starts there (a session that begins with a move into position); once
   reps are known, only past ``restart_after_reps`` times their duration (a slower person's arch
@@ -345,7 +347,9 @@ class RepTracker:
         if self.height_check:  # any settled level well off the top may be a bottom: the hips'
             # height decides below (an arched lockout can tilt the pelvis as far as a bottom)
             down = seg < cmax - cfg.height_settle_depth * amp
-            end = (low | (settled & down)) & (ts >= self._recheck_t)
+            # (shallower only where the hips are known to be down: ``_height_end``)
+            ask = down | (bool(from_bottom) & (seg < cmax - cfg.height_down_depth * amp))
+            end = (low | (settled & ask)) & (ts >= self._recheck_t)
         else:
             end = low | (settled & deep)
         # the time tests are monotonic in time: when the window's last sample does not pass,
@@ -505,7 +509,7 @@ class RepTracker:
         entered = off_top & ~np.concatenate([[self._off_top], off_top[:-1]])
         code = np.where(off_top, np.where(entered, 1, -1), 0)  # -1: as the sample before
         for i, verdict in verdicts:
-            if i < stop:
+            if i < stop and off_top[i - p]:  # (a level asked about nearer the top is judged)
                 code[i - p] = 1 if verdict == MOVING else 0
         at = np.maximum.accumulate(np.where(code >= 0, np.arange(len(code)), -1))
         state = np.where(at >= 0, code[np.maximum(at, 0)], 1 if self._waiting_now else 0)
