@@ -404,6 +404,19 @@ def main() -> int:
         help="each gyro's bias at power-on, up to this (deg/s, random direction; default 2; "
         "`check-device` warns from 2 and fails above 5; SimulationConfig.gyro_bias_max_deg_s)",
     )
+    ap.add_argument(
+        "--acc-noise-mg",
+        type=float,
+        help="the accelerometers' white noise, sd per axis per sample in mg (default 2: "
+        "0.02 m/s^2; a BMI160 at 200 Hz ~1.5, an MPU-6050 ~4; SimulationConfig.acc_noise_m_s2)",
+    )
+    ap.add_argument(
+        "--gyro-noise",
+        type=float,
+        metavar="DEG_S",
+        help="the gyros' white noise, sd per axis per sample (deg/s, default 0.1; "
+        "SimulationConfig.gyro_noise_deg_s)",
+    )
     add_clock_offset_option(ap)
     ap.add_argument(
         "--motion",
@@ -445,6 +458,10 @@ def main() -> int:
         sensor["gyro_bias_max_deg_s"] = args.gyro_bias_max
     if args.acc_offset_mg is not None:
         sensor["acc_offset_sd_m_s2"] = args.acc_offset_mg * 1e-3 * STANDARD_GRAVITY_M_S2
+    if args.acc_noise_mg is not None:
+        sensor["acc_noise_m_s2"] = args.acc_noise_mg * 1e-3 * STANDARD_GRAVITY_M_S2
+    if args.gyro_noise is not None:
+        sensor["gyro_noise_deg_s"] = args.gyro_noise
     models: dict[str, list[dict]] = {}
     elapsed: dict[str, float] = {}
     t_all = time.perf_counter()

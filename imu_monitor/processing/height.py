@@ -47,8 +47,15 @@ STILL_WINDOW_S = 0.25
 """A sample is still when the last this long (it included) was: the window also gives the still
 moment's accelerometer bias and orientation."""
 STILL_ACC_RANGE_M_S2 = 0.15
-"""Largest range of the vertical acceleration over a still window (at rest the noise and skin
-make 0.05-0.15 m/s^2)."""
+"""Largest range of the vertical acceleration (averaged over ``ACC_MEAN_S``) over a still
+window (at rest the noise and skin make 0.05-0.15 m/s^2)."""
+ACC_MEAN_S = 0.04
+"""The vertical acceleration's range is taken of its mean over this long (s) at each sample:
+an accelerometer's white noise alone spans 4-5 sd over a still window's 50 samples (200 Hz),
+and an MPU-6050-class part (4 mg rms) made that 0.16-0.2 m/s^2, so a still bridge or hip
+thrust had no still moment, hence no height (simulated one-sensor bridge: 9 of 20 sessions
+counted exactly). A movement's acceleration changes over tenths of a second: its range hardly
+moves."""
 STILL_TURN_DEG = 0.15
 """Largest change of the sensor's inclination over a still window (0.6 deg/s). A bridge's 2 s
 lowering changes its vertical acceleration by less than the range above, so the turn is what
@@ -138,6 +145,20 @@ def _vertical(up: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", up, acc) - STANDARD_GRAVITY_M_S2
 
 
+def _recent_mean(t: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The mean of ``a`` over the samples of the last ``ACC_MEAN_S`` at each sample (it
+    included; fewer at the start). Each mean is summed over its own samples, so it does not
+    depend on where the arrays begin (``HeightTracker`` joins a tail to each chunk)."""
+    n = len(a)
+    if n == 0:
+        return a
+    start = np.searchsorted(t, t - ACC_MEAN_S, side="right")
+    edges = np.empty(2 * n, dtype=np.intp)
+    edges[0::2], edges[1::2] = start, np.arange(1, n + 1)
+    sums = np.add.reduceat(np.append(a, 0.0), edges)[0::2]
+    return sums / (np.arange(1, n + 1) - start)
+
+
 class HeightTracker:
     """The height (m) of one sensor at its still samples, chunk by chunk (any chunking gives the
     same result): ``update`` returns it for each sample, NaN while moving, before a still
@@ -197,7 +218,10 @@ class HeightTracker:
         back = all_t[k:] - STILL_WINDOW_S
         first = np.maximum(np.searchsorted(all_t, back, side="right") - 1, 0)
         full = all_t[first] <= back
-        acc_range = window_range(all_a, first, np.arange(k + 1, k + n + 1))
+        # (the means reach ACC_MEAN_S back: the range is over the window's readings alone)
+        back_a = back + ACC_MEAN_S
+        first_a = np.maximum(np.searchsorted(all_t, back_a, side="right") - 1, 0)
+        acc_range = window_range(_recent_mean(all_t, all_a), first_a, np.arange(k + 1, k + n + 1))
         cos_turn = np.einsum("ij,ij->i", all_u[first], up)
         still = full & (acc_range <= STILL_ACC_RANGE_M_S2)
         still &= cos_turn >= math.cos(math.radians(STILL_TURN_DEG))
