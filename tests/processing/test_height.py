@@ -169,22 +169,33 @@ def test_a_slow_sensor_gives_no_height():
     assert not height_usable(10.0)
 
 
-def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults():
-    """A simulated person at 1.6 times the bridge's tempo (4 s lowerings): the slow ends of a
-    lowering had passed for still, the height came out 6 cm short, a bottom was judged as an
-    arched lockout (a false alarm) and its rep was lost (9 of 10)."""
+def _one_sensor_bridge(seed, **changes):
+    """A simulated person's one-sensor bridge (10 reps, 4 faulty), ``changes`` to the
+    simulation; the recording, its analysis and the scores."""
     from imu_monitor.processing.analysis import analyze_recording
     from imu_monitor.simulator import SimulationConfig, simulate_session
     from imu_monitor.simulator.scoring import evaluate
 
     cfg = SimulationConfig(
-        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=9, tempo_scale=1.6
+        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=seed, **changes
     )
     rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
-    scores = evaluate(analyze_recording(rec), rec.truth)
+    analysis = analyze_recording(rec)
+    return rec, analysis, evaluate(analysis, rec.truth)
+
+
+def _counted_and_alarmed(scores):
+    """Every rep counted, every fault alarmed, no false alarm."""
     assert scores["reps_detected"] == scores["reps_true"] == 10
     assert scores["false_alarms"] == 0
     assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+
+
+def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults():
+    """A simulated person at 1.6 times the bridge's tempo (4 s lowerings): the slow ends of a
+    lowering had passed for still, the height came out 6 cm short, a bottom was judged as an
+    arched lockout (a false alarm) and its rep was lost (9 of 10)."""
+    _counted_and_alarmed(_one_sensor_bridge(9, tempo_scale=1.6)[2])
 
 
 def test_an_arch_that_tilts_the_pelvis_back_to_a_shallow_bottoms_is_a_held_lockout():
@@ -193,19 +204,12 @@ def test_an_arch_that_tilts_the_pelvis_back_to_a_shallow_bottoms_is_a_held_locko
     hips are up. Its tilt alone had ended the rep there (11 reps of 10, the arch never
     alarmed); the hips' height now says the rep goes on, offline and live, in any chunks."""
     from imu_monitor.events import AlarmStarted, RepEnded
-    from imu_monitor.processing.analysis import analyze_recording
-    from imu_monitor.simulator import SimulationConfig, simulate_session
-    from imu_monitor.simulator.scoring import evaluate
     from tests.helpers import feed_live
 
-    cfg = SimulationConfig(exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=1303)
-    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
+    rec, _, scores = _one_sensor_bridge(1303)
     arched = rec.truth.reps[1]
     assert arched.fault == "extension" and arched.peak_extension_deg > 13.0
-    scores = evaluate(analyze_recording(rec), rec.truth)
-    assert scores["reps_detected"] == scores["reps_true"] == 10
-    assert scores["false_alarms"] == 0
-    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+    _counted_and_alarmed(scores)
     events = feed_live(rec)[2]
     reps = [e for e in events if isinstance(e, RepEnded)]
     assert len(reps) == 10
@@ -221,20 +225,9 @@ def test_a_shallow_bottom_after_an_arched_lockout_ends_the_rep_where_the_hips_ca
     a bottom 30 % shallower, whose tilt lies within 3 deg of the arch's (about a third of the
     rep's amplitude down from its top, where a bottom had to be half way down): the rep ran on
     into the next and was dropped. The hips' height, known down there, ends it."""
-    from imu_monitor.processing.analysis import analyze_recording
-    from imu_monitor.simulator import SimulationConfig, simulate_session
-    from imu_monitor.simulator.scoring import evaluate
-
-    cfg = SimulationConfig(
-        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=11, depth_spread=0.3
-    )
-    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
+    rec, analysis, scores = _one_sensor_bridge(11, depth_spread=0.3)
     assert rec.truth.reps[0].fault == "extension"
-    analysis = analyze_recording(rec)
-    scores = evaluate(analysis, rec.truth)
-    assert scores["reps_detected"] == scores["reps_true"] == 10
-    assert scores["false_alarms"] == 0
-    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+    _counted_and_alarmed(scores)
     first = analysis.result.reps[0]
     assert abs(first.t_start_s - rec.truth.reps[0].t_start_s) < 0.3
 
@@ -244,15 +237,4 @@ def test_a_noisier_accelerometer_still_finds_the_still_moments():
     its noise alone spanned 0.16-0.2 m/s^2 over a still window, more than ``STILL_ACC_RANGE``,
     so a still bridge had no still moment and no height (seed 3 lost its last two reps; 9 of
     20 sessions were counted exactly). The range is now of the acceleration's 40 ms means."""
-    from imu_monitor.processing.analysis import analyze_recording
-    from imu_monitor.simulator import SimulationConfig, simulate_session
-    from imu_monitor.simulator.scoring import evaluate
-
-    cfg = SimulationConfig(
-        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=3, acc_noise_m_s2=0.04
-    )
-    rec = simulate_session(cfg, created_utc="2026-12-06T00:00:00+00:00")
-    scores = evaluate(analyze_recording(rec), rec.truth)
-    assert scores["reps_detected"] == scores["reps_true"] == 10
-    assert scores["false_alarms"] == 0
-    assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+    _counted_and_alarmed(_one_sensor_bridge(3, acc_noise_m_s2=0.04)[2])
