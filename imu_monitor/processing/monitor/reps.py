@@ -670,9 +670,9 @@ class RepTracker:
 
     def _hips_up_again(self, cols: Columns, ms: np.ndarray, p: int) -> int | None:
         """A rep back by its tilt alone (``_confirm_by``): the sample from ``p`` where the hips'
-        height says they are up (the rep goes on), ``len`` when it does not (it is a bottom, the
-        heights cannot tell, a new rise or ``_confirm_by`` came first: the rep ends as usual),
-        None while waiting for more samples."""
+        height says they are up (the rep goes on); ``len(t)`` when it does not (a bottom, the
+        heights cannot tell, or a new rise or ``_confirm_by`` came first: the rep ends as
+        usual); None while waiting for more samples."""
         t, h = cols[0], cols[3]
         n = len(t)
         d = int(t.searchsorted(self._confirm_by - TIME_EPS_S))
@@ -749,6 +749,7 @@ class RepTracker:
         self.state = IDLE
         self.phase = Phase.REST
         self.rep = None
+        self._confirm_by = math.inf
         return out
 
     # -- helpers -------------------------------------------------------------------------------
