@@ -80,7 +80,8 @@ class LiveClockOffset:
         self.latest: ClockOffset | None = None
         """The latest measure, taken off or not."""
         self._measures: list[float] = []
-        """Every measurable measure's offset so far (s)."""
+        """The offsets (s) of the measures so far that correlated well enough to be used
+        (``TAKE_OFF_MIN_CORRELATION``)."""
         self.finished = False
         """No measure is due any more (nothing is kept)."""
 
