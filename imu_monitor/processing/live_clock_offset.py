@@ -11,7 +11,7 @@ measures the offset over everything kept
   the trunk and the pelvis together (240 simulated hip thrusts and bridges, offsets of 0, +40
   and -25 ms: found within 15 ms, correlation 0.99 or better);
 - after the reps in ``AFTER_REPS``, more precisely (after the second and the third: within
-  9 ms).
+  10 ms).
 
 A lumbar fault moves the trunk later than the pelvis, and a measure taken just after a faulty
 rep can be 15-25 ms off (the move into the start posture alone: within 15 ms). So a measure is
