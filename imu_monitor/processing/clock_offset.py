@@ -164,11 +164,13 @@ def _correlation_by_lag(a: np.ndarray, b: np.ndarray, lag_n: int) -> np.ndarray:
         return np.where(spread > 0.0, dots / spread, np.nan)
 
 
+def usable(offset: ClockOffset) -> bool:
+    """The measure can be trusted for the upper-lumbar sensor: measurable, the two sensors'
+    turning correlating at ``TAKE_OFF_MIN_CORRELATION`` or better."""
+    return offset.measurable and offset.correlation >= TAKE_OFF_MIN_CORRELATION
+
+
 def worth_taking_off(offset: ClockOffset) -> bool:
-    """The offset is to be taken off the upper-lumbar sensor's times (``TAKE_OFF_MIN_S``,
-    ``TAKE_OFF_MIN_CORRELATION``)."""
-    return (
-        offset.measurable
-        and offset.correlation >= TAKE_OFF_MIN_CORRELATION
-        and abs(offset.offset_s) >= TAKE_OFF_MIN_S
-    )
+    """The offset is to be taken off the upper-lumbar sensor's times: ``usable`` and at least
+    ``TAKE_OFF_MIN_S``."""
+    return usable(offset) and abs(offset.offset_s) >= TAKE_OFF_MIN_S

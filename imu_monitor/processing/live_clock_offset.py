@@ -39,9 +39,9 @@ from imu_monitor.events import MonitorMode
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import SampleChunk
 from imu_monitor.processing.clock_offset import (
-    TAKE_OFF_MIN_CORRELATION,
     ClockOffset,
     offset_of_speeds,
+    usable,
     worth_taking_off,
 )
 
@@ -80,8 +80,7 @@ class LiveClockOffset:
         self.latest: ClockOffset | None = None
         """The latest measure, taken off or not."""
         self._measures: list[float] = []
-        """The offsets (s) of the measures so far that correlated well enough to be used
-        (``TAKE_OFF_MIN_CORRELATION``)."""
+        """The offsets (s) of the measures so far that were ``usable``."""
         self.finished = False
         """No measure is due any more (nothing is kept)."""
 
@@ -130,7 +129,7 @@ class LiveClockOffset:
         self.latest = latest = offset_of_speeds(*series, rate_hz=self.rate_hz)
         if self.reps >= max(AFTER_REPS):
             self.stop()
-        if not (latest.measurable and latest.correlation >= TAKE_OFF_MIN_CORRELATION):
+        if not usable(latest):
             return None  # (the offset in use stays)
         earlier, self._measures = self._measures, [*self._measures, latest.offset_s]
         if earlier and all(abs(latest.offset_s - m) > AGREE_S for m in earlier):

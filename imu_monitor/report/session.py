@@ -19,7 +19,7 @@ import numpy as np
 
 from imu_monitor.events import MonitorMode, RepEnded
 from imu_monitor.model import GRAVITY_M_S2, Recording, SensorSeries
-from imu_monitor.processing.analysis import MASTER, Analysis
+from imu_monitor.processing.analysis import MASTER, UPPER, Analysis
 from imu_monitor.processing.calibration import CAL_MARKER_START
 from imu_monitor.processing.clock_offset import estimate_clock_offset
 from imu_monitor.processing.quality import slow_rate_note
@@ -245,9 +245,9 @@ def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any
     """Each other sensor's clock offset against the sacrum, measured from the movement, and
     (``taken_off``) whether the analysis took it off (``clock_offset.worth_taking_off``): the
     analysis' own measure where it made one (the upper lumbar, over the whole recording), else
-    measured here from the calibration on, with a ``note``: the thigh, which the analysis leaves
-    as stamped, and whose lag holds the leg's own (a person's kick moves the pelvis first:
-    simulated, 100-190 ms with the clocks in step), so a clock error shows only as a lag out of
+    measured here from the calibration on. The thigh's, which the analysis leaves as stamped,
+    gets a ``note``: its lag holds the leg's own (a person's kick moves the pelvis first:
+    simulated, 150-190 ms with the clocks in step), so a clock error shows only as a lag out of
     that range."""
     rate = rec.sensors[MASTER].rate_hz
     out = {}
@@ -261,7 +261,9 @@ def clock_offsets(rec: Recording, analysis: Analysis) -> dict[str, dict[str, Any
                 rec.series[p],
                 rate_hz=rate,
                 t_from_s=analysis.calibration.valid_from_s,
-            ).to_dict() | {"taken_off": False, "note": THIGH_LAG_NOTE}
+            ).to_dict() | {"taken_off": False}
+            if p != UPPER:
+                measured["note"] = THIGH_LAG_NOTE
         out[p] = dict(measured)
     return out
 

@@ -156,6 +156,11 @@ def test_a_thigh_sensors_clock_is_measured_by_the_report_and_left_as_stamped():
     assert not thigh["taken_off"] and thigh["note"] == THIGH_LAG_NOTE
     assert set(r.quality["clock_offsets"]) == {"upper_lumbar", "thigh"}
     assert html.escape(THIGH_LAG_NOTE) in session_html(r)
+    # an analysis that measured no clock: the report measures the upper lumbar, without the
+    # leg's note
+    bare = build_session_report(rec, analyze_recording(rec, clock_offset=False), source="x.imr")
+    upper = bare.quality["clock_offsets"]["upper_lumbar"]
+    assert not upper["taken_off"] and "note" not in upper
 
 
 def test_each_set_of_a_session_of_sets_gets_its_row_and_its_left_over_angle():
