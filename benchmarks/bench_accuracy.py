@@ -23,6 +23,7 @@ coach or researcher gets from ``analyze`` of a trainee's recording.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import sys
@@ -38,8 +39,8 @@ from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
-from imu_monitor.processing.pipeline import AngleLog, Pipeline
 from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.live import arrival_order, feed_live
 from imu_monitor.simulator.scoring import evaluate, live_judgement, session_goals
 from imu_monitor.storage.recording import RecordingWriter, load_recording
 
@@ -54,27 +55,13 @@ def _live_chunk(rate_hz: float) -> int:
 
 
 def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
-    """``rec`` fed through the live ``Pipeline`` as wearables send it: every sensor's chunks of
-    ``_live_chunk`` samples, in the order of their last samples' times (notifications arrive as
-    they are sent; lost samples leave a sensor's chunk spanning more time, not a sensor ahead of
-    the others), with no calibration given: the guided calibration takes the stand and start
-    postures from the stream, as it does for a person, and corrects the accelerometer offsets
-    after the first and third reps. Returns the pipeline, its angles and its events."""
-    pipe = Pipeline(rec.exercise, rec.sensors, recorder=recorder)
-    log = AngleLog()
-    pipe.add_data_sink(log)
-    events = []
+    """``rec`` fed through the live ``Pipeline`` as wearables send it (``simulator.live``):
+    every sensor's chunks of ``_live_chunk`` samples in arrival order, with no calibration
+    given: the guided calibration takes the stand and start postures from the stream, as it
+    does for a person, and corrects the accelerometer offsets after the first and third reps.
+    Returns the pipeline, its angles and its events."""
     size = _live_chunk(min(info.rate_hz for info in rec.sensors.values()))
-    chunks = [
-        s.chunk(placement, a, min(len(s), a + size))
-        for placement, s in rec.series.items()
-        for a in range(0, len(s), size)
-    ]
-    chunks.sort(key=lambda c: float(c.t_s[-1]))  # (stable: sensors in turn at equal times)
-    for chunk in chunks:
-        events += pipe.feed(chunk)
-    events += pipe.finish()
-    return pipe, log, events
+    return feed_live(rec, arrival_order(rec, itertools.repeat(size)), recorder=recorder)
 
 
 def live_analysis(rec: Recording) -> SimpleNamespace:
