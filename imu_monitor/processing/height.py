@@ -277,6 +277,19 @@ class HeightTracker:
         self._tail_t, self._tail_a, self._tail_u = all_t[kk:], all_a[kk:], all_u[kk:]
         return out
 
+    def offset_changed(self, delta_m_s2: np.ndarray) -> None:
+        """The accelerometer offset taken off the samples grew by ``delta_m_s2`` (sensor frame,
+        m/s^2) from the next chunk on (the live monitor measures it after the first reps): what
+        is kept of the samples before (the still moments' biases, the movement going on, the
+        tail) is corrected alike. The bias model fits the still moments of the last minute: a
+        mix of moments with and without the offset made a 12-cm lowering to a touch-and-go
+        bottom read as still moving there (a bridge's rep lost, live only)."""
+        d = np.asarray(delta_m_s2, dtype=np.float64)
+        self._tail_a = self._tail_a - self._tail_u @ d
+        self._moving = [(t, a - u @ d, u) for t, a, u in self._moving]
+        self._moments = [(t, u, b - float(u @ d)) for t, u, b in self._moments]
+        self._bias -= float(self._up @ d)
+
     def _add_moving(self, t: np.ndarray, az: np.ndarray, up: np.ndarray) -> None:
         if self._moving and len(t):  # (before the first still moment there is nothing to add to)
             self._moving.append((t, az, up))

@@ -451,9 +451,14 @@ class Pipeline:
             stream.update(fix.series(p, offsets.get(p)))
             stream.quality = self._orientation[p].quality  # (its counts cover the whole session)
             self._orientation[p] = stream
-        axial = self._axial
+        axial, before = self._axial, self._acc_offsets
         self._use_calibration(cal)
         self._axial = axial  # (the rep signal's rests stay as they were)
+        if self._height is not None:  # (its samples so far had the offset in use before)
+            none = np.zeros(3)
+            delta = self._acc_offsets.get(MASTER, none) - before.get(MASTER, none)
+            if np.any(delta):
+                self._height.offset_changed(delta)
         if not offsets:
             return []
         log.info("accelerometer offsets taken off: %s", mg)
