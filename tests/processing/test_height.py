@@ -253,7 +253,7 @@ def test_an_offset_taken_off_midway_corrects_what_the_tracker_kept():
     offset = np.array([0.15, -0.05, 0.1])  # (moves_session's)
     cut = int(np.searchsorted(t, 6.6))  # in the hold after the first touch-and-go bottom
     midway = HeightTracker()
-    before = midway.update(t[:cut], acc[:cut], quat[:cut])
+    midway.update(t[:cut], acc[:cut], quat[:cut])
     midway.offset_changed(offset)
     after = midway.update(t[cut:], acc[cut:] - offset, quat[cut:])
     corrected = HeightTracker().update(t, acc - offset, quat)
