@@ -11,6 +11,8 @@ stalls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 KEEP_AHEAD_S = 30.0
@@ -86,6 +88,17 @@ class SensorJoiner:
         found (``live_clock_offset``), and its chunks come moved by as much from now on."""
         if sensor in self._t:
             self._t[sensor] = self._t[sensor] + dt_s
+
+    def turn(self, sensor: str, to_new: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Turn the orientations held of ``sensor`` (master or other) by ``to_new``, which maps
+        (n, 4) ``quat_ws`` to the same: its filter was run again (an accelerometer offset taken
+        off) and its samples come in the new filter's frame from now on, so that a joined
+        sample never mixes the two."""
+        if sensor == self.master:
+            if len(self._pending_q):
+                self._pending_q = to_new(self._pending_q)
+        elif sensor in self._q and len(self._q[sensor]):
+            self._q[sensor] = to_new(self._q[sensor])
 
     def _emit(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         if len(self._pending_t) == 0:

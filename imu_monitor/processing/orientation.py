@@ -167,6 +167,10 @@ class OrientationStream:
         gap): for a sensor known to be still now, whose filter may not have settled yet."""
         _reinit_inclination(self._vqf)
 
+    def latest(self) -> np.ndarray:
+        """The orientation after the last sample fed, ``quat_ws`` (4,) (w, x, y, z)."""
+        return np.array(self._vqf.getQuat6D(), dtype=np.float64)
+
     def update(self, chunk: _Samples) -> OrientationResult:
         """Process the next chunk (``SampleChunk`` or ``SensorSeries``) of this sensor."""
         clean = self.quality.update(chunk.t_s, chunk.acc_m_s2, chunk.gyr_rad_s, chunk.seq)

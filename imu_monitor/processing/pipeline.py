@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.events import (
@@ -78,6 +79,29 @@ RECENT_SETS = 200
 """Finished sets and judged reps kept (``Pipeline.sets``); the summary counts every rep."""
 RECENT_GAPS = 1000
 """Data gaps listed in the summary; more are counted (``gaps_not_listed``)."""
+BRIDGE_S = 2.0
+"""The step an accelerometer-offset correction makes in the rep signal (the filters and the
+calibration change at once; 0.1-1 deg) is taken off after it and faded out over this long (s):
+at most half a degree per second, under the speed that marks a movement's onset (5 % of its
+peak: 1-5 deg/s)."""
+
+
+def _rotation(quat_ws: np.ndarray) -> Rotation:
+    """A (w, x, y, z) quaternion as a rotation."""
+    w, x, y, z = quat_ws
+    return Rotation.from_quat([x, y, z, w])
+
+
+def _turned(by: Rotation, quat_ws: np.ndarray) -> np.ndarray:
+    """Orientations (n, 4) (w, x, y, z) turned by ``by`` in the world frame."""
+    q = (by * Rotation.from_quat(quat_ws[:, [1, 2, 3, 0]])).as_quat()
+    return q[:, [3, 0, 1, 2]]
+
+
+def _quat(rotation: Rotation) -> np.ndarray:
+    """A rotation as a (w, x, y, z) quaternion."""
+    x, y, z, w = rotation.as_quat()
+    return np.array([w, x, y, z])
 
 
 class DataSink(Protocol):
@@ -178,6 +202,11 @@ class Pipeline:
         )
         self._clock_shift: dict[str, float] = {}
         """Taken off each sensor's sample times before the join (s; ``live_clock_offset``)."""
+        self._last_joined: tuple[float, dict[str, np.ndarray]] | None = None
+        """The latest joined sample judged: its time and each sensor's orientation."""
+        self._bridge: tuple[float, float] | None = None
+        """(time, step): the rep signal's step at an accelerometer-offset correction, taken off
+        the signal after it and faded out over ``BRIDGE_S`` (``_bridging``)."""
         self._axial = AxialTracker()
         self.samples_in = {p: 0 for p in self.placements}
         self._t_latest = float("nan")
@@ -202,6 +231,7 @@ class Pipeline:
         taken off every sample). A guided calibration in progress is dropped."""
         with self._lock:
             self._acc_fix = None
+            self._bridge = None
             self.calibration_markers = []
             self._use_calibration(calibration)
 
@@ -357,6 +387,11 @@ class Pipeline:
             if len(t) == 0:
                 return []
         angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
+        if self._bridge is not None:
+            angles.movement_deg = angles.movement_deg - self._bridging(t)
+            if t[-1] >= self._bridge[0] + BRIDGE_S:
+                self._bridge = None
+        self._last_joined = (float(t[-1]), {p: q[-1] for p, q in quats.items()})
         columns = _angle_columns(angles)
         self.buffer.append(columns)
         for sink in self._sinks:
@@ -445,12 +480,16 @@ class Pipeline:
                 "(mg, sensor axes): "
                 + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
             )
+        turned: dict[str, Rotation] = {}  # each filter's change of orientation, world frame
         for p in self.placements if offsets else ():  # the filters as if the offsets had been
             # off from the start
             stream = OrientationStream(self.sensors[p].rate_hz)
             stream.update(fix.series(p, offsets.get(p)))
             stream.quality = self._orientation[p].quality  # (its counts cover the whole session)
+            turned[p] = _rotation(stream.latest()) * _rotation(self._orientation[p].latest()).inv()
             self._orientation[p] = stream
+            self._joiner.turn(p, lambda q, by=turned[p]: _turned(by, q))
+        self._bridge_step(old, cal, turned)
         axial, before = self._axial, self._acc_offsets
         self._use_calibration(cal)
         self._axial = axial  # (the rep signal's rests stay as they were)
@@ -463,6 +502,38 @@ class Pipeline:
             return []
         log.info("accelerometer offsets taken off: %s", mg)
         return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=fix.reps)]
+
+    def _bridge_step(self, old: Calibration, new: Calibration, turned: dict[str, Rotation]) -> None:
+        """The rep signal's step where a correction changes the calibration (``new`` for
+        ``old``) and the filters (each turned by ``turned``): at the latest joined sample, the
+        signal as the new ones give it less as the old ones gave it (plus what is left of an
+        earlier step). A step is no movement, but a rep's onset is timed from the signal's
+        speed: a correction at the end of a rep a touch-and-go rest before the next had put
+        that rep's onset at the step, 0.54 s early (a thigh sensor's back kick, live)."""
+        if self._last_joined is None:
+            return
+        t_last, joined = self._last_joined
+        if set(joined) - set(new.sensors):
+            return
+        t = np.array([t_last])
+        moved = {
+            p: (turned[p] * _rotation(q) if p in turned else _rotation(q))
+            for p, q in joined.items()
+        }
+        before = compute_angles(t, {p: q[None] for p, q in joined.items()}, old, self.exercise)
+        after = compute_angles(t, {p: _quat(r)[None] for p, r in moved.items()}, new, self.exercise)
+        step = float(after.movement_deg[0] - before.movement_deg[0])
+        if math.isfinite(step):  # (with what is left of an earlier step)
+            self._bridge = (t_last, step + float(self._bridging(t)[0]))
+
+    def _bridging(self, t: np.ndarray) -> np.ndarray:
+        """What is taken off the rep signal at times ``t`` (``_bridge``): the step of the latest
+        correction after it, fading linearly to nothing over ``BRIDGE_S``."""
+        if self._bridge is None:
+            return np.zeros(len(t))
+        t0, step = self._bridge
+        fade = np.clip(1.0 - (t - t0) / BRIDGE_S, 0.0, 1.0)
+        return step * np.where(t > t0, fade, 0.0)
 
     def _to_sinks(self, chunk: SampleChunk, t_s: np.ndarray, quat_ws: np.ndarray) -> None:
         for sink in self._sinks:
@@ -485,6 +556,7 @@ class Pipeline:
             self._height = self._new_height()
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)
             self._acc_fix = None  # (the time jumped: its samples no longer follow on)
+            self._bridge, self._last_joined = None, None
             if self._clock_fix is not None:  # (the same; the offset in use stays)
                 self._clock_fix.stop()
                 self._clock_fix = None

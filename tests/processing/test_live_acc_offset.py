@@ -210,3 +210,37 @@ def test_capture_windows_that_cannot_calibrate_afresh_leave_the_stored_calibrati
     assert "moved during the calibration-posture capture" in an.calibration.notes[-1]
     assert an.quality["sacrum"]["acc_offset"]["from_calibration"]
     assert len(an.result.reps) == len(thrust.truth.reps) - 1  # judged from the window's end
+
+
+def test_the_rep_signal_does_not_step_where_the_offsets_are_taken_off(thrust, monkeypatch):
+    """The correction refilters and recalibrates at once, which moves the rep signal (the
+    trunk's pitch here) by a fraction of a degree: that step is taken off and faded out over
+    ``pipeline.BRIDGE_S``, so the signal at the correction moves no more than the trunk does."""
+    _, sink, events = feed_live(thrust)
+    t, moved = sink.column("t_s"), sink.column("movement_deg")
+    monkeypatch.setattr(live_acc_offset, "AFTER_REPS", (10**6,))
+    _, plain, _ = feed_live(thrust)
+    t_plain, moved_plain = plain.column("t_s"), plain.column("movement_deg")
+    for ev in (e for e in events if isinstance(e, AccOffsetApplied)):
+        after = int(np.searchsorted(t, ev.t_s, side="right"))
+        jump = abs(moved[after] - moved[after - 1])
+        motion = abs(np.diff(np.interp(t[after - 1 : after + 1], t_plain, moved_plain)))[0]
+        assert jump <= motion + 0.01
+
+
+def test_a_correction_just_before_a_touch_and_go_kick_does_not_time_it_early():
+    """Back kicks with a thigh sensor, touch-and-go (0.25-0.5 s at rest), seed 3006, live: the
+    correction after the first rep fell 50 ms before the second kick began, and the step it made
+    in the thigh's signal (0.86 deg) had that kick start at the end of the first: its concentric
+    phase 0.54 s too long. Timed from the kick's own onset now, as offline."""
+    rec = simulate_session(
+        SimulationConfig(
+            exercise="back-kick", reps=10, faulty=4, sensors=3, seed=3006, rep_rest_s=(0.25, 0.5)
+        )
+    )
+    events = feed_live(rec)[2]
+    assert any(isinstance(e, AccOffsetApplied) and e.reps == 1 for e in events)
+    reps = [e for e in events if isinstance(e, RepEnded)]
+    second, truth = reps[1], rec.truth.reps[1]
+    assert abs(second.t_start_s - truth.t_start_s) < 0.05
+    assert abs(second.concentric_s - (truth.t_top_s - truth.t_start_s)) < 0.05
