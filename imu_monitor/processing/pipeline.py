@@ -7,8 +7,10 @@
                                                           listeners, recorder ◄─ events
 
 A guided calibration's pipeline measures the accelerometers' offsets over the first reps and
-takes them off from then on (``live_acc_offset``); a calibration that carries offsets has them
-taken off every chunk. With an upper-lumbar sensor, its clock's offset against the sacrum's is
+takes them off from then on (``live_acc_offset``): the filters run again and the calibration is
+made again at once, so what was kept from before moves with them (the samples the join holds,
+the hips' height's still moments) and the rep signal's step is faded out (``BRIDGE_S``). A
+calibration that carries offsets has them taken off every chunk. With an upper-lumbar sensor, its clock's offset against the sacrum's is
 measured from their movement and taken off its times before the join (``live_clock_offset``).
 
 ``Pipeline`` is the streaming wrapper used for live data and replay;
