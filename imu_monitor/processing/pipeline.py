@@ -10,8 +10,9 @@ A guided calibration's pipeline measures the accelerometers' offsets over the fi
 takes them off from then on (``live_acc_offset``): the filters run again and the calibration is
 made again at once, so what was kept from before moves with them (the samples the join holds,
 the hips' height's still moments) and the rep signal's step is faded out (``BRIDGE_S``). A
-calibration that carries offsets has them taken off every chunk. With an upper-lumbar sensor, its clock's offset against the sacrum's is
-measured from their movement and taken off its times before the join (``live_clock_offset``).
+calibration that carries offsets has them taken off every chunk. With an upper-lumbar sensor,
+its clock's offset against the sacrum's is measured from their movement and taken off its times
+before the join (``live_clock_offset``).
 
 ``Pipeline`` is the streaming wrapper used for live data and replay;
 ``analysis.analyze_recording`` is the batch path over a whole recording. Both call the same
@@ -496,8 +497,8 @@ class Pipeline:
         self._use_calibration(cal)
         self._axial = axial  # (the rep signal's rests stay as they were)
         if self._height is not None:  # (its samples so far had the offset in use before)
-            none = np.zeros(3)
-            delta = self._acc_offsets.get(MASTER, none) - before.get(MASTER, none)
+            zero = np.zeros(3)
+            delta = self._acc_offsets.get(MASTER, zero) - before.get(MASTER, zero)
             if np.any(delta):
                 self._height.offset_changed(delta)
         if not offsets:
