@@ -89,22 +89,14 @@ at most half a degree per second, under the speed that marks a movement's onset 
 peak: 1-5 deg/s)."""
 
 
-def _rotation(quat_ws: np.ndarray) -> Rotation:
-    """A (w, x, y, z) quaternion as a rotation."""
-    w, x, y, z = quat_ws
-    return Rotation.from_quat([x, y, z, w])
+def _rotations(quat_ws: np.ndarray) -> Rotation:
+    """(w, x, y, z) quaternions, (4,) or (n, 4), as rotations."""
+    return Rotation.from_quat(np.asarray(quat_ws)[..., [1, 2, 3, 0]])
 
 
 def _turned(by: Rotation, quat_ws: np.ndarray) -> np.ndarray:
     """Orientations (n, 4) (w, x, y, z) turned by ``by`` in the world frame."""
-    q = (by * Rotation.from_quat(quat_ws[:, [1, 2, 3, 0]])).as_quat()
-    return q[:, [3, 0, 1, 2]]
-
-
-def _quat(rotation: Rotation) -> np.ndarray:
-    """A rotation as a (w, x, y, z) quaternion."""
-    x, y, z, w = rotation.as_quat()
-    return np.array([w, x, y, z])
+    return (by * _rotations(quat_ws)).as_quat()[..., [3, 0, 1, 2]]
 
 
 class DataSink(Protocol):
@@ -489,7 +481,9 @@ class Pipeline:
             stream = OrientationStream(self.sensors[p].rate_hz)
             stream.update(fix.series(p, offsets.get(p)))
             stream.quality = self._orientation[p].quality  # (its counts cover the whole session)
-            turned[p] = _rotation(stream.latest()) * _rotation(self._orientation[p].latest()).inv()
+            turned[p] = (
+                _rotations(stream.latest()) * _rotations(self._orientation[p].latest()).inv()
+            )
             self._orientation[p] = stream
             self._joiner.turn(p, lambda q, by=turned[p]: _turned(by, q))
         self._bridge_step(old, cal, turned)
@@ -519,12 +513,10 @@ class Pipeline:
         if set(joined) - set(new.sensors):
             return
         t = np.array([t_last])
-        moved = {
-            p: (turned[p] * _rotation(q) if p in turned else _rotation(q))
-            for p, q in joined.items()
-        }
-        before = compute_angles(t, {p: q[None] for p, q in joined.items()}, old, self.exercise)
-        after = compute_angles(t, {p: _quat(r)[None] for p, r in moved.items()}, new, self.exercise)
+        now = {p: q[None] for p, q in joined.items()}
+        moved = {p: _turned(turned[p], q) if p in turned else q for p, q in now.items()}
+        before = compute_angles(t, now, old, self.exercise)
+        after = compute_angles(t, moved, new, self.exercise)
         step = float(after.movement_deg[0] - before.movement_deg[0])
         if math.isfinite(step):  # (with what is left of an earlier step)
             self._bridge = (t_last, step + float(self._bridging(t)[0]))
