@@ -42,7 +42,7 @@ GOAL_LUMBAR_RMSE_DEG = 1.0
 
 
 def _rot(q_wxyz) -> Rotation:
-    return Rotation.from_quat(np.asarray(q_wxyz, dtype=np.float64)[[1, 2, 3, 0]])
+    return Rotation.from_quat(np.asarray(q_wxyz, dtype=np.float64), scalar_first=True)
 
 
 def run_seed(

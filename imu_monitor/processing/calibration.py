@@ -290,7 +290,7 @@ def _functional(
     rot = _align((up_seg, up_sens), (y_seg, axis))
     # sign: the pitch must move in the exercise's direction during the movement
     quat = estimate_orientation(motion, estimate_rate_hz(t)).quat_ws
-    up_sensor_t = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
+    up_sensor_t = Rotation.from_quat(quat, scalar_first=True).inv().apply([0.0, 0.0, 1.0])
     pitch, _ = pitch_roll_from_up(rot.apply(up_sensor_t))
     p0, _ = pitch_roll_from_up(up_seg[None, :])
     change = float(np.mean(wrap_deg(pitch - p0[0])))
@@ -300,10 +300,7 @@ def _functional(
 
 
 def _as_list(rot: Rotation) -> list[float]:
-    x, y, z, w = rot.as_quat()
-    q = np.array([w, x, y, z])
-    q = q if q[0] >= 0 else -q
-    return [float(v) for v in q]
+    return [float(v) for v in rot.as_quat(canonical=True, scalar_first=True)]
 
 
 def _calibrate_sensor(

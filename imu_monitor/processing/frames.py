@@ -60,8 +60,7 @@ def _frame_coefficients(q_segment_sensor: tuple[float, ...]) -> np.ndarray:
     (rows 0-2, 3-5: columns 0 and 1 of ``|q|^2 R(q_ws) R_ss^T``), its entry (2, 2) (row 6) and
     ``|q|^2`` (row 7). Cached: the mounting is constant for a calibration and the live path
     calls this for every chunk of a few samples."""
-    w, x, y, z = q_segment_sensor
-    r_ss = Rotation.from_quat([x, y, z, w]).as_matrix()
+    r_ss = Rotation.from_quat(q_segment_sensor, scalar_first=True).as_matrix()
     seg = _QUATERNION_TERMS @ r_ss.T  # (10, 3, 3): the terms of |q|^2 R(q_ws) R_ss^T
     rows = np.concatenate(
         (seg[:, :, 0].T, seg[:, :, 1].T, seg[:, 2:3, 2].T, [[1, 1, 1, 1] + [0] * 6])

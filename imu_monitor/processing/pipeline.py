@@ -91,12 +91,12 @@ peak: 1-5 deg/s)."""
 
 def _rotations(quat_ws: np.ndarray) -> Rotation:
     """(w, x, y, z) quaternions, (4,) or (n, 4), as rotations."""
-    return Rotation.from_quat(np.asarray(quat_ws)[..., [1, 2, 3, 0]])
+    return Rotation.from_quat(quat_ws, scalar_first=True)
 
 
 def _turned(by: Rotation, quat_ws: np.ndarray) -> np.ndarray:
     """Orientations (n, 4) (w, x, y, z) turned by ``by`` in the world frame."""
-    return (by * _rotations(quat_ws)).as_quat()[..., [3, 0, 1, 2]]
+    return (by * _rotations(quat_ws)).as_quat(scalar_first=True)
 
 
 class DataSink(Protocol):

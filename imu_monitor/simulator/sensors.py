@@ -26,8 +26,7 @@ class SensorErrors:
 
     @property
     def mounting_quat_wxyz(self) -> list[float]:
-        x, y, z, w = self.mounting.as_quat()
-        return [float(w), float(x), float(y), float(z)]
+        return [float(v) for v in self.mounting.as_quat(scalar_first=True)]
 
 
 def random_unit_vector(rng: np.random.Generator) -> np.ndarray:

@@ -18,8 +18,7 @@ IDENTITY = [1.0, 0.0, 0.0, 0.0]
 
 
 def _wxyz(rot: Rotation) -> np.ndarray:
-    q = rot.as_quat()
-    return np.atleast_2d(q)[:, [3, 0, 1, 2]]
+    return np.atleast_2d(rot.as_quat(scalar_first=True))
 
 
 def _segment(pitch_deg, roll_deg=0.0, heading_deg=0.0) -> Rotation:

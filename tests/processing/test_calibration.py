@@ -102,7 +102,7 @@ def _window(s: SensorSeries, t0: float, t1: float) -> SensorSeries:
 
 
 def _angle_between(q_wxyz, rot: Rotation) -> float:
-    est = Rotation.from_quat(np.asarray(q_wxyz)[[1, 2, 3, 0]])
+    est = Rotation.from_quat(q_wxyz, scalar_first=True)
     return float(np.degrees((est * rot.inv()).magnitude()))
 
 

@@ -41,7 +41,7 @@ def _reps_with_breathing(phase: float, seconds: float = 40.0, seed: int = 0, bia
 
 
 def _inclination_error_deg(quat_ws: np.ndarray, pitch: np.ndarray) -> np.ndarray:
-    up = Rotation.from_quat(quat_ws[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
+    up = Rotation.from_quat(quat_ws, scalar_first=True).inv().apply([0.0, 0.0, 1.0])
     true_up = Rotation.from_rotvec(np.column_stack((0 * pitch, pitch, 0 * pitch))).inv()
     cos = np.sum(up * true_up.apply([0.0, 0.0, 1.0]), axis=1)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))

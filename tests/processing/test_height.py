@@ -40,7 +40,7 @@ def lift_session(offset_m_s2=(0.15, -0.05, 0.1), z_scale=0.015, noise=0.02, seed
     acc = rot.inv().apply(specific_force)
     acc[:, 2] *= 1.0 + z_scale
     acc += np.asarray(offset_m_s2) + np.random.default_rng(seed).normal(0.0, noise, acc.shape)
-    quat = rot.as_quat()[:, [3, 0, 1, 2]]  # (w, x, y, z)
+    quat = rot.as_quat(scalar_first=True)  # (w, x, y, z)
     return t, acc, quat, z
 
 
@@ -61,7 +61,7 @@ def moves_session(moves, offset_m_s2=(0.15, -0.05, 0.1), z_scale=0.015, noise=0.
     acc = rot.inv().apply(specific_force)
     acc[:, 2] *= 1.0 + z_scale
     acc += np.asarray(offset_m_s2) + np.random.default_rng(seed).normal(0.0, noise, acc.shape)
-    return t, acc, rot.as_quat()[:, [3, 0, 1, 2]], z
+    return t, acc, rot.as_quat(scalar_first=True), z
 
 
 def heights_after_moves(t, h, moves):
@@ -94,7 +94,7 @@ def test_vertical_acc_of_a_turned_sensor():
     rot = Rotation.from_euler("xy", [[20.0, 35.0], [-10.0, 80.0]], degrees=True)
     force = np.array([[0.0, 0.0, STANDARD_GRAVITY_M_S2 + 1.5], [0.4, 0.0, STANDARD_GRAVITY_M_S2]])
     acc = rot.inv().apply(force)
-    quat = rot.as_quat()[:, [3, 0, 1, 2]]
+    quat = rot.as_quat(scalar_first=True)
     assert vertical_acc_m_s2(quat, acc) == pytest.approx([1.5, 0.0], abs=1e-9)
 
 

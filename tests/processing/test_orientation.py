@@ -33,7 +33,7 @@ def _pitch_motion(duration_s: float = 20.0, seed: int = 0, start_deg: float = 90
 
 
 def _pitch_of(quat_ws: np.ndarray) -> np.ndarray:
-    up = Rotation.from_quat(quat_ws[:, [1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
+    up = Rotation.from_quat(quat_ws, scalar_first=True).inv().apply([0.0, 0.0, 1.0])
     return np.degrees(np.arctan2(-up[:, 0], up[:, 2]))
 
 

@@ -22,7 +22,7 @@ MOUNT = Rotation.from_euler("xyz", [12.0, -20.0, 8.0], degrees=True)  # segment 
 
 
 def _wxyz(rot: Rotation) -> np.ndarray:
-    return np.atleast_2d(rot.as_quat())[:, [3, 0, 1, 2]]
+    return np.atleast_2d(rot.as_quat(scalar_first=True))
 
 
 def _body(heading, tilt, obliquity, turn) -> Rotation:

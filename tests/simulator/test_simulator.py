@@ -47,8 +47,8 @@ def sim(request: pytest.FixtureRequest) -> tuple[SimulationConfig, Recording]:
 
 
 def _mounting(rec: Recording, placement: str) -> Rotation:
-    w, x, y, z = rec.truth.mounting_quat[placement]  # type: ignore[union-attr]
-    return Rotation.from_quat([x, y, z, w])
+    quat = rec.truth.mounting_quat[placement]  # type: ignore[union-attr]
+    return Rotation.from_quat(quat, scalar_first=True)
 
 
 def test_deterministic_per_seed() -> None:

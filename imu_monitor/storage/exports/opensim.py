@@ -99,11 +99,11 @@ def _as_rotation(q_wxyz: np.ndarray) -> tuple[Rotation, np.ndarray]:
     q = np.asarray(q_wxyz, dtype=np.float64).reshape(-1, 4)
     ok = np.isfinite(q).all(axis=1) & (np.abs(q).sum(axis=1) > 0)
     safe = np.where(ok[:, None], q, [1.0, 0.0, 0.0, 0.0])
-    return Rotation.from_quat(safe[:, [1, 2, 3, 0]]), ok
+    return Rotation.from_quat(safe, scalar_first=True), ok
 
 
 def _wxyz(r: Rotation) -> np.ndarray:
-    return _positive(r.as_quat().reshape(-1, 4)[:, [3, 0, 1, 2]])
+    return _positive(r.as_quat(scalar_first=True).reshape(-1, 4))
 
 
 def _positive(q: np.ndarray) -> np.ndarray:

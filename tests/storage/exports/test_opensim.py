@@ -32,7 +32,7 @@ def read_sto(path):
 
 
 def _rot(q_wxyz):
-    return Rotation.from_quat(np.asarray(q_wxyz)[:, [1, 2, 3, 0]])
+    return Rotation.from_quat(q_wxyz, scalar_first=True)
 
 
 def pitch_deg(q_wxyz):
