@@ -41,7 +41,7 @@ from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.live import arrival_order, feed_live
-from imu_monitor.simulator.scoring import evaluate, live_judgement, session_goals
+from imu_monitor.simulator.scoring import SETUPS, evaluate, live_judgement, session_goals
 from imu_monitor.storage.recording import RecordingWriter, load_recording
 
 LIVE_CHUNK = 10
@@ -82,17 +82,6 @@ def live_recorded_analysis(rec: Recording) -> Analysis:
         finally:
             writer.close()
         return analyze_recording(load_recording(path), offline=True)
-
-
-SCENARIOS = [
-    ("back-kick", 1),
-    ("back-kick", 2),
-    ("back-kick", 3),
-    ("hip-thrust", 1),
-    ("hip-thrust", 2),
-    ("glute-bridge", 1),
-    ("glute-bridge", 2),
-]
 
 
 def run_scenario(
@@ -433,7 +422,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     without = tuple(f.strip() for f in args.without.split(",") if f.strip())
-    scenarios = SCENARIOS
+    scenarios = list(SETUPS)
     if args.only:
         ex, n = args.only.split(":")
         scenarios = [(ex, int(n))]

@@ -24,17 +24,8 @@ import numpy as np
 
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.scoring import SETUPS
 from imu_monitor.simulator.set_truth import score_analysis_sets
-
-SETUPS = [
-    ("back-kick", 1),
-    ("back-kick", 2),
-    ("back-kick", 3),
-    ("hip-thrust", 1),
-    ("hip-thrust", 2),
-    ("glute-bridge", 1),
-    ("glute-bridge", 2),
-]
 
 
 def run_setup(exercise: str, sensors: int, seeds: int, markers: str) -> dict:
@@ -101,7 +92,7 @@ def main() -> int:
     ap.add_argument("--markers", choices=["all", "none"], default="all")
     ap.add_argument("--only", help="one setup, e.g. back-kick:2")
     args = ap.parse_args()
-    setups = SETUPS
+    setups = list(SETUPS)
     if args.only:
         ex, n = args.only.split(":")
         setups = [(ex, int(n))]

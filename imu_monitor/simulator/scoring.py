@@ -30,6 +30,18 @@ from imu_monitor.model import LUMBAR_FAULTS, Truth
 
 SLACK_S = 1.0
 
+SETUPS: tuple[tuple[str, int], ...] = (
+    ("back-kick", 1),
+    ("back-kick", 2),
+    ("back-kick", 3),
+    ("hip-thrust", 1),
+    ("hip-thrust", 2),
+    ("glute-bridge", 1),
+    ("glute-bridge", 2),
+)
+"""The (exercise, sensor count) setups the benchmarks score: each exercise with every sensor set
+it is monitored with (a hip thrust or bridge has no thigh sensor)."""
+
 
 def live_judgement(pipeline: Any, angle_log: Any, events: list) -> SimpleNamespace:
     """The live monitor's judgement of a stream as the scoring reads an analysis: the angles
