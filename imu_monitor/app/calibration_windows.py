@@ -14,7 +14,7 @@ import numpy as np
 
 from imu_monitor.errors import CalibrationRefused, ImuMonitorError
 from imu_monitor.exercises import Exercise
-from imu_monitor.model import Marker, Recording, SensorSeries
+from imu_monitor.model import Marker, Recording
 from imu_monitor.processing.calibration import (
     CAL_MARKER_STANDING,
     CAL_MARKER_START,
@@ -22,7 +22,7 @@ from imu_monitor.processing.calibration import (
     calibrate_recording,
     capture_markers,
 )
-from imu_monitor.processing.stillness import MIN_STILL_S, check_still
+from imu_monitor.processing.stillness import MIN_STILL_S, check_still_over
 
 CAL_MARKERS = (CAL_MARKER_STANDING, CAL_MARKER_START)
 
@@ -44,14 +44,9 @@ def _span(rec: Recording) -> tuple[float, float]:
     return min(float(s.t_s[0]) for s in filled), max(float(s.t_s[-1]) for s in filled)
 
 
-def _inside(s: SensorSeries, t0: float, t1: float) -> SensorSeries:
-    sel = (s.t_s >= t0) & (s.t_s <= t1)
-    return SensorSeries(s.t_s[sel], s.acc_m_s2[sel], s.gyr_rad_s[sel])
-
-
 def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
     """Refuse ``w`` unless it lies inside the recording, lasts ``MIN_STILL_S`` or more and every
-    sensor was still over it (``check_still``); one line naming the window and what moved."""
+    sensor was still over it (``check_still_over``); one line naming the window and what moved."""
     first, last = _span(rec)
     if not (np.isfinite(w.t0_s) and np.isfinite(w.t1_s)) or w.t1_s <= w.t0_s:
         raise ImuMonitorError(f"{w.label}: give the window as FROM-TO in seconds, FROM before TO")
@@ -66,7 +61,7 @@ def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
             f"{MIN_STILL_S:g} s or more of holding still"
         )
     for placement, series in rec.series.items():
-        rep = check_still(_inside(series, w.t0_s, w.t1_s))
+        rep = check_still_over(series, w.t0_s, w.t1_s)
         if not rep.ok:
             raise CalibrationRefused(
                 f"{w.label} s: sensor {placement!r} was not still ({posture}): {rep.reason}; "

@@ -51,9 +51,10 @@ from imu_monitor.processing.stillness import (
     EDGE_TOLERANCE,
     MIN_STILL_S,
     _finite,
-    _window,
     check_still,
+    check_still_over,
     find_still_periods,
+    window,
 )
 
 log = logging.getLogger(__name__)
@@ -442,11 +443,11 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
     t_end = max(float(s.t_s[-1]) for s in series.values())
     if starts:
         m = starts[-1]
-        start = {p: _window(s, m.t_s, float(m.t_end_s)) for p, s in series.items()}
+        start = {p: window(s, m.t_s, float(m.t_end_s)) for p, s in series.items()}
         standing = None
         if stands:
             ms = stands[-1]
-            standing = {p: _window(s, ms.t_s, float(ms.t_end_s)) for p, s in series.items()}
+            standing = {p: window(s, ms.t_s, float(ms.t_end_s)) for p, s in series.items()}
         motion = _motion_after(series, float(m.t_end_s), t_end)
         notes.append(
             f"from the recording's calibration markers: start posture {m.t_s:.1f}-{m.t_end_s:.1f} s"
@@ -475,7 +476,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             )
         up_start = _up_nominal(ex, "sacrum")
         z_seg = np.array([0.0, 0.0, 1.0])
-        ups = [_unit(_window(series["sacrum"], a, b).acc_m_s2.mean(axis=0)) for a, b in periods]
+        ups = [_unit(window(series["sacrum"], a, b).acc_m_s2.mean(axis=0)) for a, b in periods]
         # as a nominally mounted sensor shows them: the first period whose gravity fits the
         # calibration posture, and an earlier one that fits standing
         c = next((k for k, up in enumerate(ups) if angle_between_deg(up, up_start) <= 45.0), None)
@@ -520,12 +521,12 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 "may include movement"
             )
         start = {
-            p: _window(s, t0, t1) if p in spine else _own_window(rec, p, t0, t1, notes)
+            p: window(s, t0, t1) if p in spine else _own_window(rec, p, t0, t1, notes)
             for p, s in series.items()
         }
         standing = None
         if stand_period is not None:
-            standing = {p: _window(s, *stand_period) for p, s in series.items()}
+            standing = {p: window(s, *stand_period) for p, s in series.items()}
             notes.append(
                 f"standing posture taken from the still period {_s(stand_period[0])}-"
                 f"{_s(stand_period[1])} s"
@@ -559,20 +560,19 @@ def _own_window(
     that a leg moved while the back was still costs the hip angle's neutral at most, never the
     lumbar one."""
     series = rec.series[placement]
-    window = _window(series, t0, t1)
-    if check_still(window).ok:
-        return window
+    if check_still_over(series, t0, t1).ok:
+        return window(series, t0, t1)
     periods = find_still_periods(rec, placements=[placement])
     before = [p for p in periods if p[0] < t1]
     after = [p for p in periods if p[0] >= t1]
     if not before and not after:
-        return window  # ``calibrate`` refuses it with the sensor's own reason
+        return window(series, t0, t1)  # ``calibrate`` refuses it with the sensor's own reason
     a, b = before[-1] if before else after[0]
     notes.append(
         f"the {placement} sensor was not still during the start posture {_s(t0)}-{_s(t1)} s; "
         f"its neutral was taken from its own still period {_s(a)}-{_s(b)} s"
     )
-    return _window(series, a, b)
+    return window(series, a, b)
 
 
 def _s(t: float) -> str:
@@ -585,4 +585,4 @@ def _motion_after(
 ) -> dict[str, SensorSeries]:
     """The movement after a calibration capture that the functional axis is found from: the
     first ``MOTION_WINDOW_S`` of it."""
-    return {p: _window(s, t0, min(t_end, t0 + MOTION_WINDOW_S)) for p, s in series.items()}
+    return {p: window(s, t0, min(t_end, t0 + MOTION_WINDOW_S)) for p, s in series.items()}

@@ -33,7 +33,7 @@ from imu_monitor.processing.acc_offset import (
     estimate_acc_offset,
     remove_acc_offset,
 )
-from imu_monitor.processing.stillness import _window
+from imu_monitor.processing.stillness import window
 
 AFTER_REPS: tuple[int, ...] = (1, 3)
 """After which reps (counted from the calibration) the offsets are measured, each time over all
@@ -112,7 +112,7 @@ class LiveAccOffset:
             series = self.series(p, offsets.get(p))
             if captured is None or not len(captured) or not len(series):
                 continue
-            out[p] = _window(series, float(captured.t_s[-1]), math.inf)
+            out[p] = window(series, float(captured.t_s[-1]), math.inf)
         return out
 
     def corrected_windows(

@@ -92,7 +92,8 @@ def check_still(
     )
 
 
-def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
+def window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
+    """The samples of ``series`` from ``t0`` to ``t1`` (s, both included), copied."""
     t = series.t_s
     if t0 == t0 and t1 == t1 and bool((t[1:] >= t[:-1]).all()):
         # times in order (no NaN): the window is one slice, found by bisection; copied, as the
@@ -112,6 +113,15 @@ def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
         series.gyr_rad_s[sel],
         None if series.seq is None else series.seq[sel],
     )
+
+
+def check_still_over(series: SensorSeries, t0: float, t1: float) -> StillnessReport:
+    """``check_still`` over the samples of the window ``t0``-``t1`` (s), which must last
+    ``MIN_STILL_S`` or more and passes with ``EDGE_TOLERANCE`` of its length between its first
+    and last samples: the samples of a window of exactly ``MIN_STILL_S`` span a sample period
+    less, and a notification lost at an edge takes a few more."""
+    length = max(t1 - t0, MIN_STILL_S)
+    return check_still(window(series, t0, t1), min_duration_s=EDGE_TOLERANCE * length)
 
 
 def find_still_periods(

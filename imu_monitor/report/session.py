@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.events import MonitorMode, RepEnded
-from imu_monitor.model import GRAVITY_M_S2, Recording, SensorSeries
+from imu_monitor.model import GRAVITY_M_S2, Recording
 from imu_monitor.processing.analysis import MASTER, UPPER, Analysis
 from imu_monitor.processing.calibration import CAL_MARKER_START
 from imu_monitor.processing.clock_offset import estimate_clock_offset
 from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import RepJudgement, SetSummary
-from imu_monitor.processing.stillness import MIN_STILL_S, check_still
+from imu_monitor.processing.stillness import MIN_STILL_S, check_still_over
 
 REST_SETTLE_S = 1.0
 """After a set's last rep, the rest window for the left-over angle starts this much later (s):
@@ -92,16 +92,6 @@ class SessionReport:
         return a.t_s[first:], a.lumbar_flexion_deg[first:]
 
 
-def _window(series: SensorSeries, t0: float, t1: float) -> SensorSeries:
-    i0, i1 = np.searchsorted(series.t_s, [t0, t1], side="left")
-    return SensorSeries(
-        series.t_s[i0:i1],
-        series.acc_m_s2[i0:i1],
-        series.gyr_rad_s[i0:i1],
-        None if series.seq is None else series.seq[i0:i1],
-    )
-
-
 def neutral_capture(rec: Recording, analysis: Analysis) -> dict[str, Any]:
     """How still every sensor was during the neutral (start-posture) capture: the recording's
     calibration marker window, else the last ``MIN_STILL_S`` before the calibration's end (a
@@ -120,7 +110,7 @@ def neutral_capture(rec: Recording, analysis: Analysis) -> dict[str, Any]:
         }
     sensors = {}
     for p in analysis.placements:
-        st = check_still(_window(rec.series[p], t0, t1))
+        st = check_still_over(rec.series[p], t0, t1)
         sensors[p] = {
             "still": st.ok,
             "reason": st.reason,

@@ -14,6 +14,7 @@ from imu_monitor.cli.main import main as _main
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import analyze_recording
 from imu_monitor.processing.calibration import CAL_MARKER_STANDING, CAL_MARKER_START
+from imu_monitor.processing.stillness import MIN_STILL_S
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.generate import simulate_session
 from imu_monitor.storage.recording import load_recording, save_recording
@@ -110,6 +111,15 @@ def test_calibrate_refuses_bad_windows(
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()[-1]) > 0
     assert unmarked.read_bytes() == before
+
+
+def test_a_window_of_exactly_the_shortest_length_is_accepted(unmarked: Path, truth_windows) -> None:
+    # 2.0 s from a time between two samples: its samples span a sample period less than 2 s,
+    # which had been refused as "only 2.0 s of data (need 2.0 s)"
+    t0, t1 = truth_windows[CAL_MARKER_START]
+    start = t0 + 0.5 * (t1 - t0 - MIN_STILL_S) + 0.0013
+    pose = f"{start:.4f}-{start + MIN_STILL_S:.4f}"
+    assert main(["calibrate", str(unmarked), "--pose", pose]) == 0
 
 
 def test_calibrate_refuses_a_window_with_movement_naming_it(

@@ -8,7 +8,12 @@ import time
 import numpy as np
 
 from imu_monitor.model import Recording, SensorInfo, SensorSeries
-from imu_monitor.processing.stillness import check_still, find_still_periods
+from imu_monitor.processing.stillness import (
+    MIN_STILL_S,
+    check_still,
+    check_still_over,
+    find_still_periods,
+)
 
 RATE = 100.0
 HANG_S = 30.0
@@ -131,3 +136,17 @@ def test_an_hour_held_still_is_one_period_found_in_seconds():
     assert time.perf_counter() - t0 < HANG_S
     assert periods[0][0] == 0.0 and 3604.0 <= periods[0][1] <= 3605.25
     assert len(periods) == 2 and periods[1][1] > 3690.0
+
+
+def test_a_window_of_the_shortest_length_passes_wherever_its_samples_fall():
+    rng = np.random.default_rng(4)
+    t = np.arange(0.0, 10.0, 1.0 / RATE)
+    acc, gyr = _still_then_move(t, [], rng)
+    s = SensorSeries(t, acc, gyr)
+    for t0 in (2.0, 2.003, 2.5 + 0.5 / RATE):
+        assert check_still_over(s, t0, t0 + MIN_STILL_S).ok
+    # check_still alone asks the samples themselves to span the length
+    inside = (t >= 2.003) & (t <= 2.003 + MIN_STILL_S)
+    assert not check_still(SensorSeries(t[inside], acc[inside], gyr[inside])).ok
+    # the tolerance is for where samples fall, not for a short window
+    assert not check_still_over(s, 2.0, 2.0 + 0.9 * MIN_STILL_S).ok

@@ -49,6 +49,16 @@ def test_movement_during_the_neutral_capture_is_reported(back_kick):
     assert nc["sensors"]["upper_lumbar"]["still"]
 
 
+def test_a_guessed_neutral_capture_of_a_still_session_is_still():
+    # the guessed window is the last MIN_STILL_S before the calibration took effect: its samples
+    # span a sample period less, which had read "moved" for every sensor
+    rec = simulate_session(SimulationConfig(reps=3, sensors=2, seed=5, markers="none"))
+    an = analyze_recording(rec, offline=False)
+    nc = neutral_capture(rec, an)
+    assert nc["how"] == "guessed window (its end)"
+    assert all(s["still"] for s in nc["sensors"].values()), nc["sensors"]
+
+
 def _rep(index, t0, t1, top=None, hold_end=None, alarmed=False):
     top = (t0 + t1) / 2 if top is None else top
     hold_end = top if hold_end is None else hold_end
