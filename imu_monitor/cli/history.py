@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from imu_monitor.app.config import history_store
 from imu_monitor.app.history import FileResult, index_archive, recordings_in
 from imu_monitor.cli.common import count, for_user, print_json, progress, table
 from imu_monitor.errors import UsageError
@@ -104,6 +105,23 @@ def add(args: argparse.Namespace, store: HistoryStore) -> int:
     return 1 if report.failed else 0
 
 
+def simulated_history_note(user: str | None = None, exercise: str | None = None) -> str:
+    """Where the sessions of the simulated wearable went (its own history,
+    ``app.config.SIMULATED_SUBDIR``) when it has any of ``user``'s and ``exercise``'s, as a line
+    to print after an empty answer from the default history; else an empty string."""
+    demo = history_store(simulated=True)
+    if not demo.path.is_file():
+        return ""
+    n = len(demo.sessions(user=user, exercise=exercise))
+    if not n:
+        return ""
+    many = n > 1
+    return (
+        f"{n} session{'s' if many else ''} of the simulated wearable {'are' if many else 'is'} "
+        f"in its own history: --data-dir {demo.directory}"
+    )
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}"
 
@@ -120,6 +138,9 @@ def show(args: argparse.Namespace, store: HistoryStore) -> int:
     if not rows:
         who = f" of {args.user}" if args.user else ""
         print(f"no sessions{who} in {store.path} (imu-monitor history add DIR indexes a folder)")
+        note = simulated_history_note(args.user, args.exercise) if args.data_dir is None else ""
+        if note:
+            print(note)
         return 0
     cells = [
         [

@@ -16,7 +16,7 @@ from imu_monitor.cli.common import (
     load_for_command,
     progress,
 )
-from imu_monitor.cli.history import add_history_options
+from imu_monitor.cli.history import add_history_options, simulated_history_note
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.report.progress import progress_html
 from imu_monitor.report.write import write_session_report
@@ -87,6 +87,8 @@ def run_progress(args: argparse.Namespace) -> int:
     user = args.user
     if user is None:
         users = store.users()
+        if not users:
+            raise ImuMonitorError(_no_sessions("no sessions", store, args))
         if len(users) != 1:
             raise UsageError(
                 "--progress: whose? give --user"
@@ -96,13 +98,20 @@ def run_progress(args: argparse.Namespace) -> int:
     rows = store.sessions(user=user, exercise=args.exercise)
     if not rows:
         what = f"{user}'s {args.exercise} sessions" if args.exercise else f"sessions of {user}"
-        raise ImuMonitorError(
-            f"no {what} in the history {store.path}; record sessions or index recordings "
-            "with: imu-monitor history add DIR"
-        )
+        raise ImuMonitorError(_no_sessions(f"no {what}", store, args))
     write_private(out, progress_html(user, rows))
     exercises = sorted({r.exercise for r in rows})
+    n = len(rows)
     print(
-        f"progress report written to {out}: {len(rows)} sessions of {user} ({', '.join(exercises)})"
+        f"progress report written to {out}: {n} session{'s' if n > 1 else ''} of {user} "
+        f"({', '.join(exercises)})"
     )
     return 0
+
+
+def _no_sessions(what: str, store: HistoryStore, args: argparse.Namespace) -> str:
+    note = "" if args.data_dir else simulated_history_note(args.user, args.exercise)
+    return (
+        f"{what} in the history {store.path}; record sessions or index recordings with: "
+        "imu-monitor history add DIR" + (f" ({note})" if note else "")
+    )

@@ -112,3 +112,26 @@ def test_default_database_is_in_the_user_data_dir(folder, capsys):
     capsys.readouterr()
     data = os.environ["XDG_DATA_HOME"]
     assert len(HistoryStore(os.path.join(data, "imu-monitor")).sessions()) == 2
+
+
+def test_an_empty_history_points_to_the_simulated_wearers_own(tmp_path, capsys):
+    # a recorded session on the simulated wearable goes to its own history, apart from the
+    # user's; an empty listing or progress report of the default one says where it went
+    rc = main(
+        ["live", "--headless", "--speed", "40", "--duration", "14", "--reps", "2",
+         "--record", str(tmp_path / "sim.imr"), "--config-dir", str(tmp_path)]
+    )  # fmt: skip
+    assert rc == 0
+    capsys.readouterr()
+    demo = os.path.join(os.environ["XDG_DATA_HOME"], "imu-monitor", "demo")
+    note = f"1 session of the simulated wearable is in its own history: --data-dir {demo}"
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "no sessions in" in out and note in out
+    assert main(["history", "--exercise", "hip-thrust"]) == 0  # none of those there either
+    assert "simulated" not in capsys.readouterr().out
+    assert main(["report", "--progress", "-o", str(tmp_path / "p.html")]) == 1
+    err = capsys.readouterr().err
+    assert "no sessions in the history" in err and note in err and "Traceback" not in err
+    assert main(["history", "--data-dir", demo]) == 0
+    assert "sim.imr" in capsys.readouterr().out
