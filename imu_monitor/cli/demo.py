@@ -24,6 +24,9 @@ from imu_monitor.cli.lsl_option import add_lsl_options, check_lsl_options
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import SENSOR_SETS
 
+FAULTY = 8
+"""The demo's faulty reps per set unless ``--faulty`` says otherwise."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -42,7 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reps", type=count(1), default=30, help="reps per set (default 30)")
     p.add_argument(
-        "--faulty", type=count(0), default=8, help="how many reps are faulty (default 8)"
+        "--faulty",
+        type=count(0),
+        default=None,
+        help=f"how many reps are faulty (default {FAULTY}, or every rep with fewer --reps)",
     )
     p.add_argument("--seed", type=int, default=1, help="simulation seed")
     p.add_argument("--speed", type=positive_factor, default=1.0, help="time factor (default 1)")
@@ -63,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     """The dashboard on the simulated wearable (the real BLE client code against the simulated
     bleak backend). Its calibrations go to a separate store so they never replace real ones.
     With no display (and no --screenshot): the same session headless, with a note."""
-    live_command.check_simulation(argparse.Namespace(device="sim", **vars(args)))
+    live_command.check_simulation(args, faulty=FAULTY)
     check_lsl_options(args)
     if not has_display() and args.screenshot is None:
         print(

@@ -55,6 +55,10 @@ WAKE_S = 0.05
 calibration steps and status changes themselves arrive on a queue, none is missed."""
 
 
+FAULTY = 3
+"""The simulated wearer's faulty reps per session unless ``--faulty`` says otherwise."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "live",
@@ -113,7 +117,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="simulated time per real time (default 1)",
     )
     sim.add_argument("--reps", type=count(1), default=10, help="reps per simulated session")
-    sim.add_argument("--faulty", type=count(0), default=3, help="faulty reps per simulated session")
+    sim.add_argument(
+        "--faulty",
+        type=count(0),
+        default=None,
+        help=f"faulty reps per simulated session (default {FAULTY}, or every rep with fewer "
+        "--reps)",
+    )
     p.set_defaults(func=run)
 
 
@@ -205,9 +215,12 @@ def lsl_request(args: argparse.Namespace) -> Any:
     )
 
 
-def check_simulation(args: argparse.Namespace) -> None:
-    """The simulated wearer's options, checked before anything connects."""
-    if (args.device in (None, "sim")) and args.faulty > args.reps:
+def check_simulation(args: argparse.Namespace, faulty: int = FAULTY) -> None:
+    """The simulated wearer's options, checked before anything connects; ``--faulty`` not given
+    is ``faulty``, or every rep when ``--reps`` is less."""
+    if args.faulty is None:
+        args.faulty = min(faulty, args.reps)
+    elif getattr(args, "device", None) in (None, "sim") and args.faulty > args.reps:
         raise UsageError(f"--faulty {args.faulty} is more than --reps {args.reps}")
 
 

@@ -97,6 +97,19 @@ def test_headless_text_output(capsys):
     assert "Calibration 1/2" in out and "summary:" in out and "latency p99" in out
 
 
+def test_fewer_reps_than_the_default_faulty_ones(tmp_path, capsys):
+    # --reps 2 alone: every rep faulty (the default 3 capped), not a usage error
+    rec = tmp_path / "two.imr"
+    rc = main(["live", "--headless", "--speed", "40", "--duration", "3", "--reps", "2",
+               "--record", str(rec), "--config-dir", str(tmp_path)])  # fmt: skip
+    assert rc == 0
+    assert load_recording(rec).meta["simulation"]["faulty"] == 2
+    capsys.readouterr()
+    rc = main(["live", "--headless", "--reps", "2", "--faulty", "3", "--config-dir", str(tmp_path)])
+    assert rc == 2
+    assert "--faulty 3 is more than --reps 2" in capsys.readouterr().err
+
+
 def test_every_calibration_step_is_printed_however_fast_the_data_comes(tmp_path, capsys):
     """At 400x the standing step is over within milliseconds of real time: a loop that looked at
     the calibrator now and then missed it. Steps now come from the feeding thread (a queue)."""
