@@ -20,6 +20,7 @@ from imu_monitor.cli.console import marker_dict
 from imu_monitor.cli.history import add_history_options
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.quality import gaps_note
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
 from imu_monitor.simulator.set_truth import score_analysis_sets
@@ -172,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if "note" in report:
         print(f"  note: {report['note']}")
+    for name, counts in report["summary"].get("quality", {}).items():
+        if counts.get("gaps", 0) > counts.get("gaps_bridged", 0):  # the short ones: --json
+            print(f"  note: {name}: {gaps_note(counts)}")
     rows = []
     for r in report["reps"]:
         verdict = ("good" if r["good"] else "NOT COUNTED: " + "; ".join(r["reasons"])) + (

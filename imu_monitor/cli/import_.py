@@ -14,6 +14,7 @@ from imu_monitor.exercises import get_exercise
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.processing.calibration import GIVE_WINDOWS
 from imu_monitor.processing.frames import axes_matrix
+from imu_monitor.processing.quality import clean_samples, gaps_note
 from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
 from imu_monitor.storage.importers.axes import ALL_SENSORS, apply_axes
 from imu_monitor.storage.importers.common import MAX_RATE_HZ, MIN_RATE_HZ, valid_rate
@@ -272,9 +273,12 @@ def _finish(args: argparse.Namespace, rec, out: Path, what: str) -> int:
     info = rec.meta["import"]
     print(f"imported {what} ({args.format}) -> {out}")
     for name, s in rec.series.items():
+        rate = rec.sensors[name].rate_hz
+        counts = clean_samples(s.t_s, s.acc_m_s2, s.gyr_rad_s, s.seq, rate).counts
+        gaps = gaps_note(counts.to_dict())
         print(
-            f"  {name}: {len(s)} samples, {rec.duration_s:.2f} s, "
-            f"{rec.sensors[name].rate_hz:.2f} Hz"
+            f"  {name}: {len(s)} samples, {rec.duration_s:.2f} s, {rate:.2f} Hz"
+            + (f"; {gaps}" if gaps else "")
         )
     if "streams" in info:
         for p, names in info["streams"].items():

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -77,6 +78,26 @@ class QualityCounts:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.longest_gap_s = max(self.longest_gap_s, other.longest_gap_s)
+
+
+def gaps_note(counts: Mapping[str, Any]) -> str:
+    """The gaps in one sensor's data in words, from its counts (``QualityCounts.to_dict``, or
+    an analysis' ``quality`` entry); empty without gaps. Gaps over ``MAX_BRIDGE_S`` are named
+    apart: the orientation starts afresh after each."""
+    n = int(counts.get("gaps", 0))
+    if not n:
+        return ""
+    unbridged = n - int(counts.get("gaps_bridged", 0))
+    text = (
+        f"{n} gap{'s' if n > 1 else ''} in the data, {int(counts.get('samples_missing', 0))} "
+        f"samples missing, the longest {float(counts.get('longest_gap_s', 0.0)):.2f} s"
+    )
+    if unbridged:
+        text += (
+            f"; {unbridged} over {MAX_BRIDGE_S:g} s, after which the orientation takes its "
+            "inclination afresh"
+        )
+    return text
 
 
 @dataclass

@@ -226,3 +226,22 @@ def test_hostile_arguments(tmp_path: Path, name: str, capsys: pytest.CaptureFixt
     code, err = run_import(["import", *HOSTILE_ARGS[name](f), "-o", str(out)], capsys)
     assert code != 0 and err.strip()
     assert not out.exists()
+
+
+def test_a_time_hole_is_said_on_import_and_by_analyze(tmp_path: Path, capsys) -> None:
+    # 100 Hz with 90 samples missing after 1.99 s: once accepted silently
+    rows = csv_rows(1000)
+    f = tmp_path / "hole.csv"
+    f.write_bytes(_csv(*rows[:200], *rows[290:]))
+    out = tmp_path / "hole.imr"
+    assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 0
+    said = "1 gap in the data, 90 samples missing, the longest 0.91 s; 1 over 0.25 s"
+    assert said in capsys.readouterr().out
+    assert main(["analyze", str(out)]) == 0
+    assert f"note: sacrum: {said}" in capsys.readouterr().out
+    # without one, neither says a word of gaps
+    g = tmp_path / "whole.csv"
+    g.write_bytes(_csv(*rows))
+    assert main(["import", str(g), "--format", "csv", "-o", str(tmp_path / "whole.imr")]) == 0
+    assert main(["analyze", str(tmp_path / "whole.imr")]) == 0
+    assert "gap" not in capsys.readouterr().out
