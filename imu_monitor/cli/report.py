@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
     s = report.summary
     print(
-        f"report written to {out} ({out.stat().st_size / 1e6:.2f} MB): {s['reps']} reps, "
-        f"{s['reps_alarmed']} with an alarm, {s['alarms']} alarms"
+        f"report written to {out} ({out.stat().st_size / 1e6:.2f} MB): {s['reps']} "
+        f"rep{'s' if s['reps'] != 1 else ''}, {s['reps_alarmed']} with an alarm, {s['alarms']} "
+        f"alarm{'s' if s['alarms'] != 1 else ''}"
     )
     return 0
 
