@@ -28,8 +28,9 @@ from imu_monitor.simulator import human, human_session, motion
 from imu_monitor.simulator.body import SessionModel
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.kinematics import relative_lateral_deg, sagittal_pitch_deg
-from imu_monitor.simulator.sensors import SensorErrors, draw_sensor_errors, drop_mask, sample_times
+from imu_monitor.simulator.sensors import SensorErrors, drop_mask, sample_times, sensor_errors_for
 from imu_monitor.simulator.set_plan import draw_set_plan
+from imu_monitor.simulator.truth import session_truth
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +95,6 @@ def build_session_model(config: SimulationConfig) -> SessionModel:
     return SessionModel(motion.build_program(exercise, int(config.reps), faults, rng, rest_offsets))
 
 
-def sensor_errors_for(
-    config: SimulationConfig, placement: str
-) -> tuple[np.random.Generator, SensorErrors]:
-    """The seeded generator and the constant errors of one sensor (independent of the sensor set,
-    so the sacrum sensor is the same with 1, 2 or 3 sensors)."""
-    rng = np.random.default_rng([int(config.seed), 1, PLACEMENTS.index(placement)])
-    return rng, draw_sensor_errors(rng, config.mounting_max_deg, config.gyro_bias_max_deg_s)
-
-
 def simulate_session(config: SimulationConfig, *, created_utc: str | None = None) -> Recording:
     """Simulate a session; deterministic for a config (``created_utc`` defaults to now).
 
@@ -127,18 +119,8 @@ def simulate_session(config: SimulationConfig, *, created_utc: str | None = None
     lateral = relative_lateral_deg(R["sacrum"], R["upper_lumbar"])
     hip = pitch["sacrum"] - pitch["thigh"] if "thigh" in placements else None
 
-    reps = []
-    for rep in program.reps:
-        i0 = np.searchsorted(t_truth, rep.t_start_s, side="left")
-        i1 = np.searchsorted(t_truth, rep.t_end_s, side="right")
-        seg = lumbar[i0:i1]  # the truth samples with t_start_s <= t <= t_end_s
-        rep.peak_flexion_deg = float(max(seg.max(), 0.0))
-        rep.peak_extension_deg = float(max(-seg.min(), 0.0))
-        reps.append(rep)
-
     series: dict[str, SensorSeries] = {}
-    mounting: dict[str, list[float]] = {}
-    biases: dict[str, list[float]] = {}
+    errors_of: dict[str, SensorErrors] = {}
     gyro_noise = math.radians(config.gyro_noise_deg_s)
     for placement in placements:
         rng, errors = sensor_errors_for(config, placement)
@@ -149,19 +131,9 @@ def simulate_session(config: SimulationConfig, *, created_utc: str | None = None
         acc = acc + rng.normal(0.0, config.acc_noise_m_s2, acc.shape)
         gyr = gyr + errors.gyro_bias_rad_s + rng.normal(0.0, gyro_noise, gyr.shape)
         series[placement] = SensorSeries(t_s, acc, gyr, np.flatnonzero(keep).astype(np.int64))
-        mounting[placement] = errors.mounting_quat_wxyz
-        biases[placement] = [float(b) for b in errors.gyro_bias_rad_s]
+        errors_of[placement] = errors
 
-    truth = Truth(
-        t_s=t_truth,
-        lumbar_flexion_deg=lumbar,
-        lumbar_lateral_deg=lateral,
-        hip_flexion_deg=hip,
-        reps=reps,
-        segment_pitch_deg={p: pitch[p] for p in placements},
-        mounting_quat=mounting,
-        gyro_bias_rad_s=biases,
-    )
+    truth = session_truth(t_truth, lumbar, lateral, hip, list(program.reps), pitch, errors_of)
     return _recording(config, exercise.name, model, series, truth, created_utc)
 
 

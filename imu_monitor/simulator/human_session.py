@@ -19,11 +19,12 @@ from imu_monitor.simulator.body import SessionModel
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.kinematics import relative_lateral_deg, sagittal_pitch_deg
 from imu_monitor.simulator.sensors import (
+    SensorErrors,
     burst_drop_mask,
     draw_human_sensor_errors,
-    draw_sensor_errors,
     drop_mask,
     sample_times,
+    sensor_errors_for,
 )
 from imu_monitor.simulator.skin import (
     GRID_HZ,
@@ -32,7 +33,7 @@ from imu_monitor.simulator.skin import (
     skin_rotation,
     wobble_splines,
 )
-from imu_monitor.simulator.truth import joint_flexion_deg, phase_truth
+from imu_monitor.simulator.truth import joint_flexion_deg, phase_truth, session_truth
 
 Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -78,30 +79,21 @@ def sensors_and_truth(
     lateral = relative_lateral_deg(R["sacrum"], R["upper_lumbar"])
     hip = pitch["sacrum"] - pitch["thigh"] if "thigh" in placements else None
     reps = phase_truth(t_truth, pitch["thigh"], program.reps, config.phase_onset_fraction)
-    for rep in reps:
-        i0 = np.searchsorted(t_truth, rep.t_start_s, side="left")
-        i1 = np.searchsorted(t_truth, rep.t_end_s, side="right")
-        seg = lumbar[i0:i1]
-        rep.peak_flexion_deg = float(max(seg.max(), 0.0))
-        rep.peak_extension_deg = float(max(-seg.min(), 0.0))
     cal = program.calibration_window_s
     in_cal = (t_truth >= cal[0]) & (t_truth <= cal[1])
 
     hip_angle = _HipAngle(model, t_truth, cal) if config.skin_motion else None
     grid = np.arange(0.0, program.duration_s + 0.5, 1.0 / GRID_HZ)
     series: dict[str, SensorSeries] = {}
-    mounting: dict[str, list[float]] = {}
-    biases: dict[str, list[float]] = {}
+    errors_of: dict[str, SensorErrors] = {}
     gyro_noise = math.radians(config.gyro_noise_deg_s)
     for placement in placements:
-        index = PLACEMENTS.index(placement)
-        rng = np.random.default_rng([int(config.seed), 1, index])
-        errors = draw_sensor_errors(rng, config.mounting_max_deg, config.gyro_bias_max_deg_s)
+        rng, errors = sensor_errors_for(config, placement)
         t_all = sample_times(rng, n, rate, config.jitter_s)
         lose = burst_drop_mask if config.burst_loss else drop_mask
         keep = ~lose(rng, n, config.drop_fraction)
         t_s = t_all[keep]
-        extra_rng = np.random.default_rng([int(config.seed), 30, index])
+        extra_rng = np.random.default_rng([int(config.seed), 30, PLACEMENTS.index(placement)])
         skin = draw_skin_motion(extra_rng, placement)
         extra = draw_human_sensor_errors(
             extra_rng,
@@ -126,19 +118,9 @@ def sensors_and_truth(
         gyr = gyr + errors.gyro_bias_rad_s + extra.gyro_bias_change(t_s)
         gyr = gyr + rng.normal(0.0, gyro_noise, gyr.shape)
         series[placement] = SensorSeries(t_s, acc_s, gyr, np.flatnonzero(keep).astype(np.int64))
-        mounting[placement] = errors.mounting_quat_wxyz
-        biases[placement] = [float(b) for b in errors.gyro_bias_rad_s]
+        errors_of[placement] = errors
 
-    truth = Truth(
-        t_s=t_truth,
-        lumbar_flexion_deg=lumbar,
-        lumbar_lateral_deg=lateral,
-        hip_flexion_deg=hip,
-        reps=reps,
-        segment_pitch_deg={p: pitch[p] for p in placements},
-        mounting_quat=mounting,
-        gyro_bias_rad_s=biases,
-    )
+    truth = session_truth(t_truth, lumbar, lateral, hip, reps, pitch, errors_of)
     meta = {
         "motion": "human",
         "lumbar_angle": "joint angle of the upper lumbar segment relative to the pelvis, "

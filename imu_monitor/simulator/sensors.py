@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from imu_monitor.model import PLACEMENTS
 from imu_monitor.simulator.tracks import SmoothTrack, sway_track
+
+if TYPE_CHECKING:
+    from imu_monitor.simulator.config import SimulationConfig
 
 
 @dataclass
@@ -45,6 +50,15 @@ def draw_sensor_errors(
     bias_deg_s = rng.uniform(lo, max(gyro_bias_max_deg_s, lo))
     bias = random_unit_vector(rng) * math.radians(bias_deg_s)
     return SensorErrors(mounting, bias)
+
+
+def sensor_errors_for(
+    config: SimulationConfig, placement: str
+) -> tuple[np.random.Generator, SensorErrors]:
+    """The seeded generator and the constant errors of one sensor (independent of the sensor set,
+    so the sacrum sensor is the same with 1, 2 or 3 sensors)."""
+    rng = np.random.default_rng([int(config.seed), 1, PLACEMENTS.index(placement)])
+    return rng, draw_sensor_errors(rng, config.mounting_max_deg, config.gyro_bias_max_deg_s)
 
 
 def sample_times(rng: np.random.Generator, n: int, rate_hz: float, jitter_s: float) -> np.ndarray:

@@ -22,7 +22,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from imu_monitor.model import TruthRep
+from imu_monitor.model import Truth, TruthRep
+from imu_monitor.simulator.sensors import SensorErrors
 
 PHASE_ONSET_FRACTION = 0.05
 
@@ -79,3 +80,33 @@ def phase_truth(
         hold_end, end = movement_on_off(t, v, rep.t_hold_end_s, rep.t_end_s, fraction)
         out.append(replace(rep, t_start_s=start, t_top_s=top, t_hold_end_s=hold_end, t_end_s=end))
     return out
+
+
+def session_truth(
+    t: np.ndarray,
+    lumbar_deg: np.ndarray,
+    lateral_deg: np.ndarray,
+    hip_deg: np.ndarray | None,
+    reps: list[TruthRep],
+    pitch_deg: dict[str, np.ndarray],
+    errors: dict[str, SensorErrors],
+) -> Truth:
+    """The session's ``Truth`` on the time base ``t``: each rep's peak lumbar flexion and
+    extension (from ``lumbar_deg`` between its start and end, set on ``reps``), and per sensor
+    of ``errors`` its segment's pitch, mounting and gyro bias."""
+    for rep in reps:
+        i0 = np.searchsorted(t, rep.t_start_s, side="left")
+        i1 = np.searchsorted(t, rep.t_end_s, side="right")
+        seg = lumbar_deg[i0:i1]  # the truth samples with t_start_s <= t <= t_end_s
+        rep.peak_flexion_deg = float(max(seg.max(), 0.0))
+        rep.peak_extension_deg = float(max(-seg.min(), 0.0))
+    return Truth(
+        t_s=t,
+        lumbar_flexion_deg=lumbar_deg,
+        lumbar_lateral_deg=lateral_deg,
+        hip_flexion_deg=hip_deg,
+        reps=reps,
+        segment_pitch_deg={p: pitch_deg[p] for p in errors},
+        mounting_quat={p: e.mounting_quat_wxyz for p, e in errors.items()},
+        gyro_bias_rad_s={p: [float(b) for b in e.gyro_bias_rad_s] for p, e in errors.items()},
+    )

@@ -21,7 +21,7 @@ from imu_monitor.simulator import (
     build_session_model,
     simulate_session,
 )
-from imu_monitor.simulator.generate import sensor_errors_for
+from imu_monitor.simulator.sensors import sensor_errors_for
 from imu_monitor.simulator.tracks import SmoothTrack
 
 EXERCISE_NAMES = list(EXERCISES)
