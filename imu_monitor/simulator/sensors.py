@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.simulator.tracks import SmoothTrack, sway_track
-
-if TYPE_CHECKING:
-    from imu_monitor.simulator.config import SimulationConfig
 
 
 @dataclass
@@ -52,8 +49,16 @@ def draw_sensor_errors(
     return SensorErrors(mounting, bias)
 
 
+class ErrorRanges(Protocol):
+    """What ``sensor_errors_for`` reads of a ``config.SimulationConfig``."""
+
+    seed: int
+    mounting_max_deg: float
+    gyro_bias_max_deg_s: float
+
+
 def sensor_errors_for(
-    config: SimulationConfig, placement: str
+    config: ErrorRanges, placement: str
 ) -> tuple[np.random.Generator, SensorErrors]:
     """The seeded generator and the constant errors of one sensor (independent of the sensor set,
     so the sacrum sensor is the same with 1, 2 or 3 sensors)."""
