@@ -13,7 +13,9 @@ Columns (``<p>`` is each placement: sacrum, upper_lumbar, thigh):
 - ``true_lumbar_flexion_deg``: ground truth, only for simulated recordings.
 
 Events go to a second file beside it, ``<name>.events.csv``: ``t_s,type,direction,rep,value_deg,
-duration_s`` (alarms and reps found by the analysis).
+duration_s`` (alarms and reps found by the analysis, in time order; ``rep`` from 1 as every
+output counts them). A ``rep_started`` row is at the rep's start, where its ``rep_ended`` row's
+``duration_s`` counts from, not at the moment the monitor could tell a rep had begun.
 
 What the table cannot hold goes to a third file, ``<name>.meta.json`` (``export_meta``): the
 recording's meta data (exercise, source, ...), each sensor's placement, profile, device and rate,
@@ -98,26 +100,35 @@ def write_csv(path: str | Path, cols: dict[str, np.ndarray]) -> None:
 
 
 def write_events_csv(path: str | Path, events: list[Any]) -> None:
-    lines = ["t_s,type,direction,rep,value_deg,duration_s"]
+    starts = {e.index: e.t_start_s for e in events if isinstance(e, RepEnded)}
+    rows: list[tuple[Any, ...]] = []
     for e in events:
         if isinstance(e, AlarmStarted):
-            row = (e.t_s, e.type, e.direction, e.rep, e.angle_deg, "")
+            row = (e.t_s, e.type, e.direction, _number(e.rep), e.angle_deg, "")
         elif isinstance(e, AlarmEnded):
-            row = (e.t_s, e.type, e.direction, e.rep, e.peak_deg, e.duration_s)
+            row = (e.t_s, e.type, e.direction, _number(e.rep), e.peak_deg, e.duration_s)
         elif isinstance(e, RepStarted):
-            row = (e.t_s, e.type, "", e.index, "", "")
+            row = (starts.get(e.index, e.t_s), e.type, "", e.index + 1, "", "")
         elif isinstance(e, RepEnded):
             peak = (
                 e.peak_flexion_deg
                 if e.peak_flexion_deg >= e.peak_extension_deg
                 else (-e.peak_extension_deg)
             )
-            row = (e.t_s, e.type, "", e.index, peak, e.t_s - e.t_start_s)
+            row = (e.t_s, e.type, "", e.index + 1, peak, e.t_s - e.t_start_s)
         else:
             continue
-        lines.append(",".join("" if v is None else str(v) for v in row))
+        rows.append(row)
+    rows.sort(key=lambda r: r[0])  # stable: a rep's start before what the monitor said at it
+    lines = ["t_s,type,direction,rep,value_deg,duration_s"]
+    lines += [",".join("" if v is None else str(v) for v in row) for row in rows]
     with _open_private(path) as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _number(rep: int | None) -> int | None:
+    """A rep's number as users read it (from 1)."""
+    return None if rep is None else rep + 1
 
 
 def events_path(csv_path: str | Path) -> Path:

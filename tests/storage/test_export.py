@@ -92,3 +92,33 @@ def test_export_to_a_folder_or_missing_folder_is_one_line(
     assert "is a folder" in err and "Traceback" not in err
     assert main(["export", str(RECORDINGS[0]), "--csv", str(tmp_path / "no" / "o.csv")]) != 0
     assert "folder does not exist" in capsys.readouterr().err
+
+
+def test_the_events_file_numbers_reps_from_1_and_starts_them_where_analyze_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = next(p for p in RECORDINGS if "hip-thrust_2sensors" in p.name)
+    csv = tmp_path / "k.csv"
+    assert main(["export", str(path), "--csv", str(csv)]) == 0
+    lines = (tmp_path / "k.events.csv").read_text().splitlines()
+    assert lines[0] == "t_s,type,direction,rep,value_deg,duration_s"
+    rows = [dict(zip(lines[0].split(","), ln.split(","), strict=True)) for ln in lines[1:]]
+    a = analysis_report(str(path), REPORT_ARGS)  # as analyze prints it: reps from 1
+    started = {int(r["rep"]): float(r["t_s"]) for r in rows if r["type"] == "rep_started"}
+    ended = {int(r["rep"]): r for r in rows if r["type"] == "rep_ended"}
+    assert (
+        sorted(started)
+        == sorted(ended)
+        == [r["index"] for r in a["reps"]]
+        == [*range(1, len(a["reps"]) + 1)]
+    )
+    for r in a["reps"]:
+        # the rep's start (the monitor's rep_started event comes once the movement is under
+        # way, 0.1-0.8 s later), and the rep_ended row's duration counts from it
+        assert started[r["index"]] == pytest.approx(r["t_start_s"], abs=1e-9)
+        end = ended[r["index"]]
+        assert float(end["t_s"]) - float(end["duration_s"]) == pytest.approx(r["t_start_s"])
+    alarms = [r for r in rows if r["type"] == "alarm_started"]
+    assert [int(r["rep"]) for r in alarms] == [x["rep"] for x in a["alarms"]]
+    times = [float(r["t_s"]) for r in rows]
+    assert times == sorted(times)

@@ -201,7 +201,7 @@ def write_bids(
         "MotionChannelCount": len(chans),
         **{f"{k}ChannelCount": v for k, v in counts.items()},
         **{f"{k}ChannelCount": 0 for k in ("ANGACCEL", "MAGN", "MISC", "POS", "VEL")},
-        "TrackedPointsCount": len(table.placements),
+        "TrackedPointsCount": len({c.tracked_point for c in chans} - {"n/a"}),
         "MissingValues": "n/a",
         "SubjectArtefactDescription": "n/a",
         "SoftwareVersions": f"imu-monitor {__version__}",
@@ -263,7 +263,7 @@ _EVENTS_SIDECAR = {
             "note": "A user's note (marker).",
         },
     },
-    "rep": {"Description": "Index of the rep (from 0) the event belongs to; n/a if none."},
+    "rep": {"Description": "Number of the rep (from 1) the event belongs to; n/a if none."},
     "peak_deg": {
         "Description": "Most extreme lumbar angle of the rep or alarm, flexion positive.",
         "Units": "deg",

@@ -13,8 +13,13 @@ events in the EVENT group.
   frame count within the header's 16 bits (65535 frames), so a long session is read whole by
   readers that take the count from the header; the analog samples fill whole frames (the last
   frame is padded with NaN).
-- Events (EVENT group; times in seconds from the first sample, as C3D's minutes/seconds pairs):
-  ``rep_start``/``rep_end`` (context General, description "rep N ..."), ``top``/``hold_end``
+- Events (EVENT group, as C3D's minutes/seconds pairs) on the file's own time axis, where analog
+  sample i is at i / ANALOG:RATE: an event is put at the (interpolated) index of the samples it
+  falls between. The sensor's own times drift from that axis by their jitter and lost samples
+  (0.3 s in a minute of a simulated session with 0.5 % loss), so times in seconds from the first
+  sample would not line up with the channels they describe (the BIDS and CSV exports keep the
+  sample times). ``rep_start``/``rep_end`` (context General, description "rep N ...", N from
+  1), ``top``/``hold_end``
   (phase boundaries), ``alarm_start``/``alarm_end`` (context Flexion or Extension) and each
   marker's kind (``calibration_standing``, ``set_start``...). A C3D parameter dimension is one
   byte, so the group holds at most 255 events: past that the markers and alarms are kept and the
@@ -93,29 +98,37 @@ def _state_channels(table: ExportTable, an: Analysis) -> tuple[np.ndarray, np.nd
     return phase, alarm
 
 
-def c3d_events(rec: Recording, an: Analysis, t0_s: float) -> list[C3dEvent]:
-    """Every event as a C3D instant (seconds from the first sample), in time order."""
+def c3d_events(rec: Recording, an: Analysis, table: ExportTable) -> list[C3dEvent]:
+    """Every event as a C3D instant on the file's time axis (module docstring), in time
+    order."""
+    index = np.arange(table.n, dtype=np.float64)
+
+    def at(t_s: float) -> float:  # session time -> sample index / rate
+        return float(np.interp(t_s, table.t_s, index)) / table.rate_hz
+
     out: list[C3dEvent] = []
     for r in an.result.reps:
-        d = f"rep {r.index}" + (" alarmed" if r.alarmed else "")
+        d = f"rep {r.index + 1}" + (" alarmed" if r.alarmed else "")
         out += [
-            C3dEvent(r.t_start_s - t0_s, "rep_start", "General", d, False),
-            C3dEvent(r.t_top_s - t0_s, "top", "General", d, False),
-            C3dEvent(r.t_hold_end_s - t0_s, "hold_end", "General", d, False),
-            C3dEvent(r.t_s - t0_s, "rep_end", "General", d, False),
+            C3dEvent(at(r.t_start_s), "rep_start", "General", d, False),
+            C3dEvent(at(r.t_top_s), "top", "General", d, False),
+            C3dEvent(at(r.t_hold_end_s), "hold_end", "General", d, False),
+            C3dEvent(at(r.t_s), "rep_end", "General", d, False),
         ]
     for a in an.result.alarms:
         ctx = str(a.direction).capitalize()
         d = f"peak {a.peak_deg:.1f} deg, phase {a.phase}"
-        out.append(C3dEvent(a.t_start_s - t0_s, "alarm_start", ctx, d, True))
+        out.append(C3dEvent(at(a.t_start_s), "alarm_start", ctx, d, True))
         if a.t_end_s is not None:
-            out.append(C3dEvent(a.t_end_s - t0_s, "alarm_end", ctx, d, True))
-    for s in session_spans(rec, an, t0_s):
+            out.append(C3dEvent(at(a.t_end_s), "alarm_end", ctx, d, True))
+    for s in session_spans(rec, an, table.t0_s):
         if s.trial_type in ("rep", "concentric", "hold", "eccentric") or s.trial_type.startswith(
             "alarm_"
         ):
             continue
-        out.append(C3dEvent(s.onset_s, s.trial_type, "General", s.value[:80], True))
+        out.append(
+            C3dEvent(at(table.t0_s + s.onset_s), s.trial_type, "General", s.value[:80], True)
+        )
     out.sort(key=lambda e: e.t_s)
     return out
 
@@ -157,7 +170,7 @@ def write_c3d(
     c["parameters"]["ANALOG"]["DESCRIPTIONS"]["value"] = descs
     c["data"]["analogs"] = padded[None, :, :]
     c["data"]["points"] = np.zeros((4, 0, frames))
-    events = c3d_events(rec, an, table.t0_s)
+    events = c3d_events(rec, an, table)
     chosen = _choose(events)
     if chosen:  # the EVENT group as ezc3d's add_event builds it, in one go
         minutes = np.array([int(e.t_s // 60.0) if e.t_s > 0 else 0 for e in chosen])

@@ -34,7 +34,8 @@ class Span:
     ``onset_s``: seconds from the first exported sample; ``duration_s``: 0 for an instant;
     ``trial_type``: ``rep``, ``concentric``, ``hold``, ``eccentric``, ``alarm_flexion``,
     ``alarm_extension``, or a marker's kind (``calibration_standing``, ``set_start``, ``note``...);
-    ``rep``: the rep's index (reps, their phases, alarms during a rep); ``peak_deg``: the rep's or
+    ``rep``: the rep's number, from 1 as every output counts them (reps, their phases, alarms
+    during a rep); ``peak_deg``: the rep's or
     alarm's most extreme lumbar angle (signed, flexion +); ``value``: free text.
     """
 
@@ -97,7 +98,7 @@ def session_spans(rec: Recording, an: Analysis, t0_s: float) -> list[Span]:
                 r.t_start_s - t0_s,
                 r.t_s - r.t_start_s,
                 "rep",
-                r.index,
+                r.index + 1,
                 _peak(r),
                 "alarmed" if r.alarmed else ("too_fast" if r.too_fast else ""),
             )
@@ -106,7 +107,7 @@ def session_spans(rec: Recording, an: Analysis, t0_s: float) -> list[Span]:
         for name, a, b in zip(
             ("concentric", "hold", "eccentric"), bounds, bounds[1:], strict=False
         ):
-            spans.append(Span(a - t0_s, max(0.0, b - a), name, r.index))
+            spans.append(Span(a - t0_s, max(0.0, b - a), name, r.index + 1))
     for a in an.result.alarms:
         spans.append(_alarm_span(a, t0_s))
     for m in rec.markers:
@@ -123,7 +124,7 @@ def _alarm_span(a: AlarmRecord, t0_s: float) -> Span:
         a.t_start_s - t0_s,
         max(0.0, end - a.t_start_s),
         f"alarm_{a.direction}",
-        a.rep,
+        None if a.rep is None else a.rep + 1,
         float(a.peak_deg),
         f"phase={a.phase}",
     )

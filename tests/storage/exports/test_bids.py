@@ -113,7 +113,10 @@ def test_motion_values_read_back_equal_the_recording(session, dataset):
     sidecar = json.loads((motion / f"{STEM}_motion.json").read_text())
     assert sidecar["SamplingFrequency"] == rec.sensors["sacrum"].rate_hz
     assert sidecar["MotionChannelCount"] == len(chans)
-    assert sidecar["ORNTChannelCount"] == 12 and sidecar["TrackedPointsCount"] == 3
+    # the distinct tracked points of channels.tsv: three sensors, the lumbar spine and the hip
+    points = {c["tracked_point"] for c in chans} - {"n/a"}
+    assert points == {"sacrum", "upper_lumbar", "thigh", "lumbar_spine", "hip"}
+    assert sidecar["ORNTChannelCount"] == 12 and sidecar["TrackedPointsCount"] == len(points)
     frames = json.loads((motion / f"{STEM}_channels.json").read_text())
     assert set(frames["reference_frame"]["Levels"]) == {c["reference_frame"] for c in chans} - {
         "n/a"
@@ -133,11 +136,12 @@ def test_events_hold_reps_phases_alarms_and_markers(session, dataset):
     assert len(alarms) == len(an.result.alarms) > 0
     for r, a in zip(alarms, an.result.alarms, strict=True):
         assert r["trial_type"] == f"alarm_{a.direction}"
+        assert r["rep"] == ("n/a" if a.rep is None else str(a.rep + 1))
         assert float(r["onset"]) == pytest.approx(a.t_start_s - t0, abs=1e-6)
         assert float(r["duration"]) == pytest.approx(a.duration_s, abs=1e-6)
     reps = [r for r in rows if r["trial_type"] == "rep"]
     for r, rep in zip(reps, an.result.reps, strict=True):
-        assert int(r["rep"]) == rep.index
+        assert int(r["rep"]) == rep.index + 1  # from 1, as every output counts reps
         assert float(r["onset"]) == pytest.approx(rep.t_start_s - t0, abs=1e-6)
         assert float(r["duration"]) == pytest.approx(rep.t_s - rep.t_start_s, abs=1e-6)
     for m in rec.markers:
