@@ -203,6 +203,18 @@ class AccOffsetApplied(Event):
 
 
 @dataclass
+class StartPostureHeld(Event):
+    """With a calibration from an earlier session, the person held the calibration posture
+    (``processing.start_gate``): judging starts at ``t_s``."""
+
+    type: ClassVar[str] = "start_posture_held"
+
+    def notice(self) -> str:
+        """The line a console or a dashboard shows."""
+        return "calibration posture held: judging from here (saved calibration)"
+
+
+@dataclass
 class ClockOffsetApplied(Event):
     """The live monitor measured how far one wearable's clock is off the sacrum's (their
     movements matched, ``live_clock_offset``) and joins its samples to the sacrum's by that much

@@ -132,10 +132,13 @@ class DashboardSession:
         if self.calibration_store is None or not self.use_stored:
             return None
         try:
-            return self.calibration_store.load(self.settings.user, self.settings.exercise)
+            cal = self.calibration_store.load(self.settings.user, self.settings.exercise)
         except Exception as e:  # a broken file must not stop the session: calibrate again
             log.warning("stored calibration unusable: %s", e)
             return None
+        if cal is not None:
+            cal.valid_from_s = None  # a time of the session it was made in: none of this one
+        return cal
 
     def build_pipeline(self, calibration: Calibration | None = None) -> Pipeline:
         ex = self.settings.resolved_exercise()
@@ -149,6 +152,8 @@ class DashboardSession:
             limits=ex.limits,
             user=self.settings.user,
             history_s=self.history_s,
+            # a stored neutral (an earlier session's): judged once its posture is held
+            wait_for_start=calibration is None and cal is not None,
         )
 
     def apply_settings(self, settings: Settings) -> None:

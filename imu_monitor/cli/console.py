@@ -24,6 +24,7 @@ from imu_monitor.events import (
     RecordingFailed,
     RepEnded,
     RepStarted,
+    StartPostureHeld,
 )
 from imu_monitor.model import Marker
 
@@ -53,7 +54,7 @@ def format_event(ev: Event) -> str:
             f"{ev.peak_flexion_deg:+.1f}° / {-abs(ev.peak_extension_deg):+.1f}°: "
             f"{verdict}{fast}"
         )
-    if isinstance(ev, RecordingFailed | AccOffsetApplied | ClockOffsetApplied):
+    if isinstance(ev, RecordingFailed | AccOffsetApplied | ClockOffsetApplied | StartPostureHeld):
         return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 

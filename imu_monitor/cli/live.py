@@ -45,6 +45,7 @@ from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.processing.quality import slow_rate_note
+from imu_monitor.processing.start_gate import PROMPT as START_PROMPT
 from imu_monitor.sources.base import SourceStatus
 from imu_monitor.storage.recording import RecordingWriter
 
@@ -255,14 +256,22 @@ def run_headless(args: argparse.Namespace) -> int:
         _, store = user_stores(args.config_dir, simulated=world is not None)
         saved = store.load(args.user, args.exercise) if args.use_saved_calibration else None
         if saved is not None:
-            saved.valid_from_s = None  # made in an earlier session: judge from the start
-            text = f"using the saved calibration of {saved.created_utc} ({saved.method})"
+            saved.valid_from_s = None  # made in an earlier session: judged once it is held
+            text = (
+                f"using the saved calibration of {saved.created_utc} ({saved.method}): "
+                f"{START_PROMPT}"
+            )
             out.record("calibration", text, step="done", text=text)
         elif args.use_saved_calibration:
             text = f"no saved calibration for user {args.user!r} and {args.exercise}: calibrating"
             out.record("calibration", text, step="standing", text=text)
         pipeline = Pipeline(
-            args.exercise, source.sensors, calibration=saved, user=args.user, recorder=recorder
+            args.exercise,
+            source.sensors,
+            calibration=saved,
+            user=args.user,
+            recorder=recorder,
+            wait_for_start=saved is not None,
         )
         pipeline.add_listener(EventPrinter(output=out))
         lsl = open_lsl(args, source.sensors, pipeline, out)

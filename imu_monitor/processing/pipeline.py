@@ -40,6 +40,7 @@ from imu_monitor.events import (
     Event,
     RecordingFailed,
     RepEnded,
+    StartPostureHeld,
 )
 from imu_monitor.exercises import Exercise, Limits, get_exercise
 from imu_monitor.model import Gap, Marker, SampleChunk, SensorInfo
@@ -59,6 +60,7 @@ from imu_monitor.processing.angles import (
 )
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate, capture_markers
+from imu_monitor.processing.frames import segment_pitch_roll
 from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
@@ -69,6 +71,7 @@ from imu_monitor.processing.monitor.tally import SessionTally
 from imu_monitor.processing.orientation import OrientationStream
 from imu_monitor.processing.rep_signal import AxialTracker
 from imu_monitor.processing.sets import SetsView, SetTracker
+from imu_monitor.processing.start_gate import StartGate
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,7 @@ class Pipeline:
         user: str = "default",
         recorder: Any | None = None,
         history_s: float = 60.0,
+        wait_for_start: bool = False,
     ) -> None:
         self.exercise = get_exercise(exercise) if isinstance(exercise, str) else exercise
         self.placements = _check_sensors(sensors)
@@ -203,12 +207,18 @@ class Pipeline:
         """(time, step): the rep signal's step at an accelerometer-offset correction, taken off
         the signal after it and faded out over ``BRIDGE_S`` (``_bridging``)."""
         self._axial = AxialTracker()
+        self._start_gate: StartGate | None = None
+        """With a saved calibration (``wait_for_start``): judging waits for the calibration
+        posture (``start_gate``)."""
         self.samples_in = {p: 0 for p in self.placements}
         self._t_latest = float("nan")
         self._t_fed = {p: float("nan") for p in self.placements}  # each sensor's last sample
         self._notices: list[Event] = []  # RecordingFailed events of the current feed() call
         if calibration is not None:
             self.set_calibration(calibration)
+            if wait_for_start and calibration.valid_from_s is None:
+                neutral = calibration.sensors[MASTER]
+                self._start_gate = StartGate(neutral.neutral_pitch_deg, neutral.neutral_roll_deg)
         else:
             self.start_calibration()
 
@@ -227,6 +237,7 @@ class Pipeline:
         with self._lock:
             self._acc_fix = None
             self._bridge = None
+            self._start_gate = None
             self.calibration_markers = []
             self._use_calibration(calibration)
 
@@ -373,6 +384,8 @@ class Pipeline:
             return []
         if height is not None and len(height) != len(t):
             height = None  # (not the master's samples as they came: cannot happen with one)
+        if self._start_gate is not None and not self._held_start(t, quats[MASTER]):
+            return []
         valid_from = self.calibration.valid_from_s
         if valid_from is not None and t[0] <= valid_from:
             # still inside the calibration capture: nothing to judge yet (as in the batch path)
@@ -407,6 +420,28 @@ class Pipeline:
             self._publish(extra)
             events = events + extra
         return events
+
+    @property
+    def waiting_for_start(self) -> bool:
+        """With a saved calibration: the calibration posture has not been held yet, nothing is
+        judged (``start_gate``)."""
+        return self._start_gate is not None
+
+    def _held_start(self, t: np.ndarray, quat_master: np.ndarray) -> bool:
+        """Feed the start gate; once the posture is held, judge from there on (True)."""
+        assert self._start_gate is not None and self.calibration is not None
+        q = self.calibration.sensors[MASTER].q_segment_sensor
+        pitch, roll = segment_pitch_roll(quat_master, q)
+        t_held = self._start_gate.update(t, pitch, roll)
+        if t_held is None:
+            return False
+        self._start_gate = None
+        self.calibration.valid_from_s = t_held
+        self._axial = AxialTracker(t_held)  # the first rest: the posture just held
+        ev = StartPostureHeld(t_held)
+        self._notices.append(ev)
+        self._publish([ev])
+        return True
 
     def _measure_clock_offset(self, t_s: float) -> list[Event]:
         """A measure of ``live_clock_offset``: a changed offset is taken off the upper sensor's

@@ -36,6 +36,7 @@ from imu_monitor.events import (
     RecordingFailed,
     RepEnded,
     RepStarted,
+    StartPostureHeld,
 )
 from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import SET_MARKERS
@@ -318,7 +319,7 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_sets(self.ds.pipeline.sets_view())
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
-        elif isinstance(ev, AccOffsetApplied | ClockOffsetApplied):
+        elif isinstance(ev, AccOffsetApplied | ClockOffsetApplied | StartPostureHeld):
             self.notices.notify(ev.notice())
 
     def _show_wearable_alert(self) -> None:

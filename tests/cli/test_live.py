@@ -110,6 +110,26 @@ def test_fewer_reps_than_the_default_faulty_ones(tmp_path, capsys):
     assert "--faulty 3 is more than --reps 2" in capsys.readouterr().err
 
 
+def test_a_saved_calibration_judges_from_the_held_posture_as_a_fresh_one(tmp_path, capsys):
+    # the simulated person stands, gets down and holds the start posture, then kicks: with the
+    # saved calibration the standing and the getting down had read as an 89 deg rep and alarm
+    argv = ["live", "--headless", "--json", "--speed", "40", "--duration", "30", "--seed", "7",
+            "--faulty", "0", "--user", "ann", "--config-dir", str(tmp_path),
+            "--use-saved-calibration"]  # fmt: skip
+    runs = []
+    for _ in range(2):  # the first calibrates and saves, the second uses it
+        assert main(argv) == 0
+        runs.append([json.loads(line) for line in capsys.readouterr().out.splitlines()])
+    fresh, saved = ([e for e in run if e["type"] == "rep_ended"] for run in runs)
+    assert not [e for e in runs[1] if e["type"] == "alarm_started"]
+    (held,) = [e for e in runs[1] if e["type"] == "start_posture_held"]
+    assert held["t_s"] < saved[0]["t_start_s"]
+    assert len(saved) == len(fresh) >= 3
+    for a, b in zip(fresh, saved, strict=True):
+        assert b["t_start_s"] == pytest.approx(a["t_start_s"], abs=0.05)
+        assert b["peak_flexion_deg"] == pytest.approx(a["peak_flexion_deg"], abs=0.5)
+
+
 def test_every_calibration_step_is_printed_however_fast_the_data_comes(tmp_path, capsys):
     """At 400x the standing step is over within milliseconds of real time: a loop that looked at
     the calibrator now and then missed it. Steps now come from the feeding thread (a queue)."""
