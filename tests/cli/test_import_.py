@@ -245,3 +245,21 @@ def test_a_time_hole_is_said_on_import_and_by_analyze(tmp_path: Path, capsys) ->
     assert main(["import", str(g), "--format", "csv", "-o", str(tmp_path / "whole.imr")]) == 0
     assert main(["analyze", str(tmp_path / "whole.imr")]) == 0
     assert "gap" not in capsys.readouterr().out
+
+
+def test_a_rate_that_contradicts_the_times_is_refused(tmp_path: Path, capsys) -> None:
+    # 100 Hz times imported at --rate 50 (or an Xsens header at 100 Hz over 200 Hz times): every
+    # angular rate read at the wrong size, the angles doubled or halved, without a word
+    f = tmp_path / "t.csv"
+    f.write_bytes(_csv(*csv_rows(400)))
+    out = str(tmp_path / "o.imr")
+    assert main(["import", str(f), "--format", "csv", "--rate", "50", "-o", out]) == 1
+    err = capsys.readouterr().err
+    assert "--rate 50 Hz does not fit the file's times: they step by 10 ms (median), 100 Hz" in err
+    assert main(["import", str(f), "--format", "csv", "--rate", "110", "-o", out]) == 0  # 10 %
+    x = tmp_path / "x.txt"
+    x.write_bytes(_xs(*[f"{i}\t{1000 + 50 * i}\t0.1\t0\t9.81\t0.01\t0\t0" for i in range(400)]))
+    assert main(["import", str(x), "--format", "xsens", "-o", str(tmp_path / "x.imr")]) == 1
+    err = capsys.readouterr().err
+    assert "the header's Update Rate (100 Hz) does not fit the file's times" in err
+    assert "200 Hz" in err and "Traceback" not in err

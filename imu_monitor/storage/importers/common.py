@@ -36,6 +36,10 @@ MAX_IMPORT_BYTES = 1 << 30
 """Largest file read for import (1 GiB: about 8 sensor-hours of 200 Hz CSV)."""
 MAX_SPAN_FACTOR = 10.0
 MAX_EXTRA_SPAN_S = 600.0
+MAX_RATE_MISMATCH = 0.2
+"""A rate given beside a time column (``--rate``, a header's) must be within this fraction of
+the rate the times themselves step at (1 / median step): at 100 Hz given for 200 Hz times, every
+angular rate was read at half its size over twice the time, and the angles came out doubled."""
 CONCAT_MIN_ROWS = 20
 """A backwards time jump followed by this many increasing rows that all stay before the
 earlier times is a second recording joined on, not a glitch."""
@@ -324,6 +328,23 @@ def check_span(path: Path, t: np.ndarray, lines: np.ndarray, rate_hz: float, col
         "the time column (or remove the rows that are not part of the session)",
         row=int(lines[i]),
         column=column,
+    )
+
+
+def check_rate(path: Path, t: np.ndarray, rate_hz: float, what: str, advice: str) -> None:
+    """Refuse ``rate_hz`` (``what`` names where it came from) when the times ``t`` step at a rate
+    more than ``MAX_RATE_MISMATCH`` away from it; ``advice`` says what to do instead."""
+    steps = np.diff(t)
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    if len(steps) < 2:
+        return
+    step = float(np.median(steps))
+    if abs(rate_hz * step - 1.0) <= MAX_RATE_MISMATCH:
+        return
+    raise ImportFileError(
+        path,
+        f"{what} does not fit the file's times: they step by {step * 1e3:.4g} ms (median), "
+        f"{1.0 / step:.4g} Hz; {advice}",
     )
 
 

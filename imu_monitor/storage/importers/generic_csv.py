@@ -27,6 +27,7 @@ from imu_monitor.storage.importers.common import (
     Column,
     Table,
     check_increasing,
+    check_rate,
     check_span,
     estimate_rate,
     make_recording,
@@ -310,6 +311,14 @@ def import_csv(
             _warn_implausible_acc(path, s.acc_m_s2, a_unit)
         series[p] = s
         rates[p] = float(rate_hz) if rate_hz else estimate_rate(s.t_s, path)
+        if rate_hz and t_col is not None:
+            check_rate(
+                path,
+                s.t_s,
+                rates[p],
+                f"--rate {rates[p]:g} Hz",
+                f"leave out --rate (the times give the rate), or check --time-unit ({t_unit} now)",
+            )
         check_span(path, s.t_s, parsed.lines[has], rates[p], t_col.name if t_col else "(row)")
     info = {
         "rows": len(table.rows),

@@ -23,6 +23,7 @@ from imu_monitor.storage.importers.common import (
     Parsed,
     Table,
     check_increasing,
+    check_rate,
     check_span,
     estimate_rate,
     make_recording,
@@ -223,6 +224,17 @@ def _read_xsens(path: Path, rate_hz: float | None, skip_bad_rows: bool) -> _Xsen
     if len(s) == 0:
         raise ImportFileError(path, "no valid samples (every row was skipped)")
     rate_used = float(rate or estimate_rate(s.t_s, path))
+    if rate and time_from == "SampleTimeFine":
+        given = f"--rate {rate_used:g} Hz"
+        if not rate_hz:
+            given = f"the header's Update Rate ({rate_used:g} Hz)"
+        check_rate(
+            path,
+            s.t_s,
+            rate_used,
+            given,
+            "pass the rate the SampleTimeFine times step at with --rate, or check the export",
+        )
     check_span(path, s.t_s, parsed.lines[ok], rate_used, t_name)
     info = {
         "rows": len(table.rows),

@@ -104,7 +104,8 @@ def test_two_files_aligned_on_sample_time_fine(tmp_path: Path) -> None:
     assert np.array_equal(t.seq, t_pc)
     assert rec.sensors["thigh"].device == "Xsens 00B4BBBB"
     assert rec.meta["import"]["aligned_on"] == "SampleTimeFine"
-    b.write_text("// Update Rate: 100.0Hz\n" + table(range(5), [9_000_000 + i for i in range(5)]))
+    late = [9_000_000 + 100 * i for i in range(5)]  # 100 Hz, 15 minutes later
+    b.write_text("// Update Rate: 100.0Hz\n" + table(range(5), late))
     with pytest.raises(ImuMonitorError, match="do not overlap"):
         import_xsens_sensors({"sacrum": a, "thigh": b})
 
