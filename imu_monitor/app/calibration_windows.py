@@ -22,9 +22,14 @@ from imu_monitor.processing.calibration import (
     calibrate_recording,
     capture_markers,
 )
-from imu_monitor.processing.stillness import MIN_STILL_S, check_still_over
+from imu_monitor.processing.posture_pair import RETURN_WINDOW_S, time_near
+from imu_monitor.processing.stillness import MIN_STILL_S, check_still_over, window
 
 CAL_MARKERS = (CAL_MARKER_STANDING, CAL_MARKER_START)
+SWAPPED_MIN_FRACTION = 0.1
+"""The windows are refused as swapped when the session spends more time near the standing
+window's posture than near the calibration posture's, and at least this fraction of the next
+``posture_pair.RETURN_WINDOW_S``."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,24 @@ def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
             )
 
 
+def _refuse_if_swapped(rec: Recording, pose: Window, stand: Window) -> None:
+    """Refuse the windows when the session keeps coming back to the standing window's posture
+    rather than the calibration posture's (``posture_pair``: the reps return to the start
+    posture, standing is left): taken as given, every angle was off by the turn between them
+    (+91 deg of flexion on every rep of a back kick)."""
+    sacrum = rec.series["sacrum"]
+    ups = [window(sacrum, w.t0_s, w.t1_s).acc_m_s2.mean(axis=0) for w in (pose, stand)]
+    near_pose, near_stand = time_near(sacrum, max(pose.t1_s, stand.t1_s), ups)
+    if near_stand > max(near_pose, SWAPPED_MIN_FRACTION):
+        raise ImuMonitorError(
+            f"{pose.label} and {stand.label} look swapped: after them the sacrum spends "
+            f"{100 * near_stand:.0f} % of the next {RETURN_WINDOW_S:g} s in the posture of "
+            f"{stand.label} and {100 * near_pose:.0f} % in that of {pose.label}, and the reps "
+            "return to the calibration posture, not to standing; give --pose the window held in "
+            "the calibration posture and --stand the one standing"
+        )
+
+
 def existing_calibration(rec: Recording) -> str | None:
     """What calibration the recording already carries (markers or a stored calibration), in
     words, or None."""
@@ -98,6 +121,7 @@ def set_calibration_windows(
     check_window(rec, pose, exercise.calibration_posture, "start")
     if stand is not None:
         check_window(rec, stand, "standing upright", "standing")
+        _refuse_if_swapped(rec, pose, stand)
     markers = capture_markers(
         exercise, (pose.t0_s, pose.t1_s), None if stand is None else (stand.t0_s, stand.t1_s)
     )

@@ -48,7 +48,7 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _time_near(sacrum: SensorSeries, t_from: float, ups: list[np.ndarray]) -> list[float]:
+def time_near(sacrum: SensorSeries, t_from: float, ups: list[np.ndarray]) -> list[float]:
     """The fraction of ``RETURN_WINDOW_S`` from ``t_from`` that gravity (averaged over
     ``SMOOTH_S``) lies within ``NEAR_DEG`` of each of ``ups``."""
     t, acc = sacrum.t_s, sacrum.acc_m_s2
@@ -76,7 +76,7 @@ def standing_and_start(
         for i in range(j - 1, -1, -1):
             if abs(angle_between_deg(ups[i], ups[j]) - nominal_turn_deg) > TURN_TOLERANCE_DEG:
                 continue
-            near_start, near_standing = _time_near(sacrum, periods[j][1], [ups[j], ups[i]])
+            near_start, near_standing = time_near(sacrum, periods[j][1], [ups[j], ups[i]])
             if near_start > near_standing:
                 return i, j
             break  # the latest standing candidate decides for this start candidate

@@ -122,6 +122,18 @@ def test_a_window_of_exactly_the_shortest_length_is_accepted(unmarked: Path, tru
     assert main(["calibrate", str(unmarked), "--pose", pose]) == 0
 
 
+def test_calibrate_refuses_swapped_windows(unmarked: Path, truth_windows, capsys) -> None:
+    # standing given as the calibration posture and the reverse: taken as given, every rep of
+    # the back kick read +91 deg of flexion
+    before = unmarked.read_bytes()
+    stand, pose = truth_windows[CAL_MARKER_STANDING], truth_windows[CAL_MARKER_START]
+    args = ["calibrate", str(unmarked), "--pose", _window(stand), "--stand", _window(pose)]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "look swapped" in err
+    assert unmarked.read_bytes() == before
+
+
 def test_calibrate_refuses_a_window_with_movement_naming_it(
     unmarked: Path, truth_windows, capsys
 ) -> None:
