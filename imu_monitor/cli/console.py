@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from imu_monitor.cli.common import for_user, json_line
@@ -27,10 +28,12 @@ from imu_monitor.events import (
     StartPostureHeld,
 )
 from imu_monitor.model import Marker
+from imu_monitor.processing.good_reps import RepJudgement
 
 
-def format_event(ev: Event) -> str:
-    """A short human line for an event."""
+def format_event(ev: Event, judgement: RepJudgement | None = None) -> str:
+    """A short human line for an event; a finished rep with its ``judgement`` (good, or why it
+    does not count, as ``analyze`` says it) when there is one."""
     if isinstance(ev, AlarmStarted):
         rep = "" if ev.rep is None else f" rep {ev.rep + 1}"
         return (
@@ -47,6 +50,9 @@ def format_event(ev: Event) -> str:
     if isinstance(ev, RepEnded):
         verdict = "ALARM" if ev.alarmed else "ok"
         fast = ", too fast" if ev.too_fast else ""
+        if judgement is not None and judgement.index == ev.index and not ev.alarmed:
+            verdict = "good" if judgement.good else f"not counted: {judgement.reason}"
+            fast = ""
         about = "~" if ev.tempo_approximate else ""  # see RepEnded.tempo_approximate
         return (
             f"{ev.t_s:8.2f} s  rep {ev.index + 1} done: {about}{ev.concentric_s:.1f} s up / "
@@ -102,11 +108,16 @@ class Output:
         read them)."""
         self.write(json_line({"type": kind, **for_user(data)}) if self.as_json else message)
 
-    def event(self, ev: Event) -> None:
+    def event(self, ev: Event, judgement: RepJudgement | None = None) -> None:
+        """An event; a finished rep with its ``judgement`` when there is one (its ``good`` and
+        ``reasons`` join the JSON line)."""
         if self.as_json:
-            self.write(json_line(for_user(ev.to_dict())))
+            d = ev.to_dict()
+            if judgement is not None and isinstance(ev, RepEnded) and judgement.index == ev.index:
+                d |= {"good": judgement.good, "reasons": list(judgement.reasons)}
+            self.write(json_line(for_user(d)))
         else:
-            self.write(format_event(ev))
+            self.write(format_event(ev, judgement))
 
 
 class EventPrinter:
@@ -119,11 +130,16 @@ class EventPrinter:
         stream: TextIO | None = None,
         rep_started: bool = False,
         output: Output | None = None,
+        judged: Callable[[], RepJudgement | None] | None = None,
     ) -> None:
         self.output = output if output is not None else Output(as_json, stream)
         self.rep_started = rep_started
+        self.judged = judged
+        """The latest rep's judgement (``SetTracker.last``: the pipeline judges a rep before its
+        listeners hear of it)."""
 
     def __call__(self, ev: Event) -> None:
         if isinstance(ev, RepStarted) and not (self.rep_started or self.output.as_json):
             return
-        self.output.event(ev)
+        judgement = self.judged() if self.judged is not None and isinstance(ev, RepEnded) else None
+        self.output.event(ev, judgement)

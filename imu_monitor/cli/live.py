@@ -273,7 +273,7 @@ def run_headless(args: argparse.Namespace) -> int:
             recorder=recorder,
             wait_for_start=saved is not None,
         )
-        pipeline.add_listener(EventPrinter(output=out))
+        pipeline.add_listener(EventPrinter(output=out, judged=lambda: pipeline.sets.last))
         lsl = open_lsl(args, source.sensors, pipeline, out)
         messages = _Messages()
         session = Session(
@@ -398,7 +398,8 @@ def _print_summary(
         out.write(json_line({"type": "summary", **for_user(summary)}))
         return
     out.write(
-        f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
+        f"summary: {summary['good_reps']} good of {summary['reps']} reps, "
+        f"{summary['reps_alarmed']} alarmed, "
         f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms, "
         f"{summary['wearable_alerts']} wearable alerts, {summary['duration_s']:.1f} s"
     )

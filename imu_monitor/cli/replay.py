@@ -137,7 +137,7 @@ def run_headless(
         )
     player = replay.player
     start_t = player.t0_s + replay.start_s
-    pipeline.add_listener(EventPrinter(output=out))
+    pipeline.add_listener(EventPrinter(output=out, judged=lambda: pipeline.sets.last))
     lsl = open_lsl(args, rec.sensors, pipeline, out, source=Path(args.file).name)
     # from the start given; without one, every marker (one may come a moment before the first
     # sample, as a standing capture's at 0 s)
@@ -173,7 +173,8 @@ def run_headless(
         out.write(json_line({"type": "summary", **for_user(summary)}))
     else:
         out.write(
-            f"summary: {summary['reps']} reps, {summary['reps_alarmed']} alarmed, "
+            f"summary: {summary['good_reps']} good of {summary['reps']} reps, "
+            f"{summary['reps_alarmed']} alarmed, "
             f"{summary['reps_too_fast']} too fast, {summary['alarms']} alarms, "
             f"{summary['markers']} markers"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from imu_monitor.processing.pipeline import Pipeline
 from imu_monitor.sources.ble import ReconnectPolicy, scan_devices, sim_source
 from imu_monitor.sources.sim import SimFaults, make_world
 from imu_monitor.storage.recording import load_recording
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_headless_json_lines_calibrate_and_summarise(tmp_path, capsys):
@@ -183,3 +186,25 @@ def test_tempo_cue_option_turns_the_cue_on_in_the_dashboards_settings(
     base = [command, "--screenshot", str(tmp_path / "x.png"), "--config-dir", str(tmp_path)]
     assert main([*base, "--tempo-cue"]) == 0 and seen["tempo_cue"] is True
     assert main(base) == 0 and seen["tempo_cue"] is False
+
+
+def test_replay_says_of_each_rep_whether_it_counts_as_analyze_does(capsys):
+    # the bundled clean back kicks hold 0.3-0.48 s against the 0.5 s target: none counts, and
+    # the console had printed "ok" for each
+    path = str(ROOT / "recordings" / "back-kick_good_1sensor.imr")
+    assert main(["analyze", path, "--json"]) == 0
+    judged = {r["index"]: r for r in json.loads(capsys.readouterr().out)["reps"]}
+    assert main(["replay", path, "--headless", "--speed", "max"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if " done: " in ln]
+    assert len(lines) == len(judged)
+    for ln, r in zip(lines, judged.values(), strict=True):
+        assert ln.endswith("good" if r["good"] else f"not counted: {'; '.join(r['reasons'])}")
+    good = sum(r["good"] for r in judged.values())
+    assert f"summary: {good} good of {len(judged)} reps" in out
+    assert main(["replay", path, "--headless", "--speed", "max", "--json"]) == 0
+    ended = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    ended = [e for e in ended if e["type"] == "rep_ended"]
+    assert [(e["good"], e["reasons"]) for e in ended] == [
+        (r["good"], r["reasons"]) for r in judged.values()
+    ]
