@@ -73,8 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (args.csv or args.bids or args.opensim or args.c3d):
         raise UsageError("give at least one of --csv OUT, --bids DIR, --opensim DIR, --c3d OUT")
-    if args.csv and not args.force:
-        outputs = (Path(args.csv), events_path(args.csv), meta_path(args.csv))
+    _refuse_shared_outputs(args)
+    if not args.force:
+        outputs = [Path(args.c3d)] if args.c3d else []
+        if args.csv:
+            outputs += [Path(args.csv), events_path(args.csv), meta_path(args.csv)]
         there = [str(p) for p in outputs if p.exists() and not p.is_dir()]
         if there:
             raise ImuMonitorError(f"{', '.join(there)} exist(s); pass --force to overwrite")
@@ -119,3 +122,22 @@ def run(args: argparse.Namespace) -> int:
     if an.calibration.windows_guessed:  # the angles rest on it: say so, and how to do better
         print(f"  note: {an.calibration.notes[0]}")
     return 0
+
+
+def _refuse_shared_outputs(args: argparse.Namespace) -> None:
+    """Two options naming the same file or folder (``--csv same.csv --c3d same.csv``): one
+    would overwrite the other after the first had been written."""
+    named: dict[Path, str] = {}
+    outputs = [("--c3d", args.c3d), ("--bids", args.bids), ("--opensim", args.opensim)]
+    if args.csv:
+        outputs += [("--csv", args.csv), ("--csv's events file", events_path(args.csv))]
+        outputs += [("--csv's meta file", meta_path(args.csv))]
+    for option, path in outputs:
+        if not path:
+            continue
+        key = Path(path).resolve()
+        if key in named:
+            raise UsageError(
+                f"{named[key]} and {option} both name {path}; give each output its own name"
+            )
+        named[key] = option

@@ -45,3 +45,15 @@ def test_bids_opensim_and_c3d_in_one_call(tmp_path, capsys):
 def test_no_output_asked_for_is_a_usage_error(capsys):
     assert main(["export", str(KICK)]) == 2
     assert "give at least one of --csv OUT, --bids DIR" in capsys.readouterr().err
+
+
+def test_outputs_sharing_a_name_or_already_there_are_refused_before_any_work(tmp_path, capsys):
+    same = str(tmp_path / "same.csv")
+    assert main(["export", str(KICK), "--csv", same, "--c3d", same]) == 2
+    assert "--c3d and --csv both name" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # the CSV had been written before the refusal
+    (tmp_path / "e.c3d").write_text("keep")
+    out = str(tmp_path / "e.csv")
+    assert main(["export", str(KICK), "--csv", out, "--c3d", str(tmp_path / "e.c3d")]) == 1
+    assert "pass --force" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.c3d"]
