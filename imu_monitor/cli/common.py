@@ -59,6 +59,15 @@ def _number(text: str, what: str) -> float:
     return value
 
 
+def finite_number(what: str = "a number"):
+    """argparse type: a finite number (``what`` says what it is, e.g. "seconds")."""
+
+    def parse(text: str) -> float:
+        return _number(text, what)
+
+    return parse
+
+
 def positive_number(what: str = "a positive number"):
     """argparse type: a finite number > 0 (``what`` says what it is, e.g. "seconds")."""
 
@@ -115,8 +124,8 @@ def positive_factor(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"expected a factor like 1, 2, 4x or 0.5, not {text!r}"
         ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
     return value
 
 

@@ -18,7 +18,10 @@ RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "back-kick_good
     [
         (["--at", "-5"], "--at -5 s is outside"),
         (["--at", "9999"], "--at 9999 s is outside"),
-        (["--at", "nan"], "give a time in seconds"),
+        (["--at", "nan"], "expected seconds, not 'nan'"),
+        (["--at", "5", "--load-kg", "-20"], "expected kilograms, 0 or more"),
+        (["--at", "5", "--load-kg", "1e9"], "expected kilograms up to 1000"),
+        (["--at", "5", "--exercise", "squat"], "invalid choice: 'squat'"),
         (["--at", "10", "--until", "5"], "--until 5 s is not after --at 10 s"),
         (["--at", "10", "--until", "10"], "not after"),
         (["--at", "10", "--until", "500"], "--until 500 s is outside"),
@@ -30,7 +33,11 @@ def test_mark_refuses_times_outside_the_recording(
     f = tmp_path / "r.imr"
     shutil.copy(RECORDING, f)
     before = f.read_bytes()
-    assert main(["mark", str(f), *args]) != 0
+    try:
+        code = main(["mark", str(f), *args])
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    assert code != 0
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
@@ -58,3 +65,13 @@ def test_a_damaged_recording_is_marked_with_allow_partial(
     assert main(["mark", str(f), "--at", "10", "--allow-partial"]) == 0
     assert main(["mark", str(f), "--list", "--allow-partial"]) == 0
     assert "10.00 s  note" in capsys.readouterr().out
+
+
+def test_the_first_and_last_instants_as_printed_are_inside(tmp_path: Path, capsys) -> None:
+    # the range is printed to the hundredth: "--at 0 s is outside ...: the recording runs from
+    # 0.00 to ..." had refused a time the message itself put inside
+    f = tmp_path / "r.imr"
+    shutil.copy(RECORDING, f)
+    assert main(["mark", str(f), "--at", "0", "--kind", "set_start"]) == 0
+    assert main(["mark", str(f), "--list"]) == 0
+    assert "set_start" in capsys.readouterr().out
