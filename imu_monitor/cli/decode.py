@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -131,6 +132,8 @@ def _factors(items: list[str], profile: Profile) -> dict[str, float]:
             if not eq or key not in known:
                 raise ValueError
             out[key] = float(val)
+            if not math.isfinite(out[key]):
+                raise ValueError
         except ValueError:
             raise ValueError(
                 f"--factor {item!r}: expected NAME=NUMBER with NAME one of "

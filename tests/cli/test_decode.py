@@ -94,6 +94,11 @@ def test_diy_counter_is_printed(capsys):
         (["--profile", "metamotion", "--variant", "x", "--hex", "00"], 2, "no variant 'x'"),
         (["--profile", "diy_imu", "--hex", "zz"], 2, "--hex argument 1: not hex"),
         (["--profile", "diy_imu", "--factor", "k=1", "--hex", "00"], 2, "--factor 'k=1'"),
+        (
+            ["--profile", "polar_verity_sense", "--factor", "acc_factor=nan", "--hex", "00"],
+            2,
+            "--factor 'acc_factor=nan'",
+        ),
         (["--profile", "diy_imu", "--char", "nope", "--hex", "00"], 2, "characteristic 'nope'"),
         (["--profile", "diy_imu", "/no/such/file"], 1, "cannot read /no/such/file"),
     ],
