@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from imu_monitor.app.config import history_store
 from imu_monitor.app.history import index_analysis
 from imu_monitor.cli.common import (
     add_analysis_options,
@@ -24,7 +25,6 @@ from imu_monitor.processing.quality import gaps_note
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
 from imu_monitor.simulator.set_truth import score_analysis_sets
-from imu_monitor.storage.history import HistoryStore
 
 ANALYSED_SAMPLES_PER_S = 100_000
 """Rough analysis speed (samples of all sensors per second of this machine), to decide whether
@@ -99,7 +99,9 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         report["truth"] = evaluate(an, rec.truth)
         report["truth"]["sets"] = score_analysis_sets(an, rec.truth, rec.meta)
     if getattr(args, "save", False):
-        store = HistoryStore(getattr(args, "data_dir", None))
+        # the simulated wearable's sessions go to its own history, as live files them
+        simulated = rec.meta.get("source") == "sim"
+        store = history_store(getattr(args, "data_dir", None), simulated=simulated)
         row = index_analysis(store, path, rec, an)
         report["history"] = {"database": str(store.path), "id": row.id, "user": row.user}
     return for_user(report)

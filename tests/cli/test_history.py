@@ -135,3 +135,20 @@ def test_an_empty_history_points_to_the_simulated_wearers_own(tmp_path, capsys):
     assert "no sessions in the history" in err and note in err and "Traceback" not in err
     assert main(["history", "--data-dir", demo]) == 0
     assert "sim.imr" in capsys.readouterr().out
+
+
+def test_analyze_save_files_a_simulated_session_where_live_did(tmp_path, capsys):
+    # live files the simulated wearable's sessions in its own history; analyze --save of the
+    # same file had put a second copy into the user's real one
+    rec = tmp_path / "sim.imr"
+    rc = main(
+        ["live", "--headless", "--speed", "40", "--duration", "14", "--reps", "2",
+         "--record", str(rec), "--config-dir", str(tmp_path), "--user", "ann"]
+    )  # fmt: skip
+    assert rc == 0
+    assert main(["analyze", str(rec), "--save"]) == 0
+    capsys.readouterr()
+    data = os.path.join(os.environ["XDG_DATA_HOME"], "imu-monitor")
+    assert HistoryStore(data).sessions(user="ann") == []
+    (row,) = HistoryStore(os.path.join(data, "demo")).sessions(user="ann")
+    assert row.sha256 == file_sha256(rec)
