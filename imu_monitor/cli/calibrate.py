@@ -18,7 +18,7 @@ from imu_monitor.app.calibration_windows import (
 from imu_monitor.cli.common import print_json
 from imu_monitor.cli.console import marker_dict
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.exercises import get_exercise
+from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.processing.calibration import Calibration
 from imu_monitor.storage.recording import add_marker, load_recording, save_recording
 
@@ -85,7 +85,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seconds A to B: standing upright, still (without it a sensor's alignment about "
         "the vertical comes from the movement, else is assumed)",
     )
-    p.add_argument("--exercise", help="the exercise's calibration posture (default: recorded)")
+    p.add_argument(
+        "--exercise",
+        choices=list(EXERCISES),
+        help="the exercise's calibration posture (default: recorded)",
+    )
     p.add_argument(
         "--force", action="store_true", help="replace calibration windows the file already has"
     )

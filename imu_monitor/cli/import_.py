@@ -10,14 +10,22 @@ from pathlib import Path
 from imu_monitor.app.calibration_windows import existing_calibration, set_calibration_windows
 from imu_monitor.cli.calibrate import calibration_lines, calibration_option
 from imu_monitor.errors import ImuMonitorError, UsageError
-from imu_monitor.exercises import get_exercise
+from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.processing.calibration import GIVE_WINDOWS
 from imu_monitor.processing.frames import axes_matrix
 from imu_monitor.processing.quality import clean_samples, gaps_note
 from imu_monitor.storage.importers import IMPORTERS, import_file, import_xsens_sensors
 from imu_monitor.storage.importers.axes import ALL_SENSORS, apply_axes
-from imu_monitor.storage.importers.common import MAX_RATE_HZ, MIN_RATE_HZ, valid_rate
+from imu_monitor.storage.importers.common import (
+    ACC_UNITS,
+    GYR_UNITS,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
+    TIME_UNITS,
+    normalise_unit,
+    valid_rate,
+)
 from imu_monitor.storage.recording import save_recording
 
 
@@ -114,7 +122,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or two: PLACEMENT=ACC_NAME,GYRO_NAME; repeat per sensor (default: the streams an "
         "imu-monitor --lsl session sent)",
     )
-    p.add_argument("--exercise", help="the exercise performed (stored in the recording)")
+    p.add_argument(
+        "--exercise",
+        choices=list(EXERCISES),
+        help="the exercise performed (stored in the recording)",
+    )
     p.add_argument(
         "--rate",
         type=_rate,
@@ -148,10 +160,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--time-col", metavar="NAME", help="time column")
     g.add_argument("--acc-cols", type=_three, metavar="X,Y,Z", help="accelerometer columns")
     g.add_argument("--gyr-cols", type=_three, metavar="X,Y,Z", help="gyroscope columns")
-    g.add_argument("--time-unit", metavar="UNIT", help="s, ms or us (default s)")
-    g.add_argument("--acc-unit", metavar="UNIT", help="m/s2, g or mg (default m/s2)")
-    g.add_argument("--gyr-unit", metavar="UNIT", help="rad/s or deg/s (default rad/s)")
+    g.add_argument(
+        "--time-unit",
+        type=_unit(TIME_UNITS, "time"),
+        metavar="UNIT",
+        help="s, ms or us (default s)",
+    )
+    g.add_argument(
+        "--acc-unit",
+        type=_unit(ACC_UNITS, "acceleration"),
+        metavar="UNIT",
+        help="m/s2, g or mg (default m/s2)",
+    )
+    g.add_argument(
+        "--gyr-unit",
+        type=_unit(GYR_UNITS, "angular rate"),
+        metavar="UNIT",
+        help="rad/s or deg/s (default rad/s)",
+    )
     p.set_defaults(func=run)
+
+
+def _unit(table: dict[str, float], what: str) -> Callable[[str], str]:
+    """argparse type: a unit of ``table`` (its aliases too), as its canonical name."""
+
+    def parse(text: str) -> str:
+        try:
+            return normalise_unit(text, table, what)
+        except ImuMonitorError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,18 +205,18 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "xdf":
         return _run_xdf(args)
     if args.stream:
-        raise ImuMonitorError("--stream only applies to --format xdf")
+        raise UsageError("--stream only applies to --format xdf")
     if args.format not in IMPORTERS:
-        raise ImuMonitorError(
+        raise UsageError(
             f"unknown import format {args.format!r}; known formats: {', '.join(IMPORTERS)}"
         )
     sensors = dict(args.sensor or [])
     if args.sensor and len(sensors) != len(args.sensor):
-        raise ImuMonitorError("--sensor names a placement twice; give each placement once")
+        raise UsageError("--sensor names a placement twice; give each placement once")
     if sensors and args.format != "xsens":
-        raise ImuMonitorError("--sensor only applies to --format xsens")
+        raise UsageError("--sensor only applies to --format xsens")
     if sensors and (args.file or args.placement):
-        raise ImuMonitorError("give either FILE (with --placement) or --sensor PLACEMENT=FILE")
+        raise UsageError("give either FILE (with --placement) or --sensor PLACEMENT=FILE")
     if not sensors and not args.file:
         raise ImuMonitorError("give the FILE to import (or --sensor PLACEMENT=FILE for xsens)")
 
@@ -201,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         given = [k for k, v in csv_options.items() if v is not None]
         if given:
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
-            raise ImuMonitorError(f"{opts} only apply to --format csv")
+            raise UsageError(f"{opts} only apply to --format csv")
     out = Path(args.output)
     _check_output(out, args.force)
     if sensors:
@@ -240,7 +279,7 @@ def _run_xdf(args: argparse.Namespace) -> int:
         if v
     ]
     if given:
-        raise ImuMonitorError(
+        raise UsageError(
             f"{', '.join(given)} do not apply to XDF files: the streams' meta-data give the "
             "rates and units; choose streams with --stream PLACEMENT=NAME"
         )

@@ -108,7 +108,7 @@ def test_lsl_wait_needs_lsl(tmp_path, capsys):
 def test_import_options_that_do_not_apply_to_xdf_are_refused(tmp_path, capsys):
     xdf = tmp_path / "x.xdf"
     xdf.write_bytes(b"XDF:")
-    assert main(["import", str(xdf), "-o", str(tmp_path / "o.imr"), "--rate", "100"]) == 1
+    assert main(["import", str(xdf), "-o", str(tmp_path / "o.imr"), "--rate", "100"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--rate do not apply to XDF files" in err and "\n" not in err
     with pytest.raises(SystemExit) as e:  # argparse's own usage error

@@ -307,7 +307,7 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rec.meta["source"] == "import:csv" and len(rec.series["sacrum"]) == 2
     assert main(["import", str(f), "--format", "csv", "-o", str(out)]) == 1
     assert "exists" in capsys.readouterr().err
-    assert main(["import", str(f), "--format", "matlab", "-o", str(tmp_path / "b.imr")]) == 1
+    assert main(["import", str(f), "--format", "matlab", "-o", str(tmp_path / "b.imr")]) == 2
     assert "known formats: csv, xsens" in capsys.readouterr().err
-    assert main(["import", str(f), "--format", "xsens", "--acc-unit", "g", "-o", "q.imr"]) == 1
+    assert main(["import", str(f), "--format", "xsens", "--acc-unit", "g", "-o", "q.imr"]) == 2
     assert "--acc-unit only apply to --format csv" in capsys.readouterr().err
