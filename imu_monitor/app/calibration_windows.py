@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imu_monitor.errors import CalibrationRefused, ImuMonitorError
+from imu_monitor.errors import CalibrationRefused, ImuMonitorError, UsageError
 from imu_monitor.exercises import Exercise
 from imu_monitor.model import Marker, Recording
 from imu_monitor.processing.calibration import (
@@ -114,7 +114,7 @@ def set_calibration_windows(
     calibration, which would otherwise take precedence) with markers for them, and return the
     new markers and the calibration they give (its notes say the markers were used)."""
     if stand is not None and stand.t0_s < pose.t1_s and pose.t0_s < stand.t1_s:
-        raise ImuMonitorError(
+        raise UsageError(
             f"{stand.label} and {pose.label} overlap; standing and the calibration posture "
             "are two different postures"
         )

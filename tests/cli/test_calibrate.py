@@ -99,7 +99,7 @@ def test_calibrate_writes_the_markers_and_analyze_uses_them(
         (["--pose", "5-x"], 2, "'5-x' is not a range"),
         (["--pose", "8-5"], 2, "ends before it starts"),
         (["--stand", "0-2.7"], 2, "--pose"),
-        (["--stand", "0-3", "--pose", "2-8"], 1, "overlap"),
+        (["--stand", "0-3", "--pose", "2-8"], 2, "overlap"),
     ],
 )
 def test_calibrate_refuses_bad_windows(

@@ -367,3 +367,13 @@ def test_gui_commands_without_a_display_run_headless_with_a_note(files):
         notes = [ln for ln in err.splitlines() if "no display" in ln]
         assert len(notes) == 1 and "--screenshot" in notes[0], (name, err)
         assert "summary:" in out and "Traceback" not in err, (name, out, err)
+
+
+def test_a_file_not_closed_is_said_once(tmp_path, capsys):
+    # the reader's log line had repeated the note every command prints
+    src = ROOT / "recordings" / "hip-thrust_2sensors.imr"
+    cut = tmp_path / "cut.imr"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    assert main(["analyze", str(cut), "--allow-partial"]) == 0
+    cap = capsys.readouterr()
+    assert (cap.out + cap.err).count("was not closed by its writer") == 1

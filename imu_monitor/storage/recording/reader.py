@@ -331,7 +331,7 @@ def load_recording(path: str | os.PathLike[str], *, allow_partial: bool = False)
             f"{path}: the file was not closed by its writer (the recording program stopped "
             "mid-session); all data written up to then is intact"
         )
-        log.warning(warnings[-1])
+        log.debug(warnings[-1])  # said by meta["load_warning"], which every command prints
     series = {name: _assemble(buf, b) for name, b in blocks.items()}
     for name in recovered:
         t = series[name].t_s
