@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from imu_monitor.app.sources import SIM_DEVICE, SimulatedPerson, live_source
+from imu_monitor.cli.common import check_profile_option
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.sources.device_check import POSE_PROMPTS, run_check, verdicts
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_profile_option(args.profile)
     if not (args.seconds > 1.0 and args.seconds <= 600.0):
         print("imu-monitor check-device: error: --seconds must be 1-600", file=sys.stderr)
         return 2

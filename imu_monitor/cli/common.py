@@ -22,7 +22,8 @@ import rich.console
 import rich.progress
 import rich.table
 
-from imu_monitor.errors import ImuMonitorError, RecordingError
+from imu_monitor.devices.profiles import load_profile
+from imu_monitor.errors import ImuMonitorError, RecordingError, UsageError
 from imu_monitor.exercises import EXERCISES, Exercise, Limits, get_exercise
 from imu_monitor.settings import LimitOverrides, Settings
 from imu_monitor.storage.recording import load_recording
@@ -523,3 +524,17 @@ def table(title: str | None, columns: list[str], rows: list[list[str]]) -> list[
 
 
 _LEFT = {"NAME", "ADDRESS", "PROFILE", "verdict", "direction", "kind", "note", "phase"}
+
+
+def check_profile_option(name: str | None) -> None:
+    """``--profile NAME``: an unknown name is a usage error (exit 2), found before anything
+    connects; a profile file given by its path is read, and judged, where it is used."""
+    if name is None:
+        return
+    base = name.partition(":")[0]
+    if Path(base).is_file():
+        return
+    try:
+        load_profile(base)
+    except ImuMonitorError as e:
+        raise UsageError(str(e), option="--profile") from None

@@ -29,6 +29,7 @@ from imu_monitor.cli.common import (
     add_force_option,
     add_window_options,
     check_output,
+    check_profile_option,
     count,
     dashboard,
     exit_code_after,
@@ -155,6 +156,7 @@ def build_source(args: argparse.Namespace) -> LiveSource:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_profile_option(args.profile)
     if args.headless:
         return run_headless(args)
     if not has_display() and args.screenshot is None:

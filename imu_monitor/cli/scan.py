@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from imu_monitor.app.sources import idle_simulated_wearables, scan_wearables
-from imu_monitor.cli.common import json_line, positive_number, table
+from imu_monitor.cli.common import check_profile_option, json_line, positive_number, table
 from imu_monitor.cli.console import Output
 from imu_monitor.model import SENSOR_SETS
 
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_profile_option(args.profile)
     world = None
     timeout = args.timeout
     if args.device == "sim":

@@ -377,3 +377,18 @@ def test_a_file_not_closed_is_said_once(tmp_path, capsys):
     assert main(["analyze", str(cut), "--allow-partial"]) == 0
     cap = capsys.readouterr()
     assert (cap.out + cap.err).count("was not closed by its writer") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["live", "--headless", "--duration", "1"],
+        ["scan", "--device", "sim"],
+        ["check-device", "--device", "sim"],
+        ["decode", "--hex", "00"],
+    ],
+)
+def test_an_unknown_profile_is_a_usage_error_everywhere(argv, capsys):
+    assert main([*argv, "--profile", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no firmware profile named 'nope'" in err and len(err.splitlines()) == 1
