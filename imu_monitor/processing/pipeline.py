@@ -438,6 +438,8 @@ class Pipeline:
         self._start_gate = None
         self.calibration.valid_from_s = t_held
         self._axial = AxialTracker(t_held)  # the first rest: the posture just held
+        if self.recorder is not None:  # a replay or an analysis of the file judges from here too
+            self._record(self.recorder.set_calibration, self.calibration.to_dict())
         ev = StartPostureHeld(t_held)
         self._notices.append(ev)
         self._publish([ev])

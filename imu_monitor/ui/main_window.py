@@ -40,6 +40,7 @@ from imu_monitor.events import (
 )
 from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import SET_MARKERS
+from imu_monitor.processing.start_gate import PROMPT as START_PROMPT
 from imu_monitor.settings import Settings
 from imu_monitor.sources.base import SourceState, SourceStatus
 from imu_monitor.storage.history import HistoryStore
@@ -398,6 +399,8 @@ class DashboardWindow(QMainWindow):
         advice = calibration_notice(cal)
         if advice is not None:
             self.notices.notify(advice, action=True, details=cal.notes)
+        if p.waiting_for_start:  # a stored neutral: nothing is judged until its posture is held
+            self.notices.notify(START_PROMPT.capitalize())
 
     # -- actions ------------------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:

@@ -120,8 +120,8 @@ def test_a_saved_calibration_judges_from_the_held_posture_as_a_fresh_one(tmp_pat
             "--faulty", "0", "--user", "ann", "--config-dir", str(tmp_path),
             "--use-saved-calibration"]  # fmt: skip
     runs = []
-    for _ in range(2):  # the first calibrates and saves, the second uses it
-        assert main(argv) == 0
+    for k in range(2):  # the first calibrates and saves, the second uses it
+        assert main([*argv, "--record", str(tmp_path / f"run{k}.imr")]) == 0
         runs.append([json.loads(line) for line in capsys.readouterr().out.splitlines()])
     fresh, saved = ([e for e in run if e["type"] == "rep_ended"] for run in runs)
     assert not [e for e in runs[1] if e["type"] == "alarm_started"]
@@ -131,6 +131,10 @@ def test_a_saved_calibration_judges_from_the_held_posture_as_a_fresh_one(tmp_pat
     for a, b in zip(fresh, saved, strict=True):
         assert b["t_start_s"] == pytest.approx(a["t_start_s"], abs=0.05)
         assert b["peak_flexion_deg"] == pytest.approx(a["peak_flexion_deg"], abs=0.5)
+    # the recording keeps where judging began: its analysis judges the same reps
+    assert main(["analyze", str(tmp_path / "run1.imr"), "--json"]) == 0
+    reps = json.loads(capsys.readouterr().out)["reps"]
+    assert [r["index"] for r in reps] == [e["index"] for e in saved]
 
 
 def test_every_calibration_step_is_printed_however_fast_the_data_comes(tmp_path, capsys):
