@@ -15,12 +15,12 @@ from imu_monitor.app.calibration_windows import (
     existing_calibration,
     set_calibration_windows,
 )
-from imu_monitor.cli.common import print_json
+from imu_monitor.cli.common import add_read_options, load_for_command, print_json
 from imu_monitor.cli.console import marker_dict
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.exercises import EXERCISES, get_exercise
 from imu_monitor.processing.calibration import Calibration
-from imu_monitor.storage.recording import add_marker, load_recording, save_recording
+from imu_monitor.storage.recording import add_marker, save_recording
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _WINDOW = re.compile(rf"^\s*{_NUMBER}\s*-\s*{_NUMBER}\s*$")
@@ -94,6 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="replace calibration windows the file already has"
     )
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_read_options(p)
     p.set_defaults(func=run)
 
 
@@ -128,7 +129,7 @@ def calibration_report(cal: Calibration, stand_given: bool) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = load_recording(args.file)
+    rec = load_for_command(args.file, args)
     ex = get_exercise(args.exercise or rec.exercise)
     before = existing_calibration(rec)
     if before is not None and not args.force:
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     markers, cal = set_calibration_windows(rec, ex, args.pose, args.stand)
     if before is None:
         for m in markers:  # appended, standing first: alone it is not used
-            add_marker(args.file, m)
+            add_marker(args.file, m, allow_partial=args.allow_partial)
     else:
         save_recording(rec, args.file)  # rewritten (atomically) without the old calibration
     if args.json:

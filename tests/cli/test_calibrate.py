@@ -246,3 +246,20 @@ def test_axes_for_a_sensor_the_file_does_not_have(tmp_path: Path, capsys) -> Non
     args = ["import", str(csv), "--format", "csv", "-o", str(tmp_path / "o.imr")]
     assert main([*args, "--axes", "thigh=x,y,z"]) == 1
     assert "--axes names thigh" in capsys.readouterr().err
+
+
+def test_a_damaged_file_is_calibrated_with_allow_partial(
+    unmarked: Path, truth_windows, capsys
+) -> None:
+    # the advice had been `export ... --allow-partial`: calibrate had no such option
+    data = bytearray(unmarked.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    unmarked.write_bytes(bytes(data))
+    stand, pose = truth_windows[CAL_MARKER_STANDING], truth_windows[CAL_MARKER_START]
+    args = ["calibrate", str(unmarked), "--stand", _window(stand), "--pose", _window(pose)]
+    assert main(args) == 1
+    assert "add --allow-partial" in capsys.readouterr().err
+    assert main([*args, "--allow-partial"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(unmarked), "--allow-partial", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["calibration"]["guessed"] is False
