@@ -30,7 +30,7 @@ from imu_monitor.ui.plots import style_axes
 MAX_BARS = 20
 FAULT_COLOUR = "#ff4d4f"
 TEMPO_TITLE = "LAST REP  (up / hold / down)"
-APPROXIMATE_TITLE = "  ≈ split approximate: the lumbar fault moved the pelvis the rep is timed from"
+APPROXIMATE_TITLE = "  ≈ approximate: the lumbar fault moved the pelvis"
 
 
 FAULT_MARK_AT = 0.85
@@ -76,6 +76,9 @@ class RepsPanel(QFrame):
         grid.addWidget(self.count, 1, 0, 2, 1)
         self.tempo_title = QLabel(TEMPO_TITLE)
         self.tempo_title.setObjectName("dim")
+        # wraps: a long line had widened the panel and squeezed the plots beside it (their
+        # time axis then stopped seconds before now)
+        self.tempo_title.setWordWrap(True)
         grid.addWidget(self.tempo_title, 0, 1, 1, 3)
         self.phase_labels = []
         for i in range(3):
@@ -92,6 +95,7 @@ class RepsPanel(QFrame):
             grid.setColumnStretch(i, 1)
         self.flag = QLabel("")
         self.flag.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.flag.setWordWrap(True)
         lay.addWidget(self.flag)
         self.why = self.flag
         """Why the last rep did not count (the flag line, under the counter)."""
