@@ -56,6 +56,11 @@ _XML_HEAD = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
 
+TREND_SCALE_DEG_PER_REP = 1.0
+"""The drift trend panel spans at least +-this (deg per rep): over ten reps, 10 deg, a
+limit's worth of drift."""
+
+
 def svg_text(fig: Figure) -> str:
     """``fig`` as an ``<svg>`` element to inline in HTML (no XML declaration, doctype or RDF
     metadata)."""
@@ -353,6 +358,10 @@ def drift_figure(
     _bars(bx, xs, np.where(slopes > 0, slopes, 0.0), 0.7, color=FLEXION, label="growing")
     _bars(bx, xs, np.where(slopes > 0, 0.0, slopes), 0.7, color=GOOD, label="steady or shrinking")
     bx.axhline(0.0, color=TARGET, linewidth=0.6)
+    # at least +-TREND_SCALE_DEG_PER_REP: autoscaled, a trend of 0.05 deg/rep filled the panel
+    # as if the back had drifted a lot
+    reach = max(TREND_SCALE_DEG_PER_REP, float(np.abs(slopes).max(initial=0.0)) * 1.15)
+    bx.set_ylim(-reach, reach)
     bx.set_xlabel("set")
     bx.set_ylabel("trend (°/rep)")
     bx.set_xticks(xs if n <= 30 else xs[:: max(1, n // 30)])

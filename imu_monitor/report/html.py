@@ -218,7 +218,7 @@ def _repstable(r: SessionReport) -> str:
         classes.append("" if j.good else "bad")
     cols = ["rep", "set", "start", "up s", "hold s", "down s", "flex °", "ext °", "verdict"]
     body = table(cols, rows, left=3, classes=classes)
-    return f"<details><summary>Every rep ({len(rows)})</summary>{body}</details>"
+    return f"<details open><summary>Every rep ({len(rows)})</summary>{body}</details>"
 
 
 def _alarmstable(r: SessionReport) -> str:
@@ -237,7 +237,7 @@ def _alarmstable(r: SessionReport) -> str:
         for a in alarms
     ]
     body = table(["direction", "start", "s", "peak °", "phase", "rep"], rows, left=1)
-    return f"<details><summary>Every alarm ({len(rows)})</summary>{body}</details>"
+    return f"<details open><summary>Every alarm ({len(rows)})</summary>{body}</details>"
 
 
 def _markerstable(r: SessionReport) -> str:

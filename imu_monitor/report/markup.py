@@ -26,7 +26,7 @@ th{background:#f1f3f5}td.l,th.l{text-align:left}tr.bad td{background:#fff0f0}
 .fig svg{width:100%;height:auto}.flex{color:#e8590c}.ext{color:#1c64d9}
 .ok{color:#2b8a3e}.warn{color:#c92a2a}details{margin:6px 0}summary{cursor:pointer}
 footer{color:#868e96;font-size:0.8em;margin-top:2em}
-@media print{details{display:block}}
+@media print{details{display:block}td{white-space:normal}}
 """
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import numpy as np
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from imu_monitor import __version__
@@ -53,7 +54,11 @@ def progress_figure(rows: Sequence[SessionRow]) -> Figure:
     bx.set_ylim(lo, hi + 0.3 * (hi - lo))
     bx.set_ylabel("lumbar angle (°)")
     bx.legend(loc="upper left", fontsize=8, ncols=2, frameon=False)
-    fig.autofmt_xdate()
+    # concise labels with the date as their offset: sessions minutes apart had read
+    # "11:15.000000" (minutes, seconds and microseconds) with no date
+    locator = AutoDateLocator()
+    bx.xaxis.set_major_locator(locator)
+    bx.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     return fig
 
 
