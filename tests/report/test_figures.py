@@ -79,3 +79,12 @@ def test_faulty_reps_are_marked_in_their_direction():
     # the flexion-alarm outline reaches the faulty rep's 12 degrees, nothing else's
     flex = filled["flexion alarm"].get_path().vertices
     assert flex[:, 1].max() == 12.0
+
+
+def test_a_small_drift_trend_is_drawn_small():
+    # autoscaled, a trend of 0.05 deg/rep filled the whole panel as if the back had drifted far
+    fig = figures.drift_figure([[10.0, 12.0, 11.0]], [0.05], 80.0)
+    lo, hi = fig.axes[1].get_ylim()
+    assert lo <= -figures.TREND_SCALE_DEG_PER_REP and hi >= figures.TREND_SCALE_DEG_PER_REP
+    fig = figures.drift_figure([[10.0, 40.0, 80.0]], [-3.0], 80.0)
+    assert fig.axes[1].get_ylim()[0] < -3.0  # a large one still fits

@@ -79,3 +79,10 @@ def test_a_session_without_reps_still_gets_its_report():
     assert "No rep was found in this recording." in doc and "No set: no rep was found." in doc
     assert doc.count("<svg") == 1  # the trace alone
     assert "Measurement quality" in doc
+
+
+def test_every_rep_and_alarm_are_listed_open_so_they_print(document):
+    # a closed <details> prints as its title only: a printed report had lost every rep's reason
+    _, doc = document
+    assert "<details open><summary>Every rep (" in doc
+    assert "<details open><summary>Every alarm (" in doc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from matplotlib.dates import ConciseDateFormatter
 
 from imu_monitor.cli.main import main
 from imu_monitor.report.progress import progress_figure, progress_html
@@ -55,6 +56,8 @@ def test_the_progress_plot_has_one_point_per_session():
     assert list(tempo.get_ydata()) == pytest.approx([50.0, 70.0, 95.0])
     flex, ext = fig.axes[1].get_lines()[:2]
     assert list(ext.get_ydata()) == [-11.0, -8.0, -4.1]
+    # dates as dates, the day as the axis' offset ("11:15.000000" had read as a clock time)
+    assert isinstance(fig.axes[1].xaxis.get_major_formatter(), ConciseDateFormatter)
 
 
 def test_report_progress_writes_the_users_history(tmp_path, history, capsys):
