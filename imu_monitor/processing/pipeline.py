@@ -603,11 +603,11 @@ class Pipeline:
             if self.recorder is not None:
                 self._record(self.recorder.write_gap, gap)
 
-    def sets_view(self) -> SetsView:
-        """Good reps, the last rep's judgement and the sets, copied under the lock (for the
-        dashboard's thread)."""
+    def sets_view(self, recent: int = 0) -> SetsView:
+        """Good reps, the last rep's judgement (and the latest ``recent``) and the sets, copied
+        under the lock (for the dashboard's thread)."""
         with self._lock:
-            return self.sets.view()
+            return self.sets.view(recent)
 
     def mark_set(self, t_s: float, kind: str = "set_start") -> None:
         """A ``set_start`` / ``set_end`` marker (a button, a replayed recording's markers):

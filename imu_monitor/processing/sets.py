@@ -265,10 +265,11 @@ class SetTracker:
             return None
         return self._open.summary(self.tempo, self.rules.drift_warning_fraction)
 
-    def view(self) -> SetsView:
-        """The counts, the last judgement and the sets as a copy (the live pipeline takes it
-        under its lock for the dashboard)."""
-        return SetsView(self.reps, self.good_reps, self.last, self.sets())
+    def view(self, recent: int = 0) -> SetsView:
+        """The counts, the last judgement, the latest ``recent`` judgements and the sets as a
+        copy (the live pipeline takes it under its lock for the dashboard)."""
+        latest = list(self.judgements)[-recent:] if recent > 0 else []
+        return SetsView(self.reps, self.good_reps, self.last, self.sets(), latest)
 
     def to_dict(self) -> dict[str, Any]:
         """The sets block of a summary."""
@@ -352,6 +353,8 @@ class SetsView:
     good_reps: int
     last: RepJudgement | None
     sets: list[SetSummary]
+    recent: list[RepJudgement] = field(default_factory=list)
+    """The latest judgements, oldest first (as many as asked for)."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from imu_monitor.ui.plots import LivePlots
 from imu_monitor.ui.recording_controls import RecordingControls
 from imu_monitor.ui.replay_controls import ReplayControls, marker_label
 from imu_monitor.ui.report_action import ReportSaver
-from imu_monitor.ui.reps_panel import RepsPanel
+from imu_monitor.ui.reps_panel import MAX_BARS, RepsPanel
 from imu_monitor.ui.sensor_strip import SensorStrip
 from imu_monitor.ui.settings_dialog import SettingsDialog
 from imu_monitor.ui.sound import AlarmSound
@@ -317,7 +317,7 @@ class DashboardWindow(QMainWindow):
         elif isinstance(ev, RepEnded):
             self.tempo_cue.cancel()  # (a rep over before its ticks: no tick into the rest)
             self.reps_panel.show_reps(list(self.ds.pipeline.reps))
-            self.reps_panel.show_sets(self.ds.pipeline.sets_view())
+            self.reps_panel.show_sets(self.ds.pipeline.sets_view(MAX_BARS))
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
         elif isinstance(ev, AccOffsetApplied | ClockOffsetApplied | StartPostureHeld):
@@ -355,7 +355,7 @@ class DashboardWindow(QMainWindow):
             for m in getattr(self.replay, "rec", None) and self.replay.rec.markers or []:
                 p.mark_set(m.t_s, m.kind)  # a replay's sets split at its markers too
             self.reps_panel.show_reps(list(p.reps))
-            self.reps_panel.show_sets(p.sets_view())
+            self.reps_panel.show_sets(p.sets_view(MAX_BARS))
             self._calibration_seen = p.calibration
             self._refresh_titles()
         self._stream_clock.note(time.perf_counter(), float(p.status.t_s))

@@ -8,9 +8,10 @@ warning; its tooltip gives each set's drift in degrees per rep). The last rep's 
 are coloured off-tempo by the rule the count judges them with (``good_reps.phase_verdicts``:
 within the coach's tolerance of the target, a hold no shorter than its target). Updated from
 ``RepEnded`` events (not per frame). Bars: flexion up (orange), extension down (blue), one pair
-per rep, the last ``MAX_BARS`` reps; faulty reps (alarmed or too fast) carry a red cross above
-their bars and are listed in the caption. The chart's height grows with the tallest bar, so none
-is cut off.
+per rep, the last ``MAX_BARS`` reps; the reps that did not count, as the counter judges them
+(limits and tempo, ``show_sets``), carry a red cross above their bars and are listed in the
+caption with why ("#3 (flexion, extension)", "#6 (hold)"; a rep failed on tempo alone had gone
+unmarked beside a "0 / 8"). The chart's height grows with the tallest bar, so none is cut off.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE, RepEnded
 from imu_monitor.exercises import Limits, SetRules, Tempo
-from imu_monitor.processing.good_reps import phase_verdicts
+from imu_monitor.processing.good_reps import RepJudgement, phase_verdicts
 from imu_monitor.processing.sets import SetSummary, SetsView
 from imu_monitor.ui import theme
 from imu_monitor.ui.plots import style_axes
@@ -132,6 +133,8 @@ class RepsPanel(QFrame):
         self.faulty_caption.setWordWrap(True)
         lay.addWidget(self.faulty_caption)
         self.limits = limits
+        self._span = 1.0
+        """The excursion chart's half height (deg), where the crosses go."""
         self.set_targets(tempo, limits, tolerance_s)
         self.show_reps([])
 
@@ -160,6 +163,7 @@ class RepsPanel(QFrame):
         self.ext_bars.setOpts(x=x, height=ext, width=0.7)
         bad = np.array([rep_is_faulty(r) for r in last], dtype=bool)
         span = bars_span_deg(self.limits, np.concatenate([flex, ext]))
+        self._span = span
         self.bars.setYRange(-span, span, padding=0)
         self.faults.setData(x=x[bad], y=np.full(int(bad.sum()), FAULT_MARK_AT * span))
         self.bars.setXRange(first_index + 0.3, first_index + MAX_BARS + 0.7, padding=0)
@@ -216,6 +220,13 @@ class RepsPanel(QFrame):
             self.why.setText("last rep counted")
             self.why.setToolTip("")
             self.why.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 18px;")
+        if view.recent:  # the reps that did not count, as the counter judges them
+            bad = [j for j in view.recent if not j.good]
+            x = np.array([j.index + 1 for j in bad], dtype=float)
+            self.faults.setData(x=x, y=np.full(len(x), FAULT_MARK_AT * self._span))
+            self.faulty_caption.setText(
+                "not counted: " + ", ".join(map(_judged_text, bad[-6:])) if bad else ""
+            )
         sets = view.sets[-SETS_SHOWN:]
         self.sets_line.setText("sets (good / reps):  " + "  ·  ".join(map(set_cell, sets)))
         self.sets_line.setToolTip("\n".join(map(set_text, sets)))
@@ -242,6 +253,23 @@ def set_text(st: SetSummary) -> str:
             f"≥{st.drift_warning_fraction:.0%} of limit from #{st.drift_first_rep + 1}"
         )
     return text
+
+
+_FAULT_WORDS = {
+    "flexion": "flexion",
+    "extension": "extension",
+    "up_short": "up",
+    "up_long": "up",
+    "hold_short": "hold",
+    "down_short": "down",
+    "down_long": "down",
+}
+
+
+def _judged_text(j: RepJudgement) -> str:
+    """A rep that did not count in a few words: "#3 (extension, hold)"."""
+    words = list(dict.fromkeys(_FAULT_WORDS.get(f, f) for f in j.faults))
+    return f"#{j.index + 1} ({', '.join(words)})"
 
 
 def _fault_text(r: RepEnded) -> str:

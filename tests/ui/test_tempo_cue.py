@@ -21,7 +21,7 @@ from imu_monitor.settings import Settings  # noqa: E402
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.ble import ReconnectPolicy, sim_source  # noqa: E402
 from imu_monitor.sources.sim import make_world  # noqa: E402
-from imu_monitor.ui.reps_panel import RepsPanel  # noqa: E402
+from imu_monitor.ui.reps_panel import MAX_BARS, RepsPanel  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
 from imu_monitor.ui.tempo_cue import (  # noqa: E402
     MAX_CUE_SPEED,
@@ -196,3 +196,20 @@ def test_the_settings_dialog_edits_the_set_rules_and_the_cue(qtbot):
     ex = s.resolved_exercise()
     assert (ex.sets.pause_s, ex.sets.tempo_tolerance_s) == (45, 0.25)
     assert s.overrides().drift_warning_fraction is None  # unchanged: not stored
+
+
+def test_every_rep_that_does_not_count_is_crossed_and_listed_with_why(qtbot):
+    # a rep failed on tempo alone had no cross and was not listed beside "0 / 8"
+    ex = get_exercise("back-kick")
+    panel = RepsPanel(ex.tempo, ex.limits)
+    qtbot.addWidget(panel)
+    tracker = SetTracker(ex)
+    reps = [rep(0, 10.0), rep(1, 15.0, hold=0.2), rep(2, 20.0)]
+    for ev in reps:
+        tracker.add(ev)
+    panel.show_reps(reps)
+    panel.show_sets(tracker.view(MAX_BARS))
+    assert panel.count.text() == "2 / 3"
+    xs, _ = panel.faults.getData()
+    assert list(xs) == [2.0]  # rep 2, by the counter's judgement (no alarm, not too fast)
+    assert panel.faulty_caption.text() == "not counted: #2 (hold)"
