@@ -53,7 +53,7 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _beside(value: float, bound: float) -> str:
+def beside(value: float, bound: float) -> str:
     """``value`` to 0.1, or to 0.01 where 0.1 would read as the bound itself."""
     text = f"{value:.1f}"
     return f"{value:.2f}" if float(text) == round(bound, 1) else text
@@ -168,11 +168,11 @@ def judge_rep(
             if verdict == "short":
                 bound = target - margin
                 faults.append(f"{name}_short")
-                reasons.append(f"{name} {_beside(value, bound)} s < {_num(bound)} s")
+                reasons.append(f"{name} {beside(value, bound)} s < {_num(bound)} s")
             elif verdict == "long":
                 bound = target + margin
                 faults.append(f"{name}_long")
-                reasons.append(f"{name} {_beside(value, bound)} s > {_num(bound)} s")
+                reasons.append(f"{name} {beside(value, bound)} s > {_num(bound)} s")
     return RepJudgement(
         index=rep.index,
         set_index=set_index,

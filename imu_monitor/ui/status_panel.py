@@ -188,7 +188,10 @@ class StatusPanel(QFrame):
         now = self._clock()
         same_state = old is not None and (old.state, old.direction) == (view.state, view.direction)
         if not same_state or now - self._angle_shown_at >= ANGLE_REFRESH_S:
-            if _set_text(self.angle, f"{view.angle_deg:+.1f}°" if show_angle else ""):
+            text = ""
+            if show_angle:  # (+ 0.0: -0.04 reads +0.0, not -0.0)
+                text = f"{round(view.angle_deg, 1) + 0.0:+.1f}°"
+            if _set_text(self.angle, text):
                 self._angle_shown_at = now
         self.angle.setVisible(show_angle)
 

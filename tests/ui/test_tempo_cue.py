@@ -213,3 +213,14 @@ def test_every_rep_that_does_not_count_is_crossed_and_listed_with_why(qtbot):
     xs, _ = panel.faults.getData()
     assert list(xs) == [2.0]  # rep 2, by the counter's judgement (no alarm, not too fast)
     assert panel.faulty_caption.text() == "not counted: #2 (hold)"
+
+
+def test_a_phase_just_off_its_target_shows_the_digit_that_misses_it(qtbot):
+    # an amber "0.5 s" beside a 0.5 s hold target, with "hold 0.48 s < 0.5 s" as the reason
+    ex = get_exercise("back-kick")
+    panel = RepsPanel(ex.tempo, ex.limits)
+    qtbot.addWidget(panel)
+    panel.show_reps([rep(0, 10.0, hold=0.48)])
+    assert panel.phase_labels[1].text() == "0.48 s"
+    panel.show_reps([rep(0, 10.0, hold=0.3)])
+    assert panel.phase_labels[1].text() == "0.3 s"
