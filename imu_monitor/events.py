@@ -215,6 +215,24 @@ class StartPostureHeld(Event):
 
 
 @dataclass
+class StartPostureElsewhere(Event):
+    """With a calibration from an earlier session, the person has held still, but not in its
+    posture (``processing.start_gate``): ``off_deg`` (pitch, roll) from the saved neutral."""
+
+    type: ClassVar[str] = "start_posture_elsewhere"
+    off_deg: tuple[float, float]
+
+    def notice(self) -> str:
+        """The line a console or a dashboard shows."""
+        pitch, roll = self.off_deg
+        return (
+            f"still waiting for the calibration posture: the posture held is {pitch:+.0f} deg "
+            f"of pitch and {roll:+.0f} deg of roll from the saved neutral; if the sensors are "
+            "strapped on differently, calibrate again"
+        )
+
+
+@dataclass
 class ClockOffsetApplied(Event):
     """The live monitor measured how far one wearable's clock is off the sacrum's (their
     movements matched, ``live_clock_offset``) and joins its samples to the sacrum's by that much
@@ -257,6 +275,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordingFailed,
         AccOffsetApplied,
         ClockOffsetApplied,
+        StartPostureHeld,
+        StartPostureElsewhere,
     )
 }
 
@@ -266,3 +286,13 @@ def event_from_dict(d: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[d["type"]]
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in d.items() if k in names})
+
+
+NOTICE_EVENTS = (
+    RecordingFailed,
+    AccOffsetApplied,
+    ClockOffsetApplied,
+    StartPostureHeld,
+    StartPostureElsewhere,
+)
+"""The events a console or a dashboard shows as a line of text (their ``notice()``)."""

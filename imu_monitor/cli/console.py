@@ -17,15 +17,12 @@ from typing import Any, TextIO
 
 from imu_monitor.cli.common import for_user, json_line
 from imu_monitor.events import (
-    AccOffsetApplied,
+    NOTICE_EVENTS,
     AlarmEnded,
     AlarmStarted,
-    ClockOffsetApplied,
     Event,
-    RecordingFailed,
     RepEnded,
     RepStarted,
-    StartPostureHeld,
 )
 from imu_monitor.model import Marker
 from imu_monitor.processing.good_reps import RepJudgement
@@ -60,7 +57,7 @@ def format_event(ev: Event, judgement: RepJudgement | None = None) -> str:
             f"{ev.peak_flexion_deg:+.1f}° / {-abs(ev.peak_extension_deg):+.1f}°: "
             f"{verdict}{fast}"
         )
-    if isinstance(ev, RecordingFailed | AccOffsetApplied | ClockOffsetApplied | StartPostureHeld):
+    if isinstance(ev, NOTICE_EVENTS):
         return f"{ev.t_s:8.2f} s  {ev.notice()}"
     return f"{ev.t_s:8.2f} s  {ev.type}"
 

@@ -40,6 +40,7 @@ from imu_monitor.events import (
     Event,
     RecordingFailed,
     RepEnded,
+    StartPostureElsewhere,
     StartPostureHeld,
 )
 from imu_monitor.exercises import Exercise, Limits, get_exercise
@@ -432,8 +433,14 @@ class Pipeline:
         assert self._start_gate is not None and self.calibration is not None
         q = self.calibration.sensors[MASTER].q_segment_sensor
         pitch, roll = segment_pitch_roll(quat_master, q)
-        t_held = self._start_gate.update(t, pitch, roll)
+        gate = self._start_gate
+        t_held = gate.update(t, pitch, roll)
         if t_held is None:
+            if gate.held_elsewhere is not None:  # once: say why nothing is judged yet
+                ev = StartPostureElsewhere(float(t[-1]), gate.held_elsewhere)
+                gate.held_elsewhere = None
+                self._notices.append(ev)
+                self._publish([ev])
             return False
         self._start_gate = None
         self.calibration.valid_from_s = t_held

@@ -29,6 +29,9 @@ neutral; standing is 90 deg from all fours and from a lockout)."""
 STILL_RANGE_DEG = 1.5
 """Largest change of the pitch and of the roll over the hold (deg)."""
 PROMPT = "hold the calibration posture still for a second to start (saved calibration)"
+ADVICE_AFTER_S = 20.0
+"""After this long without the posture, a still posture held elsewhere is reported
+(``StartGate.held_elsewhere``): a saved calibration that no longer fits waits forever."""
 
 
 class StartGate:
@@ -40,6 +43,12 @@ class StartGate:
         self._t = np.zeros(0)
         self._pitch = np.zeros(0)
         self._roll = np.zeros(0)
+        self._t_first: float | None = None
+        self.held_elsewhere: tuple[float, float] | None = None
+        """Set once, ``ADVICE_AFTER_S`` after the first sample: how far (pitch, roll, deg) the
+        latest posture held still for ``HOLD_S`` lies from the saved neutral, when none near it
+        was held."""
+        self._advised = False
 
     def update(self, t: np.ndarray, pitch_deg: np.ndarray, roll_deg: np.ndarray) -> float | None:
         """The time of the first sample that ends a held posture, or None while there is none
@@ -48,6 +57,8 @@ class StartGate:
         pitch = np.concatenate([self._pitch, pitch_deg])
         roll = np.concatenate([self._roll, roll_deg])
         k = len(self._t)
+        if self._t_first is None and len(all_t):
+            self._t_first = float(all_t[0])
         near = (np.abs(_wrap(pitch - self.neutral[0])) <= TOLERANCE_DEG) & (
             np.abs(_wrap(roll - self.neutral[1])) <= TOLERANCE_DEG
         )
@@ -66,6 +77,17 @@ class StartGate:
             )
         if held.any():
             return float(all_t[ends[int(np.argmax(held))]])
+        if not self._advised and len(ends_c) and all_t[-1] - self._t_first >= ADVICE_AFTER_S:
+            still = (window_range(pitch, lo_c, ends_c + 1) <= STILL_RANGE_DEG) & (
+                window_range(roll, lo_c, ends_c + 1) <= STILL_RANGE_DEG
+            )
+            if still.any():
+                i = int(ends_c[np.flatnonzero(still)[-1]])
+                self._advised = True
+                self.held_elsewhere = (
+                    float(_wrap(pitch[i] - self.neutral[0])),
+                    float(_wrap(roll[i] - self.neutral[1])),
+                )
         keep = all_t >= all_t[-1] - HOLD_S - 1.0 if len(all_t) else np.zeros(0, bool)
         self._t, self._pitch, self._roll = all_t[keep], pitch[keep], roll[keep]
         return None

@@ -29,14 +29,12 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import (
-    AccOffsetApplied,
+    NOTICE_EVENTS,
     AlarmStarted,
-    ClockOffsetApplied,
     Event,
     RecordingFailed,
     RepEnded,
     RepStarted,
-    StartPostureHeld,
 )
 from imu_monitor.processing.quality import slow_rate_note
 from imu_monitor.processing.sets import SET_MARKERS
@@ -320,7 +318,7 @@ class DashboardWindow(QMainWindow):
             self.reps_panel.show_sets(self.ds.pipeline.sets_view(MAX_BARS))
         elif isinstance(ev, RecordingFailed):
             self.recording.recording_failed(ev.notice())
-        elif isinstance(ev, AccOffsetApplied | ClockOffsetApplied | StartPostureHeld):
+        elif isinstance(ev, NOTICE_EVENTS):  # (a failed recording is said above)
             self.notices.notify(ev.notice())
 
     def _show_wearable_alert(self) -> None:

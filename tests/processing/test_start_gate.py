@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imu_monitor.processing.start_gate import HOLD_S, TOLERANCE_DEG, StartGate
+from imu_monitor.processing.start_gate import ADVICE_AFTER_S, HOLD_S, TOLERANCE_DEG, StartGate
 
 RATE = 100.0
 
@@ -52,3 +52,21 @@ def test_moving_through_the_neutral_does_not_open():
     t = np.arange(0.0, 10.0, 1.0 / RATE)
     pitch = 90.0 + 10.0 * np.sin(2 * np.pi * 0.5 * t)  # never still for a second
     assert StartGate(90.0, 0.0).update(t, pitch, np.zeros_like(t)) is None
+
+
+def test_a_posture_held_elsewhere_is_reported_once_after_a_while():
+    # a saved calibration that no longer fits (a strap put on 40 deg differently) had waited
+    # forever without a word
+    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    pitch, roll = _pitch(t), np.zeros_like(t)
+    gate = StartGate(130.0, 0.0)
+    reported = []
+    for a in range(0, len(t), 10):
+        assert gate.update(t[a : a + 10], pitch[a : a + 10], roll[a : a + 10]) is None
+        if gate.held_elsewhere is not None:
+            reported.append((float(t[a]), gate.held_elsewhere))
+            gate.held_elsewhere = None
+    assert len(reported) == 1
+    when, (off_pitch, off_roll) = reported[0]
+    assert ADVICE_AFTER_S <= when < ADVICE_AFTER_S + 0.2
+    assert off_pitch == pytest.approx(-40.0, abs=0.5) and off_roll == pytest.approx(0.0)
