@@ -215,8 +215,13 @@ class ReplayControls(QFrame):
 
     def refresh(self) -> None:
         """Follow the replay's position and state (called on every frame)."""
-        self.play_btn.setText("▶ Play" if self.replay.paused else "❚❚ Pause")
         pos = self.replay.position_s
+        # at the end without --loop the replay has stopped: nothing to pause or play
+        ended = not self.replay.loop and pos >= self.replay.duration_s - 1e-6
+        self.play_btn.setEnabled(not ended)
+        self.play_btn.setText(
+            "■ Ended" if ended else ("▶ Play" if self.replay.paused else "❚❚ Pause")
+        )
         if not self.slider.isSliderDown():
             self.slider.setValue(int(round(pos * SLIDER_STEPS_PER_S)))
         text = _clock(pos)

@@ -69,3 +69,15 @@ def test_no_markers_no_track(qtbot, rec):
     rc = ReplayControls(ReplaySource(bare, clock=lambda: 0.0, sleep=lambda s: None), [1.0])
     qtbot.addWidget(rc)
     assert rc.marker_track.height() == 0 and rc.rep_box.itemText(0) == "jump to rep…"
+
+
+def test_at_the_end_there_is_nothing_to_pause(qtbot, rec):
+    # a finished replay had still offered "Pause"
+    replay = ReplaySource(rec, speed=None, clock=lambda: 0.0, sleep=lambda s: None)
+    rc = ReplayControls(replay, [])
+    qtbot.addWidget(rc)
+    assert rc.play_btn.text() == "❚❚ Pause" and rc.play_btn.isEnabled()
+    for _ in replay.chunks():  # played to the end
+        pass
+    rc.refresh()
+    assert rc.play_btn.text() == "■ Ended" and not rc.play_btn.isEnabled()
