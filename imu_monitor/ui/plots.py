@@ -49,6 +49,8 @@ LIMIT_LABEL_POSITION = 0.01
 """Where the limit and band labels start, as a fraction of the plot width from its left."""
 MARKER_COLOUR = "#ffd43b"
 """Session markers (set start/end, notes) in the plots and on the replay timeline."""
+MARKER_LABEL_FLIP_S = 1.5
+"""A marker this close to now (s) has its label on the left of its line."""
 BAND_LABEL = "neutral zone"
 """The shaded band: inside it the spine counts as neutral; beyond it a warning, then the limit."""
 
@@ -330,10 +332,17 @@ class LivePlots(QWidget):
             self.lumbar.addItem(line)
             self.marker_lines.append(line)
         for line, i in zip(self.marker_lines, shown, strict=False):
-            line.setPos(self._marker_t[i] - t_last)
+            x = self._marker_t[i] - t_last
+            line.setPos(x)
             text = self._marker_labels[i].replace("{", "{{").replace("}", "}}")
             if line.label.format != text:
                 line.label.setFormat(text)
+            # near now the label goes left of its line: written rightwards it was cut at the
+            # plot's edge ("set en")
+            anchors = [(1, 0), (1, 0)] if x > -MARKER_LABEL_FLIP_S else [(0, 0), (0, 0)]
+            if line.label.anchors != anchors:
+                line.label.anchors = anchors
+                line.label.updatePosition()
             line.setVisible(True)
         for line in self.marker_lines[len(shown) :]:
             line.setVisible(False)
