@@ -76,6 +76,16 @@ def test_markers_in_the_window_are_vertical_lines_with_their_names(qtbot):
     ]
 
 
+def test_a_marker_near_now_has_its_label_on_the_left(qtbot):
+    # written rightwards from its line, "set end" at the plot's right edge read "set en"
+    p = _plots(qtbot, ["sacrum"])
+    p.set_markers([(5.0, "set start"), (11.5, "set end")])
+    p.update_window(_window_data(12.0))
+    start, end = (ln for ln in p.marker_lines if ln.isVisible())
+    assert start.label.anchors == [(0, 0), (0, 0)]  # rightwards, as before
+    assert end.label.anchors == [(1, 0), (1, 0)]
+
+
 def test_a_large_excursion_stays_in_view_and_the_range_returns(qtbot):
     import numpy as np
 
