@@ -210,7 +210,10 @@ def trace_figure(
         ax.vlines(np.asarray(markers) / scale, 0.96, 1.0, transform=ax.get_xaxis_transform(),
                   color=TARGET, linewidth=1.0)  # fmt: skip
     ax.set_xlabel(f"time ({unit})")
-    ax.set_ylabel("lumbar angle (°)\nflexion + / extension −")
+    if mode == "lockout":  # one sensor: the pelvis' tilt, judged only at a held lockout
+        ax.set_ylabel("pelvis tilt from the\nlockout neutral (°)")
+    else:
+        ax.set_ylabel("lumbar angle (°)\nflexion + / extension −")
     if len(t_s):
         ax.set_xlim(t_s[0] / scale, t_s[-1] / scale)
     _headroom(ax, 0.15)

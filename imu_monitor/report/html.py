@@ -112,6 +112,12 @@ def _plots(r: SessionReport) -> str:
     alarms = [a.to_dict() for a in r.analysis.result.alarms if a.t_end_s is not None]
     breaks = [s.first_rep + 1 for s in r.sets[1:]]
     parts = ["<h2>Lumbar angle</h2>"]
+    if r.analysis.mode == "lockout":  # between lockouts the hips move the pelvis, not the back
+        parts = [
+            "<h2>Pelvis tilt from the lockout neutral</h2><p class=meta>One sensor: the tilt is "
+            "the lumbar angle only at a held lockout, where it is judged; between lockouts it is "
+            "the hips moving, not the lower back.</p>"
+        ]
     if len(t):
         parts.append(
             _figure_block(

@@ -49,6 +49,8 @@ LIMIT_LABEL_POSITION = 0.01
 """Where the limit and band labels start, as a fraction of the plot width from its left."""
 MARKER_COLOUR = "#ffd43b"
 """Session markers (set start/end, notes) in the plots and on the replay timeline."""
+LUMBAR_TITLE = "Lumbar angle  (flexion +, extension −)  [°]"
+LOCKOUT_TITLE = "Pelvis tilt from the lockout neutral  (judged at a held lockout)  [°]"
 MARKER_LABEL_FLIP_S = 1.5
 """A marker this close to now (s) has its label on the left of its line."""
 BAND_LABEL = "neutral zone"
@@ -163,7 +165,7 @@ class LivePlots(QWidget):
         lay.addWidget(self.canvas)
 
         self.lumbar = self.canvas.addPlot(row=0, col=0)
-        self.lumbar.setTitle("Lumbar angle  (flexion +, extension −)  [°]", color=theme.TEXT)
+        self.lumbar.setTitle(LUMBAR_TITLE, color=theme.TEXT)
         self.lumbar.setMouseEnabled(x=False, y=False)
         self.lumbar.hideButtons()
         style_axes(self.lumbar)
@@ -269,6 +271,9 @@ class LivePlots(QWidget):
         self.flex_line.setPos(limits.flexion_deg)
         self.ext_line.setPos(-limits.extension_deg)
         self.flex_line.setVisible(judge_flexion)
+        # one sensor in a hip thrust or bridge: the trace is the pelvis' tilt, the lumbar angle
+        # only at a held lockout (lowering the hips read as -30 to -50 deg of "extension")
+        self.lumbar.setTitle(LUMBAR_TITLE if judge_flexion else LOCKOUT_TITLE, color=theme.TEXT)
         self.band.setRegion((-limits.extension_deg * wf, limits.flexion_deg * wf))
         self.band_label.setPos(
             -self.window_s * (1.0 - LIMIT_LABEL_POSITION), limits.flexion_deg * wf

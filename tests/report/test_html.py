@@ -86,3 +86,10 @@ def test_every_rep_and_alarm_are_listed_open_so_they_print(document):
     _, doc = document
     assert "<details open><summary>Every rep (" in doc
     assert "<details open><summary>Every alarm (" in doc
+
+
+def test_one_sensor_in_a_hip_thrust_plots_the_pelvis_tilt_as_such():
+    rec = simulate_session(SimulationConfig(exercise="hip-thrust", reps=3, faulty=1, seed=2))
+    doc = session_html(build_session_report(rec, analyze_recording(rec), source="ht.imr"))
+    assert "<h2>Pelvis tilt from the lockout neutral</h2>" in doc
+    assert "<h2>Lumbar angle</h2>" not in doc

@@ -114,3 +114,13 @@ def test_one_sensor_lockout_range_stays_on_the_limits(qtbot):
     data["lumbar_flexion_deg"][:] = -40.0  # the hips between lockouts: not judged
     p.update_window(data)
     assert np.allclose(p.lumbar.viewRange()[1], base)
+
+
+def test_one_sensor_at_lockout_says_the_trace_is_the_pelvis_tilt(qtbot):
+    # lowering the hips had read as -30 to -50 deg under "Lumbar angle"
+    from imu_monitor.ui.plots import LOCKOUT_TITLE, LUMBAR_TITLE
+
+    p = _plots(qtbot, ["sacrum"])
+    assert p.lumbar.titleLabel.text == LUMBAR_TITLE
+    p.set_limits(get_exercise("hip-thrust").limits, judge_flexion=False)
+    assert p.lumbar.titleLabel.text == LOCKOUT_TITLE
