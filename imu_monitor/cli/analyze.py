@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
     """What ``analyze`` prints, as users read it (``common.for_user``: reps and alarms from 1,
     extension negative, the extension limit too)."""
-    rec = load_for_command(path, args)
+    rec = load_for_command(path, args, needs_sacrum=True)
     ex, limits = exercise_and_limits(args, rec.exercise)
     samples = sum(len(s) for s in rec.series.values())
     with progress(f"analysing {path}", None, samples / ANALYSED_SAMPLES_PER_S):

@@ -129,7 +129,7 @@ def calibration_report(cal: Calibration, stand_given: bool) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = load_for_command(args.file, args)
+    rec = load_for_command(args.file, args, needs_sacrum=True)
     ex = get_exercise(args.exercise or rec.exercise)
     before = existing_calibration(rec)
     if before is not None and not args.force:

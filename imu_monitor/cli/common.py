@@ -302,9 +302,10 @@ def check_output(path: str | Path, *, force: bool, option: str) -> Path:
     return p
 
 
-def load_for_command(path: str, args: argparse.Namespace) -> Any:
+def load_for_command(path: str, args: argparse.Namespace, *, needs_sacrum: bool = False) -> Any:
     """``load_recording`` with the command's ``--allow-partial``; what was skipped is said on
-    stderr."""
+    stderr. ``needs_sacrum``: a recording without sacrum samples (every one lost to damage) is
+    refused naming the file (the analysis' own message could not name it)."""
     allow = getattr(args, "allow_partial", False)
     try:
         rec = load_recording(path, allow_partial=allow)
@@ -321,6 +322,10 @@ def load_for_command(path: str, args: argparse.Namespace) -> Any:
     if warning:
         where = "" if str(path) in str(warning) else f"{path}: "
         print(f"note: {where}{warning}", file=sys.stderr)
+    sacrum = rec.series.get("sacrum")
+    if needs_sacrum and (sacrum is None or len(sacrum) == 0):
+        part = "its readable part holds" if allow else "it holds"
+        raise ImuMonitorError(f"{path}: {part} no sacrum samples, so there is nothing to analyse")
     return rec
 
 

@@ -105,7 +105,7 @@ class _Markers:
 
 def run(args: argparse.Namespace) -> int:
     check_lsl_options(args)
-    rec = load_for_command(args.file, args)
+    rec = load_for_command(args.file, args, needs_sacrum=True)
     exercise, _ = exercise_and_limits(args, rec.exercise)
     pipeline, notes = replay_pipeline(rec, exercise)
     replay = replay_source(rec, speed=args.speed, loop=args.loop, start_s=args.start)

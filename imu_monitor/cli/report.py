@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.file:
         raise UsageError("give the recording to report on: imu-monitor report FILE -o OUT.html")
     out = check_output(args.output, force=args.force, option="-o")
-    rec = load_for_command(args.file, args)
+    rec = load_for_command(args.file, args, needs_sacrum=True)
     ex, limits = exercise_and_limits(args, rec.exercise)
     samples = sum(len(s) for s in rec.series.values())
     with progress(f"reporting on {args.file}", None, samples / REPORTED_SAMPLES_PER_S):

@@ -392,3 +392,14 @@ def test_an_unknown_profile_is_a_usage_error_everywhere(argv, capsys):
     assert main([*argv, "--profile", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert "no firmware profile named 'nope'" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["replay", "--headless"]])
+def test_a_file_with_no_readable_sacrum_sample_is_named(tmp_path, capsys, command):
+    # "the recording has no sacrum data; it cannot be calibrated" had not said which file
+    src = ROOT / "recordings" / "back-kick_good_1sensor.imr"
+    cut = tmp_path / "cut.imr"
+    cut.write_bytes(src.read_bytes()[:3000])
+    assert main([command[0], str(cut), *command[1:], "--allow-partial"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{cut}: its readable part holds no sacrum samples" in err
