@@ -47,10 +47,6 @@ def bars_span_deg(limits: Limits, heights_deg: np.ndarray) -> float:
     return max(base, tallest / (FAULT_MARK_AT - 0.1))
 
 
-def rep_is_faulty(rep: RepEnded) -> bool:
-    return bool(rep.alarmed or rep.too_fast)
-
-
 class RepsPanel(QFrame):
     def __init__(
         self,
@@ -161,16 +157,10 @@ class RepsPanel(QFrame):
         ext = np.array([-r.peak_extension_deg for r in last], dtype=float)
         self.flex_bars.setOpts(x=x, height=flex, width=0.7)
         self.ext_bars.setOpts(x=x, height=ext, width=0.7)
-        bad = np.array([rep_is_faulty(r) for r in last], dtype=bool)
         span = bars_span_deg(self.limits, np.concatenate([flex, ext]))
         self._span = span
         self.bars.setYRange(-span, span, padding=0)
-        self.faults.setData(x=x[bad], y=np.full(int(bad.sum()), FAULT_MARK_AT * span))
         self.bars.setXRange(first_index + 0.3, first_index + MAX_BARS + 0.7, padding=0)
-        faulty = [r for r in reps if rep_is_faulty(r)]
-        self.faulty_caption.setText(
-            "faulty reps: " + ", ".join(_fault_text(r) for r in faulty[-6:]) if faulty else ""
-        )
         if not reps:
             for lab in self.phase_labels:
                 lab.setText("–")
@@ -211,6 +201,13 @@ class RepsPanel(QFrame):
     def show_sets(self, view: SetsView) -> None:
         """Good reps of reps on the counter, why the last rep did not count, the sets' line
         (the latest ``SETS_SHOWN``)."""
+        # the reps that did not count, as the counter judges them (the latest of ``recent``)
+        bad = [j for j in view.recent if not j.good]
+        x = np.array([j.index + 1 for j in bad], dtype=float)
+        self.faults.setData(x=x, y=np.full(len(x), FAULT_MARK_AT * self._span))
+        self.faulty_caption.setText(
+            "not counted: " + ", ".join(map(_judged_text, bad[-6:])) if bad else ""
+        )
         if view.reps == 0:
             self.why.setText("")
             self.sets_line.setText("")
@@ -228,13 +225,6 @@ class RepsPanel(QFrame):
             self.why.setText("last rep counted")
             self.why.setToolTip("")
             self.why.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 18px;")
-        if view.recent:  # the reps that did not count, as the counter judges them
-            bad = [j for j in view.recent if not j.good]
-            x = np.array([j.index + 1 for j in bad], dtype=float)
-            self.faults.setData(x=x, y=np.full(len(x), FAULT_MARK_AT * self._span))
-            self.faulty_caption.setText(
-                "not counted: " + ", ".join(map(_judged_text, bad[-6:])) if bad else ""
-            )
         sets = view.sets[-SETS_SHOWN:]
         self.sets_line.setText("sets (good / reps):  " + "  ·  ".join(map(set_cell, sets)))
         self.sets_line.setToolTip("\n".join(map(set_text, sets)))
@@ -278,12 +268,3 @@ def _judged_text(j: RepJudgement) -> str:
     """A rep that did not count in a few words: "#3 (extension, hold)"."""
     words = list(dict.fromkeys(_FAULT_WORDS.get(f, f) for f in j.faults))
     return f"#{j.index + 1} ({', '.join(words)})"
-
-
-def _fault_text(r: RepEnded) -> str:
-    what = []
-    if r.alarmed:
-        what.append("flexion" if r.peak_flexion_deg >= r.peak_extension_deg else "extension")
-    if r.too_fast:
-        what.append("too fast")
-    return f"#{r.index + 1} ({', '.join(what)})"

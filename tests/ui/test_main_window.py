@@ -20,6 +20,7 @@ from imu_monitor.events import AlarmStarted, RecordingFailed, RepEnded  # noqa: 
 from imu_monitor.exercises import get_exercise  # noqa: E402
 from imu_monitor.processing.calibration import calibrate_recording
 from imu_monitor.processing.good_reps import judge_rep
+from imu_monitor.processing.sets import SetTracker
 from imu_monitor.settings import Settings
 from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.base import SourceState, SourceStatus
@@ -30,7 +31,7 @@ from imu_monitor.ui import theme  # noqa: E402
 from imu_monitor.ui.app import DashboardLsl  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.replay_controls import ReplayControls  # noqa: E402
-from imu_monitor.ui.reps_panel import TEMPO_TITLE, RepsPanel  # noqa: E402
+from imu_monitor.ui.reps_panel import MAX_BARS, TEMPO_TITLE, RepsPanel  # noqa: E402
 from imu_monitor.ui.settings_dialog import SettingsDialog  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound, synthesize  # noqa: E402
 from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
@@ -463,6 +464,9 @@ def test_excursion_chart_grows_with_a_tall_bar(qtbot):
     qtbot.addWidget(panel)
     tall = RepEnded(5.0, 0, 0.0, 1.0, 2.0, 1.0, 0.5, 1.5, 3.0, 25.0, True, False)
     panel.show_reps([tall])
+    tracker = SetTracker(ex)  # the cross marks a rep the counter does not count
+    tracker.add(tall)
+    panel.show_sets(tracker.view(MAX_BARS))
     lo, hi = panel.bars.getPlotItem().viewRange()[1]
     assert lo <= -25.0 and hi >= 25.0
     cross_y = panel.faults.data["y"][0]
