@@ -23,11 +23,17 @@ samples (NaN while moving) and where a movement turns back (a touch-and-go botto
 ``TURN_MIN_DEG``), relative to the first still moment; errors add up from
 movement to movement, so compare heights a few movements apart, not a session apart. Across a gap
 in the data the acceleration is taken as straight between its ends: a sensor still on both sides
-of a gap has not changed height, whatever it did meanwhile.
+of a gap has not changed height, whatever it did meanwhile. Within a movement, the velocity a
+gap's straight line gets wrong is what the zero-velocity ends correct, so the correction goes
+there rather than spread over the movement's time (``_drift``): at 52 Hz a lost burst (4-8
+samples, 77-154 ms) at the start of a fast rise had put a bottom 16 cm above the one before
+(worst height error, one-sensor hip thrust and bridge at 52 Hz, seeds 0-19 ; 100-119: 2.6 ;
+15.9 and 5.4 ; 26.6 cm -> 2.6 ; 2.7 and 2.2 ; 2.6 cm; at 200 Hz unchanged, 1.8 and 1.7).
 ``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
 people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
 between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm at worst at
-200 Hz (the offline and the live filter alike), 0.9 / 5.5 cm at 52 Hz, and up to 16 cm at 10 Hz
+200 Hz (the offline and the live filter alike), 0.8 / 2.2 cm at 52 Hz (5.4 before gaps were
+corrected as above), and up to 16 cm at 10 Hz
 (``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.1 / 5.7
 cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3); 0.3 s of CPU per hour of data.
 """
@@ -93,6 +99,10 @@ reps exact in 113 at 0.06 or 0.08 m, 108 at 0.04, 107 at 0.03; a speed limit of 
 TURN_MAX_SPAN_S = 20.0
 """No turning point more than this long (s) after the last still moment: the integral's error grows
 with the square of the time (and each turning point integrates all of it again)."""
+GAP_STEPS = 1.5
+"""A time step longer than this many times the median is a gap in the data (lost samples)."""
+BIAS_RESIDUAL_M_S2 = 0.02
+"""What the bias model typically misses along a movement (m/s^2; ``_drift``)."""
 BIAS_RIDGE = 1e-3
 """Ridge weight on the model's orientation terms (per still moment, (m/s^2) per unit of
 direction): with the few postures of one exercise the direction it cannot see stays near 0."""
@@ -383,14 +393,63 @@ def _zero_velocity_height(
 ) -> tuple[float, float]:
     """The height change over samples ``ts`` of vertical acceleration ``acc`` (bias taken off),
     the velocity zero at both ends and at the times ``zeros`` between them: what the integral has
-    at each is drift, taken off in proportion to time in between. Also how much taking the last
-    of them off moved the height (m): the velocity there times half the time since the zero
-    before."""
+    at each is drift, taken off between that zero and the one before (``_drift``). Also how much
+    taking the last of them off moved the height (m): the velocity there times half the time
+    since the zero before."""
     dt = np.diff(ts)
     v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
     knots = np.array([ts[0], *(z for z in zeros if ts[0] < z < ts[-1]), ts[-1]])
     at = np.interp(knots, ts, v)
     at[0] = 0.0
-    v -= np.interp(ts, knots, at)
+    v -= _drift(ts, acc, knots, at)
     correction = abs(float(at[-1] - at[-2])) * float(knots[-1] - knots[-2]) / 2.0
     return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt)), correction
+
+
+def _gap_error(ts: np.ndarray, acc: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """How far the velocity across each gap (``gaps``: indices of the sample before one) may be
+    off (m/s): the acceleration taken as straight between the gap's ends misses by about the
+    bend of its course there, the change of its slope from one side of the gap to the other
+    times the gap's length squared over 8 (the largest departure of a parabola from its chord is
+    an eighth of its second difference); 0 where a side has no sample before or after it."""
+    out = np.zeros(len(gaps))
+    ok = (gaps >= 1) & (gaps + 2 < len(ts))
+    i = gaps[ok]
+    before = (acc[i] - acc[i - 1]) / (ts[i] - ts[i - 1])
+    after = (acc[i + 2] - acc[i + 1]) / (ts[i + 2] - ts[i + 1])
+    out[ok] = np.abs(after - before) * (ts[i + 1] - ts[i]) ** 2 / 8.0
+    return out
+
+
+def _drift(ts: np.ndarray, acc: np.ndarray, knots: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The integral's drift at each sample: ``at`` at the ``knots`` (where the velocity is
+    zero), and between two knots the change between them shared out as it most likely arose.
+    What the bias model misses (``BIAS_RESIDUAL_M_S2``) adds up in proportion to time; a gap in
+    the data (``GAP_STEPS``), where the acceleration is taken as straight between its ends, costs
+    up to the gap's length times the larger of the two (a lost burst at the start of a fast rise
+    had put 0.5 m/s into a 0.66 s rep, whose bottom then read 16 cm above the one before: a
+    bottom taken for an arched lockout). Each gets a share of the change in proportion to the
+    square of its size (the least-squares split of errors that add up)."""
+    drift = np.interp(ts, knots, at)
+    dt = np.diff(ts)
+    if len(dt) < 2:
+        return drift
+    gaps = np.flatnonzero(dt > GAP_STEPS * np.median(dt))
+    if len(gaps) == 0:
+        return drift
+    for j in range(len(knots) - 1):
+        k0, k1 = knots[j], knots[j + 1]
+        inside = gaps[(ts[gaps] >= k0) & (ts[gaps + 1] <= k1)]
+        if len(inside) == 0:
+            continue
+        var_gap = _gap_error(ts, acc, inside) ** 2
+        var_bias = (BIAS_RESIDUAL_M_S2 * (k1 - k0)) ** 2
+        share = var_gap / (var_bias + var_gap.sum())
+        change = at[j + 1] - at[j]
+        piece = (ts >= k0) & (ts <= k1)
+        # the bias' share straight in time; each gap's as a step across it
+        lin = np.interp(ts[piece], [k0, k1], [at[j], at[j] + change * (1.0 - share.sum())])
+        steps = np.zeros(len(ts))
+        steps[inside + 1] = change * share
+        drift[piece] = lin + np.cumsum(steps)[piece] - np.cumsum(steps)[np.flatnonzero(piece)[0]]
+    return drift

@@ -9,6 +9,7 @@ from scipy.spatial.transform import Rotation
 from imu_monitor.processing.height import (
     STANDARD_GRAVITY_M_S2,
     HeightTracker,
+    _zero_velocity_height,
     height_usable,
     vertical_acc_m_s2,
 )
@@ -189,6 +190,26 @@ def _counted_and_alarmed(scores):
     assert scores["reps_detected"] == scores["reps_true"] == 10
     assert scores["false_alarms"] == 0
     assert scores["lumbar_faulty_alarmed"] == scores["lumbar_faulty_reps"]
+
+
+def test_a_lost_burst_in_a_fast_rise_costs_its_own_velocity_only():
+    """A 15 cm rise in 0.35 s sampled at 50 Hz, 0.16 s of it lost (a burst of 8 notifications):
+    the acceleration taken as straight across the gap gets the velocity there wrong, by up to
+    0.6 m/s. Spread over the movement's time, as a bias' drift, that had put the top anywhere
+    from -12 to +37 cm; taken off at the gap, within 4.5 cm wherever the burst falls."""
+    t = np.arange(0.0, 2.0, 0.02)
+    _, acc = minimum_jerk(t, 0.5, 0.35)
+    for lost_from in np.arange(0.3, 0.9, 0.04):
+        kept = (t <= lost_from) | (t >= lost_from + 0.16)
+        rise, _ = _zero_velocity_height(t[kept], 0.15 * acc[kept])
+        assert rise == pytest.approx(0.15, abs=0.045), lost_from
+
+
+def test_a_lost_burst_before_a_fast_rep_at_52_hz_does_not_make_a_bottom_a_lockout():
+    """Seed 103 at 52 Hz: 154 ms lost just as a fast last rep (0.66 s) began. Its bottom read
+    16 cm above the one before, an arched lockout to the rep tracker: the rep was lost and the
+    bottom alarmed as extension (-30 deg)."""
+    _counted_and_alarmed(_one_sensor_bridge(103, rate_hz=52.0)[2])
 
 
 def test_a_slow_bridge_with_one_sensor_counts_every_rep_and_alarms_only_faults():
