@@ -7,13 +7,14 @@ the neutral calibrated at a correct lockout; the way down is movement. So the lu
 judged only while
 
 - the rep has reached its top (online phase ``hold`` or later, before it is back at rest), and
-- the reading is still: its range over the last ``still_window_s`` is at most ``still_range_deg``
-  (a controlled 2 s descent of a 20-60 deg thrust moves 10-30 deg/s, far beyond that).
+- the reading is still: its range over the last ``STILL_WINDOW_S`` is at most
+  ``STILL_RANGE_DEG`` (a controlled 2 s descent of a 20-60 deg thrust moves 10-30 deg/s, far
+  beyond that).
 
 Outside those samples the judged value is 0 (neutral), so an alarm also ends when the lifter
 lowers the hips. The window is carried between chunks: any chunking gives the same result.
 Holding still for the window is a dwell in itself, so the ``Monitor`` adds only what the window
-lacks of the alarm dwell (nothing with the default 0.15 s): a held arch alarms 0.3 s after the
+lacks of the alarm dwell (nothing with the default 0.15 s): a held arch alarms 0.15 s after the
 pelvis settles beyond the limit.
 """
 
@@ -25,10 +26,24 @@ from imu_monitor.events import Phase
 from imu_monitor.processing.monitor.reps import PhaseChange
 
 TOP_PHASES = (Phase.HOLD, Phase.ECCENTRIC)
+STILL_WINDOW_S = 0.15
+"""How long the reading must have been still to be judged (s). One-sensor hip thrusts of
+simulated people (``benchmarks/bench_accuracy.py``, 2026-12-06), alarm delay after the true
+crossing plus the dwell, median / p90 ms over seeds 0-19, 100-119, 500-519, 3000-3019,
+4000-4019 and 9000-9019: 225-255 / 285-305 at 0.3 s (1.5 deg), 145-180 / 206-227 at 0.2 s
+(1 deg), 95-125 / 160-184 at 0.15 s (1 deg), with the same counts and alarms and no false
+alarm in any. Seeds 0-19 only: 0.15 s at 0.75 deg 136 / 194 (a settling pelvis wobbles); 0.1 s
+at 0.6 deg 144 / 212, and the bridge's worst 555 -> 610."""
+STILL_RANGE_DEG = 1.0
+"""The reading's largest range over that window (deg): 6.7 deg/s on average."""
+WINDOW_EPS_S = 1e-9
+"""Tolerance on a window's start (sample times are sums of floating-point periods)."""
 
 
 class LockoutGate:
-    def __init__(self, still_window_s: float = 0.3, still_range_deg: float = 1.5) -> None:
+    def __init__(
+        self, still_window_s: float = STILL_WINDOW_S, still_range_deg: float = STILL_RANGE_DEG
+    ) -> None:
         self.still_window_s = still_window_s
         self.still_range_deg = still_range_deg
         self._tail_t = np.zeros(0)
@@ -56,14 +71,18 @@ class LockoutGate:
         all_t = np.concatenate([self._tail_t, t])
         all_v = np.concatenate([self._tail_v, lum])
         k = len(self._tail_t)
-        first = np.searchsorted(all_t, all_t[k:] - self.still_window_s, side="left")
+        # each window reaches back to the last sample at or before its start: across lost
+        # samples it spans the gap, whose two sides differ if the pelvis moved meanwhile
+        back = all_t[k:] - self.still_window_s
+        first = np.maximum(np.searchsorted(all_t, back + WINDOW_EPS_S, side="right") - 1, 0)
         still = np.zeros(n, bool)
         top = np.flatnonzero(at_top)  # only samples at the top need the range
         # NaN or inf in a window makes its range NaN or inf: not still
         rng = window_range(all_v, first[top], k + top + 1)
         still[top] = rng <= self.still_range_deg
-        keep = all_t >= all_t[-1] - self.still_window_s if len(all_t) else np.zeros(0, bool)
-        self._tail_t, self._tail_v = all_t[keep], all_v[keep]
+        if len(all_t):  # the next chunk's windows reach back to the sample before their start
+            kk = max(int(np.searchsorted(all_t, all_t[-1] - self.still_window_s)) - 1, 0)
+            self._tail_t, self._tail_v = all_t[kk:], all_v[kk:]
         gate = at_top & still
         if waiting is not None:
             gate &= ~waiting

@@ -201,7 +201,9 @@ class RepTracker:
     ) -> tuple[list[PhaseChange], list[RepOutput], np.ndarray]:
         """Run the detector over one chunk (all arrays shape (n,)); returns the online phase
         changes and the rep events, each in sample order, and where it waited to know whether
-        the hips came down ((n,) bool; the lockout is not judged there). ``height_m``: for
+        the hips came down ((n,) bool; the lockout is not judged there): with
+        ``height_check`` until their height tells, otherwise at a level deep enough to end the
+        rep until it has settled there. ``height_m``: for
         ``height_check``, the hips' height at still samples, NaN elsewhere
         (``height.HeightTracker``; None: not known)."""
         n = len(t_s)
@@ -403,6 +405,10 @@ class RepTracker:
         stop = min(i_end, i_to, i_rs)
         if self.height_check:
             self._mark_waiting(p, stop, down, verdicts)
+        else:  # a level this far down may be the bottom, until it settles and the rep ends
+            # there: not judged meanwhile (``settle_s`` is longer than the lockout's stillness
+            # window, which had taken a paused shallower bottom for an arched lockout)
+            self._wait_mask[p:stop] |= deep[: stop - p]
         if self.phase == Phase.CONCENTRIC and i_hold < min(i_ecc, stop, n):
             self.phase = Phase.HOLD
             changes.append(PhaseChange(i_hold, Phase.HOLD, self.rep))
