@@ -32,8 +32,8 @@ samples, 77-154 ms) at the start of a fast rise had put a bottom 16 cm above the
 ``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
 people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
 between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm at worst at
-200 Hz (the offline and the live filter alike), 0.8 / 2.2 cm at 52 Hz (5.4 before gaps were
-corrected as above), and up to 16 cm at 10 Hz
+200 Hz (the offline and the live filter alike), 0.8 / 2.8 cm at 52 Hz (5.4 before gaps were
+corrected as above; the early heights included), and up to 16 cm at 10 Hz
 (``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.1 / 5.7
 cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3); 0.3 s of CPU per hour of data.
 """
@@ -71,6 +71,10 @@ acceleration by only +-0.06 m/s^2 and turns the pelvis under 1.2 deg/s for its f
 few tenths of a second: at 0.3 deg (1.2 deg/s) those tails passed for still, the bias was taken
 inside the movement, and a 15 cm lowering read as 6-9 cm (a bottom taken for an arched lockout).
 At 0.1 deg the live filter's hip thrust at 1.6 times the tempo lost a bottom's still moment."""
+EARLY_WINDOW_S = 0.1
+"""A movement still over this long (the same acceleration range, the inclination's turn in
+proportion) gets an early height (``HeightTracker``), before a still window of
+``STILL_WINDOW_S`` has passed: an arch far off a bridge's top is judged 0.15-0.3 s sooner."""
 CONFIRM_S = 0.15
 """A still stretch ends a movement once it has lasted this long (a pause shorter than that in
 a movement's tail belongs to the movement); the bias after the movement is the mean over that
@@ -155,6 +159,26 @@ def _vertical(up: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", up, acc) - STANDARD_GRAVITY_M_S2
 
 
+def _still_windows(
+    all_t: np.ndarray, means: np.ndarray, all_u: np.ndarray, k: int, window_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the window of ``window_s`` ending at each sample from ``k`` on was still, and
+    each window's first sample: from the last sample at or before its start (a window the data
+    do not reach back over is no still moment); the vertical acceleration's range (of its means
+    over ``ACC_MEAN_S``, ``means``: over the window's readings alone) and the inclination's turn
+    (``STILL_TURN_DEG`` per ``STILL_WINDOW_S``)."""
+    n = len(all_t) - k
+    back = all_t[k:] - window_s
+    first = np.maximum(np.searchsorted(all_t, back, side="right") - 1, 0)
+    full = all_t[first] <= back
+    first_a = np.maximum(np.searchsorted(all_t, back + ACC_MEAN_S, side="right") - 1, 0)
+    acc_range = window_range(means, first_a, np.arange(k + 1, k + n + 1))
+    cos_turn = np.einsum("ij,ij->i", all_u[first], all_u[k:])
+    turn = STILL_TURN_DEG * window_s / STILL_WINDOW_S
+    still = full & (acc_range <= STILL_ACC_RANGE_M_S2) & (cos_turn >= math.cos(math.radians(turn)))
+    return still, first
+
+
 def _recent_mean(t: np.ndarray, a: np.ndarray) -> np.ndarray:
     """The mean of ``a`` over the samples of the last ``ACC_MEAN_S`` at each sample (it
     included; fewer at the start). Each mean is summed over its own samples, so it does not
@@ -173,6 +197,18 @@ class HeightTracker:
     """The height (m) of one sensor at its still samples, chunk by chunk (any chunking gives the
     same result): ``update`` returns it for each sample, NaN while moving, before a still
     stretch has lasted ``CONFIRM_S`` and before the first. Relative to the first still moment.
+
+    Early heights, before that: at the first sample of a movement still over
+    ``EARLY_WINDOW_S``, and at a still stretch's first sample (``CONFIRM_S`` before its own),
+    integrated from the last still moment with zero velocity at both ends, the bias the model's
+    (the bias after the movement is not measured yet) and no turning point in between (at an
+    arch the pelvis turns back while the hips still rise: anchored there, an arched lockout read
+    7 cm low, a bottom). A still stretch too short to be a still moment is a zero of the
+    velocity for what comes after it (``_pauses``): without it, the turning points after a
+    0.5 s rest were integrated over 2.5 s and read 20 cm off. Against the still moment's own
+    height that follows within 0.6 s (seeds 0-19, past the move into position, where the model
+    has not yet seen the exercise's postures: up to 7 cm), p90 / worst: bridges 0.5 / 2.4 cm,
+    hip thrusts 0.7 / 3.1 cm.
 
     ``turning_points``: also the height where a movement reverses (``TURN_MIN_DEG``,
     ``TURN_BACK_DEG``), integrated from the last still moment with zero velocity at both ends
@@ -208,6 +244,9 @@ class HeightTracker:
         """The largest turn from ``_turn_ref`` since then (deg), its time and inclination."""
         self._anchors: list[float] = []
         """Times of the turning points since the last still moment (zero velocity there)."""
+        self._pauses: list[float] = []
+        """Times of still stretches since then too short to be still moments (zero velocity)."""
+        self._early_prev = False
 
     def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
         """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
@@ -222,19 +261,11 @@ class HeightTracker:
         all_a = np.concatenate([self._tail_a, az])
         all_u = np.concatenate([self._tail_u, up])
         k = len(self._tail_t)
-        # the still window ending at each sample of the chunk: [first, k + i], from the last
-        # sample at or before STILL_WINDOW_S earlier (a window the data do not reach back over
-        # is no still moment)
-        back = all_t[k:] - STILL_WINDOW_S
-        first = np.maximum(np.searchsorted(all_t, back, side="right") - 1, 0)
-        full = all_t[first] <= back
-        # (the means reach ACC_MEAN_S back: the range is over the window's readings alone)
-        back_a = back + ACC_MEAN_S
-        first_a = np.maximum(np.searchsorted(all_t, back_a, side="right") - 1, 0)
-        acc_range = window_range(_recent_mean(all_t, all_a), first_a, np.arange(k + 1, k + n + 1))
-        cos_turn = np.einsum("ij,ij->i", all_u[first], up)
-        still = full & (acc_range <= STILL_ACC_RANGE_M_S2)
-        still &= cos_turn >= math.cos(math.radians(STILL_TURN_DEG))
+        # the still window ending at each sample of the chunk: [first, k + i]
+        means = _recent_mean(all_t, all_a)
+        still, first = _still_windows(all_t, means, all_u, k, STILL_WINDOW_S)
+        early = _still_windows(all_t, means, all_u, k, EARLY_WINDOW_S)[0]
+        early_from = early & ~np.concatenate([[self._early_prev], early[:-1]])
 
         def mean(a: int, b: int) -> tuple[float, np.ndarray]:
             """Mean vertical acceleration and inclination of joined samples a..b (inclusive;
@@ -247,12 +278,22 @@ class HeightTracker:
             if not still[i]:
                 self._run_t0, self._confirmed = None, False
                 self._add_moving(t[i:j], az[i:j], up[i:j])
+                if self._moving and math.isfinite(self.height_m):  # early heights (above)
+                    for e in np.flatnonzero(early_from[i:j]):
+                        change = self._height_since_still(float(t[i + e]), anchors=False)
+                        if change is not None:
+                            out[i + e] = self.height_m + change
                 if self.turning_points and self._moving:
                     self._turning_points(t[i:j], up[i:j], out[i:j])
                 i = j
                 continue
             if self._run_t0 is None:
                 self._run_t0 = float(t[i])
+                if self._moving and math.isfinite(self.height_m):  # an early height
+                    change = self._height_since_still(self._run_t0, anchors=False)
+                    if change is not None:
+                        out[i] = self.height_m + change
+                    self._pauses.append(self._run_t0)
             c = i
             if not self._confirmed:
                 c = i + int(np.searchsorted(t[i:j], self._run_t0 + CONFIRM_S - 1e-9))
@@ -280,7 +321,9 @@ class HeightTracker:
                     (all_t[anchor : last + 1], all_a[anchor : last + 1], all_u[anchor : last + 1])
                 ]
                 self._turn_ref, self._turn_max, self._anchors = self._up, 0.0, []
+                self._pauses = []
             i = j
+        self._early_prev = bool(early[-1])
         # keep two windows and one sample before them: the next chunk's still windows and the
         # window before a movement's start are complete
         kk = max(int(np.searchsorted(all_t, all_t[-1] - 2.0 * STILL_WINDOW_S)) - 1, 0)
@@ -331,10 +374,11 @@ class HeightTracker:
             self._turn_ref, self._turn_max = self._turn_max_up, 0.0
             i += c + 1
 
-    def _height_since_still(self, t_end: float) -> float | None:
+    def _height_since_still(self, t_end: float, anchors: bool = True) -> float | None:
         """The height change from the last still moment to ``t_end`` (a turning point: zero
         velocity there, the bias the model's), from the movement so far, the velocity zero at
-        the turning points since that moment too; None where the integral says the sensor was
+        the turning points (``anchors``) and the pauses since that moment too; None where the
+        integral says the sensor was
         still moving at ``t_end`` (``TURN_MAX_CORRECTION_M``) or the still moment is over
         ``TURN_MAX_SPAN_S`` back."""
         if t_end - float(self._moving[0][0][0]) > TURN_MAX_SPAN_S:
@@ -349,7 +393,8 @@ class HeightTracker:
         moments = [*self._moments, (float(ts[0]), self._up, self._bias)]
         model = _bias_model(moments, float(ts[-1]))
         acc = az - (model(ups) + (self._bias - model(self._up)))
-        change, correction = _zero_velocity_height(ts, acc, self._anchors)
+        zeros = sorted([*self._pauses, *self._anchors]) if anchors else self._pauses
+        change, correction = _zero_velocity_height(ts, acc, zeros)
         if correction > TURN_MAX_CORRECTION_M:
             return None  # still moving there, or too long since the last zero: not trusted
         return change
