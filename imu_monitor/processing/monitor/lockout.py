@@ -33,7 +33,8 @@ crossing plus the dwell, median / p90 ms over seeds 0-19, 100-119, 500-519, 3000
 4000-4019 and 9000-9019: 225-255 / 285-305 at 0.3 s (1.5 deg), 145-180 / 206-227 at 0.2 s
 (1 deg), 95-125 / 160-184 at 0.15 s (1 deg), with the same counts and alarms and no false
 alarm in any. Seeds 0-19 only: 0.15 s at 0.75 deg 136 / 194 (a settling pelvis wobbles); 0.1 s
-at 0.6 deg 144 / 212, and the bridge's worst 555 -> 610."""
+at 0.6 deg 144 / 212, and the bridge's worst 555 -> 610. (Measured before the windows reached
+back over lost samples; with that, 0.15 s: 100-130 / 161-185.)"""
 STILL_RANGE_DEG = 1.0
 """The reading's largest range over that window (deg): 6.7 deg/s on average."""
 WINDOW_EPS_S = 1e-9
