@@ -278,21 +278,16 @@ class HeightTracker:
             if not still[i]:
                 self._run_t0, self._confirmed = None, False
                 self._add_moving(t[i:j], az[i:j], up[i:j])
-                if self._moving and math.isfinite(self.height_m):  # early heights (above)
-                    for e in np.flatnonzero(early_from[i:j]):
-                        change = self._height_since_still(float(t[i + e]), anchors=False)
-                        if change is not None:
-                            out[i + e] = self.height_m + change
+                for e in np.flatnonzero(early_from[i:j]):
+                    out[i + e] = self._early_height(float(t[i + e]))
                 if self.turning_points and self._moving:
                     self._turning_points(t[i:j], up[i:j], out[i:j])
                 i = j
                 continue
             if self._run_t0 is None:
                 self._run_t0 = float(t[i])
-                if self._moving and math.isfinite(self.height_m):  # an early height
-                    change = self._height_since_still(self._run_t0, anchors=False)
-                    if change is not None:
-                        out[i] = self.height_m + change
+                if self._moving and math.isfinite(self.height_m):
+                    out[i] = self._early_height(self._run_t0)
                     self._pauses.append(self._run_t0)
             c = i
             if not self._confirmed:
@@ -373,6 +368,14 @@ class HeightTracker:
                 self._anchors.append(self._turn_max_t)
             self._turn_ref, self._turn_max = self._turn_max_up, 0.0
             i += c + 1
+
+    def _early_height(self, t_end: float) -> float:
+        """The early height at ``t_end`` (class docstring): NaN before the first still moment,
+        outside a movement, or where the integral is not trusted."""
+        if not self._moving or math.isnan(self.height_m):
+            return math.nan
+        change = self._height_since_still(t_end, anchors=False)
+        return math.nan if change is None else self.height_m + change
 
     def _height_since_still(self, t_end: float, anchors: bool = True) -> float | None:
         """The height change from the last still moment to ``t_end`` (a turning point: zero
@@ -471,10 +474,10 @@ def _drift(ts: np.ndarray, acc: np.ndarray, knots: np.ndarray, at: np.ndarray) -
     zero), and between two knots the change between them shared out as it most likely arose.
     What the bias model misses (``BIAS_RESIDUAL_M_S2``) adds up in proportion to time; a gap in
     the data (``GAP_STEPS``), where the acceleration is taken as straight between its ends, costs
-    up to the gap's length times the larger of the two (a lost burst at the start of a fast rise
-    had put 0.5 m/s into a 0.66 s rep, whose bottom then read 16 cm above the one before: a
-    bottom taken for an arched lockout). Each gets a share of the change in proportion to the
-    square of its size (the least-squares split of errors that add up)."""
+    what ``_gap_error`` says (a lost burst at the start of a fast rise had put 0.5 m/s into a
+    0.66 s rep, whose bottom then read 16 cm above the one before: a bottom taken for an arched
+    lockout). Each gets a share of the change in proportion to the square of its size (the
+    least-squares split of errors that add up)."""
     drift = np.interp(ts, knots, at)
     dt = np.diff(ts)
     if len(dt) < 2:
@@ -496,5 +499,6 @@ def _drift(ts: np.ndarray, acc: np.ndarray, knots: np.ndarray, at: np.ndarray) -
         lin = np.interp(ts[piece], [k0, k1], [at[j], at[j] + change * (1.0 - share.sum())])
         steps = np.zeros(len(ts))
         steps[inside + 1] = change * share
-        drift[piece] = lin + np.cumsum(steps)[piece] - np.cumsum(steps)[np.flatnonzero(piece)[0]]
+        stepped = np.cumsum(steps)
+        drift[piece] = lin + stepped[piece] - stepped[np.flatnonzero(piece)[0]]
     return drift

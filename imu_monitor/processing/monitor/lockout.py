@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from imu_monitor.events import Phase
+from imu_monitor.processing.monitor.alarms import TIME_EPS_S
 from imu_monitor.processing.monitor.reps import PhaseChange
 
 TOP_PHASES = (Phase.HOLD, Phase.ECCENTRIC)
@@ -37,8 +38,6 @@ at 0.6 deg 144 / 212, and the bridge's worst 555 -> 610. (Measured before the wi
 back over lost samples; with that, 0.15 s: 100-130 / 161-185.)"""
 STILL_RANGE_DEG = 1.0
 """The reading's largest range over that window (deg): 6.7 deg/s on average."""
-WINDOW_EPS_S = 1e-9
-"""Tolerance on a window's start (sample times are sums of floating-point periods)."""
 
 
 class LockoutGate:
@@ -75,7 +74,7 @@ class LockoutGate:
         # each window reaches back to the last sample at or before its start: across lost
         # samples it spans the gap, whose two sides differ if the pelvis moved meanwhile
         back = all_t[k:] - self.still_window_s
-        first = np.maximum(np.searchsorted(all_t, back + WINDOW_EPS_S, side="right") - 1, 0)
+        first = np.maximum(np.searchsorted(all_t, back + TIME_EPS_S, side="right") - 1, 0)
         still = np.zeros(n, bool)
         top = np.flatnonzero(at_top)  # only samples at the top need the range
         # NaN or inf in a window makes its range NaN or inf: not still

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imu_monitor.events import Phase, RepEnded, RepStarted
+from imu_monitor.processing.monitor.alarms import TIME_EPS_S
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
 from imu_monitor.processing.monitor.onset import end_wait_s, onset_fit
@@ -63,7 +64,6 @@ from imu_monitor.processing.monitor.onset import end_wait_s, onset_fit
 log = logging.getLogger(__name__)
 
 IDLE, IN_REP, ENDING = 0, 1, 2
-TIME_EPS_S = 1e-9
 DOWN, UP, MOVING = "down", "up", "moving"
 """Where the hips are at a settled level (``RepTracker._hips``)."""
 MIN_RISE_M = 0.03
