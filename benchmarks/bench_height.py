@@ -13,6 +13,10 @@ live one with ``--online``) and ``HeightTracker``; then
   arched lockout the height at the arch's hold as a fraction of the session's typical rise (the
   good reps' median: an arch's top is often not still), estimated and true (the true rise is the
   highest point of the rep);
+- the hips' vertical velocity between still moments (``HeightTracker.velocity_m_s``) less the
+  true one, and whether the hips are held up (``HeightTracker.held``, what the one-sensor lockout
+  gate judges an arch by) at each arch's true crossing of the extension limit plus the dwell, and
+  on each good rep's way down where the estimated lumbar reading first passes that limit;
 - the cost: seconds of CPU per hour of data (``HeightTracker.update`` over the whole session).
 
     python benchmarks/bench_height.py [--exercise glute-bridge] [--seeds 20] [--first-seed 0]
@@ -33,6 +37,7 @@ from imu_monitor.processing.height import HeightTracker
 from imu_monitor.processing.orientation import estimate_orientation
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.generate import build_session_model
+from imu_monitor.simulator.scoring import _goal_excursion, reference_angle
 
 PAIRS = 300
 
@@ -48,10 +53,14 @@ def session(cfg: SimulationConfig, online: bool) -> dict:
     )
     t = ori.t_s
     cpu = time.process_time()
-    h = HeightTracker(turning_points=False).update(t, acc[ori.index], ori.quat_ws)
+    tracker = HeightTracker(turning_points=False)
+    h = tracker.update(t, acc[ori.index], ori.quat_ws)
     cpu = time.process_time() - cpu
     _, pos, _ = build_session_model(cfg).sensor_point("sacrum", t)
     z = pos[:, 2]
+    moving = np.isfinite(tracker.velocity_m_s) & ~np.isfinite(h)
+    moving &= t >= rec.truth.reps[0].t_start_s  # (the exercise: not the move into position)
+    v_err = (tracker.velocity_m_s - np.gradient(z, t))[moving]
     known = np.isfinite(h)
     rng = np.random.default_rng(cfg.seed)
     a = rng.choice(np.flatnonzero(known & (t > rec.truth.reps[0].t_start_s)), PAIRS)
@@ -88,7 +97,24 @@ def session(cfg: SimulationConfig, online: bool) -> dict:
             rises.append(rise_est)
     typical = float(np.median(rises))
     arches = [(d / typical, true) for d, true in arch_at]
+    lim = an.exercise.limits
+    ref = reference_angle(rec.truth, rec.meta, False)
+    reading = np.interp(t, an.angles.t_s, an.angles.lumbar_flexion_deg)
+    arch_held, lowering_held = [], []
+    for r in reps:
+        w = (rec.truth.t_s >= r.t_start_s) & (rec.truth.t_s <= r.t_end_s)
+        crossing = _goal_excursion(rec.truth.t_s[w], ref[w], np.inf, lim.extension_deg, lim.dwell_s)
+        if r.fault == "extension" and crossing is not None:
+            arch_held.append(bool(tracker.held[np.searchsorted(t, crossing[0] + lim.dwell_s)]))
+        elif r.fault != "extension":
+            down = np.flatnonzero((t > r.t_hold_end_s) & (t < r.t_end_s))
+            past = down[reading[down] < -lim.extension_deg]
+            if len(past):
+                lowering_held.append(bool(tracker.held[past[0]]))
     return {
+        "velocity_errors_m_s": v_err,
+        "arch_held": arch_held,
+        "lowering_held": lowering_held,
         "errors_m": errors,
         "still_share": float(known.mean()),
         "bottoms": bottoms,
@@ -130,6 +156,9 @@ def main() -> None:
     err = np.abs(np.concatenate([r["errors_m"] for r in runs])) * 100.0
     bottoms = np.array([b for r in runs for b in r["bottoms"]])
     arches = np.array([a for r in runs for a in r["arches"]])
+    v_abs = np.abs(np.concatenate([r["velocity_errors_m_s"] for r in runs])) * 100.0
+    arch_held = [x for r in runs for x in r["arch_held"]]
+    lowering_held = [x for r in runs for x in r["lowering_held"]]
     out = {
         "date": date.today().isoformat(),
         "exercise": args.exercise,
@@ -152,6 +181,17 @@ def main() -> None:
             "estimated_min": round(float(arches[:, 0].min()), 2) if len(arches) else None,
             "true_min": round(float(arches[:, 1].min()), 2) if len(arches) else None,
             "n": len(arches),
+        },
+        "velocity_error_cm_s": {
+            "p50": round(float(np.median(v_abs)), 2),
+            "p90": round(float(np.percentile(v_abs, 90)), 2),
+            "max": round(float(v_abs.max()), 2),
+        },
+        "held_up": {
+            "arches_at_crossing_plus_dwell": f"{sum(arch_held)} of {len(arch_held)}",
+            "good_reps_way_down_where_the_reading_passes_the_limit": (
+                f"{sum(lowering_held)} of {len(lowering_held)}"
+            ),
         },
         "cpu_s_per_hour_of_data": round(float(np.median([r["cpu_s_per_h"] for r in runs])), 2),
     }

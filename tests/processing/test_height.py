@@ -152,20 +152,76 @@ def test_a_touch_and_go_bottom_gets_its_height_at_the_turning_point():
 
 
 def test_any_chunking_gives_the_same_heights():
-    for t, acc, quat, _ in (lift_session(), moves_session(TOUCH_AND_GO)):
+    for t, acc, quat, _ in (
+        lift_session(),
+        moves_session(TOUCH_AND_GO),
+        moves_session(GOOD + ARCHED),
+        moves_session(GOOD + SLOW_LOWERING),
+    ):
         _same_heights_in_any_chunks(t, acc, quat)
 
 
+GOOD = [(1.2, 0.15, 25.0, 2.0), (2.5, -0.15, -25.0, 1.5)]
+ARCHED = [(1.2, 0.15, 25.0, 0.0), (0.3, -0.02, -12.0, 1.5), (2.5, -0.13, -13.0, 1.5)]
+"""A rep arched as soon as the hips are up: the pelvis tilts 12 deg back, the hips go 2 cm
+down (0.3 s), held; then lowered."""
+SLOW_LOWERING = [(1.2, 0.15, 25.0, 2.0), (2.0, -0.06, -10.0, 0.8), (3.0, -0.09, -15.0, 1.5)]
+"""A rep lowered in two parts, with a still moment (0.8 s) on the way down."""
+
+
+def _move_ends(moves: list) -> list[float]:
+    """When each of ``moves_session``'s moves ends, and its rest after."""
+    t0, out = 1.0, []
+    for duration, _, _, rest in moves:
+        out.append((t0 + duration, t0 + duration + rest))
+        t0 += duration + rest
+    return out
+
+
+def test_the_hips_are_held_up_at_an_arch_and_not_on_the_way_down():
+    """At an arch the pelvis tilts as it does on the way down, but the hips stay up: held up
+    (``HeightTracker.held``) from just after the arch's 2 cm until the still moment takes over,
+    and not while they are lowered (the first fifth of the lowering moves under the speed
+    limit, then they are more than ``HELD_DROP_M`` down) or at the bottom."""
+    tracker = HeightTracker()
+    t, acc, quat, _ = moves_session(GOOD + ARCHED)
+    tracker.update(t, acc, quat)
+    held = tracker.held
+    ends = _move_ends(GOOD + ARCHED)
+    arch_end, rest_end = ends[3]
+    assert held[(t > arch_end + 0.02) & (t < arch_end + 0.3)].all()
+    lowering_end = ends[4][0]
+    assert not held[(t > rest_end + 0.5) & (t < lowering_end + 0.3)].any()
+    assert not held[(t > ends[1][0]) & (t < ends[2][0] - 0.4)].any()  # the good rep's lowering
+
+
+def test_a_slow_lowering_with_a_still_moment_on_the_way_is_not_held_up_below_it():
+    """A person 1.6 times slower than the tempo can be still for a moment on the way down.
+    The hips' drop measured from that still moment is small at first and their speed too:
+    without ``HELD_RISE_M`` the rest of the lowering started held up (a bridge's bottom
+    alarmed as an arched lockout)."""
+    tracker = HeightTracker()
+    t, acc, quat, _ = moves_session(GOOD + SLOW_LOWERING)
+    tracker.update(t, acc, quat)
+    ends = _move_ends(GOOD + SLOW_LOWERING)
+    midway_rest_end = ends[3][1]
+    assert not tracker.held[t > midway_rest_end].any()
+
+
 def _same_heights_in_any_chunks(t, acc, quat):
-    whole = HeightTracker().update(t, acc, quat)
+    tracker = HeightTracker()
+    whole = tracker.update(t, acc, quat)
+    whole_held = tracker.held
     rng = np.random.default_rng(3)
     for _ in range(3):
-        tracker, parts, i = HeightTracker(), [], 0
+        tracker, parts, held, i = HeightTracker(), [], [], 0
         while i < len(t):
             k = int(rng.choice([0, 1, 2, 7, 10, 33, 150]))
             parts.append(tracker.update(t[i : i + k], acc[i : i + k], quat[i : i + k]))
+            held.append(tracker.held)
             i += k
         np.testing.assert_array_equal(np.concatenate(parts), whole)
+        np.testing.assert_array_equal(np.concatenate(held), whole_held)
 
 
 def test_a_slow_sensor_gives_no_height():

@@ -261,6 +261,41 @@ def test_lockout_gate_windows_reach_back_over_lost_samples():
     assert np.array_equal(np.concatenate(parts), judged)
 
 
+def test_lockout_gate_judges_a_moving_tilt_where_the_hips_are_held_up():
+    """The pelvis tilting back and forth 3 deg at the top is never still within 1 deg, but
+    where the hips are held up (``height.HeightTracker.held``) the top is judged: the level the
+    reading held throughout the window (the one nearest 0), so only a reading beyond a limit
+    for the whole window alarms. ``waiting`` (a deep level, for the rep tracker maybe a bottom)
+    does not stop it: the hips held up are not down."""
+    t = np.arange(0.0, 4.0, DT)
+    lum = np.where(t < 2.0, 0.0, -8.0 + 1.5 * np.sin(2 * np.pi * 3.0 * (t - 2.0)))
+    changes = [PhaseChange(int(np.searchsorted(t, 0.5)), Phase.HOLD, None)]
+    held = t >= 1.0
+    waiting = t >= 2.5
+    assert not LockoutGate().judged(t, lum, Phase.CONCENTRIC, changes)[t > 2.2].any()
+    judged = LockoutGate().judged(t, lum, Phase.CONCENTRIC, changes, waiting, held)
+    assert (judged[(t >= 1.2) & (t < 2.0)] == 0.0).all()  # (held, and still at 0)
+    assert (judged[(t >= 2.0) & (t < 2.0 + STILL_WINDOW_S - DT / 2)] == 0.0).all()
+    late = t >= 2.0 + STILL_WINDOW_S
+    for i in np.flatnonzero(late):
+        window = lum[(t >= t[i] - STILL_WINDOW_S - 1e-9) & (t <= t[i])]
+        assert judged[i] == window.max()  # (all below 0: the one nearest 0)
+    assert judged[late].min() > -9.5 and judged[late].max() < -6.49  # (-8 +- 1.5)
+    # the hips not held for a moment: no judgement until a whole window has passed after it
+    lapse = (t >= 3.0) & (t < 3.02)
+    judged2 = LockoutGate().judged(t, lum, Phase.CONCENTRIC, changes, waiting, held & ~lapse)
+    assert (judged2[(t >= 3.0) & (t < 3.02 + STILL_WINDOW_S - DT / 2)] == 0.0).all()
+    assert (judged2[t >= 3.02 + STILL_WINDOW_S] == judged[t >= 3.02 + STILL_WINDOW_S]).all()
+    # chunk by chunk: the same judgements
+    gate, parts = LockoutGate(), []
+    for i in range(0, len(t), 7):
+        ch = [PhaseChange(c.index - i, c.phase, c.rep) for c in changes if i <= c.index < i + 7]
+        phase0 = Phase.CONCENTRIC if i <= changes[0].index else Phase.HOLD
+        sl = slice(i, i + 7)
+        parts.append(gate.judged(t[sl], lum[sl], phase0, ch, waiting[sl], held[sl]))
+    assert np.array_equal(np.concatenate(parts), judged)
+
+
 def test_lockout_window_range_equals_the_direct_range():
     # the gate's vectorised (sparse-table) range over each sample's window: the exact max - min
     # of the window, not still (NaN / inf) when the window holds a non-finite value
@@ -764,6 +799,26 @@ def test_a_first_rep_arched_before_it_was_still_at_its_top_is_one_rep():
     assert goals["false_alarms"] == 0
 
 
+@pytest.mark.parametrize(
+    ("exercise", "seed"), [("glute-bridge", 3), ("glute-bridge", 4), ("hip-thrust", 3)]
+)
+def test_one_sensor_arches_alarm_once_past_the_dwell_while_the_hips_are_held_up(exercise, seed):
+    """An arch begins as the hips reach the top and tilts the pelvis for a few tenths of a
+    second: the gate waited for the tilt to be still (0.15 s within 1 deg), 80-229 ms after
+    the true crossing plus the dwell in these sessions. With the hips held up it judges the
+    moving tilt: each alarm within 50 ms."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import session_goals
+
+    cfg = SimulationConfig(exercise=exercise, reps=10, faulty=4, sensors=1, seed=seed)
+    rec = simulate_session(cfg)
+    goals = session_goals(analyze_recording(rec), rec.truth, rec.meta)
+    assert goals["reps_exact"] and goals["false_alarms"] == 0
+    assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"] == 2
+    assert max(goals["alarm_delays_s"]) < 0.05, goals["alarm_delays_s"]
+
+
 def test_height_checked_streaming_equals_batch_in_random_chunks():
     from imu_monitor.processing.analysis import analyze_recording
     from imu_monitor.processing.height import HeightTracker
@@ -773,17 +828,22 @@ def test_height_checked_streaming_equals_batch_in_random_chunks():
     an = analyze_recording(rec)
     s = rec.series["sacrum"]
     ori = estimate_orientation(s, 200.0, offline=True)
-    h = HeightTracker().update(ori.t_s, s.acc_m_s2[ori.index], ori.quat_ws)
+    tracker = HeightTracker()
+    h = tracker.update(ori.t_s, s.acc_m_s2[ori.index], ori.quat_ws)
+    held = tracker.held
     t, lum, mov = an.angles.t_s, an.angles.lumbar_flexion_deg, an.angles.movement_deg
     kw = {"mode": "lockout", "timed_from_pelvis": True, "rate_hz": 200.0}
-    res = analyze_angles(t, lum, mov, get_exercise("glute-bridge"), height_m=h, **kw)
+    bridge = get_exercise("glute-bridge")
+    res = analyze_angles(t, lum, mov, bridge, height_m=h, hips_held=held, **kw)
     assert len(res.reps) >= 10
+    assert res.events != analyze_angles(t, lum, mov, bridge, height_m=h, **kw).events
     rng = np.random.default_rng(1)
-    mon = Monitor(get_exercise("glute-bridge"), height_check=True, **kw)
+    mon = Monitor(bridge, height_check=True, **kw)
     events, i = [], 0
     while i < len(t):
         k = int(rng.choice([0, 1, 3, 10, 31, 150, 700]))
-        events += mon.update(t[i : i + k], lum[i : i + k], mov[i : i + k], h[i : i + k])
+        sl = slice(i, i + k)
+        events += mon.update(t[sl], lum[sl], mov[sl], h[sl], held[sl])
         i += k
     assert events + mon.finish() == res.events
 
