@@ -35,15 +35,19 @@ between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm a
 200 Hz (the offline and the live filter alike), 0.8 / 2.8 cm at 52 Hz (5.4 before gaps were
 corrected as above; the early heights included), and up to 16 cm at 10 Hz
 (``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.1 / 5.7
-cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3); 0.3 s of CPU per hour of data.
+cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3). CPU per hour of data: 1.4-1.8 s in
+one call (0.3 before ``hips`` below), 15-17 s fed in 10-sample chunks as live (11-12 before).
 
-Between still moments the tracker also says whether the hips are held up (``HeightTracker.held``):
-the vertical velocity integrated forward from the last still moment (one-ended, so only over a
-few seconds: ``HELD_SPAN_S``) is small and the hips have not come down from the top of their
-rise. That is known while the pelvis still tilts, so the one-sensor lockout gate judges an arch
+Between still moments the tracker also says whether the hips are held up or down
+(``HeightTracker.hips``): held up where the vertical velocity integrated forward from the last
+still moment (one-ended, so only over a few seconds: ``HELD_SPAN_S``) is small and the hips have
+not come down from the top of their rise; down where they have come ``DOWN_DROP_M`` down from
+it. That is known while the pelvis still tilts, so the one-sensor lockout gate judges an arch
 as it happens rather than once the tilt is still (``monitor.lockout``). Its velocity against the
-simulator's, one-sensor hip thrusts (seeds 0-3, 200 Hz): 1.7-3.9 cm/s rms over the session; at
-the arches' crossings 0.4-2 cm/s off, on the way down 0.4-4 cm/s.
+simulator's over the exercise's movements (``bench_height.py``, seeds 0-19, p50 / p90 / max):
+hip thrusts 0.6 / 2.2 / 13 cm/s, bridges 0.4 / 1.4 / 4.5. Held up at every arch's true crossing
+of the limit plus the dwell (39 of 39 each), at none of the good reps' ways down where the
+reading passes the limit (0 of 160 each).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ import numpy as np
 
 from imu_monitor.exercises import Exercise
 from imu_monitor.processing.angles import rep_signal_is_sacrum_tilt
-from imu_monitor.processing.monitor.lockout import window_range
+from imu_monitor.processing.monitor.lockout import HIPS_DOWN, HIPS_UP, window_range
 
 STANDARD_GRAVITY_M_S2 = 9.80665
 STILL_WINDOW_S = 0.25
@@ -112,7 +116,7 @@ TURN_MAX_SPAN_S = 20.0
 """No turning point more than this long (s) after the last still moment: the integral's error grows
 with the square of the time (and each turning point integrates all of it again)."""
 HELD_SPEED_M_S = 0.10
-"""The hips are held up (``HeightTracker.held``) while their vertical speed, integrated from the
+"""The hips are held up (``HeightTracker.hips``) while their vertical speed, integrated from the
 last zero of the velocity, is at most this (m/s)..."""
 HELD_DROP_M = 0.03
 """... and they are at most this far (m) below the highest they have been since the last still
@@ -122,6 +126,10 @@ HELD_RISE_M = 0.05
 bottom (a bridge rises 10-35 cm). Without it, a slow lowering with a still moment on its way
 (a person 1.6 times slower than the tempo) measured its drop from there, and its bottom passed
 for held up."""
+DOWN_DROP_M = 0.05
+"""The hips are down (``HeightTracker.hips``) where they are more than this (m) below the highest
+they have been since the last still moment (an arch takes them 1-2.5 cm down; a bridge's
+bottom 30 % shallower than the others is 9 cm and more down)."""
 HELD_SPAN_S = 4.0
 """No such speed more than this long (s) after the last zero of the velocity (a still moment or
 a pause): the integral's error grows with the time."""
@@ -269,21 +277,21 @@ class HeightTracker:
         self._pauses: list[float] = []
         """Times of still stretches since then too short to be still moments (zero velocity)."""
         self._early_prev = False
-        self.held = np.zeros(0, bool)
+        self.hips = np.zeros(0, np.int8)
+        """Per sample of the latest chunk, where the hips are while not yet still (``_hips``):
+        ``HIPS_UP`` held up (moving at most ``HELD_SPEED_M_S``, at most ``HELD_DROP_M`` below
+        the highest since the last still moment), ``HIPS_DOWN`` come down (``DOWN_DROP_M``), 0
+        neither, at still moments (their height is known) and where it cannot tell."""
         self.velocity_m_s = np.zeros(0)
         """Per sample of the latest chunk, the hips' vertical velocity (m/s, up positive) where
-        ``held`` knows it between still moments; 0 at still moments; NaN elsewhere."""
-        """Per sample of the latest chunk, whether the hips are held up while not yet still:
-        from the first still moment on, moving at most ``HELD_SPEED_M_S`` up or down and at most
-        ``HELD_DROP_M`` below the highest since the last still moment (``_held``). False at
-        still moments (their height is known) and where it cannot tell."""
+        ``hips`` knows it between still moments; 0 at still moments; NaN elsewhere."""
 
     def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
         """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
         t = np.asarray(t_s, dtype=np.float64)
         n = len(t)
         out = np.full(n, math.nan)
-        self.held = np.zeros(n, bool)
+        self.hips = np.zeros(n, np.int8)
         self.velocity_m_s = np.full(n, math.nan)
         if n == 0:
             return out
@@ -310,7 +318,7 @@ class HeightTracker:
             if not still[i]:
                 self._run_t0, self._confirmed = None, False
                 self._add_moving(t[i:j], az[i:j], up[i:j])
-                self.held[i:j], self.velocity_m_s[i:j] = self._held(t[i:j])
+                self.hips[i:j], self.velocity_m_s[i:j] = self._hips(t[i:j])
                 for e in np.flatnonzero(early_from[i:j]):
                     out[i + e] = self._early_height(float(t[i + e]))
                 if self.turning_points and self._moving:
@@ -326,7 +334,7 @@ class HeightTracker:
             if not self._confirmed:
                 c = i + int(np.searchsorted(t[i:j], self._run_t0 + CONFIRM_S - 1e-9))
                 self._add_moving(t[i:c], az[i:c], up[i:c])
-                self.held[i:c], self.velocity_m_s[i:c] = self._held(t[i:c])
+                self.hips[i:c], self.velocity_m_s[i:c] = self._hips(t[i:c])
                 if c < j:
                     self._confirmed = True
                     # after the movement: from the stretch's first sample on (the still window
@@ -449,23 +457,26 @@ class HeightTracker:
         model = _bias_model(moments, float(ts[0] if fixed_model else ts[-1]))
         return ts, az - (model(ups) + (self._bias - model(self._up)))
 
-    def _held(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Whether the hips are held up at the moving samples ``t`` (the latest in ``_moving``),
+    def _hips(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the hips are at the moving samples ``t`` (the latest in ``_moving``; ``hips``),
         and their vertical velocity there (m/s, NaN where not known): integrated forward from
         the last still moment, zero again at each pause since (``_pauses``), known from the
-        first still moment on and within ``HELD_SPAN_S`` of the last zero. Held up: that
-        velocity at most ``HELD_SPEED_M_S``, the height it gives at most ``HELD_DROP_M`` below
-        its highest since that moment, and that highest ``HELD_RISE_M`` above it. Each sample's
-        values depend on the samples up to it alone (any chunking gives the same)."""
-        held, velocity = np.zeros(len(t), bool), np.full(len(t), math.nan)
+        first still moment on and within ``HELD_SPAN_S`` of the last zero. The height that
+        velocity gives is compared with the top of the latest rise: the highest since the hips
+        last rose faster than ``HELD_SPEED_M_S`` from a standstill or a turn down there (or
+        since the still moment, before any). Held up: the velocity at most ``HELD_SPEED_M_S``,
+        at most ``HELD_DROP_M`` below that top, which is ``HELD_RISE_M`` above where the rise
+        began; down: more than ``DOWN_DROP_M`` below that top. Each sample's values depend on
+        the samples up to it alone (any chunking gives the same)."""
+        state, velocity = np.zeros(len(t), np.int8), np.full(len(t), math.nan)
         if not self._moving or math.isnan(self.height_m) or len(t) == 0:
-            return held, velocity
+            return state, velocity
         last_zero = max([float(self._moving[0][0][0]), *self._pauses])
         if t[0] - last_zero > HELD_SPAN_S:
-            return held, velocity  # (not known: spare the integral)
+            return state, velocity  # (not known: spare the integral)
         ts, acc = self._movement_acc(float(t[-1]), fixed_model=True)
         if len(ts) < 2:
-            return held, velocity
+            return state, velocity
         dt = np.diff(ts)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
         zero = np.full(len(ts), ts[0])
@@ -474,17 +485,15 @@ class HeightTracker:
             v[after] -= np.interp(p, ts, v)
             zero[after] = p
         h = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)])
-        highest = np.maximum.accumulate(h)
+        top, base = _rise_tops(h, v)
         i = np.searchsorted(ts, t)
         known = t - zero[i] <= HELD_SPAN_S
         velocity[known] = v[i[known]]
-        held = (
-            known
-            & (np.abs(v[i]) <= HELD_SPEED_M_S)
-            & (highest[i] - h[i] <= HELD_DROP_M)
-            & (highest[i] >= HELD_RISE_M)
-        )
-        return held, velocity
+        drop = top[i] - h[i]
+        slow = np.abs(v[i]) <= HELD_SPEED_M_S
+        state[known & slow & (drop <= HELD_DROP_M) & (top[i] - base[i] >= HELD_RISE_M)] = HIPS_UP
+        state[known & (drop > DOWN_DROP_M)] = HIPS_DOWN
+        return state, velocity
 
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample
@@ -506,6 +515,22 @@ class HeightTracker:
         miss_a, miss_b = self._bias - model(self._up), bias_b - model(up_b)
         share = (ts - ts[0]) / (ts[-1] - ts[0])
         return _zero_velocity_height(ts, az - (model(ups) + miss_a + (miss_b - miss_a) * share))[0]
+
+
+def _rise_tops(h: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At each sample of heights ``h`` and velocities ``v`` (a movement from a still moment),
+    the top of the latest rise so far and the height it began at. A rise begins at the last
+    sample with ``v <= 0`` before the velocity passes ``HELD_SPEED_M_S`` (the hips at a
+    standstill or turning back up), and its top is the highest since; before the first rise,
+    the highest since the start and the start. Causal: a rise counts from where it is known."""
+    idx = np.arange(len(h))
+    last_low = np.maximum.accumulate(np.where(v <= 0.0, idx, 0))
+    begin = np.maximum.accumulate(np.where(v > HELD_SPEED_M_S, last_low, 0))
+    # the running maximum afresh from each rise on: lift each rise above all before it
+    rank = np.cumsum(np.concatenate([[0], np.diff(begin) > 0]))
+    lift = rank * (float(np.ptp(h)) + 1.0)
+    top = np.maximum.accumulate(h + lift) - lift  # (h rises from a rise's begin to where known)
+    return top, h[begin]
 
 
 def _bias_model(moments: list[tuple[float, np.ndarray, float]], t_end: float):
