@@ -14,11 +14,9 @@ live one with ``--online``) and ``HeightTracker``; then
   good reps' median: an arch's top is often not still), estimated and true (the true rise is the
   highest point of the rep);
 - the hips' vertical velocity between still moments (``HeightTracker.velocity_m_s``) less the
-  true one, and whether the hips are held up (``HeightTracker.hips``, what the one-sensor lockout
+  true one, and whether the hips are held up (``HeightTracker.held``, what the one-sensor lockout
   gate judges an arch by) at each arch's true crossing of the extension limit plus the dwell, and
-  on each good rep's way down where the estimated lumbar reading first passes that limit; and
-  whether they are down (``HIPS_DOWN``, not judged) anywhere in an arch's true hold, and at each
-  good rep's true end of the way down (movement offset);
+  on each good rep's way down where the estimated lumbar reading first passes that limit;
 - the cost: seconds of CPU per hour of data (``HeightTracker.update`` over the whole session).
 
     python benchmarks/bench_height.py [--exercise glute-bridge] [--seeds 20] [--first-seed 0]
@@ -35,7 +33,7 @@ from datetime import date
 import numpy as np
 
 from imu_monitor.processing.analysis import analyze_recording
-from imu_monitor.processing.height import HIPS_DOWN, HIPS_UP, HeightTracker
+from imu_monitor.processing.height import HeightTracker
 from imu_monitor.processing.orientation import estimate_orientation
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.generate import build_session_model
@@ -102,26 +100,21 @@ def session(cfg: SimulationConfig, online: bool) -> dict:
     lim = an.exercise.limits
     ref = reference_angle(rec.truth, rec.meta, False)
     reading = np.interp(t, an.angles.t_s, an.angles.lumbar_flexion_deg)
-    arch_held, lowering_held, arch_down, bottom_down = [], [], [], []
-    up, down = tracker.hips == HIPS_UP, tracker.hips == HIPS_DOWN
+    arch_held, lowering_held = [], []
     for r in reps:
         w = (rec.truth.t_s >= r.t_start_s) & (rec.truth.t_s <= r.t_end_s)
         crossing = _goal_excursion(rec.truth.t_s[w], ref[w], np.inf, lim.extension_deg, lim.dwell_s)
         if r.fault == "extension" and crossing is not None:
-            arch_held.append(bool(up[np.searchsorted(t, crossing[0] + lim.dwell_s)]))
-            arch_down.append(bool(down[(t >= r.t_top_s) & (t <= r.t_hold_end_s)].any()))
+            arch_held.append(bool(tracker.held[np.searchsorted(t, crossing[0] + lim.dwell_s)]))
         elif r.fault != "extension":
             way_down = np.flatnonzero((t > r.t_hold_end_s) & (t < r.t_end_s))
             past = way_down[reading[way_down] < -lim.extension_deg]
             if len(past):
-                lowering_held.append(bool(up[past[0]]))
-            bottom_down.append(bool(down[min(np.searchsorted(t, r.t_end_s), len(t) - 1)]))
+                lowering_held.append(bool(tracker.held[past[0]]))
     return {
         "velocity_errors_m_s": v_err,
         "arch_held": arch_held,
         "lowering_held": lowering_held,
-        "arch_down": arch_down,
-        "bottom_down": bottom_down,
         "errors_m": errors,
         "still_share": float(known.mean()),
         "bottoms": bottoms,
@@ -166,8 +159,6 @@ def main() -> None:
     v_abs = np.abs(np.concatenate([r["velocity_errors_m_s"] for r in runs])) * 100.0
     arch_held = [x for r in runs for x in r["arch_held"]]
     lowering_held = [x for r in runs for x in r["lowering_held"]]
-    arch_down = [x for r in runs for x in r["arch_down"]]
-    bottom_down = [x for r in runs for x in r["bottom_down"]]
     out = {
         "date": date.today().isoformat(),
         "exercise": args.exercise,
@@ -201,10 +192,6 @@ def main() -> None:
             "good_reps_way_down_where_the_reading_passes_the_limit": (
                 f"{sum(lowering_held)} of {len(lowering_held)}"
             ),
-        },
-        "down": {
-            "arches_anywhere_in_their_hold": f"{sum(arch_down)} of {len(arch_down)}",
-            "good_reps_at_the_end_of_the_way_down": f"{sum(bottom_down)} of {len(bottom_down)}",
         },
         "cpu_s_per_hour_of_data": round(float(np.median([r["cpu_s_per_h"] for r in runs])), 2),
     }

@@ -283,12 +283,12 @@ def analyze_recording(
     first = 0
     if calibration.valid_from_s is not None:
         first = int(np.searchsorted(angles.t_s, calibration.valid_from_s, side="right"))
-    height = hips = None
+    height = held = None
     if height_checked(ex, placements, rec.sensors[MASTER].rate_hz):
         acc = rec.series[MASTER].acc_m_s2[master.index]
         tracker = HeightTracker()
         height = tracker.update(master.t_s, acc, master.quat_ws)[first:]
-        hips = tracker.hips[first:]
+        held = tracker.held[first:]
     result = analyze_angles(
         angles.t_s[first:],
         angles.lumbar_flexion_deg[first:],
@@ -299,7 +299,7 @@ def analyze_recording(
         timed_from_pelvis=timed_from_pelvis(ex, placements),
         rate_hz=rec.sensors[MASTER].rate_hz,
         height_m=height,
-        hips=hips,
+        hips_held=held,
     )
     return Analysis(
         exercise=ex,

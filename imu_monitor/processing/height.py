@@ -36,14 +36,14 @@ between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm a
 corrected as above; the early heights included), and up to 16 cm at 10 Hz
 (``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.1 / 5.7
 cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3). CPU per hour of data: 1.4-1.8 s in
-one call (0.3 before ``hips`` below), 15-17 s fed in 10-sample chunks as live (11-12 before).
+one call (0.3 before ``held`` below), 15-17 s fed in 10-sample chunks as live (11-12 before).
 
-Between still moments the tracker also says whether the hips are held up or down
-(``HeightTracker.hips``): held up where the vertical velocity integrated forward from the last
-still moment (one-ended, so only over a few seconds: ``HELD_SPAN_S``) is small and the hips have
-not come down from the top of their rise; down where they have come ``DOWN_DROP_M`` down from
-it. That is known while the pelvis still tilts, so the one-sensor lockout gate judges an arch
-as it happens rather than once the tilt is still (``monitor.lockout``). Its velocity against the
+Between still moments the tracker also says whether the hips are held up
+(``HeightTracker.held``): the vertical velocity integrated forward from the last still moment
+(one-ended, so only over a few seconds: ``HELD_SPAN_S``) is small and the hips have not come
+down from the top of their rise. That is known while the pelvis still tilts, so the one-sensor
+lockout gate judges an arch as it happens rather than once the tilt is still
+(``monitor.lockout``). Its velocity against the
 simulator's over the exercise's movements (``bench_height.py``, seeds 0-19, p50 / p90 / max):
 hip thrusts 0.6 / 2.2 / 13 cm/s, bridges 0.4 / 1.4 / 4.5. Held up at every arch's true crossing
 of the limit plus the dwell (39 of 39 each), at none of the good reps' ways down where the
@@ -58,7 +58,7 @@ import numpy as np
 
 from imu_monitor.exercises import Exercise
 from imu_monitor.processing.angles import rep_signal_is_sacrum_tilt
-from imu_monitor.processing.monitor.lockout import HIPS_DOWN, HIPS_UP, window_range
+from imu_monitor.processing.monitor.lockout import window_range
 
 STANDARD_GRAVITY_M_S2 = 9.80665
 STILL_WINDOW_S = 0.25
@@ -116,7 +116,7 @@ TURN_MAX_SPAN_S = 20.0
 """No turning point more than this long (s) after the last still moment: the integral's error grows
 with the square of the time (and each turning point integrates all of it again)."""
 HELD_SPEED_M_S = 0.10
-"""The hips are held up (``HeightTracker.hips``) while their vertical speed, integrated from the
+"""The hips are held up (``HeightTracker.held``) while their vertical speed, integrated from the
 last zero of the velocity, is at most this (m/s)..."""
 HELD_DROP_M = 0.03
 """... and they are at most this far (m) below the highest they have been since the last still
@@ -126,10 +126,6 @@ HELD_RISE_M = 0.05
 bottom (a bridge rises 10-35 cm). Without it, a slow lowering with a still moment on its way
 (a person 1.6 times slower than the tempo) measured its drop from there, and its bottom passed
 for held up."""
-DOWN_DROP_M = 0.05
-"""The hips are down (``HeightTracker.hips``) where they are more than this (m) below the highest
-they have been since the last still moment (an arch takes them 1-2.5 cm down; a bridge's
-bottom 30 % shallower than the others is 9 cm and more down)."""
 HELD_SPAN_S = 4.0
 """No such speed more than this long (s) after the last zero of the velocity (a still moment or
 a pause): the integral's error grows with the time."""
@@ -277,21 +273,21 @@ class HeightTracker:
         self._pauses: list[float] = []
         """Times of still stretches since then too short to be still moments (zero velocity)."""
         self._early_prev = False
-        self.hips = np.zeros(0, np.int8)
-        """Per sample of the latest chunk, where the hips are while not yet still (``_hips``):
-        ``HIPS_UP`` held up (moving at most ``HELD_SPEED_M_S``, at most ``HELD_DROP_M`` below
-        the highest since the last still moment), ``HIPS_DOWN`` come down (``DOWN_DROP_M``), 0
-        neither, at still moments (their height is known) and where it cannot tell."""
+        self.held = np.zeros(0, bool)
+        """Per sample of the latest chunk, whether the hips are held up while not yet still
+        (``_held``): moving at most ``HELD_SPEED_M_S``, at most ``HELD_DROP_M`` below the top of
+        their latest rise. False at still moments (their height is known) and where it cannot
+        tell."""
         self.velocity_m_s = np.zeros(0)
         """Per sample of the latest chunk, the hips' vertical velocity (m/s, up positive) where
-        ``hips`` knows it between still moments; 0 at still moments; NaN elsewhere."""
+        ``held`` knows it between still moments; 0 at still moments; NaN elsewhere."""
 
     def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
         """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
         t = np.asarray(t_s, dtype=np.float64)
         n = len(t)
         out = np.full(n, math.nan)
-        self.hips = np.zeros(n, np.int8)
+        self.held = np.zeros(n, bool)
         self.velocity_m_s = np.full(n, math.nan)
         if n == 0:
             return out
@@ -318,7 +314,7 @@ class HeightTracker:
             if not still[i]:
                 self._run_t0, self._confirmed = None, False
                 self._add_moving(t[i:j], az[i:j], up[i:j])
-                self.hips[i:j], self.velocity_m_s[i:j] = self._hips(t[i:j])
+                self.held[i:j], self.velocity_m_s[i:j] = self._held(t[i:j])
                 for e in np.flatnonzero(early_from[i:j]):
                     out[i + e] = self._early_height(float(t[i + e]))
                 if self.turning_points and self._moving:
@@ -334,7 +330,7 @@ class HeightTracker:
             if not self._confirmed:
                 c = i + int(np.searchsorted(t[i:j], self._run_t0 + CONFIRM_S - 1e-9))
                 self._add_moving(t[i:c], az[i:c], up[i:c])
-                self.hips[i:c], self.velocity_m_s[i:c] = self._hips(t[i:c])
+                self.held[i:c], self.velocity_m_s[i:c] = self._held(t[i:c])
                 if c < j:
                     self._confirmed = True
                     # after the movement: from the stretch's first sample on (the still window
@@ -457,8 +453,8 @@ class HeightTracker:
         model = _bias_model(moments, float(ts[0] if fixed_model else ts[-1]))
         return ts, az - (model(ups) + (self._bias - model(self._up)))
 
-    def _hips(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where the hips are at the moving samples ``t`` (the latest in ``_moving``; ``hips``),
+    def _held(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether the hips are held up at the moving samples ``t`` (the latest in ``_moving``),
         and their vertical velocity there (m/s, NaN where not known): integrated forward from
         the last still moment, zero again at each pause since (``_pauses``), known from the
         first still moment on and within ``HELD_SPAN_S`` of the last zero. The height that
@@ -466,17 +462,17 @@ class HeightTracker:
         last rose faster than ``HELD_SPEED_M_S`` from a standstill or a turn down there (or
         since the still moment, before any). Held up: the velocity at most ``HELD_SPEED_M_S``,
         at most ``HELD_DROP_M`` below that top, which is ``HELD_RISE_M`` above where the rise
-        began; down: more than ``DOWN_DROP_M`` below that top. Each sample's values depend on
-        the samples up to it alone (any chunking gives the same)."""
-        state, velocity = np.zeros(len(t), np.int8), np.full(len(t), math.nan)
+        began. Each sample's values depend on the samples up to it alone (any chunking gives
+        the same)."""
+        held, velocity = np.zeros(len(t), bool), np.full(len(t), math.nan)
         if not self._moving or math.isnan(self.height_m) or len(t) == 0:
-            return state, velocity
+            return held, velocity
         last_zero = max([float(self._moving[0][0][0]), *self._pauses])
         if t[0] - last_zero > HELD_SPAN_S:
-            return state, velocity  # (not known: spare the integral)
+            return held, velocity  # (not known: spare the integral)
         ts, acc = self._movement_acc(float(t[-1]), fixed_model=True)
         if len(ts) < 2:
-            return state, velocity
+            return held, velocity
         dt = np.diff(ts)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt)])
         zero = np.full(len(ts), ts[0])
@@ -489,11 +485,13 @@ class HeightTracker:
         i = np.searchsorted(ts, t)
         known = t - zero[i] <= HELD_SPAN_S
         velocity[known] = v[i[known]]
-        drop = top[i] - h[i]
-        slow = np.abs(v[i]) <= HELD_SPEED_M_S
-        state[known & slow & (drop <= HELD_DROP_M) & (top[i] - base[i] >= HELD_RISE_M)] = HIPS_UP
-        state[known & (drop > DOWN_DROP_M)] = HIPS_DOWN
-        return state, velocity
+        held = (
+            known
+            & (np.abs(v[i]) <= HELD_SPEED_M_S)
+            & (top[i] - h[i] <= HELD_DROP_M)
+            & (top[i] - base[i] >= HELD_RISE_M)
+        )
+        return held, velocity
 
     def _movement_height(self, bias_b: float, up_b: np.ndarray) -> float:
         """The height change over the movement that ended at the still stretch's first sample

@@ -372,10 +372,10 @@ class Pipeline:
         if offset is not None:
             chunk = take_off_offset(chunk, offset)
         ori = self._orientation[chunk.sensor].update(chunk)
-        height = hips = None
+        height = held = None
         if self._height is not None:  # one sensor (the master): the join passes its samples on
             height = self._height.update(ori.t_s, chunk.acc_m_s2[ori.index], ori.quat_ws)
-            hips = self._height.hips
+            held = self._height.held
         self._t_fed[chunk.sensor] = t_end
         if self._sinks:
             self._to_sinks(raw, ori.t_s, ori.quat_ws)
@@ -385,7 +385,7 @@ class Pipeline:
         if len(t) == 0 or self.calibration is None:
             return []
         if height is not None and len(height) != len(t):
-            height = hips = None  # (not the master's samples as they came: cannot happen with one)
+            height = held = None  # (not the master's samples as they came: cannot happen with one)
         if self._start_gate is not None and not self._held_start(t, quats[MASTER]):
             return []
         valid_from = self.calibration.valid_from_s
@@ -394,7 +394,7 @@ class Pipeline:
             keep = int(np.searchsorted(t, valid_from, side="right"))
             t, quats = t[keep:], {p: q[keep:] for p, q in quats.items()}
             height = None if height is None else height[keep:]
-            hips = None if hips is None else hips[keep:]
+            held = None if held is None else held[keep:]
             if len(t) == 0:
                 return []
         angles = compute_angles(t, quats, self.calibration, self.exercise, self._axial)
@@ -411,7 +411,7 @@ class Pipeline:
             except Exception:  # a broken sink must not stop the stream
                 log.exception("data sink %r failed", sink)
         events = self.monitor.update(
-            t, angles.lumbar_flexion_deg, angles.movement_deg, height, hips
+            t, angles.lumbar_flexion_deg, angles.movement_deg, height, held
         )
         self._publish(events)
         fix = self._acc_fix

@@ -225,7 +225,7 @@ class Monitor:
         lumbar_deg: np.ndarray,
         movement_deg: np.ndarray,
         height_m: np.ndarray | None = None,
-        hips: np.ndarray | None = None,
+        hips_held: np.ndarray | None = None,
     ) -> list[Event]:
         """Feed one chunk and return the events it caused, in time order.
 
@@ -233,10 +233,10 @@ class Monitor:
         flexion relative to the calibrated neutral (flexion positive), degrees. ``movement_deg``:
         the rep-detection signal (higher = nearer the top), degrees. NaN means no reading.
         ``height_m``: with ``height_check``, the sacrum's height at still samples and NaN
-        elsewhere (``height.HeightTracker``), metres; None: not known. ``hips``: with
-        ``height_check``, where the hips are at each sample (``height.HeightTracker.hips``):
-        in lockout mode the rep's top is judged where they are held up, not where they are
-        down (``lockout.LockoutGate``); None: not known.
+        elsewhere (``height.HeightTracker``), metres; None: not known. ``hips_held``: with
+        ``height_check``, whether the hips are held up at each sample
+        (``height.HeightTracker.held``): in lockout mode the rep's top is judged there too
+        (``lockout.LockoutGate``); None: not known.
         """
         t, lum, mov = self._check(t_s, lumbar_deg, movement_deg)
         if height_m is not None:
@@ -246,11 +246,12 @@ class Monitor:
                     f"Monitor.update: height_m must have the shape of t_s {t.shape} "
                     f"(got {height_m.shape})"
                 )
-        if hips is not None:
-            hips = np.asarray(hips, dtype=np.int8)
-            if hips.shape != t.shape:
+        if hips_held is not None:
+            hips_held = np.asarray(hips_held, dtype=bool)
+            if hips_held.shape != t.shape:
                 raise MonitorError(
-                    f"Monitor.update: hips must have the shape of t_s {t.shape} (got {hips.shape})"
+                    f"Monitor.update: hips_held must have the shape of t_s {t.shape} "
+                    f"(got {hips_held.shape})"
                 )
         n = len(t)
         if n == 0:
@@ -260,7 +261,7 @@ class Monitor:
         changes, rep_out, waiting = self._reps.process(t, mov, lum, height_m)
         judged = lum
         if self._lockout is not None:
-            judged = self._lockout.judged(t, lum, phase0, changes, waiting, hips)
+            judged = self._lockout.judged(t, lum, phase0, changes, waiting, hips_held)
             self._lockout_peaks(judged, rep_out)
         for d in self._dirs:
             for tr in d.process(t, judged):
@@ -436,11 +437,11 @@ def analyze_angles(
     timed_from_pelvis: bool = False,
     rate_hz: float | None = None,
     height_m: np.ndarray | None = None,
-    hips: np.ndarray | None = None,
+    hips_held: np.ndarray | None = None,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
     ``height_m``: given, the monitor checks the hips' height (``Monitor``'s ``height_check``);
-    ``hips``: with it, where the hips are (``Monitor.update``).
+    ``hips_held``: with it, where the hips are held up (``Monitor.update``).
 
     Gives exactly the events a ``Monitor`` fed the same samples in any chunking gives, plus
     ``finish()``.
@@ -461,8 +462,8 @@ def analyze_angles(
     for i in range(0, len(t), BATCH_BLOCK):
         j = i + BATCH_BLOCK
         h = None if height_m is None else height_m[i:j]
-        where = None if hips is None else hips[i:j]
-        events += mon.update(t[i:j], lum[i:j], mov[i:j], h, where)
+        held = None if hips_held is None else hips_held[i:j]
+        events += mon.update(t[i:j], lum[i:j], mov[i:j], h, held)
     if len(t) == 0:
         mon.update(t, lum, mov)  # still checks the shapes
     events += mon.finish()

@@ -9,7 +9,7 @@ hips. So the lumbar reading is judged only while the rep has reached its top (on
 - the reading is still: its range over the last ``STILL_WINDOW_S`` is at most
   ``STILL_RANGE_DEG`` (a controlled 2 s descent of a 20-60 deg thrust moves 10-30 deg/s, far
   beyond that), and the rep tracker is not waiting to know whether a deep level is a bottom; or
-- the hips have been held up over that window (``height.HeightTracker.hips``: moving slowly and
+- the hips have been held up over that window (``height.HeightTracker.held``: moving slowly and
   not come down from the top), however the tilt moves. An arch begins as the hips reach the top
   and tilts the pelvis 10-15 deg in a few tenths of a second while the hips go 1-2.5 cm down
   at up to 11 cm/s; on the way down, when the tilt reaches the limit, the hips are 2.7-4.2 cm
@@ -17,9 +17,7 @@ hips. So the lumbar reading is judged only while the rep has reached its top (on
   seeds 0-9). Here the reading judged is the level it held throughout the window (the one
   nearest 0).
 
-Where the hips are known to have come down (``HIPS_DOWN``) the reading is not judged, still or
-not: a paused bottom 30 % shallower than the others had been judged as a lockout before the
-rep tracker knew the hips' height there. Outside the samples judged the value is 0 (neutral),
+Outside the samples judged the value is 0 (neutral),
 so an alarm also ends when the lifter lowers the hips. The window is carried between chunks:
 any chunking gives the same result.
 Holding still (or at a level) for the window is a dwell in itself, so the ``Monitor`` adds only
@@ -38,10 +36,6 @@ import numpy as np
 from imu_monitor.events import Phase
 from imu_monitor.processing.monitor.alarms import TIME_EPS_S
 from imu_monitor.processing.monitor.reps import PhaseChange
-
-HIPS_UP, HIPS_DOWN = 1, -1
-"""Where the hips are (``height.HeightTracker.hips``): held up, come down; 0: neither, or not
-known."""
 
 TOP_PHASES = (Phase.HOLD, Phase.ECCENTRIC)
 STILL_WINDOW_S = 0.15
@@ -76,23 +70,22 @@ class LockoutGate:
         phase0: str,
         changes: list[PhaseChange],
         waiting: np.ndarray | None = None,
-        hips: np.ndarray | None = None,
+        hips_held: np.ndarray | None = None,
     ) -> np.ndarray:
         """The lumbar reading where it is judged, 0 elsewhere (arrays of shape (n,)).
         ``waiting``: (n,) bool, samples where the rep tracker does not know yet whether the
-        hips came down (``RepTracker.process``): not judged. ``hips``: (n,) where the hips are
-        (``height.HeightTracker.hips``; None: not known): a window of them held up is a held
-        lockout too, and there the reading judged is the level held throughout the window (the
-        one nearest 0), so that only a reading beyond a limit for the whole window alarms;
-        where they are down nothing is judged."""
+        hips came down (``RepTracker.process``): not judged. ``hips_held``: (n,) bool, where the
+        hips are held up (``height.HeightTracker.held``; None: not known): a window of them is
+        a held lockout too, and there the reading judged is the level held throughout the
+        window (the one nearest 0), so that only a reading beyond a limit for the whole window
+        alarms."""
         n = len(t)
         at_top = np.zeros(n, bool)
         phase, start = phase0, 0
         for ch in [*changes, PhaseChange(n, "", None)]:
             at_top[start : ch.index] = phase in TOP_PHASES
             phase, start = ch.phase, ch.index
-        state = np.zeros(n, np.int8) if hips is None else np.asarray(hips)
-        up = (state == HIPS_UP).astype(np.float64)
+        up = np.zeros(n) if hips_held is None else np.asarray(hips_held, dtype=np.float64)
         all_t = np.concatenate([self._tail_t, t])
         all_v = np.concatenate([self._tail_v, lum])
         all_up = np.concatenate([self._tail_up, up])
@@ -110,12 +103,12 @@ class LockoutGate:
             judged = high - low <= self.still_range_deg
         if waiting is not None:
             judged &= ~waiting[top]
-        judged &= state[top] != HIPS_DOWN
         out[top[judged]] = lum[top[judged]]
-        if hips is not None:
+        if hips_held is not None:
             # held up over the whole window (one reaching back before the data is not): the
             # hips are not down, whatever the tilt says (``waiting`` does not apply)
-            held = (window_extremes(all_up, lo, hi)[1] == 1.0) & (all_t[lo] <= back[top])
+            reach = all_t[lo] <= back[top] + TIME_EPS_S
+            held = (window_extremes(all_up, lo, hi)[1] == 1.0) & reach
             level = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
             by_hips = held & ~judged & np.isfinite(level)
             out[top[by_hips]] = level[by_hips]
