@@ -241,6 +241,29 @@ def test_lockout_mode_judges_extension_only_at_a_held_lockout():
     assert of_type(res.events, AlarmStarted)[0].t_s < 3.0
 
 
+def test_lockout_mode_alarms_an_arch_let_go_towards_the_limit_once():
+    """An arch held at -10 is let go towards the limit: the pelvis stops at -6.7 for a
+    moment before the hips go down. The gate stopped judging as the pelvis moved, which ended
+    the alarm; the stop, still within 1 deg for the gate's window, alarmed a second time (a
+    second buzz). The reading never came back within the limit less the hysteresis: one
+    excursion, one alarm, ending when the hips go down."""
+    knots_t = [0, 2, 3, 5, 7, 9, 10, 10.4, 12, 12.3, 12.6, 14.5, 16]
+    knots_v = [-45, -45, 0, 0, -45, -45, 0, -10, -10, -6.7, -6.7, -45, -45]
+    t = np.arange(0.0, 16.0, DT)
+    lum = np.interp(t, knots_t, knots_v) + np.random.default_rng(0).normal(0, 0.05, len(t))
+    for chunk in (37, 1, len(t)):
+        mon = Monitor(HIP_THRUST, mode="lockout")
+        events = []
+        for i in range(0, len(t), chunk):
+            events += mon.update(t[i : i + chunk], lum[i : i + chunk], lum[i : i + chunk])
+        events += mon.finish()
+        starts, ended = of_type(events, AlarmStarted), of_type(events, AlarmEnded)
+        assert len(starts) == 1 and 10.4 < starts[0].t_s < 10.6
+        assert len(ended) == 1 and 12.0 <= ended[0].t_s < 12.3
+        # the arched rep is the one alarmed
+        assert [r.alarmed for r in of_type(events, RepEnded)] == [False, True]
+
+
 def test_lockout_gate_windows_reach_back_over_lost_samples():
     # a burst of lost samples as the hips go down (52 Hz: 8 samples, 0.15 s, the gate's whole
     # window), then a pause: a window just after the gap holds only samples after it, all
