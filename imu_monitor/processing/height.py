@@ -43,11 +43,10 @@ Between still moments the tracker also says whether the hips are held up
 (one-ended, so only over a few seconds: ``HELD_SPAN_S``) is small and the hips have not come
 down from the top of their rise. That is known while the pelvis still tilts, so the one-sensor
 lockout gate judges an arch as it happens rather than once the tilt is still
-(``monitor.lockout``). Its velocity against the
-simulator's over the exercise's movements (``bench_height.py``, seeds 0-19, p50 / p90 / max):
-hip thrusts 0.6 / 2.2 / 13 cm/s, bridges 0.4 / 1.4 / 4.5. Held up at every arch's true crossing
-of the limit plus the dwell (39 of 39 each), at none of the good reps' ways down where the
-reading passes the limit (0 of 160 each).
+(``monitor.lockout``). The velocity against the simulator's over the exercise's movements
+(``bench_height.py``, seeds 0-19, p50 / p90 / max): hip thrusts 0.6 / 2.2 / 13 cm/s, bridges
+0.4 / 1.4 / 4.5. Held up at every arch's true crossing of the limit plus the dwell (39 of 39
+each), at none of the good reps' ways down where the reading passes the limit (0 of 160 each).
 """
 
 from __future__ import annotations
@@ -119,13 +118,13 @@ HELD_SPEED_M_S = 0.10
 """The hips are held up (``HeightTracker.held``) while their vertical speed, integrated from the
 last zero of the velocity, is at most this (m/s)..."""
 HELD_DROP_M = 0.03
-"""... and they are at most this far (m) below the highest they have been since the last still
-moment."""
+"""... and they are at most this far (m) below the top of their latest rise (``_rise_tops``; an
+arch takes them 1-2.5 cm down)..."""
 HELD_RISE_M = 0.05
-"""... and they have risen at least this far (m) since that still moment: they came up from the
-bottom (a bridge rises 10-35 cm). Without it, a slow lowering with a still moment on its way
-(a person 1.6 times slower than the tempo) measured its drop from there, and its bottom passed
-for held up."""
+"""... which is at least this far (m) above where that rise began: they came up from the bottom
+(a bridge rises 10-35 cm). Without it, a slow lowering with a still moment on its way (a person
+1.6 times slower than the tempo) measured its drop from there, and its bottom passed for held
+up."""
 HELD_SPAN_S = 4.0
 """No such speed more than this long (s) after the last zero of the velocity (a still moment or
 a pause): the integral's error grows with the time."""

@@ -96,16 +96,19 @@ class SimPerson:
             ]
         )  # (mark, placement, 3)
         lumbar = [r.fault in LUMBAR_FAULTS for r in reps]
-        best: tuple[bool, float, int, int] | None = None
-        for i in range(len(reps)):
-            for j in range(i + min(LOOP_MIN_REPS, len(reps)), len(marks)):
-                cos = np.clip(np.einsum("pk,pk->p", rests[i], rests[j]), -1.0, 1.0)
-                jump = float(np.degrees(np.arccos(cos)).sum())
-                key = (not any(lumbar[i:j]) and any(lumbar), jump, i, j)
-                if best is None or key < best:
-                    best = key
-        assert best is not None
-        return starts[best[2]], marks[best[3]]
+
+        def worse(i: int, j: int) -> tuple[bool, float]:
+            """How bad a loop from rep i to mark j is: no lumbar fault in it, then the jump."""
+            cos = np.clip(np.einsum("pk,pk->p", rests[i], rests[j]), -1.0, 1.0)
+            return not any(lumbar[i:j]) and any(lumbar), float(np.degrees(np.arccos(cos)).sum())
+
+        pairs = [
+            (i, j)
+            for i in range(len(reps))
+            for j in range(i + min(LOOP_MIN_REPS, len(reps)), len(marks))
+        ]  # (never empty: the first rep to the end, at least)
+        i, j = min(pairs, key=lambda ij: worse(*ij))
+        return starts[i], marks[j]
 
     def _inclination(self, placement: str, k: int, width: int) -> np.ndarray:
         g = self.recording.series[placement].acc_m_s2[k : k + width].mean(axis=0)
