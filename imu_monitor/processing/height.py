@@ -119,7 +119,7 @@ HELD_SPEED_M_S = 0.10
 last zero of the velocity, is at most this (m/s)..."""
 HELD_DROP_M = 0.03
 """... and they are at most this far (m) below the top of their latest rise (``_rise_tops``; an
-arch takes them 1-2.5 cm down)..."""
+arch takes them 0.4-1.9 cm down)..."""
 HELD_RISE_M = 0.05
 """... which is at least this far (m) above where that rise began: they came up from the bottom
 (a bridge rises 10-35 cm). Without it, a slow lowering with a still moment on its way (a person

@@ -11,22 +11,22 @@ hips. So the lumbar reading is judged only while the rep has reached its top (on
   beyond that), and the rep tracker is not waiting to know whether a deep level is a bottom; or
 - the hips have been held up over that window (``height.HeightTracker.held``: moving slowly and
   not come down from the top), however the tilt moves. An arch begins as the hips reach the top
-  and tilts the pelvis 10-15 deg in a few tenths of a second while the hips go 1-2.5 cm down
-  at up to 11 cm/s; on the way down, when the tilt reaches the limit, the hips are 2.7-4.2 cm
-  down and going 14-22 cm/s, and faster and further over the window after (simulated people,
-  seeds 0-9). Here the reading judged is the level it held throughout the window (the one
-  nearest 0).
+  and tilts the pelvis 10-15 deg in a few tenths of a second while the hips go 0.4-1.9 cm down
+  at up to 10.4 cm/s; on the way down, when the tilt reaches the limit, the hips are at least
+  2.7 cm down and going 14 cm/s or faster, and faster and further over the window after
+  (simulated people, seeds 0-9). Here the reading judged is the level it held throughout the
+  window (the one nearest 0).
 
-Outside the samples judged the value is 0 (neutral),
-so an alarm also ends when the lifter lowers the hips. The window is carried between chunks:
-any chunking gives the same result.
-Holding still (or at a level) for the window is a dwell in itself, so the ``Monitor`` adds only
-what the window lacks of the alarm dwell (nothing with the default 0.15 s): a held arch alarms
-0.15 s after the pelvis settles beyond the limit, or after it went beyond the limit with the
-hips up. One-sensor alarm delay after the true crossing plus the dwell (simulated people,
-``benchmarks/bench_accuracy.py``, seeds 0-19, median / p90 / max ms): stillness alone, hip
-thrust 120 / 184 / 200, bridge 130 / 201 / 250; with the hips held up, -20 / 0 / 15 and
--10 / 15 / 70.
+Outside the samples judged the value is 0 (neutral), so an alarm also ends when the lifter
+lowers the hips (``Monitor`` then judges nothing more until the reading is back within the
+limit, less the hysteresis: one excursion, one alarm). The window is carried between chunks:
+any chunking gives the same result. Holding still (or at a level) for the window is a dwell in
+itself, so the ``Monitor`` adds only what the window lacks of the alarm dwell (nothing with the
+default 0.15 s): a held arch alarms 0.15 s after the pelvis settles beyond the limit, or after
+it went beyond the limit with the hips up. One-sensor alarm delay after the true crossing plus
+the dwell (simulated people, ``benchmarks/bench_accuracy.py``, seeds 0-19, median / p90 / max
+ms): stillness alone, hip thrust 120 / 184 / 200, bridge 130 / 201 / 250; with the hips held
+up, -20 / 0 / 15 and -10 / 15 / 70.
 """
 
 from __future__ import annotations
