@@ -58,6 +58,13 @@ pairs."""
 MAX_OFFSET_M_S2 = 0.8
 """The fit looks for an offset within this per axis (m/s^2, about 80 mg: the largest untrimmed
 offset a consumer datasheet gives, InvenSense MPU-6050's z axis)."""
+WIDE_OFFSET_M_S2 = 2.0
+"""Where the fit within ``MAX_OFFSET_M_S2`` leaves the pairs more than ``MAX_MISMATCH_DEG`` from
+the gyro, it is tried again within this (m/s^2, about 200 mg), and applied if that explains
+them: an untrimmed part can lie beyond its datasheet's figure, and the simulator's per-axis sd of
+80 mg (``bench_accuracy.py --acc-offset-mg 80``) put seed 116's beyond the bound, its one-sensor
+hip thrust's lockout 6 deg extended (6 false alarms). Only then: a wider bound for every
+session let a lateral offset the hip thrust's turns barely see run further."""
 MAX_MISMATCH_DEG = 2.0
 """The offset is applied only when, with it, the pairs' gravity directions agree with the gyro
 within this (median, deg; people's sessions: 0.2-1.9). Otherwise the still moments and the gyro
@@ -213,16 +220,20 @@ def estimate_acc_offset(series: SensorSeries) -> AccOffset:
     def residuals(b: np.ndarray) -> np.ndarray:
         return np.concatenate([(mismatch(b) / PAIR_SD_RAD).ravel(), b / PRIOR_SD_M_S2])
 
-    # soft_l1: a pair whose still moment was not still weighs like a few, not like hundreds
-    fit = least_squares(
-        residuals, np.zeros(3), bounds=(-MAX_OFFSET_M_S2, MAX_OFFSET_M_S2), loss="soft_l1"
-    )
-    b = fit.x
+    def fitted(bound: float) -> np.ndarray:
+        # soft_l1: a pair whose still moment was not still weighs like a few, not like hundreds
+        return least_squares(residuals, np.zeros(3), bounds=(-bound, bound), loss="soft_l1").x
+
+    def median_deg(x: np.ndarray) -> float:
+        return math.degrees(float(np.median(np.linalg.norm(mismatch(x), axis=1))))
+
+    b = fitted(MAX_OFFSET_M_S2)
     turns = max(math.degrees(p[2].magnitude()) for p in pairs)
-    before, after = (
-        math.degrees(float(np.median(np.linalg.norm(mismatch(x), axis=1))))
-        for x in (np.zeros(3), b)
-    )
+    before, after = median_deg(np.zeros(3)), median_deg(b)
+    if after > MAX_MISMATCH_DEG:
+        wide = fitted(WIDE_OFFSET_M_S2)
+        if median_deg(wide) <= MAX_MISMATCH_DEG:
+            b, after = wide, median_deg(wide)
     reason = ""
     if after > MAX_MISMATCH_DEG:
         reason = (

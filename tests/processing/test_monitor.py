@@ -264,6 +264,20 @@ def test_lockout_mode_alarms_an_arch_let_go_towards_the_limit_once():
         assert [r.alarmed for r in of_type(events, RepEnded)] == [False, True]
 
 
+def test_lockout_mode_judges_each_rep_afresh_even_with_its_neutral_off():
+    """A neutral 6.5 deg off (an accelerometer offset beyond the fit's bound): every lockout
+    reads past the limit and past the release level, and the bottoms further still, so the
+    reading never comes back within the release level. Waiting for that (one excursion, one
+    alarm) had judged nothing after the first rep; a rep that leaves its top starts afresh."""
+    knots_t = [0, 2, 3, 5, 7, 9, 10, 12, 14, 16, 17, 17.4, 19, 21, 23]
+    knots_v = [-45, -45, -6.5, -6.5, -45, -45, -6.5, -6.5, -45, -45, -6.5, -12, -12, -45, -45]
+    t = np.arange(0.0, 23.0, DT)
+    lum = np.interp(t, knots_t, knots_v) + np.random.default_rng(0).normal(0, 0.05, len(t))
+    res = analyze_angles(t, lum, lum, HIP_THRUST, mode="lockout")
+    assert [r.alarmed for r in res.reps] == [True, True, True]
+    assert len(of_type(res.events, AlarmStarted)) == 3
+
+
 def test_lockout_gate_windows_reach_back_over_lost_samples():
     # a burst of lost samples as the hips go down (52 Hz: 8 samples, 0.15 s, the gate's whole
     # window), then a pause: a window just after the gap holds only samples after it, all

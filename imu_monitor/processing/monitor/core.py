@@ -39,8 +39,8 @@ from imu_monitor.events import (
 from imu_monitor.exercises import Exercise, Limits
 from imu_monitor.processing.monitor.alarms import IDLE, AlarmTransition, DirectionAlarm
 from imu_monitor.processing.monitor.config import RepConfig
-from imu_monitor.processing.monitor.lockout import LockoutGate
-from imu_monitor.processing.monitor.reps import RepTracker
+from imu_monitor.processing.monitor.lockout import TOP_PHASES, LockoutGate
+from imu_monitor.processing.monitor.reps import PhaseChange, RepTracker
 from imu_monitor.processing.monitor.tally import summarize_result
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ class Monitor:
             judged = self._lockout.judged(t, lum, phase0, changes, waiting, hips_held)
             self._lockout_peaks(judged, rep_out)
         transitions = (
-            self._lockout_transitions(t, lum, judged)
+            self._lockout_transitions(t, lum, judged, changes)
             if self._lockout is not None
             else [tr for d in self._dirs for tr in d.process(t, judged)]
         )
@@ -313,17 +313,22 @@ class Monitor:
 
     # -- internals -----------------------------------------------------------------------------
     def _lockout_transitions(
-        self, t: np.ndarray, lum: np.ndarray, judged: np.ndarray
+        self, t: np.ndarray, lum: np.ndarray, judged: np.ndarray, changes: list[PhaseChange]
     ) -> list[AlarmTransition]:
         """Lockout mode's extension alarm over the ``judged`` reading. When the gate stops
         judging (the pelvis moves) it ends an alarm, but where the reading itself is still
         beyond the release level (the limit less the hysteresis) the excursion goes on: nothing
-        more is judged until the reading has come back within that level. Otherwise an arch let
-        go of towards the limit alarmed a second time where the tilt turned to go down (still
-        within 1 deg for the gate's window): 11 of 40 simulated one-sensor hip thrusts' arches
-        alarmed twice, a second buzz 0.02-0.05 s long."""
+        more is judged until the reading has come back within that level, or the rep has left
+        its top (``changes``). Otherwise an arch let go of towards the limit alarmed a second
+        time where the tilt turned to go down (still within 1 deg for the gate's window): 11 of
+        40 simulated one-sensor hip thrusts' arches alarmed twice, a second buzz 0.02-0.05 s
+        long. (Until the reading alone: a session whose good lockouts all read past the release
+        level, its neutral off, then judged none after its first alarm.)"""
         d = self._dirs[0]
         released = d.sign * lum < d.release_deg  # (NaN: not released)
+        for ch in changes:  # a rep back at rest or rising again starts afresh
+            if ch.phase not in TOP_PHASES and ch.index < len(released):
+                released[ch.index] = True
         out: list[AlarmTransition] = []
         p, n = 0, len(t)
         while p < n:
