@@ -63,8 +63,9 @@ WIDE_OFFSET_M_S2 = 2.0
 the gyro, it is tried again within this (m/s^2, about 200 mg), and applied if that explains
 them: an untrimmed part can lie beyond its datasheet's figure, and the simulator's per-axis sd of
 80 mg (``bench_accuracy.py --acc-offset-mg 80``) put seed 116's beyond the bound, its one-sensor
-hip thrust's lockout 6 deg extended (6 false alarms). Only then: a wider bound for every
-session let a lateral offset the hip thrust's turns barely see run further."""
+hip thrust's lockout 6 deg extended (6 false alarms). Only then: the hip thrust's lateral
+offset, which its turns barely see, runs to the 80 mg bound in some sessions, and a wider bound
+for every session would let it run further."""
 MAX_MISMATCH_DEG = 2.0
 """The offset is applied only when, with it, the pairs' gravity directions agree with the gyro
 within this (median, deg; people's sessions: 0.2-1.9). Otherwise the still moments and the gyro
