@@ -233,8 +233,9 @@ def estimate_acc_offset(series: SensorSeries) -> AccOffset:
     before, after = median_deg(np.zeros(3)), median_deg(b)
     if after > MAX_MISMATCH_DEG:
         wide = fitted(WIDE_OFFSET_M_S2)
-        if median_deg(wide) <= MAX_MISMATCH_DEG:
-            b, after = wide, median_deg(wide)
+        wide_deg = median_deg(wide)
+        if wide_deg <= MAX_MISMATCH_DEG:
+            b, after = wide, wide_deg
     reason = ""
     if after > MAX_MISMATCH_DEG:
         reason = (

@@ -113,14 +113,12 @@ class LockoutGate:
             by_hips = held & ~judged & np.isfinite(level)
             out[top[by_hips]] = level[by_hips]
             judged |= by_hips
-        gate = np.zeros(n, bool)
-        gate[top] = judged
         if len(all_t):  # the next chunk's windows reach back to the sample before their start
             kk = max(int(np.searchsorted(all_t, all_t[-1] - self.still_window_s)) - 1, 0)
             self._tail_t, self._tail_v = all_t[kk:], all_v[kk:]
             self._tail_up = all_up[kk:]
-        if n:
-            self.last_judged = bool(gate[-1])
+        if n:  # (the last sample is judged only if it is at the top)
+            self.last_judged = bool(len(top) and top[-1] == n - 1 and judged[-1])
         return out
 
 
