@@ -6,7 +6,8 @@ monitor) and score it with ``imu_monitor.simulator.scoring.evaluate`` (the figur
 far) and ``scoring.session_goals`` (issue 11's goals: ``goals`` in each scenario). ``--motion``
 picks the simulator's model: ``human`` (the default model of the simulator), ``ramps`` (the
 original one) or ``both`` (the default here, for comparison). Prints one JSON object and Markdown
-tables.
+tables; the last lists, by seed, the sessions that miss a per-session goal and why
+(``scoring.goal_misses``; ``sessions_off_goal`` in each scenario): the seeds to look into.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
@@ -41,7 +42,13 @@ from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.live import arrival_order, feed_live
-from imu_monitor.simulator.scoring import SETUPS, evaluate, live_judgement, session_goals
+from imu_monitor.simulator.scoring import (
+    SETUPS,
+    evaluate,
+    goal_misses,
+    live_judgement,
+    session_goals,
+)
 from imu_monitor.storage.recording import RecordingWriter, load_recording
 
 LIVE_CHUNK = 10
@@ -112,6 +119,7 @@ def run_scenario(
     """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
     ``acc_offset_sd_m_s2``), None: the defaults."""
     rows, goals = [], []
+    off_goal: list[dict] = []
     human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
     if rep_rest_s is not None and motion == "human":
         human_only["rep_rest_s"] = rep_rest_s
@@ -149,6 +157,9 @@ def run_scenario(
             an = analyze_recording(rec, offline=offline, acc_offset=acc_offset)
         rows.append(evaluate(an, rec.truth))
         goals.append(session_goals(an, rec.truth, rec.meta))
+        misses = goal_misses(goals[-1], exercise, sensors)
+        if misses:
+            off_goal.append({"seed": seed, "misses": misses})
     delays = np.concatenate([np.asarray(r["alarm_delay_s"], float) for r in rows] or [[]])
     lockout = rows[0]["lockout_rmse_deg"] is not None
     rmse = np.array([r["lockout_rmse_deg"] if lockout else r["angle_rmse_deg"] for r in rows])
@@ -197,6 +208,7 @@ def run_scenario(
         "too_fast_true": sum(r["too_fast_true"] for r in rows),
         "too_fast_flagged": sum(r["too_fast_flagged"] for r in rows),
         "goals": aggregate_goals(goals),
+        "sessions_off_goal": off_goal,
     }
 
 
@@ -246,6 +258,23 @@ def _max_ms(rows: list[dict], key: str) -> float | None:
 
 def _ms(v: float | None) -> str:
     return "-" if v is None else str(round(v))
+
+
+def _off_goal_table(models: dict[str, list[dict]]) -> None:
+    """The sessions that miss one of issue 11's per-session goals (``scoring.goal_misses``),
+    by seed: the ones to look at."""
+    rows = [
+        (motion, f"{r['exercise']} {r['sensors']}", s["seed"], "; ".join(s["misses"]))
+        for motion, results in models.items()
+        for r in results
+        for s in r["sessions_off_goal"]
+    ]
+    print(f"\nSessions off a per-session goal: {len(rows) or 'none'}")
+    if rows:
+        print("\n| model | setup | seed | off the goal |")
+        print("|---|---|---|---|")
+        for motion, setup, seed, what in rows:
+            print(f"| {motion} | {setup} | {seed} | {what} |")
 
 
 def _goal_table(models: dict[str, list[dict]]) -> None:
@@ -516,6 +545,7 @@ def main() -> int:
             print(f"\n{motion} model:")
         _readme_table(results)
     _goal_table(models)
+    _off_goal_table(models)
     return 0
 
 

@@ -10,7 +10,7 @@ import pytest
 from imu_monitor.events import AlarmStarted
 from imu_monitor.exercises import get_exercise
 from imu_monitor.model import Truth, TruthRep
-from imu_monitor.simulator.scoring import session_goals
+from imu_monitor.simulator.scoring import goal_misses, session_goals
 
 EX = get_exercise("back-kick")  # limits 9 / 9 deg, dwell 0.15 s
 RATE = 200.0
@@ -113,3 +113,60 @@ def test_a_rep_only_touching_the_limit_is_timed_apart_from_the_goal() -> None:
     got = session_goals(_analysis(truth, truth.lumbar_flexion_deg, [late], []), truth)
     assert got["goal_faulty_reps"] == 0 and got["alarm_delays_s"] == []
     assert got["alarm_delays_within_margin_s"] == [pytest.approx(0.8, abs=1.0 / RATE)]
+
+
+def _goals(**changes) -> dict:
+    """A session's goal figures that meet every goal, with ``changes``."""
+    return {
+        "reps_true": 10,
+        "reps_detected": 10,
+        "reps_exact": True,
+        "goal_faulty_reps": 3,
+        "goal_faulty_alarmed": 3,
+        "false_alarms": 0,
+        "false_alarm_angles_deg": [],
+        "rmse_deg": 0.8,
+        "alarm_delays_s": [0.01, 0.05],
+        "phase_errors_s": [[0.02, -0.03, 0.01], [0.05, 0.0, -0.04]],
+        "tempo_approximate": [False, False],
+    } | changes
+
+
+def test_goal_misses_names_what_keeps_a_session_off_each_goal() -> None:
+    assert goal_misses(_goals(), "hip-thrust", 2) == []
+    misses = goal_misses(
+        _goals(
+            reps_detected=9,
+            reps_exact=False,
+            goal_faulty_alarmed=2,
+            false_alarm_angles_deg=[[-6.3, -1.9]],
+            rmse_deg=1.74,
+            alarm_delays_s=[0.01, 0.41],
+            phase_errors_s=[[0.02, -0.03, 0.01], [0.614, -0.594, -0.02]],
+            tempo_approximate=[False, True],
+        ),
+        "back-kick",
+        1,
+    )
+    assert misses == [
+        "9 reps counted of 10",
+        "1 of 3 faulty reps not alarmed",
+        "false alarm at -6.3 deg (true -1.9)",
+        "RMSE 1.74 deg",
+        "an alarm 410 ms late",
+        "a phase 614 ms off (flagged approximate)",
+    ]
+
+
+def test_goal_misses_holds_each_setup_to_its_own_goals() -> None:
+    # one sensor in a hip thrust or bridge is judged at lockout: no RMSE or phase goal there
+    off = _goals(rmse_deg=2.0, phase_errors_s=[[0.3, 0.0, 0.0]], tempo_approximate=[True])
+    assert goal_misses(off, "glute-bridge", 1) == []
+    assert goal_misses(off, "glute-bridge", 2) == [
+        "RMSE 2.00 deg",
+        "a phase 300 ms off (flagged approximate)",
+    ]
+    # the one-sensor hip thrust may alarm up to 400 ms late, the bridge 200
+    late = _goals(alarm_delays_s=[0.3])
+    assert goal_misses(late, "hip-thrust", 1) == []
+    assert goal_misses(late, "glute-bridge", 1) == ["an alarm 300 ms late"]
