@@ -54,7 +54,7 @@ def session(cfg: SimulationConfig, online: bool) -> dict:
     t = ori.t_s
     cpu = time.process_time()
     tracker = HeightTracker(turning_points=False)
-    h = tracker.update(t, acc[ori.index], ori.quat_ws)
+    h = tracker.update(t, acc[ori.index], ori.quat_ws, ori.turn_rate_rad_s)
     cpu = time.process_time() - cpu
     _, pos, _ = build_session_model(cfg).sensor_point("sacrum", t)
     z = pos[:, 2]

@@ -287,7 +287,7 @@ def analyze_recording(
     if height_checked(ex, placements, rec.sensors[MASTER].rate_hz):
         acc = rec.series[MASTER].acc_m_s2[master.index]
         tracker = HeightTracker()
-        height = tracker.update(master.t_s, acc, master.quat_ws)[first:]
+        height = tracker.update(master.t_s, acc, master.quat_ws, master.turn_rate_rad_s)[first:]
         held = tracker.held[first:]
     result = analyze_angles(
         angles.t_s[first:],

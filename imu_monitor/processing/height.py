@@ -74,14 +74,24 @@ thrust had no still moment, hence no height (simulated one-sensor bridge: 9 of 2
 counted exactly). A movement's acceleration changes over tenths of a second: its range hardly
 moves."""
 STILL_TURN_DEG = 0.15
-"""Largest change of the sensor's inclination over a still window (0.6 deg/s). A bridge's 2 s
-lowering changes its vertical acceleration by less than the range above, so the turn is what
-tells it from rest: 2-3.5 deg per window in its middle, 0.4-1 deg in its last tenths of a
-second. A slower lowering (3-4 s, a person at 1.6-2 times the exercise's tempo) moves its
-acceleration by only +-0.06 m/s^2 and turns the pelvis under 1.2 deg/s for its first and last
-few tenths of a second: at 0.3 deg (1.2 deg/s) those tails passed for still, the bias was taken
-inside the movement, and a 15 cm lowering read as 6-9 cm (a bottom taken for an arched lockout).
-At 0.1 deg the live filter's hip thrust at 1.6 times the tempo lost a bottom's still moment."""
+"""Largest turn of the sensor over a still window (0.6 deg/s): of the filter's inclination or,
+where the filter gives it (``OrientationResult.turn_rate_rad_s``), of the gyro's (its bias
+estimate off; its part about the vertical left out, as the inclination leaves it). The filter's
+inclination also moves while it settles towards the accelerometer, which the sensor does not:
+after a burst of samples lost inside a fast rep (52 Hz, 0.15 s) it settled by 0.17-0.27 deg per
+window for seconds at the bottom that followed; that bottom had no still moment, and the next
+rep's height came from a movement integrated across two reps (live one-sensor bridge, seed
+7119: an arched rep and the good one after it counted as one). The gyro alone would not do
+either: the bias it keeps (0.1-0.3 deg/s) turns it by up to half the limit per window, which the
+filter's inclination, held by the accelerometer, does not (online still share 0.47 -> 0.44).
+A bridge's 2 s lowering changes its vertical acceleration by less than the range above, so the
+turn is what tells it from rest: 2-3.5 deg per window in its middle, 0.4-1 deg in its last
+tenths of a second. A slower lowering (3-4 s, a person at 1.6-2 times the exercise's tempo)
+moves its acceleration by only +-0.06 m/s^2 and turns the pelvis under 1.2 deg/s for its first
+and last few tenths of a second: at 0.3 deg (1.2 deg/s) those tails passed for still, the bias
+was taken inside the movement, and a 15 cm lowering read as 6-9 cm (a bottom taken for an
+arched lockout). At 0.1 deg the live filter's hip thrust at 1.6 times the tempo lost a bottom's
+still moment."""
 EARLY_WINDOW_S = 0.1
 """A movement still over this long (the same acceleration range, the inclination's turn in
 proportion) gets an early height (``HeightTracker``), before a still window of
@@ -185,22 +195,35 @@ def _vertical(up: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
 
 
 def _still_windows(
-    all_t: np.ndarray, means: np.ndarray, all_u: np.ndarray, k: int, window_s: float
+    all_t: np.ndarray,
+    means: np.ndarray,
+    all_u: np.ndarray,
+    k: int,
+    window_s: float,
+    all_c: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Whether the window of ``window_s`` ending at each sample from ``k`` on was still, and
     each window's first sample: from the last sample at or before its start (a window the data
     do not reach back over is no still moment); the vertical acceleration's range (of its means
-    over ``ACC_MEAN_S``, ``means``: over the window's readings alone) and the inclination's turn
-    (``STILL_TURN_DEG`` per ``STILL_WINDOW_S``)."""
+    over ``ACC_MEAN_S``, ``means``: over the window's readings alone) and the sensor's turn
+    (``STILL_TURN_DEG`` per ``STILL_WINDOW_S``): that of the inclination ``all_u`` or, where
+    given, of ``all_c``, the gyro's integral (rad, (n, 3))."""
     n = len(all_t) - k
     back = all_t[k:] - window_s
     first = np.maximum(np.searchsorted(all_t, back, side="right") - 1, 0)
     full = all_t[first] <= back
     first_a = np.maximum(np.searchsorted(all_t, back + ACC_MEAN_S, side="right") - 1, 0)
     acc_range = window_range(means, first_a, np.arange(k + 1, k + n + 1))
-    cos_turn = np.einsum("ij,ij->i", all_u[first], all_u[k:])
-    turn = STILL_TURN_DEG * window_s / STILL_WINDOW_S
-    still = full & (acc_range <= STILL_ACC_RANGE_M_S2) & (cos_turn >= math.cos(math.radians(turn)))
+    turn = math.radians(STILL_TURN_DEG * window_s / STILL_WINDOW_S)
+    steady = np.einsum("ij,ij->i", all_u[first], all_u[k:]) >= math.cos(turn)
+    if all_c is not None:
+        # or the gyro's turn (over a few tenths of a degree, the sum of the steps is the rotation
+        # vector) less its part about the vertical, which the inclination does not see either
+        d = all_c[k:] - all_c[first]
+        u = all_u[k:]
+        d = d - np.einsum("ij,ij->i", d, u)[:, None] * u
+        steady |= np.linalg.norm(d, axis=1) <= turn
+    still = full & (acc_range <= STILL_ACC_RANGE_M_S2) & steady
     return still, first
 
 
@@ -249,6 +272,9 @@ class HeightTracker:
         self._tail_a = np.zeros(0)
         self._tail_u = np.zeros((0, 3))
         """The samples of the last two ``STILL_WINDOW_S`` before this chunk (and one more)."""
+        self._tail_c: np.ndarray | None = np.zeros((0, 3))
+        """The gyro's integral (rad) at those samples (None: the turn rate was not given)."""
+        self._turn_rate_last = np.zeros(3)
         self._moving: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         """The movement since the last still moment: (t, vertical acc, up) pieces, starting a
         still window before that moment's last sample."""
@@ -281,8 +307,16 @@ class HeightTracker:
         """Per sample of the latest chunk, the hips' vertical velocity (m/s, up positive) where
         ``held`` knows it between still moments; 0 at still moments; NaN elsewhere."""
 
-    def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, quat_ws: np.ndarray) -> np.ndarray:
-        """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4)."""
+    def update(
+        self,
+        t_s: np.ndarray,
+        acc_m_s2: np.ndarray,
+        quat_ws: np.ndarray,
+        turn_rate_rad_s: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Feed one chunk: times (n,), accelerometer readings (n, 3), orientations (n, 4) and,
+        where known, the sensor's turn rate (n, 3; ``OrientationResult.turn_rate_rad_s``) for
+        the still test (``STILL_TURN_DEG``)."""
         t = np.asarray(t_s, dtype=np.float64)
         n = len(t)
         out = np.full(n, math.nan)
@@ -296,10 +330,11 @@ class HeightTracker:
         all_a = np.concatenate([self._tail_a, az])
         all_u = np.concatenate([self._tail_u, up])
         k = len(self._tail_t)
+        all_c = self._turn_integral(t, turn_rate_rad_s)
         # the still window ending at each sample of the chunk: [first, k + i]
         means = _recent_mean(all_t, all_a)
-        still, first = _still_windows(all_t, means, all_u, k, STILL_WINDOW_S)
-        early = _still_windows(all_t, means, all_u, k, EARLY_WINDOW_S)[0]
+        still, first = _still_windows(all_t, means, all_u, k, STILL_WINDOW_S, all_c)
+        early = _still_windows(all_t, means, all_u, k, EARLY_WINDOW_S, all_c)[0]
         early_from = early & ~np.concatenate([[self._early_prev], early[:-1]])
 
         def mean(a: int, b: int) -> tuple[float, np.ndarray]:
@@ -361,7 +396,27 @@ class HeightTracker:
         # window before a movement's start are complete
         kk = max(int(np.searchsorted(all_t, all_t[-1] - 2.0 * STILL_WINDOW_S)) - 1, 0)
         self._tail_t, self._tail_a, self._tail_u = all_t[kk:], all_a[kk:], all_u[kk:]
+        self._tail_c = None if all_c is None else all_c[kk:]
         return out
+
+    def _turn_integral(self, t: np.ndarray, rate: np.ndarray | None) -> np.ndarray | None:
+        """The gyro's integral (rad, trapezoids; (tail + n, 3)) at the tail's and the chunk's
+        samples, continued from the tail's (NaN at tail samples fed without a rate: no still
+        window reaches back over them); None without a rate."""
+        if rate is None:
+            return None
+        if self._tail_c is None:
+            self._tail_c = np.full((len(self._tail_t), 3), math.nan)
+        rate = np.asarray(rate, dtype=np.float64)
+        prev_t = self._tail_t[-1:] if len(self._tail_t) else t[:1]
+        prev_w = self._turn_rate_last[None, :] if len(self._tail_t) else rate[:1]
+        dt = np.diff(np.concatenate([prev_t, t]))[:, None]
+        steps = 0.5 * (rate + np.concatenate([prev_w, rate[:-1]])) * dt
+        start = self._tail_c[-1] if len(self._tail_c) else np.zeros(3)
+        if not np.isfinite(start).all():
+            start = np.zeros(3)
+        self._turn_rate_last = rate[-1]
+        return np.concatenate([self._tail_c, start + np.cumsum(steps, axis=0)])
 
     def offset_changed(self, delta_m_s2: np.ndarray) -> None:
         """The accelerometer offset taken off the samples grew by ``delta_m_s2`` (sensor frame,

@@ -68,6 +68,10 @@ class OrientationResult:
     ``index``: (k,) int64, index of each output sample into the input series/chunk.
     ``counts``: quality counts for this input (for a stream: of this chunk; the stream's
     ``counts`` attribute has the running totals). ``gaps``: gaps that ended in this input.
+    ``turn_rate_rad_s``: (k, 3) the gyro's readings less the filter's bias estimate at each
+    sample, the turn the filter integrates (None where not known): the sensor's own turn, which,
+    unlike the inclination of ``quat_ws``, does not move while the filter settles towards the
+    accelerometer (``height``'s still test).
     """
 
     t_s: np.ndarray
@@ -75,6 +79,7 @@ class OrientationResult:
     index: np.ndarray
     counts: QualityCounts
     gaps: list[GapInfo] = field(default_factory=list)
+    turn_rate_rad_s: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -107,14 +112,22 @@ def _reinit_inclination(f: vqf.VQF) -> None:
     f.state = st
 
 
-def _result(clean: CleanChunk, parts: list[np.ndarray]) -> OrientationResult:
-    """The result for the accepted samples, given the quaternions of the filter samples in
-    consecutive parts (the segments)."""
-    quat = parts[0] if len(parts) == 1 else np.concatenate([np.empty((0, 4)), *parts])
+def _result(clean: CleanChunk, parts: list[dict[str, np.ndarray]]) -> OrientationResult:
+    """The result for the accepted samples, given vqf's output (``quat6D``, ``bias``) for the
+    filter samples in consecutive parts (the segments)."""
+    quat = _joined(parts, "quat6D", 4)
+    turn = clean.filter_gyr_rad_s - _joined(parts, "bias", 3)
     if quat.shape[0] != clean.t_s.shape[0]:  # drop the bridging samples' rows
         # (a gather by index: several times faster than a boolean mask over rows)
-        quat = quat.take(np.flatnonzero(clean.filter_is_output), axis=0)
-    return OrientationResult(clean.t_s, quat, clean.index, clean.counts, clean.gaps)
+        rows = np.flatnonzero(clean.filter_is_output)
+        quat, turn = quat.take(rows, axis=0), turn.take(rows, axis=0)
+    return OrientationResult(clean.t_s, quat, clean.index, clean.counts, clean.gaps, turn)
+
+
+def _joined(parts: list[dict[str, np.ndarray]], key: str, width: int) -> np.ndarray:
+    if len(parts) == 1:
+        return np.asarray(parts[0][key])
+    return np.concatenate([np.empty((0, width)), *(p[key] for p in parts)])
 
 
 def _params(params: dict[str, Any] | None) -> dict[str, Any]:
@@ -184,12 +197,12 @@ class OrientationStream:
                     if self.still_bias is not None:
                         self.still_bias.restart()
                 if self.still_bias is None:
-                    parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+                    parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b]))
                 else:
                     parts.extend(self._update_in_blocks(gyr[a:b], acc[a:b]))
         return _result(clean, parts)
 
-    def _update_in_blocks(self, gyr: np.ndarray, acc: np.ndarray) -> list[np.ndarray]:
+    def _update_in_blocks(self, gyr: np.ndarray, acc: np.ndarray) -> list[dict[str, np.ndarray]]:
         """vqf over these samples, the bias tracker fed in blocks of ``BLOCK_SAMPLES`` counted
         from the stream's start (so the chunking does not matter) and its estimate handed to vqf
         at each block's end."""
@@ -199,7 +212,7 @@ class OrientationStream:
         a = 0
         while a < len(gyr):
             b = min(len(gyr), a + BLOCK_SAMPLES - self._in_block)
-            parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b])["quat6D"])
+            parts.append(self._vqf.updateBatch(gyr[a:b], acc[a:b]))
             self._block_gyr.append(gyr[a:b])
             self._block_acc.append(acc[a:b])
             self._in_block += b - a
@@ -246,7 +259,7 @@ def estimate_orientation(
     parts = []
     for a, b, _ in _segments(clean, _long_gap_starts(clean)):
         if b - a < 2:  # offlineVQF needs a few samples; a lone sample gets the acc inclination
-            parts.append(_quat_from_acc(acc[a:b]))
+            parts.append({"quat6D": _quat_from_acc(acc[a:b]), "bias": np.zeros((b - a, 3))})
             continue
         out = vqf.offlineVQF(
             np.ascontiguousarray(gyr[a:b]),
@@ -255,7 +268,7 @@ def estimate_orientation(
             1.0 / rate_hz,
             _params(params),
         )
-        parts.append(out["quat6D"])
+        parts.append(out)
     return _result(clean, parts)
 
 

@@ -374,7 +374,9 @@ class Pipeline:
         ori = self._orientation[chunk.sensor].update(chunk)
         height = held = None
         if self._height is not None:  # one sensor (the master): the join passes its samples on
-            height = self._height.update(ori.t_s, chunk.acc_m_s2[ori.index], ori.quat_ws)
+            height = self._height.update(
+                ori.t_s, chunk.acc_m_s2[ori.index], ori.quat_ws, ori.turn_rate_rad_s
+            )
             held = self._height.held
         self._t_fed[chunk.sensor] = t_end
         if self._sinks:

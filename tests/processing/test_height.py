@@ -413,3 +413,54 @@ def test_live_touch_and_go_bridge_heights_after_the_offset_correction():
     _counted_and_alarmed(scores)
     events = feed_live(rec)[2]
     assert sum(isinstance(e, RepEnded) for e in events) == 10
+
+
+def _settling_filter(seconds: float = 4.0):
+    """A sensor lying still, its filter's inclination settling from 3 deg off towards the
+    accelerometer (1 deg/s at first, as after a burst lost inside a fast rep): readings, the
+    filter's orientations and the gyro's turn rate (none)."""
+    t = np.arange(0.0, seconds, 1.0 / RATE_HZ)
+    acc = np.tile([0.0, 0.0, STANDARD_GRAVITY_M_S2], (len(t), 1))
+    acc += np.random.default_rng(0).normal(0.0, 0.02, acc.shape)
+    settling = Rotation.from_euler("y", 3.0 * np.exp(-t / 3.0)[:, None], degrees=True)
+    return t, acc, settling.as_quat(scalar_first=True), np.zeros((len(t), 3))
+
+
+def test_a_filter_settling_towards_the_accelerometer_is_no_turn_of_the_sensor():
+    """Seed 7119, live, one-sensor bridge at 52 Hz: a burst lost at the end of a too-fast rep left
+    the filter's inclination 3 deg off; settling back it moved 0.17-0.27 deg per still window at
+    the bottom that followed, over the still test's 0.15, so that bottom had no still moment and
+    the next rep's height came from a movement integrated across two reps: an arched rep and the
+    good one after it were counted as one. The gyro says the sensor did not turn."""
+    t, acc, quat, rate = _settling_filter()
+    early = t < 1.4  # settling faster than the still test's 0.6 deg/s
+    assert np.isnan(HeightTracker().update(t, acc, quat)[early]).all()
+    h = HeightTracker().update(t, acc, quat, rate)
+    assert np.isfinite(h[early & (t > 0.5)]).all()
+    # the inclination alone still counts where it was steady
+    np.testing.assert_array_equal(np.isfinite(h[~early]), True)
+
+
+def test_any_chunking_gives_the_same_heights_with_the_turn_rate():
+    t, acc, quat, _ = lift_session()
+    rate = np.random.default_rng(1).normal(0.0, 0.002, (len(t), 3))
+    whole = HeightTracker().update(t, acc, quat, rate)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        tracker, parts, i = HeightTracker(), [], 0
+        while i < len(t):
+            k = int(rng.choice([0, 1, 2, 7, 10, 33, 150]))
+            parts.append(
+                tracker.update(t[i : i + k], acc[i : i + k], quat[i : i + k], rate[i : i + k])
+            )
+            i += k
+        np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-12)
+
+
+def test_a_burst_lost_at_the_end_of_a_fast_rep_at_52_hz_loses_no_rep_live():
+    from imu_monitor.events import RepEnded
+    from tests.helpers import feed_live
+
+    rec, _, _ = _one_sensor_bridge(7119, rate_hz=52.0)
+    events = feed_live(rec)[2]
+    assert sum(isinstance(e, RepEnded) for e in events) == 10
