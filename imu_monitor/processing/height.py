@@ -32,8 +32,9 @@ samples, 77-154 ms) at the start of a fast rise had put a bottom 16 cm above the
 ``benchmarks/bench_height.py`` measures it against the simulator's sensor positions (simulated
 people: skin motion, accelerometer offsets and scale errors; 2026-12-06): the change of height
 between still moments 1-6 s apart is within 0.7 cm in 90 % of pairs and 2.0 cm at worst at
-200 Hz (the offline and the live filter alike), 0.8 / 2.8 cm at 52 Hz (5.4 before gaps were
-corrected as above; the early heights included), and up to 16 cm at 10 Hz
+200 Hz (the offline and the live filter alike), 0.8 / 2.6 cm at 52 Hz (2.8 before the still
+test took the gyro, 5.4 before gaps were corrected as above; the early heights included; held-out
+seeds 7100-7119: 0.8-1.1 / 3.0-6.7, 39 before the gyro), and up to 16 cm at 10 Hz
 (``MIN_RATE_HZ``); a person 1.6 times slower than the tempo (``--tempo-scale 1.6``): 1.1 / 5.7
 cm (before the model and ``STILL_TURN_DEG``: 3.2 / 10.3). CPU per hour of data: 1.4-1.8 s in
 one call (0.3 before ``held`` below), 15-17 s fed in 10-sample chunks as live (11-12 before).
