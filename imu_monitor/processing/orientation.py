@@ -125,6 +125,7 @@ def _result(clean: CleanChunk, parts: list[dict[str, np.ndarray]]) -> Orientatio
 
 
 def _joined(parts: list[dict[str, np.ndarray]], key: str, width: int) -> np.ndarray:
+    """The parts' ``key`` rows one after the other ((m, width); none: (0, width))."""
     if len(parts) == 1:
         return np.asarray(parts[0][key])
     return np.concatenate([np.empty((0, width)), *(p[key] for p in parts)])
