@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from imu_monitor.events import AlarmStarted, RepEnded
+from imu_monitor.events import AlarmStarted, MonitorMode, RepEnded
+from imu_monitor.exercises import get_exercise
 from imu_monitor.model import LUMBAR_FAULTS, Truth
 
 SLACK_S = 1.0
@@ -347,7 +348,8 @@ def goal_misses(goals: dict[str, Any], exercise: str, sensors: int) -> list[str]
         misses.append(f"{unalarmed} of {goals['goal_faulty_reps']} faulty reps not alarmed")
     for est, true in goals["false_alarm_angles_deg"]:
         misses.append(f"false alarm at {est:+.1f} deg (true {true:+.1f})")
-    judged_whole = sensors >= 2 or exercise == "back-kick"
+    # a one-sensor hip thrust or bridge is judged at lockout alone (``analysis.monitor_mode``)
+    judged_whole = sensors >= 2 or get_exercise(exercise).one_sensor_mode == MonitorMode.CONTINUOUS
     rmse = goals["rmse_deg"]
     if judged_whole and rmse is not None and rmse > GOAL_RMSE_WORST_DEG:
         misses.append(f"RMSE {rmse:.2f} deg")
