@@ -5,8 +5,9 @@ A consumer accelerometer reads gravity 15-80 mg off (zero-g offset) and 1-3 % to
 neutral captured in that posture absorbs; but turned 45 deg into another posture (the bottom of
 a hip thrust) the error tilts differently, and the inclination the orientation filter anchors to
 there is 1-2 deg off. Over a 45 deg turn the gyroscope is the better judge: integrated over the
-second or two of the move, with its bias taken from the still moments on either side, it turns
-the gravity seen in one still posture into the next one to within its 1 % scale error.
+second or two of the move, with its bias taken from the session's still moments (a breath turns
+the thorax through any one of them: ``_bias``), it turns the gravity seen in one still posture
+into the next one to within its 1 % scale error.
 
 So, between every two still moments of a sensor at most ``MAX_GAP_S`` apart whose gyro-measured
 turn is at least ``MIN_TURN_DEG``, the gravity direction of the first, turned by the gyro, should
@@ -22,7 +23,7 @@ absorbs the sensitivity error at the postures the session visits, which is where
 A finished recording is corrected over the whole session (``analysis``, with either filter,
 and a replay: ``analysis.calibrate_with_acc_offsets``); the live monitor measures the offsets
 over the first reps and corrects from then on (``live_acc_offset``). Imports only core types,
-numpy and scipy.
+numpy, scipy and ``gyro_bias``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imu_monitor.model import SensorSeries
+from imu_monitor.processing.gyro_bias import FORGET_S, MAX_S, moment_rate
 
 STILL_GYRO_DEG_S = 4.0
 """A still moment: the angular rate (50 ms average, the session's median rate taken as the bias)
@@ -168,6 +170,30 @@ def _strapdown(rotvecs: np.ndarray) -> np.ndarray:
     return quats / np.linalg.norm(quats, axis=1, keepdims=True)
 
 
+def _bias(
+    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]
+) -> np.ndarray:
+    """The gyro's bias at every sample ((n, 3) rad/s) from the still moments ``runs`` (index
+    ranges, their middle halves). Each moment observes it as the live filter's tracker does
+    (``gyro_bias.moment_rate``: its mean rate less the turn the accelerometer saw), and the bias
+    at a moment is the average of all of them, weighted by duration squared and by their
+    distance in time (``gyro_bias.FORGET_S``, both ways: the recording is there whole),
+    interpolated in time between moments. A moment alone is 0.2-1 s of a 3-5 s breath, whose
+    turn of the thorax (up to ~0.8 deg/s) its median had been taken for bias: integrated over a
+    rep, 1-2 deg between a hip thrust's still postures, which the offset fit then explained."""
+    times, rates, weights = [], [], []
+    for a, b in runs:
+        step = (t[b - 1] - t[a]) / max(b - a - 1, 1)
+        rate = moment_rate(gyr[a:b], acc[a:b], step) if step > 0 else None
+        times.append(0.5 * (t[a] + t[b - 1]))
+        rates.append(gyr[a:b].mean(axis=0) if rate is None else rate)
+        weights.append(min(t[b - 1] - t[a], MAX_S) ** 2 + 1e-9)
+    tm, r, w = np.array(times), np.array(rates), np.array(weights)
+    near = w[None, :] * np.exp(-np.abs(tm[:, None] - tm[None, :]) / FORGET_S)
+    at_moments = near @ r / near.sum(axis=1, keepdims=True)
+    return np.column_stack([np.interp(t, tm, at_moments[:, k]) for k in range(3)])
+
+
 def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]]:
     t, acc, gyr = series.t_s, series.acc_m_s2, series.gyr_rad_s
     ok = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
@@ -178,10 +204,8 @@ def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]
     runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in _still_runs(t, gyr)]
     if len(runs) < 2:
         return []
-    # the gyro's bias: its median in each still moment, interpolated in time between them
     mids = np.array([(a + b) // 2 for a, b in runs])
-    medians = np.array([np.median(gyr[a:b], axis=0) for a, b in runs])
-    bias = np.column_stack([np.interp(t, t[mids], medians[:, k]) for k in range(3)])
+    bias = _bias(t, acc, gyr, runs)
     # the gyro integrated in steps of STEP_SAMPLES samples: node m is sample m * STEP_SAMPLES
     # (the last node the last sample); a still moment's middle is taken at its nearest node
     increments = (gyr[:-1] - bias[:-1]) * np.diff(t)[:, None]

@@ -55,6 +55,27 @@ BLOCK_SAMPLES = 25
 block's end (at 200 Hz every 125 ms)."""
 
 
+def moment_rate(gyr: np.ndarray, acc: np.ndarray, dt: float) -> np.ndarray | None:
+    """One still moment's observation of the bias (rad/s, sensor frame): its mean rate less the
+    turn the gravity direction made over it, from the accelerometer (module docstring). ``gyr``,
+    ``acc``: the moment's samples ((n, 3) rad/s, m/s^2; its middle, without the ends where a
+    movement starts or settles), ``dt`` their time step (s). None when there are too few samples
+    to see the gravity direction turn, or a non-finite one."""
+    third = len(gyr) // 3
+    if third < 1:
+        return None
+    g0 = acc[:third].mean(axis=0)
+    g1 = acc[-third:].mean(axis=0)
+    if not (np.all(np.isfinite(g0)) and np.all(np.isfinite(g1))):
+        return None
+    g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
+    up = (g0 + g1) / np.linalg.norm(g0 + g1)
+    # the turn the gravity direction made (sensor frame: dg/dt = g x w, so the rate's part across
+    # gravity is (dg/dt) x g), over the time between the thirds' middles
+    turned = np.cross(g1 - g0, up) / ((len(gyr) - third) * dt)
+    return np.asarray(gyr.mean(axis=0) - turned)
+
+
 class StillBias:
     """Streaming bias estimate of one gyroscope from its still moments (module docstring)."""
 
@@ -124,19 +145,9 @@ class StillBias:
             return False
         quarter = len(gyr) // 4
         gyr, acc = gyr[quarter : len(gyr) - quarter], acc[quarter : len(acc) - quarter]
-        third = len(gyr) // 3
-        if third < 1:  # (a slow sensor: too few samples to see the gravity direction turn)
+        rate = moment_rate(gyr, acc, self.dt)
+        if rate is None:
             return False
-        g0 = acc[:third].mean(axis=0)
-        g1 = acc[-third:].mean(axis=0)
-        if not (np.all(np.isfinite(g0)) and np.all(np.isfinite(g1))):
-            return False
-        g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
-        up = (g0 + g1) / np.linalg.norm(g0 + g1)
-        # the turn the gravity direction made (sensor frame: dg/dt = g x w, so the rate's part
-        # across gravity is (dg/dt) x g), over the time between the thirds' middles
-        turned = np.cross(g1 - g0, up) / ((len(gyr) - third) * self.dt)
-        rate = gyr.mean(axis=0) - turned
         self._obs = [o for o in self._obs if now - o[0] <= MAX_AGE_S]
         self._obs.append((now, (len(gyr) * self.dt) ** 2, rate))
         weights = np.array([w * math.exp(-(now - t) / FORGET_S) for t, w, _ in self._obs])

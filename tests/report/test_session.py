@@ -225,17 +225,18 @@ def test_the_accelerometer_offset_taken_off_is_reported(back_kick):
 
 
 def test_an_offset_left_off_is_reported_with_its_reason():
-    """The ramp model's back kick: its postures disagree with the gyro, so the analysis leaves
-    the accelerations as recorded; the report says so instead of "0 mg taken off"."""
+    """A gyro that reads every turn twice as large (a wrong full-scale setting): the postures
+    disagree with it, so the analysis leaves the accelerations as recorded; the report says so
+    instead of "0 mg taken off"."""
     rec = simulate_session(
-        SimulationConfig(
-            exercise="back-kick", sensors=1, seed=1, reps=60, faulty=15, motion="ramps"
-        )
+        SimulationConfig(exercise="hip-thrust", sensors=1, seed=1, reps=4, faulty=0)
     )
+    s = rec.series["sacrum"]
+    rec.series["sacrum"] = SensorSeries(s.t_s, s.acc_m_s2, 2.0 * s.gyr_rad_s, s.seq)
     r = build_session_report(rec, analyze_recording(rec), source="x.imr")
-    s = r.quality["sensors"]["sacrum"]
-    assert s["acc_offset_mg"] is None and s["acc_offset_pairs"] > 0
-    assert "disagree with the gyro" in s["acc_offset_not_applied"]
+    q = r.quality["sensors"]["sacrum"]
+    assert q["acc_offset_mg"] is None and q["acc_offset_pairs"] > 0
+    assert "disagree with the gyro" in q["acc_offset_not_applied"]
     assert "not applied: the still postures disagree" in session_html(r)
 
 
