@@ -170,6 +170,10 @@ def _strapdown(rotvecs: np.ndarray) -> np.ndarray:
     return quats / np.linalg.norm(quats, axis=1, keepdims=True)
 
 
+BIAS_BLOCK = 256
+"""Still moments whose bias is averaged at once (``_bias``)."""
+
+
 def _bias(
     t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]
 ) -> np.ndarray:
@@ -189,8 +193,10 @@ def _bias(
         rates.append(gyr[a:b].mean(axis=0) if rate is None else rate)
         weights.append(min(t[b - 1] - t[a], MAX_S) ** 2 + 1e-9)
     tm, r, w = np.array(times), np.array(rates), np.array(weights)
-    near = w[None, :] * np.exp(-np.abs(tm[:, None] - tm[None, :]) / FORGET_S)
-    at_moments = near @ r / near.sum(axis=1, keepdims=True)
+    at_moments = np.empty_like(r)
+    for i in range(0, len(tm), BIAS_BLOCK):  # blocks of rows: an hour's moments stay small
+        near = w[None, :] * np.exp(-np.abs(tm[i : i + BIAS_BLOCK, None] - tm[None, :]) / FORGET_S)
+        at_moments[i : i + BIAS_BLOCK] = near @ r / near.sum(axis=1, keepdims=True)
     return np.column_stack([np.interp(t, tm, at_moments[:, k]) for k in range(3)])
 
 
