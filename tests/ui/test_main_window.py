@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -105,6 +106,39 @@ def test_a_sensor_slower_than_25_hz_is_named_in_a_notice(qtbot, tmp_path):
     ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
     w, _ = _window(qtbot, ds, tmp_path)
     assert any(t.startswith("slow sensor (sacrum 10 Hz)") for t in w.notices.texts())
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread_while_a_window_is_open(qtbot, tmp_path):
+    """The stream feeds the pipeline from its own thread; a garbage collection there destroyed
+    Qt objects off the GUI thread and once hung this file's alarm test for good (``gui_gc``).
+    While the window is open, garbage left by another thread waits for the GUI thread's timer;
+    after it closes, automatic collection is back."""
+    rec = simulate_session(SimulationConfig(reps=1, seed=3, motion="ramps"))
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
+    w, _ = _window(qtbot, ds, tmp_path)
+    assert not gc.isenabled()
+    collected_in: list[str] = []
+    kept: list[list] = []
+
+    class Node:
+        def __del__(self):
+            collected_in.append(threading.current_thread().name)
+
+    def worker():
+        node = Node()
+        node.me = node  # a cycle: only the collector frees it
+        del node
+        kept.extend([] for _ in range(20_000))  # enough allocations to pass gen 0's threshold
+
+    t = threading.Thread(target=worker, name="stream")
+    t.start()
+    t.join()
+    assert collected_in == []
+    qtbot.waitUntil(lambda: len(collected_in) > 0, timeout=5_000)
+    assert collected_in == [threading.main_thread().name]
+    w.shutdown()
+    w.shutdown()  # (idempotent)
+    assert gc.isenabled()
 
 
 def test_alarm_event_reaches_status_panel_sound_and_wearable(qtbot, kick, tmp_path):
