@@ -182,9 +182,10 @@ def _bias(
     (``gyro_bias.moment_rate``: its mean rate less the turn the accelerometer saw), and the bias
     at a moment is the average of all of them, weighted by duration squared and by their
     distance in time (``gyro_bias.FORGET_S``, both ways: the recording is there whole),
-    interpolated in time between moments. A moment alone is 0.2-1 s of a 3-5 s breath, whose
-    turn of the thorax (up to ~0.8 deg/s) its median had been taken for bias: integrated over a
-    rep, 1-2 deg between a hip thrust's still postures, which the offset fit then explained."""
+    interpolated in time between moments. Not each moment's own rate: a moment is 0.2-1 s of a
+    3-5 s breath, whose turn of the thorax (up to ~0.8 deg/s) would pass for bias, and
+    integrated over a rep it sets a hip thrust's still postures 1-2 deg apart, which the
+    offset fit would take for an offset."""
     times, rates, weights = [], [], []
     for a, b in runs:
         step = (t[b - 1] - t[a]) / max(b - a - 1, 1)
