@@ -101,8 +101,12 @@ class DashboardSession:
         wearable_alerts: bool = True,
         use_stored: bool = True,
         history_s: float = 60.0,
+        gap_fill: bool = True,
     ) -> None:
         self.source = source
+        self.gap_fill = gap_fill
+        """Bridge a lumbar sensor's lost burst with the other one's turn (``Pipeline``): live,
+        not in a replay, which judges as ``analyze`` does."""
         self.settings = settings
         self.calibration_store = calibration_store
         self.history_s = history_s
@@ -154,6 +158,7 @@ class DashboardSession:
             history_s=self.history_s,
             # a stored neutral (an earlier session's): judged once its posture is held
             wait_for_start=calibration is None and cal is not None,
+            gap_fill=self.gap_fill,
         )
 
     def apply_settings(self, settings: Settings) -> None:

@@ -38,9 +38,11 @@ def recording_calibration(rec: Recording, exercise: Exercise) -> tuple[Calibrati
 
 def replay_pipeline(rec: Recording, exercise: Exercise) -> tuple[Pipeline, list[str]]:
     """The pipeline for a replay of ``rec`` judged as ``exercise`` (with its limits), and the
-    calibration notes."""
+    calibration notes. Its gaps are bridged as ``analyze`` bridges them (on a line: no
+    ``gap_fill``), so a replay judges as ``analyze`` does."""
     cal, notes = recording_calibration(rec, exercise)
-    return Pipeline(exercise, rec.sensors, calibration=cal, limits=exercise.limits), notes
+    pipe = Pipeline(exercise, rec.sensors, calibration=cal, limits=exercise.limits, gap_fill=False)
+    return pipe, notes
 
 
 def rep_starts_of(rec: Recording, calibration: Calibration | None = None) -> list[float]:

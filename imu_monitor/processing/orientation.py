@@ -20,13 +20,16 @@ Online (``OrientationStream``, and ``estimate_orientation(offline=False)`` which
 code) is causal; offline (``offline=True``) uses ``vqf.offlineVQF``, which filters forward and
 backward over each stretch between long gaps. Online, the gyro bias comes from the sensor's still
 moments (``gyro_bias.StillBias``) instead of vqf's rest estimate, which breathing misleads.
+Online, a bridged gap can also take another sensor's gyro instead of the straight line between
+its ends (``OrientationStream.gyro_fill``; the live pipeline pairs the two lumbar sensors).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -162,6 +165,11 @@ class OrientationStream:
         if still_bias:
             self.still_bias = StillBias(self.rate_hz)
             self._vqf.setRestBiasEstEnabled(False)
+        self.gyro_fill: GyroFill | None = None
+        """Where set, a bridged gap's gyro takes the shape of the turn it gives for the gap's
+        times (``_filled``; rows it leaves NaN: not known): another sensor's turn, for a sensor
+        that lost a burst while it moved. The stream then depends on what that sensor has
+        delivered, not only on this one's samples."""
         self._in_block = 0  # filter samples since the last block boundary (``BLOCK_SAMPLES``)
         self._block_gyr: list[np.ndarray] = []
         self._block_acc: list[np.ndarray] = []
@@ -187,7 +195,10 @@ class OrientationStream:
 
     def update(self, chunk: _Samples) -> OrientationResult:
         """Process the next chunk (``SampleChunk`` or ``SensorSeries``) of this sensor."""
+        before = self.quality.state
         clean = self.quality.update(chunk.t_s, chunk.acc_m_s2, chunk.gyr_rad_s, chunk.seq)
+        if self.gyro_fill is not None:
+            clean = _filled(clean, self.gyro_fill, before.t_s, before.gyr_rad_s)
         parts = []
         if clean.filter_t_s.shape[0]:
             gyr = np.ascontiguousarray(clean.filter_gyr_rad_s, dtype=np.float64)
@@ -223,6 +234,70 @@ class OrientationStream:
                 self._block_gyr, self._block_acc, self._in_block = [], [], 0
             a = b
         return parts
+
+
+FILL_MIN_BEND_DEG_S = 5.0
+"""A given turn (``OrientationStream.gyro_fill``) may bend a gap's line by at most the sensor's
+own speed at the gap's ends, or this (deg/s) where that is less: a larger bend within a tenth
+of a second is not this sensor's (the skin over the sacrum rings at 5-12 Hz, 60 deg/s, after a
+too-fast rep's abrupt top, while the trunk's sensor slows down smoothly at 15-20 deg/s), and
+the gap keeps the line."""
+GyroFill = Callable[[np.ndarray], "np.ndarray | None"]
+"""Gyro readings ((n, 3) rad/s, this sensor's frame; NaN rows: not known) for the times given
+((n,) s), or None (``OrientationStream.gyro_fill``)."""
+
+
+def _filled(
+    clean: CleanChunk, fill: GyroFill, t_before: float, gyr_before: np.ndarray | None
+) -> CleanChunk:
+    """``clean`` with each bridged gap's gyro shaped by ``fill``: the straight line between the
+    gap's ends (``t_before``, ``gyr_before``: the last sample before this chunk) plus how far
+    the given turn departs from its own line between the same times; so a relative turn between
+    the two sensors that is steady across the gap costs nothing. Where ``fill`` does not know
+    the gap's end yet, the given turn is taken from the gap's start on, and the rest of the gap
+    is on the line from there to its end."""
+    is_out = clean.filter_is_output
+    if is_out.all():
+        return clean
+    t, gyr = clean.filter_t_s, clean.filter_gyr_rad_s.copy()
+    if gyr_before is not None and np.isfinite(t_before):  # the sample before the chunk, as row -1
+        t = np.concatenate(([t_before], t))
+        gyr = np.concatenate((np.asarray(gyr_before, np.float64)[None, :], gyr))
+        is_out = np.concatenate(([True], is_out))
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], is_out.astype(np.int8), [1]))))
+    changed = False
+    for a, b in zip(edges[::2], edges[1::2], strict=True):  # bridging rows [a, b)
+        if a == 0 or b >= len(t):
+            continue  # (no accepted sample on one side in these rows)
+        at = t[a - 1 : b + 1]
+        given = fill(at)
+        if given is None or not np.isfinite(given[0]).all():
+            continue
+        known = np.isfinite(given).all(axis=1)
+        line = gyr[a:b]  # the straight line between the ends: the cleaner's bridge
+        frac = ((at[1:-1] - at[0]) / (at[-1] - at[0]))[:, None]
+        if known[-1]:
+            own_line = given[0] + frac * (given[-1] - given[0])
+            shaped = line + (given[1:-1] - own_line)
+        else:
+            shaped = given[1:-1] + (gyr[a - 1] - given[0])
+        inner = known[1:-1]
+        own = np.linalg.norm(gyr[[a - 1, b]], axis=1).max()
+        bend = np.linalg.norm((shaped - line)[inner], axis=1)
+        if bend.size and bend.max() > max(own, math.radians(FILL_MIN_BEND_DEG_S)):
+            continue  # a bend its own ends cannot have: the two did not turn together here
+        gyr[a:b][inner] = shaped[inner]
+        rest = np.flatnonzero(~inner) + a
+        if len(rest) and inner.any():  # the line from the last given sample to the gap's end
+            anchors = np.concatenate(([a - 1], np.flatnonzero(inner) + a, [b]))
+            for k in range(3):
+                gyr[rest, k] = np.interp(t[rest], t[anchors], gyr[anchors, k])
+        changed |= bool(inner.any())
+    if not changed:
+        return clean
+    if len(gyr) > len(clean.filter_t_s):
+        gyr = gyr[1:]
+    return replace(clean, filter_gyr_rad_s=gyr)
 
 
 def estimate_orientation(

@@ -62,6 +62,7 @@ from imu_monitor.processing.angles import (
 from imu_monitor.processing.buffers import RingBuffer
 from imu_monitor.processing.calibration import Calibration, calibrate, capture_markers
 from imu_monitor.processing.frames import segment_pitch_roll
+from imu_monitor.processing.gap_fill import PairedGapFill
 from imu_monitor.processing.height import HeightTracker, height_checked
 from imu_monitor.processing.join import SensorJoiner
 from imu_monitor.processing.live_acc_offset import LiveAccOffset, offsets_mg
@@ -140,6 +141,11 @@ class Pipeline:
     The monitoring never depends on the recorder: when handing it anything fails (a full disk),
     the recording stops there (the recorder is closed and dropped), one ``RecordingFailed``
     event goes to the listeners, and every chunk goes on being judged.
+
+    A burst lost by one of the two lumbar sensors is bridged with the other one's turn as far as
+    its samples have arrived (``gap_fill``), so the result then depends on the order the
+    sensors' chunks arrive in; ``gap_fill=False`` bridges every gap on a line, and the pipeline
+    gives exactly what ``analyze_recording(offline=False)`` gives, in any chunking.
     """
 
     def __init__(
@@ -153,6 +159,7 @@ class Pipeline:
         recorder: Any | None = None,
         history_s: float = 60.0,
         wait_for_start: bool = False,
+        gap_fill: bool = True,
     ) -> None:
         self.exercise = get_exercise(exercise) if isinstance(exercise, str) else exercise
         self.placements = _check_sensors(sensors)
@@ -166,6 +173,8 @@ class Pipeline:
         self._listeners: list[Callable[[Event], None]] = []
         self._sinks: list[DataSink] = []
         self._orientation = {p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements}
+        self._gap_fill = PairedGapFill(self.placements if gap_fill else [])
+        self._gap_fill.attach(self._orientation)
         self._joiner = SensorJoiner(self.placements, master=MASTER)
         self._height = self._new_height()
         self.monitor = self._new_monitor()
@@ -372,6 +381,7 @@ class Pipeline:
         if offset is not None:
             chunk = take_off_offset(chunk, offset)
         ori = self._orientation[chunk.sensor].update(chunk)
+        self._gap_fill.log(chunk.sensor, ori.t_s, chunk.gyr_rad_s[ori.index], ori.quat_ws)
         height = held = None
         if self._height is not None:  # one sensor (the master): the join passes its samples on
             height = self._height.update(
@@ -536,6 +546,7 @@ class Pipeline:
             )
             self._orientation[p] = stream
             self._joiner.turn(p, lambda q, by=turned[p]: _turned(by, q))
+        self._gap_fill.attach(self._orientation)
         self._bridge_step(old, cal, turned)
         axial, before = self._axial, self._acc_offsets
         self._use_calibration(cal)
@@ -597,6 +608,8 @@ class Pipeline:
             self._orientation = {
                 p: OrientationStream(self.sensors[p].rate_hz) for p in self.placements
             }
+            self._gap_fill = PairedGapFill(self.placements if self._gap_fill.active else [])
+            self._gap_fill.attach(self._orientation)
             self._joiner = SensorJoiner(self.placements, master=MASTER)
             self._height = self._new_height()
             self._axial = AxialTracker(self.calibration.valid_from_s if self.calibration else None)

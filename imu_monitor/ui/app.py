@@ -231,6 +231,7 @@ def run_replay(
         calibration=pipeline.calibration,
         use_stored=False,
         wearable_alerts=False,
+        gap_fill=False,  # (a replay judges as analyze does)
     )
     window = DashboardWindow(ds, replay=replay.player, rep_starts=rep_starts, title=title)
     show_calibration_notes(window.notices, notes)  # a guess on the line, the rest in details
