@@ -28,6 +28,11 @@ they arrive in their own notifications), the gap keeps the line; the part of a g
 reach yet is on the line from the last sample given to the gap's end. The thigh is not paired:
 the hip turns it against the pelvis by up to 90 deg in a rep.
 
+Live, a chunk that starts after such a gap waits (``arrived``) until the other sensor's
+samples reach the gap's end, at most ``HOLD_S``: a 52 Hz notification of 10 samples spans
+0.19 s, and the other one's often reached only the gap's start. The angles need both sensors'
+samples anyway, so the wait delays nothing the monitor judges.
+
 Only live (``Pipeline``, ``gap_fill``): a replay and ``analyze`` bridge on the line, so a
 replay judges as ``analyze`` does.
 
@@ -42,7 +47,9 @@ import numpy as np
 from numpy.polynomial import polynomial
 from scipy.spatial.transform import Rotation, Slerp
 
+from imu_monitor.model import SampleChunk
 from imu_monitor.processing.orientation import OrientationStream
+from imu_monitor.processing.quality import MAX_BRIDGE_S
 
 PAIR = ("sacrum", "upper_lumbar")
 """The sensors whose gaps are bridged with each other's turn."""
@@ -55,6 +62,11 @@ minute, so this long a window costs nothing."""
 SMOOTH_S = 0.1
 """The other sensor's turn over a gap is a quadratic through its samples over the gap and this
 long either side (s)."""
+HOLD_S = 0.5
+"""The longest a chunk after a gap waits for the other sensor's samples (s of stream time)."""
+GAP_STEPS = 1.5
+"""A chunk starts after a gap when its first sample is more than this many sample steps after
+the sensor's last one (``quality.GAP_FACTOR``'s role)."""
 MIN_TURN_DEG_S = 10.0
 """... only where both turned about horizontal axes at least this fast on average (deg/s; a hip
 thrust's rep turns them at 30-200): slower, the gap is bridged with the line."""
@@ -75,6 +87,44 @@ class PairedGapFill:
         }
         self.filled = 0
         """Bridging samples that took the other sensor's turn so far."""
+        self._arrived_to = dict.fromkeys(PAIR, -np.inf)  # each one's latest sample time seen
+        self._held: dict[str, list[SampleChunk]] = {p: [] for p in PAIR}
+
+    def arrived(self, chunk: SampleChunk, t_last: float, step_s: float) -> list[SampleChunk]:
+        """The chunks to process now, in order, as ``chunk`` arrives (``t_last``: the last
+        sample time its sensor's filter has seen; ``step_s``: its sample step). A paired
+        sensor's chunk with a bridged gap (before it or within it) whose end the other one's
+        samples do not reach yet is held, with any that follow it, until they reach its last
+        sample, or for at most ``HOLD_S``."""
+        p = chunk.sensor
+        if not self.active or p not in self._held or len(chunk) == 0:
+            return [chunk]
+        q = PAIR[1] if p == PAIR[0] else PAIR[0]
+        self._arrived_to[p] = max(self._arrived_to[p], float(chunk.t_s[-1]))
+        held = self._held[p]
+        if held:
+            held.append(chunk)
+        else:  # the end of the chunk's last bridged gap (before it or within it)
+            t = np.concatenate(([t_last], np.asarray(chunk.t_s, np.float64)))
+            dt = np.diff(t)
+            gaps = np.flatnonzero((dt > GAP_STEPS * step_s) & (dt <= MAX_BRIDGE_S))
+            if len(gaps) and self._arrived_to[q] < t[gaps[-1] + 1]:
+                held.append(chunk)
+        out = [] if held else [chunk]
+        if held and self._arrived_to[p] - float(held[0].t_s[0]) > HOLD_S:
+            out += self._release(p)
+        other = self._held[q]
+        if other and self._arrived_to[q] >= float(other[0].t_s[-1]):
+            out += self._release(q)
+        return out
+
+    def release_all(self) -> list[SampleChunk]:
+        """Every held chunk (the stream ends)."""
+        return [c for p in PAIR for c in self._release(p)]
+
+    def _release(self, p: str) -> list[SampleChunk]:
+        out, self._held[p] = self._held[p], []
+        return out
 
     def log(self, sensor: str, t_s: np.ndarray, gyr: np.ndarray, quat_ws: np.ndarray) -> None:
         """Keep a paired sensor's filtered samples: times, gyro readings, orientations."""

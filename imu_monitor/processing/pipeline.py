@@ -358,7 +358,12 @@ class Pipeline:
             return []
         with self._lock:
             self._notices = []
-            events = self._feed(chunk)
+            stream = self._orientation[chunk.sensor]
+            events = []
+            for ready in self._gap_fill.arrived(
+                chunk, stream.quality.state.t_s, 1.0 / stream.rate_hz
+            ):  # (a chunk after a lost burst may wait for the other lumbar sensor's: gap_fill)
+                events += self._feed(ready)
             return self._notices + events if self._notices else events
 
     def _feed(self, chunk: SampleChunk) -> list[Event]:
@@ -643,10 +648,11 @@ class Pipeline:
 
     def finish(self) -> list[Event]:
         with self._lock:
+            released = [e for c in self._gap_fill.release_all() for e in self._feed(c)]
             events = self.monitor.finish()
             self._publish(events)
             self.sets.finish()
-            return events
+            return released + events
 
     def _publish(self, events: list[Event]) -> None:
         for ev in events:
