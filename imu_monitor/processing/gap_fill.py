@@ -65,8 +65,8 @@ long either side (s)."""
 HOLD_S = 0.5
 """The longest a chunk after a gap waits for the other sensor's samples (s of stream time)."""
 GAP_STEPS = 1.5
-"""A chunk starts after a gap when its first sample is more than this many sample steps after
-the sensor's last one (``quality.GAP_FACTOR``'s role)."""
+"""Two samples of a sensor more than this many sample steps apart have a gap between them
+(``quality.GAP_FACTOR``'s role), bridged when it is at most ``quality.MAX_BRIDGE_S`` long."""
 MIN_TURN_DEG_S = 10.0
 """... only where both turned about horizontal axes at least this fast on average (deg/s; a hip
 thrust's rep turns them at 30-200): slower, the gap is bridged with the line."""
@@ -86,7 +86,8 @@ class PairedGapFill:
             p: deque() for p in PAIR
         }
         self.filled = 0
-        """Bridging samples that took the other sensor's turn so far."""
+        """Bridging samples the other sensor's turn was given for so far (``_filled`` may still
+        keep the line for some)."""
         self._arrived_to = dict.fromkeys(PAIR, -np.inf)  # each one's latest sample time seen
         self._held: dict[str, list[SampleChunk]] = {p: [] for p in PAIR}
 
