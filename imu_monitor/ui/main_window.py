@@ -360,6 +360,9 @@ class DashboardWindow(QMainWindow):
             self._refresh_titles()
         self._stream_clock.note(time.perf_counter(), float(p.status.t_s))
         self.status_panel.show_view(status_view_for(self.ds.pipeline))
+        # the alert is sent from the stream's thread, which may record it after the alarm event
+        # reached this thread (listener order): the frame picks it up then
+        self._show_wearable_alert()
         if self._wearable_alert is not None:
             text = wearable_alert_text(self._wearable_alert, float(p.status.t_s))
             self.status_panel.show_wearable_alert(text)
