@@ -49,7 +49,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from imu_monitor.model import SampleChunk
 from imu_monitor.processing.orientation import OrientationStream
-from imu_monitor.processing.quality import MAX_BRIDGE_S
+from imu_monitor.processing.quality import GAP_FACTOR, MAX_BRIDGE_S
 
 PAIR = ("sacrum", "upper_lumbar")
 """The sensors whose gaps are bridged with each other's turn."""
@@ -64,9 +64,6 @@ SMOOTH_S = 0.1
 long either side (s)."""
 HOLD_S = 0.5
 """The longest a chunk after a gap waits for the other sensor's samples (s of stream time)."""
-GAP_STEPS = 1.5
-"""Two samples of a sensor more than this many sample steps apart have a gap between them
-(``quality.GAP_FACTOR``'s role), bridged when it is at most ``quality.MAX_BRIDGE_S`` long."""
 MIN_TURN_DEG_S = 10.0
 """... only where both turned about horizontal axes at least this fast on average (deg/s; a hip
 thrust's rep turns them at 30-200): slower, the gap is bridged with the line."""
@@ -108,7 +105,8 @@ class PairedGapFill:
         else:  # the end of the chunk's last bridged gap (before it or within it)
             t = np.concatenate(([t_last], np.asarray(chunk.t_s, np.float64)))
             dt = np.diff(t)
-            gaps = np.flatnonzero((dt > GAP_STEPS * step_s) & (dt <= MAX_BRIDGE_S))
+            # (as the cleaner finds and bridges them: ``quality._gaps``)
+            gaps = np.flatnonzero((dt > GAP_FACTOR * step_s) & (dt <= MAX_BRIDGE_S + 1e-9))
             if len(gaps) and self._arrived_to[q] < t[gaps[-1] + 1]:
                 held.append(chunk)
         out = [] if held else [chunk]
