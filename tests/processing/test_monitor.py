@@ -457,13 +457,15 @@ def test_a_breath_during_a_slow_hold_is_not_the_start_of_the_lowering():
     assert_phases(res.reps, truth, 0.06)
 
 
-def test_pelvis_timed_phases_discount_what_the_lumbar_angle_leaks_into_the_turn():
+def test_pelvis_timed_phases_take_off_what_the_lumbar_angle_leaks_into_the_turn():
     """One sensor in a back kick: the rep signal is the pelvis' axial turn (5 deg), and an arch
-    over the top (the lumbar angle to -20 deg as the leg rises, back as it lowers) leaks 1.5 %
-    of it into the turn. Leaking the kick's way it keeps the kick moving into its hold (~0.6
-    deg/s against the 0.3 deg/s of 5 % of the kick's peak); timed from the pelvis, speed the
-    lumbar angle explains is not the kick's, and the phases stay at the kick's onset / offset.
-    Leaking the other way the allowance costs a little: the kick's slow ends are hidden."""
+    over the top (the lumbar angle to -20 deg as the leg rises, back as it lowers) leaks 1.5 or
+    4 % of it into the turn. Leaking the kick's way it keeps the kick moving into its hold (~0.6
+    deg/s against the 0.3 deg/s of 5 % of the kick's peak); the other way it stops the kick
+    early. Timed from the pelvis, the session's reps measure the leak (``leak``), it is taken
+    off, and the phases stay at the kick's onset / offset (holds within 25 ms). The old allowance
+    alone (2 % of the lumbar angle's speed not counted, no estimate) read the hold 0.32 s short
+    at -4 %, 0.18 s long at +4 %."""
     reps = [(1.0, 1.5, 2.0, 1.5)] * 4
     t, clean, truth = rep_trace(reps, amp_deg=5.0)
     lum = sum(lumbar_pulse(t, b[1] - 0.3, b[2] + 0.3, -20.0, ramp_s=0.5) for b in truth)
@@ -476,11 +478,14 @@ def test_pelvis_timed_phases_discount_what_the_lumbar_angle_leaks_into_the_turn(
         assert len(res.reps) == 4
         if timed_from_pelvis:
             assert all(r.tempo_approximate for r in res.reps)  # alarmed, timed from the pelvis
+            assert res.pelvis_leak == pytest.approx(leak, abs=0.0025)
+        else:
+            assert res.pelvis_leak is None
         return [abs(r.hold_s - (e[2] - e[1])) for r, e in zip(res.reps, expected, strict=True)]
 
-    assert max(hold_errors(-0.015, True)) < 0.05
+    for leak in (-0.04, -0.015, 0.015, 0.04):
+        assert max(hold_errors(leak, True)) < 0.05
     assert max(hold_errors(-0.015, False)) > 0.35
-    assert max(hold_errors(0.015, True)) < 0.15
 
 
 def test_fast_reps_and_touch_and_go_are_counted_and_flagged():

@@ -3,7 +3,8 @@
 - ``core``: ``Monitor`` (streaming), ``analyze_angles`` (batch), status and result types.
 - ``alarms``: the per-direction alarm state machine (limit, dwell, hysteresis).
 - ``reps``: rep segmentation and the online phase; ``fit``: the tangent-method phase fit;
-  ``config``: the rep detector settings.
+  ``onset``: phases at movement onset / offset; ``leak``: the lumbar angle's leak into a
+  pelvis-timed rep signal, measured from the reps; ``config``: the rep detector settings.
 """
 
 from imu_monitor.errors import MonitorError

@@ -32,8 +32,10 @@ the threshold is raised further, above the noise measured at rest (``NOISE_FLOOR
 extrapolated the same way. The noise is measured in the rest before the rep; reps that follow
 each other with almost no rest (touch-and-go) keep the last rep's measure (``MIN_REST_S``).
 Where another angle is known to leak into the rep signal (``RepConfig.lumbar_leak``: the
-pelvis' axial turn in a back kick), the speed that a fraction of that angle's speed explains is
-taken off before the thresholds (the peak stays the signal's own).
+pelvis' axial turn in a back kick), the session's estimate of that leak (``leak``) times that
+angle's speed is taken off the speed, and the speed that a further fraction of it explains (what
+the estimate may be off by) is not counted before the thresholds (the peak stays the signal's
+own).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit
+from imu_monitor.processing.monitor.leak import LeakEstimate
 
 LINGER_RATIO = 2.0
 """Where the speed takes more than this many times as long to get from the detection level to
@@ -268,21 +271,21 @@ def onset_fit(
     cfg: RepConfig,
     lumbar: np.ndarray | None = None,
     last_noise: float = 0.0,
+    leak: LeakEstimate | None = None,
 ) -> tuple[RepFit, float]:
     """The rep's phase boundaries at movement onset / offset (``t``, ``m``: the rest before the
     rep, the rep and the samples after its end; ``fit``: the tangent fit, which says where each
     movement's peak speed is looked for; ``t_from``: no boundary before it, the previous rep's
     end; ``lumbar``: the lumbar angle at the same samples, for ``cfg.lumbar_leak``;
-    ``last_noise``: the speed's noise measured before the last rep). Without a rising and a
-    falling peak speed the tangent fit is kept. Returns the fit and the speed's noise used (the
-    next rep's ``last_noise``)."""
+    ``last_noise``: the speed's noise measured before the last rep; ``leak``: the session's
+    estimate of the lumbar angle's leak into ``m``, whose share is taken off the speed first, the
+    allowance then covering what the estimate leaves). Without a rising and a falling peak speed
+    the tangent fit is kept. Returns the fit and the speed's noise used (the next rep's
+    ``last_noise``)."""
     n = len(t)
     if n < 5:
         return fit, last_noise
     v = rep_velocity(t, m, cfg)
-    floor = None
-    if cfg.lumbar_leak > 0 and lumbar is not None:
-        floor = cfg.lumbar_leak * np.abs(rep_velocity(t, lumbar, cfg))
     pad = cfg.min_phase_s
     lo = int(t.searchsorted(t_from, "right")) if t_from == t_from else 0
     lo = min(lo, n - 1)
@@ -296,6 +299,13 @@ def onset_fit(
     c, d = span(fit.t_hold_end_s, fit.t_end_s)
     if a >= n or c >= n:
         return fit, last_noise
+    floor = None
+    if cfg.lumbar_leak > 0 and lumbar is not None:
+        v_lumbar = rep_velocity(t, lumbar, cfg)
+        if leak is not None:
+            dt = float(t[-1] - t[0]) / (n - 1)
+            v = v - leak.for_rep(v[a:d], v_lumbar[a:d], dt) * v_lumbar
+        floor = cfg.lumbar_leak * np.abs(v_lumbar)
     measured = _speed_noise(t, v[lo:a], float(t[a] - t[lo]))
     noise = last_noise if measured is None else measured
     k_up = a + int(np.argmax(v[a:b]))

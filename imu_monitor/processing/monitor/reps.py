@@ -59,6 +59,7 @@ from imu_monitor.events import Phase, RepEnded, RepStarted
 from imu_monitor.processing.monitor.alarms import TIME_EPS_S
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
+from imu_monitor.processing.monitor.leak import LeakEstimate
 from imu_monitor.processing.monitor.onset import end_wait_s, onset_fit
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,9 @@ class RepTracker:
         self._speed_noise = 0.0
         """The rep signal's speed noise at the last rest long enough to measure it
         (``onset.MIN_REST_S``)."""
+        self.leak = LeakEstimate() if cfg.lumbar_leak > 0 else None
+        """Where the lumbar angle leaks into the rep signal (``RepConfig.lumbar_leak``): the
+        session's estimate of that leak, from the reps so far (``leak``)."""
         self._lum_max = -np.inf
         self._lum_min = np.inf
         # recent samples (rest before the rep and the rep): lists of arrays
@@ -628,7 +632,7 @@ class RepTracker:
         prev = self._prev_fit
         t_from = prev.t_end_s if prev is not None else -np.inf
         fit, self._speed_noise = onset_fit(
-            bt, bm, self._fit, t_from, self.cfg, bl, self._speed_noise
+            bt, bm, self._fit, t_from, self.cfg, bl, self._speed_noise, self.leak
         )
         self._fit = fit
         self._lum_max, self._lum_min = -np.inf, np.inf
@@ -715,6 +719,8 @@ class RepTracker:
         fit = self._fit
         assert fit is not None and self._end_rep is not None
         self.reps_done += 1
+        if self.leak is not None:
+            self.leak.commit()
         self._prev_fit = fit
         amp = fit.top_deg - fit.rest_deg
         if amp > 0:
