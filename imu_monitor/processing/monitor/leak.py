@@ -40,15 +40,17 @@ import numpy as np
 
 STEP = 0.0025
 """The grid of leaks tried: every this much (0.25 %) ..."""
-MAX = 0.08
-"""... up to this either way (8 %: a 4.6 deg error in the pelvic axes, what an 80 mg offset along
-its lateral axis gives)."""
+MAX = 0.15
+"""... up to this either way (15 %: an 8.6 deg error in the pelvic axes, what a 150 mg offset
+along its lateral axis gives; simulated people with 40 mg offsets (sd) had leaks up to 10.8 %,
+and at 8 % that session's lowering of a rep was timed 0.31 s off)."""
 PRIOR_SD = 0.015
 """The leak's prior sd (1.5 %: the simulated people's leaks, seeds 0-19, have an sd of 1.6 %) ..."""
 PRIOR_DEG_S = 0.02
 """... weighted so that a leak of one sd costs this much excess (deg/s): a leak of 8 % costs
 0.57, more than a good rep's curve wanders (0.1-0.4), and one of 4.5 % costs 0.18, far less than
-a faulty rep's dip (1-7)."""
+a faulty rep's dip (1-7). (Not a prior in |k|: 6.25 deg/s per unit, as much at 8 %, gave one
+session of 100-119 a phase 246 ms off.)"""
 
 ACC_SMOOTH_S = 0.05
 """The acceleration is the speed's change per sample averaged over this long (s) ..."""
