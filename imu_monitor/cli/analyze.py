@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from imu_monitor.app.config import history_store
@@ -95,6 +96,9 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     if an.mode == "lockout":
         report["note"] = ex.one_sensor_note
+    if an.result.pelvis_leak is not None:
+        # the lumbar angle's share in the pelvis' turn the reps were timed from (``leak``)
+        report["pelvis_turn_leak_pct"] = round(100.0 * an.result.pelvis_leak, 2)
     if rec.truth is not None:
         report["truth"] = evaluate(an, rec.truth)
         report["truth"]["sets"] = score_analysis_sets(an, rec.truth, rec.meta)
@@ -105,6 +109,16 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         row = index_analysis(store, path, rec, an)
         report["history"] = {"database": str(store.path), "id": row.id, "user": row.user}
     return for_user(report)
+
+
+def leak_note(leak_pct: float) -> str:
+    """What a measured leak of the lumbar angle into the pelvis' turn means (``leak``)."""
+    axes_deg = math.degrees(abs(leak_pct) / 100.0)
+    return (
+        f"the pelvis' turn the reps are timed from carried {leak_pct:+.1f} % of the lumbar "
+        f"angle's movement (the calibrated pelvic axes about {axes_deg:.1f} deg off); measured "
+        "from the reps and taken off their timing"
+    )
 
 
 def _rep(r: Any) -> dict[str, Any]:
@@ -175,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if "note" in report:
         print(f"  note: {report['note']}")
+    leak = report.get("pelvis_turn_leak_pct")
+    if leak:
+        print(f"  note: {leak_note(leak)}")
     for name, counts in report["summary"].get("quality", {}).items():
         if counts.get("gaps", 0) > counts.get("gaps_bridged", 0):  # the short ones: --json
             print(f"  note: {name}: {gaps_note(counts)}")
