@@ -20,6 +20,10 @@ range), and likewise of its acceleration, which sees a shoulder where the speed 
 of one speed on the other (README): a pulse that only changes the height of the kick's own rise
 changes the total variation and the range alike.
 
+With two sensors the lumbar angle is the joint angle, and only the pelvis' share of a fault
+pitches the sacrum: ``k`` is then the leak per degree of the lumbar angle, right as long as the
+pelvis takes a similar share of each fault (in the simulator it takes all of it).
+
 Each rep gives a curve of that excess over a grid of ``k``; the session's estimate is the ``k``
 that minimises their sum over the reps so far (each curve less its own minimum, so a rep only
 says where it prefers, not how noisy it is), plus a prior that keeps it near 0 where the reps say
