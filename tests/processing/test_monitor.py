@@ -617,18 +617,26 @@ def test_online_phase_in_status():
     assert mon.status.reps_done == 1 and mon.status.rep_index is None
 
 
-def test_streaming_equals_batch_in_random_chunks():
+@pytest.mark.parametrize("from_pelvis", [False, True])
+def test_streaming_equals_batch_in_random_chunks(from_pelvis):
+    """Any chunking gives the same events; timed from the pelvis, with the lumbar angle leaking
+    3 % into the rep signal, also the same leak estimate (``leak``: each rep adds to it once it
+    has ended)."""
     reps = [(1.0, 1.5, 0.5, 1.5), (0.3, 0.3, 0.1, 0.3), (0.0, 1.0, 1.0, 1.0), (3.0, 1.2, 2.0, 2.0)]
     t, m, truth = rep_trace(reps * 3, amp_deg=6.0, noise_deg=0.2)
     rng = np.random.default_rng(7)
     lum = 11.0 * np.sin(0.9 * t) + rng.normal(0.0, 0.8, len(t))
+    if from_pelvis:
+        m = m + 0.03 * lum
     lum[1000:1003] = np.nan
-    res = analyze_angles(t, lum, m, BACK_KICK)
+    res = analyze_angles(t, lum, m, BACK_KICK, timed_from_pelvis=from_pelvis)
     assert len(res.reps) == 12 and len(of_type(res.events, AlarmStarted)) > 5
     for seed in range(4):
-        mon = Monitor(BACK_KICK)
+        mon = Monitor(BACK_KICK, timed_from_pelvis=from_pelvis)
         events = feed_in_chunks(mon, t, lum, m, np.random.default_rng(seed))
         assert events == res.events
+        assert mon.pelvis_leak == res.pelvis_leak
+    assert (res.pelvis_leak is not None) == from_pelvis
     ts = [e.t_s for e in res.events]
     assert ts == sorted(ts)
 
