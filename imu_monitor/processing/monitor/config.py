@@ -102,11 +102,13 @@ class RepConfig:
     """Hysteresis: below the detection threshold counts only if the speed stays under this
     fraction of the peak for ``min_phase_s``."""
     lumbar_leak: float = 0.0
-    """Speed of the rep signal up to this fraction of the lumbar angle's speed at the same
-    moment is not counted as the rep's movement when its phases are timed (``onset``): set
-    where the rep signal is the pelvis' turn about its long axis (a back kick without a thigh
-    sensor), which a lumbar fault's pitch leaks into by a few per cent through calibration,
-    skin and sensor errors (see ``Monitor``). 0: the speed is the rep signal's alone."""
+    """Set where the rep signal is the pelvis' turn about its long axis (a back kick without a
+    thigh sensor), which a lumbar fault's pitch leaks into by a few per cent through calibration,
+    skin and sensor errors (see ``Monitor``): the session's reps then measure that leak and it
+    is taken off the rep signal's speed (``leak``), and speed up to this fraction of the lumbar
+    angle's speed at the same moment, what the estimate may be off by, is not counted as the
+    rep's movement when its phases are timed (``onset``). 0: the speed is the rep signal's
+    alone."""
     min_phase_s: float = 0.1
     """Shortest quiet stretch that ends (or precedes) a movement; shorter dips are wobbles."""
     velocity_smooth_s: float = 0.1
