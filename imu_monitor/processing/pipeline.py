@@ -256,6 +256,7 @@ class Pipeline:
         self.calibrator = None
         self._acc_offsets = calibration.acc_offsets()
         self._axial = AxialTracker(calibration.valid_from_s)
+        self.monitor.new_calibration()  # (new axes: a new leak into the pelvis' turn)
         if self.recorder is not None:
             self._record(self.recorder.set_calibration, calibration.to_dict())
 

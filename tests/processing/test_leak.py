@@ -18,9 +18,9 @@ T = np.arange(0.0, 4.0, DT)
 CFG = RepConfig()
 
 
-def move(t0: float, t1: float, amount: float) -> np.ndarray:
-    """A minimum-jerk movement by ``amount`` (deg) from ``t0`` to ``t1`` (s), at ``T``."""
-    s = np.clip((T - t0) / (t1 - t0), 0.0, 1.0)
+def move(t0: float, t1: float, amount: float, t: np.ndarray = T) -> np.ndarray:
+    """A minimum-jerk movement by ``amount`` (deg) from ``t0`` to ``t1`` (s), at ``t``."""
+    s = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
     return amount * s**3 * (10.0 - 15.0 * s + 6.0 * s**2)
 
 
@@ -104,3 +104,22 @@ def test_a_simulated_one_sensor_back_kick_is_timed_within_200_ms():
         assert r.concentric_s == pytest.approx(tr.t_top_s - tr.t_start_s, abs=0.2)
         assert r.hold_s == pytest.approx(tr.t_hold_end_s - tr.t_top_s, abs=0.2)
         assert r.eccentric_s == pytest.approx(tr.t_end_s - tr.t_hold_end_s, abs=0.2)
+
+
+def test_a_new_calibration_measures_the_leak_afresh():
+    """New pelvic axes make a new leak: ``Monitor.new_calibration`` (the pipeline calls it for
+    every calibration it takes up) drops the reps measured with the old ones."""
+    from imu_monitor.exercises import get_exercise
+    from imu_monitor.processing.monitor import Monitor
+
+    t = np.arange(0.0, 30.0, DT)
+    lumbar = np.zeros_like(t)
+    turn = np.zeros_like(t)
+    for a in (2.0, 9.0, 16.0):
+        lumbar += move(a + 1.2, a + 1.6, -15.0, t) - move(a + 2.8, a + 3.2, -15.0, t)
+        turn += move(a, a + 1.2, 5.0, t) - move(a + 2.2, a + 3.4, 5.0, t)
+    mon = Monitor(get_exercise("back-kick"), timed_from_pelvis=True)
+    mon.update(t, lumbar, turn + 0.04 * lumbar)
+    assert mon.pelvis_leak == pytest.approx(0.04, abs=0.01)
+    mon.new_calibration()
+    assert mon.pelvis_leak == 0.0

@@ -308,6 +308,11 @@ class Monitor:
         leak = self._reps.leak
         return None if leak is None else leak.value
 
+    def new_calibration(self) -> None:
+        """The sensors were calibrated anew (a guided capture, or the accelerometer offsets taken
+        off after the first reps): a leak into the pelvis' turn is measured afresh."""
+        self._reps.new_calibration()
+
     def finish(self) -> list[Event]:
         """End of the stream: an open alarm ends at the last sample; a rep already back at rest
         (waiting for its fitted end time) ends; a rep still out is dropped."""

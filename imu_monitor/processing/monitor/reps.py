@@ -715,6 +715,12 @@ class RepTracker:
             self._rise_kept = False
         changes.append(PhaseChange(i, Phase.HOLD, self.rep))
 
+    def new_calibration(self) -> None:
+        """The sensors were calibrated anew: the lumbar angle's leak into the rep signal, which
+        the calibrated axes make, is measured afresh from the next reps (``leak``)."""
+        if self.leak is not None:
+            self.leak = LeakEstimate()
+
     def _rep_ended(self, t_end_s: float) -> RepEnded:
         fit = self._fit
         assert fit is not None and self._end_rep is not None
