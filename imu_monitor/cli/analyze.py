@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from imu_monitor.app.config import history_store
@@ -22,6 +21,7 @@ from imu_monitor.cli.console import marker_dict
 from imu_monitor.cli.history import add_history_options
 from imu_monitor.events import APPROXIMATE_TEMPO_NOTE
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.monitor.leak import describe as describe_leak
 from imu_monitor.processing.quality import gaps_note
 from imu_monitor.processing.sets import RepJudgement
 from imu_monitor.simulator.scoring import evaluate
@@ -111,16 +111,6 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
     return for_user(report)
 
 
-def leak_note(leak_pct: float) -> str:
-    """What a measured leak of the lumbar angle into the pelvis' turn means (``leak``)."""
-    axes_deg = math.degrees(abs(leak_pct) / 100.0)
-    return (
-        f"the pelvis' turn the reps are timed from carried {leak_pct:+.1f} % of the lumbar "
-        f"angle's movement (the calibrated pelvic axes about {axes_deg:.1f} deg off); measured "
-        "from the reps and taken off their timing"
-    )
-
-
 def _rep(r: Any) -> dict[str, Any]:
     return {
         "index": r.index,
@@ -191,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {report['note']}")
     leak = report.get("pelvis_turn_leak_pct")
     if leak:
-        print(f"  note: {leak_note(leak)}")
+        print(f"  note: {describe_leak(leak / 100.0)}")
     for name, counts in report["summary"].get("quality", {}).items():
         if counts.get("gaps", 0) > counts.get("gaps_bridged", 0):  # the short ones: --json
             print(f"  note: {name}: {gaps_note(counts)}")

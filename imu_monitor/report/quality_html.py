@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from imu_monitor.processing.clock_offset import TAKE_OFF_MIN_CORRELATION, TAKE_OFF_MIN_S
+from imu_monitor.processing.monitor.leak import describe as describe_leak
 from imu_monitor.report.markup import clock, esc, num, table
 from imu_monitor.report.session import SessionReport
 
@@ -25,6 +26,9 @@ def quality_section(r: SessionReport) -> str:
     )
     if cal["notes"]:
         out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in cal["notes"]) + "</ul>")
+    leak = q.get("pelvis_turn_leak")
+    if leak:
+        out.append(f"<p><b>Rep timing</b>: {esc(describe_leak(leak))}.</p>")
     nc = q["neutral_capture"]
     if nc["window_s"] is None:
         out.append(f"<p><b>Neutral capture</b>: {esc(nc['how'])}.</p>")

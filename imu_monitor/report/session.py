@@ -275,6 +275,8 @@ def quality_record(
             "per_sensor": {p: s.method for p, s in cal.sensors.items()},
         },
         "orientation_filter": "offline (forward-backward)" if analysis.offline else "online",
+        # the lumbar angle's share in the pelvis' turn the reps were timed from (``leak``)
+        "pelvis_turn_leak": analysis.result.pelvis_leak,
     }
 
 

@@ -68,6 +68,11 @@ def test_the_quality_record_is_in_the_document(document):
     assert "Neutral capture" in doc and "Clock offset against the sacrum" in doc
     loss = report.quality["sensors"]["sacrum"]["loss_percent"]
     assert f"<td>{loss:.2f}</td>" in doc
+    # timed from the pelvis (no thigh sensor): the leak its reps measured, and what it means
+    leak = report.quality["pelvis_turn_leak"]
+    assert leak == pytest.approx(0.0075, abs=0.01) and leak != 0  # (this session: 0.75 %)
+    assert "<b>Rep timing</b>: the pelvis&#x27; turn the reps are timed from carried" in doc
+    assert f"{round(100 * leak, 2):+.1f} %" in doc
 
 
 def test_a_session_without_reps_still_gets_its_report():

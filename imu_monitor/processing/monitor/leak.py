@@ -40,6 +40,8 @@ chunking: a rep adds its curve once it has ended.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 STEP = 0.0025
@@ -124,3 +126,15 @@ class LeakEstimate:
     @staticmethod
     def _best(curve: np.ndarray) -> float:
         return float(GRID[int(np.argmin(curve + _PRIOR))])
+
+
+def describe(leak: float) -> str:
+    """A measured leak (a fraction, signed) as users read it: what the pelvis' turn carried and
+    the error in the calibrated pelvic axes it means."""
+    pct = round(100.0 * leak, 2)  # (the grid's float noise off: the same text from any copy)
+    axes_deg = math.degrees(abs(leak))
+    return (
+        f"the pelvis' turn the reps are timed from carried {pct:+.1f} % of the lumbar "
+        f"angle's movement (the calibrated pelvic axes about {axes_deg:.1f} deg off); measured "
+        "from the reps and taken off their timing"
+    )
