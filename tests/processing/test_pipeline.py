@@ -1,6 +1,7 @@
 """The pipeline end to end on simulated sessions: streaming equals batch, live calibration works,
 and the angles follow the truth."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,6 +30,17 @@ def _event_key(e):
     return {k: (round(v, 9) if isinstance(v, float) else v) for k, v in d.items()}
 
 
+def _rounded(x):
+    """``x`` (dicts, lists, numbers) with its floats to 9 decimals: the streaming angles equal
+    the batch ones to about 1e-12, and a phase time that depends on them (a pelvis-timed rep's
+    leak correction) to about 1e-15."""
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_rounded(v) for v in x]
+    return round(x, 9) if isinstance(x, float) else x
+
+
 def test_streaming_in_random_chunks_equals_batch(kick2):
     """Any chunking, the batch's result, with gaps bridged as the batch bridges them (on a line;
     live, a lumbar sensor's gap takes the other one's turn as far as it has arrived:
@@ -43,7 +55,8 @@ def test_streaming_in_random_chunks_equals_batch(kick2):
     assert len(pipe.reps) == 5
     # the same sets and good reps
     assert pipe.sets.to_dict() == batch.sets.block
-    assert list(pipe.sets.judgements) == batch.sets.judgements
+    judged = [_rounded(dataclasses.asdict(j)) for j in pipe.sets.judgements]
+    assert judged == [_rounded(dataclasses.asdict(j)) for j in batch.sets.judgements]
     w = pipe.window(5.0)
     assert w["t_s"][-1] == pytest.approx(batch.angles.t_s[-1])
     np.testing.assert_allclose(
@@ -65,9 +78,10 @@ def test_streaming_gives_the_batch_sets_and_good_reps(kick2, pause_s):
         pipe.feed(chunk)
     pipe.finish()
     summary = pipe.summary()
-    assert summary["sets"] == batch.summary()["sets"]
+    assert _rounded(summary["sets"]) == _rounded(batch.summary()["sets"])
     assert summary["good_reps"] == batch.summary()["good_reps"] == batch.sets.good_reps
-    assert list(pipe.sets.judgements) == batch.sets.judgements
+    judged = [_rounded(dataclasses.asdict(j)) for j in pipe.sets.judgements]
+    assert judged == [_rounded(dataclasses.asdict(j)) for j in batch.sets.judgements]
     n_sets = len(batch.sets.sets)
     assert (n_sets > 1) == (pause_s < 2.0)
     assert sum(s.reps for s in batch.sets.sets) == 5

@@ -304,7 +304,9 @@ def onset_fit(
         v_lumbar = rep_velocity(t, lumbar, cfg)
         if leak is not None:
             dt = float(t[-1] - t[0]) / (n - 1)
-            v = v - leak.for_rep(v[a:d], v_lumbar[a:d], dt) * v_lumbar
+            seen = lumbar[a:d][np.isfinite(lumbar[a:d])]
+            moved = float(np.ptp(seen)) if len(seen) else 0.0
+            v = v - leak.for_rep(v[a:d], v_lumbar[a:d], dt, moved) * v_lumbar
         floor = cfg.lumbar_leak * np.abs(v_lumbar)
     measured = _speed_noise(t, v[lo:a], float(t[a] - t[lo]))
     noise = last_noise if measured is None else measured
