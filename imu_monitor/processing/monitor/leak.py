@@ -56,8 +56,8 @@ PRIOR_SD = 0.015
 PRIOR_DEG_S = 0.02
 """... weighted so that a leak of one sd costs this much excess (deg/s): a leak of 8 % costs
 0.57, more than a good rep's curve wanders (0.1-0.4), and one of 4.5 % costs 0.18, far less than
-a faulty rep's dip (1-7). (Not a prior in |k|: 6.25 deg/s per unit, as much at 8 %, gave one
-session of 100-119 a phase 246 ms off.)"""
+a faulty rep's dip (1-7). (Tried instead, a cost growing with |k|, 0.5 at 8 % as this one:
+a session of seeds 100-119 then had a phase 246 ms off.)"""
 
 MIN_LUMBAR_RANGE_DEG = 5.0
 """Only a rep whose lumbar angle moved at least this far (deg, its range over the rep) measures
