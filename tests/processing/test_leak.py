@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imu_monitor.exercises import get_exercise
 from imu_monitor.processing.analysis import analyze_recording
+from imu_monitor.processing.monitor import Monitor
 from imu_monitor.processing.monitor import leak as leak_mod
 from imu_monitor.processing.monitor.config import RepConfig
 from imu_monitor.processing.monitor.leak import LeakEstimate
@@ -117,9 +119,6 @@ def test_a_simulated_one_sensor_back_kick_is_timed_within_200_ms():
 def test_a_new_calibration_measures_the_leak_afresh():
     """New pelvic axes make a new leak: ``Monitor.new_calibration`` (the pipeline calls it for
     every calibration it takes up) drops the reps measured with the old ones."""
-    from imu_monitor.exercises import get_exercise
-    from imu_monitor.processing.monitor import Monitor
-
     t = np.arange(0.0, 30.0, DT)
     lumbar = np.zeros_like(t)
     turn = np.zeros_like(t)
