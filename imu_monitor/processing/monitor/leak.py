@@ -66,7 +66,7 @@ kick, and taking the turn's shape as leak of it, forty good reps in a row (simul
 seeds 0-7, no fault) had measured leaks of -6.75 to +9 % where the true ones were -1.9 to
 +1.9 %."""
 ACC_SMOOTH_S = 0.05
-"""The acceleration is the speed's change per sample averaged over this long (s) ..."""
+"""The acceleration is the speed's change over this long (s), divided by it ..."""
 ACC_WEIGHT_S = 0.05
 """... and its excess counts this many seconds' worth (deg/s^2 -> deg/s) beside the speed's."""
 
@@ -92,9 +92,7 @@ def excess(speed: np.ndarray, lumbar_speed: np.ndarray, dt: float) -> np.ndarray
     out = _beyond_one_swing(x)
     width = max(1, int(round(ACC_SMOOTH_S / dt)))
     if x.shape[1] > width + 2:
-        step = np.cumsum(np.diff(x, axis=1), axis=1) / dt
-        step = np.concatenate([np.zeros((len(GRID), 1)), step], axis=1)
-        acc = (step[:, width:] - step[:, :-width]) / width
+        acc = (x[:, width:] - x[:, :-width]) / (width * dt)
         out = out + ACC_WEIGHT_S * _beyond_one_swing(acc)
     return out
 
