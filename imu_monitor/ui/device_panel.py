@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from imu_monitor.app.sources import chosen_devices_source, scan_wearables
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.ui import theme
+from imu_monitor.ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,11 @@ class DevicePanel(QDialog):
         self.status_table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.status_table, 1)
 
-        self.scanned.connect(self._scan_done, Qt.ConnectionType.QueuedConnection)
-        self.connected.connect(self._connect_done, Qt.ConnectionType.QueuedConnection)
+        # the scan and the connection run in worker threads, which hand their results over
+        # through the inbox (no Qt call off the GUI thread)
+        self._inbox = GuiInbox(self)
+        self.scanned.connect(self._scan_done)
+        self.connected.connect(self._connect_done)
         self.timer = QTimer(self)
         self.timer.setInterval(500)
         self.timer.timeout.connect(self.refresh_status)
@@ -129,9 +133,9 @@ class DevicePanel(QDialog):
         def work() -> None:
             try:
                 found = scan_wearables(self.scan_s, self.world)
-                self.scanned.emit(found, "")
+                self._inbox.post(self.scanned.emit, found, "")
             except Exception as e:  # shown in the panel: no adapter, Bluetooth off, ...
-                self.scanned.emit([], str(e))
+                self._inbox.post(self.scanned.emit, [], str(e))
 
         threading.Thread(target=work, name="device-scan", daemon=True).start()
 
@@ -193,9 +197,9 @@ class DevicePanel(QDialog):
                 source.open()
             except Exception as e:
                 source.stop()
-                self.connected.emit(None, str(e))
+                self._inbox.post(self.connected.emit, None, str(e))
                 return
-            self.connected.emit(source, "")
+            self._inbox.post(self.connected.emit, source, "")
 
         threading.Thread(target=work, name="device-connect", daemon=True).start()
 

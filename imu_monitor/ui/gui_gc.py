@@ -10,7 +10,8 @@ deleting a ``QMenu`` and waited for that lock. The dashboard hung for good.
 
 So while a dashboard window is open, automatic collection is off and the GUI thread collects on
 a timer (pyqtgraph's ``GarbageCollector``, which does just this, by each generation's threshold,
-once a second); when the last window closes, automatic collection is on again.
+once a second); when the last window closes, automatic collection is on again. (The other
+half of the rule, no Qt call from those threads at all, is ``inbox``.)
 """
 
 from __future__ import annotations

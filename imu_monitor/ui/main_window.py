@@ -1,8 +1,9 @@
 """The dashboard window: live traces, the big status, reps and tempo, alarms you notice.
 
 Data flow: the source's thread feeds the pipeline; pipeline events reach this window through
-``EventBridge`` (queued signals, so slots run in the GUI thread); a frame timer pulls
-``pipeline.window`` / ``pipeline.status`` / ``pipeline.calibrator`` and redraws. The window never
+``EventBridge`` (a ``GuiInbox``: no Qt call in the source's thread; slots run in the GUI
+thread); a frame timer pulls ``pipeline.window`` / ``pipeline.status`` / ``pipeline.calibrator``
+and redraws. The window never
 computes physics and never blocks: an alarm event plays the sound, switches the status panel and
 flashes the screen in the same slot call.
 
@@ -511,6 +512,7 @@ class DashboardWindow(QMainWindow):
         if self.recorder is not None:
             self.set_recording(False)
         self.ds.stop()
+        self.bridge.close()
         self.sound.stop()
         self.report.shutdown()
         self._gc.release()
