@@ -30,6 +30,7 @@ from imu_monitor.settings import Settings
 from imu_monitor.storage.history import HistoryStore
 from imu_monitor.storage.stores import CalibrationStore, SettingsStore
 from imu_monitor.ui.device_panel import DevicePanel
+from imu_monitor.ui.gui_gc import collect_on_gui_thread
 from imu_monitor.ui.main_window import DashboardWindow
 from imu_monitor.ui.notices import show_calibration_notes
 
@@ -52,12 +53,14 @@ class WindowOptions:
 
 
 def application() -> Any:
-    """The QApplication (created once)."""
+    """The QApplication (created once); from then on Python's cyclic garbage is collected on
+    the GUI thread only (``gui_gc``)."""
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "imu-monitor"])
         app.setApplicationName("imu-monitor")
         app.setApplicationDisplayName("imu-monitor")
+    collect_on_gui_thread()
     return app
 
 

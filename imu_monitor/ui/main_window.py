@@ -48,7 +48,7 @@ from imu_monitor.ui import theme
 from imu_monitor.ui.bridge import EventBridge
 from imu_monitor.ui.calibration_wizard import CalibrationWizard
 from imu_monitor.ui.flash import FlashOverlay
-from imu_monitor.ui.gui_gc import GuiThreadCollection
+from imu_monitor.ui.gui_gc import collect_on_gui_thread
 from imu_monitor.ui.header import HeaderBar, session_summary
 from imu_monitor.ui.history_view import HistoryView
 from imu_monitor.ui.notices import NoticeBar, calibration_notice
@@ -180,7 +180,7 @@ class DashboardWindow(QMainWindow):
         self._attach(ds)
         self._connect_actions()
         self._refresh_titles()
-        self._gc = GuiThreadCollection()  # the stream's threads must not destroy Qt objects
+        collect_on_gui_thread()  # the stream's threads must not destroy Qt objects
         self.frame_timer = QTimer(self)
         self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.frame_timer.setInterval(max(1, int(1000.0 / frame_hz)))  # 16 ms: >= 60 ticks/s
@@ -515,7 +515,6 @@ class DashboardWindow(QMainWindow):
         self.bridge.close()
         self.sound.stop()
         self.report.shutdown()
-        self._gc.release()
 
     def busy_fraction(self, wall_s: float) -> float:
         """Share of ``wall_s`` the frame ticks took (benchmark figure)."""

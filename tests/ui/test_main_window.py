@@ -108,15 +108,9 @@ def test_a_sensor_slower_than_25_hz_is_named_in_a_notice(qtbot, tmp_path):
     assert any(t.startswith("slow sensor (sacrum 10 Hz)") for t in w.notices.texts())
 
 
-def test_cyclic_garbage_is_collected_on_the_gui_thread_while_a_window_is_open(qtbot, tmp_path):
-    """The stream feeds the pipeline from its own thread; a garbage collection there destroyed
-    Qt objects off the GUI thread and once hung this file's alarm test for good (``gui_gc``).
-    While the window is open, garbage left by another thread waits for the GUI thread's timer;
-    after it closes, automatic collection is back."""
-    rec = simulate_session(SimulationConfig(reps=1, seed=3, motion="ramps"))
-    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
-    w, _ = _window(qtbot, ds, tmp_path)
-    assert not gc.isenabled()
+def _collected_in(qtbot) -> list[str]:
+    """Leave a cycle in another thread ("stream") with enough allocations after it to pass
+    generation 0's threshold; the names of the threads that collected it."""
     collected_in: list[str] = []
     kept: list[list] = []
 
@@ -128,17 +122,47 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_while_a_window_is_open(qt
         node = Node()
         node.me = node  # a cycle: only the collector frees it
         del node
-        kept.extend([] for _ in range(20_000))  # enough allocations to pass gen 0's threshold
+        kept.extend([] for _ in range(20_000))
 
     t = threading.Thread(target=worker, name="stream")
     t.start()
     t.join()
     assert collected_in == []
     qtbot.waitUntil(lambda: len(collected_in) > 0, timeout=5_000)
-    assert collected_in == [threading.main_thread().name]
+    return collected_in
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread_also_after_the_window_closed(
+    qtbot, tmp_path
+):
+    """The stream feeds the pipeline from its own thread; a garbage collection there destroyed
+    Qt objects off the GUI thread and once hung this file's alarm test for good (``gui_gc``).
+    Garbage left by another thread waits for the GUI thread's timer, while the window is open
+    and after it closed (a closed window is Qt garbage until the GUI thread deletes it)."""
+    rec = simulate_session(SimulationConfig(reps=1, seed=3, motion="ramps"))
+    ds = DashboardSession(ThreadSource(rec, []), Settings(), calibration=calibrate_recording(rec))
+    w, _ = _window(qtbot, ds, tmp_path)
+    assert not gc.isenabled()
+    assert _collected_in(qtbot) == [threading.main_thread().name]
     w.shutdown()
     w.shutdown()  # (idempotent)
-    assert gc.isenabled()
+    w.close()
+    assert not gc.isenabled()
+    assert _collected_in(qtbot) == [threading.main_thread().name]
+
+
+def test_the_application_turns_on_gui_thread_collection():
+    """``imu-monitor``'s QApplication collects on the GUI thread from its start (a fresh
+    process: this one's tests turned it on already)."""
+    code = (
+        "import gc; from imu_monitor.ui.app import application; "
+        "assert gc.isenabled(); application(); assert not gc.isenabled(); print('ok')"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_alarm_event_reaches_status_panel_sound_and_wearable(qtbot, kick, tmp_path):
