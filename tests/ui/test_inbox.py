@@ -15,14 +15,22 @@ from types import SimpleNamespace  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
+from imu_monitor.app.dashboard import DashboardSession  # noqa: E402
 from imu_monitor.events import AlarmStarted  # noqa: E402
+from imu_monitor.processing.calibration import calibrate_recording  # noqa: E402
+from imu_monitor.settings import Settings  # noqa: E402
+from imu_monitor.simulator import SimulationConfig, simulate_session  # noqa: E402
 from imu_monitor.sources.base import SourceState, SourceStatus  # noqa: E402
 from imu_monitor.sources.sim import make_world  # noqa: E402
 from imu_monitor.ui.bridge import EventBridge  # noqa: E402
 from imu_monitor.ui.device_panel import DevicePanel  # noqa: E402
 from imu_monitor.ui.inbox import GuiInbox  # noqa: E402
+from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
+from imu_monitor.ui.sound import AlarmSound  # noqa: E402
+from tests.ui.fake_sources import IdleSource  # noqa: E402
+from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
 
-pytestmark = pytest.mark.qt_log_level_fail("WARNING")
+pytestmark = WINDOW_MARKS  # (a window with a sound: the audio backend's chatter is allowed)
 
 
 def _qt_function(fn: object) -> str | None:
@@ -140,6 +148,48 @@ def test_a_failing_call_does_not_stop_the_others_and_is_raised_after_them(qtbot)
         inbox.run_posted()
     assert ran == [1, 2]
     inbox.close()
+
+
+def test_the_device_panel_connects_and_the_window_switches_with_no_qt_call_off_its_thread(
+    qtbot, tmp_path
+):
+    """Devices... in a running dashboard: scan the simulated wearables, pick two, connect (the
+    shipping BLE client on the simulated backend, opened in a worker) and the window streams
+    from them."""
+    world = make_world(placements=("sacrum", "upper_lumbar"), speed=20.0, reps=2, faulty=0, seed=5)
+    rec = simulate_session(SimulationConfig(reps=1, seed=3, motion="ramps"))
+    ds = DashboardSession(IdleSource(rec), Settings(), calibration=calibrate_recording(rec))
+    window = DashboardWindow(
+        ds,
+        sound=AlarmSound(output_problem="no audio output device (test)", cache_dir=tmp_path),
+        device_panel_factory=lambda w: DevicePanel(w, world=world, scan_s=0.3),
+    )
+    qtbot.addWidget(window)
+    with QtCallsOffTheGuiThread() as rec_calls:
+        window.open_devices()
+        panel = window.device_dialog
+        panel.scan()
+        qtbot.waitUntil(lambda: panel.connect_btn.isEnabled(), timeout=10_000)
+        assert panel.scan_state.text() == "2 device(s) found"
+        wanted = {d.placement: d.address for d in world.devices.values()}
+        for placement, box in panel.pick.items():
+            box.setCurrentIndex(max(0, box.findData(wanted.get(placement))))
+        assert panel.selection() == wanted
+        panel.connect_selected()
+        qtbot.waitUntil(lambda: window.ds is not ds, timeout=20_000)
+        # the new wearables' reps reach the reps panel (events through the bridge's inbox)
+        qtbot.waitUntil(lambda: _reps_shown(window) >= 1, timeout=20_000)
+    assert rec_calls.calls == []
+    assert list(window.plots.placements) == ["sacrum", "upper_lumbar"]
+    assert panel.connect_state.text().startswith("connected (sacrum: ")
+    assert "upper\xa0lumbar:\xa0200\xa0Hz" in window.sensor_strip.text()
+    window.shutdown()
+
+
+def _reps_shown(window) -> int:
+    """The total of the reps panel's "good / reps" counter."""
+    text = window.reps_panel.count.text()
+    return int(text.split("/")[-1]) if "/" in text else 0
 
 
 def test_the_device_panel_scans_in_a_worker_without_a_qt_call_there(qtbot):
