@@ -8,7 +8,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import sys  # noqa: E402
 import threading  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
@@ -29,50 +28,9 @@ from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound  # noqa: E402
 from tests.ui.fake_sources import IdleSource  # noqa: E402
 from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
+from tests.ui.qt_threads import QtCallsOffTheGuiThread  # noqa: E402
 
 pytestmark = WINDOW_MARKS  # (a window with a sound: the audio backend's chatter is allowed)
-
-
-def _qt_function(fn: object) -> str | None:
-    """The name of ``fn`` when it is PySide's or shiboken's (a C function of theirs)."""
-    owner = getattr(fn, "__self__", None)
-    module = getattr(fn, "__module__", None) or type(owner).__module__
-    if module and module.startswith(("PySide6", "shiboken6")):
-        return f"{module}.{getattr(fn, '__qualname__', fn)}"
-    return None
-
-
-class QtCallsOffTheGuiThread:
-    """Records the PySide / shiboken functions called in threads other than the main one (a
-    profile function: every C call of every thread started while it is on)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def _profile(self, frame, event, arg):
-        if event == "c_call" and threading.current_thread() is not threading.main_thread():
-            name = _qt_function(arg)
-            if name is not None:
-                self.calls.append((threading.current_thread().name, name))
-
-    def run(self, fn, *args, name: str = "stream") -> None:
-        def target():
-            sys.setprofile(self._profile)
-            try:
-                fn(*args)
-            finally:
-                sys.setprofile(None)
-
-        t = threading.Thread(target=target, name=name)
-        t.start()
-        t.join()
-
-    def __enter__(self):
-        threading.setprofile(self._profile)
-        return self
-
-    def __exit__(self, *exc):
-        threading.setprofile(None)
 
 
 def _alarm(t_s: float, direction: str) -> AlarmStarted:
