@@ -22,8 +22,6 @@ of the rule, no Qt call from other threads at all, is ``inbox``.
 
 from __future__ import annotations
 
-import gc
-
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QCoreApplication, QThread
 
@@ -44,8 +42,3 @@ def collect_on_gui_thread() -> None:
     if app is None or QThread.currentThread() is not app.thread():
         raise RuntimeError("collect_on_gui_thread: call it in the GUI thread of a QApplication")
     _collector = GarbageCollector(interval=INTERVAL_S)  # (turns automatic collection off)
-
-
-def collecting_on_gui_thread() -> bool:
-    """Whether the GUI thread's timer has taken over (automatic collection is off)."""
-    return _collector is not None and not gc.isenabled()

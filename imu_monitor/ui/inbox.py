@@ -2,12 +2,14 @@
 
 The wearables feed the pipeline from their own threads, and the device panel scans and connects
 from worker threads. Their results must reach widgets in the GUI thread. A Qt signal emitted
-from such a thread (a queued connection) takes Qt's connection locks there, and PySide may hold
-or take the GIL around them. The GUI thread, deleting an object in its event loop without the
-GIL, takes the same locks and then wants the GIL for the Python slot it disconnects: the two
-threads can wait for each other for good. This project's dashboard tests hung that way in CI
-(``tests/ui/test_main_window.py``'s alarm test, 2026-12-07, after ``gui_gc`` had taken the
-garbage collector out of the stream's thread).
+from such a thread (a queued connection) makes that thread take Qt's locks (the connection's,
+the receiver thread's event queue) and copy Python arguments, which needs the GIL; a thread that
+holds one of Qt's locks and waits for the GIL, while the GUI thread holds the GIL and waits for
+that lock, hangs both for good. Such a hang, with the collector in the stream's thread, is what
+``gui_gc`` records; the dashboard's CI run then hung once more in the same test
+(``tests/ui/test_main_window.py``'s alarm test, 2026-12-07) with no stack printed, and a stress
+run here (800 000 emits from a thread against 200 000 deletions in the GUI thread) did not hang.
+Rather than bet on which Qt calls are safe off the GUI thread, none is made there.
 
 ``GuiInbox`` makes the hand-over plain Python and the operating system: ``post`` appends the call
 to a deque (thread-safe) and writes a byte to a socket pair; a ``QSocketNotifier`` made in the

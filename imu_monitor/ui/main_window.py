@@ -3,9 +3,8 @@
 Data flow: the source's thread feeds the pipeline; pipeline events reach this window through
 ``EventBridge`` (a ``GuiInbox``: no Qt call in the source's thread; slots run in the GUI
 thread); a frame timer pulls ``pipeline.window`` / ``pipeline.status`` / ``pipeline.calibrator``
-and redraws. The window never
-computes physics and never blocks: an alarm event plays the sound, switches the status panel and
-flashes the screen in the same slot call.
+and redraws. The window never computes physics and never blocks: an alarm event plays the
+sound, switches the status panel and flashes the screen in the same slot call.
 
 The parts live in their own modules: the top bar (``header``), the sensor line
 (``sensor_strip``), the Record/Mark logic (``recording_controls``), the alarm flash (``flash``);
