@@ -11,7 +11,7 @@ A rep is *good* when
   only on the limits: its split may be off by more than the tolerance (its total is right).
 
 The reasons a rep did not count are short strings a trainee reads ("hold 1.2 s < 2 s",
-"extension 14.2° past 9° limit"). A rep's *excursion* is its peak flexion or peak extension,
+"extension 14.2° > 9° limit"). A rep's *excursion* is its peak flexion or peak extension,
 whichever is the larger fraction of its own limit (lockout mode: extension only, flexion is not
 judged). ``sets`` groups the judged reps into sets.
 """
@@ -156,7 +156,7 @@ def judge_rep(
         if d in dirs:
             peak, lim = (pf, limits.flexion_deg) if d == "flexion" else (pe, limits.extension_deg)
             faults.append(str(d))
-            reasons.append(f"{d} {peak:.1f}° past {_num(lim)}° limit")
+            reasons.append(f"{d} {peak:.1f}° > {_num(lim)}° limit")
     up, hold = rep.concentric_s, rep.hold_s
     down = rep.eccentric_s
     if not rep.tempo_approximate:

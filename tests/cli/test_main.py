@@ -94,7 +94,7 @@ def test_analyze_shows_sets_and_good_reps_with_the_coachs_settings(kick_file, ca
     good = [r["index"] for r in report["reps"] if r["good"]]
     assert report["good_reps"] == report["summary"]["good_reps"] == only["good_reps"] == len(good)
     alarmed = [r for r in report["reps"] if r["alarmed"]]
-    assert alarmed and all(not r["good"] and "past 9° limit" in r["reasons"][0] for r in alarmed)
+    assert alarmed and all(not r["good"] and "° > 9° limit" in r["reasons"][0] for r in alarmed)
     assert only["peak_extension_deg"] <= 0  # signed for users, as the reps' peaks
     assert set(only["tempo"]) == {"up", "hold", "down"}
     assert report["tempo_target_s"] == {"up": 1.5, "hold": 0.5, "down": 1.5}

@@ -16,7 +16,7 @@ def test_judge_rep_takes_the_alarm_directions_and_the_target():
         alarm_directions=["flexion", "extension"],
     )  # rocking
     assert j.faults == ("flexion", "extension") and set(j.faults) <= set(FAULT_CODES)
-    assert j.reason == "flexion 12.0° past 9° limit; extension 10.5° past 9° limit"
+    assert j.reason == "flexion 12.0° > 9° limit; extension 10.5° > 9° limit"
     assert (j.index, j.set_index, j.excursion_direction) == (3, 1, "flexion")
     # alarmed without a known direction: put down to the larger excursion
     j = judge_rep(

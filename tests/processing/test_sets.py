@@ -95,7 +95,7 @@ def test_good_and_faulty_reps_with_their_reasons():
     j = {x.index: x for x in s.judgements}
     assert [x.good for x in s.judgements] == [True, False, False, False, True]
     assert j[1].reasons == ("hold 0.3 s < 0.5 s",) and j[1].faults == ("hold_short",)
-    assert j[2].reasons == ("extension 14.2° past 9° limit",) and j[2].faults == ("extension",)
+    assert j[2].reasons == ("extension 14.2° > 9° limit",) and j[2].faults == ("extension",)
     assert j[3].faults == ("up_short", "down_long")
     assert j[3].reasons == ("up 0.9 s < 1 s", "down 2.2 s > 2 s")
     assert j[0].reason == "" and s.good_reps == 2

@@ -171,7 +171,7 @@ def test_the_counter_shows_good_reps_of_reps_and_why_the_last_did_not_count(qtbo
         tracker.add(ev)
     panel.show_sets(tracker.view())
     assert panel.count.text() == "2 / 3"
-    assert panel.why.text() == "#3 not counted: extension 12.3° past 9° limit"
+    assert panel.why.text() == "#3 not counted: extension 12.3° > 9° limit"
     tracker.add(rep(3, 60.0, hold=0.2))  # after a long rest: a new set
     panel.show_sets(tracker.view())
     assert panel.count.text() == "2 / 4"
