@@ -1,6 +1,6 @@
 """GuiInbox and the event bridge: calls from other threads run in the GUI thread, in order, and
-the posting thread makes no Qt call (a queued signal emitted there once deadlocked the
-dashboard against the GUI thread's deletions)."""
+the posting thread makes no Qt call (a Qt call there can deadlock against the GUI thread:
+``imu_monitor.ui.inbox``)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def _alarm(t_s: float, direction: str) -> AlarmStarted:
 
 
 def test_the_recorder_sees_a_queued_signal_emitted_off_the_gui_thread(qtbot):
-    """(The check below can fail: the old bridge's queued emit is seen.)"""
+    """The recorder sees a PySide call made in another thread (so the checks below can fail:
+    the queued emit the bridge used to make there is one)."""
     bridge = EventBridge()
     rec = QtCallsOffTheGuiThread()
     rec.run(bridge.event.emit, object(), 0.0)
