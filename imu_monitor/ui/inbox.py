@@ -52,9 +52,7 @@ class GuiInbox(QObject):
         self._calls.append((fn, args))  # before the wake: a drain that sees the byte sees this
         try:
             self._tx.send(b"\x01")
-        except BlockingIOError:  # the socket's buffer is full of wakes not yet read: one will do
-            pass
-        except OSError:  # closed meanwhile by the GUI thread
+        except OSError:  # the buffer full of wakes not yet read (one will do), or closed meanwhile
             pass
 
     def run_posted(self) -> None:

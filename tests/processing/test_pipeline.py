@@ -41,6 +41,11 @@ def _rounded(x):
     return round(x, 9) if isinstance(x, float) else x
 
 
+def _judged(sets):
+    """The judged reps of ``sets``, rounded (``_rounded``)."""
+    return [_rounded(dataclasses.asdict(j)) for j in sets.judgements]
+
+
 def test_streaming_in_random_chunks_equals_batch(kick2):
     """Any chunking, the batch's result, with gaps bridged as the batch bridges them (on a line;
     live, a lumbar sensor's gap takes the other one's turn as far as it has arrived:
@@ -55,8 +60,7 @@ def test_streaming_in_random_chunks_equals_batch(kick2):
     assert len(pipe.reps) == 5
     # the same sets and good reps
     assert pipe.sets.to_dict() == batch.sets.block
-    judged = [_rounded(dataclasses.asdict(j)) for j in pipe.sets.judgements]
-    assert judged == [_rounded(dataclasses.asdict(j)) for j in batch.sets.judgements]
+    assert _judged(pipe.sets) == _judged(batch.sets)
     w = pipe.window(5.0)
     assert w["t_s"][-1] == pytest.approx(batch.angles.t_s[-1])
     np.testing.assert_allclose(
@@ -80,8 +84,7 @@ def test_streaming_gives_the_batch_sets_and_good_reps(kick2, pause_s):
     summary = pipe.summary()
     assert _rounded(summary["sets"]) == _rounded(batch.summary()["sets"])
     assert summary["good_reps"] == batch.summary()["good_reps"] == batch.sets.good_reps
-    judged = [_rounded(dataclasses.asdict(j)) for j in pipe.sets.judgements]
-    assert judged == [_rounded(dataclasses.asdict(j)) for j in batch.sets.judgements]
+    assert _judged(pipe.sets) == _judged(batch.sets)
     n_sets = len(batch.sets.sets)
     assert (n_sets > 1) == (pause_s < 2.0)
     assert sum(s.reps for s in batch.sets.sets) == 5
