@@ -8,6 +8,9 @@ picks the simulator's model: ``human`` (the default model of the simulator), ``r
 original one) or ``both`` (the default here, for comparison). Prints one JSON object and Markdown
 tables; the last lists, by seed, the sessions that miss a per-session goal and why
 (``scoring.goal_misses``; ``sessions_off_goal`` in each scenario): the seeds to look into.
+Beside the lumbar RMSE, "skin alone" is the RMS of what the simulated skin motion by itself puts
+into the scored angle (``Truth.skin_error_deg``): perfect sensors on the skin would read that far
+from the bones, so no method gets far under it.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]
@@ -226,6 +229,7 @@ def _pcts_ms(values: list[float]) -> dict[str, float | None]:
 def aggregate_goals(goals: list[dict]) -> dict:
     """Issue 11's goal figures over a scenario's sessions (``scoring.session_goals`` each)."""
     rmse = np.array([g["rmse_deg"] for g in goals if g["rmse_deg"] is not None])
+    skin = np.array([g["skin_rmse_deg"] for g in goals if g["skin_rmse_deg"] is not None])
     phase = np.array([e for g in goals for e in g["phase_errors_s"]]).reshape(-1, 3)
     approx = np.array([a for g in goals for a in g["tempo_approximate"]], bool)
     delays = [d for g in goals for d in g["alarm_delays_s"]]
@@ -242,6 +246,8 @@ def aggregate_goals(goals: list[dict]) -> dict:
         "rmse_scope": goals[0]["rmse_scope"] if goals else None,
         "rmse_deg_mean": float(rmse.mean()) if len(rmse) else None,
         "rmse_deg_max": float(rmse.max()) if len(rmse) else None,
+        "skin_rmse_deg_mean": float(skin.mean()) if len(skin) else None,
+        "skin_rmse_deg_max": float(skin.max()) if len(skin) else None,
         "alarm_delay_ms": _pcts_ms(delays),
         "alarm_delay_within_margin_ms": _pcts_ms(marginal) | {"reps": len(marginal)},
         "phase_abs_err_ms": _pcts_ms(list(np.abs(phase).ravel())),
@@ -296,6 +302,8 @@ def _goal_table(models: dict[str, list[dict]]) -> None:
                 if g["rmse_deg_mean"] is None
                 else (f"{g['rmse_deg_mean']:.2f} / {g['rmse_deg_max']:.2f}")
             )
+            if g["skin_rmse_deg_mean"] is not None:
+                rmse += f"; skin alone {g['skin_rmse_deg_mean']:.2f} / {g['skin_rmse_deg_max']:.2f}"
             print(
                 f"| {motion} | {r['exercise']} {r['sensors']} | "
                 f"{g['reps_exact_sessions']}/{g['sessions']} | "

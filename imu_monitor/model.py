@@ -291,6 +291,12 @@ class Truth:
     mounting_quat: dict[str, list[float]] = field(default_factory=dict)
     """Per placement, the true sensor-to-segment rotation as a (w, x, y, z) quaternion."""
     gyro_bias_rad_s: dict[str, list[float]] = field(default_factory=dict)
+    skin_error_deg: np.ndarray | None = None
+    """What the skin motion alone (the human model's soft-tissue artefact) puts into the scored
+    angle (deg, on ``t_s``): the angle that perfect sensors on the skin would read less the
+    bones', relative to the calibration posture; the lumbar joint angle with an upper-lumbar
+    sensor, else the sacrum's own tilt. No method using the sensors can remove it, so its RMS is
+    a floor under the angle's error. None without skin motion."""
 
     def lumbar_at(self, t_s: np.ndarray) -> np.ndarray:
         """True lumbar flexion (deg) interpolated at times ``t_s``."""

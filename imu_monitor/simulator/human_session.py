@@ -30,6 +30,7 @@ from imu_monitor.simulator.skin import (
     GRID_HZ,
     apply_skin,
     draw_skin_motion,
+    patch_matrices,
     skin_rotation,
     wobble_splines,
 )
@@ -64,6 +65,23 @@ class _HipAngle:
         return (h - self.ref) / self.range, dh / self.range, ddh / self.range
 
 
+def _skin_error_deg(
+    patch_R: dict[str, np.ndarray], lumbar: np.ndarray, sacrum_pitch: np.ndarray, in_cal: np.ndarray
+) -> np.ndarray | None:
+    """What skin motion alone does to the scored angle (``Truth.skin_error_deg``): the angle
+    perfect sensors on the skin patches (``patch_R``: patch -> world, per placement) would read,
+    less the bones', relative to the calibration posture (``in_cal``). The lumbar joint angle
+    with an upper-lumbar sensor, else the sacrum's own tilt (flexion positive). None without
+    skin motion."""
+    if "sacrum" not in patch_R:
+        return None
+    if "upper_lumbar" in patch_R:
+        error = joint_flexion_deg(patch_R["sacrum"], patch_R["upper_lumbar"]) - lumbar
+    else:
+        error = -(sagittal_pitch_deg(patch_R["sacrum"]) - sacrum_pitch)
+    return error - float(np.mean(error[in_cal]))
+
+
 def sensors_and_truth(
     config: SimulationConfig, model: SessionModel
 ) -> tuple[dict[str, SensorSeries], Truth, dict[str, Any]]:
@@ -86,6 +104,7 @@ def sensors_and_truth(
     grid = np.arange(0.0, program.duration_s + 0.5, 1.0 / GRID_HZ)
     series: dict[str, SensorSeries] = {}
     errors_of: dict[str, SensorErrors] = {}
+    patch_R: dict[str, np.ndarray] = {}
     gyro_noise = math.radians(config.gyro_noise_deg_s)
     for placement in placements:
         rng, errors = sensor_errors_for(config, placement)
@@ -111,6 +130,9 @@ def sensors_and_truth(
             wobble = wobble_splines(skin, grid, _to_segment(st_g.R, acc_g))
             rotation = skin_rotation(skin, hip_angle.normalised(t_s), wobble, t_s)
             f_seg, omega_seg, _ = apply_skin(skin, f_seg, omega_seg, rotation)
+            if placement != "thigh":
+                on_truth = skin_rotation(skin, hip_angle.normalised(t_truth), wobble, t_truth)
+                patch_R[placement] = R[placement] @ patch_matrices(on_truth[0])
         M = errors.mounting.as_matrix()
         acc_s = (f_seg @ M) * (1.0 + extra.acc_scale) + extra.acc_offset_m_s2
         acc_s = acc_s + rng.normal(0.0, config.acc_noise_m_s2, acc_s.shape)
@@ -121,6 +143,7 @@ def sensors_and_truth(
         errors_of[placement] = errors
 
     truth = session_truth(t_truth, lumbar, lateral, hip, reps, pitch, errors_of)
+    truth.skin_error_deg = _skin_error_deg(patch_R, lumbar, pitch["sacrum"], in_cal)
     meta = {
         "motion": "human",
         "lumbar_angle": "joint angle of the upper lumbar segment relative to the pelvis, "

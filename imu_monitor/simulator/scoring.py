@@ -231,7 +231,9 @@ def session_goals(
     - ``false_alarms``: alarms starting outside every lumbar-faulty rep's window (as ``evaluate``);
       ``false_alarm_angles_deg``: for each, the estimated and the true angle when it fired.
     - ``rmse_deg``: estimate vs ``reference_angle`` over the exercise part (lockout mode: over the
-      true holds only), ``rmse_scope`` says which.
+      true holds only), ``rmse_scope`` says which. ``skin_rmse_deg``: over the same samples, the
+      RMS of what the skin motion alone puts into that angle (``Truth.skin_error_deg``), the
+      floor no method using the sensors gets under; None in lockout mode and without skin motion.
     - ``alarm_delays_s``: per alarmed rep of those the goal requires alarmed, alarm start minus
       (the true crossing of the limit + dwell) for the first excursion that goes past the margin
       (``_goal_excursion``): the alarm it is, the first after the rep's previous excursion.
@@ -259,6 +261,8 @@ def session_goals(
         sel = t >= t0
         scope = "sacrum's own tilt" if ref is not truth.lumbar_flexion_deg else "lumbar joint"
     err = angles.lumbar_flexion_deg[sel] - np.interp(t[sel], truth.t_s, ref)
+    skin = truth.skin_error_deg
+    skin_err = None if lockout or skin is None else np.interp(t[sel], truth.t_s, skin)
 
     alarms = [e for e in analysis.result.events if isinstance(e, AlarmStarted)]
     flex = np.inf if lockout else limits.flexion_deg
@@ -316,6 +320,9 @@ def session_goals(
         ],
         "rmse_deg": float(np.sqrt(np.mean(err**2))) if len(err) else None,
         "rmse_scope": scope,
+        "skin_rmse_deg": (
+            float(np.sqrt(np.mean(skin_err**2))) if skin_err is not None and len(skin_err) else None
+        ),
         "alarm_delays_s": delays,
         "alarm_delays_within_margin_s": marginal,
         "phase_errors_s": phase,
@@ -352,7 +359,9 @@ def goal_misses(goals: dict[str, Any], exercise: str, sensors: int) -> list[str]
     judged_whole = sensors >= 2 or get_exercise(exercise).one_sensor_mode == MonitorMode.CONTINUOUS
     rmse = goals["rmse_deg"]
     if judged_whole and rmse is not None and rmse > GOAL_RMSE_WORST_DEG:
-        misses.append(f"RMSE {rmse:.2f} deg")
+        skin = goals.get("skin_rmse_deg")
+        alone = "" if skin is None else f" (skin motion alone: {skin:.2f})"
+        misses.append(f"RMSE {rmse:.2f} deg{alone}")
     one_hip_thrust = exercise == "hip-thrust" and sensors == 1
     late_s = GOAL_DELAY_MAX_ONE_SENSOR_HIP_THRUST_S if one_hip_thrust else GOAL_DELAY_MAX_S
     delays = goals["alarm_delays_s"]

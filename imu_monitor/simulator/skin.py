@@ -102,7 +102,7 @@ def skin_rotation(
     return theta, dtheta, ddtheta
 
 
-def _rotvec_matrices(theta: np.ndarray) -> np.ndarray:
+def patch_matrices(theta: np.ndarray) -> np.ndarray:
     """Rotation matrices (n, 3, 3) of rotation vectors (n, 3) (Rodrigues)."""
     angle = np.linalg.norm(theta, axis=-1)
     small = angle < 1e-12
@@ -127,7 +127,7 @@ def apply_skin(
     to the segment is taken as ``theta'`` (exact to first order; the angles are a few degrees at
     most, the error is below 0.1 % of the rate)."""
     theta, dtheta, ddtheta = rotation
-    S = _rotvec_matrices(theta)
+    S = patch_matrices(theta)
     St = S.transpose(0, 2, 1)
     lever_acc = np.cross(ddtheta, skin.lever_m)  # tangential acceleration of the raised sensor
     f_patch = np.einsum("nij,nj->ni", St, f_seg + lever_acc)

@@ -56,6 +56,7 @@ def make_truth(n: int = 50) -> Truth:
         segment_pitch_deg={"sacrum": t + 1.0, "upper_lumbar": t - 1.0},
         mounting_quat={"sacrum": [1.0, 0.0, 0.0, 0.0]},
         gyro_bias_rad_s={"sacrum": [0.01, -0.02, 0.003]},
+        skin_error_deg=0.1 * np.cos(3 * t),
     )
 
 
@@ -99,7 +100,13 @@ def assert_recordings_equal(a: Recording, b: Recording) -> None:
 
 
 def assert_truth_equal(a: Truth, b: Truth) -> None:
-    for name in ("t_s", "lumbar_flexion_deg", "lumbar_lateral_deg", "hip_flexion_deg"):
+    for name in (
+        "t_s",
+        "lumbar_flexion_deg",
+        "lumbar_lateral_deg",
+        "hip_flexion_deg",
+        "skin_error_deg",
+    ):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     assert a.reps == b.reps
     assert a.segment_pitch_deg.keys() == b.segment_pitch_deg.keys()

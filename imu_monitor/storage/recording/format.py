@@ -184,6 +184,8 @@ def encode_truth(truth: Truth) -> bytes:
         arrays["hip_flexion_deg"] = np.asarray(truth.hip_flexion_deg, dtype=np.float64)
     for placement, pitch in truth.segment_pitch_deg.items():
         arrays[f"segment_pitch_deg/{placement}"] = np.asarray(pitch, dtype=np.float64)
+    if truth.skin_error_deg is not None:
+        arrays["skin_error_deg"] = np.asarray(truth.skin_error_deg, dtype=np.float64)
     fields = {
         "reps": [r.to_dict() for r in truth.reps],
         "mounting_quat": {k: [float(x) for x in v] for k, v in truth.mounting_quat.items()},
@@ -204,4 +206,5 @@ def decode_truth(payload: bytes) -> Truth:
         segment_pitch_deg={k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
         mounting_quat={k: [float(x) for x in v] for k, v in fields["mounting_quat"].items()},
         gyro_bias_rad_s={k: [float(x) for x in v] for k, v in fields["gyro_bias_rad_s"].items()},
+        skin_error_deg=arrays.get("skin_error_deg"),
     )
