@@ -117,14 +117,17 @@ def phase_verdicts(
 ) -> tuple[str, str, str]:
     """``ok``, ``short`` or ``long`` for a rep's up, hold and down against the target tempo
     (module docstring): up and down within ``tolerance_s`` of their targets, the hold not
-    shorter than its target (a longer hold is never a fault)."""
+    shorter than its target (a longer hold is never a fault). Each phase is judged as every
+    output shows it, to 0.01 s: a hold of 1.996 s reads "2.00" and counts as 2 s (the timing
+    itself is good to a few hundredths at best)."""
 
     def within(value: float, target: float) -> str:
+        value = round(value, 2)
         if value < target - tolerance_s:
             return "short"
         return "long" if value > target + tolerance_s else "ok"
 
-    hold = "short" if hold_s < tempo.hold_s else "ok"
+    hold = "short" if round(hold_s, 2) < tempo.hold_s else "ok"
     return within(up_s, tempo.up_s), hold, within(down_s, tempo.down_s)
 
 

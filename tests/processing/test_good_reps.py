@@ -30,6 +30,22 @@ def test_a_value_that_rounds_to_the_bound_shows_two_decimals():
     assert s.judgements[0].reasons == ("down 0.97 s < 1 s",)
 
 
+def test_a_phase_is_judged_as_it_is_shown_to_the_hundredth():
+    # hip thrust, 1-2-2 s +-0.5: a 1.996 s hold is printed "2.00" and had been judged
+    # "hold 2.00 s < 2 s"; 1.994 is "1.99"
+    s = judge_session(
+        [rep(0, 10.0, up=1.0, hold=1.996, down=2.0), rep(1, 20.0, up=1.0, hold=1.994, down=2.0)],
+        THRUST,
+    )
+    assert s.judgements[0].good
+    assert s.judgements[1].reasons == ("hold 1.99 s < 2 s",)
+    s = judge_session(
+        [rep(0, 10.0, up=1.504, hold=2.0, down=2.0), rep(1, 20.0, up=1.506, hold=2.0, down=2.0)],
+        THRUST,
+    )
+    assert s.judgements[0].good and s.judgements[1].reasons == ("up 1.51 s > 1.5 s",)
+
+
 def test_lockout_mode_judges_extension_only_and_not_an_approximate_split():
     # one sensor in a hip thrust: the flexion reading is hip movement; an arched lockout's
     # phase split is approximate, so its tempo is not judged (the rep is alarmed anyway)
