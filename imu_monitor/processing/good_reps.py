@@ -112,23 +112,29 @@ class RepJudgement:
         }
 
 
+def phase_verdict(phase: str, value_s: float, target_s: float, tolerance_s: float) -> str:
+    """``ok``, ``short`` or ``long`` for one phase (``up``, ``hold`` or ``down``, see
+    ``TEMPO_PHASES``) against its target: up and down within ``tolerance_s`` of it, the hold
+    not shorter (a longer hold is never a fault). The phase is judged as every output shows it,
+    to 0.01 s: a hold of 1.996 s reads "2.00" and counts as 2 s (the timing itself is good to a
+    few hundredths at best)."""
+    value = round(value_s, 2)
+    if phase == "hold":
+        return "short" if value < target_s else "ok"
+    if value < target_s - tolerance_s:
+        return "short"
+    return "long" if value > target_s + tolerance_s else "ok"
+
+
 def phase_verdicts(
     up_s: float, hold_s: float, down_s: float, tempo: Tempo, tolerance_s: float
 ) -> tuple[str, str, str]:
-    """``ok``, ``short`` or ``long`` for a rep's up, hold and down against the target tempo
-    (module docstring): up and down within ``tolerance_s`` of their targets, the hold not
-    shorter than its target (a longer hold is never a fault). Each phase is judged as every
-    output shows it, to 0.01 s: a hold of 1.996 s reads "2.00" and counts as 2 s (the timing
-    itself is good to a few hundredths at best)."""
-
-    def within(value: float, target: float) -> str:
-        value = round(value, 2)
-        if value < target - tolerance_s:
-            return "short"
-        return "long" if value > target + tolerance_s else "ok"
-
-    hold = "short" if round(hold_s, 2) < tempo.hold_s else "ok"
-    return within(up_s, tempo.up_s), hold, within(down_s, tempo.down_s)
+    """``phase_verdict`` of a rep's up, hold and down against the target tempo."""
+    return (
+        phase_verdict("up", up_s, tempo.up_s, tolerance_s),
+        phase_verdict("hold", hold_s, tempo.hold_s, tolerance_s),
+        phase_verdict("down", down_s, tempo.down_s, tolerance_s),
+    )
 
 
 def judge_rep(

@@ -24,6 +24,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from imu_monitor.events import Direction, MonitorMode
+from imu_monitor.processing.good_reps import phase_verdict
 
 FLEXION = "#e8590c"
 """Flexion (orange) and extension (blue), as on the dashboard (colour-vision safe)."""
@@ -280,7 +281,8 @@ def tempo_figure(
     set_breaks: Sequence[int] = (),
 ) -> Figure:
     """Per phase (up, hold, down) every rep's duration against the target: the target line,
-    the tolerance band (a hold only needs to reach its target), reps outside it in red;
+    the tolerance band (a hold only needs to reach its target), reps off it in red (by the rule
+    the reps are counted with, ``good_reps.phase_verdict``);
     ``approximate`` reps as open marks."""
     fig, axes = new_figure(4.6, rows=3, sharex=True)
     approx = np.asarray(approximate, dtype=bool)
@@ -293,7 +295,8 @@ def tempo_figure(
         ax.axhspan(low, target + 3 * tolerance_s if math.isinf(high) else high,
                    color="#d3f9d8", zorder=0)  # fmt: skip
         ax.axhline(target, color=TARGET, linewidth=1.0, label=f"target {target:g} s")
-        out = (d < low) | (d > high)
+        phase = "hold" if key == "hold_s" else "up"  # up and down share a rule
+        out = np.array([phase_verdict(phase, v, target, tolerance_s) != "ok" for v in d], bool)
         if len(approx) != len(d):
             approx = np.zeros(len(d), dtype=bool)
         for mask, colour, fill in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.colors
 import numpy as np
 
 from imu_monitor.report import figures
@@ -79,6 +80,23 @@ def test_faulty_reps_are_marked_in_their_direction():
     # the flexion-alarm outline reaches the faulty rep's 12 degrees, nothing else's
     flex = filled["flexion alarm"].get_path().vertices
     assert flex[:, 1].max() == 12.0
+
+
+def test_tempo_marks_in_red_the_phases_the_count_judged_off():
+    # hip thrust 1-2-2 s, +-0.5 s: the 1.996 s hold reads "2.00" and counts; 1.99 does not
+    fig = figures.tempo_figure(
+        {"concentric_s": [1.0, 1.0, 1.7], "hold_s": [1.996, 1.99, 2.5], "eccentric_s": [2, 2, 2]},
+        {"concentric_s": 1.0, "hold_s": 2.0, "eccentric_s": 2.0},
+        0.5,
+    )
+    red = matplotlib.colors.to_rgba("#c92a2a")
+
+    def off(ax):  # each colour and fill is one scatter
+        marks = [c for c in ax.collections if np.allclose(c.get_edgecolors()[0], red)]
+        return sorted(int(x) for c in marks for x in c.get_offsets()[:, 0])
+
+    up, hold, down = fig.axes[:3]
+    assert off(up) == [3] and off(hold) == [2] and off(down) == []
 
 
 def test_a_small_drift_trend_is_drawn_small():
