@@ -307,7 +307,7 @@ def tempo_figure(
         ):
             if mask.any():
                 ax.scatter(x[mask], d[mask], s=10, color=colour if fill else "none",
-                           edgecolors=colour, linewidths=0.8)  # fmt: skip
+                           edgecolors=colour, linewidths=0.8, zorder=3)  # fmt: skip
         _set_breaks(ax, set_breaks)
         ax.set_ylabel(f"{label} (s)")
         _headroom(ax, 0.25)
