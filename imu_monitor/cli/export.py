@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
         write_csv(args.csv, cols)
         ev_path, m_path = events_path(args.csv), meta_path(args.csv)
         write_events_csv(ev_path, an.result.events)
-        write_meta_json(m_path, export_meta(rec, an.placements, len(cols["t_s"])))
+        write_meta_json(
+            m_path, export_meta(rec, an.placements, len(cols["t_s"]), an.calibration.to_dict())
+        )
         print(
             f"wrote {args.csv} ({len(cols['t_s'])} rows, {len(cols)} columns), {ev_path} and "
             f"{m_path}"

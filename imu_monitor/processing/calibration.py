@@ -179,6 +179,10 @@ class Calibration:
     windows_guessed: bool = False
     """The capture windows were guessed from the recording's still periods (it had no
     calibration markers); every output says so (``GIVE_WINDOWS``)."""
+    windows_s: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """The capture windows it was made from (session seconds), when made from a recording:
+    ``start`` (the start posture) and, if there was one, ``standing``; the exports write them
+    beside the angles, guessed or not."""
 
     def acc_offsets(self) -> dict[str, np.ndarray]:
         """Per placement, the accelerometer offset to take off its readings (m/s^2; only the
@@ -198,6 +202,7 @@ class Calibration:
             "method": self.method,
             "notes": list(self.notes),
             "windows_guessed": self.windows_guessed,
+            "windows_s": {k: [float(a), float(b)] for k, (a, b) in self.windows_s.items()},
             "sensors": {p: s.to_dict() for p, s in self.sensors.items()},
         }
 
@@ -215,6 +220,10 @@ class Calibration:
                 notes=[str(n) for n in d.get("notes", [])],
                 valid_from_s=(None if d.get("valid_from_s") is None else float(d["valid_from_s"])),
                 windows_guessed=bool(d.get("windows_guessed", False)),
+                windows_s={
+                    str(k): (float(w[0]), float(w[1]))
+                    for k, w in dict(d.get("windows_s") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ImuMonitorError(
@@ -449,6 +458,9 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             ms = stands[-1]
             standing = {p: window(s, ms.t_s, float(ms.t_end_s)) for p, s in series.items()}
         motion = _motion_after(series, float(m.t_end_s), t_end)
+        windows = {"start": (float(m.t_s), float(m.t_end_s))}
+        if stands:
+            windows["standing"] = (float(stands[-1].t_s), float(stands[-1].t_end_s))
         notes.append(
             f"from the recording's calibration markers: start posture {m.t_s:.1f}-{m.t_end_s:.1f} s"
             + (f", standing {stands[-1].t_s:.1f}-{stands[-1].t_end_s:.1f} s" if stands else "")
@@ -532,6 +544,9 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
                 f"{_s(stand_period[1])} s"
             )
         motion = _motion_after(series, t1, t_end)
+        windows = {"start": (float(t0), float(t1))}
+        if stand_period is not None:
+            windows["standing"] = (float(stand_period[0]), float(stand_period[1]))
         guessed = (
             f"calibration windows guessed (no calibration markers): the still period "
             f"{_s(t0)}-{_s(t1)} s was taken as the calibration posture ({ex.calibration_posture})"
@@ -545,6 +560,7 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
         notes.insert(0, guessed)
     cal = calibrate(ex, start, standing, motion)
     cal.windows_guessed = not starts
+    cal.windows_s = windows
     cal.valid_from_s = float(start["sacrum"].t_s[-1]) if len(start["sacrum"]) else None
     cal.notes = notes + cal.notes
     cal.user = str(rec.meta.get("user", ""))

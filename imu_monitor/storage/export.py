@@ -19,9 +19,11 @@ output counts them). A ``rep_started`` row is at the rep's start, where its ``re
 
 What the table cannot hold goes to a third file, ``<name>.meta.json`` (``export_meta``): the
 recording's meta data (exercise, source, ...), each sensor's placement, profile, device and rate,
-the calibration in force, markers (calibration postures, sets, notes), the events recorded during
-the session, and gaps. ``imu-monitor import`` reads it back when it sits beside the CSV, so
-export -> import gives the same analysis.
+the calibration in force while recording and the one the angle columns were computed with
+(``angles_calibration``: method, capture windows, whether they were guessed, notes), markers
+(calibration postures, sets, notes), the events recorded during the session, and gaps.
+``imu-monitor import`` reads it back when it sits beside the CSV, so export -> import gives the
+same analysis.
 """
 
 from __future__ import annotations
@@ -141,11 +143,18 @@ def meta_path(csv_path: str | Path) -> Path:
     return p.with_name(p.stem + ".meta.json")
 
 
-def export_meta(rec: Recording, placements: list[str], rows: int) -> dict[str, Any]:
+def export_meta(
+    rec: Recording,
+    placements: list[str],
+    rows: int,
+    angles_calibration: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``<name>.meta.json`` document: what the CSV table cannot hold (see the module doc).
 
     ``placements`` and ``rows`` describe the CSV it belongs to, so an importer can tell a stale
-    file from the right one.
+    file from the right one. ``angles_calibration``: the calibration the table's angles were
+    computed with (``Calibration.to_dict``: its method, capture windows, whether they were
+    guessed, notes), where ``calibration`` is the one recorded with the session, if any.
     """
     meta = {k: v for k, v in rec.meta.items() if k not in ("load_warning", "import")}
     return {
@@ -156,6 +165,7 @@ def export_meta(rec: Recording, placements: list[str], rows: int) -> dict[str, A
         "meta": meta,
         "sensors": {p: rec.sensors[p].to_dict() for p in placements if p in rec.sensors},
         "calibration": rec.calibration,
+        "angles_calibration": angles_calibration,
         "markers": [m.to_dict() for m in rec.markers],
         "events": list(rec.events),
         "gaps": [g.to_dict() for g in rec.gaps if g.sensor in placements],

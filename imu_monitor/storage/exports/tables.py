@@ -114,8 +114,23 @@ def session_spans(rec: Recording, an: Analysis, t0_s: float) -> list[Span]:
         dur = 0.0 if m.t_end_s is None else max(0.0, m.t_end_s - m.t_s)
         text = "; ".join(f"{k}={v}" for k, v in sorted(m.data.items()))
         spans.append(Span(m.t_s - t0_s, dur, m.kind, value=text))
+    if an.calibration.windows_guessed:  # no markers: the windows the angles rest on, as guessed
+        for kind, (a, b) in _guessed_windows(an):
+            spans.append(Span(a - t0_s, max(0.0, b - a), kind, value=GUESSED_WINDOW))
     spans.sort(key=lambda s: (s.onset_s, s.trial_type))
     return spans
+
+
+GUESSED_WINDOW = "guessed: the recording has no calibration markers"
+"""The ``value`` of a calibration window the analysis guessed (``session_spans``)."""
+
+
+def _guessed_windows(an: Analysis) -> list[tuple[str, tuple[float, float]]]:
+    """The calibration's guessed capture windows as marker kinds, standing first."""
+    kinds = (("standing", CAL_MARKER_STANDING), ("start", CAL_MARKER_START))
+    return [
+        (kind, an.calibration.windows_s[k]) for k, kind in kinds if k in an.calibration.windows_s
+    ]
 
 
 def _alarm_span(a: AlarmRecord, t0_s: float) -> Span:
@@ -133,12 +148,16 @@ def _alarm_span(a: AlarmRecord, t0_s: float) -> Span:
 def capture_window(rec: Recording, an: Analysis) -> tuple[float, float, str]:
     """The still capture an OpenSense calibration should use (session seconds) and what it is:
     the standing capture when there is one (the model's default pose is standing), else the
-    exercise's start-posture capture, else the second before the calibration's end, else the
-    first second."""
+    exercise's start-posture capture (the markers', or the windows the calibration guessed),
+    else the second before the calibration's end, else the first second."""
     for kind in (CAL_MARKER_STANDING, CAL_MARKER_START):
         for m in rec.markers_of(kind):
             if m.t_end_s is not None and m.t_end_s > m.t_s:
                 return float(m.t_s), float(m.t_end_s), kind
+    if an.calibration.windows_guessed:
+        for kind, (a, b) in _guessed_windows(an):
+            if b > a:
+                return a, b, f"{kind} (guessed: no calibration markers)"
     t = an.angles.t_s
     if an.calibration.valid_from_s is not None:
         end = float(an.calibration.valid_from_s)
