@@ -10,7 +10,7 @@ tables; the last lists, by seed, the sessions that miss a per-session goal and w
 (``scoring.goal_misses``; ``sessions_off_goal`` in each scenario): the seeds to look into.
 Beside the lumbar RMSE, "skin alone" is the RMS of what the simulated skin motion by itself puts
 into the scored angle (``Truth.skin_error_deg``): perfect sensors on the skin would read that far
-from the bones, so no method gets far under it.
+from the bones, and no method removes it.
 
     python benchmarks/bench_accuracy.py [--motion both] [--seeds 20] [--reps 10] [--faulty 4]
         [--online | --live | --live-recorded] [--only back-kick:1] [--markers all|set|none]

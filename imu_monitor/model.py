@@ -295,8 +295,8 @@ class Truth:
     """What the skin motion alone (the human model's soft-tissue artefact) puts into the scored
     angle (deg, on ``t_s``): the angle that perfect sensors on the skin would read less the
     bones', relative to the calibration posture; the lumbar joint angle with an upper-lumbar
-    sensor, else the sacrum's own tilt. No method using the sensors can remove it, so its RMS is
-    a floor under the angle's error. None without skin motion."""
+    sensor, else the sacrum's own tilt. No method using the sensors can remove it: a session
+    reads under its RMS only where other errors happen to oppose it. None without skin motion."""
 
     def lumbar_at(self, t_s: np.ndarray) -> np.ndarray:
         """True lumbar flexion (deg) interpolated at times ``t_s``."""

@@ -232,8 +232,8 @@ def session_goals(
       ``false_alarm_angles_deg``: for each, the estimated and the true angle when it fired.
     - ``rmse_deg``: estimate vs ``reference_angle`` over the exercise part (lockout mode: over the
       true holds only), ``rmse_scope`` says which. ``skin_rmse_deg``: over the same samples, the
-      RMS of what the skin motion alone puts into that angle (``Truth.skin_error_deg``), the
-      floor no method using the sensors gets under; None in lockout mode and without skin motion.
+      RMS of what the skin motion alone puts into that angle (``Truth.skin_error_deg``), which
+      no method using the sensors removes; None in lockout mode and without skin motion.
     - ``alarm_delays_s``: per alarmed rep of those the goal requires alarmed, alarm start minus
       (the true crossing of the limit + dwell) for the first excursion that goes past the margin
       (``_goal_excursion``): the alarm it is, the first after the rep's previous excursion.
