@@ -64,7 +64,8 @@ def check_marker_times(at: float, until: float | None, rec: Recording, path: str
     if not starts:
         raise ImuMonitorError(f"{path} holds no samples, so there is no time to mark")
     first, last = min(starts), max(ends)
-    span = f"the recording runs from {first:.2f} to {last:.2f} s"
+    # (+ 0.0: a first sample jittered to -0.0003 s reads 0.00, not -0.00)
+    span = f"the recording runs from {round(first, 2) + 0.0:.2f} to {last:.2f} s"
     for option, value in (("--at", at), ("--until", until)):
         if value is None:
             continue

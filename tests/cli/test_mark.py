@@ -75,3 +75,12 @@ def test_the_first_and_last_instants_as_printed_are_inside(tmp_path: Path, capsy
     assert main(["mark", str(f), "--at", "0", "--kind", "set_start"]) == 0
     assert main(["mark", str(f), "--list"]) == 0
     assert "set_start" in capsys.readouterr().out
+
+
+def test_a_first_sample_jittered_before_zero_reads_0_00(tmp_path: Path, capsys) -> None:
+    # seed 5's sacrum sample 0 is jittered to -0.0003 s: the range read "from -0.00 to ..."
+    f = tmp_path / "r.imr"
+    assert main(["simulate", "--reps", "2", "--faulty", "0", "--seed", "5", "-o", str(f)]) == 0
+    assert min(float(s.t_s[0]) for s in load_recording(f).series.values()) < 0.0
+    assert main(["mark", str(f), "--at", "9999"]) == 1
+    assert "the recording runs from 0.00 to" in capsys.readouterr().err
