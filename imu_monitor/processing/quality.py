@@ -150,7 +150,7 @@ SLOW_RATE_HZ = 25.0
 
 def slow_rate_note(rates_hz: dict[str, float]) -> str | None:
     """What a user is told when a sensor streams below ``SLOW_RATE_HZ`` (placement -> nominal
-    rate in Hz), or None. Measured on simulated sessions at 10 Hz (README, accuracy)."""
+    rate in Hz), or None. Measured on simulated sessions at 10 Hz (docs/accuracy.md)."""
     slow = {p: r for p, r in rates_hz.items() if r < SLOW_RATE_HZ}
     if not slow:
         return None

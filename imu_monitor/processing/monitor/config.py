@@ -45,8 +45,8 @@ class RepConfig:
     the top and settled (``settle_s`` / ``settle_fraction``): a bottom shallower than the rest
     it started from. Reps that vary by +-25 % in depth reach a bottom 0.75 / 1.25 as deep as the
     last after a lowering of 60-65 % of their rise (0.65 here lost such reps; 0.5 changed
-    nothing else in the accuracy benchmark's variants, README). Once a rep is known; before,
-    ``first_settle_depth``. ``Monitor`` lowers it where the rep signal is the pelvis' turn
+    nothing else in the accuracy benchmark's variants, docs/accuracy.md). Once a rep is known;
+    before, ``first_settle_depth``. ``Monitor`` lowers it where the rep signal is the pelvis' turn
     (``core.PELVIS_TURN_SETTLE_DEPTH``)."""
     first_settle_depth: float = 0.65
     """``settle_depth`` until the first rep has ended, for a rep that rises from where the

@@ -8,7 +8,7 @@ is 0.5-1 deg/s, against the 0.3 deg/s (5 % of the kick's peak speed) that marks 
 and offset. The axes cannot be calibrated that well: the accelerometer's offset along the pelvis'
 lateral axis tilts both calibration postures alike and the stand-to-start turn, about that same
 axis, cannot see it; its gyro-measured axis would, but a person who kneels down facing a few
-degrees away from where they stood tilts that axis as much (README).
+degrees away from where they stood tilts that axis as much (docs/accuracy.md).
 
 The reps can. A kick's speed is one rise and one fall; the lumbar angle's speed in a faulty rep
 is a pulse (or, in a rocking rep, several) of its own timing. Leaked into the turn, the pulse
@@ -17,8 +17,8 @@ leak is the ``k`` for which the turn's speed less ``k`` times the lumbar angle's
 bumps: the least total variation beyond what one rise and one fall need (twice the speed's
 range), and likewise of its acceleration, which sees a shoulder where the speed only runs on
 (``excess``). The kick and the fault moving together does not fool it as it fooled a regression
-of one speed on the other (README): a pulse that only changes the height of the kick's own rise
-changes the total variation and the range alike.
+of one speed on the other (docs/accuracy.md): a pulse that only changes the height of the kick's
+own rise changes the total variation and the range alike.
 
 With two sensors the lumbar angle is the joint angle, and only the pelvis' share of a fault
 pitches the sacrum: ``k`` is then the leak per degree of the lumbar angle, right as long as the
