@@ -1,4 +1,5 @@
-"""``ui.app.run_window``: Ctrl-C and SIGTERM close the window as its close button does.
+"""``ui.app.run_window``: Ctrl-C and SIGTERM close the window as its close button does, and the
+window is deleted before the process's QApplication goes.
 
 Run in a child process: once ``run_window``'s event loop has quit, the process's QApplication
 is closing down and would disturb the tests that follow."""
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import os, signal, sys
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 from imu_monitor.ui.app import WindowOptions, application, run_window
@@ -30,7 +32,8 @@ window = Window()
 ended = []
 QTimer.singleShot(100, lambda: os.kill(os.getpid(), sig))  # once the event loop runs
 rc = run_window(window, WindowOptions(), before_exit=lambda: ended.append(True))
-print(rc, ended == [True], window.closed_cleanly, signal.getsignal(sig) is before)
+print(rc, ended == [True], window.closed_cleanly, signal.getsignal(sig) is before,
+      shiboken6.isValid(window))
 """
 
 
@@ -51,5 +54,6 @@ def test_a_signal_closes_the_window_cleanly():
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, (name, err)
         expected = 130 if name == "SIGINT" else 143
-        # exit code, before_exit ran, the window shut down, the handlers restored
-        assert out.split() == [str(expected), "True", "True", "True"], (name, out, err)
+        # exit code, before_exit ran, the window shut down, the handlers restored, and the
+        # window deleted while the QApplication lives (``ui.app.dispose``)
+        assert out.split() == [str(expected), "True", "True", "True", "False"], (name, out, err)
