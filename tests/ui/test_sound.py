@@ -40,7 +40,7 @@ from imu_monitor.sources.replay import ReplayThreadSource
 from imu_monitor.settings import Settings
 from imu_monitor.sources.replay import ReplaySource
 from imu_monitor.storage.recording import load_recording
-from imu_monitor.ui.app import application
+from imu_monitor.ui.app import application, dispose
 from imu_monitor.ui.main_window import DashboardWindow
 
 app = application()
@@ -52,6 +52,7 @@ w.tick()
 print(json.dumps({{"notices": w.notices.texts(), "available": w.sound.available,
                    "played": w.sound.play("extension")}}))
 w.shutdown()
+dispose(w)  # as run_window does: not left to the interpreter's exit
 """
     out = _run(code, tmp_path)
     assert out.returncode == 0, out.stderr
