@@ -134,8 +134,9 @@ def dispose(window: Any) -> None:
     the QApplication still exists. Left to the interpreter's exit, a widget that a reference
     cycle keeps alive (automatic collection is off for good, ``gui_gc``) is destroyed in
     whatever order finalisation takes, possibly after the application: PySide's classic crash at
-    exit. ``replay --exit-after 0.5 --screenshot`` under pytest once ended on SIGSEGV after its
-    window had closed (``tests/ui/test_sound.py``, once in about 700 runs; no stack)."""
+    exit. ``replay --exit-after 0.5 --screenshot`` in a fresh clone's test run once ended on
+    SIGSEGV after it had printed its screenshot line (``tests/ui/test_sound.py``; no stack, and
+    not seen again in about 700 runs)."""
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
