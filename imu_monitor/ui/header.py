@@ -42,8 +42,20 @@ def session_summary(pipeline: Any, user: str) -> list[str]:
         f"dwell {lim.dwell_s * 1000:.0f} ms",
     ]
     if pipeline.calibration is not None:
-        bits.append(f"neutral calibrated {calibrated_when(pipeline.calibration.created_utc)}")
+        bits.append(neutral_part(pipeline.calibration))
     return bits
+
+
+def neutral_part(calibration: Any) -> str:
+    """Where the neutral comes from: the capture window of the recording it was made from (a
+    replay: the time it was made is only when the replay began), "(guessed)" where the
+    recording had no calibration markers; else when a live calibration was made."""
+    window = (getattr(calibration, "windows_s", None) or {}).get("start")
+    if window is None:
+        return f"neutral calibrated {calibrated_when(calibration.created_utc)}"
+    a, b = (round(float(x), 1) + 0.0 for x in window)  # (+ 0.0: never "-0.0")
+    guessed = " (guessed)" if getattr(calibration, "windows_guessed", False) else ""
+    return f"neutral from {a:.1f}-{b:.1f} s{guessed}"
 
 
 class HeaderBar(QWidget):

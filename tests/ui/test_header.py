@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from imu_monitor.exercises import get_exercise
@@ -16,10 +17,11 @@ from tests.ui.qt_marks import LAYOUT_CHATTER, fail_on_qt_warnings
 pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 
-def _pipeline():
+def _pipeline(**calibration):
     cal = SimpleNamespace(
         method="mixed: gravity-start-only, gravity-two-postures",
         created_utc=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **calibration,
     )
     return SimpleNamespace(
         limits=get_exercise("back-kick").limits,
@@ -28,11 +30,17 @@ def _pipeline():
     )
 
 
-def test_three_sensor_session_line_is_one_line_at_1400_px(qtbot):
+@pytest.mark.parametrize(
+    "calibration",
+    [{}, {"windows_s": {"start": (105.5, 107.96)}, "windows_guessed": True}],
+    ids=["live", "replay of a recording without markers"],
+)
+def test_three_sensor_session_line_is_one_line_at_1400_px(qtbot, calibration):
     bar = HeaderBar(devices=True, recording=True)
     qtbot.addWidget(bar)
     bar.setStyleSheet(theme.stylesheet())
-    bar.show_session("Back kick (quadruped hip extension)", session_summary(_pipeline(), "default"))
+    pipeline = _pipeline(**calibration)
+    bar.show_session("Back kick (quadruped hip extension)", session_summary(pipeline, "default"))
     bar.resize(1376, 80)  # the 1400 px window less its margins
     bar.show()
     qtbot.waitExposed(bar)
@@ -51,6 +59,16 @@ def test_parts_wrap_only_between_parts(qtbot):
     bar.show_session("t", session_summary(_pipeline(), "a rather long user name"))
     for part in bar.subtitle.text().split("   ·   "):
         assert " " not in part
+
+
+def test_a_replay_says_where_in_the_recording_its_neutral_was_captured():
+    # a replay calibrates from the recording when it starts: "calibrated 14:58" was that moment
+    given = _pipeline(windows_s={"start": (5.64, 7.9), "standing": (0.2, 2.8)})
+    assert session_summary(given, "u")[-1] == "neutral from 5.6-7.9 s"
+    guessed = _pipeline(windows_s={"start": (-0.01, 4.0)}, windows_guessed=True)
+    assert session_summary(guessed, "u")[-1] == "neutral from 0.0-4.0 s (guessed)"
+    live = _pipeline(windows_s={})
+    assert session_summary(live, "u")[-1].startswith("neutral calibrated ")
 
 
 def test_calibrated_when_is_local_time_today_else_with_the_date():
