@@ -83,6 +83,7 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
         "calibration": {
             "method": an.calibration.method,
             "guessed": an.calibration.windows_guessed,
+            "windows_s": an.calibration.to_dict()["windows_s"],
             "notes": list(an.calibration.notes),
         },
         "reps": [

@@ -157,6 +157,7 @@ def test_guessed_windows_are_said_in_every_output(unmarked: Path, capsys) -> Non
     cal = json.loads(capsys.readouterr().out)["calibration"]
     assert cal["guessed"] is True
     assert "calibration windows guessed" in cal["notes"][0]
+    assert set(cal["windows_s"]) >= {"start"}  # the windows it took
     assert main(["replay", str(unmarked), "--headless", "--speed", "max", "--json"]) == 0
     notes = [
         json.loads(line)["text"]
@@ -181,7 +182,10 @@ def test_import_with_calibration_windows(tmp_path: Path, truth_windows, capsys) 
     kinds = {m.kind: (m.t_s, m.t_end_s) for m in load_recording(out).markers}
     assert kinds[CAL_MARKER_START] == pytest.approx(pose)
     assert main(["analyze", str(out), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["calibration"]["guessed"] is False
+    cal = json.loads(capsys.readouterr().out)["calibration"]
+    assert cal["guessed"] is False
+    assert cal["windows_s"]["start"] == pytest.approx(list(pose))
+    assert cal["windows_s"]["standing"] == pytest.approx(list(stand))
     # a window over movement: refused, nothing written
     _, pose_end = pose
     moving = f"{pose_end + 2:g}-{pose_end + 6:g}"
