@@ -329,9 +329,15 @@ class Recording:
 
     @property
     def duration_s(self) -> float:
-        ends = [s.t_s[-1] for s in self.series.values() if len(s)]
-        starts = [s.t_s[0] for s in self.series.values() if len(s)]
-        return float(max(ends) - min(starts)) if ends else 0.0
+        span = self.time_span()
+        return 0.0 if span is None else span[1] - span[0]
+
+    def time_span(self) -> tuple[float, float] | None:
+        """The first and the last sample time over every sensor (s); None without samples."""
+        filled = [s for s in self.series.values() if len(s)]
+        if not filled:
+            return None
+        return min(float(s.t_s[0]) for s in filled), max(float(s.t_s[-1]) for s in filled)
 
     def markers_of(self, kind: str) -> list[Marker]:
         return [m for m in self.markers if m.kind == kind]

@@ -43,10 +43,16 @@ class Window:
 
 
 def _span(rec: Recording) -> tuple[float, float]:
-    filled = [s for s in rec.series.values() if len(s)]
-    if not filled:
+    span = rec.time_span()
+    if span is None:
         raise ImuMonitorError("the recording holds no samples, so it has no time to calibrate from")
-    return min(float(s.t_s[0]) for s in filled), max(float(s.t_s[-1]) for s in filled)
+    return span
+
+
+def runs_from(first_s: float, last_s: float) -> str:
+    """A recording's time range as the messages about times inside it give it: "runs from 0.00
+    to 79.27 s" (a first sample jittered just before 0 reads 0.00, not -0.00)."""
+    return f"runs from {round(first_s, 2) + 0.0:.2f} to {last_s:.2f} s"
 
 
 def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
@@ -56,10 +62,7 @@ def check_window(rec: Recording, w: Window, posture: str, step: str) -> None:
     if not (np.isfinite(w.t0_s) and np.isfinite(w.t1_s)) or w.t1_s <= w.t0_s:
         raise ImuMonitorError(f"{w.label}: give the window as FROM-TO in seconds, FROM before TO")
     if w.t0_s < first or w.t1_s > last:
-        first = round(first, 2) + 0.0  # a first sample just before 0 reads 0.00, not -0.00
-        raise ImuMonitorError(
-            f"{w.label} s is outside the recording: it runs from {first:.2f} to {last:.2f} s"
-        )
+        raise ImuMonitorError(f"{w.label} s is outside the recording: it {runs_from(first, last)}")
     if w.t1_s - w.t0_s < MIN_STILL_S:
         raise ImuMonitorError(
             f"{w.label} s lasts {w.t1_s - w.t0_s:.2g} s; a calibration window needs "

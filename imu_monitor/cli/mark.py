@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from imu_monitor.app.calibration_windows import runs_from
 from imu_monitor.cli.common import (
     add_read_options,
     finite_number,
@@ -59,13 +60,11 @@ def load_kg(text: str) -> float:
 def check_marker_times(at: float, until: float | None, rec: Recording, path: str) -> None:
     """Refuse marker times outside the recording's time range (within ``TIME_SLACK_S``), or an
     end not after the start (a usage error)."""
-    starts = [float(s.t_s[0]) for s in rec.series.values() if len(s)]
-    ends = [float(s.t_s[-1]) for s in rec.series.values() if len(s)]
-    if not starts:
+    time_span = rec.time_span()
+    if time_span is None:
         raise ImuMonitorError(f"{path} holds no samples, so there is no time to mark")
-    first, last = min(starts), max(ends)
-    # (+ 0.0: a first sample jittered to -0.0003 s reads 0.00, not -0.00)
-    span = f"the recording runs from {round(first, 2) + 0.0:.2f} to {last:.2f} s"
+    first, last = time_span
+    span = f"the recording {runs_from(first, last)}"
     for option, value in (("--at", at), ("--until", until)):
         if value is None:
             continue

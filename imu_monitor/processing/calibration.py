@@ -540,8 +540,8 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
         if stand_period is not None:
             standing = {p: window(s, *stand_period) for p, s in series.items()}
             notes.append(
-                f"standing posture taken from the still period {_s(stand_period[0])}-"
-                f"{_s(stand_period[1])} s"
+                f"standing posture taken from the still period {tenth_s(stand_period[0])}-"
+                f"{tenth_s(stand_period[1])} s"
             )
         motion = _motion_after(series, t1, t_end)
         windows = {"start": (float(t0), float(t1))}
@@ -549,9 +549,10 @@ def calibrate_recording(rec: Recording, exercise: Exercise | None = None) -> Cal
             windows["standing"] = (float(stand_period[0]), float(stand_period[1]))
         guessed = (
             f"calibration windows guessed (no calibration markers): the still period "
-            f"{_s(t0)}-{_s(t1)} s was taken as the calibration posture ({ex.calibration_posture})"
+            f"{tenth_s(t0)}-{tenth_s(t1)} s was taken as the calibration posture "
+            f"({ex.calibration_posture})"
             + (
-                f" and {_s(stand_period[0])}-{_s(stand_period[1])} s as standing"
+                f" and {tenth_s(stand_period[0])}-{tenth_s(stand_period[1])} s as standing"
                 if stand_period is not None
                 else ""
             )
@@ -585,14 +586,16 @@ def _own_window(
         return window(series, t0, t1)  # ``calibrate`` refuses it with the sensor's own reason
     a, b = before[-1] if before else after[0]
     notes.append(
-        f"the {placement} sensor was not still during the start posture {_s(t0)}-{_s(t1)} s; "
-        f"its neutral was taken from its own still period {_s(a)}-{_s(b)} s"
+        f"the {placement} sensor was not still during the start posture "
+        f"{tenth_s(t0)}-{tenth_s(t1)} s; "
+        f"its neutral was taken from its own still period {tenth_s(a)}-{tenth_s(b)} s"
     )
     return window(series, a, b)
 
 
-def _s(t: float) -> str:
-    """A time in notes, to 0.1 s (a first sample a microsecond before 0 is "0.0", not "-0.0")."""
+def tenth_s(t: float) -> str:
+    """A time (s) as notes and the dashboard give it, to 0.1 s (a first sample a microsecond
+    before 0 is "0.0", not "-0.0")."""
     return f"{round(t, 1) + 0.0:.1f}"
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from imu_monitor.processing.calibration import tenth_s
+
 NBSP = "\u00a0"
 SEPARATOR = "   ·   "
 
@@ -50,12 +52,11 @@ def neutral_part(calibration: Any) -> str:
     """Where the neutral comes from: the capture window of the recording it was made from (a
     replay: the time it was made is only when the replay began), "(guessed)" where the
     recording had no calibration markers; else when a live calibration was made."""
-    window = (getattr(calibration, "windows_s", None) or {}).get("start")
+    window = calibration.windows_s.get("start")
     if window is None:
         return f"neutral calibrated {calibrated_when(calibration.created_utc)}"
-    a, b = (round(float(x), 1) + 0.0 for x in window)  # (+ 0.0: never "-0.0")
-    guessed = " (guessed)" if getattr(calibration, "windows_guessed", False) else ""
-    return f"neutral from {a:.1f}-{b:.1f} s{guessed}"
+    guessed = " (guessed)" if calibration.windows_guessed else ""
+    return f"neutral from {tenth_s(window[0])}-{tenth_s(window[1])} s{guessed}"
 
 
 class HeaderBar(QWidget):

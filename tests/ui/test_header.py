@@ -18,11 +18,13 @@ pytestmark = fail_on_qt_warnings(LAYOUT_CHATTER)
 
 
 def _pipeline(**calibration):
-    cal = SimpleNamespace(
-        method="mixed: gravity-start-only, gravity-two-postures",
-        created_utc=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **calibration,
-    )
+    made = {
+        "method": "mixed: gravity-start-only, gravity-two-postures",
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "windows_s": {},  # a live calibration's
+        "windows_guessed": False,
+    }
+    cal = SimpleNamespace(**(made | calibration))
     return SimpleNamespace(
         limits=get_exercise("back-kick").limits,
         placements=["sacrum", "upper_lumbar", "thigh"],
