@@ -101,6 +101,7 @@ def sensors_and_truth(
     in_cal = (t_truth >= cal[0]) & (t_truth <= cal[1])
 
     hip_angle = _HipAngle(model, t_truth, cal) if config.skin_motion else None
+    hip_on_truth = None if hip_angle is None else hip_angle.normalised(t_truth)
     grid = np.arange(0.0, program.duration_s + 0.5, 1.0 / GRID_HZ)
     series: dict[str, SensorSeries] = {}
     errors_of: dict[str, SensorErrors] = {}
@@ -131,7 +132,7 @@ def sensors_and_truth(
             rotation = skin_rotation(skin, hip_angle.normalised(t_s), wobble, t_s)
             f_seg, omega_seg, _ = apply_skin(skin, f_seg, omega_seg, rotation)
             if placement != "thigh":
-                on_truth = skin_rotation(skin, hip_angle.normalised(t_truth), wobble, t_truth)
+                on_truth = skin_rotation(skin, hip_on_truth, wobble, t_truth)
                 patch_R[placement] = R[placement] @ patch_matrices(on_truth[0])
         M = errors.mounting.as_matrix()
         acc_s = (f_seg @ M) * (1.0 + extra.acc_scale) + extra.acc_offset_m_s2
