@@ -19,6 +19,7 @@ from imu_monitor.simulator.body import SessionModel
 from imu_monitor.simulator.config import SimulationConfig
 from imu_monitor.simulator.kinematics import relative_lateral_deg, sagittal_pitch_deg
 from imu_monitor.simulator.sensors import (
+    HumanSensorErrors,
     SensorErrors,
     burst_drop_mask,
     draw_human_sensor_errors,
@@ -28,6 +29,7 @@ from imu_monitor.simulator.sensors import (
 )
 from imu_monitor.simulator.skin import (
     GRID_HZ,
+    SkinMotion,
     apply_skin,
     draw_skin_motion,
     patch_matrices,
@@ -82,6 +84,27 @@ def _skin_error_deg(
     return error - float(np.mean(error[in_cal]))
 
 
+def device_errors(
+    config: SimulationConfig, placement: str, duration_s: float
+) -> tuple[np.random.Generator, SensorErrors, SkinMotion, HumanSensorErrors]:
+    """One wearable's errors in the session of ``config`` (its seed and switches): the seeded
+    generator (for its timing, loss and noise), the mounting and gyro bias, the skin under it
+    and the human model's further errors over ``duration_s``. The device calibration's procedure
+    (``simulator.procedure``) starts from the same draws: the same device."""
+    rng, errors = sensor_errors_for(config, placement)
+    extra_rng = np.random.default_rng([int(config.seed), 30, PLACEMENTS.index(placement)])
+    skin = draw_skin_motion(extra_rng, placement)
+    extra = draw_human_sensor_errors(
+        extra_rng,
+        duration_s,
+        config.acc_errors,
+        config.gyro_drift,
+        config.gyro_scale,
+        float(config.acc_offset_sd_m_s2),
+    )
+    return rng, errors, skin, extra
+
+
 def sensors_and_truth(
     config: SimulationConfig, model: SessionModel
 ) -> tuple[dict[str, SensorSeries], Truth, dict[str, Any]]:
@@ -108,21 +131,11 @@ def sensors_and_truth(
     patch_R: dict[str, np.ndarray] = {}
     gyro_noise = math.radians(config.gyro_noise_deg_s)
     for placement in placements:
-        rng, errors = sensor_errors_for(config, placement)
+        rng, errors, skin, extra = device_errors(config, placement, program.duration_s + 1.0)
         t_all = sample_times(rng, n, rate, config.jitter_s)
         lose = burst_drop_mask if config.burst_loss else drop_mask
         keep = ~lose(rng, n, config.drop_fraction)
         t_s = t_all[keep]
-        extra_rng = np.random.default_rng([int(config.seed), 30, PLACEMENTS.index(placement)])
-        skin = draw_skin_motion(extra_rng, placement)
-        extra = draw_human_sensor_errors(
-            extra_rng,
-            program.duration_s + 1.0,
-            config.acc_errors,
-            config.gyro_drift,
-            config.gyro_scale,
-            float(config.acc_offset_sd_m_s2),
-        )
         state, _, acc = model.sensor_point(placement, t_s, with_position=False)
         f_world = acc + np.array([0.0, 0.0, GRAVITY_M_S2])
         f_seg, omega_seg = _to_segment(state.R, f_world), state.omega
