@@ -86,6 +86,10 @@ def analysis_report(path: str, args: argparse.Namespace) -> dict[str, Any]:
             "windows_s": an.calibration.to_dict()["windows_s"],
             "notes": list(an.calibration.notes),
         },
+        "device_calibration": {
+            sensor: {"source": d.get("source"), "method": d.get("method")}
+            for sensor, d in (rec.meta.get("device_calibration") or {}).items()
+        },
         "reps": [
             _rep(r) | _judged(j) for r, j in zip(an.result.reps, an.sets.judgements, strict=True)
         ],
@@ -178,6 +182,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in report["calibration"]["notes"]:
         print(f"  note: {note}")
+    devices = report["device_calibration"]
+    if devices:
+        said = ", ".join(f"{s} ({d['source']})" for s, d in devices.items())
+        print(f"  device calibration: {said}")
     if "note" in report:
         print(f"  note: {report['note']}")
     leak = report.get("pelvis_turn_leak_pct")

@@ -322,6 +322,11 @@ def load_for_command(path: str, args: argparse.Namespace, *, needs_sacrum: bool 
     if warning:
         where = "" if str(path) in str(warning) else f"{path}: "
         print(f"note: {where}{warning}", file=sys.stderr)
+    if needs_sacrum and rec.meta.get("procedure"):
+        raise ImuMonitorError(
+            f"{path}: a recording of the device calibration's procedure, not a session; "
+            f"compute the calibration from it with: imu-monitor device-cal measure {path} -o DIR"
+        )
     sacrum = rec.series.get("sacrum")
     if needs_sacrum and (sacrum is None or len(sacrum) == 0):
         part = "its readable part holds" if allow else "it holds"

@@ -40,6 +40,7 @@ COMMANDS: tuple[str, ...] = (
     "export",
     "mark",
     "calibrate",
+    "device_cal",
     "import_",
     "simulate",
     "decode",

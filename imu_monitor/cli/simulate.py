@@ -21,6 +21,7 @@ from imu_monitor.model import FAULTS, SENSOR_SETS, Recording
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.config import MARKER_SETS, MOTIONS, SENSOR_FEATURES
 from imu_monitor.simulator.human import HumanFeatures
+from imu_monitor.simulator.procedure import simulate_procedure
 from imu_monitor.storage.recording import save_recording
 
 _FEATURES = tuple(n.replace("_", "-") for n in (*HumanFeatures.names(), *SENSOR_FEATURES))
@@ -139,6 +140,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="form drift: the last N reps arch the lower back further and further, from 30 %% "
         "to 90 %% of the extension limit (default 0)",
+    )
+    p.add_argument(
+        "--procedure",
+        action="store_true",
+        help="instead of a session, the device calibration's procedure done with the same "
+        "wearables (same --seed and --sensors; for 'device-cal measure')",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
     add_force_option(p)
@@ -278,11 +285,13 @@ def run(args: argparse.Namespace) -> int:
             drift_reps=args.drift_reps,
             **{f.replace("-", "_"): False for f in off},
         )
-        rec = simulate_session(config)
+        rec = simulate_procedure(config) if args.procedure else simulate_session(config)
     except SimulationError as e:
         raise UsageError(in_option_words(e)) from None
     if out is not None:
         save_recording(rec, out)
+    if args.procedure:
+        return _procedure_written(args, rec)
     summary = truth_summary(rec, config)
     if args.json:
         print_json(for_user(summary))
@@ -292,5 +301,17 @@ def run(args: argparse.Namespace) -> int:
             + (f"in {args.sets} sets " if args.sets > 1 else "")
             + f"({len(summary['faulty_reps'])} faulty), sensors {', '.join(summary['sensors'])}, "
             f"{summary['duration_s']:.1f} s"
+        )
+    return 0
+
+
+def _procedure_written(args: argparse.Namespace, rec: Recording) -> int:
+    truth = rec.meta["simulation_procedure"]
+    if args.json:
+        print_json(for_user({"sensors": list(rec.series), "duration_s": rec.duration_s, **truth}))
+    else:
+        print(
+            f"wrote {args.output}: the device calibration's procedure (six faces, three turns), "
+            f"sensors {', '.join(rec.series)}, {rec.duration_s:.1f} s"
         )
     return 0

@@ -1,0 +1,209 @@
+"""``imu-monitor device-cal``: a wearable's own calibration (README, "Device calibration").
+
+``device-cal measure PROCEDURE.imr -o DIR`` finds the Ferraris procedure's six holds and three
+turns in a recording of it (``live --record`` while doing it, or ``simulate --procedure``),
+computes each sensor's calibration with imucal and writes ``DIR/<sensor>.json`` (imucal's own
+JSON). ``device-cal apply SESSION.imr --cal DIR -o OUT.imr`` writes a copy of a session whose
+samples are calibrated, its meta saying with what (``processing.device_cal``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from imu_monitor.cli.common import (
+    add_force_option,
+    add_read_options,
+    check_output,
+    load_for_command,
+    print_json,
+    table,
+)
+from imu_monitor.errors import ImuMonitorError, UsageError
+from imu_monitor.model import PLACEMENTS, Recording
+from imu_monitor.processing.device_cal import DeviceCalibration, apply_to_recording, measure
+from imu_monitor.storage.recording import save_recording
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "device-cal",
+        help="calibrate a wearable's own sensors (the Ferraris procedure) and apply it",
+        description="A wearable's accelerometer reads gravity 1-2 %% large or small and some "
+        "mg off, its gyro turns 0.5-1.5 %% too far or short; over a session's turns that is a "
+        "degree or more of lumbar angle. Measure it once per wearable: record it resting on "
+        "each of six faces and turned once round about three axes (README, 'Device "
+        "calibration'), then apply the result to sessions.",
+    )
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    m = steps.add_parser(
+        "measure",
+        help="compute each wearable's calibration from a recording of the procedure",
+        description="Find the procedure's six still holds and three full turns in each "
+        "sensor's samples, compute the calibration (imucal's Ferraris calibration) and write "
+        "DIR/<sensor>.json.",
+    )
+    m.add_argument("file", help="recording of the procedure (.imr)")
+    m.add_argument("-o", "--output", metavar="DIR", required=True, help="folder to write into")
+    m.add_argument(
+        "--sensor",
+        choices=PLACEMENTS,
+        action="append",
+        help="only this sensor (repeatable; default: every sensor in the recording)",
+    )
+    m.add_argument(
+        "--misalignment",
+        action="store_true",
+        help="also correct the axes' misalignment (only with a square jig or a turntable: a "
+        "box a little out of square reads as misalignment, and correcting it made the "
+        "simulated sessions worse)",
+    )
+    m.add_argument("--json", action="store_true", help="print one JSON document")
+    add_force_option(m)
+    add_read_options(m)
+    m.set_defaults(func=run_measure)
+
+    a = steps.add_parser(
+        "apply",
+        help="write a copy of a session with its samples calibrated",
+        description="Write a copy of SESSION whose sensors' samples are calibrated with the "
+        "device calibrations given; the copy's meta keeps each calibration and where it came "
+        "from. The raw session is left as it was.",
+    )
+    a.add_argument("file", help="session recording (.imr)")
+    a.add_argument(
+        "--cal",
+        action="append",
+        required=True,
+        metavar="DIR|SENSOR=FILE",
+        help="a folder written by 'device-cal measure' (each of its <sensor>.json for that "
+        "sensor) or one sensor's file, e.g. --cal sacrum=cal/sacrum.json (repeatable)",
+    )
+    a.add_argument("-o", "--output", metavar="FILE", required=True, help="recording to write")
+    add_force_option(a)
+    add_read_options(a)
+    a.set_defaults(func=run_apply)
+
+
+def _percent3(values: list[float]) -> str:
+    return " ".join(f"{v:+.2f}" for v in values)
+
+
+def run_measure(args: argparse.Namespace) -> int:
+    rec = load_for_command(args.file, args)
+    wanted = args.sensor or [p for p in PLACEMENTS if p in rec.series]
+    missing = [s for s in wanted if s not in rec.series]
+    if missing or not wanted:
+        have = ", ".join(rec.series) or "none"
+        raise ImuMonitorError(f"{args.file}: no {', '.join(missing) or 'sensor'} (it has: {have})")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise ImuMonitorError(f"-o {out}: is a file; give a folder")
+    if out.is_dir():
+        targets = {
+            s: check_output(out / f"{s}.json", force=args.force, option="-o") for s in wanted
+        }
+    else:
+        check_output(out, force=False, option="-o")  # the folder it goes in
+        targets = {s: out / f"{s}.json" for s in wanted}
+    results: dict[str, DeviceCalibration] = {}
+    for sensor in wanted:
+        info = rec.sensors.get(sensor)
+        about = {
+            "sensor": sensor,
+            "device": info.device if info else "",
+            "profile": info.profile if info else "",
+            "procedure_file": str(args.file),
+            "procedure_created_utc": rec.meta.get("created_utc"),
+        }
+        results[sensor] = measure(
+            rec.series[sensor],
+            what=f"{args.file} ({sensor})",
+            about=about,
+            misalignment=args.misalignment,
+        )
+    out.mkdir(exist_ok=True)
+    for sensor, cal in results.items():  # written once every sensor's calibration is known
+        targets[sensor].write_text(cal.to_json(), encoding="utf-8")
+    if args.json:
+        print_json({s: {"file": str(targets[s]), **c.figures} for s, c in results.items()})
+        return 0
+    rows = [_row(s, c.figures) for s, c in results.items()]
+    columns = [
+        "sensor",
+        "acc offset x y z (mg)",
+        "acc scale (%)",
+        "gyro scale (%)",
+        "gyro bias (deg/s)",
+        "misalignment acc / gyro (deg, max)",
+        "check: |g| / turn",
+    ]
+    for line in table(f"device calibration from {args.file}", columns, rows):
+        print(line)
+    applied = "applied" if args.misalignment else "measured, not applied (--misalignment)"
+    print(f"misalignment: {applied}")
+    for sensor in results:
+        print(f"wrote {targets[sensor]}")
+    return 0
+
+
+def _row(sensor: str, f: dict[str, Any]) -> list[str]:
+    return [
+        sensor,
+        " ".join(f"{v:+.1f}" for v in f["acc_offset_mg"]),
+        _percent3(f["acc_scale_error_pct"]),
+        _percent3(f["gyro_scale_error_pct"]),
+        _percent3(f["gyro_bias_deg_s"]),
+        f"{max(f['acc_misalignment_deg']):.2f} / {max(f['gyro_misalignment_deg']):.2f}",
+        f"{f['check_gravity_mg']:.1f} mg / {f['check_turn_deg']:.2f} deg",
+    ]
+
+
+def calibrations_from(
+    options: list[str], rec: Recording
+) -> dict[str, tuple[DeviceCalibration, str]]:
+    """``--cal DIR`` or ``--cal SENSOR=FILE`` as sensor -> (calibration, its file), for the
+    sensors ``rec`` has; a sensor named twice is refused."""
+    files: dict[str, Path] = {}
+    for option in options:
+        if "=" in option:
+            sensor, _, name = option.partition("=")
+            if sensor not in PLACEMENTS:
+                raise UsageError(
+                    f"--cal {option}: unknown sensor {sensor!r}; known: {', '.join(PLACEMENTS)}"
+                )
+            found = {sensor: Path(name)}
+        else:
+            folder = Path(option)
+            if not folder.is_dir():
+                raise ImuMonitorError(
+                    f"--cal {option}: no such folder; give the folder 'device-cal measure' "
+                    "wrote, or SENSOR=FILE"
+                )
+            found = {
+                s: folder / f"{s}.json" for s in rec.series if (folder / f"{s}.json").is_file()
+            }
+            if not found:
+                names = ", ".join(f"{s}.json" for s in rec.series)
+                raise ImuMonitorError(f"--cal {option}: none of {names} is in it")
+        for sensor, path in found.items():
+            if sensor in files:
+                raise UsageError(f"--cal: two calibrations for {sensor} ({files[sensor]}, {path})")
+            files[sensor] = path
+    return {s: (DeviceCalibration.from_file(p), str(p)) for s, p in files.items()}
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    out = check_output(args.output, force=args.force, option="-o")
+    if out.resolve() == Path(args.file).resolve():
+        raise ImuMonitorError(f"-o {out}: the session itself; write the calibrated copy elsewhere")
+    rec = load_for_command(args.file, args, needs_sacrum=True)
+    cals = calibrations_from(args.cal, rec)
+    calibrated = apply_to_recording(rec, cals)
+    save_recording(calibrated, out)
+    said = ", ".join(f"{s} ({src})" for s, (_, src) in cals.items())
+    left = [s for s in rec.series if s not in cals]
+    print(f"wrote {out}: {said} calibrated" + (f"; {', '.join(left)} as recorded" if left else ""))
+    return 0
