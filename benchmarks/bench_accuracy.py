@@ -42,9 +42,11 @@ import numpy as np
 from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
+from imu_monitor.processing.device_cal import apply_to_recording, measure
 from imu_monitor.processing.height import STANDARD_GRAVITY_M_S2
 from imu_monitor.simulator import SimulationConfig, simulate_session
 from imu_monitor.simulator.live import arrival_order, feed_live
+from imu_monitor.simulator.procedure import simulate_procedure
 from imu_monitor.simulator.scoring import (
     SETUPS,
     evaluate,
@@ -94,6 +96,18 @@ def live_recorded_analysis(rec: Recording) -> Analysis:
         return analyze_recording(load_recording(path), offline=True)
 
 
+def calibrated_devices(rec: Recording, config: SimulationConfig) -> Recording:
+    """``rec`` with its wearables' device calibration applied, measured from the procedure
+    done with the same wearables (``simulator.procedure``: off-level faces, turns ending off a
+    full turn, the constants moved by the skin's warmth)."""
+    procedure = simulate_procedure(config)
+    cals = {
+        p: (measure(procedure.series[p], what=f"seed {config.seed} {p}", about={}), "procedure")
+        for p in rec.series
+    }
+    return apply_to_recording(rec, cals)
+
+
 def run_scenario(
     exercise: str,
     sensors: int,
@@ -118,9 +132,11 @@ def run_scenario(
     kick_turn_deg: tuple[float, float] | None = None,
     depth_spread: float | None = None,
     clock_offset_ms: float = 0.0,
+    device_cal: bool = False,
 ):
     """``sensor``: SimulationConfig fields of the wearables (``drop_fraction``; human model only:
-    ``acc_offset_sd_m_s2``), None: the defaults."""
+    ``acc_offset_sd_m_s2``), None: the defaults. ``device_cal``: each session's wearables are
+    first calibrated with the procedure (``simulate --procedure``, ``device-cal``)."""
     rows, goals = [], []
     off_goal: list[dict] = []
     human_only = {"tempo_scale": tempo_scale, "sets": sets} if motion == "human" else {}
@@ -134,24 +150,25 @@ def run_scenario(
     if motion != "human":
         sensor.pop("acc_offset_sd_m_s2", None)
     for seed in range(first_seed, first_seed + seeds):
-        rec = simulate_session(
-            SimulationConfig(
-                exercise=exercise,
-                reps=reps,
-                faulty=faulty,
-                sensors=sensors,
-                seed=seed,
-                rate_hz=rate_hz,
-                rest_variation_deg=rest_variation,
-                mounting_max_deg=mounting_max_deg,
-                motion=motion,
-                markers=markers,
-                clock_offset_ms=clock_offset_ms if sensors >= 2 else 0.0,
-                **dict.fromkeys(without, False),
-                **human_only,
-                **sensor,
-            )
+        config = SimulationConfig(
+            exercise=exercise,
+            reps=reps,
+            faulty=faulty,
+            sensors=sensors,
+            seed=seed,
+            rate_hz=rate_hz,
+            rest_variation_deg=rest_variation,
+            mounting_max_deg=mounting_max_deg,
+            motion=motion,
+            markers=markers,
+            clock_offset_ms=clock_offset_ms if sensors >= 2 else 0.0,
+            **dict.fromkeys(without, False),
+            **human_only,
+            **sensor,
         )
+        rec = simulate_session(config)
+        if device_cal:
+            rec = calibrated_devices(rec, config)
         if live:
             an = live_analysis(rec)
         elif live_recorded:
@@ -453,6 +470,12 @@ def main() -> int:
         "skin_motion,acc_errors (SimulationConfig field names)",
     )
     ap.add_argument(
+        "--device-cal",
+        action="store_true",
+        help="calibrate each session's wearables first with the simulated procedure "
+        "(device-cal; README, 'Device calibration')",
+    )
+    ap.add_argument(
         "--no-acc-offset",
         action="store_true",
         help="analyse without taking the accelerometer offset off (processing.acc_offset)",
@@ -505,6 +528,7 @@ def main() -> int:
                 (args.kick_turn.t0_s, args.kick_turn.t1_s) if args.kick_turn else None,
                 args.depth_spread,
                 args.clock_offset_ms,
+                args.device_cal,
             )
             for ex, n in scenarios
         ]
@@ -543,6 +567,8 @@ def main() -> int:
     )
     if without:
         out["without"] = list(without)
+    if args.device_cal:
+        out["device_cal"] = "each session's wearables calibrated first (simulated procedure)"
     if len(motions) > 1:
         out["models"] = models
     out["elapsed_s_per_model"] = elapsed

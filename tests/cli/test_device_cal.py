@@ -1,0 +1,106 @@
+"""`imu-monitor device-cal measure / apply` and `simulate --procedure`, as a user runs them:
+files written and read back by imucal, the calibrated copy analysed and said so, and bad input
+refused with one line that names what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imu_monitor.cli.main import main as _main
+from imu_monitor.storage.recording import load_recording
+
+
+def main(argv: list[str]) -> int:
+    try:
+        return _main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("devcal")
+    common = ["--exercise", "hip-thrust", "--sensors", "2", "--seed", "5", "--reps", "3"]
+    assert main(["simulate", *common, "--procedure", "-o", str(d / "proc.imr")]) == 0
+    assert main(["simulate", *common, "-o", str(d / "session.imr")]) == 0
+    return {"dir": d, "proc": d / "proc.imr", "session": d / "session.imr"}
+
+
+def test_measure_apply_analyze(files, capsys) -> None:
+    from imucal import CalibrationInfo
+
+    d = files["dir"]
+    capsys.readouterr()
+    assert main(["device-cal", "measure", str(files["proc"]), "-o", str(d / "cal")]) == 0
+    out = capsys.readouterr().out
+    assert "gyro scale (%)" in out and "misalignment: measured, not applied" in out
+    for sensor in ("sacrum", "upper_lumbar"):
+        info = CalibrationInfo.from_json_file(d / "cal" / f"{sensor}.json")
+        assert json.loads(info.comment)["sensor"] == sensor
+    out_file = d / "calibrated.imr"
+    args = ["device-cal", "apply", str(files["session"]), "--cal", str(d / "cal")]
+    assert main([*args, "-o", str(out_file)]) == 0
+    assert "sacrum (" in capsys.readouterr().out
+    rec = load_recording(out_file)
+    assert set(rec.meta["device_calibration"]) == {"sacrum", "upper_lumbar"}
+    assert "device_calibration" not in load_recording(files["session"]).meta
+    assert main(["analyze", str(out_file)]) == 0
+    assert "device calibration: sacrum (" in capsys.readouterr().out
+    assert main(["analyze", str(out_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["device_calibration"]) == {"sacrum", "upper_lumbar"}
+    # one sensor's file, the other left as recorded
+    one = d / "one.imr"
+    cal = f"upper_lumbar={d / 'cal' / 'upper_lumbar.json'}"
+    assert main(["device-cal", "apply", str(files["session"]), "--cal", cal, "-o", str(one)]) == 0
+    assert "sacrum as recorded" in capsys.readouterr().out
+    # twice is refused
+    assert (
+        main(
+            ["device-cal", "apply", str(out_file), "--cal", str(d / "cal"), "-o", str(d / "x.imr")]
+        )
+        == 1
+    )
+    assert "already carry a device calibration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "said"),
+    [
+        (["analyze", "{proc}"], 1, "a recording of the device calibration's procedure"),
+        (["device-cal", "measure", "{session}", "-o", "{dir}/c2"], 1, "no still hold with"),
+        (
+            ["device-cal", "apply", "{session}", "--cal", "{dir}/nope", "-o", "{dir}/y.imr"],
+            1,
+            "--cal {dir}/nope: no such folder",
+        ),
+        (
+            ["device-cal", "apply", "{session}", "--cal", "hip=a.json", "-o", "{dir}/y.imr"],
+            2,
+            "unknown sensor 'hip'",
+        ),
+        (
+            ["device-cal", "apply", "{session}", "--cal", "sacrum={proc}", "-o", "{dir}/y.imr"],
+            1,
+            "not a device calibration",
+        ),
+        (
+            ["device-cal", "apply", "{session}", "--cal", "{dir}", "-o", "{session}", "--force"],
+            1,
+            "the session itself",
+        ),
+        (["device-cal", "measure", "{proc}", "-o", "{proc}"], 1, "is a file; give a folder"),
+    ],
+)
+def test_bad_input_is_one_line(files, capsys, argv, code, said) -> None:
+    names = {k: str(v) for k, v in files.items()}
+    argv = [a.format(**names) for a in argv]
+    capsys.readouterr()
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert said.format(**names) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (files["dir"] / "c2").exists()
