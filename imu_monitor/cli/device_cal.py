@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from imu_monitor.app.calibrated_source import calibrations_in
 from imu_monitor.cli.common import (
     add_force_option,
     add_read_options,
@@ -166,7 +167,7 @@ def calibrations_from(
 ) -> dict[str, tuple[DeviceCalibration, str]]:
     """``--cal DIR`` or ``--cal SENSOR=FILE`` as sensor -> (calibration, its file), for the
     sensors ``rec`` has; a sensor named twice is refused."""
-    files: dict[str, Path] = {}
+    cals: dict[str, tuple[DeviceCalibration, str]] = {}
     for option in options:
         if "=" in option:
             sensor, _, name = option.partition("=")
@@ -174,25 +175,16 @@ def calibrations_from(
                 raise UsageError(
                     f"--cal {option}: unknown sensor {sensor!r}; known: {', '.join(PLACEMENTS)}"
                 )
-            found = {sensor: Path(name)}
+            found = {sensor: (DeviceCalibration.from_file(name), name)}
         else:
-            folder = Path(option)
-            if not folder.is_dir():
-                raise ImuMonitorError(
-                    f"--cal {option}: no such folder; give the folder 'device-cal measure' "
-                    "wrote, or SENSOR=FILE"
+            found = calibrations_in(option, list(rec.series), "--cal")
+        for sensor, cal in found.items():
+            if sensor in cals:
+                raise UsageError(
+                    f"--cal: two calibrations for {sensor} ({cals[sensor][1]}, {cal[1]})"
                 )
-            found = {
-                s: folder / f"{s}.json" for s in rec.series if (folder / f"{s}.json").is_file()
-            }
-            if not found:
-                names = ", ".join(f"{s}.json" for s in rec.series)
-                raise ImuMonitorError(f"--cal {option}: none of {names} is in it")
-        for sensor, path in found.items():
-            if sensor in files:
-                raise UsageError(f"--cal: two calibrations for {sensor} ({files[sensor]}, {path})")
-            files[sensor] = path
-    return {s: (DeviceCalibration.from_file(p), str(p)) for s, p in files.items()}
+            cals[sensor] = cal
+    return cals
 
 
 def run_apply(args: argparse.Namespace) -> int:

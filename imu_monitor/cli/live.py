@@ -16,10 +16,12 @@ import argparse
 import logging
 import queue
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from imu_monitor import __version__
+from imu_monitor.app.calibrated_source import DeviceCalibratedSource, calibrations_in
 from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.history import index_session
 from imu_monitor.app.platform import has_display
@@ -109,6 +111,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "down), on the computer's sound and, where its profile has one, the wearable's tick",
     )
     p.add_argument("--no-alert", action="store_true", help="do not alert on the wearable")
+    p.add_argument(
+        "--device-cal",
+        metavar="DIR",
+        help="calibrate each wearable's samples with its <sensor>.json in DIR, written by "
+        "'device-cal measure' (README, 'Device calibration'); the recording says so",
+    )
     add_lsl_options(p)
     sim = p.add_argument_group("simulated wearable (--device sim)")
     sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
@@ -150,9 +158,13 @@ def build_source(args: argparse.Namespace) -> LiveSource:
     """The wearables ``--sensors`` / ``--device`` name (the simulated one: doing what the
     simulation options say)."""
     person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
-    return live_source(
+    live = live_source(
         parse_sensors(args.sensors, args.device), profile=args.profile, person=person
     )
+    if getattr(args, "device_cal", None) is None:
+        return live
+    cals = calibrations_in(args.device_cal, list(live.source.sensors))
+    return replace(live, source=DeviceCalibratedSource(live.source, cals))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -252,6 +264,8 @@ def run_headless(args: argparse.Namespace) -> int:
             }
             if world is not None:
                 meta["simulation"] = {"seed": args.seed, "reps": args.reps, "faulty": args.faulty}
+            if isinstance(source, DeviceCalibratedSource):
+                meta["device_calibration"] = source.device_calibration
             if args.force:
                 record.unlink(missing_ok=True)
             recorder = RecordingWriter(record, meta, source.sensors)

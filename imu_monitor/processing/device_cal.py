@@ -307,13 +307,27 @@ def _figures(cal: DeviceCalibration, s: Sections) -> dict[str, Any]:
     }
 
 
+def applied_meta(cals: dict[str, tuple[DeviceCalibration, str]]) -> dict[str, Any]:
+    """What a recording keeps of the calibrations applied to its samples (sensor ->
+    (calibration, where it came from)): ``meta["device_calibration"]``, enough to undo them."""
+    return {
+        sensor: {
+            "version": CAL_VERSION,
+            "method": "ferraris (imucal)",
+            "source": source,
+            "imucal": json.loads(cal.to_json()),
+        }
+        for sensor, (cal, source) in cals.items()
+    }
+
+
 def apply_to_recording(rec: Recording, cals: dict[str, tuple[DeviceCalibration, str]]) -> Recording:
     """A copy of ``rec`` whose sensors in ``cals`` (sensor -> (calibration, where it came from))
     carry calibrated samples, with ``meta["device_calibration"]`` saying which. A sensor already
     calibrated is refused: applied twice, a calibration corrects what it already corrected."""
     done = dict(rec.meta.get("device_calibration") or {})
     series = dict(rec.series)
-    for sensor, (cal, source) in cals.items():
+    for sensor, (cal, _) in cals.items():
         if sensor not in rec.series:
             have = ", ".join(rec.series) or "none"
             raise ImuMonitorError(f"the recording has no {sensor} sensor (it has: {have})")
@@ -325,13 +339,7 @@ def apply_to_recording(rec: Recording, cals: dict[str, tuple[DeviceCalibration, 
         raw = rec.series[sensor]
         acc, gyr = cal.apply(raw.acc_m_s2, raw.gyr_rad_s)
         series[sensor] = SensorSeries(raw.t_s, acc, gyr, raw.seq)
-        done[sensor] = {
-            "version": CAL_VERSION,
-            "method": "ferraris (imucal)",
-            "source": source,
-            "imucal": json.loads(cal.to_json()),
-        }
-    meta = {**rec.meta, "device_calibration": done}
+    meta = {**rec.meta, "device_calibration": done | applied_meta(cals)}
     return Recording(
         meta=meta,
         sensors=dict(rec.sensors),

@@ -106,6 +106,9 @@ class RecordingControls(QObject):
             "user": s.user,
             "source": getattr(ds.source, "kind", "ble"),
         }
+        device_cal = getattr(ds.source, "device_calibration", None)
+        if device_cal:  # live --device-cal: the samples recorded are calibrated
+            meta["device_calibration"] = device_cal
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.recorder = RecordingWriter(path, meta, ds.source.sensors)

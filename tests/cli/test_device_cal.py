@@ -104,3 +104,24 @@ def test_bad_input_is_one_line(files, capsys, argv, code, said) -> None:
     assert said.format(**names) in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (files["dir"] / "c2").exists()
+
+
+def test_live_calibrates_the_stream_and_the_recording_says_so(tmp_path, capsys) -> None:
+    """``live --device-cal``: the simulated wearables' procedure (the same session options),
+    measured, then a live session recorded through it."""
+    sim = ["--sensors", "2", "--seed", "3", "--reps", "1", "--faulty", "0"]
+    assert main(["simulate", *sim, "--procedure", "-o", str(tmp_path / "p.imr")]) == 0
+    assert (
+        main(["device-cal", "measure", str(tmp_path / "p.imr"), "-o", str(tmp_path / "cal")]) == 0
+    )
+    live = ["live", "--headless", "--speed", "40", "--duration", "3", *sim]
+    rec_file = tmp_path / "live.imr"
+    cal = ["--device-cal", str(tmp_path / "cal")]
+    assert main([*live, *cal, "--record", str(rec_file)]) == 0
+    said = load_recording(rec_file).meta["device_calibration"]
+    assert set(said) == {"sacrum", "upper_lumbar"}
+    assert said["sacrum"]["source"] == str(tmp_path / "cal" / "sacrum.json")
+    capsys.readouterr()
+    assert main([*live, "--device-cal", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert f"--device-cal {tmp_path / 'none'}: no such folder" in err

@@ -1,0 +1,59 @@
+"""A live source whose wearables' samples are device-calibrated before anything reads them
+(``live --device-cal DIR``): the monitor, the dashboard, LSL and the recording all see the
+calibrated samples, and a recording's meta says which calibration was applied (the same
+``device_calibration`` entry ``device-cal apply`` writes; ``processing.device_cal``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from imu_monitor.errors import ImuMonitorError
+from imu_monitor.model import SampleChunk
+from imu_monitor.processing.device_cal import DeviceCalibration, applied_meta
+from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
+
+
+def calibrations_in(
+    folder: str | Path, sensors: list[str], option: str = "--device-cal"
+) -> dict[str, tuple[DeviceCalibration, str]]:
+    """The ``<sensor>.json`` files ``device-cal measure`` wrote into ``folder``, for
+    ``sensors``; a folder holding none of them is refused (the message names ``option``)."""
+    d = Path(folder)
+    if not d.is_dir():
+        raise ImuMonitorError(
+            f"{option} {folder}: no such folder; give the folder 'device-cal measure' wrote"
+        )
+    found = {s: d / f"{s}.json" for s in sensors if (d / f"{s}.json").is_file()}
+    if not found:
+        names = ", ".join(f"{s}.json" for s in sensors)
+        raise ImuMonitorError(f"{option} {folder}: none of {names} is in it")
+    return {s: (DeviceCalibration.from_file(p), str(p)) for s, p in found.items()}
+
+
+class DeviceCalibratedSource:
+    """``source`` with the chunks of the sensors in ``cals`` (sensor -> (calibration, file))
+    calibrated on their way out; everything else is the wrapped source's."""
+
+    def __init__(self, source: Any, cals: dict[str, tuple[DeviceCalibration, str]]) -> None:
+        self._source = source
+        self._cals = {s: c for s, (c, _) in cals.items()}
+        self.device_calibration = applied_meta(cals)
+        """What a recording of this source's samples keeps in ``meta["device_calibration"]``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+    def start(
+        self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
+    ) -> None:
+        def calibrated(chunk: SampleChunk) -> None:
+            cal = self._cals.get(chunk.sensor)
+            if cal is not None and len(chunk):
+                acc, gyr = cal.apply(chunk.acc_m_s2, chunk.gyr_rad_s)
+                chunk = replace(chunk, acc_m_s2=acc, gyr_rad_s=gyr)
+            on_chunk(chunk)
+
+        self._source.start(calibrated, on_gap, on_status)
