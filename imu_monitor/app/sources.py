@@ -28,13 +28,15 @@ class SourceKind(StrEnum):
 @dataclass(frozen=True)
 class SimulatedPerson:
     """What the simulated wearer does: the exercise, the session's random seed, how fast the
-    simulated clock runs (1 = real time), reps per simulated session and how many are faulty."""
+    simulated clock runs (1 = real time), reps per simulated session and how many are faulty;
+    ``procedure``: the device calibration's procedure with that session's wearables instead."""
 
     exercise: str = "back-kick"
     seed: int = 1
     speed: float = 1.0
     reps: int = 10
     faulty: int = 3
+    procedure: bool = False
 
 
 @dataclass
@@ -118,6 +120,7 @@ def live_source(
         speed=person.speed,
         reps=person.reps,
         faulty=person.faulty,
+        procedure=person.procedure,
     )
     by_placement = {d.placement: d.address for d in world.devices.values()}
     source = sim_source(world, by_placement, profile=profile)

@@ -10,22 +10,42 @@ samples are calibrated, its meta saying with what (``processing.device_cal``).
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from imu_monitor import __version__
 from imu_monitor.app.calibrated_source import calibrations_in
+from imu_monitor.app.sources import SimulatedPerson, live_source, parse_sensors
 from imu_monitor.cli.common import (
     add_force_option,
     add_read_options,
     check_output,
+    count,
+    exit_code_after,
     load_for_command,
+    positive_factor,
+    positive_number,
     print_json,
     table,
 )
+from imu_monitor.cli.live import FAULTY
 from imu_monitor.errors import ImuMonitorError, UsageError
-from imu_monitor.model import PLACEMENTS, Recording
-from imu_monitor.processing.device_cal import DeviceCalibration, apply_to_recording, measure
-from imu_monitor.storage.recording import save_recording
+from imu_monitor.exercises import EXERCISES
+from imu_monitor.model import PLACEMENTS, Recording, SampleChunk, SensorSeries
+from imu_monitor.processing.device_cal import (
+    FACES,
+    DeviceCalibration,
+    apply_to_recording,
+    measure,
+    scan,
+    still_to_do,
+)
+from imu_monitor.sources.base import SourceStatus
+from imu_monitor.storage.recording import RecordingWriter, save_recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,6 +85,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_force_option(m)
     add_read_options(m)
     m.set_defaults(func=run_measure)
+
+    r = steps.add_parser(
+        "record",
+        help="record the procedure from the wearables, showing what is still to do",
+        description="Stream the wearables (or the simulated ones, doing the procedure) and "
+        "record them to FILE until every sensor has its six holds and three turns, showing "
+        "each as it is found. Switch the wearables on a few minutes before: their gyro "
+        "settles as they warm up.",
+    )
+    r.add_argument("-o", "--output", metavar="FILE", required=True, help="recording to write")
+    r.add_argument(
+        "--device",
+        metavar="NAME|ADDRESS|sim",
+        help="the wearable (name or address from 'imu-monitor scan'); default: sim",
+    )
+    r.add_argument("--profile", metavar="P", help="firmware profile (default: from the scan)")
+    r.add_argument(
+        "--sensors",
+        default="1",
+        metavar="N|PLACEMENT=DEVICE,...",
+        help="1, 2 or 3 sensors, or placement=device pairs, as for 'live' (calibrated together, "
+        "square in one box, or one at a time)",
+    )
+    r.add_argument(
+        "--duration",
+        type=positive_number("seconds"),
+        default=300.0,
+        metavar="S",
+        help="give up after S seconds (default 300)",
+    )
+    add_force_option(r)
+    sim = r.add_argument_group(
+        "simulated wearable (--device sim): the wearables of 'live --device sim' with the "
+        "same --exercise, --seed, --reps and --faulty"
+    )
+    sim.add_argument("--exercise", default="back-kick", choices=sorted(EXERCISES))
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--reps", type=count(1), default=10)
+    sim.add_argument("--faulty", type=count(0), default=FAULTY)
+    sim.add_argument(
+        "--speed", type=positive_factor, default=1.0, help="simulated time per real time"
+    )
+    r.set_defaults(func=run_record)
 
     a = steps.add_parser(
         "apply",
@@ -199,3 +262,95 @@ def run_apply(args: argparse.Namespace) -> int:
     left = [s for s in rec.series if s not in cals]
     print(f"wrote {out}: {said} calibrated" + (f"; {', '.join(left)} as recorded" if left else ""))
     return 0
+
+
+PROCEDURE_STEPS = (
+    "Put the wearable(s) square in a box, axes along its edges. Rest the box still on the "
+    "table for 4 s on each of its six faces (the sensor's +x, -x, +y, -y, +z and -z axis up); "
+    "with the +x, the +y and the +z axis up, turn it once round on the table, clockwise seen "
+    "from above, back against the same edge, and hold it still again."
+)
+
+
+def run_record(args: argparse.Namespace) -> int:
+    out = check_output(args.output, force=args.force, option="-o")
+    person = SimulatedPerson(
+        args.exercise, args.seed, args.speed, args.reps, args.faulty, procedure=True
+    )
+    live = live_source(
+        parse_sensors(args.sensors, args.device), profile=args.profile, person=person
+    )
+    source = live.source
+    chunks: dict[str, list[SampleChunk]] = {}
+    lock = threading.Lock()
+    meta = {
+        "format_version": 1,
+        "exercise": "device-calibration",
+        "procedure": "ferraris",
+        "source": str(live.kind),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "app_version": __version__,
+    }
+    if live.world is not None:
+        meta["simulation"] = {"seed": args.seed, "sensors": len(source.sensors)}
+    source.open()  # scan + connect: errors name the device and what was found
+    if args.force:
+        out.unlink(missing_ok=True)
+    writer = RecordingWriter(out, meta, source.sensors)
+
+    def on_chunk(chunk: SampleChunk) -> None:
+        writer.write_chunk(chunk)
+        with lock:
+            chunks.setdefault(chunk.sensor, []).append(chunk)
+
+    def on_status(status: SourceStatus) -> None:
+        if status.message:
+            print(f"{status.sensor or 'source'}: {status.message}", flush=True)
+
+    print(PROCEDURE_STEPS, flush=True)
+    elapsed = source.stream_time if live.world is not None else source.session_time
+    seen: dict[str, set[str]] = {p: set() for p in source.sensors}
+    todo: dict[str, list[str]] = {p: ["everything"] for p in source.sensors}
+    interrupted: KeyboardInterrupt | None = None
+    source.start(on_chunk, writer.write_gap, on_status)
+    try:
+        while elapsed() < args.duration and any(todo.values()):
+            time.sleep(CHECK_EVERY_S)
+            for sensor in source.sensors:
+                with lock:
+                    series = SensorSeries.concat(list(chunks.get(sensor, [])))
+                if len(series) < 100:
+                    continue
+                found = scan(series, sensor)
+                done = [f"{_FACE_WORDS[f]} held" for f in found.holds] + [
+                    f"turn about {a} ({t.angle_deg:+.0f} deg)" for a, t in found.turns.items()
+                ]
+                for item in done:
+                    key = item.split(" (")[0]
+                    if key not in seen[sensor]:
+                        seen[sensor].add(key)
+                        print(f"{sensor}: {item}", flush=True)
+                todo[sensor] = still_to_do(found)
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (cli.main): close the file as at the end
+        interrupted = e
+    finally:
+        source.stop()
+        writer.close()
+    if interrupted is not None:
+        print(f"stopped: {out} keeps what was recorded", file=sys.stderr)
+        return exit_code_after(interrupted)
+    lacking = {p: t for p, t in todo.items() if t}
+    if lacking:
+        said = "; ".join(f"{p} still lacks {', '.join(t)}" for p, t in lacking.items())
+        raise ImuMonitorError(
+            f"{out}: after {args.duration:g} s {said}. Record the procedure again ({out} keeps "
+            "what was recorded)"
+        )
+    print(f"wrote {out}: every sensor's six holds and three turns")
+    print(f"next: imu-monitor device-cal measure {out} -o DIR")
+    return 0
+
+
+CHECK_EVERY_S = 2.0
+"""How often ``record`` looks for new holds and turns (s)."""
+_FACE_WORDS = {f: f"{'+' if f.endswith('_p') else '-'}{f[0]} up" for f in FACES}

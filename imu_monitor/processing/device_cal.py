@@ -82,6 +82,8 @@ class Sections:
     holds: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     turns: dict[str, Turn] = field(default_factory=dict)
     direction: float = -1.0
+    still: list[tuple[str | None, int, int]] = field(default_factory=list)
+    """Every still hold in time order: its face (None: no axis up) and index range."""
 
 
 def _uniform(series: SensorSeries, what: str) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -119,9 +121,9 @@ def _hole_in(t: np.ndarray, t0: float, t1: float) -> float:
     return float(np.max(np.diff(edges)))
 
 
-def find_sections(series: SensorSeries, what: str) -> Sections:
-    """Find the six holds and three turns of the procedure in one sensor's samples. ``what``
-    names the file and sensor in the error that says what is missing and what to do."""
+def scan(series: SensorSeries, what: str) -> Sections:
+    """The holds and full turns found so far in one sensor's samples (``device-cal record``
+    shows them as they come); ``find_sections`` asks for all of them."""
     rate, grid, acc, gyr = _uniform(series, what)
     alone = Recording(meta={}, sensors={}, series={"s": series})
     periods = find_still_periods(
@@ -131,38 +133,43 @@ def find_sections(series: SensorSeries, what: str) -> Sections:
         max_acc_dev_m_s2=HOLD_MAX_ACC_DEV_M_S2,
     )
     found = Sections(rate, acc, gyr)
-    faced: list[tuple[str | None, int, int]] = []
     for t0, t1 in periods:
         a = int(np.searchsorted(grid, t0 + HOLD_EDGE_S))
         b = int(np.searchsorted(grid, t1 - HOLD_EDGE_S))
         if b - a < 10:
             continue
         face = _face(acc[a:b].mean(axis=0))
-        faced.append((face, a, b))
+        found.still.append((face, a, b))
         if face is not None:
             found.holds.setdefault(face, []).append((a, b))
+    for (face0, a0, b0), (face1, a1, b1) in zip(found.still, found.still[1:], strict=False):
+        if face0 is None or face0 != face1:
+            continue
+        k = "xyz".index(face0[0])
+        bias = np.concatenate([gyr[a0:b0, k], gyr[a1:b1, k]]).mean()
+        angle = float(np.sum(gyr[b0:a1, k] - bias) / rate)
+        if abs(angle) < TURN_MIN_DEG:
+            continue
+        if _hole_in(series.t_s, float(grid[b0]), float(grid[a1])) > MAX_TURN_HOLE_S:
+            continue
+        best = found.turns.get(face0[0])
+        if best is None or abs(abs(angle) - 360.0) < abs(abs(best.angle_deg) - 360.0):
+            found.turns[face0[0]] = Turn(face0[0], b0, a1, angle)
+    return found
+
+
+def find_sections(series: SensorSeries, what: str) -> Sections:
+    """Find the six holds and three turns of the procedure in one sensor's samples. ``what``
+    names the file and sensor in the error that says what is missing and what to do."""
+    found = scan(series, what)
     missing = [f for f in FACES if f not in found.holds]
     if missing:
         names = ", ".join(_axis_words(f) for f in missing)
         raise ImuMonitorError(
-            f"{what}: no still hold with {names} was found ({len(faced)} still holds in all). "
-            "Record the procedure again: rest the box still on each of its six faces for 4 s "
-            "(README, 'Device calibration')"
+            f"{what}: no still hold with {names} was found ({len(found.still)} still holds in "
+            "all). Record the procedure again: rest the box still on each of its six faces for "
+            "4 s (README, 'Device calibration')"
         )
-    for (face0, a0, b0), (face1, a1, b1) in zip(faced, faced[1:], strict=False):
-        if face0 is None or face0 != face1:
-            continue
-        axis = face0[0]
-        bias = np.concatenate([gyr[a0:b0], gyr[a1:b1]]).mean(axis=0)
-        angle = float(np.sum(gyr[b0:a1, "xyz".index(axis)] - bias["xyz".index(axis)]) / rate)
-        if abs(angle) < TURN_MIN_DEG:
-            continue
-        hole = _hole_in(series.t_s, float(grid[b0]), float(grid[a1]))
-        if hole > MAX_TURN_HOLE_S:
-            continue
-        best = found.turns.get(axis)
-        if best is None or abs(abs(angle) - 360.0) < abs(abs(best.angle_deg) - 360.0):
-            found.turns[axis] = Turn(axis, b0, a1, angle)
     missing = [a for a in "xyz" if a not in found.turns]
     if missing:
         raise ImuMonitorError(
@@ -180,6 +187,13 @@ def find_sections(series: SensorSeries, what: str) -> Sections:
         )
     found.direction = signs["x"]
     return found
+
+
+def still_to_do(found: Sections) -> list[str]:
+    """What the procedure still lacks, in words (``device-cal record``)."""
+    return [_axis_words(f) for f in FACES if f not in found.holds] + [
+        f"a turn about {a}" for a in "xyz" if a not in found.turns
+    ]
 
 
 def _axis_words(face: str) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 from imu_monitor.errors import SimError
 from imu_monitor.model import LUMBAR_FAULTS, SENSOR_SETS
 from imu_monitor.simulator import SimulationConfig, simulate_session
+from imu_monitor.simulator.procedure import simulate_procedure
 
 LOOP_LEAD_S = 0.3
 """The loop of a long session starts this long before a rep (at rest)."""
@@ -44,6 +45,7 @@ class SimPerson:
         rate_hz: float = 200.0,
         reps: int = 10,
         faulty: int = 3,
+        procedure: bool = False,
         **sim_options: Any,
     ) -> None:
         self.name = name
@@ -57,7 +59,12 @@ class SimPerson:
             drop_fraction=0.0,  # loss is the BLE link's business here (SimFaults)
             **sim_options,
         )
-        self.recording = simulate_session(self.config)
+        self.procedure = procedure
+        """Doing the device calibration's procedure with the session's wearables instead of
+        the session (``device-cal record --device sim``); looped whole."""
+        self.recording = (
+            simulate_procedure(self.config) if procedure else simulate_session(self.config)
+        )
         self.placements = SENSOR_SETS[sensors]
         self.rate_hz = float(rate_hz)
         series = self.recording.series

@@ -130,10 +130,12 @@ def make_world(
     reps: int = 10,
     faulty: int = 3,
     faults: SimFaults | None = None,
+    procedure: bool = False,
     **device_options: Any,
 ) -> SimWorld:
     """One person wearing one device per placement (the ``--device sim`` setup);
-    ``device_options`` go to every ``add_device`` (``mtu``, ``protocol_options``, ...)."""
+    ``device_options`` go to every ``add_device`` (``mtu``, ``protocol_options``, ...);
+    ``procedure``: the person does the device calibration's procedure instead."""
     prof = load_profile(profile)
     sensors = next((n for n, ps in sorted(SENSOR_SETS.items()) if set(placements) <= set(ps)), None)
     if sensors is None:
@@ -147,6 +149,7 @@ def make_world(
         rate_hz=prof.rate_hz,
         reps=reps,
         faulty=faulty,
+        procedure=procedure,
     )
     for p in placements:
         world.add_device(profile=prof, placement=p, person="p1", faults=faults, **device_options)
