@@ -12,7 +12,7 @@ from typing import Any
 
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import SampleChunk
-from imu_monitor.processing.device_cal import DeviceCalibration, applied_meta
+from imu_monitor.processing.device_cal import DeviceCalibration, applied_meta, check_devices
 from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 
 
@@ -39,6 +39,7 @@ class DeviceCalibratedSource:
 
     def __init__(self, source: Any, cals: dict[str, tuple[DeviceCalibration, str]]) -> None:
         self._source = source
+        self._given = dict(cals)
         self._cals = {s: c for s, (c, _) in cals.items()}
         self.device_calibration = applied_meta(cals)
         """What a recording of this source's samples keeps in ``meta["device_calibration"]``."""
@@ -46,9 +47,17 @@ class DeviceCalibratedSource:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
+    def carry_to(self, source: Any) -> DeviceCalibratedSource:
+        """The same calibrations on another (opened) source: the dashboard's device panel
+        connecting other wearables; refused if a sensor's wearable is not the one measured."""
+        check_devices(self._given, source.sensors)
+        return DeviceCalibratedSource(source, self._given)
+
     def start(
         self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
     ) -> None:
+        check_devices(self._given, self._source.sensors)  # known once the source is open
+
         def calibrated(chunk: SampleChunk) -> None:
             cal = self._cals.get(chunk.sensor)
             if cal is not None and len(chunk):

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from imu_monitor.errors import ImuMonitorError
-from imu_monitor.model import GRAVITY_M_S2, Recording, SensorSeries
+from imu_monitor.model import GRAVITY_M_S2, Recording, SensorInfo, SensorSeries
 from imu_monitor.processing.stillness import find_still_periods
 
 FACES: tuple[str, ...] = ("x_p", "x_a", "y_p", "y_a", "z_p", "z_a")
@@ -202,11 +202,19 @@ def _axis_words(face: str) -> str:
 
 @dataclass
 class DeviceCalibration:
-    """One wearable's calibration: imucal's ``FerrarisCalibrationInfo`` (``info``) and what was
-    measured with it (``figures``, also kept in the info's comment)."""
+    """One wearable's calibration: imucal's ``FerrarisCalibrationInfo`` (``info``), what was
+    measured with it (``figures``) and what it was measured on (``about``: device, sensor,
+    procedure file); both are kept in the info's comment."""
 
     info: Any
     figures: dict[str, Any]
+    about: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> str:
+        """The wearable it was measured on (name or address as the scan found it); "" when not
+        known (a simulated procedure, a file from elsewhere)."""
+        return str(self.about.get("device") or "")
 
     def to_json(self) -> str:
         """imucal's own JSON (``CalibrationInfo.from_json`` reads it back); the figures are in
@@ -230,10 +238,13 @@ class DeviceCalibration:
         if not isinstance(info, FerrarisCalibrationInfo):
             raise ImuMonitorError(f"{p}: a {info.CAL_TYPE} calibration, not a Ferraris one")
         try:
-            figures = json.loads(info.comment or "{}").get("figures", {})
-        except (ValueError, AttributeError):
-            figures = {}
-        return cls(info, figures)
+            comment = json.loads(info.comment or "{}")
+        except ValueError:
+            comment = {}
+        if not isinstance(comment, dict):
+            comment = {}
+        figures = comment.pop("figures", {})
+        return cls(info, figures if isinstance(figures, dict) else {}, comment)
 
     def apply(self, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated samples, in the program's units."""
@@ -283,7 +294,7 @@ def measure(
     }
     if not misalignment:
         info.R_a, info.R_g = np.eye(3), np.eye(3)
-    done = DeviceCalibration(info, {})
+    done = DeviceCalibration(info, {}, dict(about))
     done.figures = {**_figures(done, s), **measured}
     info.comment = json.dumps({**about, "figures": done.figures})
     return done
@@ -335,10 +346,26 @@ def applied_meta(cals: dict[str, tuple[DeviceCalibration, str]]) -> dict[str, An
     }
 
 
+def check_devices(
+    cals: dict[str, tuple[DeviceCalibration, str]], sensors: dict[str, SensorInfo]
+) -> None:
+    """Refuse a calibration measured on another wearable than the one at its sensor's place
+    (when both are known): a calibration belongs to a device."""
+    for sensor, (cal, source) in cals.items():
+        info = sensors.get(sensor)
+        if cal.device and info is not None and info.device and info.device != cal.device:
+            raise ImuMonitorError(
+                f"{source} was measured on {cal.device}, but the {sensor} is {info.device}: "
+                f"record the procedure with {info.device} (imu-monitor device-cal record), or "
+                "give the calibration of the wearable you use"
+            )
+
+
 def apply_to_recording(rec: Recording, cals: dict[str, tuple[DeviceCalibration, str]]) -> Recording:
     """A copy of ``rec`` whose sensors in ``cals`` (sensor -> (calibration, where it came from))
     carry calibrated samples, with ``meta["device_calibration"]`` saying which. A sensor already
     calibrated is refused: applied twice, a calibration corrects what it already corrected."""
+    check_devices(cals, rec.sensors)
     done = dict(rec.meta.get("device_calibration") or {})
     series = dict(rec.series)
     for sensor, (cal, _) in cals.items():

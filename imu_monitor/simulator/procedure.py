@@ -239,6 +239,6 @@ def simulate_procedure(config: SimulationConfig, *, created_utc: str | None = No
     }
     return Recording(
         meta=meta,
-        sensors={p: SensorInfo(p, "sim", f"sim-{config.seed}-{p}", rate) for p in series},
+        sensors={p: SensorInfo(p, "sim", "", rate) for p in series},
         series=series,
     )

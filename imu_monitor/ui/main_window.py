@@ -255,9 +255,12 @@ class DashboardWindow(QMainWindow):
     def switch_source(self, source: Any) -> None:
         """Monitor another (opened) source: the device panel's Connect. The old session stops
         and its devices disconnect; settings and stores carry over, a recording is closed."""
+        old = self.ds
+        carry = getattr(old.source, "carry_to", None)  # live --device-cal: the same calibrations
+        if carry is not None:
+            source = carry(source)  # (refused, naming both, if a wearable is not the one measured)
         if self.recorder is not None:
             self.set_recording(False)
-        old = self.ds
         old.stop()
         if old.source is not source and hasattr(old.source, "stop"):
             old.source.stop()

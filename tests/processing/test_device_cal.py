@@ -148,3 +148,17 @@ def test_a_turn_that_lost_its_samples_or_went_the_other_way_is_refused(procedure
     mirrored = SensorSeries(s.t_s, s.acc_m_s2, gyr, None)
     with pytest.raises(ImuMonitorError, match="turns went different ways"):
         find_sections(mirrored, "p")
+
+
+def test_a_calibration_of_another_wearable_is_refused(cals) -> None:
+    from imu_monitor.model import SensorInfo
+
+    session = simulate_session(replace(CONFIG, reps=1, faulty=0))
+    session.sensors["sacrum"] = SensorInfo("sacrum", "diy_imu", "IMU-B")
+    theirs = replace(cals["sacrum"], about={"device": "IMU-A"})
+    with pytest.raises(
+        ImuMonitorError, match="c.json was measured on IMU-A, but the sacrum is IMU-B"
+    ):
+        apply_to_recording(session, {"sacrum": (theirs, "c.json")})
+    unknown = replace(cals["sacrum"], about={})  # a simulated procedure: no device to compare
+    apply_to_recording(session, {"sacrum": (unknown, "c.json")})

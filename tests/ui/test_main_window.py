@@ -586,3 +586,39 @@ def test_a_failed_recording_is_announced_and_the_button_shows_it_stopped(qtbot, 
     assert w.recorder is None and not w.header.marker_btn.isEnabled()
     assert any("RECORDING STOPPED" in t for t in w.notices.texts()), w.notices.texts()
     w.shutdown()
+
+
+def test_switched_wearables_keep_the_device_calibration_or_are_refused(qtbot, kick, tmp_path):
+    """``live --device-cal``: the device panel's Connect keeps the calibrations on the new
+    source when its wearables are the ones measured, and refuses (naming both) when not."""
+    from dataclasses import replace as with_
+
+    from imu_monitor.app.calibrated_source import DeviceCalibratedSource
+    from imu_monitor.errors import ImuMonitorError
+    from imu_monitor.model import SensorInfo
+    from imu_monitor.processing.device_cal import measure
+    from imu_monitor.simulator.procedure import simulate_procedure
+
+    rec, cal = kick
+    proc = simulate_procedure(SimulationConfig(sensors=1, seed=2))
+    dev = measure(proc.series["sacrum"], what="s", about={"device": "IMU-A"})
+    named = {p: with_(i, device="IMU-A") for p, i in rec.sensors.items()}
+    first = ThreadSource(rec, [])
+    first.sensors = named
+    ds = DashboardSession(
+        DeviceCalibratedSource(first, {"sacrum": (dev, "cal/sacrum.json")}),
+        Settings(),
+        calibration=cal,
+    )
+    w, _ = _window(qtbot, ds, tmp_path)
+    same = ThreadSource(rec, [])
+    same.sensors = dict(named)
+    w.switch_source(same)
+    assert isinstance(w.ds.source, DeviceCalibratedSource)
+    assert w.ds.source.device_calibration["sacrum"]["source"] == "cal/sacrum.json"
+    other = ThreadSource(rec, [])
+    other.sensors = {"sacrum": SensorInfo("sacrum", "diy_imu", "IMU-B")}
+    with pytest.raises(ImuMonitorError, match="measured on IMU-A, but the sacrum is IMU-B"):
+        w.switch_source(other)
+    assert w.ds.source.device_calibration  # the running session was left as it was
+    w.ds.stop()
