@@ -107,17 +107,20 @@ def quality_section(r: SessionReport) -> str:
             if s["acc_offset_from_calibration"]
             else f"{s['acc_offset_mg']:.0f} ({s['acc_offset_pairs']} "
             + ("pair)" if s["acc_offset_pairs"] == 1 else "pairs)"),
+            esc(s["device_calibration"]) if s.get("device_calibration") else "none",
         ]
         for p, s in q["sensors"].items()
     ]
     out.append(
         "<p><b>Packets and gaps</b> per sensor, and the accelerometer offset the analysis "
         "estimated from the session's postures (with the gyroscope's help) and took off, or the "
-        "one the calibration was made with (the live monitor measures it over the first reps)."
-        "</p>"
+        "one the calibration was made with (the live monitor measures it over the first reps); "
+        "and the wearable's own calibration (scale and offset, measured on a table: "
+        "<code>imu-monitor device-cal</code>) its samples carry, by its file.</p>"
     )
     cols = ["sensor", "profile", "Hz", "samples", "lost", "loss %", "gaps", "bridged",
-            "longest gap s", "link gaps", "acc offset taken off, mg"]  # fmt: skip
+            "longest gap s", "link gaps", "acc offset taken off, mg",
+            "device calibration"]  # fmt: skip
     out.append(table(cols, rows, left=2))
     if q["clock_offsets"]:
         out.append(

@@ -222,6 +222,10 @@ def sensor_quality(rec: Recording, analysis: Analysis) -> dict[str, dict[str, An
                 else None
             ),
             "acc_offset_from_calibration": bool(off.get("from_calibration")),
+            # the wearable's own calibration its samples carry (``device-cal``), by its file
+            "device_calibration": (rec.meta.get("device_calibration") or {})
+            .get(p, {})
+            .get("source"),
             "acc_offset_pairs": int(off.get("pairs", 0)),
             "acc_offset_not_applied": str(off.get("not_applied", "")),
         }

@@ -53,6 +53,11 @@ def test_measure_apply_analyze(files, capsys) -> None:
     assert main(["analyze", str(out_file), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["device_calibration"]) == {"sacrum", "upper_lumbar"}
+    html = d / "r.html"
+    assert main(["report", str(out_file), "-o", str(html)]) == 0
+    page = html.read_text(encoding="utf-8")
+    assert "<th>device calibration</th>" in page
+    assert f"<td>{d / 'cal' / 'upper_lumbar.json'}</td>" in page
     # one sensor's file, the other left as recorded
     one = d / "one.imr"
     cal = f"upper_lumbar={d / 'cal' / 'upper_lumbar.json'}"
