@@ -32,7 +32,7 @@ from imu_monitor.cli.common import (
     print_json,
     table,
 )
-from imu_monitor.cli.live import FAULTY
+from imu_monitor.cli.live import FAULTY, add_wearable_options
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import PLACEMENTS, Recording, SampleChunk, SensorSeries
@@ -95,19 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "settles as they warm up.",
     )
     r.add_argument("-o", "--output", metavar="FILE", required=True, help="recording to write")
-    r.add_argument(
-        "--device",
-        metavar="NAME|ADDRESS|sim",
-        help="the wearable (name or address from 'imu-monitor scan'); default: sim",
-    )
-    r.add_argument("--profile", metavar="P", help="firmware profile (default: from the scan)")
-    r.add_argument(
-        "--sensors",
-        default="1",
-        metavar="N|PLACEMENT=DEVICE,...",
-        help="1, 2 or 3 sensors, or placement=device pairs, as for 'live' (calibrated together, "
-        "square in one box, or one at a time)",
-    )
+    add_wearable_options(r, " (calibrated together, square in one box, or one at a time)")
     r.add_argument(
         "--duration",
         type=positive_number("seconds"),

@@ -70,20 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Connect the wearable(s), calibrate neutral (stand still, then hold the "
         "exercise's start position) and alarm when the lumbar spine leaves neutral.",
     )
-    p.add_argument(
-        "--device",
-        metavar="NAME|ADDRESS|sim",
-        help="the wearable (name or address from 'imu-monitor scan'); default: sim",
-    )
-    p.add_argument("--profile", metavar="P", help="firmware profile (default: from the scan)")
+    add_wearable_options(p)
     p.add_argument(
         "--exercise", default="back-kick", choices=sorted(EXERCISES), help="default: back-kick"
-    )
-    p.add_argument(
-        "--sensors",
-        default="1",
-        metavar="N|PLACEMENT=DEVICE,...",
-        help="1, 2 or 3 sensors (sacrum; + upper_lumbar; + thigh), or placement=device pairs",
     )
     p.add_argument("--headless", action="store_true", help="no window: print events")
     p.add_argument(
@@ -135,6 +124,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--reps)",
     )
     p.set_defaults(func=run)
+
+
+def add_wearable_options(p: argparse.ArgumentParser, sensors_note: str = "") -> None:
+    """``--device``, ``--profile`` and ``--sensors``: which wearables to stream (``live``,
+    ``device-cal record``; ``parse_sensors`` reads them)."""
+    p.add_argument(
+        "--device",
+        metavar="NAME|ADDRESS|sim",
+        help="the wearable (name or address from 'imu-monitor scan'); default: sim",
+    )
+    p.add_argument("--profile", metavar="P", help="firmware profile (default: from the scan)")
+    p.add_argument(
+        "--sensors",
+        default="1",
+        metavar="N|PLACEMENT=DEVICE,...",
+        help="1, 2 or 3 sensors (sacrum; + upper_lumbar; + thigh), or placement=device pairs"
+        + sensors_note,
+    )
 
 
 # ---------------------------------------------------------------------------------- headless
