@@ -291,6 +291,12 @@ class ReplayThreadSource:
         self._stop = threading.Event()
         self.finished = threading.Event()
 
+    @property
+    def device_calibration(self) -> dict | None:
+        """The device calibrations the recording's samples carry (``meta``), as a live
+        ``DeviceCalibratedSource`` says its own."""
+        return self.replay.rec.meta.get("device_calibration")
+
     def start(
         self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback
     ) -> None:

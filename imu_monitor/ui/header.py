@@ -33,13 +33,20 @@ def calibrated_when(created_utc: str, now: _dt.datetime | None = None) -> str:
     return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%Y-%m-%d %H:%M")
 
 
-def session_summary(pipeline: Any, user: str) -> list[str]:
-    """The subtitle's parts for ``pipeline`` (a ``Pipeline`` or its switch): user, sensors,
-    limits and when the neutral was calibrated (the method is in the subtitle's tooltip)."""
+def session_summary(pipeline: Any, user: str, device_calibrated: Any = ()) -> list[str]:
+    """The subtitle's parts for ``pipeline`` (a ``Pipeline`` or its switch): user, sensors
+    (those in ``device_calibrated`` marked "device-calibrated"), limits and when the neutral was
+    calibrated (the method is in the subtitle's tooltip)."""
     lim = pipeline.limits
+    names = [x.replace("_", " ") for x in pipeline.placements]
+    calibrated = [p for p in pipeline.placements if p in device_calibrated]
+    if calibrated:
+        every = len(calibrated) == len(names)
+        which = "" if every else f" ({', '.join(x.replace('_', ' ') for x in calibrated)})"
+        names[-1] += f", device-calibrated{which}"
     bits = [
         f"user {user}",
-        f"sensors: {', '.join(x.replace('_', ' ') for x in pipeline.placements)}",
+        f"sensors: {', '.join(names)}",
         f"limits: flexion {lim.flexion_deg:g}°, extension {lim.extension_deg:g}°, "
         f"dwell {lim.dwell_s * 1000:.0f} ms",
     ]

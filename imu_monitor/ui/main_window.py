@@ -396,7 +396,10 @@ class DashboardWindow(QMainWindow):
         p = self.ds.pipeline
         cal = p.calibration
         how = "" if cal is None else f"neutral: {cal.method}, {cal.created_utc} (UTC)"
-        self.header.show_session(p.exercise.title, session_summary(p, self.ds.settings.user), how)
+        # live --device-cal, or a replay of a recording whose samples carry one
+        device_cal = getattr(self.ds.source, "device_calibration", None)
+        bits = session_summary(p, self.ds.settings.user, device_cal or ())
+        self.header.show_session(p.exercise.title, bits, how)
         if p.mode == "lockout":
             self.notices.notify(p.exercise.one_sensor_note)
         slow = slow_rate_note({name: s.rate_hz for name, s in p.sensors.items()})

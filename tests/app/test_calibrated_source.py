@@ -45,3 +45,17 @@ def test_chunks_of_calibrated_sensors_are_calibrated_on_their_way_out() -> None:
     assert other == ["gap", "status"]
     assert source.kind == "sim" and source.sensors is _Source.sensors
     assert source.device_calibration["sacrum"]["source"] == "c.json"
+
+
+def test_a_replay_says_what_its_recording_carries() -> None:
+    """The dashboard's header reads ``device_calibration`` off its source, live or replayed."""
+    from dataclasses import replace
+
+    from imu_monitor.simulator.generate import simulate_session
+    from imu_monitor.sources.replay import ReplaySource, ReplayThreadSource
+
+    rec = simulate_session(SimulationConfig(reps=1, seed=1))
+    assert ReplayThreadSource(ReplaySource(rec)).device_calibration is None
+    said = {"sacrum": {"source": "cal/sacrum.json"}}
+    carried = replace(rec, meta={**rec.meta, "device_calibration": said})
+    assert ReplayThreadSource(ReplaySource(carried)).device_calibration == said

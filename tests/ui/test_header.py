@@ -33,16 +33,22 @@ def _pipeline(**calibration):
 
 
 @pytest.mark.parametrize(
-    "calibration",
-    [{}, {"windows_s": {"start": (105.5, 107.96)}, "windows_guessed": True}],
-    ids=["live", "replay of a recording without markers"],
+    ("calibration", "device_cal"),
+    [
+        ({}, ()),
+        ({"windows_s": {"start": (105.5, 107.96)}, "windows_guessed": True}, ()),
+        ({}, ("sacrum", "upper_lumbar", "thigh")),
+    ],
+    ids=["live", "replay of a recording without markers", "live --device-cal"],
 )
-def test_three_sensor_session_line_is_one_line_at_1400_px(qtbot, calibration):
+def test_three_sensor_session_line_is_one_line_at_1400_px(qtbot, calibration, device_cal):
     bar = HeaderBar(devices=True, recording=True)
     qtbot.addWidget(bar)
     bar.setStyleSheet(theme.stylesheet())
     pipeline = _pipeline(**calibration)
-    bar.show_session("Back kick (quadruped hip extension)", session_summary(pipeline, "default"))
+    bar.show_session(
+        "Back kick (quadruped hip extension)", session_summary(pipeline, "default", device_cal)
+    )
     bar.resize(1376, 80)  # the 1400 px window less its margins
     bar.show()
     qtbot.waitExposed(bar)
@@ -80,3 +86,11 @@ def test_calibrated_when_is_local_time_today_else_with_the_date():
     earlier = (now - dt.timedelta(days=2)).astimezone(dt.UTC).isoformat()
     assert calibrated_when(earlier, now) == (now - dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
     assert calibrated_when("not a time", now) == "not a time"
+
+
+def test_device_calibrated_sensors_are_said():
+    every = session_summary(_pipeline(), "u", {"sacrum": {}, "upper_lumbar": {}, "thigh": {}})
+    assert every[1] == "sensors: sacrum, upper lumbar, thigh, device-calibrated"
+    some = session_summary(_pipeline(), "u", {"sacrum": {}})
+    assert some[1] == "sensors: sacrum, upper lumbar, thigh, device-calibrated (sacrum)"
+    assert session_summary(_pipeline(), "u")[1] == "sensors: sacrum, upper lumbar, thigh"
