@@ -52,40 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "device-cal",
         help="calibrate a wearable's own sensors (the Ferraris procedure) and apply it",
-        description="A wearable's accelerometer reads gravity 1-2 %% large or small and some "
-        "mg off, its gyro turns 0.5-1.5 %% too far or short; over a session's turns that is a "
+        description="A wearable's accelerometer reads gravity 1-2 % large or small and some "
+        "mg off, its gyro turns 0.5-1.5 % too far or short; over a session's turns that is a "
         "degree or more of lumbar angle. Measure it once per wearable: record it resting on "
         "each of six faces and turned once round about three axes (README, 'Device "
         "calibration'), then apply the result to sessions.",
     )
     steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
-    m = steps.add_parser(
-        "measure",
-        help="compute each wearable's calibration from a recording of the procedure",
-        description="Find the procedure's six still holds and three full turns in each "
-        "sensor's samples, compute the calibration (imucal's Ferraris calibration) and write "
-        "DIR/<sensor>.json.",
-    )
-    m.add_argument("file", help="recording of the procedure (.imr)")
-    m.add_argument("-o", "--output", metavar="DIR", required=True, help="folder to write into")
-    m.add_argument(
-        "--sensor",
-        choices=PLACEMENTS,
-        action="append",
-        help="only this sensor (repeatable; default: every sensor in the recording)",
-    )
-    m.add_argument(
-        "--misalignment",
-        action="store_true",
-        help="also correct the axes' misalignment (only with a square jig or a turntable: a "
-        "box a little out of square reads as misalignment, and correcting it made the "
-        "simulated sessions worse)",
-    )
-    m.add_argument("--json", action="store_true", help="print one JSON document")
-    add_force_option(m)
-    add_read_options(m)
-    m.set_defaults(func=run_measure)
-
     r = steps.add_parser(
         "record",
         help="record the procedure from the wearables, showing what is still to do",
@@ -116,6 +89,33 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--speed", type=positive_factor, default=1.0, help="simulated time per real time"
     )
     r.set_defaults(func=run_record)
+
+    m = steps.add_parser(
+        "measure",
+        help="compute each wearable's calibration from a recording of the procedure",
+        description="Find the procedure's six still holds and three full turns in each "
+        "sensor's samples, compute the calibration (imucal's Ferraris calibration) and write "
+        "DIR/<sensor>.json.",
+    )
+    m.add_argument("file", help="recording of the procedure (.imr)")
+    m.add_argument("-o", "--output", metavar="DIR", required=True, help="folder to write into")
+    m.add_argument(
+        "--sensor",
+        choices=PLACEMENTS,
+        action="append",
+        help="only this sensor (repeatable; default: every sensor in the recording)",
+    )
+    m.add_argument(
+        "--misalignment",
+        action="store_true",
+        help="also correct the axes' misalignment (only with a square jig or a turntable: a "
+        "box a little out of square reads as misalignment, and correcting it made the "
+        "simulated sessions worse)",
+    )
+    m.add_argument("--json", action="store_true", help="print one JSON document")
+    add_force_option(m)
+    add_read_options(m)
+    m.set_defaults(func=run_measure)
 
     a = steps.add_parser(
         "apply",
