@@ -81,6 +81,13 @@ FRAMES = {
 }
 
 
+DEVICE_CALIBRATED = (
+    "device-calibrated: scale, offset and bias corrected with the wearable's Ferraris "
+    "calibration (imucal), kept whole in the recording's meta device_calibration"
+)
+"""A raw channel's description when its samples carry a device calibration (``device-cal``)."""
+
+
 @dataclass
 class Channel:
     name: str
@@ -208,16 +215,17 @@ def write_bids(
         **_device_facts(rec, table.placements),
     }
     put(names["motion_json"], json.dumps(sidecar, indent=1) + "\n")
-    put(
-        names["channels_tsv"],
-        tsv(
-            ["name", "component", "type", "tracked_point", "units", "reference_frame"],
-            [
-                (c.name, c.component, c.type, c.tracked_point, c.units, c.reference_frame)
-                for c in chans
-            ],
-        ),
-    )
+    columns = ["name", "component", "type", "tracked_point", "units", "reference_frame"]
+    rows = [
+        [c.name, c.component, c.type, c.tracked_point, c.units, c.reference_frame] for c in chans
+    ]
+    calibrated = rec.meta.get("device_calibration") or {}
+    if calibrated:  # the samples were device-calibrated before they were stored: say by what
+        columns.append("description")
+        for c, row in zip(chans, rows, strict=True):
+            cal = calibrated.get(c.tracked_point) if c.type in ("ACCEL", "GYRO") else None
+            row.append("n/a" if cal is None else f"{DEVICE_CALIBRATED} ({cal.get('source')})")
+    put(names["channels_tsv"], tsv(columns, rows))
     used = {c.reference_frame for c in chans}
     frames = {
         "reference_frame": {

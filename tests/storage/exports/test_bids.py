@@ -35,8 +35,8 @@ def dataset(session, tmp_path_factory):
     return d, files
 
 
-def test_the_bids_validator_finds_no_error(dataset):
-    d, _ = dataset
+def _validate(d: Path) -> dict:
+    """The BIDS validator's JSON report on the dataset at ``d``."""
     run = subprocess.run(
         [str(VALIDATOR), str(d), "--format", "json", "--max-rows", "-1"],
         capture_output=True,
@@ -44,7 +44,12 @@ def test_the_bids_validator_finds_no_error(dataset):
         timeout=300,
         env=os.environ | {"NO_COLOR": "1"},
     )
-    report = json.loads(run.stdout)
+    return json.loads(run.stdout)
+
+
+def test_the_bids_validator_finds_no_error(dataset):
+    d, _ = dataset
+    report = _validate(d)
     issues = report["issues"]["issues"]
     errors = [i for i in issues if i["severity"] == "error"]
     warnings = sorted(
@@ -179,3 +184,29 @@ def test_refusals_name_the_path(session, tmp_path):
         write_bids(rec, an, tmp_path / "ds2", subject="--")
     with pytest.raises(ImuMonitorError, match="/proc/imu-monitor-bids: cannot create"):
         write_bids(rec, an, "/proc/imu-monitor-bids")
+
+
+def test_device_calibrated_channels_say_so_and_validate(session, tmp_path):
+    """A recording whose samples carry a device calibration (``device-cal apply``): its raw
+    channels' description says so (the calibration's file), the others are n/a, and the
+    validator still finds no error."""
+    from imu_monitor.processing.device_cal import apply_to_recording, measure
+    from imu_monitor.simulator.config import SimulationConfig
+    from imu_monitor.simulator.procedure import simulate_procedure
+
+    rec, an = session
+    proc = simulate_procedure(SimulationConfig(exercise="back-kick", sensors=3, seed=3))
+    cal = measure(proc.series["sacrum"], what="s", about={})
+    done = apply_to_recording(rec, {"sacrum": (cal, "cal/sacrum.json")})
+    d = tmp_path / "ds"
+    write_bids(done, an, d)
+    rows = _read_tsv(next(d.rglob("*_channels.tsv")))
+    said = {r["name"]: r["description"] for r in rows}
+    assert (
+        said["sacrum_acc_x"].startswith("device-calibrated")
+        and "cal/sacrum.json" in said["sacrum_acc_x"]
+    )
+    assert said["sacrum_gyro_z"] == said["sacrum_acc_x"]
+    assert said["thigh_acc_x"] == "n/a" and said["sacrum_quat_w"] == "n/a"
+    errors = [i for i in _validate(d)["issues"]["issues"] if i["severity"] == "error"]
+    assert not errors, errors
