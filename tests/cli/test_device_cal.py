@@ -53,6 +53,9 @@ def test_measure_apply_analyze(files, capsys) -> None:
     assert main(["analyze", str(out_file), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["device_calibration"]) == {"sacrum", "upper_lumbar"}
+    assert main(["export", str(out_file), "--csv", str(d / "out.csv")]) == 0
+    exported = json.loads((d / "out.meta.json").read_text(encoding="utf-8"))
+    assert set(exported["meta"]["device_calibration"]) == {"sacrum", "upper_lumbar"}
     html = d / "r.html"
     assert main(["report", str(out_file), "-o", str(html)]) == 0
     page = html.read_text(encoding="utf-8")
