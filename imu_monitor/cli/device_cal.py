@@ -196,6 +196,16 @@ def run_measure(args: argparse.Namespace) -> int:
         print(line)
     applied = "applied" if args.misalignment else "measured, not applied (--misalignment)"
     print(f"misalignment: {applied}")
+    for sensor, cal in results.items():
+        f = cal.figures
+        if f["gyro_scale_uncertain_pct"] >= COARSE_GYRO_NOTE_PCT:
+            print(
+                f"note: {sensor}: its gyro reads in steps of {f['gyro_step_deg_s']:.2g} deg/s, "
+                "coarser than its noise, so the bias it reads held still may be up to half a "
+                f"step off; over the turns that leaves its scale uncertain by up to "
+                f"{f['gyro_scale_uncertain_pct']:.1f} %. A finer gyro setting (a smaller range, "
+                "or a firmware that sends its conversion factor) measures it better"
+            )
     for sensor in results:
         print(f"wrote {targets[sensor]}")
     return 0
@@ -339,6 +349,8 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+COARSE_GYRO_NOTE_PCT = 0.1
+"""``measure`` says when the gyro's resolution alone may put its scale this far off (%)."""
 CHECK_EVERY_S = 2.0
 """How often ``record`` looks for new holds and turns (s)."""
 _FACE_WORDS = {f: f"{'+' if f.endswith('_p') else '-'}{f[0]} up" for f in FACES}

@@ -139,7 +139,9 @@ def _minimum_jerk(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kinematics(segments: list[_Segment], t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Specific force (m/s^2) and angular rate (rad/s) in the sensor frame at ``t_s``."""
+    """Specific force (m/s^2) and angular rate (rad/s) in the sensor frame at ``t_s``; a
+    sample jittered past either end of the script is taken where the script starts or ends."""
+    t_s = np.clip(t_s, 0.0, sum(seg.duration_s for seg in segments))
     f = np.zeros((len(t_s), 3))
     w = np.zeros((len(t_s), 3))
     start = 0.0

@@ -165,3 +165,16 @@ def test_record_that_runs_out_of_time_says_what_is_missing(tmp_path, capsys) -> 
     err = capsys.readouterr().err
     assert f"{out}: after 10 s sacrum still lacks" in err and "a turn about y" in err
     assert load_recording(out).series["sacrum"].t_s[-1] > 9.0  # what was recorded is kept
+
+
+def test_a_gyro_read_in_whole_degrees_per_second_is_measured_with_a_note(tmp_path, capsys):
+    """The simulated Polar Verity Sense (its start reply has no gyro conversion factor, so its
+    gyro reads in whole deg/s, as the Polar SDK reads it): every hold is found, and the
+    measure says how far the gyro's resolution alone may put its scale off."""
+    out = tmp_path / "polar.imr"
+    argv = ["device-cal", "record", "--profile", "polar_verity_sense", "--speed", "60"]
+    assert main([*argv, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["device-cal", "measure", str(out), "-o", str(tmp_path / "cal")]) == 0
+    said = capsys.readouterr().out
+    assert "note: sacrum: its gyro reads in steps of 1 deg/s" in said

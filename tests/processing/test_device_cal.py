@@ -162,3 +162,22 @@ def test_a_calibration_of_another_wearable_is_refused(cals) -> None:
         apply_to_recording(session, {"sacrum": (theirs, "c.json")})
     unknown = replace(cals["sacrum"], about={})  # a simulated procedure: no device to compare
     apply_to_recording(session, {"sacrum": (unknown, "c.json")})
+
+
+def test_no_simulated_sample_falls_outside_the_procedure() -> None:
+    """Samples jittered before its start or past its end still see gravity (they read zero
+    before: a free-fall sample at either end)."""
+    for seed in range(5):
+        for s in simulate_procedure(replace(CONFIG, seed=seed, sensors=3)).series.values():
+            g = np.linalg.norm(s.acc_m_s2, axis=1)
+            assert g.min() > 0.85 * GRAVITY_M_S2, seed
+
+
+def test_the_gyro_resolution_is_read_from_the_samples(procedure, cals) -> None:
+    fine = cals["sacrum"].figures
+    assert fine["gyro_step_deg_s"] < 0.1 and fine["gyro_scale_uncertain_pct"] < 0.1
+    s = procedure.series["sacrum"]
+    whole = SensorSeries(s.t_s, s.acc_m_s2, np.radians(np.round(np.degrees(s.gyr_rad_s))), None)
+    coarse = measure(whole, what="s", about={}).figures
+    assert coarse["gyro_step_deg_s"] == pytest.approx(1.0)
+    assert 0.5 < coarse["gyro_scale_uncertain_pct"] < 1.5
