@@ -299,7 +299,14 @@ def measure(
         **{f"gyr_{a}_rot": turned(a, s.gyr_deg_s) for a in "xyz"},
     )
     cal = FerrarisCalibration(grav=GRAVITY_M_S2, expected_angle=360.0 * s.direction)
-    info = cal.compute(regions, s.rate_hz, "m/s^2", "deg/s")
+    try:
+        info = cal.compute(regions, s.rate_hz, "m/s^2", "deg/s")
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as e:
+        raise ImuMonitorError(
+            f"{what}: the calibration cannot be computed from these holds and turns ({e}); "
+            "check that every axis of the wearable responds (imu-monitor check-device) and "
+            "record the procedure again"
+        ) from None
     measured = {
         "acc_misalignment_deg": _misalignment_deg(info.R_a),
         "gyro_misalignment_deg": _misalignment_deg(info.R_g),
