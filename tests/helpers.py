@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from imu_monitor.cli.main import main as cli_main
 from imu_monitor.model import Recording
 from imu_monitor.simulator.live import arrival_order
 from imu_monitor.simulator.live import feed_live as simulator_feed_live
@@ -23,3 +24,11 @@ def feed_live(rec: Recording, recorder=None, calibration=None):
     its events."""
     chunks = chunks_in_time_order(rec, np.random.default_rng(5))
     return simulator_feed_live(rec, chunks, recorder=recorder, calibration=calibration)
+
+
+def run_cli(argv: list[str]) -> int:
+    """``imu-monitor ARGV``'s exit code as the shell sees it (argparse exits for usage errors)."""
+    try:
+        return cli_main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)

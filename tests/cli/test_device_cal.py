@@ -1,4 +1,5 @@
-"""`imu-monitor device-cal measure / apply` and `simulate --procedure`, as a user runs them:
+"""`imu-monitor device-cal record / measure / apply`, `simulate --procedure` and `live
+--device-cal`, as a user runs them:
 files written and read back by imucal, the calibrated copy analysed and said so, and bad input
 refused with one line that names what is wrong."""
 
@@ -10,15 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imu_monitor.cli.main import main as _main
 from imu_monitor.storage.recording import load_recording
-
-
-def main(argv: list[str]) -> int:
-    try:
-        return _main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
+from tests.helpers import run_cli as main
 
 
 @pytest.fixture(scope="module")
