@@ -1,7 +1,7 @@
 """`imu-monitor device-cal record / measure / apply`, `simulate --procedure` and `live
---device-cal`, as a user runs them:
-files written and read back by imucal, the calibrated copy analysed and said so, and bad input
-refused with one line that names what is wrong."""
+--device-cal`, as a user runs them: files written and read back by imucal, the calibrated copy
+analysed, reported and exported and said so, and bad input refused with one line that names
+what is wrong."""
 
 from __future__ import annotations
 
