@@ -57,6 +57,13 @@ this far about that face's axis (a full turn is 360)."""
 MAX_TURN_HOLE_S = 0.25
 """Longest stretch without samples a turn may have: the gyro is integrated over the turn, and a
 hole longer than this (lost notifications) can hide too much of it to interpolate."""
+MAX_TURN_LOST = 0.10
+"""... and the largest share of a turn's time its holes (gaps over 1.5 sample periods) may take
+together: the turn's angle is interpolated across them."""
+TURN_WITHIN = 0.05
+"""A turn whose angle reads more than this share off a full turn is not counted: a gyro that far
+off its scale is broken, and such a reading means samples lost or mistimed (a simulated link
+that could not keep up read 314-425 deg)."""
 CAL_VERSION = 1
 """What ``apply_to_recording`` writes into ``meta["device_calibration"]``; bumped if it changes."""
 
@@ -128,10 +135,13 @@ def _face(mean_acc: np.ndarray) -> str | None:
     return "xyz"[k] + ("_p" if mean_acc[k] > 0 else "_a")
 
 
-def _hole_in(t: np.ndarray, t0: float, t1: float) -> float:
+def _holes_in(t: np.ndarray, t0: float, t1: float, rate_hz: float) -> tuple[float, float]:
+    """The longest stretch without samples between ``t0`` and ``t1`` (s), and the share of that
+    time spent in stretches longer than 1.5 sample periods."""
     inside = t[(t >= t0) & (t <= t1)]
-    edges = np.concatenate([[t0], inside, [t1]])
-    return float(np.max(np.diff(edges)))
+    steps = np.diff(np.concatenate([[t0], inside, [t1]]))
+    holes = steps[steps > 1.5 / rate_hz]
+    return float(np.max(steps)), float(holes.sum() / max(t1 - t0, 1e-9))
 
 
 def scan(series: SensorSeries, what: str) -> Sections:
@@ -163,7 +173,10 @@ def scan(series: SensorSeries, what: str) -> Sections:
         angle = float(np.sum(gyr[b0:a1, k] - bias) / rate)
         if abs(angle) < TURN_MIN_DEG:
             continue
-        if _hole_in(series.t_s, float(grid[b0]), float(grid[a1])) > MAX_TURN_HOLE_S:
+        longest, lost = _holes_in(series.t_s, float(grid[b0]), float(grid[a1]), rate)
+        if longest > MAX_TURN_HOLE_S or lost > MAX_TURN_LOST:
+            continue
+        if abs(abs(angle) - 360.0) > TURN_WITHIN * 360.0:
             continue
         best = found.turns.get(face0[0])
         if best is None or abs(abs(angle) - 360.0) < abs(abs(best.angle_deg) - 360.0):
@@ -188,8 +201,9 @@ def find_sections(series: SensorSeries, what: str) -> Sections:
         raise ImuMonitorError(
             f"{what}: no full turn about the sensor's {' and '.join(missing)} axis was found. "
             "With that axis up, hold the box still, turn it once round on the table (clockwise "
-            "seen from above) and hold it still again; a turn that lost more than "
-            f"{MAX_TURN_HOLE_S:g} s of samples does not count"
+            "seen from above) and hold it still again. A turn does not count that lost more "
+            f"than {MAX_TURN_HOLE_S:g} s of samples at once or {MAX_TURN_LOST:.0%} of them in "
+            f"all, or that read more than {TURN_WITHIN:.0%} off a full turn"
         )
     signs = {a: math.copysign(1.0, t.angle_deg) for a, t in found.turns.items()}
     if len(set(signs.values())) > 1:

@@ -136,7 +136,7 @@ def test_record_streams_the_procedure_from_the_simulated_wearables(tmp_path, cap
     calibration measured from it matches the one from the procedure simulated offline."""
     out = tmp_path / "rec.imr"
     sim = ["--sensors", "2", "--seed", "4", "--reps", "2", "--faulty", "1"]
-    assert main(["device-cal", "record", *sim, "--speed", "60", "-o", str(out)]) == 0
+    assert main(["device-cal", "record", *sim, "--speed", "15", "-o", str(out)]) == 0
     said = capsys.readouterr().out
     assert "sacrum: turn about y (" in said and "upper_lumbar: -y up held" in said
     assert "next: imu-monitor device-cal measure" in said
@@ -166,7 +166,7 @@ def test_a_gyro_read_in_whole_degrees_per_second_is_measured_with_a_note(tmp_pat
     gyro reads in whole deg/s, as the Polar SDK reads it): every hold is found, and the
     measure says how far the gyro's resolution alone may put its scale off."""
     out = tmp_path / "polar.imr"
-    argv = ["device-cal", "record", "--profile", "polar_verity_sense", "--speed", "60"]
+    argv = ["device-cal", "record", "--profile", "polar_verity_sense", "--speed", "15"]
     assert main([*argv, "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["device-cal", "measure", str(out), "-o", str(tmp_path / "cal")]) == 0

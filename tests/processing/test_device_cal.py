@@ -143,6 +143,13 @@ def test_a_turn_that_lost_its_samples_or_went_the_other_way_is_refused(procedure
     with pytest.raises(ImuMonitorError, match="no full turn about the sensor's x axis"):
         find_sections(_cut(s, ~hole), "p")
     inside = (s.t_s > t0) & (s.t_s < t1)
+    every_other = inside & (np.arange(len(s)) % 2 == 1)  # holes of one sample: half of it lost
+    with pytest.raises(ImuMonitorError, match="no full turn about the sensor's x axis"):
+        find_sections(_cut(s, ~every_other), "p")
+    off = s.gyr_rad_s.copy()
+    off[inside] *= 1.08  # a turn reading 8 % off a full one: samples mistimed, not a scale error
+    with pytest.raises(ImuMonitorError, match="no full turn about the sensor's x axis"):
+        find_sections(SensorSeries(s.t_s, s.acc_m_s2, off, None), "p")
     gyr = s.gyr_rad_s.copy()
     gyr[inside] *= -1.0
     mirrored = SensorSeries(s.t_s, s.acc_m_s2, gyr, None)
