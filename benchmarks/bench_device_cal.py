@@ -8,8 +8,8 @@ which is compared with the errors the simulated device really had on the day
 procedure itself is measured too: the procedure's own imperfections (faces off level, turns
 off a full turn) without the link.
 
-    python benchmarks/bench_accuracy.py ... ; python benchmarks/bench_device_cal.py [--seeds 5]
-        [--profiles diy_imu,thingy52] [--speed 60]
+    python benchmarks/bench_device_cal.py [--seeds 5]
+        [--profiles diy_imu,thingy52] [--speed 10]
 
 Prints, per profile, the largest error over the seeds and axes of the accelerometer's offset
 (mg) and scale (%) and of the gyro's scale (%), and how many recordings had every hold and
@@ -83,8 +83,8 @@ def main() -> int:
         "--speed",
         type=float,
         default=10.0,
-        help="simulated time per real time (default 10: faster, on a loaded machine, the simulated
-        link cannot keep up and loses notifications)",
+        help="simulated time per real time (default 10; faster, on a loaded machine, the "
+        "simulated link cannot keep up and loses notifications)",
     )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
