@@ -19,7 +19,9 @@ turn; ``--json`` for the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -68,10 +70,11 @@ def streamed(profile: str, seed: int, speed: float, folder: Path) -> SensorSerie
     out = folder / f"{profile}-{seed}.imr"
     argv = ["device-cal", "record", "--profile", profile, "--seed", str(seed)]
     argv += ["--speed", f"{speed:g}", "--duration", "300", "-o", str(out)]
-    try:
-        code = cli_main(argv)
-    except SystemExit as e:
-        code = int(e.code or 0)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        try:
+            code = cli_main(argv)
+        except SystemExit as e:
+            code = int(e.code or 0)
     return load_recording(out).series["sacrum"] if code == 0 else None
 
 
