@@ -15,10 +15,13 @@ accelerometer's 1-2 % scale errors are a degree or more of lumbar angle, and a s
 postures cannot tell a scale error from an offset (docs/accuracy.md, "The two-sensor hip
 thrust's worst session"). Measured once on a table, they can.
 
-``find_sections`` finds the holds and turns in a recording of the procedure (no annotation);
-``measure`` computes the calibration; ``apply_to_recording`` applies it to a session's raw
-samples before anything else reads them, and says so in the recording's meta. Imports core
-types, numpy, imucal and ``stillness``.
+``scan`` finds the holds and turns in a recording of the procedure as it grows (no
+annotation), ``find_sections`` asks for all of them; ``measure`` computes the calibration (the
+misalignment measured, applied only on request: ``measure``'s doc); ``apply_to_recording``
+applies it to a session's raw samples before anything else reads them and says so in the
+recording's meta, refusing a calibration of another wearable (``check_devices``). Imports core
+types, numpy, imucal (inside the functions that need it: pandas is slow to import) and
+``stillness``.
 """
 
 from __future__ import annotations
