@@ -32,7 +32,7 @@ from imu_monitor.cli.common import (
     print_json,
     table,
 )
-from imu_monitor.cli.live import FAULTY, add_wearable_options
+from imu_monitor.cli.live import FAULTY, add_wearable_options, check_simulation
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import PLACEMENTS, Recording, SampleChunk, SensorSeries
@@ -84,7 +84,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--exercise", default="back-kick", choices=sorted(EXERCISES))
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--reps", type=count(1), default=10)
-    sim.add_argument("--faulty", type=count(0), default=FAULTY)
+    sim.add_argument(
+        "--faulty",
+        type=count(0),
+        default=None,
+        help=f"as for 'live' (default {FAULTY}, or every rep with fewer --reps)",
+    )
     sim.add_argument(
         "--speed", type=positive_factor, default=1.0, help="simulated time per real time"
     )
@@ -271,6 +276,7 @@ PROCEDURE_STEPS = (
 
 
 def run_record(args: argparse.Namespace) -> int:
+    check_simulation(args)  # the same simulated wearables as 'live' with the same options
     out = check_output(args.output, force=args.force, option="-o")
     person = SimulatedPerson(
         args.exercise, args.seed, args.speed, args.reps, args.faulty, procedure=True

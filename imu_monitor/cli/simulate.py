@@ -144,8 +144,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--procedure",
         action="store_true",
-        help="instead of a session, the device calibration's procedure done with the same "
-        "wearables (same --seed and --sensors; for 'device-cal measure')",
+        help="instead of a session, the device calibration's procedure done with the "
+        "session's wearables (give the session's own options: its length sets some of their "
+        "draws; for 'device-cal measure')",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="recording file to write")
     add_force_option(p)

@@ -2,7 +2,8 @@
 box on a table, on each of its six faces, and turned once round on the table about three of
 them (the Ferraris procedure; README, "Device calibration").
 
-The wearables are the session's own devices: the same seed draws the same accelerometer offset
+The wearables are the session's own devices: the same config (its seed, and its length: the
+gyro scale is drawn after tracks as long as the session) draws the same accelerometer offset
 and scale errors and gyro scale errors (``human_session.device_errors``), changed by what
 differs between a table at room temperature and the skin (``TEMPERATURE_*``), with a gyro bias
 of their own power-on. What a person does imperfectly is drawn too: each face sits a little off
