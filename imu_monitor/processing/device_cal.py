@@ -372,10 +372,11 @@ def _figures(cal: DeviceCalibration, s: Sections) -> dict[str, Any]:
 
 
 def _coarse_gyro_pct(s: Sections) -> float:
-    """How far off the gyro's scale may be from its resolution alone (%): held still, a gyro
-    read in steps coarser than its noise reads its bias up to half a step off (no noise to
-    average the rounding out), and a turn integrates that over its length (a 6 s turn at
-    1 deg/s steps: 0.8 %). Negligible (0.001 %) for a gyro whose noise spans many steps."""
+    """How far off the gyro's scale may be from its resolution alone (%), at most: held still,
+    a gyro read in steps coarser than its noise reads its bias up to half a step off (no noise
+    to average the rounding out), and a turn integrates that over its length (a 6 s turn at
+    1 deg/s steps: 0.8 %). A bound: where the noise spans a step or more (the simulated
+    0.06 deg/s steps, bound 0.06 %) the rounding averages out and the real share is smaller."""
     longest_s = max((t.stop - t.start) / s.rate_hz for t in s.turns.values())
     return 0.5 * s.gyro_step_deg_s * longest_s / 360.0 * 100.0
 
@@ -412,7 +413,9 @@ def check_devices(
 def apply_to_recording(rec: Recording, cals: dict[str, tuple[DeviceCalibration, str]]) -> Recording:
     """A copy of ``rec`` whose sensors in ``cals`` (sensor -> (calibration, where it came from))
     carry calibrated samples, with ``meta["device_calibration"]`` saying which. A sensor already
-    calibrated is refused: applied twice, a calibration corrects what it already corrected."""
+    calibrated is refused: applied twice, a calibration corrects what it already corrected. The
+    neutral calibration recorded with the session is left out: it was made from the raw
+    samples; the copy is calibrated afresh from its calibration markers (or guessed windows)."""
     check_devices(cals, rec.sensors)
     done = dict(rec.meta.get("device_calibration") or {})
     series = dict(rec.series)
@@ -436,6 +439,6 @@ def apply_to_recording(rec: Recording, cals: dict[str, tuple[DeviceCalibration, 
         markers=list(rec.markers),
         events=list(rec.events),
         gaps=list(rec.gaps),
-        calibration=rec.calibration,
+        calibration=None,
         truth=rec.truth,
     )

@@ -91,6 +91,8 @@ def test_applied_once_and_said_in_the_meta(cals) -> None:
     assert said["source"] == "cal/sacrum.json"
     assert said["imucal"]["cal_type"] == "Ferraris"
     assert "device_calibration" not in session.meta  # the raw one untouched
+    with_neutral = replace(session, calibration={"method": "made from the raw samples"})
+    assert apply_to_recording(with_neutral, {"sacrum": (cals["sacrum"], "c")}).calibration is None
     assert done.series["upper_lumbar"] is session.series["upper_lumbar"]
     assert not np.allclose(done.series["sacrum"].acc_m_s2, session.series["sacrum"].acc_m_s2)
     with pytest.raises(ImuMonitorError, match="already carry a device calibration"):
