@@ -47,11 +47,13 @@ class DeviceCalibratedSource:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
-    def carry_to(self, source: Any) -> DeviceCalibratedSource:
-        """The same calibrations on another (opened) source: the dashboard's device panel
-        connecting other wearables; refused if a sensor's wearable is not the one measured."""
-        check_devices(self._given, source.sensors)
-        return DeviceCalibratedSource(source, self._given)
+    def carry_to(self, source: Any) -> Any:
+        """The same calibrations on another (opened) source, for the sensors it has (the
+        dashboard's device panel connecting other wearables; ``source`` itself when it has none
+        of them); refused if a sensor's wearable is not the one measured."""
+        kept = {s: c for s, c in self._given.items() if s in source.sensors}
+        check_devices(kept, source.sensors)
+        return DeviceCalibratedSource(source, kept) if kept else source
 
     def start(
         self, on_chunk: ChunkCallback, on_gap: GapCallback, on_status: StatusCallback

@@ -621,4 +621,7 @@ def test_switched_wearables_keep_the_device_calibration_or_are_refused(qtbot, ki
     with pytest.raises(ImuMonitorError, match="measured on IMU-A, but the sacrum is IMU-B"):
         w.switch_source(other)
     assert w.ds.source.device_calibration  # the running session was left as it was
+    thigh_only = ThreadSource(rec, [])
+    thigh_only.sensors = {"thigh": SensorInfo("thigh", "diy_imu", "IMU-C")}
+    assert w.ds.source.carry_to(thigh_only) is thigh_only  # nothing of it to calibrate
     w.ds.stop()
