@@ -19,29 +19,31 @@ from typing import Any
 
 from imu_monitor import __version__
 from imu_monitor.app.calibrated_source import calibrations_in
-from imu_monitor.app.sources import SimulatedPerson, live_source, parse_sensors
 from imu_monitor.cli.common import (
     add_force_option,
     add_read_options,
     check_output,
-    count,
     exit_code_after,
     load_for_command,
-    positive_factor,
     positive_number,
     print_json,
     table,
 )
-from imu_monitor.cli.live import FAULTY, add_wearable_options, check_simulation
+from imu_monitor.cli.live import (
+    add_simulated_wearer_options,
+    add_wearable_options,
+    build_source,
+    check_simulation,
+)
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import PLACEMENTS, Recording, SampleChunk, SensorSeries
 from imu_monitor.processing.device_cal import (
-    FACES,
     DeviceCalibration,
     apply_to_recording,
     measure,
     scan,
+    signed_axis,
     still_to_do,
 )
 from imu_monitor.sources.base import SourceStatus
@@ -82,17 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "same --exercise, --seed, --reps and --faulty"
     )
     sim.add_argument("--exercise", default="back-kick", choices=sorted(EXERCISES))
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--reps", type=count(1), default=10)
-    sim.add_argument(
-        "--faulty",
-        type=count(0),
-        default=None,
-        help=f"as for 'live' (default {FAULTY}, or every rep with fewer --reps)",
-    )
-    sim.add_argument(
-        "--speed", type=positive_factor, default=1.0, help="simulated time per real time"
-    )
+    add_simulated_wearer_options(sim)
     r.set_defaults(func=run_record)
 
     m = steps.add_parser(
@@ -278,12 +270,7 @@ PROCEDURE_STEPS = (
 def run_record(args: argparse.Namespace) -> int:
     check_simulation(args)  # the same simulated wearables as 'live' with the same options
     out = check_output(args.output, force=args.force, option="-o")
-    person = SimulatedPerson(
-        args.exercise, args.seed, args.speed, args.reps, args.faulty, procedure=True
-    )
-    live = live_source(
-        parse_sensors(args.sensors, args.device), profile=args.profile, person=person
-    )
+    live = build_source(args, procedure=True)
     source = live.source
     chunks: dict[str, list[SampleChunk]] = {}
     lock = threading.Lock()
@@ -326,14 +313,13 @@ def run_record(args: argparse.Namespace) -> int:
                 if len(series) < 100:
                     continue
                 found = scan(series, sensor)
-                done = [f"{_FACE_WORDS[f]} held" for f in found.holds] + [
-                    f"turn about {a} ({t.angle_deg:+.0f} deg)" for a, t in found.turns.items()
-                ]
-                for item in done:
-                    key = item.split(" (")[0]
+                done = {f: f"{signed_axis(f)} up held" for f in found.holds} | {
+                    a: f"turn about {a} ({t.angle_deg:+.0f} deg)" for a, t in found.turns.items()
+                }  # (keyed by face, or by axis for a turn)
+                for key, said in done.items():
                     if key not in seen[sensor]:
                         seen[sensor].add(key)
-                        print(f"{sensor}: {item}", flush=True)
+                        print(f"{sensor}: {said}", flush=True)
                 todo[sensor] = still_to_do(found)
     except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (cli.main): close the file as at the end
         interrupted = e
@@ -359,4 +345,3 @@ COARSE_GYRO_NOTE_PCT = 0.1
 """``measure`` says when the gyro's resolution alone may put its scale this far off (%)."""
 CHECK_EVERY_S = 2.0
 """How often ``record`` looks for new holds and turns (s)."""
-_FACE_WORDS = {f: f"{'+' if f.endswith('_p') else '-'}{f[0]} up" for f in FACES}

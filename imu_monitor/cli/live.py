@@ -107,23 +107,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         "'device-cal measure' (README, 'Device calibration'); the recording says so",
     )
     add_lsl_options(p)
-    sim = p.add_argument_group("simulated wearable (--device sim)")
-    sim.add_argument("--seed", type=int, default=0, help="simulated session seed")
-    sim.add_argument(
+    add_simulated_wearer_options(p.add_argument_group("simulated wearable (--device sim)"))
+    p.set_defaults(func=run)
+
+
+def add_simulated_wearer_options(group: Any) -> None:
+    """``--seed``, ``--speed``, ``--reps`` and ``--faulty``: the simulated wearer's session
+    (``live``; ``device-cal record``, whose wearables are then live's; ``build_source`` and
+    ``check_simulation`` read them)."""
+    group.add_argument("--seed", type=int, default=0, help="simulated session seed")
+    group.add_argument(
         "--speed",
         type=positive_factor,
         default=1.0,
         help="simulated time per real time (default 1)",
     )
-    sim.add_argument("--reps", type=count(1), default=10, help="reps per simulated session")
-    sim.add_argument(
+    group.add_argument("--reps", type=count(1), default=10, help="reps per simulated session")
+    group.add_argument(
         "--faulty",
         type=count(0),
         default=None,
         help=f"faulty reps per simulated session (default {FAULTY}, or every rep with fewer "
         "--reps)",
     )
-    p.set_defaults(func=run)
 
 
 def add_wearable_options(p: argparse.ArgumentParser, sensors_note: str = "") -> None:
@@ -161,10 +167,13 @@ class _Messages:
         self.queue.put(("calibration", step, prompt))
 
 
-def build_source(args: argparse.Namespace) -> LiveSource:
+def build_source(args: argparse.Namespace, *, procedure: bool = False) -> LiveSource:
     """The wearables ``--sensors`` / ``--device`` name (the simulated one: doing what the
-    simulation options say)."""
-    person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
+    simulation options say, or with ``procedure`` the device calibration's procedure); with
+    ``--device-cal``, their samples calibrated."""
+    person = SimulatedPerson(
+        args.exercise, args.seed, args.speed, args.reps, args.faulty, procedure=procedure
+    )
     live = live_source(
         parse_sensors(args.sensors, args.device), profile=args.profile, person=person
     )

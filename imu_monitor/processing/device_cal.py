@@ -91,13 +91,21 @@ class Sections:
     rate_hz: float
     acc: np.ndarray
     gyr_deg_s: np.ndarray
-    holds: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     turns: dict[str, Turn] = field(default_factory=dict)
     direction: float = -1.0
     still: list[tuple[str | None, int, int]] = field(default_factory=list)
     """Every still hold in time order: its face (None: no axis up) and index range."""
     gyro_step_deg_s: float = 0.0
     """The gyro's resolution as the samples show it (``gyro_step_deg_s``)."""
+
+    @property
+    def holds(self) -> dict[str, list[tuple[int, int]]]:
+        """The still holds per face, in time order (index ranges)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for face, a, b in self.still:
+            if face is not None:
+                out.setdefault(face, []).append((a, b))
+        return out
 
 
 def _uniform(series: SensorSeries, what: str) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -166,8 +174,6 @@ def scan(series: SensorSeries, what: str) -> Sections:
             continue
         face = _face(acc[a:b].mean(axis=0))
         found.still.append((face, a, b))
-        if face is not None:
-            found.holds.setdefault(face, []).append((a, b))
     for (face0, a0, b0), (face1, a1, b1) in zip(found.still, found.still[1:], strict=False):
         if face0 is None or face0 != face1:
             continue
@@ -191,7 +197,8 @@ def find_sections(series: SensorSeries, what: str) -> Sections:
     """Find the six holds and three turns of the procedure in one sensor's samples. ``what``
     names the file and sensor in the error that says what is missing and what to do."""
     found = scan(series, what)
-    missing = [f for f in FACES if f not in found.holds]
+    holds = found.holds
+    missing = [f for f in FACES if f not in holds]
     if missing:
         names = ", ".join(_axis_words(f) for f in missing)
         raise ImuMonitorError(
@@ -221,13 +228,19 @@ def find_sections(series: SensorSeries, what: str) -> Sections:
 
 def still_to_do(found: Sections) -> list[str]:
     """What the procedure still lacks, in words (``device-cal record``)."""
-    return [_axis_words(f) for f in FACES if f not in found.holds] + [
+    holds = found.holds
+    return [_axis_words(f) for f in FACES if f not in holds] + [
         f"a turn about {a}" for a in "xyz" if a not in found.turns
     ]
 
 
+def signed_axis(face: str) -> str:
+    """The sensor axis a face has up, as people write it: ``x_p`` -> "+x", ``y_a`` -> "-y"."""
+    return f"{'+' if face.endswith('_p') else '-'}{face[0]}"
+
+
 def _axis_words(face: str) -> str:
-    return f"the {'+' if face.endswith('_p') else '-'}{face[0]} axis up"
+    return f"the {signed_axis(face)} axis up"
 
 
 @dataclass
@@ -303,8 +316,10 @@ def measure(
 
     s = find_sections(series, what)
 
+    holds = s.holds
+
     def held(face: str, x: np.ndarray) -> np.ndarray:
-        return np.concatenate([x[a:b] for a, b in s.holds[face]])
+        return np.concatenate([x[a:b] for a, b in holds[face]])
 
     def turned(axis: str, x: np.ndarray) -> np.ndarray:
         return x[s.turns[axis].start : s.turns[axis].stop]
@@ -346,9 +361,10 @@ def _figures(cal: DeviceCalibration, s: Sections) -> dict[str, Any]:
     """What the calibration found, and how well the procedure fits it: the largest departure of
     a calibrated hold's gravity from g and of a calibrated turn from a full turn."""
     info = cal.info
+    holds = s.holds
     worst_g = 0.0
     for face in FACES:
-        for a, b in s.holds[face]:
+        for a, b in holds[face]:
             acc, _ = cal.apply(s.acc[a:b], np.radians(s.gyr_deg_s[a:b]))
             worst_g = max(worst_g, abs(float(np.linalg.norm(acc.mean(axis=0))) - GRAVITY_M_S2))
     worst_turn = 0.0
@@ -362,7 +378,7 @@ def _figures(cal: DeviceCalibration, s: Sections) -> dict[str, Any]:
         "acc_scale_error_pct": [(float(v) - 1.0) * 100.0 for v in np.diag(info.K_a)],
         "gyro_scale_error_pct": [(float(v) - 1.0) * 100.0 for v in np.diag(info.K_g)],
         "gyro_bias_deg_s": [float(v) for v in info.b_g],
-        "holds_s": {f: round(sum(b - a for a, b in s.holds[f]) / s.rate_hz, 2) for f in FACES},
+        "holds_s": {f: round(sum(b - a for a, b in holds[f]) / s.rate_hz, 2) for f in FACES},
         "turns_deg": {a: round(t.angle_deg, 1) for a, t in s.turns.items()},
         "check_gravity_mg": worst_g / GRAVITY_M_S2 * 1000.0,
         "check_turn_deg": worst_turn,
