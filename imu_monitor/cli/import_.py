@@ -1,5 +1,5 @@
 """``imu-monitor import FILE --format {csv,xsens,xdf} -o OUT``: other tools' files as recordings
-(``.xdf`` files need no ``--format``)."""
+(``.csv`` and ``.xdf`` files need no ``--format``)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format",
         metavar="FORMAT",
-        help=f"input format: {', '.join(IMPORTERS)} (default: xdf for a .xdf file)",
+        help=f"input format: {', '.join(IMPORTERS)} (default: csv for a .csv file, xdf for a .xdf "
+        "file)",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="recording to write (.imr)")
     p.add_argument(
@@ -193,15 +194,21 @@ def _unit(table: dict[str, float], what: str) -> Callable[[str], str]:
     return parse
 
 
+FORMAT_BY_SUFFIX = {".csv": "csv", ".xdf": "xdf"}
+"""The formats a file's name gives without ``--format`` (an Xsens MT Manager export is a .txt,
+like many other text files)."""
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format is None:
-        if not (args.file and args.file.lower().endswith(".xdf")):
+        suffix = Path(args.file).suffix.lower() if args.file else ""
+        if suffix not in FORMAT_BY_SUFFIX:
             raise UsageError(
-                f"give --format ({', '.join(IMPORTERS)}); only .xdf files are recognised by "
-                "their name",
+                f"give --format ({', '.join(IMPORTERS)}); only .csv and .xdf files are "
+                "recognised by their name",
                 option="--format",
             )
-        args.format = "xdf"
+        args.format = FORMAT_BY_SUFFIX[suffix]
     if args.format == "xdf":
         return _run_xdf(args)
     if args.stream:

@@ -263,3 +263,17 @@ def test_a_rate_that_contradicts_the_times_is_refused(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err
     assert "the header's Update Rate (100 Hz) does not fit the file's times" in err
     assert "200 Hz" in err and "Traceback" not in err
+
+
+def test_a_csv_file_needs_no_format(tmp_path: Path, capsys) -> None:
+    # once "give --format": only .xdf files were recognised by their name
+    f = tmp_path / "session.CSV"
+    f.write_bytes(_csv(*csv_rows()))
+    out = tmp_path / "session.imr"
+    assert main(["import", str(f), "-o", str(out)]) == 0
+    assert "(csv)" in capsys.readouterr().out
+    assert len(load_recording(out).series["sacrum"]) == 400
+    txt = tmp_path / "session.txt"  # an Xsens export or any other text: not guessed
+    txt.write_bytes(_xs(*xs_rows()))
+    code, err = run_import(["import", str(txt), "-o", str(tmp_path / "x.imr")], capsys)
+    assert code == 2 and "give --format (csv, xsens, xdf)" in err

@@ -115,7 +115,7 @@ def test_import_options_that_do_not_apply_to_xdf_are_refused(tmp_path, capsys):
         main(["import", str(xdf), "-o", str(tmp_path / "o.imr"), "--stream", "knee=A"])
     assert e.value.code == 2
     assert "unknown placement 'knee'" in capsys.readouterr().err
-    assert main(["import", str(tmp_path / "x.csv"), "-o", str(tmp_path / "o.imr")]) == 2
+    assert main(["import", str(tmp_path / "x.txt"), "-o", str(tmp_path / "o.imr")]) == 2
     assert "give --format" in capsys.readouterr().err
     assert main(["import", str(xdf), "-o", str(tmp_path / "o.imr")]) == 1  # "XDF:" alone
     err = capsys.readouterr().err
