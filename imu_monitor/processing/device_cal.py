@@ -340,8 +340,8 @@ def measure(
             "record the procedure again"
         ) from None
     measured = {
-        "acc_misalignment_deg": _misalignment_deg(info.R_a),
-        "gyro_misalignment_deg": _misalignment_deg(info.R_g),
+        "acc_misalignment_deg": misalignment_deg(info.R_a),
+        "gyro_misalignment_deg": misalignment_deg(info.R_g),
         "misalignment_applied": bool(misalignment),
     }
     if not misalignment:
@@ -352,7 +352,9 @@ def measure(
     return done
 
 
-def _misalignment_deg(R: np.ndarray) -> list[float]:
+def misalignment_deg(R: np.ndarray) -> list[float]:
+    """How far (deg) each of the sensor's axes lies from where a rotation-and-shear matrix
+    ``R`` (imucal's ``R_a``, ``R_g``) puts it."""
     cols = R / np.linalg.norm(R, axis=0)
     return [float(np.degrees(np.arccos(np.clip(cols[k, k], -1.0, 1.0)))) for k in range(3)]
 
