@@ -39,6 +39,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from imu_monitor.cli.calibrate import window_option
 from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
@@ -149,6 +150,7 @@ def run_scenario(
     sensor = dict(sensor or {})
     if motion != "human":
         sensor.pop("acc_offset_sd_m_s2", None)
+        sensor.pop("gyro_scale_range", None)
     for seed in range(first_seed, first_seed + seeds):
         config = SimulationConfig(
             exercise=exercise,
@@ -428,6 +430,14 @@ def main() -> int:
         "parts 40-80); human model only (SimulationConfig.acc_offset_sd_m_s2)",
     )
     ap.add_argument(
+        "--gyro-scale-pct",
+        type=window_option("--gyro-scale-pct", "1-3", unit="%"),
+        metavar="FROM-TO",
+        help="each gyro axis reads FROM-TO %% too much or too little (random sign; default "
+        "0.5-1.5; the real NilsPod of bench_device_cal_real.py: 0.2-2.8); human model only "
+        "(SimulationConfig.gyro_scale_range)",
+    )
+    ap.add_argument(
         "--gyro-bias-max",
         type=float,
         metavar="DEG_S",
@@ -492,6 +502,9 @@ def main() -> int:
         sensor["drop_fraction"] = args.drop_fraction
     if args.gyro_bias_max is not None:
         sensor["gyro_bias_max_deg_s"] = args.gyro_bias_max
+    if args.gyro_scale_pct is not None:
+        pct = args.gyro_scale_pct
+        sensor["gyro_scale_range"] = (pct.t0_s / 100.0, pct.t1_s / 100.0)
     if args.acc_offset_mg is not None:
         sensor["acc_offset_sd_m_s2"] = args.acc_offset_mg * 1e-3 * STANDARD_GRAVITY_M_S2
     if args.acc_noise_mg is not None:

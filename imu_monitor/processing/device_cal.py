@@ -54,6 +54,10 @@ HOLD_MAX_ACC_DEV_M_S2 = 0.15
 FACE_MIN_FRACTION = 0.9
 """A hold counts as a face when one axis carries at least this fraction of the gravity read
 (within 25 deg of straight up or down)."""
+FACE_G_RANGE = (0.7, 1.3)
+"""... and when it reads gravity as 0.7-1.3 g: an untrimmed accelerometer's offset can reach
+200 mg on an axis (``acc_offset.WIDE_OFFSET_M_S2``), and its sensitivity be 3 % off; with 0.8-1.2
+a simulated thigh sensor 190 mg off on y never showed its -y face (0.79 g)."""
 TURN_MIN_DEG = 300.0
 """A movement between two holds on the same face is a turn when the gyro says it turned at least
 this far about that face's axis (a full turn is 360)."""
@@ -139,7 +143,7 @@ def gyro_step_deg_s(gyr_rad_s: np.ndarray) -> float:
 def _face(mean_acc: np.ndarray) -> str | None:
     norm = float(np.linalg.norm(mean_acc))
     k = int(np.argmax(np.abs(mean_acc)))
-    if not 0.8 * GRAVITY_M_S2 < norm < 1.2 * GRAVITY_M_S2:
+    if not FACE_G_RANGE[0] * GRAVITY_M_S2 < norm < FACE_G_RANGE[1] * GRAVITY_M_S2:
         return None
     if abs(mean_acc[k]) < FACE_MIN_FRACTION * norm:
         return None

@@ -12,7 +12,7 @@ from imu_monitor.exercises import Exercise, get_exercise
 from imu_monitor.model import FAULTS, SENSOR_SETS
 from imu_monitor.simulator import human, motion
 from imu_monitor.simulator.human import HumanFeatures
-from imu_monitor.simulator.sensors import ACC_OFFSET_SD_M_S2
+from imu_monitor.simulator.sensors import ACC_OFFSET_SD_M_S2, GYRO_SCALE_RANGE
 from imu_monitor.simulator.truth import PHASE_ONSET_FRACTION
 
 MOTIONS: tuple[str, ...] = ("human", "ramps")
@@ -114,7 +114,11 @@ class SimulationConfig:
     """Human model: the accelerometer offsets' standard deviation per axis (m/s^2; 15 mg, a
     factory-trimmed part; untrimmed consumer parts 40-80 mg)."""
     gyro_scale: bool = True
-    """Human model: gyro sensitivity errors of 0.5-1.5 % per axis."""
+    """Human model: gyro sensitivity errors of ``gyro_scale_range`` per axis."""
+    gyro_scale_range: tuple[float, float] = GYRO_SCALE_RANGE
+    """Human model: the gyro's sensitivity error per axis is drawn from this range (a fraction,
+    random sign; 0.005-0.015: 0.5-1.5 %). A real NilsPod measured with the Ferraris procedure
+    read +2.8, -1.8 and -0.2 % (README, "Device calibration")."""
     gyro_drift: bool = True
     """Human model: gyro bias warm-up drift (0.05-0.3 deg/s, 30-120 s) and wander (+-0.03 deg/s)."""
     burst_loss: bool = True
@@ -214,6 +218,7 @@ class SimulationConfig:
             raise SimulationError(
                 "sets, tempo_faulty and drift_reps need the human motion model (motion='human')"
             )
+        _range("gyro_scale_range", self.gyro_scale_range, (0.0, 0.1), "(a fraction)")
         lo, hi = _range("rep_rest_s", self.rep_rest_s, (human.MIN_REST_S, 60.0), "s")
         if (lo, hi) != human.REST_S and self.motion != "human":
             raise SimulationError("rep_rest_s needs the human motion model (motion='human')")

@@ -101,6 +101,7 @@ def device_errors(
         config.gyro_drift,
         config.gyro_scale,
         float(config.acc_offset_sd_m_s2),
+        tuple(config.gyro_scale_range),
     )
     return rng, errors, skin, extra
 

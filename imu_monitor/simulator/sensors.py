@@ -150,10 +150,12 @@ def draw_human_sensor_errors(
     gyro_drift: bool,
     gyro_scale: bool = True,
     acc_offset_sd_m_s2: float = ACC_OFFSET_SD_M_S2,
+    gyro_scale_range: tuple[float, float] = GYRO_SCALE_RANGE,
 ) -> HumanSensorErrors:
-    """Draw the errors above (the accelerometer offsets with sd ``acc_offset_sd_m_s2``); a
-    switched-off group is exactly zero (the draws still happen, so the other groups do not
-    change; the gyro scale is drawn last, after it was added)."""
+    """Draw the errors above (the accelerometer offsets with sd ``acc_offset_sd_m_s2``, the gyro
+    scale errors from ``gyro_scale_range``); a switched-off group is exactly zero (the draws
+    still happen, so the other groups do not change; the gyro scale is drawn last, after it was
+    added)."""
     offset = rng.normal(0.0, 1.0, 3) * acc_offset_sd_m_s2
     scale = rng.uniform(*ACC_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
     drift = random_unit_vector(rng) * math.radians(rng.uniform(*GYRO_DRIFT_DEG_S))
@@ -161,7 +163,7 @@ def draw_human_sensor_errors(
     wander = [
         sway_track(rng, math.radians(GYRO_WANDER_DEG_S), duration_s, (5.0, 15.0)) for _ in range(3)
     ]
-    g_scale = rng.uniform(*GYRO_SCALE_RANGE, 3) * rng.choice([-1.0, 1.0], 3)
+    g_scale = rng.uniform(*gyro_scale_range, 3) * rng.choice([-1.0, 1.0], 3)
     if not gyro_scale:
         g_scale = np.zeros(3)
     if not acc_errors:

@@ -128,6 +128,17 @@ def _cut(s: SensorSeries, keep: np.ndarray) -> SensorSeries:
     return SensorSeries(s.t_s[keep], s.acc_m_s2[keep], s.gyr_rad_s[keep], None)
 
 
+def test_an_untrimmed_offset_of_200_mg_is_measured(procedure, cals) -> None:
+    """Once the -y face of a simulated thigh sensor 190 mg off on y read 0.79 g and was never
+    taken for a face (the bound was 0.8-1.2 g)."""
+    s = procedure.series["sacrum"]
+    off = s.acc_m_s2 + np.array([0.0, 0.2 * GRAVITY_M_S2, 0.0])  # +200 mg on y
+    shifted = measure(replace(s, acc_m_s2=off), what="sacrum", about={})
+    before, after = cals["sacrum"].figures["acc_offset_mg"], shifted.figures["acc_offset_mg"]
+    assert after[1] - before[1] == pytest.approx(200.0, abs=0.5)
+    assert after[0] == pytest.approx(before[0], abs=0.5)
+
+
 def test_a_missing_face_is_named(procedure) -> None:
     s = procedure.series["sacrum"]
     y_down = s.acc_m_s2[:, 1] < -0.8 * GRAVITY_M_S2
