@@ -74,6 +74,10 @@ class Settings:
     tempo_cue: bool = False
     """A short tick at each phase change the target tempo asks for (``ui.tempo_cue``)."""
     per_exercise: dict[str, ExerciseSettings] = field(default_factory=dict)
+    device_cal_folder: str = ""
+    """The folder ``imu-monitor device-cal measure`` wrote (``<sensor>.json``): the dashboard
+    calibrates the wearables it connects with it (``app.calibrated_source.settings_calibrated``);
+    "" for none. ``live --device-cal`` takes its place for a run."""
 
     def overrides(self, exercise: str | None = None) -> ExerciseSettings:
         name = exercise or self.exercise
@@ -98,6 +102,7 @@ class Settings:
             "exercise": self.exercise,
             "sound_on": self.sound_on,
             "tempo_cue": self.tempo_cue,
+            "device_cal_folder": self.device_cal_folder,
             "per_exercise": {
                 k: {kk: vv for kk, vv in asdict(v).items() if vv is not None}
                 for k, v in self.per_exercise.items()
@@ -112,6 +117,7 @@ class Settings:
                 exercise=str(d.get("exercise", "back-kick")),
                 sound_on=bool(d.get("sound_on", True)),
                 tempo_cue=bool(d.get("tempo_cue", False)),
+                device_cal_folder=str(d.get("device_cal_folder") or ""),
             )
             for name, o in dict(d.get("per_exercise") or {}).items():
                 if name not in EXERCISES:

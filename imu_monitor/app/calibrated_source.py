@@ -1,7 +1,8 @@
 """A live source whose wearables' samples are device-calibrated before anything reads them
-(``live --device-cal DIR``): the monitor, the dashboard, LSL and the recording all see the
-calibrated samples, and a recording's meta says which calibration was applied (the same
-``device_calibration`` entry ``device-cal apply`` writes; ``processing.device_cal``).
+(``live --device-cal DIR``, or the dashboard's device calibration folder in the settings): the
+monitor, the dashboard, LSL and the recording all see the calibrated samples, and a recording's
+meta says which calibration was applied (the same ``device_calibration`` entry ``device-cal
+apply`` writes; ``processing.device_cal``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,54 @@ def calibrations_in(
     return {s: (DeviceCalibration.from_file(p), str(p)) for s, p in found.items()}
 
 
+def settings_calibrated(source: Any, folder: str) -> tuple[Any, list[str]]:
+    """``source`` (opened: its wearables known) calibrated with the files of the settings'
+    device calibration ``folder`` that fit it, and a note for each that does not. Unlike
+    ``--device-cal``, which is refused whole, a remembered folder may be older than the
+    wearables in use: a missing folder, a file that cannot be read, or one measured on another
+    wearable is left out and said, and the session goes on with raw samples for that sensor."""
+    if not folder:
+        return source, []
+    where = f"device calibration folder {folder}"
+    d = Path(folder)
+    if not d.is_dir():
+        return source, [f"{where}: no such folder; the samples are not device-calibrated"]
+    kept: dict[str, tuple[DeviceCalibration, str]] = {}
+    notes = []
+    for sensor, info in source.sensors.items():
+        path = d / f"{sensor}.json"
+        if not path.is_file():
+            continue
+        try:
+            cal = DeviceCalibration.from_file(path)
+            check_devices({sensor: (cal, str(path))}, {sensor: info})
+        except ImuMonitorError as e:
+            notes.append(f"{e} ({sensor} not device-calibrated)")
+            continue
+        kept[sensor] = (cal, str(path))
+    if not kept and not notes:
+        names = ", ".join(f"{s}.json" for s in source.sensors)
+        notes.append(f"{where}: none of {names} is in it; the samples are not device-calibrated")
+    if not kept:
+        return source, notes
+    return DeviceCalibratedSource(source, kept, from_settings=True), notes
+
+
 class DeviceCalibratedSource:
     """``source`` with the chunks of the sensors in ``cals`` (sensor -> (calibration, file))
-    calibrated on their way out; everything else is the wrapped source's."""
+    calibrated on their way out; everything else is the wrapped source's. ``from_settings``:
+    the calibrations came from the dashboard's settings (``settings_calibrated``), not from
+    ``--device-cal``."""
 
-    def __init__(self, source: Any, cals: dict[str, tuple[DeviceCalibration, str]]) -> None:
+    def __init__(
+        self,
+        source: Any,
+        cals: dict[str, tuple[DeviceCalibration, str]],
+        *,
+        from_settings: bool = False,
+    ) -> None:
         self._source = source
+        self.from_settings = from_settings
         self._given = dict(cals)
         self._cals = {s: c for s, (c, _) in cals.items()}
         self.device_calibration = applied_meta(cals)

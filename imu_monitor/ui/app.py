@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
+from imu_monitor.app.calibrated_source import DeviceCalibratedSource, settings_calibrated
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.app.platform import use_offscreen_for_screenshot
 from imu_monitor.app.sources import LiveSource, Replay
@@ -189,6 +190,9 @@ def run_live(
     application()
     source, world = live.source, live.world
     source.open()  # scan + connect (blocking, a few seconds at most)
+    opened, notes = source, []
+    if not isinstance(source, DeviceCalibratedSource):  # --device-cal takes the settings' place
+        source, notes = settings_calibrated(source, settings.device_cal_folder)
     try:
         ds = DashboardSession(
             source,
@@ -210,6 +214,8 @@ def run_live(
             title=title or ("simulated wearable" if world is not None else "live"),
             start=False,
         )
+        for note in notes:  # the settings' device calibration folder, where it did not fit
+            window.notices.notify(note, action=True)
         if record is not None:
             window.start_recording(record)
         outlets = None if lsl is None else DashboardLsl(lsl)
@@ -218,7 +224,7 @@ def run_live(
             window.session_listeners.append(outlets.open)
         ds.start()
     except BaseException:
-        source.stop()
+        opened.stop()
         raise
     try:
         return run_window(window, options)

@@ -26,6 +26,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
+from imu_monitor.app.calibrated_source import DeviceCalibratedSource, settings_calibrated
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import (
@@ -256,9 +257,14 @@ class DashboardWindow(QMainWindow):
         """Monitor another (opened) source: the device panel's Connect. The old session stops
         and its devices disconnect; settings and stores carry over, a recording is closed."""
         old = self.ds
-        carry = getattr(old.source, "carry_to", None)  # live --device-cal: the same calibrations
-        if carry is not None:
-            source = carry(source)  # (refused, naming both, if a wearable is not the one measured)
+        if isinstance(old.source, DeviceCalibratedSource) and not old.source.from_settings:
+            # live --device-cal: the same calibrations (refused, naming both, if a wearable is
+            # not the one measured)
+            source = old.source.carry_to(source)
+        else:  # the settings' folder, read afresh for these wearables; what does not fit is said
+            source, notes = settings_calibrated(source, old.settings.device_cal_folder)
+            for note in notes:
+                self.notices.notify(note, action=True)
         if self.recorder is not None:
             self.set_recording(False)
         old.stop()
@@ -443,7 +449,18 @@ class DashboardWindow(QMainWindow):
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the dialog: save them and swap the pipeline."""
+        folder_before = self.ds.settings.device_cal_folder
         self.ds.apply_settings(settings)
+        if settings.device_cal_folder != folder_before:
+            self.notices.notify(
+                "device calibration folder "
+                + (
+                    f"set to {settings.device_cal_folder}"
+                    if settings.device_cal_folder
+                    else "cleared"
+                )
+                + ": it applies when wearables next connect (Devices, or the next start)"
+            )
         self.sound.muted = not settings.sound_on
         self.header.mute_btn.setChecked(not settings.sound_on)
         if settings.tempo_cue != self.tempo_cue.enabled:

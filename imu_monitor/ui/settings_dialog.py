@@ -1,7 +1,9 @@
 """The settings editor: user, exercise, limits, dwell time, tempo target and tolerance, set
-pause, drift warning, sound, tempo cue."""
+pause, drift warning, sound, tempo cue, device calibration folder."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -10,13 +12,18 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from imu_monitor.exercises import EXERCISES
+from imu_monitor.model import PLACEMENTS
 from imu_monitor.settings import Settings
 from imu_monitor.ui import theme
 
@@ -76,6 +83,23 @@ class SettingsDialog(QDialog):
         self.tempo_cue = QCheckBox("Tempo cue: a tick at up, hold and down")
         self.tempo_cue.setChecked(self.settings.tempo_cue)
         form.addRow("", self.tempo_cue)
+        self.device_cal = QLineEdit(self.settings.device_cal_folder)
+        self.device_cal.setPlaceholderText("none: raw samples")
+        self.device_cal.setToolTip(
+            "the folder 'imu-monitor device-cal measure' wrote (sacrum.json, ...): the wearables "
+            "are calibrated with it when they connect"
+        )
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_device_cal)
+        row = QHBoxLayout()
+        row.addWidget(self.device_cal, 1)
+        row.addWidget(browse)
+        form.addRow("Device calibration", row)
+        self.device_cal_state = QLabel()
+        self.device_cal_state.setWordWrap(True)
+        form.addRow("", self.device_cal_state)
+        self.device_cal.textChanged.connect(self._show_device_cal)
+        self._show_device_cal()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -133,6 +157,38 @@ class SettingsDialog(QDialog):
         self.settings.per_exercise.pop(name, None)
         self._load_exercise(name)
 
+    def _choose_device_cal(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "The folder 'device-cal measure' wrote", self.device_cal.text().strip()
+        )
+        if folder:
+            self.device_cal.setText(folder)
+
+    def device_cal_problem(self) -> str:
+        """Why the device calibration folder cannot be used ("" when it can, or is empty)."""
+        text = self.device_cal.text().strip()
+        if not text:
+            return ""
+        d = Path(text).expanduser()
+        if not d.is_dir():
+            return "no such folder"
+        if not any((d / f"{p}.json").is_file() for p in PLACEMENTS):
+            return f"none of {', '.join(f'{p}.json' for p in PLACEMENTS)} is in it"
+        return ""
+
+    def _show_device_cal(self) -> None:
+        text, problem = self.device_cal.text().strip(), self.device_cal_problem()
+        if not text:
+            shown = "Wearables are not device-calibrated (README, 'Device calibration')."
+        elif problem:
+            shown = f"Cannot be used: {problem}."
+        else:
+            d = Path(text).expanduser()
+            have = [p for p in PLACEMENTS if (d / f"{p}.json").is_file()]
+            shown = f"Holds {', '.join(have)}; applied when wearables next connect."
+        self.device_cal_state.setText(shown)
+        self.device_cal_state.setStyleSheet(f"color: {theme.WARNING}" if problem else "")
+
     def result_settings(self) -> Settings:
         """The edited settings (also what ``accepted_settings`` carries)."""
         self._store_exercise(self.exercise.currentData())
@@ -140,8 +196,13 @@ class SettingsDialog(QDialog):
         self.settings.user = self.user.text().strip() or "default"
         self.settings.sound_on = self.sound.isChecked()
         self.settings.tempo_cue = self.tempo_cue.isChecked()
+        folder = self.device_cal.text().strip()
+        self.settings.device_cal_folder = str(Path(folder).expanduser()) if folder else ""
         return self.settings
 
     def _ok(self) -> None:
+        if self.device_cal_problem():  # said under the field; OK waits for a usable folder
+            self.device_cal.setFocus()
+            return
         self.accepted_settings.emit(self.result_settings())
         self.accept()

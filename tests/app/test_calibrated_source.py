@@ -59,3 +59,41 @@ def test_a_replay_says_what_its_recording_carries() -> None:
     said = {"sacrum": {"source": "cal/sacrum.json"}}
     carried = replace(rec, meta={**rec.meta, "device_calibration": said})
     assert ReplayThreadSource(ReplaySource(carried)).device_calibration == said
+
+
+def test_the_settings_folder_applies_what_fits_and_says_what_does_not(tmp_path) -> None:
+    """The dashboard's remembered folder (``Settings.device_cal_folder``): a file measured on the
+    wearable in use is applied; another wearable's, an unreadable file or a missing folder is
+    left out with a note, and the session goes on (``--device-cal`` refuses them whole)."""
+    from imu_monitor.app.calibrated_source import settings_calibrated
+    from imu_monitor.model import SensorInfo
+
+    proc = simulate_procedure(SimulationConfig(sensors=2, seed=1))
+    for p, device in (("sacrum", "IMU-A"), ("upper_lumbar", "IMU-B")):
+        cal = measure(proc.series[p], what=p, about={"device": device})
+        (tmp_path / f"{p}.json").write_text(cal.to_json())
+    source = _Source([])
+    source.sensors = {
+        "sacrum": SensorInfo("sacrum", "diy_imu", "IMU-A"),
+        "upper_lumbar": SensorInfo("upper_lumbar", "diy_imu", "IMU-C"),
+    }
+    got, notes = settings_calibrated(source, str(tmp_path))
+    assert isinstance(got, DeviceCalibratedSource) and got.from_settings
+    assert list(got.device_calibration) == ["sacrum"]
+    assert len(notes) == 1 and "measured on IMU-B, but the upper_lumbar is IMU-C" in notes[0]
+    assert "(upper_lumbar not device-calibrated)" in notes[0]
+
+    (tmp_path / "sacrum.json").write_text("{not json")
+    got, notes = settings_calibrated(source, str(tmp_path))
+    assert got is source and len(notes) == 2
+    assert "not a device calibration" in notes[0] and "sacrum.json" in notes[0]
+
+    assert settings_calibrated(source, "") == (source, [])
+    got, notes = settings_calibrated(source, str(tmp_path / "gone"))
+    assert got is source and notes == [
+        f"device calibration folder {tmp_path / 'gone'}: no such folder; the samples are not "
+        "device-calibrated"
+    ]
+    source.sensors = {"thigh": SensorInfo("thigh", "diy_imu", "IMU-D")}
+    got, notes = settings_calibrated(source, str(tmp_path))
+    assert got is source and "none of thigh.json is in it" in notes[0]

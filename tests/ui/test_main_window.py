@@ -311,6 +311,59 @@ def test_settings_dialog_changes_limits_and_are_remembered(qtbot, kick, tmp_path
     assert again.resolved_exercise().tempo.down_s == 2.5 and not again.sound_on
 
 
+def test_the_device_calibration_folder_is_set_in_the_settings_and_applied_on_connect(
+    qtbot, kick, tmp_path
+):
+    """Settings > Device calibration: a folder without calibrations keeps OK waiting and says
+    why; a usable one is remembered, and the next wearables connected are calibrated with the
+    files that fit them (the others said in a notice)."""
+    from dataclasses import replace as with_
+
+    from imu_monitor.app.calibrated_source import DeviceCalibratedSource
+    from imu_monitor.processing.device_cal import measure
+    from imu_monitor.simulator.procedure import simulate_procedure
+
+    rec, cal = kick
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    store = SettingsStore(tmp_path / "settings")
+    ds = DashboardSession(ThreadSource(rec, []), store.load(), calibration=cal)
+    w, _ = _window(qtbot, ds, tmp_path, start=False)
+    w.settings_store = store
+    w.open_settings()
+    dlg: SettingsDialog = w.settings_dialog
+    assert "not device-calibrated" in dlg.device_cal_state.text()
+    dlg.device_cal.setText(str(folder))  # empty: not usable yet
+    assert "Cannot be used: none of sacrum.json" in dlg.device_cal_state.text()
+    dlg._ok()
+    assert dlg.isVisible() and ds.settings.device_cal_folder == ""
+    proc = simulate_procedure(SimulationConfig(sensors=1, seed=2))
+    dev = measure(proc.series["sacrum"], what="s", about={"device": "IMU-A"})
+    (folder / "sacrum.json").write_text(dev.to_json())
+    dlg.device_cal.setText(str(folder))
+    dlg._show_device_cal()
+    assert "Holds sacrum; applied when wearables next connect" in dlg.device_cal_state.text()
+    dlg._ok()
+    assert not dlg.isVisible()
+    assert store.load().device_cal_folder == str(folder)
+    assert any("applies when wearables next connect" in t for t in w.notices.texts())
+    assert not isinstance(w.ds.source, DeviceCalibratedSource)  # the running session as it was
+
+    measured = ThreadSource(rec, [])
+    measured.sensors = {p: with_(i, device="IMU-A") for p, i in rec.sensors.items()}
+    w.switch_source(measured)
+    assert isinstance(w.ds.source, DeviceCalibratedSource) and w.ds.source.from_settings
+    assert w.ds.source.device_calibration["sacrum"]["source"] == str(folder / "sacrum.json")
+    w.tick()
+    assert "device-calibrated" in w.header.subtitle.text()
+    other = ThreadSource(rec, [])
+    other.sensors = {p: with_(i, device="IMU-B") for p, i in rec.sensors.items()}
+    w.switch_source(other)  # another wearable: connected, raw, and said
+    assert w.ds.source is other
+    assert any("measured on IMU-A, but the sacrum is IMU-B" in t for t in w.notices.texts())
+    w.ds.stop()
+
+
 def test_replay_controls_drive_the_replay_source(qtbot, kick):
     rec, _ = kick
     replay = ReplaySource(rec, speed=1.0, clock=lambda: 0.0, sleep=lambda s: None)
