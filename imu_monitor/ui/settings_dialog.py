@@ -197,7 +197,7 @@ class SettingsDialog(QDialog):
         self.settings.sound_on = self.sound.isChecked()
         self.settings.tempo_cue = self.tempo_cue.isChecked()
         folder = self.device_cal.text().strip()
-        self.settings.device_cal_folder = str(Path(folder).expanduser()) if folder else ""
+        self.settings.device_cal_folder = str(Path(folder).expanduser().resolve()) if folder else ""
         return self.settings
 
     def _ok(self) -> None:
