@@ -17,17 +17,23 @@ from imu_monitor.processing.device_cal import DeviceCalibration, applied_meta, c
 from imu_monitor.sources.base import ChunkCallback, GapCallback, StatusCallback
 
 
+def calibration_files(folder: str | Path, sensors: Any) -> dict[str, Path]:
+    """The ``<sensor>.json`` files ``device-cal measure`` wrote into ``folder``, of those of
+    ``sensors`` that have one (none when ``folder`` is not a folder)."""
+    d = Path(folder).expanduser()
+    return {s: d / f"{s}.json" for s in sensors if (d / f"{s}.json").is_file()}
+
+
 def calibrations_in(
     folder: str | Path, sensors: list[str], option: str = "--device-cal"
 ) -> dict[str, tuple[DeviceCalibration, str]]:
     """The ``<sensor>.json`` files ``device-cal measure`` wrote into ``folder``, for
     ``sensors``; a folder holding none of them is refused (the message names ``option``)."""
-    d = Path(folder)
-    if not d.is_dir():
+    if not Path(folder).is_dir():
         raise ImuMonitorError(
             f"{option} {folder}: no such folder; give the folder 'device-cal measure' wrote"
         )
-    found = {s: d / f"{s}.json" for s in sensors if (d / f"{s}.json").is_file()}
+    found = calibration_files(folder, sensors)
     if not found:
         names = ", ".join(f"{s}.json" for s in sensors)
         raise ImuMonitorError(f"{option} {folder}: none of {names} is in it")
@@ -43,18 +49,14 @@ def settings_calibrated(source: Any, folder: str) -> tuple[Any, list[str]]:
     if not folder:
         return source, []
     where = f"device calibration folder {folder}"
-    d = Path(folder)
-    if not d.is_dir():
+    if not Path(folder).is_dir():
         return source, [f"{where}: no such folder; the samples are not device-calibrated"]
     kept: dict[str, tuple[DeviceCalibration, str]] = {}
     notes = []
-    for sensor, info in source.sensors.items():
-        path = d / f"{sensor}.json"
-        if not path.is_file():
-            continue
+    for sensor, path in calibration_files(folder, source.sensors).items():
         try:
             cal = DeviceCalibration.from_file(path)
-            check_devices({sensor: (cal, str(path))}, {sensor: info})
+            check_devices({sensor: (cal, str(path))}, {sensor: source.sensors[sensor]})
         except ImuMonitorError as e:
             notes.append(f"{e} ({sensor} not device-calibrated)")
             continue

@@ -190,7 +190,7 @@ def run_live(
     application()
     source, world = live.source, live.world
     source.open()  # scan + connect (blocking, a few seconds at most)
-    opened, notes = source, []
+    notes: list[str] = []
     if not isinstance(source, DeviceCalibratedSource):  # --device-cal takes the settings' place
         source, notes = settings_calibrated(source, settings.device_cal_folder)
     try:
@@ -224,7 +224,7 @@ def run_live(
             window.session_listeners.append(outlets.open)
         ds.start()
     except BaseException:
-        opened.stop()
+        source.stop()  # (a calibrated source stops the one it wraps)
         raise
     try:
         return run_window(window, options)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imu_monitor.app.calibrated_source import calibration_files
 from imu_monitor.exercises import EXERCISES
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.settings import Settings
@@ -169,10 +170,9 @@ class SettingsDialog(QDialog):
         text = self.device_cal.text().strip()
         if not text:
             return ""
-        d = Path(text).expanduser()
-        if not d.is_dir():
+        if not Path(text).expanduser().is_dir():
             return "no such folder"
-        if not any((d / f"{p}.json").is_file() for p in PLACEMENTS):
+        if not calibration_files(text, PLACEMENTS):
             return f"none of {', '.join(f'{p}.json' for p in PLACEMENTS)} is in it"
         return ""
 
@@ -183,8 +183,7 @@ class SettingsDialog(QDialog):
         elif problem:
             shown = f"Cannot be used: {problem}."
         else:
-            d = Path(text).expanduser()
-            have = [p for p in PLACEMENTS if (d / f"{p}.json").is_file()]
+            have = calibration_files(text, PLACEMENTS)
             shown = f"Holds {', '.join(have)}; applied when wearables next connect."
         self.device_cal_state.setText(shown)
         self.device_cal_state.setStyleSheet(f"color: {theme.WARNING}" if problem else "")
