@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from imu_monitor import __version__
 from imu_monitor.app.calibrated_source import calibrations_in
+from imu_monitor.app.procedure import (
+    STEPS,
+    ProcedureRecorder,
+    measure_sensors,
+    procedure_meta,
+    write_calibrations,
+)
 from imu_monitor.cli.common import (
     add_force_option,
     add_read_options,
@@ -37,17 +41,10 @@ from imu_monitor.cli.live import (
 )
 from imu_monitor.errors import ImuMonitorError, UsageError
 from imu_monitor.exercises import EXERCISES
-from imu_monitor.model import PLACEMENTS, Recording, SampleChunk, SensorSeries
-from imu_monitor.processing.device_cal import (
-    DeviceCalibration,
-    apply_to_recording,
-    measure,
-    scan,
-    signed_axis,
-    still_to_do,
-)
+from imu_monitor.model import PLACEMENTS, Recording
+from imu_monitor.processing.device_cal import DeviceCalibration, apply_to_recording
 from imu_monitor.sources.base import SourceStatus
-from imu_monitor.storage.recording import RecordingWriter, save_recording
+from imu_monitor.storage.recording import save_recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -157,25 +154,11 @@ def run_measure(args: argparse.Namespace) -> int:
     else:
         check_output(out, force=False, option="-o")  # the folder it goes in
         targets = {s: out / f"{s}.json" for s in wanted}
-    results: dict[str, DeviceCalibration] = {}
-    for sensor in wanted:
-        info = rec.sensors.get(sensor)
-        about = {
-            "sensor": sensor,
-            "device": info.device if info else "",
-            "profile": info.profile if info else "",
-            "procedure_file": str(args.file),
-            "procedure_created_utc": rec.meta.get("created_utc"),
-        }
-        results[sensor] = measure(
-            rec.series[sensor],
-            what=f"{args.file} ({sensor})",
-            about=about,
-            misalignment=args.misalignment,
-        )
+    results = measure_sensors(
+        rec, wanted, procedure_file=str(args.file), misalignment=args.misalignment
+    )
     out.mkdir(exist_ok=True)
-    for sensor, cal in results.items():  # written once every sensor's calibration is known
-        targets[sensor].write_text(cal.to_json(), encoding="utf-8")
+    write_calibrations(results, targets)
     if args.json:
         print_json({s: {"file": str(targets[s]), **c.figures} for s, c in results.items()})
         return 0
@@ -259,77 +242,40 @@ def run_apply(args: argparse.Namespace) -> int:
     return 0
 
 
-PROCEDURE_STEPS = (
-    "Put the wearable(s) square in a box, axes along its edges. Rest the box still on the "
-    "table for 4 s on each of its six faces (the sensor's +x, -x, +y, -y, +z and -z axis up); "
-    "with the +x, the +y and the +z axis up, turn it once round on the table, clockwise seen "
-    "from above, back against the same edge, and hold it still again."
-)
-
-
 def run_record(args: argparse.Namespace) -> int:
     check_simulation(args)  # the same simulated wearables as 'live' with the same options
     out = check_output(args.output, force=args.force, option="-o")
     live = build_source(args, procedure=True)
     source = live.source
-    chunks: dict[str, list[SampleChunk]] = {}
-    lock = threading.Lock()
-    meta = {
-        "format_version": 1,
-        "exercise": "device-calibration",
-        "procedure": "ferraris",
-        "source": str(live.kind),
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "app_version": __version__,
-    }
+    simulation = None
     if live.world is not None:
-        meta["simulation"] = {"seed": args.seed, "sensors": len(source.sensors)}
+        simulation = {"seed": args.seed, "sensors": len(source.sensors)}
     source.open()  # scan + connect: errors name the device and what was found
     if args.force:
         out.unlink(missing_ok=True)
-    writer = RecordingWriter(out, meta, source.sensors)
-
-    def on_chunk(chunk: SampleChunk) -> None:
-        writer.write_chunk(chunk)
-        with lock:
-            chunks.setdefault(chunk.sensor, []).append(chunk)
+    recorder = ProcedureRecorder(source, out, procedure_meta(str(live.kind), simulation))
 
     def on_status(status: SourceStatus) -> None:
         if status.message:
             print(f"{status.sensor or 'source'}: {status.message}", flush=True)
 
-    print(PROCEDURE_STEPS, flush=True)
+    print(STEPS, flush=True)
     elapsed = source.stream_time if live.world is not None else source.session_time
-    seen: dict[str, set[str]] = {p: set() for p in source.sensors}
-    todo: dict[str, list[str]] = {p: ["everything"] for p in source.sensors}
     interrupted: KeyboardInterrupt | None = None
-    source.start(on_chunk, writer.write_gap, on_status)
+    recorder.start(on_status)
     try:
-        while elapsed() < args.duration and any(todo.values()):
+        while elapsed() < args.duration and not recorder.complete:
             time.sleep(CHECK_EVERY_S)
-            for sensor in source.sensors:
-                with lock:
-                    series = SensorSeries.concat(list(chunks.get(sensor, [])))
-                if len(series) < 100:
-                    continue
-                found = scan(series, sensor)
-                done = {f: f"{signed_axis(f)} up held" for f in found.holds} | {
-                    a: f"turn about {a} ({t.angle_deg:+.0f} deg)" for a, t in found.turns.items()
-                }  # (keyed by face, or by axis for a turn)
-                for key, said in done.items():
-                    if key not in seen[sensor]:
-                        seen[sensor].add(key)
-                        print(f"{sensor}: {said}", flush=True)
-                todo[sensor] = still_to_do(found)
+            for found in recorder.check():
+                print(f"{found.sensor}: {found.said}", flush=True)
     except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (cli.main): close the file as at the end
         interrupted = e
     finally:
-        source.stop()
-        writer.close()
+        recorder.stop()
     if interrupted is not None:
         print(f"stopped: {out} keeps what was recorded", file=sys.stderr)
         return exit_code_after(interrupted)
-    lacking = {p: t for p, t in todo.items() if t}
+    lacking = {p: t for p, t in recorder.todo.items() if t}
     if lacking:
         said = "; ".join(f"{p} still lacks {', '.join(t)}" for p, t in lacking.items())
         raise ImuMonitorError(
