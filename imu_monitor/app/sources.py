@@ -4,7 +4,7 @@ its device panel get their wearables (BLE or simulated) and their replays from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from imu_monitor.errors import ImuMonitorError, UsageError
@@ -126,6 +126,19 @@ def live_source(
     source = sim_source(world, by_placement, profile=profile)
     source.kind = SourceKind.SIM
     return LiveSource(source, world)
+
+
+def procedure_wearables(
+    devices: dict[str, str], *, person: SimulatedPerson | None, profile: str | None = None
+) -> BleSource:
+    """The (unopened) source of ``devices`` ({placement: device}) for the device calibration's
+    procedure: real wearables as they are (their wearer does it); with ``person``, simulated
+    ones in a world of their own, where that wearer does the procedure with the same wearables
+    (``device-cal record --device sim`` with the same options)."""
+    if person is None:
+        return live_source(devices, profile=profile).source
+    doing = replace(person, procedure=True)
+    return live_source({p: SIM_DEVICE for p in devices}, profile=profile, person=doing).source
 
 
 def chosen_devices_source(

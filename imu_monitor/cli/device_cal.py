@@ -13,12 +13,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from imu_monitor.app.calibrated_source import calibrations_in
 from imu_monitor.app.procedure import (
+    FIGURE_COLUMNS,
     STEPS,
     ProcedureRecorder,
+    figure_row,
     measure_sensors,
     procedure_meta,
     write_calibrations,
@@ -133,10 +134,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=run_apply)
 
 
-def _percent3(values: list[float]) -> str:
-    return " ".join(f"{v:+.2f}" for v in values)
-
-
 def run_measure(args: argparse.Namespace) -> int:
     rec = load_for_command(args.file, args)
     wanted = args.sensor or [p for p in PLACEMENTS if p in rec.series]
@@ -162,17 +159,8 @@ def run_measure(args: argparse.Namespace) -> int:
     if args.json:
         print_json({s: {"file": str(targets[s]), **c.figures} for s, c in results.items()})
         return 0
-    rows = [_row(s, c.figures) for s, c in results.items()]
-    columns = [
-        "sensor",
-        "acc offset x y z (mg)",
-        "acc scale (%)",
-        "gyro scale (%)",
-        "gyro bias (deg/s)",
-        "misalignment acc / gyro (deg, max)",
-        "check: |g| / turn",
-    ]
-    for line in table(f"device calibration from {args.file}", columns, rows):
+    rows = [figure_row(s, c.figures) for s, c in results.items()]
+    for line in table(f"device calibration from {args.file}", list(FIGURE_COLUMNS), rows):
         print(line)
     applied = "applied" if args.misalignment else "measured, not applied (--misalignment)"
     print(f"misalignment: {applied}")
@@ -189,18 +177,6 @@ def run_measure(args: argparse.Namespace) -> int:
     for sensor in results:
         print(f"wrote {targets[sensor]}")
     return 0
-
-
-def _row(sensor: str, f: dict[str, Any]) -> list[str]:
-    return [
-        sensor,
-        " ".join(f"{v:+.1f}" for v in f["acc_offset_mg"]),
-        _percent3(f["acc_scale_error_pct"]),
-        _percent3(f["gyro_scale_error_pct"]),
-        _percent3(f["gyro_bias_deg_s"]),
-        f"{max(f['acc_misalignment_deg']):.2f} / {max(f['gyro_misalignment_deg']):.2f}",
-        f"{f['check_gravity_mg']:.1f} mg / {f['check_turn_deg']:.2f} deg",
-    ]
 
 
 def calibrations_from(

@@ -26,7 +26,13 @@ from imu_monitor.app.config import history_store, user_stores
 from imu_monitor.app.history import index_session
 from imu_monitor.app.platform import has_display
 from imu_monitor.app.session import Session
-from imu_monitor.app.sources import LiveSource, SimulatedPerson, live_source, parse_sensors
+from imu_monitor.app.sources import (
+    LiveSource,
+    SimulatedPerson,
+    live_source,
+    parse_sensors,
+    procedure_wearables,
+)
 from imu_monitor.cli.common import (
     add_force_option,
     add_window_options,
@@ -215,8 +221,17 @@ def open_dashboard(args: argparse.Namespace, live: LiveSource, **extra: Any) -> 
     """The dashboard on ``live`` (``live`` and ``demo``), with the user's settings for
     ``args.exercise`` and the window, alert, LSL and history options; a simulated source has its
     own settings, calibrations and history, apart from the real wearables'. ``extra``: further
-    ``run_live`` arguments."""
+    ``run_live`` arguments. The Devices panel's Device calibration… gets the same wearables
+    (the simulated wearer doing the procedure instead)."""
     simulated = live.world is not None
+    person = None
+    if simulated:
+        person = SimulatedPerson(args.exercise, args.seed, args.speed, args.reps, args.faulty)
+    profile = getattr(args, "profile", None)
+    extra.setdefault(
+        "procedure_source",
+        lambda devices: procedure_wearables(devices, person=person, profile=profile),
+    )
     settings_store, cal_store = user_stores(args.config_dir, simulated=simulated)
     settings = settings_store.load(args.user)
     settings.exercise = args.exercise

@@ -179,13 +179,16 @@ def run_live(
     profile: str | None = None,
     lsl: Callable[..., Any] | None = None,
     history: HistoryStore | None = None,
+    procedure_source: Callable[[dict[str, str]], Any] | None = None,
 ) -> int:
     """The dashboard on BLE wearables or the simulated one. ``live.source`` is opened here,
     before the window (errors name the device); ``record`` records from the start, the Record
     button at any time; recordings are indexed into ``history`` when they end.
     ``lsl(sensors, pipeline, wait)``: opens LSL outlets fed by the session (``wait``: for
     ``--lsl-wait``'s recorder; not when the device panel switches wearables, where the outlets
-    reopen for the new sensors without holding the window up)."""
+    reopen for the new sensors without holding the window up). ``procedure_source(devices)``:
+    those wearables doing the device calibration's procedure (the Devices panel's Device
+    calibration…, whose folders go into ``recordings_dir``)."""
     options.prepare()
     application()
     source, world = live.source, live.world
@@ -203,7 +206,13 @@ def run_live(
         )
 
         def device_panel(window: Any) -> DevicePanel:
-            return DevicePanel(window, world=world, profile=profile)
+            return DevicePanel(
+                window,
+                world=world,
+                profile=profile,
+                procedure_source=procedure_source,
+                calibration_dir=recordings_dir,
+            )
 
         window = DashboardWindow(
             ds,

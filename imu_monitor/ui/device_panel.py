@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
 from imu_monitor.app.sources import chosen_devices_source, scan_wearables
 from imu_monitor.model import PLACEMENTS
 from imu_monitor.ui import theme
+from imu_monitor.ui.device_cal_dialog import DeviceCalDialog
 from imu_monitor.ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
@@ -51,7 +55,10 @@ def battery_text(pct: int | None) -> str:
 class DevicePanel(QDialog):
     """``window``: the ``DashboardWindow`` (its session's source is shown and replaced);
     ``world``: the simulated world when the source is the simulated wearable (scans then see
-    its devices), else None (the platform's Bluetooth). ``profile``: force a firmware profile."""
+    its devices), else None (the platform's Bluetooth). ``profile``: force a firmware profile.
+    ``procedure_source(devices)``: the (unopened) source of the session's wearables
+    ({placement: device}) doing the device calibration's procedure (the simulated ones: their
+    procedure), for Device calibration…; its folders go into ``calibration_dir``."""
 
     scanned = Signal(list, str)
     connected = Signal(object, str)
@@ -63,6 +70,8 @@ class DevicePanel(QDialog):
         world: Any | None = None,
         profile: str | None = None,
         scan_s: float = SCAN_S,
+        procedure_source: Callable[[dict[str, str]], Any] | None = None,
+        calibration_dir: Path = Path("recordings"),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent or window)
@@ -73,6 +82,9 @@ class DevicePanel(QDialog):
         self.world = world
         self.profile = profile
         self.scan_s = scan_s
+        self.procedure_source = procedure_source
+        self.calibration_dir = calibration_dir
+        self.cal_dialog: DeviceCalDialog | None = None
         self.found: list[Any] = []
         lay = QVBoxLayout(self)
 
@@ -105,6 +117,14 @@ class DevicePanel(QDialog):
         self.connect_state.setWordWrap(True)
         crow.addWidget(self.connect_btn)
         crow.addWidget(self.connect_state, 1)
+        self.calibrate_btn = QPushButton("Device calibration…")
+        self.calibrate_btn.setToolTip(
+            "measure the connected wearables' own calibration: six faces and three turns on a "
+            "table (README, 'Device calibration')"
+        )
+        self.calibrate_btn.setEnabled(procedure_source is not None)
+        self.calibrate_btn.clicked.connect(self.calibrate_devices)
+        crow.addWidget(self.calibrate_btn)
         lay.addLayout(crow)
 
         lay.addWidget(QLabel("Connected sensors"))
@@ -188,6 +208,10 @@ class DevicePanel(QDialog):
         if len(set(chosen.values())) != len(chosen):
             self.connect_state.setText("one device per placement: the same device is picked twice")
             return
+        self._connect(chosen)
+
+    def _connect(self, chosen: dict[str, str]) -> None:
+        """Connect ``chosen`` ({placement: device}) in a worker; the session switches to them."""
         self.connect_btn.setEnabled(False)
         self.connect_state.setText("connecting…")
 
@@ -217,6 +241,49 @@ class DevicePanel(QDialog):
         names = ", ".join(f"{p}: {i.device}" for p, i in source.sensors.items())
         self.connect_state.setText(f"connected ({names})")
         self.refresh_status()
+
+    # -- device calibration -------------------------------------------------------------------
+    def calibrate_devices(self) -> None:
+        """The session's wearables do the device calibration's procedure (``DeviceCalDialog``)
+        and then rejoin the session, calibrated with it when the person chose to use it."""
+        if self.procedure_source is None:
+            return
+        make = self.procedure_source
+        devices = {p: info.device for p, info in self.window_.ds.source.sensors.items()}
+
+        def open_source() -> Any:
+            source = make(devices)
+            try:
+                source.open()
+            except BaseException:
+                source.stop()
+                raise
+            return source
+
+        def back(folder: Path | None) -> None:
+            if folder is not None:
+                self.window_.use_device_cal_folder(folder)
+            self._connect(devices)
+
+        self.cal_dialog = DeviceCalDialog(
+            list(devices),
+            open_source=open_source,
+            new_folder=self._new_calibration_folder,
+            leave_session=self.window_.pause_for_device_cal,
+            return_to_session=back,
+            source_kind="sim" if self.world is not None else "ble",
+            parent=self,
+        )
+        self.cal_dialog.show()
+
+    def _new_calibration_folder(self) -> Path:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = self.calibration_dir / f"device-calibration-{stamp}"
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = self.calibration_dir / f"device-calibration-{stamp}-{n}"
+        return folder.resolve()
 
     # -- status -------------------------------------------------------------------------------
     def refresh_status(self) -> None:

@@ -447,7 +447,13 @@ class DashboardWindow(QMainWindow):
             except OSError as e:
                 self.notices.notify(f"settings could not be saved: {e}", action=True)
 
-    def apply_settings(self, settings: Settings) -> None:
+    def apply_settings(
+        self,
+        settings: Settings,
+        *,
+        when_folder_applies: str = "it applies when wearables next connect (Devices, or the "
+        "next start)",
+    ) -> None:
         """New settings from the dialog: save them and swap the pipeline."""
         folder_before = self.ds.settings.device_cal_folder
         self.ds.apply_settings(settings)
@@ -459,7 +465,7 @@ class DashboardWindow(QMainWindow):
                     if settings.device_cal_folder
                     else "cleared"
                 )
-                + ": it applies when wearables next connect (Devices, or the next start)"
+                + f": {when_folder_applies}"
             )
         self.sound.muted = not settings.sound_on
         self.header.mute_btn.setChecked(not settings.sound_on)
@@ -467,6 +473,25 @@ class DashboardWindow(QMainWindow):
             self.set_tempo_cue(settings.tempo_cue, save=False)
         self._save_settings()
         self.tick()
+
+    def pause_for_device_cal(self) -> None:
+        """The wearables leave the session to do their device calibration: a recording is
+        closed and the session stops (its wearables disconnect) until ``switch_source``."""
+        if self.recorder is not None:
+            self.set_recording(False)
+        self.ds.stop()
+        if hasattr(self.ds.source, "stop"):
+            self.ds.source.stop()
+        self.notices.notify(
+            "the wearables are doing their device calibration: the session is paused until "
+            "they connect again"
+        )
+
+    def use_device_cal_folder(self, folder: Path) -> None:
+        """Remember ``folder`` (just measured) as the settings' device calibration."""
+        s = Settings.from_dict(self.ds.settings.to_dict())
+        s.device_cal_folder = str(folder)
+        self.apply_settings(s, when_folder_applies="the wearables reconnect calibrated with it")
 
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.ds.settings, self)

@@ -80,4 +80,11 @@ def stylesheet() -> str:
     QTabWidget::pane {{ border: 1px solid {PANEL_BORDER}; }}
     QTabBar::tab {{ background: {PANEL}; padding: 6px 14px; }}
     QTabBar::tab:selected {{ background: #2b3540; }}
+    QTableWidget {{ background: #222a32; alternate-background-color: {PANEL};
+                   gridline-color: {PANEL_BORDER}; border: 1px solid {PANEL_BORDER}; }}
+    QHeaderView {{ background: {PANEL}; }}
+    QTableCornerButton::section {{ background: {PANEL}; border: none; }}
+    QHeaderView::section {{ background: {PANEL}; color: {TEXT_DIM}; border: none;
+                          border-right: 1px solid {PANEL_BORDER};
+                          border-bottom: 1px solid {PANEL_BORDER}; padding: 3px 6px; }}
     """

@@ -197,6 +197,36 @@ def test_tempo_cue_option_turns_the_cue_on_in_the_dashboards_settings(
     assert main(base) == 0 and seen["tempo_cue"] is False
 
 
+@pytest.mark.parametrize("command", ["live", "demo"])
+def test_the_dashboards_device_calibration_gets_the_sessions_wearer_doing_the_procedure(
+    command, tmp_path, monkeypatch
+):
+    """Devices > Device calibration… in ``live --device sim`` and ``demo``: the wearables of the
+    session, their simulated wearer doing the procedure with the session's options."""
+    import imu_monitor.cli.live as live_mod
+
+    seen = {}
+
+    class FakeDashboard:
+        @staticmethod
+        def run_live(live, settings, **kw):
+            seen["make"] = kw["procedure_source"]
+            return 0
+
+    def wearables(devices, *, person, profile):
+        seen["asked"] = (devices, person, profile)
+
+    monkeypatch.setattr(live_mod, "dashboard", lambda: FakeDashboard)
+    monkeypatch.setattr(live_mod, "procedure_wearables", wearables)
+    argv = [command, "--screenshot", str(tmp_path / "x.png"), "--config-dir", str(tmp_path)]
+    argv += ["--exercise", "hip-thrust", "--seed", "7", "--reps", "4"]
+    assert main(argv) == 0
+    seen["make"]({"sacrum": "IMU-A"})
+    devices, person, _ = seen["asked"]
+    assert devices == {"sacrum": "IMU-A"}
+    assert (person.exercise, person.seed, person.reps) == ("hip-thrust", 7, 4)
+
+
 def test_replay_says_of_each_rep_whether_it_counts_as_analyze_does(capsys):
     # reps that do not count (off the tempo, an alarm) and reps that do: the console had printed
     # "ok" for every rep without an alarm

@@ -1,0 +1,139 @@
+"""Devices > Device calibration… (offscreen): the session's simulated wearables do the procedure
+through the shipping BLE client, the dialog ticks off every hold and turn, measures, and the
+wearables rejoin the session calibrated with the folder the settings now remember."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from imu_monitor.app.calibrated_source import DeviceCalibratedSource  # noqa: E402
+from imu_monitor.app.dashboard import DashboardSession  # noqa: E402
+from imu_monitor.app.procedure import PARTS  # noqa: E402
+from imu_monitor.app.sources import SimulatedPerson, live_source, procedure_wearables  # noqa: E402
+from imu_monitor.storage.recording import load_recording  # noqa: E402
+from imu_monitor.storage.stores import SettingsStore  # noqa: E402
+from imu_monitor.ui.device_cal_dialog import PROCEDURE_FILE, DeviceCalDialog  # noqa: E402
+from imu_monitor.ui.device_panel import DevicePanel  # noqa: E402
+from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
+from imu_monitor.ui.sound import AlarmSound  # noqa: E402
+from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
+
+pytestmark = WINDOW_MARKS
+
+PERSON = SimulatedPerson("hip-thrust", seed=4, speed=15.0, reps=2, faulty=1)
+DEVICES = {"sacrum": "sim", "upper_lumbar": "sim"}
+
+
+@pytest.fixture
+def dashboard(qtbot, tmp_path):
+    """A live dashboard on two simulated wearables whose Devices panel can calibrate them."""
+    live = live_source(DEVICES, person=PERSON)
+    live.source.open()
+    store = SettingsStore(tmp_path / "settings")
+    ds = DashboardSession(live.source, store.load())
+    snd = AlarmSound(output_problem="no audio output device (test)", cache_dir=tmp_path)
+
+    def panel(window):
+        return DevicePanel(
+            window,
+            world=live.world,
+            procedure_source=lambda devices: procedure_wearables(devices, person=PERSON),
+            calibration_dir=tmp_path / "recordings",
+        )
+
+    w = DashboardWindow(ds, sound=snd, settings_store=store, device_panel_factory=panel)
+    qtbot.addWidget(w)
+    yield w, store, tmp_path
+    w.shutdown()
+    w.ds.source.stop()
+
+
+def _dialog(w) -> DeviceCalDialog:
+    w.open_devices()
+    w.device_dialog.calibrate_devices()
+    return w.device_dialog.cal_dialog
+
+
+def test_the_wearables_are_calibrated_from_the_dashboard_and_rejoin_the_session(
+    qtbot, dashboard
+) -> None:
+    w, store, tmp_path = dashboard
+    dlg = _dialog(w)
+    assert [dlg.table.verticalHeaderItem(i).text() for i in range(2)] == [
+        "sacrum",
+        "upper lumbar",
+    ]
+    dlg.start()
+    assert not w.ds.running  # the wearables left the session
+    assert any("device calibration: the session is paused" in t for t in w.notices.texts())
+    qtbot.waitUntil(lambda: dlg.use_btn.isEnabled(), timeout=90_000)
+    cells = [dlg.table.item(i, j).text() for i in range(2) for j in range(len(PARTS))]
+    assert cells == ["✓"] * (2 * len(PARTS))
+    assert dlg.table.item(0, PARTS.index("z")).toolTip().startswith("turn about z (")
+    folder = dlg.folder
+    assert folder.parent == tmp_path / "recordings" and "saved in" in dlg.state.text()
+    assert dlg.results.columnCount() == 2
+    assert dlg.results.horizontalHeaderItem(1).text() == "upper lumbar"
+    assert dlg.results.item(0, 0).text().count(" ") == 2  # sacrum: its three acc offsets (mg)
+    rec = load_recording(folder / PROCEDURE_FILE)
+    assert rec.meta["exercise"] == "device-calibration" and set(rec.series) == set(DEVICES)
+    for sensor in DEVICES:  # imucal's JSON, measured on the session's own wearables
+        about = json.loads(json.loads((folder / f"{sensor}.json").read_text())["comment"])
+        assert about["device"] == w.ds.source.sensors[sensor].device  # (the raw session's)
+
+    dlg.use()
+    assert store.load().device_cal_folder == str(folder)
+    qtbot.waitUntil(lambda: isinstance(w.ds.source, DeviceCalibratedSource), timeout=20_000)
+    assert w.ds.running and w.ds.source.from_settings
+    assert set(w.ds.source.device_calibration) == set(DEVICES)
+    w.tick()
+    assert "device-calibrated" in w.header.subtitle.text()
+
+
+def test_stopped_early_the_dialog_says_what_is_missing_and_the_wearables_rejoin_raw(
+    qtbot, dashboard
+) -> None:
+    w, store, _ = dashboard
+    dlg = _dialog(w)
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.stop_btn.isEnabled(), timeout=20_000)
+    qtbot.waitUntil(lambda: dlg.table.item(0, 0).text() == "✓", timeout=30_000)  # +x held
+    dlg.stop()
+    said = dlg.state.text()
+    assert said.startswith("stopped: sacrum lacks") and "a turn about x" in said
+    assert f"kept in {dlg.folder / PROCEDURE_FILE}" in said
+    assert len(load_recording(dlg.folder / PROCEDURE_FILE).series["sacrum"]) > 0
+    assert dlg.start_btn.isEnabled() and not dlg.use_btn.isEnabled()
+    old = w.ds
+    dlg.close()
+    qtbot.waitUntil(lambda: w.ds is not old and w.ds.running, timeout=20_000)
+    assert not isinstance(w.ds.source, DeviceCalibratedSource)
+    assert store.load().device_cal_folder == ""
+
+
+def test_wearables_that_cannot_connect_are_said_and_start_can_be_tried_again(qtbot) -> None:
+    back = []
+
+    def fail():
+        raise OSError("sacrum: IMU-A not found in a 4 s scan")
+
+    dlg = DeviceCalDialog(
+        ["sacrum"],
+        open_source=fail,
+        new_folder=lambda: pytest.fail("no folder before a connection"),
+        leave_session=lambda: back.append("left"),
+        return_to_session=back.append,
+    )
+    qtbot.addWidget(dlg)
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.start_btn.isEnabled(), timeout=5_000)
+    assert dlg.state.text() == "could not connect: sacrum: IMU-A not found in a 4 s scan"
+    assert dlg.start_btn.text() == "Start again"
+    dlg.reject()
+    assert back == ["left", None]  # handed back once, nothing to use
