@@ -324,14 +324,18 @@ class DeviceCalDialog(QDialog):
         self._back(None)
         super().done(result)
 
-    def _back(self, folder: Path | None) -> None:
-        """Stop what still streams and hand the wearables back to the session (once)."""
-        if self._returned:
-            return
+    def abandon(self) -> None:
+        """The dashboard is closing: stop what streams, without handing the wearables back."""
         self._returned = True
         self._watch_stop.set()
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             recorder.stop()
+
+    def _back(self, folder: Path | None) -> None:
+        """Stop what still streams and hand the wearables back to the session (once)."""
+        if self._returned:
+            return
+        self.abandon()
         if self._left:
             self._return_to_session(folder)

@@ -248,6 +248,9 @@ class DevicePanel(QDialog):
         and then rejoin the session, calibrated with it when the person chose to use it."""
         if self.procedure_source is None:
             return
+        if self.cal_dialog is not None and self.cal_dialog.isVisible():
+            self.cal_dialog.raise_()  # one procedure at a time
+            return
         make = self.procedure_source
         devices = {p: info.device for p, info in self.window_.ds.source.sensors.items()}
 
@@ -275,6 +278,11 @@ class DevicePanel(QDialog):
             parent=self,
         )
         self.cal_dialog.show()
+
+    def shutdown(self) -> None:
+        """The dashboard is closing: a procedure still streaming stops."""
+        if self.cal_dialog is not None:
+            self.cal_dialog.abandon()
 
     def _new_calibration_folder(self) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

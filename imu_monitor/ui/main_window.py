@@ -128,6 +128,9 @@ class DashboardWindow(QMainWindow):
         self.wizard: CalibrationWizard | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.device_dialog: QWidget | None = None
+        self._measured_here = False
+        """A device calibration measured in this dashboard was chosen: the settings' folder
+        then takes the place of ``live --device-cal`` when wearables connect."""
 
         self.setWindowTitle(f"imu-monitor — {title}" if title else "imu-monitor")
         self.setStyleSheet(theme.stylesheet())
@@ -257,7 +260,8 @@ class DashboardWindow(QMainWindow):
         """Monitor another (opened) source: the device panel's Connect. The old session stops
         and its devices disconnect; settings and stores carry over, a recording is closed."""
         old = self.ds
-        if isinstance(old.source, DeviceCalibratedSource) and not old.source.from_settings:
+        carried = isinstance(old.source, DeviceCalibratedSource) and not old.source.from_settings
+        if carried and not self._measured_here:
             # live --device-cal: the same calibrations (refused, naming both, if a wearable is
             # not the one measured)
             source = old.source.carry_to(source)
@@ -491,6 +495,7 @@ class DashboardWindow(QMainWindow):
         """Remember ``folder`` (just measured) as the settings' device calibration."""
         s = Settings.from_dict(self.ds.settings.to_dict())
         s.device_cal_folder = str(folder)
+        self._measured_here = True
         self.apply_settings(s, when_folder_applies="the wearables reconnect calibrated with it")
 
     def open_settings(self) -> None:
@@ -558,6 +563,8 @@ class DashboardWindow(QMainWindow):
         self.frame_timer.stop()
         if self.recorder is not None:
             self.set_recording(False)
+        if hasattr(self.device_dialog, "shutdown"):  # a device calibration under way
+            self.device_dialog.shutdown()
         self.ds.stop()
         self.bridge.close()
         self.sound.stop()

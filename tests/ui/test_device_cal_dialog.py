@@ -16,27 +16,39 @@ from imu_monitor.app.calibrated_source import DeviceCalibratedSource  # noqa: E4
 from imu_monitor.app.dashboard import DashboardSession  # noqa: E402
 from imu_monitor.app.procedure import PARTS  # noqa: E402
 from imu_monitor.app.sources import SimulatedPerson, live_source, procedure_wearables  # noqa: E402
+from imu_monitor.processing.device_cal import measure  # noqa: E402
+from imu_monitor.simulator.config import SimulationConfig  # noqa: E402
+from imu_monitor.simulator.procedure import simulate_procedure  # noqa: E402
 from imu_monitor.storage.recording import load_recording  # noqa: E402
 from imu_monitor.storage.stores import SettingsStore  # noqa: E402
 from imu_monitor.ui.device_cal_dialog import PROCEDURE_FILE, DeviceCalDialog  # noqa: E402
 from imu_monitor.ui.device_panel import DevicePanel  # noqa: E402
 from imu_monitor.ui.main_window import DashboardWindow  # noqa: E402
 from imu_monitor.ui.sound import AlarmSound  # noqa: E402
-from tests.ui.qt_marks import WINDOW_MARKS  # noqa: E402
+from tests.ui.qt_marks import AUDIO_CHATTER, LAYOUT_CHATTER, fail_on_qt_warnings  # noqa: E402
 
-pytestmark = WINDOW_MARKS
+# (a second click raises the open dialog, which the offscreen platform cannot do)
+pytestmark = fail_on_qt_warnings(
+    LAYOUT_CHATTER, *AUDIO_CHATTER, r"This plugin does not support raise.*"
+)
 
 PERSON = SimulatedPerson("hip-thrust", seed=4, speed=15.0, reps=2, faulty=1)
 DEVICES = {"sacrum": "sim", "upper_lumbar": "sim"}
 
 
 @pytest.fixture
-def dashboard(qtbot, tmp_path):
-    """A live dashboard on two simulated wearables whose Devices panel can calibrate them."""
+def dashboard(qtbot, tmp_path, request):
+    """A live dashboard on two simulated wearables whose Devices panel can calibrate them
+    (``cli_cal``: started with ``--device-cal``, the sacrum calibrated from another file)."""
     live = live_source(DEVICES, person=PERSON)
     live.source.open()
+    source = live.source
+    if getattr(request, "param", None) == "cli_cal":
+        proc = simulate_procedure(SimulationConfig(sensors=1, seed=9))
+        cal = measure(proc.series["sacrum"], what="other", about={})
+        source = DeviceCalibratedSource(source, {"sacrum": (cal, "cli/sacrum.json")})
     store = SettingsStore(tmp_path / "settings")
-    ds = DashboardSession(live.source, store.load())
+    ds = DashboardSession(source, store.load())
     snd = AlarmSound(output_problem="no audio output device (test)", cache_dir=tmp_path)
 
     def panel(window):
@@ -60,9 +72,12 @@ def _dialog(w) -> DeviceCalDialog:
     return w.device_dialog.cal_dialog
 
 
+@pytest.mark.parametrize("dashboard", [None, "cli_cal"], indirect=True)
 def test_the_wearables_are_calibrated_from_the_dashboard_and_rejoin_the_session(
     qtbot, dashboard
 ) -> None:
+    """Also where the session started with ``--device-cal``: the calibration measured and
+    chosen here takes its place."""
     w, store, tmp_path = dashboard
     dlg = _dialog(w)
     assert [dlg.table.verticalHeaderItem(i).text() for i in range(2)] == [
@@ -89,9 +104,12 @@ def test_the_wearables_are_calibrated_from_the_dashboard_and_rejoin_the_session(
 
     dlg.use()
     assert store.load().device_cal_folder == str(folder)
-    qtbot.waitUntil(lambda: isinstance(w.ds.source, DeviceCalibratedSource), timeout=20_000)
+    qtbot.waitUntil(lambda: getattr(w.ds.source, "from_settings", False), timeout=20_000)
     assert w.ds.running and w.ds.source.from_settings
-    assert set(w.ds.source.device_calibration) == set(DEVICES)
+    applied = w.ds.source.device_calibration
+    assert {s: applied[s]["source"] for s in applied} == {
+        s: str(folder / f"{s}.json") for s in DEVICES
+    }
     w.tick()
     assert "device-calibrated" in w.header.subtitle.text()
 
@@ -137,3 +155,21 @@ def test_wearables_that_cannot_connect_are_said_and_start_can_be_tried_again(qtb
     assert dlg.start_btn.text() == "Start again"
     dlg.reject()
     assert back == ["left", None]  # handed back once, nothing to use
+
+
+def test_closing_the_dashboard_mid_procedure_stops_the_wearables_without_reconnecting(
+    qtbot, dashboard
+) -> None:
+    w, _, _ = dashboard
+    dlg = _dialog(w)
+    w.device_dialog.calibrate_devices()  # a second click: the same dialog, raised
+    assert w.device_dialog.cal_dialog is dlg
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.stop_btn.isEnabled(), timeout=20_000)
+    recorder, paused = dlg.recorder, w.ds
+    w.shutdown()
+    assert dlg.recorder is None and recorder.source._loop is None  # disconnected
+    assert load_recording(recorder.out).meta["procedure"] == "ferraris"  # the file closed whole
+    dlg.close()
+    qtbot.wait(300)
+    assert w.ds is paused and not w.ds.running  # not handed back to a closing dashboard
