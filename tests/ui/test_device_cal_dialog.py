@@ -10,12 +10,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from imu_monitor.app.calibrated_source import DeviceCalibratedSource  # noqa: E402
 from imu_monitor.app.dashboard import DashboardSession  # noqa: E402
 from imu_monitor.app.procedure import PARTS  # noqa: E402
 from imu_monitor.app.sources import SimulatedPerson, live_source, procedure_wearables  # noqa: E402
+from imu_monitor.cli.main import main  # noqa: E402
 from imu_monitor.processing.device_cal import measure  # noqa: E402
 from imu_monitor.simulator.config import SimulationConfig  # noqa: E402
 from imu_monitor.simulator.procedure import simulate_procedure  # noqa: E402
@@ -98,9 +100,17 @@ def test_the_wearables_are_calibrated_from_the_dashboard_and_rejoin_the_session(
     assert dlg.results.item(0, 0).text().count(" ") == 2  # sacrum: its three acc offsets (mg)
     rec = load_recording(folder / PROCEDURE_FILE)
     assert rec.meta["exercise"] == "device-calibration" and set(rec.series) == set(DEVICES)
+    offline = tmp_path / "offline"  # the same wearables' procedure, simulated without a link
+    sim = ["--exercise", "hip-thrust", "--sensors", "2", "--seed", "4", "--reps", "2"]
+    assert main(["simulate", *sim, "--faulty", "1", "--procedure", "-o", f"{offline}.imr"]) == 0
+    assert main(["device-cal", "measure", f"{offline}.imr", "-o", str(offline)]) == 0
     for sensor in DEVICES:  # imucal's JSON, measured on the session's own wearables
-        about = json.loads(json.loads((folder / f"{sensor}.json").read_text())["comment"])
+        here = json.loads((folder / f"{sensor}.json").read_text())
+        about = json.loads(here["comment"])
         assert about["device"] == w.ds.source.sensors[sensor].device  # (the raw session's)
+        there = json.loads((offline / f"{sensor}.json").read_text())
+        for key in ("K_g", "K_a"):  # scale factors: the streamed samples are quantised
+            assert np.abs(np.diag(here[key]) - np.diag(there[key])).max() < 0.001
 
     dlg.use()
     assert store.load().device_cal_folder == str(folder)
