@@ -26,13 +26,18 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
-from imu_monitor.app.calibrated_source import DeviceCalibratedSource, settings_calibrated
+from imu_monitor.app.calibrated_source import (
+    DeviceCalibratedSource,
+    device_cal_advice,
+    settings_calibrated,
+)
 from imu_monitor.app.dashboard import DashboardSession
 from imu_monitor.errors import ImuMonitorError
 from imu_monitor.events import (
     NOTICE_EVENTS,
     AlarmStarted,
     Event,
+    MonitorMode,
     RecordingFailed,
     RepEnded,
     RepStarted,
@@ -418,6 +423,13 @@ class DashboardWindow(QMainWindow):
         advice = calibration_notice(cal)
         if advice is not None:
             self.notices.notify(advice, action=True, details=cal.notes)
+        if self.device_panel_factory is not None:  # wearables, not a recording
+            sensors = self.ds.source.sensors
+            turns = p.exercise.one_sensor_mode == MonitorMode.LOCKOUT  # a hip thrust or bridge
+            device_advice = device_cal_advice(sensors, device_cal, turns)
+            if device_advice is not None:
+                line, why = device_advice
+                self.notices.notify(line, action=True, details=[why])
         if p.waiting_for_start:  # a stored neutral: nothing is judged until its posture is held
             self.notices.notify(START_PROMPT.capitalize())
 

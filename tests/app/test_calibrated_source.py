@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imu_monitor.app.calibrated_source import DeviceCalibratedSource
+from imu_monitor.app.calibrated_source import DeviceCalibratedSource, device_cal_advice
 from imu_monitor.model import SampleChunk
 from imu_monitor.processing.device_cal import measure
 from imu_monitor.simulator.config import SimulationConfig
@@ -97,3 +97,15 @@ def test_the_settings_folder_applies_what_fits_and_says_what_does_not(tmp_path) 
     source.sensors = {"thigh": SensorInfo("thigh", "diy_imu", "IMU-D")}
     got, notes = settings_calibrated(source, str(tmp_path))
     assert got is source and "none of thigh.json is in it" in notes[0]
+
+
+def test_advice_to_device_calibrate_where_the_trunk_turns_with_two_raw_wearables() -> None:
+    both = {"sacrum": None, "upper_lumbar": None}
+    line, why = device_cal_advice(both, {}, trunk_turns=True)
+    assert line.startswith("Not device-calibrated: sacrum, upper lumbar (a degree or two off")
+    assert line.endswith("Devices… > Device calibration…") and "six faces, three turns" in why
+    one_raw, _ = device_cal_advice(both, {"sacrum": {}}, trunk_turns=True)
+    assert one_raw.startswith("Not device-calibrated: upper lumbar (")
+    assert device_cal_advice(both, {"sacrum": {}, "upper_lumbar": {}}, trunk_turns=True) is None
+    assert device_cal_advice(both, {}, trunk_turns=False) is None  # a back kick: supported
+    assert device_cal_advice({"sacrum": None}, {}, trunk_turns=True) is None  # at lockout only

@@ -50,7 +50,9 @@ def dashboard(qtbot, tmp_path, request):
         cal = measure(proc.series["sacrum"], what="other", about={})
         source = DeviceCalibratedSource(source, {"sacrum": (cal, "cli/sacrum.json")})
     store = SettingsStore(tmp_path / "settings")
-    ds = DashboardSession(source, store.load())
+    settings = store.load()
+    settings.exercise = PERSON.exercise
+    ds = DashboardSession(source, settings)
     snd = AlarmSound(output_problem="no audio output device (test)", cache_dir=tmp_path)
 
     def panel(window):
@@ -81,6 +83,10 @@ def test_the_wearables_are_calibrated_from_the_dashboard_and_rejoin_the_session(
     """Also where the session started with ``--device-cal``: the calibration measured and
     chosen here takes its place."""
     w, store, tmp_path = dashboard
+    raw = "sacrum, upper lumbar"
+    if isinstance(w.ds.source, DeviceCalibratedSource):  # (--device-cal for the sacrum)
+        raw = "upper lumbar"
+    assert f"Not device-calibrated: {raw} (" in w.notices.headline().text
     dlg = _dialog(w)
     assert [dlg.table.verticalHeaderItem(i).text() for i in range(2)] == [
         "sacrum",
