@@ -71,7 +71,8 @@ def _feed_live(rec: Recording, recorder: RecordingWriter | None = None):
     """``rec`` fed through the live ``Pipeline`` as wearables send it (``simulator.live``):
     every sensor's chunks of ``_live_chunk`` samples in arrival order, with no calibration
     given: the guided calibration takes the stand and start postures from the stream, as it
-    does for a person, and corrects the accelerometer offsets after the first and third reps.
+    does for a person, and corrects the accelerometer offsets as it completes and after the
+    first and third reps.
     Returns the pipeline, its angles and its events."""
     size = _live_chunk(min(info.rate_hz for info in rec.sensors.values()))
     return feed_live(rec, arrival_order(rec, itertools.repeat(size)), recorder=recorder)
@@ -377,7 +378,8 @@ def main() -> int:
         "--live",
         action="store_true",
         help="feed each session through the live pipeline (guided calibration from the stream, "
-        "its accelerometer-offset correction after reps 1 and 3) instead of analysing it",
+        "its accelerometer-offset correction at the calibration and after reps 1 and 3) "
+        "instead of analysing it",
     )
     ap.add_argument(
         "--live-recorded",
@@ -576,7 +578,9 @@ def main() -> int:
     out["motion"] = args.motion
     out["markers"] = args.markers
     out["acc_offset_corrected"] = (
-        "after reps 1 and 3" if args.live else not args.no_acc_offset and not args.online
+        "at the calibration and after reps 1 and 3"
+        if args.live
+        else not args.no_acc_offset and not args.online
     )
     if without:
         out["without"] = list(without)

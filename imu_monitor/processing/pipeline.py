@@ -283,8 +283,11 @@ class Pipeline:
             calibration.valid_from_s = max(calibration.valid_from_s, max(fed) + period)
         self._use_calibration(calibration)
         self._mark_captures(windows)
-        if self._acc_fix is not None:
-            self._acc_fix.calibrated(windows)
+        if self._acc_fix is not None and self._acc_fix.calibrated(windows):
+            # the stand-to-start turn gives the offsets before the first rep (live_acc_offset)
+            for ev in self._correct_acc_offset(self._acc_fix, t_cal):
+                self._notices.append(ev)
+                self._publish([ev])
 
     def _mark_captures(self, windows: dict[str, dict[str, Any]]) -> None:
         """Keep the guided calibration's windows as markers and record them, if the recording
@@ -536,8 +539,9 @@ class Pipeline:
         for p, o in offsets.items():
             cal.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
         if offsets:
+            over = f"the first {fix.reps} reps" if fix.reps else "the stand-to-start turn"
             cal.notes.append(
-                f"accelerometer offsets measured over the first {fix.reps} reps and taken off "
+                f"accelerometer offsets measured over {over} and taken off "
                 "(mg, sensor axes): "
                 + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
             )

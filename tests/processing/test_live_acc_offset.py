@@ -54,18 +54,21 @@ def thrust():
     return replace(rec, series={p: take_off_offset(s, -OFFSETS[p]) for p, s in rec.series.items()})
 
 
-def test_after_the_first_and_third_reps_the_offsets_are_measured_and_taken_off(
+def test_at_the_calibration_and_after_the_first_and_third_reps_the_offsets_are_taken_off(
     thrust, tmp_path, monkeypatch
 ):
     writer = RecordingWriter(tmp_path / "s.imr", {"exercise": "hip-thrust"}, thrust.sensors)
     pipe, sink, events = feed_live(thrust, recorder=writer)
     writer.close()
     applied = [e for e in events if isinstance(e, AccOffsetApplied)]
-    assert [e.reps for e in applied] == [1, 3]
+    assert [e.reps for e in applied] == [0, 1, 3]
     ev = applied[-1]
-    # at the end of the first and of the third rep
+    # as the calibration completes (before the first angle), and at the end of the first and
+    # of the third rep
     ends = [e for e in events if isinstance(e, RepEnded)]
-    assert events.index(ends[0]) < events.index(applied[0]) < events.index(ends[1])
+    assert events.index(applied[0]) < events.index(ends[0])
+    assert applied[0].t_s <= sink.column("t_s")[0]
+    assert events.index(ends[0]) < events.index(applied[1]) < events.index(ends[1])
     assert events.index(ends[2]) < events.index(ev) < events.index(ends[3])
     assert set(ev.offsets_mg) == {"sacrum", "upper_lumbar"}
     # the calibration in force (and the recording's, the last written) carries the offsets
@@ -223,6 +226,9 @@ def test_the_rep_signal_does_not_step_where_the_offsets_are_taken_off(thrust, mo
     t_plain, moved_plain = plain.column("t_s"), plain.column("movement_deg")
     for ev in (e for e in events if isinstance(e, AccOffsetApplied)):
         after = int(np.searchsorted(t, ev.t_s, side="right"))
+        if ev.reps == 0:  # at the calibration: no signal before it to step from
+            assert after == 0
+            continue
         jump = abs(moved[after] - moved[after - 1])
         motion = abs(np.diff(np.interp(t[after - 1 : after + 1], t_plain, moved_plain)))[0]
         assert jump <= motion + 0.01
