@@ -182,10 +182,11 @@ class RecordingFailed(Event):
 
 @dataclass
 class AccOffsetApplied(Event):
-    """The live monitor measured the sensors' accelerometer offsets from the session's first
-    reps and takes them off from here on (``pipeline.Pipeline``, ``acc_offset``). ``t_s``: when;
-    ``offsets_mg``: per placement, the offset taken off (x, y, z, milli-g; only the sensors it
-    was applied to); ``reps``: the reps it was measured over."""
+    """The live monitor measured the sensors' accelerometer offsets from its calibration's
+    stand-to-start turn and the session's first reps, and takes them off from here on
+    (``pipeline.Pipeline``, ``live_acc_offset``). ``t_s``: when; ``offsets_mg``: per placement,
+    the offset taken off (x, y, z, milli-g; only the sensors it was applied to); ``reps``: the
+    reps it was measured over (0: the calibration's turn alone)."""
 
     type: ClassVar[str] = "acc_offset_applied"
     offsets_mg: dict[str, list[float]]
@@ -196,10 +197,8 @@ class AccOffsetApplied(Event):
         parts = ", ".join(
             f"{p.replace('_', ' ')} {math.hypot(*v):.0f} mg" for p, v in self.offsets_mg.items()
         )
-        return (
-            f"accelerometer offset measured over the first {self.reps} reps and taken off from "
-            f"here: {parts}"
-        )
+        over = f"the first {self.reps} reps" if self.reps else "the calibration's turn"
+        return f"accelerometer offset measured over {over} and taken off from here: {parts}"
 
 
 @dataclass

@@ -172,7 +172,7 @@ def test_every_sample_orientation_and_marker_reaches_the_inlets(session):
     kinds = {"rep_started", "rep_ended", "alarm_started", "alarm_ended", "acc_offset_applied"}
     events = [(m, t) for m, t in zip(markers, stamps, strict=True) if m["type"] in kinds]
     assert [m["type"] for m, _ in events] == [e["type"] for e in recorded]
-    assert [m["type"] for m, _ in events].count("acc_offset_applied") == 2  # after reps 1, 3
+    assert [m["type"] for m, _ in events].count("acc_offset_applied") == 3  # calibration, 1, 3
     assert any(m["type"] == "alarm_started" for m, _ in events)  # the faulty rep
     for (_, t), e in zip(events, recorded, strict=True):
         assert abs(t - offset - e["t_s"]) < 1e-3

@@ -136,7 +136,9 @@ def test_the_offset_round_trips_and_a_bad_one_is_refused(thrust):
         Calibration.from_dict(d)
     ev = AccOffsetApplied(t_s=12.5, offsets_mg={"sacrum": [3.0, -4.0, 0.0]}, reps=3)
     assert event_from_dict(ev.to_dict()) == ev
-    assert "sacrum 5 mg" in ev.notice()
+    assert "sacrum 5 mg" in ev.notice() and "over the first 3 reps" in ev.notice()
+    at_calibration = AccOffsetApplied(t_s=9.0, offsets_mg={"sacrum": [3.0, -4.0, 0.0]}, reps=0)
+    assert "measured over the calibration's turn and taken off" in at_calibration.notice()
 
 
 def test_a_replay_jump_abandons_the_correction(thrust):
