@@ -179,7 +179,10 @@ class SettingsDialog(QDialog):
     def _show_device_cal(self) -> None:
         text, problem = self.device_cal.text().strip(), self.device_cal_problem()
         if not text:
-            shown = "Wearables are not device-calibrated (README, 'Device calibration')."
+            shown = (
+                "Wearables are not device-calibrated: Devices… > Device calibration… measures "
+                "them (README, 'Device calibration')."
+            )
         elif problem:
             shown = f"Cannot be used: {problem}."
         else:

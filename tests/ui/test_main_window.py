@@ -332,7 +332,7 @@ def test_the_device_calibration_folder_is_set_in_the_settings_and_applied_on_con
     w.settings_store = store
     w.open_settings()
     dlg: SettingsDialog = w.settings_dialog
-    assert "not device-calibrated" in dlg.device_cal_state.text()
+    assert "not device-calibrated: Devices… > Device calibration…" in dlg.device_cal_state.text()
     dlg.device_cal.setText(str(folder))  # empty: not usable yet
     assert "Cannot be used: none of sacrum.json" in dlg.device_cal_state.text()
     dlg._ok()
