@@ -77,6 +77,24 @@ def figure_row(sensor: str, f: dict[str, Any]) -> list[str]:
     ]
 
 
+COARSE_GYRO_NOTE_PCT = 0.1
+"""A measure says when the gyro's resolution alone may put its scale this far off (%)."""
+
+
+def coarse_gyro_note(sensor: str, f: dict[str, Any]) -> str | None:
+    """What to know of a calibration whose gyro reads in steps coarser than its noise (the
+    Polar Verity Sense without a conversion factor), from its ``figures``; None otherwise."""
+    if f["gyro_scale_uncertain_pct"] < COARSE_GYRO_NOTE_PCT:
+        return None
+    return (
+        f"{sensor}: its gyro reads in steps of {f['gyro_step_deg_s']:.2g} deg/s, coarser than "
+        "its noise, so the bias it reads held still may be up to half a step off; over the "
+        f"turns that leaves its scale uncertain by up to {f['gyro_scale_uncertain_pct']:.1f} %. "
+        "A finer gyro setting (a smaller range, or a firmware that sends its conversion factor) "
+        "measures it better"
+    )
+
+
 def procedure_meta(source_kind: str, simulation: dict[str, Any] | None = None) -> dict[str, Any]:
     """The meta of a procedure's recording."""
     meta: dict[str, Any] = {

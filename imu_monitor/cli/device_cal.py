@@ -19,6 +19,7 @@ from imu_monitor.app.procedure import (
     FIGURE_COLUMNS,
     STEPS,
     ProcedureRecorder,
+    coarse_gyro_note,
     figure_row,
     measure_sensors,
     procedure_meta,
@@ -165,15 +166,9 @@ def run_measure(args: argparse.Namespace) -> int:
     applied = "applied" if args.misalignment else "measured, not applied (--misalignment)"
     print(f"misalignment: {applied}")
     for sensor, cal in results.items():
-        f = cal.figures
-        if f["gyro_scale_uncertain_pct"] >= COARSE_GYRO_NOTE_PCT:
-            print(
-                f"note: {sensor}: its gyro reads in steps of {f['gyro_step_deg_s']:.2g} deg/s, "
-                "coarser than its noise, so the bias it reads held still may be up to half a "
-                f"step off; over the turns that leaves its scale uncertain by up to "
-                f"{f['gyro_scale_uncertain_pct']:.1f} %. A finer gyro setting (a smaller range, "
-                "or a firmware that sends its conversion factor) measures it better"
-            )
+        note = coarse_gyro_note(sensor, cal.figures)
+        if note is not None:
+            print(f"note: {note}")
     for sensor in results:
         print(f"wrote {targets[sensor]}")
     return 0
@@ -263,7 +258,5 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
-COARSE_GYRO_NOTE_PCT = 0.1
-"""``measure`` says when the gyro's resolution alone may put its scale this far off (%)."""
 CHECK_EVERY_S = 2.0
 """How often ``record`` looks for new holds and turns (s)."""

@@ -37,6 +37,7 @@ from imu_monitor.app.procedure import (
     PARTS,
     STEPS,
     ProcedureRecorder,
+    coarse_gyro_note,
     figure_row,
     measure_sensors,
     part_heading,
@@ -304,9 +305,11 @@ class DeviceCalDialog(QDialog):
             for i, text in enumerate(figure_row(sensor, cal.figures)[1:]):
                 self.results.setItem(i, j, QTableWidgetItem(text))
         self.results.show()
+        notes = [n for s, c in results.items() if (n := coarse_gyro_note(s, c.figures))]
         self.state.setText(
             f"measured and saved in {self.folder}. 'Use this calibration' remembers it in the "
             "settings and reconnects the wearables calibrated with it."
+            + "".join(f"\nNote: {n}." for n in notes)
         )
         self.use_btn.setEnabled(True)
         self.use_btn.setDefault(True)

@@ -189,3 +189,34 @@ def test_closing_the_dashboard_mid_procedure_stops_the_wearables_without_reconne
     dlg.close()
     qtbot.wait(300)
     assert w.ds is paused and not w.ds.running  # not handed back to a closing dashboard
+
+
+def test_a_gyro_read_in_coarse_steps_is_noted_under_the_figures(qtbot, tmp_path) -> None:
+    """As ``device-cal measure`` prints it: a gyro in whole deg/s leaves its scale uncertain."""
+    from types import SimpleNamespace
+
+    figures = {
+        "acc_offset_mg": [1.0, 2.0, 3.0],
+        "acc_scale_error_pct": [0.1, 0.2, 0.3],
+        "gyro_scale_error_pct": [0.5, -0.4, 0.2],
+        "gyro_bias_deg_s": [0.1, 0.2, 0.3],
+        "acc_misalignment_deg": [0.1, 0.2, 0.3],
+        "gyro_misalignment_deg": [0.1, 0.2, 0.3],
+        "check_gravity_mg": 0.3,
+        "check_turn_deg": 0.2,
+        "gyro_step_deg_s": 1.0,
+        "gyro_scale_uncertain_pct": 0.8,
+    }
+    dlg = DeviceCalDialog(
+        ["sacrum"],
+        open_source=lambda: None,
+        new_folder=lambda: tmp_path,
+        leave_session=lambda: None,
+        return_to_session=lambda folder: None,
+    )
+    qtbot.addWidget(dlg)
+    dlg.folder = tmp_path
+    dlg._measured({"sacrum": SimpleNamespace(figures=figures)}, "")
+    said = dlg.state.text()
+    assert "Note: sacrum: its gyro reads in steps of 1 deg/s" in said and "up to 0.8 %" in said
+    assert dlg.results.item(0, 0).text() == "+1.0 +2.0 +3.0" and dlg.use_btn.isEnabled()
