@@ -119,6 +119,9 @@ class DeviceCalDialog(QDialog):
         self.state = QLabel("Press Start with the wearables on the table.")
         self.state.setWordWrap(True)
         lay.addWidget(self.state)
+        self.link = QLabel("")
+        self.link.setObjectName("dim")
+        lay.addWidget(self.link)
         # one column per sensor, one row per figure (as the command prints them, turned)
         self.results = QTableWidget(len(FIGURE_COLUMNS) - 1, 0)
         self.results.setVerticalHeaderLabels(list(FIGURE_COLUMNS[1:]))
@@ -222,15 +225,19 @@ class DeviceCalDialog(QDialog):
         ).start()
 
     def _on_status(self, status: Any) -> None:  # the source's thread
+        """A link's news (a wearable reconnecting, ...) shown under the state, as the command
+        prints it."""
         if status.message:
-            log.info("%s: %s", status.sensor or "source", status.message)
+            text = f"{status.sensor or 'source'}: {status.message}"
+            log.info("%s", text)
+            self._inbox.post(self.link.setText, text)
 
     def _watch(self, recorder: ProcedureRecorder, stop: threading.Event) -> None:
         """Worker: look for holds and turns every ``check_every_s`` until all are found."""
         while not stop.wait(self._check_every_s):
             try:
                 recorder.check()
-            except Exception as e:  # a stream too broken to read: said, recording goes on
+            except Exception as e:  # a stream too broken to search: logged, recording goes on
                 log.warning("device calibration: %s", e)
                 continue
             found = {s: dict(parts) for s, parts in recorder.found.items()}

@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json  # noqa: E402
+import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -21,6 +22,7 @@ from imu_monitor.cli.main import main  # noqa: E402
 from imu_monitor.processing.device_cal import measure  # noqa: E402
 from imu_monitor.simulator.config import SimulationConfig  # noqa: E402
 from imu_monitor.simulator.procedure import simulate_procedure  # noqa: E402
+from imu_monitor.sources.base import SourceState, SourceStatus  # noqa: E402
 from imu_monitor.storage.recording import load_recording  # noqa: E402
 from imu_monitor.storage.stores import SettingsStore  # noqa: E402
 from imu_monitor.ui.device_cal_dialog import PROCEDURE_FILE, DeviceCalDialog  # noqa: E402
@@ -169,6 +171,10 @@ def test_wearables_that_cannot_connect_are_said_and_start_can_be_tried_again(qtb
     qtbot.waitUntil(lambda: dlg.start_btn.isEnabled(), timeout=5_000)
     assert dlg.state.text() == "could not connect: sacrum: IMU-A not found in a 4 s scan"
     assert dlg.start_btn.text() == "Start again"
+    # a link's news, from the source's thread, shown under the state
+    news = SourceStatus(SourceState.RECONNECTING, sensor="sacrum", message="link lost")
+    threading.Thread(target=dlg._on_status, args=(news,)).start()
+    qtbot.waitUntil(lambda: dlg.link.text() == "sacrum: link lost", timeout=5_000)
     dlg.reject()
     assert back == ["left", None]  # handed back once, nothing to use
 
