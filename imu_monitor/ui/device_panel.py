@@ -52,6 +52,17 @@ def battery_text(pct: int | None) -> str:
     return f"{pct} % low" if pct < LOW_BATTERY_PCT else f"{pct} %"
 
 
+def opened(source: Any) -> Any:
+    """``source``, opened (scan and connect: blocking); stopped again if that fails, and the
+    error raised."""
+    try:
+        source.open()
+    except BaseException:
+        source.stop()
+        raise
+    return source
+
+
 class DevicePanel(QDialog):
     """``window``: the ``DashboardWindow`` (its session's source is shown and replaced);
     ``world``: the simulated world when the source is the simulated wearable (scans then see
@@ -216,11 +227,11 @@ class DevicePanel(QDialog):
         self.connect_state.setText("connecting…")
 
         def work() -> None:
-            source = chosen_devices_source(chosen, profile=self.profile, world=self.world)
             try:
-                source.open()
+                source = opened(
+                    chosen_devices_source(chosen, profile=self.profile, world=self.world)
+                )
             except Exception as e:
-                source.stop()
                 self._inbox.post(self.connected.emit, None, str(e))
                 return
             self._inbox.post(self.connected.emit, source, "")
@@ -254,15 +265,6 @@ class DevicePanel(QDialog):
         make = self.procedure_source
         devices = {p: info.device for p, info in self.window_.ds.source.sensors.items()}
 
-        def open_source() -> Any:
-            source = make(devices)
-            try:
-                source.open()
-            except BaseException:
-                source.stop()
-                raise
-            return source
-
         def back(folder: Path | None) -> None:
             if folder is not None:
                 self.window_.use_device_cal_folder(folder)
@@ -270,7 +272,7 @@ class DevicePanel(QDialog):
 
         self.cal_dialog = DeviceCalDialog(
             list(devices),
-            open_source=open_source,
+            open_source=lambda: opened(make(devices)),
             new_folder=self._new_calibration_folder,
             leave_session=self.window_.pause_for_device_cal,
             return_to_session=back,
