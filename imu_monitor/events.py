@@ -197,8 +197,16 @@ class AccOffsetApplied(Event):
         parts = ", ".join(
             f"{p.replace('_', ' ')} {math.hypot(*v):.0f} mg" for p, v in self.offsets_mg.items()
         )
-        over = f"the first {self.reps} reps" if self.reps else "the calibration's turn"
-        return f"accelerometer offset measured over {over} and taken off from here: {parts}"
+        return (
+            f"accelerometer offset measured over {self.measured_over} and taken off from "
+            f"here: {parts}"
+        )
+
+    @property
+    def measured_over(self) -> str:
+        """What the offsets were measured over, in words (this notice, the calibration's
+        note)."""
+        return f"the first {self.reps} reps" if self.reps else "the calibration's turn"
 
 
 @dataclass

@@ -538,10 +538,10 @@ class Pipeline:
         mg = offsets_mg(offsets)
         for p, o in offsets.items():
             cal.sensors[p].acc_offset_m_s2 = list(o.offset_m_s2)
+        applied = AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=fix.reps)
         if offsets:
-            over = f"the first {fix.reps} reps" if fix.reps else "the stand-to-start turn"
             cal.notes.append(
-                f"accelerometer offsets measured over {over} and taken off "
+                f"accelerometer offsets measured over {applied.measured_over} and taken off "
                 "(mg, sensor axes): "
                 + "; ".join(f"{p} {', '.join(f'{v:+.0f}' for v in xyz)}" for p, xyz in mg.items())
             )
@@ -569,7 +569,7 @@ class Pipeline:
         if not offsets:
             return []
         log.info("accelerometer offsets taken off: %s", mg)
-        return [AccOffsetApplied(t_s=t_s, offsets_mg=mg, reps=fix.reps)]
+        return [applied]
 
     def _bridge_step(self, old: Calibration, new: Calibration, turned: dict[str, Rotation]) -> None:
         """The rep signal's step where a correction changes the calibration (``new`` for
