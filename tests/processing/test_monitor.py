@@ -1000,3 +1000,25 @@ def test_a_shallow_bottom_after_a_deep_one_ends_the_rep(exercise, seed):
     rec = simulate_session(config)
     score = evaluate(analyze_recording(rec, offline=True), rec.truth)
     assert score["reps_detected"] == score["reps_true"] == 10
+
+
+@pytest.mark.parametrize("seed", [18009, 18016])
+def test_a_shallow_bottom_after_a_rest_deeper_than_the_reps_is_not_judged_as_a_lockout(seed):
+    """Two sets whose reps vary by +-30 % in depth, one sensor in a bridge: between the sets
+    the person lay back 7 deg deeper than any bottom of the set, and the next set's first rep
+    came down to a shallow bottom, 52 % of its rise off the top. The samples were waited on
+    (not judged as a lockout) only from half that rise down, and the pelvis slowing into the
+    bottom was still (1 deg over 0.15 s) just before it: an extension alarm at -18 deg where
+    the spine was 3 deg flexed. They are now waited on from half the reps' typical rise."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import session_goals
+
+    config = SimulationConfig(
+        exercise="glute-bridge", reps=10, faulty=4, sensors=1, seed=seed, depth_spread=0.3, sets=2
+    )
+    rec = simulate_session(config)
+    goals = session_goals(analyze_recording(rec), rec.truth, rec.meta)
+    assert goals["reps_exact"]
+    assert goals["false_alarms"] == 0, goals["false_alarm_angles_deg"]
+    assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"] == 2

@@ -408,7 +408,15 @@ class RepTracker:
                 watch_min = float(np.fmin(np.fmin.reduce(sub), start_min))
         stop = min(i_end, i_to, i_rs)
         if self.height_check:
-            self._mark_waiting(p, stop, down, verdicts)
+            # not judged as a lockout from half the reps' typical amplitude off the top, where
+            # that is less than half this rise: a rise from a rest deeper than the reps' bottoms
+            # (lying back between sets) can come down to a bottom half the rise off the top, and
+            # the pelvis settling into it is still before it is that far down
+            wait_down = down
+            if self._amplitudes:
+                typical = statistics.median(self._amplitudes)
+                wait_down = seg < cmax - cfg.height_settle_depth * np.minimum(amp, typical)
+            self._mark_waiting(p, stop, wait_down, verdicts)
         else:  # a level this far down may be the bottom, until it settles and the rep ends
             # there: not judged meanwhile (``settle_s`` is longer than the lockout's stillness
             # window, which had taken a paused shallower bottom for an arched lockout)
