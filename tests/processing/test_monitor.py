@@ -1022,3 +1022,24 @@ def test_a_shallow_bottom_after_a_rest_deeper_than_the_reps_is_not_judged_as_a_l
     assert goals["reps_exact"]
     assert goals["false_alarms"] == 0, goals["false_alarm_angles_deg"]
     assert goals["goal_faulty_alarmed"] == goals["goal_faulty_reps"] == 2
+
+
+def test_a_lowering_deeper_than_the_rest_before_the_rep_is_timed_to_its_offset():
+    """Two-sensor hip thrust, reps varying by +-30 % in depth: a rep that rose from a shallow
+    rest came down 50 % deeper. The tangent fit ends the lowering where its falling line meets
+    the rest the rep rose from, and the rep waited a third of the fall past that for the
+    offset: the lowering was still going at 30 % of its peak speed, and its offset was put
+    there, 245 ms early. The wait now goes on while the signal still falls faster than the
+    offset's confirm level."""
+    from imu_monitor.processing.analysis import analyze_recording
+    from imu_monitor.simulator import SimulationConfig, simulate_session
+    from imu_monitor.simulator.scoring import session_goals
+
+    config = SimulationConfig(
+        exercise="hip-thrust", reps=10, faulty=4, sensors=2, seed=18018, depth_spread=0.3, sets=2
+    )
+    rec = simulate_session(config)
+    goals = session_goals(analyze_recording(rec, offline=True), rec.truth, rec.meta)
+    assert goals["reps_exact"]
+    worst = max(abs(e) for rep in goals["phase_errors_s"] for e in rep)
+    assert worst < 0.1, worst

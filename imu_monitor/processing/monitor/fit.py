@@ -47,7 +47,7 @@ class RepFit:
     fall: Line | None = None
 
 
-def _fit_line(t: np.ndarray, m: np.ndarray, finite: bool = False) -> Line | None:
+def fit_line(t: np.ndarray, m: np.ndarray, finite: bool = False) -> Line | None:
     """Least-squares line through the finite samples (``finite``: the caller knows they all
     are)."""
     if not finite:
@@ -187,8 +187,8 @@ def _ramps(
     settled = i_hi_dn + k if k >= 0 else -1
     if settled >= 0:
         i_lo_dn = settled
-    rise = _fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1], sig.finite)
-    fall = _fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1], sig.finite)
+    rise = fit_line(t_s[i_lo_up : i_hi_up + 1], m_deg[i_lo_up : i_hi_up + 1], sig.finite)
+    fall = fit_line(t_s[i_hi_dn : i_lo_dn + 1], m_deg[i_hi_dn : i_lo_dn + 1], sig.finite)
     return _Ramps(
         rise if rise is not None and rise.slope > 0 else None,
         fall if fall is not None and fall.slope < 0 else None,

@@ -18,7 +18,10 @@ Detection (causal, on a ``smooth_n``-sample moving average; the alarm path never
   (less than ``settle_fraction`` of it over ``settle_s``: a shallower bottom). The online phase
   is *rest* from there (a pause at the bottom is never a hold, so never judged as a lockout).
   The tangent fit (``fit_rep``) then says where the movements are and how long to wait for the
-  lowering's offset (``onset.end_wait_s``; a new rise ends the wait early); the phase
+  lowering's offset (``onset.end_wait_s``; a new rise ends the wait early, and it goes on while
+  the signal, below the rest the rep rose from, still falls faster than ``confirm_fraction``
+  of the lowering's speed: a bottom deeper than that rest, which the fit's end does not
+  reach); the phase
   boundaries are timed at movement onset / offset (``onset.onset_fit``) and the RepEnded event
   fires at that sample, its time the offset (events stay in time order).
 - one sensor in a hip thrust or bridge (``height_check``): the rep signal is the pelvis' tilt,
@@ -58,7 +61,7 @@ import numpy as np
 from imu_monitor.events import Phase, RepEnded, RepStarted
 from imu_monitor.processing.monitor.alarms import TIME_EPS_S
 from imu_monitor.processing.monitor.config import RepConfig
-from imu_monitor.processing.monitor.fit import RepFit, fit_rep, time_slice
+from imu_monitor.processing.monitor.fit import RepFit, fit_line, fit_rep, time_slice
 from imu_monitor.processing.monitor.leak import LeakEstimate
 from imu_monitor.processing.monitor.onset import end_wait_s, onset_fit
 
@@ -679,12 +682,39 @@ class RepTracker:
             self._end_min = float(low[-1])
         if e >= n:
             return n
+        if self._still_lowering(cols, e):
+            # the bottom lies deeper than the rest the rep rose from, and the fit's end (where
+            # its falling line meets that rest) came before the lowering's: wait on
+            self._t_wait = float(t[e]) + self.cfg.min_phase_s + self.cfg.velocity_smooth_s
+            return e + 1
         self._onset_upto(cols, e)
         t_end = min(self._fit.t_end_s, float(t[e]))
         events.append(RepOutput(e, self._rep_ended(t_end)))
         self._to_rest(e, t_end, changes)
         self._rest_ref = self._end_min
         return e
+
+    def _still_lowering(self, cols: Columns, e: int) -> bool:
+        """Whether the rep signal, already below the rest the rep rose from (the fit's rest
+        level), is still falling at sample ``e`` at more than ``confirm_fraction`` of the
+        lowering's speed (the fitted falling line's slope), over the last
+        ``velocity_smooth_s``; never past ``max_rep_s`` from the rep's detection. Not where a
+        lumbar angle leaks into the signal (``leak``: the pelvis' turn a back kick is timed
+        from): a faulty rep's lumbar movement goes on moving it after the kick, which put a
+        slower person's offset 0.2 s late."""
+        fit = self._fit
+        fall = fit.fall if fit is not None else None
+        t_e = float(cols[0][e])
+        if fall is None or not fall.slope < 0 or t_e - self._t_detect > self.cfg.max_rep_s:
+            return False
+        if self.leak is not None:
+            return False
+        bt, bm, _, _ = self._samples_upto(cols, e)
+        if not bm[-1] < fit.rest_deg:
+            return False
+        w = bt >= t_e - self.cfg.velocity_smooth_s
+        line = fit_line(bt[w], bm[w])
+        return line is not None and line.slope < self.cfg.confirm_fraction * fall.slope
 
     def _hips_up_again(self, cols: Columns, ms: np.ndarray, p: int) -> int | None:
         """A rep back by its tilt alone (``_confirm_by``): the sample from ``p`` where the hips'
