@@ -41,6 +41,7 @@ import numpy as np
 
 from imu_monitor.cli.calibrate import window_option
 from imu_monitor.cli.simulate import add_clock_offset_option, add_person_options
+from imu_monitor.errors import ImuMonitorError
 from imu_monitor.model import Recording
 from imu_monitor.processing.analysis import Analysis, analyze_recording
 from imu_monitor.processing.device_cal import apply_to_recording, measure
@@ -601,4 +602,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ImuMonitorError as exc:  # options the simulator cannot combine: it names them
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
