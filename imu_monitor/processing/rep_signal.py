@@ -34,17 +34,18 @@ still stretch (``STILL_WINDOW_S`` in which neither the gravity-visible axial tur
 changes by more than ``STILL_AXIAL_DEG`` / ``STILL_PITCH_DEG`` over ``STILL_STEP_S``) is a rest
 when the pelvis is back in the calibrated start posture (gravity-visible turn within
 ``START_AXIAL_DEG``, pitch within ``START_PITCH_DEG``) or back near the previous rest: its
-gravity-visible turn from there within the rest tolerance or, after a kick, within
-``RETURN_FRACTION`` of the kick's largest; a hold at the top otherwise (there the turn is the
-kick's largest). The rest tolerance is ``REST_TOLERANCE_DEG`` (a rest may lie 1-1.8 deg from the
-last one), or half the previous kick where that is less, down to ``MIN_REST_TOLERANCE_DEG``: a
-person who keeps the pelvis nearly square turns it only 1.5-3 deg, and the held top of such a
-kick had passed for a rest (its lowering then read as the next kick). Telling them apart needs
-no more than gravity; the signal itself is measured as above. The first reference is the end of
-the calibration capture (where the pelvis rests in the start posture); without one, the
-gravity-only estimate is used until the first rest. Within a rest the reference is the
-orientation ``REST_LAG_S`` before the latest sample, so the slow first part of the next kick
-never becomes the reference. Results do not depend on how the stream is chunked.
+gravity-visible turn from there within ``RETURN_FRACTION`` of the kick's largest, or within the
+rest tolerance where it is not at the kick's largest (``AT_TOP_FRACTION``); a hold at the top
+otherwise (there the turn is the kick's largest). The rest tolerance is ``REST_TOLERANCE_DEG``
+(a rest may lie 1-1.8 deg from the last one), or half the previous kick where that is less,
+down to ``MIN_REST_TOLERANCE_DEG``: a person who keeps the pelvis nearly square turns it only
+1.5-3 deg, and the held top of such a kick had passed for a rest (its lowering then read as the
+next kick). Telling them apart needs no more than gravity; the signal itself is measured as
+above. The first reference is the end of the calibration capture (where the pelvis rests in the
+start posture); without one, the gravity-only estimate is used until the first rest. Within a
+rest the reference is the orientation ``REST_LAG_S`` before the latest sample, so the slow first
+part of the next kick never becomes the reference. Results do not depend on how the stream is
+chunked.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ RETURN_FRACTION = 0.5
 MIN_REST_TOLERANCE_DEG = 0.6
 """... but half the previous kick when that is less (a person who keeps the pelvis nearly
 square turns it 1.5-3 deg in a kick), down to this; also the tolerance until a kick is known."""
+AT_TOP_FRACTION = 0.8
+"""... unless it lies at this fraction or more of the largest turn since the last rest: there it
+is the held top of a kick. The top of a 1.35 deg kick after a 2.7 deg one lay within half the
+previous kick of the rest it rose from and was taken for a rest; its lowering, measured from
+there, went 1.5 deg the other way and flipped the kick's direction (simulated people kicking
+1.5-3 deg, three sets: reps 3.8 s off). The start posture and a return by ``RETURN_FRACTION``
+still make a rest."""
 START_AXIAL_DEG = 0.5
 """... as is one back in the start posture: gravity-visible turn within this of the calibrated
 neutral ..."""
@@ -317,8 +325,11 @@ class AxialTracker:
             return True
         if self._ref is None:
             return False
-        tolerance = max(self._tolerance(), RETURN_FRACTION * self._peak)
-        return abs(grav - self._ref_g) < tolerance
+        turn = abs(grav - self._ref_g)
+        if turn < RETURN_FRACTION * self._peak:
+            return True
+        at_top = self._peak > MIN_REST_TOLERANCE_DEG and turn >= AT_TOP_FRACTION * self._peak
+        return turn < self._tolerance() and not at_top
 
     def _tolerance(self) -> float:
         """How far from the previous rest a still stretch may be and still be a rest:
