@@ -25,7 +25,12 @@ from imu_monitor.processing.acc_offset import (
     remove_acc_offset,
     take_off_offset,
 )
-from imu_monitor.processing.angles import AngleSet, compute_angles, timed_from_pelvis
+from imu_monitor.processing.angles import (
+    AngleSet,
+    compute_angles,
+    rep_signal_is_trunk,
+    timed_from_pelvis,
+)
 from imu_monitor.processing.calibration import CAL_MARKER_START, Calibration, calibrate_recording
 from imu_monitor.processing.clock_offset import estimate_clock_offset, worth_taking_off
 from imu_monitor.processing.height import HeightTracker, height_checked
@@ -300,6 +305,7 @@ def analyze_recording(
         rate_hz=rec.sensors[MASTER].rate_hz,
         height_m=height,
         hips_held=held,
+        timed_from_trunk=rep_signal_is_trunk(ex, placements),
     )
     return Analysis(
         exercise=ex,

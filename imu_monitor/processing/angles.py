@@ -162,6 +162,18 @@ def rep_signal_is_pelvis_turn(exercise: Exercise, placements: list[str] | tuple[
     return "thigh" not in placements and exercise.one_sensor_mode == "continuous"
 
 
+def rep_signal_is_trunk(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
+    """True where the rep signal is the trunk's turn (``movement_signal``): a hip thrust or
+    bridge with an upper-lumbar sensor and no thigh sensor. The pelvis' own turn is then the rep
+    signal plus the lumbar angle (``-(sacrum pitch change)``), which the rep tracker checks a
+    rep's hold against (``monitor.onset``)."""
+    return (
+        exercise.one_sensor_mode != "continuous"
+        and "thigh" not in placements
+        and "upper_lumbar" in placements
+    )
+
+
 def rep_signal_is_sacrum_tilt(exercise: Exercise, placements: list[str] | tuple[str, ...]) -> bool:
     """True where the rep signal is the sacrum's own tilt (``movement_signal``): one sensor in a
     hip thrust or bridge, whose lumbar fault at the top tilts the pelvis as lowering the hips

@@ -57,6 +57,7 @@ from imu_monitor.processing.analysis import (
 from imu_monitor.processing.angles import (
     compute_angles,
     rep_signal_is_pelvis_turn,
+    rep_signal_is_trunk,
     timed_from_pelvis,
 )
 from imu_monitor.processing.buffers import RingBuffer
@@ -731,6 +732,7 @@ class Pipeline:
             timed_from_pelvis=timed_from_pelvis(self.exercise, self.placements),
             rate_hz=self.sensors[MASTER].rate_hz,
             height_check=self._height is not None,
+            timed_from_trunk=rep_signal_is_trunk(self.exercise, self.placements),
         )
 
     def _new_height(self) -> HeightTracker | None:

@@ -457,6 +457,38 @@ def test_a_breath_during_a_slow_hold_is_not_the_start_of_the_lowering():
     assert_phases(res.reps, truth, 0.06)
 
 
+def test_a_trunk_that_turns_by_itself_before_the_lowering_is_checked_against_the_pelvis():
+    """Two-sensor bridge: the rep signal is the trunk's turn. At the end of each hold the trunk
+    alone turns down 1.2 deg over 0.8 s (the spine letting go, a breath), running on 0.3 s into
+    the lowering, and comes back during the rest at the bottom; the pelvis does not move with it, so
+    the lumbar angle is that turn's opposite. Its speed, up to 22 % of the lowering's peak, is
+    past what the lingering-speed rule looks at (16 %): the trunk's lowering starts with its own
+    turn, 0.3 s early. The pelvis' turn (the rep signal plus the lumbar angle) starts with the
+    hips', and the hold ends there."""
+    reps = [(1.5, 1.0, 2.5, 2.0)] * 3
+    t, hips, knots = rep_trace(reps, rest_deg=-25.0, amp_deg=25.0)
+    truth = onset_truth(t, hips, knots)
+
+    def smooth(t0: float, t1: float) -> np.ndarray:
+        x = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+        return x**3 * (10 - 15 * x + 6 * x * x)  # minimum jerk
+
+    spine = np.zeros_like(t)
+    for _, _, hold_end, end in knots:
+        spine -= 1.2 * (smooth(hold_end - 0.5, hold_end + 0.3) - smooth(end + 0.3, end + 1.1))
+    for from_trunk, tol in ((True, 0.06), (False, None)):
+        res = analyze_angles(t, -spine, hips + spine, BRIDGE, timed_from_trunk=from_trunk)
+        holds = [r.hold_s - (e[2] - e[1]) for r, e in zip(res.reps, truth, strict=True)]
+        if tol is not None:
+            assert_phases(res.reps, truth, tol)
+            mon = Monitor(BRIDGE, timed_from_trunk=True)  # a stream gives the same
+            assert feed_in_chunks(mon, t, -spine, hips + spine, np.random.default_rng(1)) == (
+                res.events
+            )
+        else:
+            assert max(abs(h) for h in holds) > 0.3  # the trunk alone: the lowering early
+
+
 def test_pelvis_timed_phases_take_off_what_the_lumbar_angle_leaks_into_the_turn():
     """One sensor in a back kick: the rep signal is the pelvis' axial turn (5 deg), and an arch
     over the top (the lumbar angle to -20 deg as the leg rises, back as it lowers) leaks 1.5 or

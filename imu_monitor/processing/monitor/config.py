@@ -109,6 +109,11 @@ class RepConfig:
     angle's speed at the same moment, what the estimate may be off by, is not counted as the
     rep's movement when its phases are timed (``onset``). 0: the speed is the rep signal's
     alone."""
+    pelvis_check: bool = False
+    """Set where the rep signal is the trunk's turn and the lumbar angle the trunk's less the
+    pelvis' (two sensors in a hip thrust or bridge): the pelvis' turn, the rep signal plus the
+    lumbar angle, is a second view of the same hip movement, and a hold's boundaries are checked
+    against it (``onset``)."""
     min_phase_s: float = 0.1
     """Shortest quiet stretch that ends (or precedes) a movement; shorter dips are wobbles."""
     velocity_smooth_s: float = 0.1

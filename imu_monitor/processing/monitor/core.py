@@ -159,7 +159,9 @@ class Monitor:
     smoothing is set for (``RepConfig.for_rate``; without it, or with ``reps`` given, as is).
     ``height_check``: the movement signal is the sacrum's own tilt (one sensor in a hip thrust or
     bridge) and ``update`` gets the sensor's height, which tells a bottom from an arched lockout
-    (``processing.height``).
+    (``processing.height``). ``timed_from_trunk``: the movement signal is the trunk's turn and
+    the lumbar angle the trunk's less the pelvis' (``angles.rep_signal_is_trunk``): the rep
+    tracker checks each rep's hold against the pelvis' turn (``RepConfig.pelvis_check``).
     """
 
     def __init__(
@@ -173,6 +175,7 @@ class Monitor:
         timed_from_pelvis: bool = False,
         rate_hz: float | None = None,
         height_check: bool = False,
+        timed_from_trunk: bool = False,
     ) -> None:
         if mode not in MODES:
             raise MonitorError(f"unknown monitor mode {mode!r}; use one of {', '.join(MODES)}")
@@ -208,6 +211,8 @@ class Monitor:
                 settle_depth=PELVIS_TURN_SETTLE_DEPTH,
                 first_settle_depth=PELVIS_TURN_SETTLE_DEPTH,
             )
+        if timed_from_trunk and reps is None:
+            rep_cfg = replace(rep_cfg, pelvis_check=True)
         if reps is None and not pelvis_turn:
             rep_cfg = replace(rep_cfg, min_rise_deg=PITCH_MIN_RISE_DEG)
         self._reps = RepTracker(
@@ -502,6 +507,7 @@ def analyze_angles(
     rate_hz: float | None = None,
     height_m: np.ndarray | None = None,
     hips_held: np.ndarray | None = None,
+    timed_from_trunk: bool = False,
 ) -> MonitorResult:
     """Batch analysis of a whole session (arrays as in ``Monitor.update``, shape (n,)).
     ``height_m``: given, the monitor checks the hips' height (``Monitor``'s ``height_check``);
@@ -518,6 +524,7 @@ def analyze_angles(
         timed_from_pelvis=timed_from_pelvis,
         rate_hz=rate_hz,
         height_check=height_m is not None,
+        timed_from_trunk=timed_from_trunk,
     )
     t = np.asarray(t_s, dtype=np.float64)
     lum = np.asarray(lumbar_deg, dtype=np.float64)
