@@ -142,7 +142,12 @@ def test_stopped_early_the_dialog_says_what_is_missing_and_the_wearables_rejoin_
     qtbot.waitUntil(lambda: dlg.table.item(0, 0).text() == "✓", timeout=30_000)  # +x held
     dlg.stop()
     said = dlg.state.text()
-    assert said.startswith("stopped: sacrum lacks") and "a turn about x" in said
+    # what it lacks by then depends on how far the 15-times-real-time wearables got while the
+    # table caught up (on a loaded machine, all but four parts): the +x face shown held is not
+    # among them
+    assert said.startswith("stopped: sacrum lacks ")
+    sacrum_lacks = said.removeprefix("stopped: sacrum lacks ").split(";")[0].split(". ")[0]
+    assert sacrum_lacks and "the +x axis up" not in sacrum_lacks
     assert f"kept in {dlg.folder / PROCEDURE_FILE}" in said
     assert len(load_recording(dlg.folder / PROCEDURE_FILE).series["sacrum"]) > 0
     assert dlg.start_btn.isEnabled() and not dlg.use_btn.isEnabled()
