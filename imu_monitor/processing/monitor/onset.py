@@ -76,15 +76,16 @@ measure is kept then."""
 
 PELVIS_GAP_S = 0.15
 """With two sensors in a hip thrust or bridge (``RepConfig.pelvis_check``) the rep signal is the
-trunk's turn, which breathing and the spine's own small moves turn too: a breath at the end of a
-slow hold turned it at 5-8 % of the lowering's peak speed and the lowering was timed from there,
-0.37 s early in a simulated bridge (0.86 s at 60 % under the tempo). The pelvis' turn (the
-rep signal plus the lumbar angle) is a second view of the hips' movement that breathing hardly
-moves. Where the pelvis' rise ends more than this before the trunk's, or its lowering starts
-more than this after the trunk's, the hold is the pelvis' (a hip movement turns both segments;
-one of them turning alone is not the hips). Within it the trunk's boundaries stand: the pelvis
-starts its lowering a little later and ends its rise a little earlier than the thigh does
-(always taking the pelvis' added 5 ms to the median phase error)."""
+trunk's turn, which breathing and the spine's own small moves turn too: at the end of a hold the
+spine's tilt and a breath turned it at 8-11 % of the lowering's peak speed for 0.6 s, rising
+steadily into the lowering, which was timed from there, 0.37 s early in a simulated bridge (a
+person 40 % slower than the tempo: 0.44 s). The pelvis' turn (the rep signal plus the lumbar
+angle) is a second view of the hips' movement that breathing hardly moves. Where the pelvis'
+rise ends more than this before the trunk's, or its lowering starts more than this after the
+trunk's, the hold is the pelvis' (a hip movement turns both segments; one of them turning alone
+is not the hips). Within it the trunk's boundaries stand: the pelvis starts its lowering a
+little later and ends its rise a little earlier than the thigh does (always taking the pelvis'
+added 5 ms to the median phase error)."""
 PELVIS_CALM_DEG = 4.0
 """... only in a rep whose lumbar angle ranges less than this (good form: the pelvis tilts 1-3
 deg with each rep): an arch at the top turns the pelvis by itself, and that rep keeps the
