@@ -211,7 +211,7 @@ class Monitor:
                 settle_depth=PELVIS_TURN_SETTLE_DEPTH,
                 first_settle_depth=PELVIS_TURN_SETTLE_DEPTH,
             )
-        if timed_from_trunk and reps is None:
+        if timed_from_trunk:  # a property of the signals, like the leak above
             rep_cfg = replace(rep_cfg, pelvis_check=True)
         if reps is None and not pelvis_turn:
             rep_cfg = replace(rep_cfg, min_rise_deg=PITCH_MIN_RISE_DEG)

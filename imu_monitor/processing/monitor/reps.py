@@ -705,9 +705,9 @@ class RepTracker:
         fit = self._fit
         fall = fit.fall if fit is not None else None
         t_e = float(cols[0][e])
-        if fall is None or not fall.slope < 0 or t_e - self._t_detect > self.cfg.max_rep_s:
+        if self.leak is not None or fall is None or not fall.slope < 0:
             return False
-        if self.leak is not None:
+        if t_e - self._t_detect > self.cfg.max_rep_s:
             return False
         bt, bm, _, _ = self._samples_upto(cols, e)
         if not bm[-1] < fit.rest_deg:
