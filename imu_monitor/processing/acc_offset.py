@@ -108,7 +108,7 @@ class AccOffset:
 NO_OFFSET = AccOffset((0.0, 0.0, 0.0), 0, 0.0)
 
 
-def _still_runs(t: np.ndarray, gyr: np.ndarray) -> list[tuple[int, int]]:
+def still_runs(t: np.ndarray, gyr: np.ndarray) -> list[tuple[int, int]]:
     """Index ranges [a, b) of the still moments (see ``STILL_GYRO_DEG_S``, ``STILL_MIN_S``)."""
     step = float(np.median(np.diff(t)))
     window = round(0.05 / step) if step > 0 else 1  # 50 ms (repeated times: one sample)
@@ -145,13 +145,13 @@ def _scan(quats: np.ndarray) -> np.ndarray:
 
 
 SCAN_BLOCK = 256
-"""Steps per block of the strapdown scan (``_strapdown``)."""
+"""Steps per block of the strapdown scan (``strapdown``)."""
 STEP_SAMPLES = 4
 """Samples per strapdown step: their rotation vectors are summed (at 200 Hz, 20 ms; for the
 turns of a rep, 45 deg/s about a steady axis, the error of that is far below 0.001 deg)."""
 
 
-def _strapdown(rotvecs: np.ndarray) -> np.ndarray:
+def strapdown(rotvecs: np.ndarray) -> np.ndarray:
     """(m + 1, 4) quaternions, scalar last: the sensor's rotation (body frame) after each of the
     m steps ``rotvecs`` (m, 3), the first row the identity. A blocked product scan: each block of
     ``SCAN_BLOCK`` steps is scanned at once with all the others, then the blocks' totals, then
@@ -208,7 +208,7 @@ def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]
     if len(t) < 3:
         return []
     # the middle half of each still moment: its ends are where a movement starts or settles
-    runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in _still_runs(t, gyr)]
+    runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in still_runs(t, gyr)]
     if len(runs) < 2:
         return []
     mids = np.array([(a + b) // 2 for a, b in runs])
@@ -217,7 +217,7 @@ def _pairs(series: SensorSeries) -> list[tuple[np.ndarray, np.ndarray, Rotation]
     # (the last node the last sample); a still moment's middle is taken at its nearest node
     increments = (gyr[:-1] - bias[:-1]) * np.diff(t)[:, None]
     starts = np.arange(0, len(increments), STEP_SAMPLES)
-    body = Rotation.from_quat(_strapdown(np.add.reduceat(increments, starts, axis=0)))
+    body = Rotation.from_quat(strapdown(np.add.reduceat(increments, starts, axis=0)))
     nodes = np.minimum(np.rint(mids / STEP_SAMPLES).astype(int), len(starts))
     out = []
     for (a0, b0), (a1, b1), i, j in zip(runs, runs[1:], nodes, nodes[1:], strict=False):

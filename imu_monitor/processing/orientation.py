@@ -36,6 +36,7 @@ import numpy as np
 import vqf
 
 from imu_monitor.errors import ImuMonitorError
+from imu_monitor.processing.gap_turn import closed_gaps
 from imu_monitor.processing.gyro_bias import BLOCK_SAMPLES, SIGMA_DEG_S, StillBias
 from imu_monitor.processing.quality import (
     GAP_FACTOR,
@@ -330,6 +331,7 @@ def estimate_orientation(
         max_bridge_s=max_bridge_s,
         gap_factor=gap_factor,
     )
+    clean = closed_gaps(clean)
     gyr = np.ascontiguousarray(clean.filter_gyr_rad_s, dtype=np.float64)
     acc = np.ascontiguousarray(clean.filter_acc_m_s2, dtype=np.float64)
     parts = []

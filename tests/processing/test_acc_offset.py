@@ -156,7 +156,7 @@ def test_a_stored_calibration_keeps_the_data_as_recorded():
 
 def test_the_strapdown_scan_is_the_product_of_the_steps():
     """The vectorised scan gives what multiplying the steps one by one gives, gaps included."""
-    from imu_monitor.processing.acc_offset import _strapdown
+    from imu_monitor.processing.acc_offset import strapdown
 
     rng = np.random.default_rng(4)
     t = np.cumsum(rng.choice([0.005, 0.005, 0.005, 0.03], 500))
@@ -165,7 +165,7 @@ def test_the_strapdown_scan_is_the_product_of_the_steps():
     for k in range(499):
         rot = rot * Rotation.from_rotvec(gyr[k] * (t[k + 1] - t[k]))
         expected.append(rot.as_quat())
-    got = Rotation.from_quat(_strapdown(gyr[:-1] * np.diff(t)[:, None]))
+    got = Rotation.from_quat(strapdown(gyr[:-1] * np.diff(t)[:, None]))
     assert (got.inv() * Rotation.from_quat(expected)).magnitude().max() < 1e-9
 
 
@@ -218,7 +218,7 @@ def test_the_gyro_bias_from_still_moments_in_any_block_size(monkeypatch):
     turns = [_rot("y", 45), _rot("y", 0), _rot("x", 40), _rot("x", 0)] * 3
     raw = _session(turns, [0.1, 0.0, 0.1], np.random.default_rng(7), breath_deg=0.5)
     t, acc, gyr = raw.t_s, raw.acc_m_s2, raw.gyr_rad_s
-    runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in acc_offset._still_runs(t, gyr)]
+    runs = [(a + (b - a) // 4, b - (b - a) // 4) for a, b in acc_offset.still_runs(t, gyr)]
     assert len(runs) >= 10
     whole = acc_offset._bias(t, acc, gyr, runs)
     assert np.abs(np.degrees(whole) - 0.5).max() < 0.1
