@@ -38,8 +38,9 @@ def recording_calibration(rec: Recording, exercise: Exercise) -> tuple[Calibrati
 
 def replay_pipeline(rec: Recording, exercise: Exercise) -> tuple[Pipeline, list[str]]:
     """The pipeline for a replay of ``rec`` judged as ``exercise`` (with its limits), and the
-    calibration notes. Its gaps are bridged as ``analyze`` bridges them (on a line: no
-    ``gap_fill``), so a replay judges as ``analyze`` does."""
+    calibration notes. Its gaps are bridged as ``analyze --online`` bridges them (on a line: no
+    ``gap_fill``), so a replay judges as ``analyze --online`` does (``analyze``'s offline filter
+    also puts back what a gap's line missed in a fast movement: ``gap_turn``)."""
     cal, notes = recording_calibration(rec, exercise)
     pipe = Pipeline(exercise, rec.sensors, calibration=cal, limits=exercise.limits, gap_fill=False)
     return pipe, notes

@@ -3,9 +3,9 @@
 A BLE notification carries several samples, so samples go missing in bursts: at 52 Hz (the Polar
 Verity Sense) 4-8 samples are 0.08-0.15 s. The orientation filter bridges such a gap with
 samples on the straight line between its ends (``quality``). Where the gap falls on the peak of a
-fast movement, the line cuts the peak off: a too-fast hip thrust turns the sacrum at 300 deg/s
-between gap ends read at 75 and 157 deg/s, and the line missed 30 deg of the turn (simulated, seed
-44905 at 52 Hz). The filter's accelerometer correction (3 s time constant) takes seconds to find
+fast movement, the line cuts the peak off: a too-fast hip thrust turns the sacrum at up to
+460 deg/s, the gap's ends read 74 and 267 deg/s, and the line missed 30 deg of the turn
+(simulated, seed 44905 at 52 Hz). The filter's accelerometer correction (3 s time constant) takes seconds to find
 the inclination again, and offline its backward pass carries the error before the gap too: the
 two-sensor lumbar angle read +12.7 and -15 deg where the spine was at -1.8 and 0, false alarms
 both.
@@ -20,10 +20,12 @@ fast movement's peak it was 8-60 deg off. So where a movement between two still 
 ``MAX_SPAN_S`` apart holds a bridged gap, and the two disagree by more than ``MIN_MISS_DEG``, the
 gaps are given the turn about the movement's main axis that makes them agree, spread as a bump
 per gap that is zero at its ends (the line is right there; the peak is what it missed). Where
-that turn cannot explain the disagreement (takes away less than ``MIN_EXPLAINED`` of it), or would
-be faster than a person turns, the gaps keep the line. Gravity is read from received samples
-only: a gap's line at rest runs the acceleration into the next movement's first pull, and a
-still moment would seem to point 6 deg elsewhere (seed 2 at 52 Hz, a false alarm before this).
+that turn cannot explain the disagreement (takes away less than ``MIN_EXPLAINED`` of it), or is
+not what the line across the gaps could have missed (the speed beside them does not bend that
+way, or far too little: ``MIN_BEND_DEG``, ``BEND_FACTOR``), the gaps keep the line. Gravity is
+read from received samples only: a gap's line at rest runs the acceleration into the next
+movement's first pull, and a still moment would seem to point 6 deg elsewhere (seed 2 at 52 Hz,
+a false alarm before this).
 
 Offline only (``orientation.estimate_orientation(offline=True)``): live, the still moment after
 the movement comes too late for the alarm (``gap_fill`` bridges with the other lumbar sensor's
@@ -47,17 +49,25 @@ MAX_SPAN_S = 4.0
 too-fast rep whole; over longer the gyro's bias and scale errors grow past what a gap misses."""
 MIN_MISS_DEG = 4.0
 """A movement with a gap whose gravity directions disagree with its gyro by more than this (deg)
-has its gaps given the missed turn. Under what movements without a gap reach (6.2 deg): at 7
-the gaps of the other lumbar sensor in the same too-fast rep were left on the line (4-6 deg),
-and at 4 every setup read as well or better on five sets at 52 Hz (docs/accuracy.md)."""
+has its gaps looked at. Under what movements without a gap reach (6.2 deg): the speed's bend
+beside the gaps (``MIN_BEND_DEG``) tells those apart. At 7, the other lumbar sensor's gaps in the
+same too-fast rep (4-6 deg off) were left on the line (seeds 104 and 105 at 52 Hz with 5 % of
+the samples lost)."""
 MIN_EXPLAINED = 0.7
 """... and a turn about the movement's axis must take away at least this share of it."""
 GRAVITY_S = 0.2
 """Gravity's direction is the mean acceleration over this much of each still moment, next to the
 movement (s)."""
-MAX_EXTRA_DEG_S = 600.0
-"""The turn put into a gap is at most this fast on average (deg/s): about twice the fastest
-lumbar turn of a too-fast rep."""
+MIN_BEND_DEG = 1.0
+"""The speed (about the movement's axis) must bend across the gaps, as it bends at the received
+samples either side, enough for the line to miss at least this much (deg) of the turn, and the
+turn put in must have the sign of that miss (``_bent_miss``). A disagreement that is not the
+gaps' has no such bend: a thigh's 90 deg kick read 4.9 deg off, with a gap near its slow end
+where the line missed 0.1 deg the other way (simulated, 52 Hz, seed 15); where the line did miss
+a peak, the bend beside the gaps showed 1.8-18 deg."""
+BEND_FACTOR = 8.0
+"""... and the turn put in is at most this many times that miss: a parabola through the samples
+beside a gap understates a peak inside it, by 1.6-6.4 times on the gaps it was right about."""
 FIT_ROUNDS = 3
 """Rounds of the fit of the turn put into a gap (each in the frames the last one gave)."""
 
@@ -123,8 +133,13 @@ def closed_gaps(clean: CleanChunk) -> CleanChunk:
             total -= math.atan2(float(axis @ np.cross(u_p, v_p)), float(u_p @ v_p))
             trial = rates.copy()
             trial[rows] += (shape * total)[:, None] * axis
-        if abs(total) > math.radians(MAX_EXTRA_DEG_S) * float(dt[bridged].sum() + step):
-            continue
+        bent = _bent_miss(t[moving], rates @ axis, rows, is_out[moving])
+        if (
+            total * bent <= 0
+            or abs(bent) < math.radians(MIN_BEND_DEG)
+            or abs(total / bent) > BEND_FACTOR
+        ):
+            continue  # not what the line across the gaps could have missed
         left = _mismatch_deg(_turn(trial, dt[moving]), g_first, g_second)
         if left > (1.0 - MIN_EXPLAINED) * miss:
             continue
@@ -150,3 +165,18 @@ def _bumps(t: np.ndarray, dt: np.ndarray, bridged: np.ndarray) -> np.ndarray:
 def _main_axis(turns: np.ndarray) -> np.ndarray:
     """The axis most of a movement's turn is about (unit vector; (n, 3) rotation vectors in)."""
     return np.linalg.svd(turns, full_matrices=False)[2][0]
+
+
+def _bent_miss(t: np.ndarray, speed: np.ndarray, rows: np.ndarray, received: np.ndarray) -> float:
+    """What the straight lines across the gaps (``rows``) miss of the turn (rad, signed, summed
+    over the gaps) if ``speed`` (rad/s about the movement's axis, at times ``t``) bends across
+    each gap as a parabola through the two received samples either side of it."""
+    total = 0.0
+    starts = np.flatnonzero(np.diff(rows, prepend=-2) > 1)
+    for lo, hi in zip(starts, [*starts[1:], len(rows)], strict=True):
+        a, b = rows[lo] - 1, rows[hi - 1] + 1  # the samples around the gap
+        near = [i for i in (a - 1, a, b, b + 1) if 0 <= i < len(speed) and received[i]]
+        if len(near) >= 3:
+            curve = np.polyfit(t[near] - t[a], speed[near], 2)[0]
+            total -= curve * (t[b] - t[a]) ** 3 / 6.0  # a parabola's area over its chord's
+    return total
