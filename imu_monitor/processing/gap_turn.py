@@ -5,10 +5,10 @@ Verity Sense) 4-8 samples are 0.08-0.15 s. The orientation filter bridges such a
 samples on the straight line between its ends (``quality``). Where the gap falls on the peak of a
 fast movement, the line cuts the peak off: a too-fast hip thrust turns the sacrum at up to
 460 deg/s, the gap's ends read 74 and 267 deg/s, and the line missed 30 deg of the turn
-(simulated, seed 44905 at 52 Hz). The filter's accelerometer correction (3 s time constant) takes seconds to find
-the inclination again, and offline its backward pass carries the error before the gap too: the
-two-sensor lumbar angle read +12.7 and -15 deg where the spine was at -1.8 and 0, false alarms
-both.
+(simulated, seed 44905 at 52 Hz). The filter's accelerometer correction (3 s time constant)
+takes seconds to find the inclination again, and offline its backward pass carries the error
+before the gap too: the two-sensor lumbar angle read +12.7 and -15 deg where the spine was at
+-1.8 and 0, false alarms both.
 
 After the fact the turn can be checked. The sensor was still before the movement and still after
 it (``acc_offset.still_runs``), where the accelerometer gives gravity's direction; the gyro,
@@ -175,6 +175,8 @@ def _bent_miss(t: np.ndarray, speed: np.ndarray, rows: np.ndarray, received: np.
     starts = np.flatnonzero(np.diff(rows, prepend=-2) > 1)
     for lo, hi in zip(starts, [*starts[1:], len(rows)], strict=True):
         a, b = rows[lo] - 1, rows[hi - 1] + 1  # the samples around the gap
+        if a < 0 or b >= len(speed):
+            continue  # a gap running into the still moments: no bend to read
         near = [i for i in (a - 1, a, b, b + 1) if 0 <= i < len(speed) and received[i]]
         if len(near) >= 3:
             curve = np.polyfit(t[near] - t[a], speed[near], 2)[0]
