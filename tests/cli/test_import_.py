@@ -19,7 +19,7 @@ import pytest
 from imu_monitor.cli.main import main
 from imu_monitor.storage.recording import load_recording
 
-HANG_S = 10.0
+HANG_S = 60.0
 
 CSV_HEAD = "t,ax,ay,az,gx,gy,gz"
 XS_HEAD = "PacketCounter\tSampleTimeFine\tAcc_X\tAcc_Y\tAcc_Z\tGyr_X\tGyr_Y\tGyr_Z"
