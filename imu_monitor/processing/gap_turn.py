@@ -118,9 +118,12 @@ def closed_gaps(clean: CleanChunk) -> CleanChunk:
         miss = _mismatch_deg(_turn(rates, dt[moving]), g_first, g_second)
         if miss <= MIN_MISS_DEG:
             continue
-        shape = _bumps(t, dt, bridged)
         axis = _main_axis(rates * dt[moving, None])
         rows = bridged - (b0 - 1)
+        bent = _bent_miss(t[moving], rates @ axis, rows, is_out[moving])
+        if abs(bent) < math.radians(MIN_BEND_DEG):
+            continue  # the line across the gaps missed next to nothing
+        shape = _bumps(t, dt, bridged)
         # the turn about ``axis`` at the gaps that brings the first gravity onto the second,
         # found in the frame at the gaps' middle; again with that turn in, as a large one
         # changes the frames it was found in
@@ -133,12 +136,7 @@ def closed_gaps(clean: CleanChunk) -> CleanChunk:
             total -= math.atan2(float(axis @ np.cross(u_p, v_p)), float(u_p @ v_p))
             trial = rates.copy()
             trial[rows] += (shape * total)[:, None] * axis
-        bent = _bent_miss(t[moving], rates @ axis, rows, is_out[moving])
-        if (
-            total * bent <= 0
-            or abs(bent) < math.radians(MIN_BEND_DEG)
-            or abs(total / bent) > BEND_FACTOR
-        ):
+        if total * bent <= 0 or abs(total / bent) > BEND_FACTOR:
             continue  # not what the line across the gaps could have missed
         left = _mismatch_deg(_turn(trial, dt[moving]), g_first, g_second)
         if left > (1.0 - MIN_EXPLAINED) * miss:
@@ -153,13 +151,19 @@ def _bumps(t: np.ndarray, dt: np.ndarray, bridged: np.ndarray) -> np.ndarray:
     steps ``dt`` they sum to 1): a parabola per gap, zero at the accepted samples around it, each
     gap's share in proportion to its length."""
     shape = np.zeros(len(bridged))
-    starts = np.flatnonzero(np.diff(bridged, prepend=-2) > 1)
-    for lo, hi in zip(starts, [*starts[1:], len(bridged)], strict=True):
+    for lo, hi in _gap_spans(bridged):
         a, b = bridged[lo] - 1, bridged[hi - 1] + 1  # the accepted samples around the gap
         frac = (t[bridged[lo:hi]] - t[a]) / (t[b] - t[a])
         bump = frac * (1.0 - frac)
         shape[lo:hi] = bump * (t[b] - t[a]) / float(bump @ dt[bridged[lo:hi]])
     return shape / float(shape @ dt[bridged])
+
+
+def _gap_spans(rows: np.ndarray) -> list[tuple[int, int]]:
+    """The ranges ``[lo, hi)`` of ``rows`` (bridged row indices, ascending) that run without a
+    break: one per gap."""
+    starts = np.flatnonzero(np.diff(rows, prepend=-2) > 1)
+    return list(zip(starts.tolist(), [*starts[1:].tolist(), len(rows)], strict=True))
 
 
 def _main_axis(turns: np.ndarray) -> np.ndarray:
@@ -172,8 +176,7 @@ def _bent_miss(t: np.ndarray, speed: np.ndarray, rows: np.ndarray, received: np.
     over the gaps) if ``speed`` (rad/s about the movement's axis, at times ``t``) bends across
     each gap as a parabola through the two received samples either side of it."""
     total = 0.0
-    starts = np.flatnonzero(np.diff(rows, prepend=-2) > 1)
-    for lo, hi in zip(starts, [*starts[1:], len(rows)], strict=True):
+    for lo, hi in _gap_spans(rows):
         a, b = rows[lo] - 1, rows[hi - 1] + 1  # the samples around the gap
         if a < 0 or b >= len(speed):
             continue  # a gap running into the still moments: no bend to read
